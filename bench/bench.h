@@ -1,0 +1,85 @@
+/*
+ * hivewire benchmark harness, shared by every `hivewire bench <area>`.
+ *
+ * Follows ../shared/BENCHMARKING.md: each workload is measured as a set of samples (one sample
+ * = one timed round); peers run the same workload interleaved with hivewire (A B A B ...) in
+ * the same process; results carry median, p99 (p99.9 with >= 1000 samples), min, max and the
+ * sample count; ratios are "how many times better hivewire is", computed per interleaved pair
+ * and summarised by their median. With --json the report is one JSON object on stdout and the
+ * human table goes to stderr.
+ *
+ * Not thread-safe: one report is built by one thread.
+ */
+#ifndef HV_BENCH_BENCH_H
+#define HV_BENCH_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hivewire/hist.h>
+
+typedef struct hv_bench_opts {
+    int json;           /* --json */
+    int quick;          /* --quick: small sample counts, for smoke tests */
+    unsigned samples;   /* --samples N: timed rounds per workload, 0 = the bench's default */
+    const char *filter; /* --filter S: only workloads whose name contains S, NULL = all */
+    uint64_t seed;      /* --seed N */
+} hv_bench_opts;
+
+typedef struct hv_bench_report hv_bench_report;
+
+/* Starts a report for `hivewire bench <bench>`. Returns NULL on allocation failure. */
+hv_bench_report *hv_bench_report_new(const char *bench, const hv_bench_opts *opts);
+
+/* True if the workload `name` passes the --filter option. */
+int hv_bench_selected(const hv_bench_opts *opts, const char *name);
+
+/* Number of samples a workload should take: --samples if given, else `dflt`, else (with
+ * --quick) min(dflt, 3). */
+unsigned hv_bench_samples(const hv_bench_opts *opts, unsigned dflt);
+
+/*
+ * Adds one result from n samples (copied). unit is one of "msg/s", "ops/s", "cycles/s"
+ * (higher is better) or "ns", "us", "ms", "bytes" (lower is better). params_json is a JSON
+ * object as text ("{\"msg_bytes\": 64}") or NULL. Returns 0, HV_EINVAL, HV_ENOMEM.
+ */
+int hv_bench_add(hv_bench_report *r, const char *name, const char *impl, const char *unit,
+                 const double *samples, size_t n, const char *params_json);
+
+/* Adds one latency result from a histogram of nanosecond values; `unit` scales the output
+ * ("ns", "us" or "ms"). The sample count is the histogram's count. */
+int hv_bench_add_hist(hv_bench_report *r, const char *name, const char *impl, const char *unit,
+                      const hv_hist *h, const char *params_json);
+
+/* Adds the ratio "how many times better a is than b" for workload `name`. When both results
+ * came from hv_bench_add() with the same sample count, the ratio is computed per interleaved
+ * pair and the median taken; otherwise it is the ratio of medians. Returns HV_ENOTFOUND if
+ * either result is missing (e.g. a peer that was not built). */
+int hv_bench_ratio(hv_bench_report *r, const char *name, const char *a, const char *b);
+
+/* Adds a free-text note (printed under the table, and in the JSON "notes" array). */
+void hv_bench_note(hv_bench_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the report (table, and JSON with --json), frees it. Returns the process exit code. */
+int hv_bench_report_finish(hv_bench_report *r);
+
+/* Heap allocations (malloc, calloc, realloc, aligned) made by this process so far, or
+ * UINT64_MAX when counting is not available (sanitizer builds). Thread-safe. */
+uint64_t hv_bench_allocs(void);
+
+/* Peak resident set size of this process in bytes (getrusage). */
+uint64_t hv_bench_peak_rss_bytes(void);
+
+/* Current resident set size in bytes (/proc/self/statm), 0 if unknown. */
+uint64_t hv_bench_rss_bytes(void);
+
+/* Sorts v in place and returns the value at quantile q (nearest rank). */
+double hv_bench_quantile(double *v, size_t n, double q);
+
+/* Keeps the optimiser from deleting a computed value. */
+static inline void hv_bench_consume(const void *p)
+{
+    __asm__ volatile("" : : "r"(p) : "memory");
+}
+
+#endif

@@ -1,0 +1,69 @@
+#include <errno.h>
+
+#include <hivewire/common.h>
+
+const char *hv_strerror(int err)
+{
+    switch (err) {
+#define HV_ERR_STR_(name, val, msg) \
+    case (val):                     \
+        return (msg);
+        HV_ERRNO_MAP(HV_ERR_STR_)
+#undef HV_ERR_STR_
+    case 0:
+        return "success";
+    default:
+        return "unknown error";
+    }
+}
+
+const char *hv_err_name(int err)
+{
+    switch (err) {
+#define HV_ERR_NAME_(name, val, msg) \
+    case (val):                      \
+        return "HV_E" #name;
+        HV_ERRNO_MAP(HV_ERR_NAME_)
+#undef HV_ERR_NAME_
+    default:
+        return NULL;
+    }
+}
+
+int hv_err_from_errno(int errnum)
+{
+    switch (errnum) {
+    case 0:
+        return 0;
+    case EINVAL:
+        return HV_EINVAL;
+    case ENOMEM:
+        return HV_ENOMEM;
+    case ENOBUFS:
+        return HV_ENOBUFS;
+    case ERANGE:
+        return HV_ERANGE;
+    case EAGAIN:
+        return HV_EAGAIN;
+    case ETIMEDOUT:
+        return HV_ETIMEDOUT;
+    case ENOENT:
+        return HV_ENOTFOUND;
+    case EEXIST:
+        return HV_EEXIST;
+    case EOVERFLOW:
+        return HV_EOVERFLOW;
+    case ENOTSUP:
+        return HV_ENOTSUP;
+    case EPIPE:
+    case ECONNRESET:
+        return HV_EPEERCLOSED;
+    default:
+        return HV_EIO;
+    }
+}
+
+const char *hv_version(void)
+{
+    return HV_VERSION_STRING;
+}

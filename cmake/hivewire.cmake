@@ -133,6 +133,16 @@ ${bench_rows}    { NULL, NULL, NULL }
                                               ${PROJECT_SOURCE_DIR}/bench ${PROJECT_SOURCE_DIR})
   target_compile_definitions(hivewire PRIVATE ${defs})
   target_link_libraries(hivewire PRIVATE hivewire_static ${libs})
+  # Every benchmark area must at least run: a --quick smoke test (not a measurement, asserts no
+  # speed) in the normal and ASan builds.
+  if(NOT HV_SANITIZE STREQUAL "thread")
+    foreach(b IN LISTS benches)
+      string(REPLACE "|" ";" parts "${b}")
+      list(GET parts 0 n)
+      add_test(NAME bench_smoke_${n} COMMAND hivewire bench ${n} --quick --json)
+      set_tests_properties(bench_smoke_${n} PROPERTIES TIMEOUT 300 LABELS "benchsmoke")
+    endforeach()
+  endif()
   # The list of fuzzers for scripts/run-fuzzers.
   set(rows "")
   foreach(f IN LISTS fuzzers)

@@ -1,0 +1,233 @@
+/* Pre-trade risk limits: position, order notional, order rate (sliding window) and a latching
+ * drawdown kill switch. Each check reports which limit and the numbers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hivewire/exchange.h>
+
+#define RATE_MAX 1000000u
+
+struct hv_limits {
+    hv_limits_config cfg;
+    hv_limits_stats stats;
+    hv_limit_breach halt; /* why the kill switch is on (valid while stats.halted) */
+    uint64_t last_ns;
+    /* Rate window: timestamps of admitted orders, oldest at head; capacity = the limit. */
+    uint64_t *window;
+    uint32_t head, count;
+};
+
+void hv_limits_config_default(hv_limits_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->size = sizeof(*cfg);
+}
+
+static int config_ok(const hv_limits_config *c)
+{
+    if (c->size < sizeof(hv_limits_config) || c->position_max < 0)
+        return 0;
+    if (!isfinite(c->order_notional_max) || c->order_notional_max < 0)
+        return 0;
+    if (!isfinite(c->drawdown_max_frac) || c->drawdown_max_frac < 0)
+        return 0;
+    if (c->orders_per_interval_max > RATE_MAX)
+        return 0;
+    return c->orders_per_interval_max == 0 || c->interval_ns > 0;
+}
+
+hv_limits *hv_limits_new(const hv_limits_config *cfg)
+{
+    if (cfg == NULL || !config_ok(cfg))
+        return NULL;
+    hv_limits *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    l->cfg = *cfg;
+    l->cfg.size = sizeof(l->cfg);
+    if (cfg->orders_per_interval_max > 0) {
+        l->window = calloc(cfg->orders_per_interval_max, sizeof(uint64_t));
+        if (l->window == NULL) {
+            free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+void hv_limits_free(hv_limits *l)
+{
+    if (l == NULL)
+        return;
+    free(l->window);
+    free(l);
+}
+
+static int breach_out(hv_limit_breach *out, hv_limit_id id, double value, double max,
+                      uint64_t now_ns)
+{
+    if (out != NULL)
+        *out =
+            (hv_limit_breach){ .limit = id, .value = value, .limit_value = max, .now_ns = now_ns };
+    return HV_ELIMIT;
+}
+
+static int clock_ok(hv_limits *l, uint64_t now_ns)
+{
+    if (now_ns < l->last_ns)
+        return 0;
+    l->last_ns = now_ns;
+    return 1;
+}
+
+static int check_drawdown(hv_limits *l, double dd, uint64_t now_ns, hv_limit_breach *breach)
+{
+    if (!l->stats.halted && l->cfg.drawdown_max_frac > 0 && dd > l->cfg.drawdown_max_frac) {
+        l->stats.halted = 1;
+        l->stats.trips[HV_LIMIT_DRAWDOWN]++;
+        breach_out(&l->halt, HV_LIMIT_DRAWDOWN, dd, l->cfg.drawdown_max_frac, now_ns);
+    }
+    if (!l->stats.halted)
+        return 0;
+    if (breach != NULL)
+        *breach = l->halt;
+    return HV_EHALTED;
+}
+
+int hv_limits_update_drawdown(hv_limits *l, double drawdown_frac, uint64_t now_ns,
+                              hv_limit_breach *breach)
+{
+    if (!clock_ok(l, now_ns))
+        return HV_ERANGE;
+    return check_drawdown(l, drawdown_frac, now_ns, breach);
+}
+
+/* Drops timestamps that left the window (now - interval, now]. */
+static void window_expire(hv_limits *l, uint64_t now_ns)
+{
+    uint32_t cap = l->cfg.orders_per_interval_max;
+    while (l->count > 0 && now_ns - l->window[l->head] >= l->cfg.interval_ns) {
+        l->head = (l->head + 1) % cap;
+        l->count--;
+    }
+}
+
+static int check_order(hv_limits *l, const hv_limits_input *in, uint64_t now_ns,
+                       hv_limit_breach *breach)
+{
+    const hv_limits_config *c = &l->cfg;
+    double notional = (double)in->qty * in->price;
+    if (c->order_notional_max > 0 && notional > c->order_notional_max)
+        return breach_out(breach, HV_LIMIT_ORDER_NOTIONAL, notional, c->order_notional_max, now_ns);
+    if (c->position_max > 0) {
+        /* int64 may overflow here only for absurd inputs; compute in double to be safe. */
+        double worst = in->side == HV_SIDE_BUY
+                           ? (double)in->position + (double)in->open_buy_qty + (double)in->qty
+                           : (double)in->position - (double)in->open_sell_qty - (double)in->qty;
+        if (fabs(worst) > (double)c->position_max)
+            return breach_out(breach, HV_LIMIT_POSITION, fabs(worst), (double)c->position_max,
+                              now_ns);
+    }
+    if (c->orders_per_interval_max > 0) {
+        window_expire(l, now_ns);
+        if (l->count >= c->orders_per_interval_max)
+            return breach_out(breach, HV_LIMIT_ORDER_RATE, (double)l->count + 1,
+                              (double)c->orders_per_interval_max, now_ns);
+    }
+    return 0;
+}
+
+static void window_push(hv_limits *l, uint64_t now_ns)
+{
+    uint32_t cap = l->cfg.orders_per_interval_max;
+    if (cap == 0)
+        return;
+    l->window[(l->head + l->count) % cap] = now_ns;
+    l->count++;
+}
+
+static int input_ok(const hv_limits_input *in)
+{
+    return in->qty > 0 && isfinite(in->price) && in->price > 0 && in->open_buy_qty >= 0 &&
+           in->open_sell_qty >= 0 && isfinite(in->drawdown_frac) &&
+           (in->side == HV_SIDE_BUY || in->side == HV_SIDE_SELL);
+}
+
+int hv_limits_admit(hv_limits *l, const hv_limits_input *in, uint64_t now_ns,
+                    hv_limit_breach *breach)
+{
+    if (l == NULL || in == NULL || !input_ok(in))
+        return HV_EINVAL;
+    if (!clock_ok(l, now_ns))
+        return HV_ERANGE;
+    l->stats.checks++;
+    int rc = check_drawdown(l, in->drawdown_frac, now_ns, breach);
+    if (rc != 0)
+        return rc;
+    hv_limit_breach b;
+    rc = check_order(l, in, now_ns, &b);
+    if (rc != 0) {
+        l->stats.trips[b.limit]++;
+        if (breach != NULL)
+            *breach = b;
+        return rc;
+    }
+    window_push(l, now_ns);
+    l->stats.admitted++;
+    return 0;
+}
+
+int hv_limits_halted(const hv_limits *l, hv_limit_breach *why)
+{
+    if (!l->stats.halted)
+        return 0;
+    if (why != NULL)
+        *why = l->halt;
+    return 1;
+}
+
+void hv_limits_resume(hv_limits *l)
+{
+    l->stats.halted = 0;
+    memset(&l->halt, 0, sizeof(l->halt));
+}
+
+void hv_limits_stats_get(const hv_limits *l, hv_limits_stats *out)
+{
+    *out = l->stats;
+}
+
+const char *hv_limit_name(hv_limit_id id)
+{
+    switch (id) {
+    case HV_LIMIT_POSITION:
+        return "position";
+    case HV_LIMIT_ORDER_NOTIONAL:
+        return "order_notional";
+    case HV_LIMIT_ORDER_RATE:
+        return "order_rate";
+    case HV_LIMIT_DRAWDOWN:
+        return "drawdown";
+    default:
+        return "none";
+    }
+}
+
+int hv_limit_breach_format(const hv_limit_breach *b, char *buf, size_t n)
+{
+    switch (b->limit) {
+    case HV_LIMIT_DRAWDOWN:
+        return snprintf(buf, n, "kill switch: drawdown %.4f%% > max %.4f%%, new orders halted",
+                        b->value * 100, b->limit_value * 100);
+    case HV_LIMIT_ORDER_RATE:
+        return snprintf(buf, n, "limit order_rate: order %.0f in the interval > max %.0f", b->value,
+                        b->limit_value);
+    case HV_LIMIT_NONE:
+        return snprintf(buf, n, "no limit breached");
+    default:
+        return snprintf(buf, n, "limit %s: %.2f > max %.2f", hv_limit_name(b->limit), b->value,
+                        b->limit_value);
+    }
+}

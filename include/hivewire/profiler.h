@@ -1,0 +1,181 @@
+/*
+ * hivewire: the trading-cycle profiler.
+ *
+ * Scoped timers on a bounded stack. Each stage is registered once by name; a cycle is the
+ * root scope (hv_profiler_cycle_begin/_end) and stages are timed with begin/end pairs that
+ * nest. For every closed scope the profiler records:
+ *   total (inclusive) time  = end - begin
+ *   self time               = total - the total time of the scopes directly nested inside it
+ * so a nested stage is never counted twice: the self times of all stages, plus the cycle's
+ * own self time (shown as "(unattributed)"), add up exactly to the cycle time. Shares of cycle
+ * time are self time divided by total cycle time. Latency distributions (p50, p99, max) are
+ * taken over the inclusive time of each occurrence, in an hv_hist per stage.
+ *
+ * External stages hold durations measured elsewhere, e.g. the simulated exchange latency on
+ * the simulated clock: they are recorded with hv_profiler_record(), are not CPU time, take no
+ * share of the cycle and are listed apart.
+ *
+ * The clock is injected (hv_profiler_config.clock, default hv_now_ns) so tests drive it.
+ *
+ * Threads: a profiler belongs to one thread (begin/end/record are not thread-safe). Give each
+ * thread its own and combine them with hv_profiler_merge(). The report functions only read.
+ */
+#ifndef HIVEWIRE_PROFILER_H
+#define HIVEWIRE_PROFILER_H
+
+#include <stdio.h>
+
+#include <hivewire/common.h>
+#include <hivewire/hist.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t (*hv_profiler_clock_fn)(void *ctx);
+
+typedef struct hv_profiler_config {
+    size_t size;                /* sizeof(hv_profiler_config) */
+    hv_profiler_clock_fn clock; /* NULL: hv_now_ns */
+    void *clock_ctx;            /* passed to clock */
+    uint32_t depth_max;         /* nesting bound including the cycle, 2..64; 0: 16 */
+    uint32_t stages_max;        /* registered stages including the cycle, 2..256; 0: 32 */
+    uint64_t value_max_ns;      /* histogram range; longer scopes clamp; 0: 60 s */
+    uint32_t sub_bits;          /* histogram precision 2^-sub_bits; 0: 8 */
+} hv_profiler_config;
+
+/* Stage id 0 is the cycle itself, registered by hv_profiler_new() under the name "cycle". */
+#define HV_PROFILER_CYCLE 0
+
+/* Stage kinds. */
+#define HV_STAGE_TIMED    0 /* timed with begin/end on the profiler's clock */
+#define HV_STAGE_EXTERNAL 1 /* durations fed with hv_profiler_record(); not CPU time */
+
+typedef struct hv_profiler hv_profiler;
+
+/* A config with every field at its default. */
+HV_EXTERN void hv_profiler_config_default(hv_profiler_config *cfg);
+
+/* Creates a profiler (cfg NULL = defaults). Allocates the stack and stage table here. Returns
+ * NULL for a bad config (size too small, values out of the ranges above) or out of memory. */
+HV_EXTERN hv_profiler *hv_profiler_new(const hv_profiler_config *cfg);
+HV_EXTERN void hv_profiler_free(hv_profiler *p);
+
+/* Registers a stage (name copied, 1..47 bytes) of kind HV_STAGE_TIMED or HV_STAGE_EXTERNAL and
+ * returns its id (> 0); registering an existing name returns the existing id if the kind
+ * matches. Allocates its histogram: call at start-up, not on the hot path.
+ * Errors: HV_EINVAL (bad name or kind, or a name registered with the other kind), HV_EFULL
+ * (stages_max reached), HV_ENOMEM. */
+HV_EXTERN int hv_profiler_stage(hv_profiler *p, const char *name, int kind);
+
+/* Looks a stage up by name: its id, or HV_ENOTFOUND. */
+HV_EXTERN int hv_profiler_find(const hv_profiler *p, const char *name);
+
+/*
+ * Opens a scope of a timed stage. Returns 0, HV_EINVAL (unknown id or an external stage) or
+ * HV_EFULL: the stack is at depth_max; the scope is then not timed, counted in `dropped`,
+ * and its hv_profiler_end() is accepted and ignored, so callers need not branch.
+ * No allocation.
+ */
+HV_EXTERN int hv_profiler_begin(hv_profiler *p, int stage);
+
+/*
+ * Closes the innermost scope, which must be `stage`, and records it. Returns 0, HV_EFULL (the
+ * matching begin had overflowed; nothing recorded), HV_ESTATE (no open scope, or the innermost
+ * scope is another stage: nothing changes, counted in `mismatched`). No allocation.
+ */
+HV_EXTERN int hv_profiler_end(hv_profiler *p, int stage);
+
+/* A cycle is the root scope: begin/end of stage HV_PROFILER_CYCLE. cycle_begin fails with
+ * HV_ESTATE when a scope is open. cycle_end also returns HV_ESTATE if stages are still open. */
+HV_EXTERN int hv_profiler_cycle_begin(hv_profiler *p);
+HV_EXTERN int hv_profiler_cycle_end(hv_profiler *p);
+
+/* Records one duration of an external stage. Returns 0 or HV_EINVAL (unknown id, not
+ * external). No allocation. */
+HV_EXTERN int hv_profiler_record(hv_profiler *p, int stage, uint64_t duration_ns);
+
+/* Adds src's stages (matched by name and kind; missing ones are registered in dst) into dst.
+ * Both must use the same histogram parameters. Returns 0, HV_EINVAL, HV_EFULL, HV_ENOMEM. */
+HV_EXTERN int hv_profiler_merge(hv_profiler *dst, const hv_profiler *src);
+
+/* Forgets every recorded value; keeps the registered stages. Fails with HV_ESTATE while a
+ * scope is open. */
+HV_EXTERN int hv_profiler_reset(hv_profiler *p);
+
+typedef struct hv_profiler_stage_stats {
+    const char *name; /* owned by the profiler */
+    int id;
+    int kind;
+    uint64_t count;
+    uint64_t total_ns; /* sum of inclusive times */
+    uint64_t self_ns;  /* sum of self times (equal to total_ns for external stages) */
+    double share;      /* self_ns / cycle total_ns (0 for external stages, or with no cycles) */
+    double mean_ns;    /* total_ns / count */
+    uint64_t min_ns, p50_ns, p99_ns, max_ns; /* of inclusive times */
+} hv_profiler_stage_stats;
+
+typedef struct hv_profiler_summary {
+    uint32_t stages;          /* registered, including the cycle */
+    uint64_t cycles;          /* completed cycles */
+    uint64_t cycle_ns;        /* sum of cycle times */
+    uint64_t unattributed_ns; /* cycle self time: inside a cycle, outside every stage */
+    double cycles_per_s;      /* cycles / (cycle_ns / 1e9): busy throughput */
+    uint64_t dropped;         /* scopes not timed because the stack was full */
+    uint64_t mismatched;      /* hv_profiler_end calls refused with HV_ESTATE */
+} hv_profiler_summary;
+
+HV_EXTERN void hv_profiler_summary_get(const hv_profiler *p, hv_profiler_summary *out);
+
+/* Statistics of one stage (id 0 = the cycle). Returns 0 or HV_EINVAL (unknown id). */
+HV_EXTERN int hv_profiler_stage_stats_get(const hv_profiler *p, int stage,
+                                          hv_profiler_stage_stats *out);
+
+/* The histogram of a stage's inclusive times, owned by the profiler; NULL for unknown ids. */
+HV_EXTERN const hv_hist *hv_profiler_stage_hist(const hv_profiler *p, int stage);
+
+/* Timed stages ranked by self time (largest first, ties by id): writes up to n ids into ids and
+ * returns how many timed stages there are (excluding the cycle). */
+HV_EXTERN size_t hv_profiler_rank(const hv_profiler *p, int *ids, size_t n);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reports                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+#define HV_REPORT_SUMMARY_MAX 32
+
+/* Optional extra content for the JSON and HTML reports. Everything may be NULL / 0. Strings
+ * and arrays are borrowed for the duration of the call. */
+typedef struct hv_report_extra {
+    const char *title;
+    /* summary rows shown at the top: keys[i] = values[i], up to HV_REPORT_SUMMARY_MAX */
+    size_t summary_n;
+    const char *const *summary_keys;
+    const char *const *summary_values;
+    /* equity curve (e.g. from hv_portfolio_curve): equity_n points in time order */
+    size_t equity_n;
+    const uint64_t *equity_t_ns;
+    const double *equity;
+} hv_report_extra;
+
+/*
+ * The text table: a cycle line (count, mean, p50, p99, max, cycles/s), then the timed stages
+ * ranked by self time (rank, operation, % of cycle, self, total, count, mean, p50, p99, max),
+ * the unattributed row, and the external stages apart. Returns 0 or HV_EIO.
+ */
+HV_EXTERN int hv_profiler_write_table(const hv_profiler *p, FILE *f);
+
+/* The JSON export (one object; schema in docs/TRADING.md). Returns a malloc'd NUL-terminated
+ * string the caller frees, or NULL on out of memory. extra may be NULL. */
+HV_EXTERN char *hv_profiler_json(const hv_profiler *p, const hv_report_extra *extra);
+
+/* A self-contained HTML page (inline CSS and SVG, no scripts, no network): summary, stage
+ * table, time-per-stage bar chart, a latency distribution per stage, and the equity curve with
+ * its drawdown when extra supplies one. Returns 0 or HV_EIO. extra may be NULL. */
+HV_EXTERN int hv_profiler_write_html(const hv_profiler *p, const hv_report_extra *extra, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIVEWIRE_PROFILER_H */

@@ -1,0 +1,218 @@
+#include "hv_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <hivewire/profiler.h>
+
+typedef struct fake_clock {
+    uint64_t now;
+} fake_clock;
+
+static uint64_t fake_now(void *ctx)
+{
+    return ((fake_clock *)ctx)->now;
+}
+
+/* A profile of 20 cycles: market_data 10 ns, dtw 100..119 ns containing consensus 40 ns, and
+ * an external exchange latency. */
+static hv_profiler *sample_profile(fake_clock *clk)
+{
+    hv_profiler_config cfg;
+    hv_profiler_config_default(&cfg);
+    cfg.clock = fake_now;
+    cfg.clock_ctx = clk;
+    hv_profiler *p = hv_profiler_new(&cfg);
+    int md = hv_profiler_stage(p, "market_data", HV_STAGE_TIMED);
+    int dtw = hv_profiler_stage(p, "dtw_<match>", HV_STAGE_TIMED);
+    int cons = hv_profiler_stage(p, "consensus", HV_STAGE_TIMED);
+    int lat = hv_profiler_stage(p, "exchange_latency", HV_STAGE_EXTERNAL);
+    for (uint64_t i = 0; i < 20; i++) {
+        hv_profiler_cycle_begin(p);
+        hv_profiler_begin(p, md);
+        clk->now += 10;
+        hv_profiler_end(p, md);
+        hv_profiler_begin(p, dtw);
+        clk->now += 60 + i;
+        hv_profiler_begin(p, cons);
+        clk->now += 40;
+        hv_profiler_end(p, cons);
+        hv_profiler_end(p, dtw);
+        clk->now += 5;
+        hv_profiler_cycle_end(p);
+        hv_profiler_record(p, lat, 100000 + i * 1000);
+    }
+    return p;
+}
+
+static char *capture(int (*fn)(const hv_profiler *, const hv_report_extra *, FILE *),
+                     const hv_profiler *p, const hv_report_extra *x)
+{
+    /* The stream's buffer pointer lives on the heap: gcc's dangling-pointer analysis
+     * otherwise mistakes the returned text for a pointer into this frame. */
+    struct {
+        char *buf;
+        size_t len;
+    } *m = calloc(1, sizeof(*m));
+    FILE *f = open_memstream(&m->buf, &m->len);
+    assert_non_null(f);
+    assert_int_equal(fn(p, x, f), 0);
+    fclose(f);
+    char *out = m->buf;
+    free(m);
+    return out;
+}
+
+static int table_fn(const hv_profiler *p, const hv_report_extra *x, FILE *f)
+{
+    (void)x;
+    return hv_profiler_write_table(p, f);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *s = strstr(hay, needle); s; s = strstr(s + 1, needle))
+        n++;
+    return n;
+}
+
+static void table_ranks_stages_and_adds_up_to_the_cycle(void **state)
+{
+    (void)state;
+    fake_clock clk = { 0 };
+    hv_profiler *p = sample_profile(&clk);
+    char *t = capture(table_fn, p, NULL);
+    const char *r1 = strstr(t, "   1  dtw_<match>"), *r2 = strstr(t, "   2  consensus"),
+               *r3 = strstr(t, "   3  market_data");
+    assert_non_null(r1);
+    assert_non_null(r2);
+    assert_non_null(r3);
+    assert_true(r1 < r2 && r2 < r3);
+    assert_non_null(strstr(t, "(unattributed)"));
+    assert_non_null(strstr(t, "100.00%"));
+    assert_non_null(strstr(t, "cycles 20 "));
+    const char *ext = strstr(t, "external stages");
+    assert_non_null(ext);
+    assert_true(strstr(ext, "exchange_latency") != NULL);
+    free(t);
+    hv_profiler_free(p);
+}
+
+static void json_export_parses_and_carries_every_stage(void **state)
+{
+    (void)state;
+    fake_clock clk = { 0 };
+    hv_profiler *p = sample_profile(&clk);
+    const uint64_t t[4] = { 0, 10, 20, 30 };
+    const double eq[4] = { 100, 120, 90, 110 };
+    const char *keys[2] = { "trades", "seed" }, *vals[2] = { "12", "42" };
+    hv_report_extra x = { .title = "t",
+                          .summary_n = 2,
+                          .summary_keys = keys,
+                          .summary_values = vals,
+                          .equity_n = 4,
+                          .equity_t_ns = t,
+                          .equity = eq };
+    char *s = hv_profiler_json(p, &x);
+    assert_non_null(s);
+    json_error_t err;
+    json_t *root = json_loads(s, 0, &err);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "cycles")), 20);
+    json_t *stages = json_object_get(root, "stages");
+    assert_int_equal(json_array_size(stages), 3);
+    json_t *first = json_array_get(stages, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "name")), "dtw_<match>");
+    assert_int_equal(json_integer_value(json_object_get(first, "rank")), 1);
+    assert_int_equal(json_integer_value(json_object_get(first, "count")), 20);
+    double share = (double)json_integer_value(json_object_get(root, "unattributed_ns")) /
+                   (double)json_integer_value(json_object_get(root, "cycle_ns"));
+    for (size_t i = 0; i < 3; i++)
+        share += json_real_value(json_object_get(json_array_get(stages, i), "share"));
+    assert_true(share > 0.999999 && share < 1.000001);
+    json_t *ext = json_object_get(root, "external");
+    assert_int_equal(json_array_size(ext), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ext, 0), "kind")),
+                        "external");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "summary"), "seed")), "42");
+    json_t *dd = json_object_get(json_object_get(root, "equity"), "drawdown_frac");
+    assert_int_equal(json_array_size(dd), 4);
+    assert_true(json_real_value(json_array_get(dd, 2)) == 0.25);
+    json_decref(root);
+    free(s);
+    hv_profiler_free(p);
+}
+
+static void html_report_is_self_contained_with_the_expected_charts(void **state)
+{
+    (void)state;
+    fake_clock clk = { 0 };
+    hv_profiler *p = sample_profile(&clk);
+    const uint64_t t[5] = { 0, 10, 20, 30, 40 };
+    const double eq[5] = { 100, 120, 90, 110, 130 };
+    hv_report_extra x = { .title = "run <seed 1>", .equity_n = 5, .equity_t_ns = t, .equity = eq };
+    char *h = capture(hv_profiler_write_html, p, &x);
+    assert_true(strncmp(h, "<!DOCTYPE html>", 15) == 0);
+    assert_non_null(strstr(h, "</html>"));
+    assert_non_null(strstr(h, "<title>run &lt;seed 1&gt;</title>"));
+    assert_non_null(strstr(h, "dtw_&lt;match&gt;"));
+    assert_null(strstr(h, "dtw_<match>"));
+    assert_non_null(strstr(h, "<svg id=\"stage-time\""));
+    /* one bar per timed stage plus the unattributed bar */
+    const char *bars = strstr(h, "<svg id=\"stage-time\"");
+    const char *bars_end = strstr(bars, "</svg>");
+    size_t nrect = 0;
+    for (const char *s = strstr(bars, "<rect"); s && s < bars_end; s = strstr(s + 1, "<rect"))
+        nrect++;
+    assert_int_equal(nrect, 4);
+    /* a latency chart for the cycle, 3 timed stages and the external one */
+    assert_int_equal(count_of(h, "<svg class=\"latency\""), 5);
+    assert_non_null(strstr(h, "class=\"p99\""));
+    assert_non_null(strstr(h, "<svg id=\"equity-curve\""));
+    assert_non_null(strstr(h, "<polyline class=\"eq\""));
+    assert_non_null(strstr(h, "<svg id=\"drawdown\""));
+    assert_non_null(strstr(h, "<polygon class=\"dd\""));
+    assert_non_null(strstr(h, "max drawdown 25.00%"));
+    /* nothing fetched from anywhere */
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, "http"));
+    assert_null(strstr(h, "src="));
+    assert_null(strstr(h, "@import"));
+    assert_null(strstr(h, "url("));
+    free(h);
+    hv_profiler_free(p);
+}
+
+static void html_without_extras_or_samples_still_renders(void **state)
+{
+    (void)state;
+    hv_profiler *p = hv_profiler_new(NULL);
+    hv_profiler_stage(p, "idle", HV_STAGE_TIMED);
+    char *h = capture(hv_profiler_write_html, p, NULL);
+    assert_non_null(strstr(h, "no samples"));
+    assert_null(strstr(h, "equity-curve"));
+    assert_non_null(strstr(h, "</html>"));
+    free(h);
+    char *s = hv_profiler_json(p, NULL);
+    json_t *root = json_loads(s, 0, NULL);
+    assert_non_null(root);
+    json_decref(root);
+    free(s);
+    hv_profiler_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(table_ranks_stages_and_adds_up_to_the_cycle),
+        cmocka_unit_test(json_export_parses_and_carries_every_stage),
+        cmocka_unit_test(html_report_is_self_contained_with_the_expected_charts),
+        cmocka_unit_test(html_without_extras_or_samples_still_renders),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,6 +18,7 @@
 
 #include <hivewire/common.h>
 #include <hivewire/hist.h>
+#include <hivewire/market.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -248,6 +249,180 @@ HV_EXTERN const char *hv_limit_name(hv_limit_id id);
 /* Writes a one-line explanation ("limit order_notional: 10500.00 > max 10000.00") into buf
  * (always NUL-terminated when n > 0). Returns what snprintf returns. */
 HV_EXTERN int hv_limit_breach_format(const hv_limit_breach *b, char *buf, size_t n);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Simulated exchange: one instrument, fills against replayed bars                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * Model (details and formulas in docs/TRADING.md):
+ *  - Latency: every message crosses a one-way link of latency_fixed_ns plus a seeded uniform
+ *    jitter in [0, latency_jitter_ns]. Each direction is FIFO (as one ordered session): a
+ *    message never overtakes an earlier one, so a cancel never arrives before its order and a
+ *    fill report never arrives before the ack.
+ *  - An order is live at the exchange from its arrival. A bar given to hv_exchange_on_bar() at
+ *    time T trades every order live at T, in order-id (time) priority.
+ *  - Market orders fill at the bar's open plus slippage: half_spread_bps + impact_bps *
+ *    sqrt(qty / bar volume), against the order, clamped to [low, high].
+ *  - Limit orders: a buy is marketable when open <= limit (fills like a market order, capped at
+ *    the limit); otherwise it fills at the limit if the bar trades through it (low < limit).
+ *    Sells mirror this.
+ *  - Partial fills: all our orders together take at most floor(participation_max * volume)
+ *    shares per bar; the rest waits for later bars (or expires: IOC, GTD). A bar with volume
+ *    <= 0 carries no volume information: it fills without cap and without size impact.
+ *  - Fees: fee_bps of the notional, with a minimum of fee_min per order (charged with the first
+ *    fill; an order that never fills pays nothing).
+ *  - Rejections at the exchange: a limit price farther than price_band_frac from the last
+ *    bar's close (HV_ERANGE in the report).
+ */
+typedef struct hv_exchange_config {
+    size_t size;               /* sizeof(hv_exchange_config) */
+    uint64_t seed;             /* latency jitter */
+    uint32_t orders_max;       /* orders open at once, 1..65536 */
+    double fee_bps;            /* >= 0 */
+    double fee_min;            /* >= 0, per order */
+    double participation_max;  /* (0, 1] of bar volume */
+    double half_spread_bps;    /* >= 0 */
+    double impact_bps;         /* >= 0, times sqrt(qty / volume) */
+    uint64_t latency_fixed_ns; /* one-way */
+    uint64_t latency_jitter_ns;
+    double price_band_frac; /* > 0: reject limits farther than this from the last close; 0 off */
+} hv_exchange_config;
+
+typedef enum hv_exec_type {
+    HV_EXEC_ACK = 0,           /* SUBMITTED -> ACCEPTED */
+    HV_EXEC_REJECT = 1,        /* SUBMITTED -> REJECTED; reason says why */
+    HV_EXEC_FILL = 2,          /* -> PARTIALLY_FILLED or FILLED */
+    HV_EXEC_CANCELLED = 3,     /* -> CANCELLED */
+    HV_EXEC_EXPIRED = 4,       /* -> EXPIRED */
+    HV_EXEC_CANCEL_REJECT = 5, /* the cancel came too late (order already done); no change */
+} hv_exec_type;
+
+/* An execution report as the owner receives it. */
+typedef struct hv_exec_report {
+    hv_exec_type type;
+    uint64_t order_id;
+    uint64_t client_tag;
+    hv_side side;
+    hv_order_state state; /* the order's state after this report */
+    int64_t fill_qty;     /* FILL: shares in this fill */
+    double fill_price;    /* FILL: price of this fill */
+    double fee;           /* FILL: fee charged with this fill */
+    int64_t filled_qty;   /* cumulative, after this report */
+    int64_t leaves_qty;   /* still working, after this report (0 once terminal) */
+    int reason;           /* REJECT, CANCEL_REJECT: an HV_E* code; else 0 */
+    uint64_t submit_ns;   /* when the owner submitted the order (cancel: the cancel) */
+    uint64_t exchange_ns; /* when the exchange produced the report (simulated) */
+    uint64_t deliver_ns;  /* when the owner receives it (simulated) */
+} hv_exec_report;
+
+/* The owner's view of an order. */
+typedef struct hv_order {
+    uint64_t id;
+    hv_order_request req;
+    hv_order_state state;
+    int64_t filled_qty;
+    int64_t leaves_qty;
+    double avg_fill_price;
+    double fees;
+    uint64_t submit_ns;
+    int cancel_pending;
+} hv_order;
+
+typedef struct hv_exchange_stats {
+    uint64_t submitted, accepted, rejected, fills, filled, cancelled, expired, cancel_rejects;
+    uint64_t limit_refusals; /* submits refused by attached limits (HV_ELIMIT, HV_EHALTED) */
+    uint64_t full_refusals;  /* calls that returned HV_EFULL */
+    uint64_t bars;
+    uint64_t reports_delivered;
+    uint32_t open_orders; /* orders not yet terminal in the owner's view */
+    uint32_t reports_queued;
+    int64_t open_buy_qty;  /* leaves of open buy orders */
+    int64_t open_sell_qty; /* leaves of open sell orders */
+    double fees;
+    double notional;
+} hv_exchange_stats;
+
+typedef struct hv_exchange hv_exchange;
+
+/* Defaults: seed 1, 1024 orders, 1 bp fee with 1.0 minimum, 10% participation, 1 bp half
+ * spread, 10 bp impact at 100% of volume, 50 us + [0, 20 us] one-way latency, 10% band. */
+HV_EXTERN void hv_exchange_config_default(hv_exchange_config *cfg);
+
+/* Creates an exchange; every queue and table is allocated here (orders_max slots, a 2 x
+ * orders_max inbound queue and a 4 x orders_max + 16 report queue), never later. cfg NULL =
+ * defaults. Returns NULL for a bad config or out of memory. */
+HV_EXTERN hv_exchange *hv_exchange_new(const hv_exchange_config *cfg);
+HV_EXTERN void hv_exchange_free(hv_exchange *x);
+
+/* Optional: fills delivered by hv_exchange_poll() are booked into `portfolio`, and
+ * hv_exchange_submit() first runs hv_limits_admit() with the portfolio's position and
+ * drawdown, the exchange's open quantities and the order's price (limit price, or the last
+ * bar's close for market orders). Either may be NULL. Both are borrowed: they must outlive the
+ * exchange or be detached (attach NULL) first, and belong to the exchange's thread. */
+HV_EXTERN void hv_exchange_attach(hv_exchange *x, hv_portfolio *portfolio, hv_limits *limits);
+
+/*
+ * Submits an order at now_ns. On success *order_id (may be NULL) gets its id (1, 2, ...), the
+ * order is SUBMITTED and travels towards the exchange. Errors (nothing is submitted):
+ *   HV_EINVAL   bad request (side/type/tif out of range, qty <= 0 or > 10^15, a LIMIT without
+ *               a finite price > 0, a GTD with expire_ns <= now_ns)
+ *   HV_EFULL    orders_max orders are open
+ *   HV_ELIMIT   an attached limit would be exceeded (hv_exchange_last_breach says which)
+ *   HV_EHALTED  the attached limits' kill switch is on (idem)
+ *   HV_ESTATE   attached limits, a market order and no bar seen yet (no reference price)
+ *   HV_ERANGE   now_ns is earlier than a previous call's
+ * No allocation.
+ */
+HV_EXTERN int hv_exchange_submit(hv_exchange *x, const hv_order_request *req, uint64_t now_ns,
+                                 uint64_t *order_id);
+
+/* Requests a cancel at now_ns; the answer (CANCELLED or CANCEL_REJECT) comes as a report.
+ * Never checked by limits: cancels stay allowed when the kill switch is on. Errors:
+ * HV_ENOTFOUND (no open order with that id), HV_ESTATE (a cancel for it is already pending),
+ * HV_ERANGE (time went backwards). */
+HV_EXTERN int hv_exchange_cancel(hv_exchange *x, uint64_t order_id, uint64_t now_ns);
+
+/*
+ * The exchange sees bar `bar` at time now_ns: first every message and expiry due by now_ns is
+ * processed, then every live order trades against the bar. Returns the number of fills made
+ * (reports follow through hv_exchange_poll) or:
+ *   HV_EINVAL  a bar with non-finite or non-positive prices, low > high, or negative volume
+ *   HV_EFULL   the report queue lacks room for the worst case (2 reports per live order): the
+ *              bar is not processed; deliver reports with hv_exchange_poll() and retry
+ *   HV_ERANGE  time went backwards
+ * No allocation.
+ */
+HV_EXTERN int hv_exchange_on_bar(hv_exchange *x, const hv_bar *bar, uint64_t now_ns);
+
+/*
+ * Advances the exchange to now_ns and hands over the next report due by then: returns 1 and
+ * fills *out, 0 if none is due, HV_ERANGE if time went backwards. The order's state changes
+ * here, when its owner learns of it; an attached portfolio books fills here. Call until it
+ * returns 0. No allocation.
+ */
+HV_EXTERN int hv_exchange_poll(hv_exchange *x, uint64_t now_ns, hv_exec_report *out);
+
+/* The earliest simulated time at which something happens without new input (a message
+ * arriving, an order expiring, a report becoming deliverable), or UINT64_MAX. */
+HV_EXTERN uint64_t hv_exchange_next_event_ns(const hv_exchange *x);
+
+/* Copies the owner's view of an open order. Returns 0 or HV_ENOTFOUND (unknown, or terminal
+ * and already reported). */
+HV_EXTERN int hv_exchange_order(const hv_exchange *x, uint64_t order_id, hv_order *out);
+
+/* The breach behind the last HV_ELIMIT / HV_EHALTED from hv_exchange_submit(). */
+HV_EXTERN void hv_exchange_last_breach(const hv_exchange *x, hv_limit_breach *out);
+
+HV_EXTERN void hv_exchange_stats_get(const hv_exchange *x, hv_exchange_stats *out);
+
+/* Simulated latencies, in ns, on the simulated clock (not CPU time): submit -> ack delivered
+ * (round trip), and report produced -> delivered (one way). Owned by the exchange. */
+HV_EXTERN const hv_hist *hv_exchange_ack_latency(const hv_exchange *x);
+HV_EXTERN const hv_hist *hv_exchange_report_latency(const hv_exchange *x);
+
+/* "ack", "reject", "fill", "cancelled", "expired", "cancel_reject", or "unknown". */
+HV_EXTERN const char *hv_exec_type_name(hv_exec_type t);
 
 #ifdef __cplusplus
 }

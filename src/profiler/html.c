@@ -194,14 +194,16 @@ static void latency_chart(FILE *f, const hv_profiler *p, int id)
         return;
     }
     size_t nb = used - b0;
-    double w = LAT_W - 20, bw = w / (double)nb, base = LAT_H - 24;
+    double w = LAT_W - 20, bw = w / (double)nb, base = LAT_H - 24, next_label = 0;
     for (size_t i = 0; i < nb; i++) {
-        double h = (double)bins[b0 + i] / (double)peak * (base - 10);
+        double h = (double)bins[b0 + i] / (double)peak * (base - 10), x0 = 10 + (double)i * bw;
         fprintf(f, "<rect class=\"bin\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
-                10 + (double)i * bw + 1, base - h, bw - 2 > 1 ? bw - 2 : 1, h);
-        if (nb <= 8 || i % 2 == 0)
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>", 10 + (double)i * bw, base + 14,
-                    hv__profiler_fmt_ns(b, sizeof(b), ldexp(1.0, (int)(b0 + i))));
+                x0 + 1, base - h, bw - 2 > 1 ? bw - 2 : 1, h);
+        if (x0 < next_label)
+            continue; /* labels about 50 px apart so they never overlap */
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>", x0, base + 14,
+                hv__profiler_fmt_ns(b, sizeof(b), ldexp(1.0, (int)(b0 + i))));
+        next_label = x0 + 50;
     }
     double x50 = 10 + log_x((double)s.p50_ns, b0, nb, w),
            x99 = 10 + log_x((double)s.p99_ns, b0, nb, w);
@@ -259,6 +261,11 @@ static void equity_chart(FILE *f, const hv_report_extra *x, double lo, double hi
             10 + s.h);
     fprintf(f, "<text x=\"%d\" y=\"20\">%.2f</text><text x=\"%d\" y=\"%.1f\">%.2f</text>\n",
             PAD + 4, hi, PAD + 4, 6 + s.h, lo);
+    char b0[16], b1[16];
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\">t = %s</text>", PAD, 24 + s.h,
+            hv__profiler_fmt_ns(b0, sizeof(b0), s.x0));
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">t = %s (simulated)</text>\n",
+            PAD + s.w, 24 + s.h, hv__profiler_fmt_ns(b1, sizeof(b1), s.x1));
     fputs("<polyline class=\"eq\" points=\"", f);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%.1f,%.1f ", sx(&s, (double)x->equity_t_ns[i]), sy(&s, x->equity[i]));
@@ -277,8 +284,8 @@ static void drawdown_chart(FILE *f, const hv_report_extra *x, double dd_max)
                 EQ_H / 2 - 30 };
     fprintf(f, "<svg id=\"drawdown\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", CHART_W,
             EQ_H / 2, CHART_W, EQ_H / 2);
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\">max drawdown %.2f%%</text>\n", PAD + 4, 6 + s.h,
-            dd_max * 100);
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\">max drawdown of the plotted points %.2f%%</text>\n",
+            PAD + 4, 6 + s.h, dd_max * 100);
     fprintf(f, "<polygon class=\"dd\" points=\"%.1f,%.1f ", sx(&s, s.x0), sy(&s, 0));
     double peak = x->equity[0];
     for (size_t i = 0; i < n; i++) {

@@ -16,8 +16,12 @@ const char *hv__profiler_fmt_ns(char *buf, size_t n, double ns)
         snprintf(buf, n, "%.*f us", ns < 1e4 ? 2 : 1, ns / 1e3);
     else if (ns < 1e9)
         snprintf(buf, n, "%.*f ms", ns < 1e7 ? 2 : 1, ns / 1e6);
-    else
+    else if (ns < 1e13)
         snprintf(buf, n, "%.2f s", ns / 1e9);
+    else if (ns < 864e11 * 1000)
+        snprintf(buf, n, "%.1f h", ns / 36e11);
+    else
+        snprintf(buf, n, "%.0f d", ns / 864e11);
     return buf;
 }
 

@@ -10,3 +10,17 @@ hv_add_test(NAME trading_exchange SOURCES tests/trading/exchange_test.c TIMEOUT 
 hv_bench_area(NAME trading FUNC hv_bench_trading
               HELP "simulated exchange: orders/s through submit, ack, fill, report"
               SOURCES bench/trading_bench.c)
+
+hv_cli_command(NAME backtest FUNC hv_cmd_backtest
+               HELP "replay bars through the simulated exchange with limits and the profiler"
+               SOURCES src/trading/cli_trading.c)
+
+# The CLI end to end: a seeded synthetic backtest with every limit on, reports written.
+add_test(NAME trading_cli_backtest
+         COMMAND hivewire backtest --synthetic 600 --seed 3 --max-position 150 --max-notional 1e6
+                 --max-orders 5 --interval-days 20 --max-drawdown 0.5 --quiet
+                 --out ${CMAKE_BINARY_DIR}/backtest-test)
+set_tests_properties(trading_cli_backtest PROPERTIES TIMEOUT 60 LABELS "unit")
+add_test(NAME trading_cli_backtest_bad_usage COMMAND hivewire backtest --fast 50 --slow 10)
+set_tests_properties(trading_cli_backtest_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "need 1 <= --fast < --slow")

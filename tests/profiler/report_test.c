@@ -177,7 +177,7 @@ static void html_report_is_self_contained_with_the_expected_charts(void **state)
     assert_non_null(strstr(h, "<polyline class=\"eq\""));
     assert_non_null(strstr(h, "<svg id=\"drawdown\""));
     assert_non_null(strstr(h, "<polygon class=\"dd\""));
-    assert_non_null(strstr(h, "max drawdown 25.00%"));
+    assert_non_null(strstr(h, "max drawdown of the plotted points 25.00%"));
     /* nothing fetched from anywhere */
     assert_null(strstr(h, "<script"));
     assert_null(strstr(h, "http"));

@@ -24,3 +24,7 @@ set_tests_properties(trading_cli_backtest PROPERTIES TIMEOUT 60 LABELS "unit")
 add_test(NAME trading_cli_backtest_bad_usage COMMAND hivewire backtest --fast 50 --slow 10)
 set_tests_properties(trading_cli_backtest_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
                      PASS_REGULAR_EXPRESSION "need 1 <= --fast < --slow")
+
+# Invariants of exchange + portfolio + limits under arbitrary operation streams.
+hv_add_fuzzer(NAME trading_exchange SOURCES fuzz/trading_exchange.c
+              CORPUS fuzz/corpus/trading_exchange)

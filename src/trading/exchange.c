@@ -46,6 +46,7 @@ struct hv_exchange {
     uint32_t *free_stack, nfree;
     uint32_t *open, nopen;
     uint32_t x_live_count;
+    uint32_t x_gtd_live; /* live GTD orders: the expiry scan is skipped when 0 */
     /* FIFO links */
     inbound *in;
     uint32_t in_cap, in_head, in_len;
@@ -242,6 +243,7 @@ static void x_stop(hv_exchange *x, slot *sl)
     if (sl->x_live) {
         sl->x_live = 0;
         x->x_live_count--;
+        x->x_gtd_live -= sl->o.req.tif == HV_TIF_GTD;
     }
 }
 
@@ -262,6 +264,7 @@ static void arrive_new(hv_exchange *x, const inbound *e)
     sl->x_live = 1;
     sl->x_leaves = sl->o.req.qty;
     x->x_live_count++;
+    x->x_gtd_live += sl->o.req.tif == HV_TIF_GTD;
     emit(x, e->slot, HV_EXEC_ACK, e->arrive_ns, e->submit_ns);
     if (sl->o.req.tif == HV_TIF_GTD && sl->o.req.expire_ns <= e->arrive_ns) {
         x_stop(x, sl);
@@ -284,7 +287,7 @@ static void arrive_cancel(hv_exchange *x, const inbound *e)
 static long next_expiry(const hv_exchange *x, uint64_t *at)
 {
     long best = -1;
-    for (uint32_t i = 0; i < x->nopen && x->x_live_count > 0; i++) {
+    for (uint32_t i = 0; i < x->nopen && x->x_gtd_live > 0; i++) {
         const slot *sl = &x->slots[x->open[i]];
         if (!sl->x_live || sl->o.req.tif != HV_TIF_GTD)
             continue;
@@ -595,7 +598,7 @@ int hv_exchange_poll(hv_exchange *x, uint64_t now_ns, hv_exec_report *out)
     if (advance_clock(x, now_ns) != 0)
         return HV_ERANGE;
     if (process_until(x, now_ns) != 0)
-        x->stats.full_refusals++;
+        x->stats.backlog_stalls++;
     if (x->out_len == 0 || x->out[x->out_head].r.deliver_ns > now_ns)
         return 0;
     outbound *e = &x->out[x->out_head];

@@ -5,6 +5,7 @@
 #include <hivewire/exchange.h>
 #include <hivewire/rng.h>
 
+#include "trading/exchange_sim.h"
 #include "trading/near.h"
 
 /* A quiet exchange: fixed 10 ns one-way latency, no fees, no slippage, no volume cap. */
@@ -629,6 +630,22 @@ static void the_same_seed_gives_the_same_trades_and_pnl(void **state)
     assert_int_not_equal(d1, d3); /* the seed drives the latency jitter */
 }
 
+static void random_operations_keep_every_invariant(void **state)
+{
+    (void)state;
+    hv_rng r;
+    hv_rng_seed(&r, 2026);
+    enum { STREAMS = 300, LEN = 3000 };
+    static uint8_t buf[LEN];
+    for (int i = 0; i < STREAMS; i++) {
+        for (int j = 0; j < LEN; j++)
+            buf[j] = (uint8_t)hv_rng_next(&r);
+        int line = hv_sim_run(buf, LEN);
+        if (line != 0)
+            fail_msg("stream %d: invariant at exchange_sim.h:%d failed", i, line);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +669,7 @@ int main(void)
         cmocka_unit_test(kill_switch_halts_new_orders_but_cancels_still_work),
         cmocka_unit_test(attached_limits_count_open_orders_toward_the_position),
         cmocka_unit_test(the_same_seed_gives_the_same_trades_and_pnl),
+        cmocka_unit_test(random_operations_keep_every_invariant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -622,6 +622,9 @@ int hv_exchange_poll(hv_exchange *x, uint64_t now_ns, hv_exec_report *out)
 uint64_t hv_exchange_next_event_ns(const hv_exchange *x)
 {
     uint64_t t = UINT64_MAX, exp_at = UINT64_MAX;
+    /* With the report queue full, nothing moves until the owner takes the oldest report. */
+    if (out_room(x) < 2)
+        return x->out[x->out_head].r.deliver_ns;
     if (x->in_len)
         t = x->in[x->in_head].arrive_ns;
     if (next_expiry(x, &exp_at) >= 0 && exp_at < t)

@@ -464,6 +464,37 @@ static void an_undrained_report_queue_refuses_bars_without_losing_reports(void *
     hv_exchange_free(x);
 }
 
+static void next_event_leads_out_of_a_full_report_queue(void **state)
+{
+    (void)state;
+    hv_exchange_config c = quiet();
+    c.orders_max = 1;
+    c.participation_max = 0.001;
+    hv_exchange *x = exchange(&c);
+    uint64_t id = submit(x, market(HV_SIDE_BUY, 1000000), 0);
+    hv_bar b = bar(100, 100, 100, 100, 1000);
+    uint64_t t = 100;
+    while (hv_exchange_on_bar(x, &b, t) == 1)
+        t += 100;
+    assert_int_equal(hv_exchange_cancel(x, id, t), 0);
+    t += 10; /* the cancel has arrived, but the report queue has no room for its answer */
+    hv_exec_report r = { 0 };
+    int polls = 0;
+    for (uint64_t next; (next = hv_exchange_next_event_ns(x)) != UINT64_MAX; polls++) {
+        assert_true(polls < 1000);
+        t = next > t ? next : t;
+        while (hv_exchange_poll(x, t, &r) == 1) {
+        }
+    }
+    assert_int_equal(r.type, HV_EXEC_CANCELLED);
+    assert_int_equal(r.state, HV_ORDER_CANCELLED);
+    hv_exchange_stats s;
+    hv_exchange_stats_get(x, &s);
+    assert_int_equal(s.open_orders, 0);
+    assert_true(s.backlog_stalls > 0);
+    hv_exchange_free(x);
+}
+
 static void bad_requests_and_bars_are_refused(void **state)
 {
     (void)state;
@@ -665,6 +696,7 @@ int main(void)
         cmocka_unit_test(limits_far_from_the_last_close_are_rejected_by_the_exchange),
         cmocka_unit_test(reports_arrive_in_order_with_jittered_latency),
         cmocka_unit_test(an_undrained_report_queue_refuses_bars_without_losing_reports),
+        cmocka_unit_test(next_event_leads_out_of_a_full_report_queue),
         cmocka_unit_test(bad_requests_and_bars_are_refused),
         cmocka_unit_test(kill_switch_halts_new_orders_but_cancels_still_work),
         cmocka_unit_test(attached_limits_count_open_orders_toward_the_position),

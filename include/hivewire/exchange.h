@@ -331,9 +331,10 @@ typedef struct hv_order {
 
 typedef struct hv_exchange_stats {
     uint64_t submitted, accepted, rejected, fills, filled, cancelled, expired, cancel_rejects;
-    uint64_t limit_refusals; /* submits refused by attached limits (HV_ELIMIT, HV_EHALTED) */
-    uint64_t full_refusals;  /* calls that returned HV_EFULL */
-    uint64_t backlog_stalls; /* polls that found arrivals or expiries waiting for report room */
+    uint64_t limit_refusals;   /* submits refused by attached limits (HV_ELIMIT, HV_EHALTED) */
+    uint64_t full_refusals;    /* calls that returned HV_EFULL */
+    uint64_t backlog_stalls;   /* polls that found arrivals or expiries waiting for report room */
+    uint64_t portfolio_errors; /* fills the attached portfolio refused (position overflow) */
     uint64_t bars;
     uint64_t reports_delivered;
     uint32_t open_orders; /* orders not yet terminal in the owner's view */

@@ -1,13 +1,19 @@
 /* The trading-cycle profiler: scoped timers with self and total time on a bounded stack. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "profiler/profiler_int.h"
 
-static uint64_t default_clock(void *ctx)
+/* The profiler's job is to read a clock, so without an injected one it reads CLOCK_MONOTONIC
+ * (the clock behind hv_now_ns) directly: one call less on every begin and end. */
+static inline uint64_t read_clock(const hv_profiler *p)
 {
-    (void)ctx;
-    return hv_now_ns();
+    if (p->clock != NULL)
+        return p->clock(p->clock_ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void hv_profiler_config_default(hv_profiler_config *cfg)
@@ -53,7 +59,7 @@ hv_profiler *hv_profiler_new(const hv_profiler_config *cfg)
     if (p == NULL)
         return NULL;
     p->cfg = c;
-    p->clock = c.clock ? c.clock : default_clock;
+    p->clock = c.clock; /* NULL: CLOCK_MONOTONIC, read inline */
     p->clock_ctx = c.clock_ctx;
     p->stack = calloc(c.depth_max, sizeof(*p->stack));
     p->stages = calloc(c.stages_max, sizeof(*p->stages));
@@ -116,7 +122,7 @@ int hv_profiler_begin(hv_profiler *p, int stage)
     hv__profiler_frame *f = &p->stack[p->depth++];
     f->stage = stage;
     f->child_ns = 0;
-    f->start_ns = p->clock(p->clock_ctx);
+    f->start_ns = read_clock(p);
     return 0;
 }
 
@@ -137,7 +143,7 @@ static void close_frame(hv_profiler *p, uint64_t now_ns)
 
 int hv_profiler_end(hv_profiler *p, int stage)
 {
-    uint64_t now_ns = p->clock(p->clock_ctx);
+    uint64_t now_ns = read_clock(p);
     if (p->overflow > 0) {
         p->overflow--;
         return HV_EFULL;
@@ -157,13 +163,13 @@ int hv_profiler_cycle_begin(hv_profiler *p)
     hv__profiler_frame *f = &p->stack[p->depth++];
     f->stage = HV_PROFILER_CYCLE;
     f->child_ns = 0;
-    f->start_ns = p->clock(p->clock_ctx);
+    f->start_ns = read_clock(p);
     return 0;
 }
 
 int hv_profiler_cycle_end(hv_profiler *p)
 {
-    uint64_t now_ns = p->clock(p->clock_ctx);
+    uint64_t now_ns = read_clock(p);
     if (p->depth != 1 || p->overflow != 0) {
         p->mismatched++;
         return HV_ESTATE;

@@ -580,8 +580,9 @@ static void deliver(hv_exchange *x, outbound *e)
         *open_qty(x, o->req.side) -= r->fill_qty;
         x->stats.fees += r->fee;
         x->stats.notional += r->fill_price * (double)r->fill_qty;
-        if (x->portfolio != NULL)
-            hv_portfolio_apply_fill(x->portfolio, o->req.side, r->fill_qty, r->fill_price, r->fee);
+        if (x->portfolio != NULL &&
+            hv_portfolio_apply_fill(x->portfolio, o->req.side, r->fill_qty, r->fill_price, r->fee))
+            x->stats.portfolio_errors++; /* only a position beyond int64 can cause this */
     }
     if (hv_order_state_is_terminal(o->state) && o->leaves_qty > 0) {
         *open_qty(x, o->req.side) -= o->leaves_qty;

@@ -270,8 +270,9 @@ HV_EXTERN int hv_limit_breach_format(const hv_limit_breach *b, char *buf, size_t
  *  - Partial fills: all our orders together take at most floor(participation_max * volume)
  *    shares per bar; the rest waits for later bars (or expires: IOC, GTD). A bar with volume
  *    <= 0 carries no volume information: it fills without cap and without size impact.
- *  - Fees: fee_bps of the notional, with a minimum of fee_min per order (charged with the first
- *    fill; an order that never fills pays nothing).
+ *  - Fees: fee_bps of the notional, with a minimum of fee_min per order: after each fill the
+ *    order has paid exactly max(filled notional * fee_bps / 1e4, fee_min), so the first fill
+ *    pays at least the minimum and an order that never fills pays nothing.
  *  - Rejections at the exchange: a limit price farther than price_band_frac from the last
  *    bar's close (HV_ERANGE in the report).
  */
@@ -381,8 +382,9 @@ HV_EXTERN int hv_exchange_submit(hv_exchange *x, const hv_order_request *req, ui
 
 /* Requests a cancel at now_ns; the answer (CANCELLED or CANCEL_REJECT) comes as a report.
  * Never checked by limits: cancels stay allowed when the kill switch is on. Errors:
- * HV_ENOTFOUND (no open order with that id), HV_ESTATE (a cancel for it is already pending),
- * HV_ERANGE (time went backwards). */
+ * HV_ENOTFOUND (no open order with that id), HV_ESTATE (a cancel for it is already pending, or
+ * its terminal report was delivered and it only waits for that cancel's answer), HV_ERANGE
+ * (time went backwards). */
 HV_EXTERN int hv_exchange_cancel(hv_exchange *x, uint64_t order_id, uint64_t now_ns);
 
 /*
@@ -406,7 +408,8 @@ HV_EXTERN int hv_exchange_on_bar(hv_exchange *x, const hv_bar *bar, uint64_t now
 HV_EXTERN int hv_exchange_poll(hv_exchange *x, uint64_t now_ns, hv_exec_report *out);
 
 /* The earliest simulated time at which something happens without new input (a message
- * arriving, an order expiring, a report becoming deliverable), or UINT64_MAX. */
+ * arriving, an order expiring, a report becoming deliverable), or UINT64_MAX. While the report
+ * queue is full it is the oldest report's delivery time: polling there always makes progress. */
 HV_EXTERN uint64_t hv_exchange_next_event_ns(const hv_exchange *x);
 
 /* Copies the owner's view of an open order. Returns 0 or HV_ENOTFOUND (unknown, or terminal

@@ -1,5 +1,6 @@
 /* Profiler reports: the text table and the JSON export. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,9 @@ static json_t *equity_json(const hv_report_extra *x)
         double v = x->equity[i];
         peak = i == 0 || v > peak ? v : peak;
         json_array_append_new(t, json_integer((json_int_t)x->equity_t_ns[i]));
-        json_array_append_new(e, json_real(v));
-        json_array_append_new(d, json_real(peak > 0 ? (peak - v) / peak : 0));
+        double dd = peak > 0 ? (peak - v) / peak : 0;
+        json_array_append_new(e, isfinite(v) ? json_real(v) : json_null());
+        json_array_append_new(d, isfinite(dd) ? json_real(dd) : json_null());
     }
     json_object_set_new(o, "t_ns", t);
     json_object_set_new(o, "equity", e);

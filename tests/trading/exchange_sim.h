@@ -179,16 +179,16 @@ static inline int hv_sim_check_books(hv_sim *s)
     return 0;
 }
 
-static inline int hv_sim_poll(hv_sim *s)
+/* Delivers every report due; with `books`, then checks the books (O(orders)). */
+static inline int hv_sim_poll(hv_sim *s, int books)
 {
     hv_exec_report r;
-    int rc;
-    for (int i = 0; i < 100000 && (rc = hv_exchange_poll(s->x, s->t, &r)) == 1; i++) {
+    for (int i = 0; i < 100000 && hv_exchange_poll(s->x, s->t, &r) == 1; i++) {
         int bad = hv_sim_check_report(s, &r);
         if (bad)
             return bad;
     }
-    return hv_sim_check_books(s);
+    return books ? hv_sim_check_books(s) : 0;
 }
 
 static inline int hv_sim_step(hv_sim *s)
@@ -202,7 +202,7 @@ static inline int hv_sim_step(hv_sim *s)
     case 3:
         return hv_sim_bar(s);
     case 4:
-        return hv_sim_poll(s);
+        return hv_sim_poll(s, 1);
     case 5:
         hv_portfolio_mark(s->pf, s->last_close, s->t);
         return 0;
@@ -220,7 +220,7 @@ static inline int hv_sim_finish(hv_sim *s)
         if (next == UINT64_MAX)
             break;
         s->t = next > s->t ? next : s->t;
-        int bad = hv_sim_poll(s);
+        int bad = hv_sim_poll(s, 0);
         if (bad)
             return bad;
     }

@@ -201,6 +201,8 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     return check_opts(o);
 }
 
+static int load_csv(const bt_opts *o, hv_series *s);
+
 static int load_bars(const bt_opts *o, hv_series *s)
 {
     if (o->synthetic > 0) {
@@ -211,8 +213,22 @@ static int load_bars(const bt_opts *o, hv_series *s)
             hv__cli_error(CMD, "cannot generate %llu bars", (unsigned long long)o->synthetic);
             return HV_EXIT_FAIL;
         }
-        return 0;
+    } else {
+        int rc = load_csv(o, s);
+        if (rc != 0)
+            return rc;
     }
+    if (s->len <= o->slow) {
+        hv__cli_error(CMD, "%s has %zu bars; --slow %llu needs more",
+                      o->synthetic ? "the synthetic series" : o->data, s->len,
+                      (unsigned long long)o->slow);
+        return HV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int load_csv(const bt_opts *o, hv_series *s)
+{
     hv_csv_report rep;
     int rc = hv_csv_load_bars(o->data, NULL, s, &rep);
     for (uint32_t i = 0; i < rep.issues_kept; i++) {
@@ -220,14 +236,12 @@ static int load_bars(const bt_opts *o, hv_series *s)
         hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
         fprintf(stderr, "hivewire %s: skipped %s\n", CMD, line);
     }
+    if (rep.rows_bad > rep.issues_kept)
+        fprintf(stderr, "hivewire %s: ... and %llu more bad rows skipped\n", CMD,
+                (unsigned long long)(rep.rows_bad - rep.issues_kept));
     if (rc != 0) {
         hv__cli_error(CMD, "cannot load %s: %s%s", o->data, hv_strerror(rc),
                       rc == HV_ENOTFOUND ? " (run `make deps`, or use --synthetic N)" : "");
-        return HV_EXIT_FAIL;
-    }
-    if (s->len <= o->slow) {
-        hv__cli_error(CMD, "%s has %zu bars; --slow %llu needs more", o->data, s->len,
-                      (unsigned long long)o->slow);
         return HV_EXIT_FAIL;
     }
     return 0;

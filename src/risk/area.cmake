@@ -1,0 +1,8 @@
+# risk: VaR and expected shortfall (historical, Gaussian, Cornish-Fisher, Monte Carlo), the
+# rolling window, the `hivewire var` command and `hivewire bench var`.
+hv_library_sources(src/risk/normal.c src/risk/select.c src/risk/var.c src/risk/mc.c
+                   src/risk/roll.c)
+
+hv_add_test(NAME risk_var SOURCES tests/risk/var_test.c)
+hv_add_test(NAME risk_mc SOURCES tests/risk/mc_test.c)
+hv_add_test(NAME risk_roll SOURCES tests/risk/roll_test.c)

@@ -1,0 +1,247 @@
+/*
+ * Static VaR / ES: historical, Gaussian, Cornish-Fisher, single-asset Monte Carlo, and the
+ * dispatching entry point.
+ */
+#include <float.h>
+#include <string.h>
+
+#include <hivewire/rng.h>
+
+#include "risk/risk_int.h"
+
+static const char *const method_names[] = { "historical", "gaussian", "cornish-fisher",
+                                            "montecarlo" };
+
+const char *hv_var_method_name(hv_var_method m)
+{
+    if ((unsigned)m >= sizeof(method_names) / sizeof(method_names[0]))
+        return "unknown";
+    return method_names[m];
+}
+
+int hv_var_method_parse(const char *s, hv_var_method *out)
+{
+    if (s == NULL)
+        return HV_EINVAL;
+    for (unsigned i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
+        if (strcmp(s, method_names[i]) == 0) {
+            *out = (hv_var_method)i;
+            return 0;
+        }
+    }
+    if (strcmp(s, "cf") == 0 || strcmp(s, "cornish_fisher") == 0) {
+        *out = HV_VAR_CORNISH_FISHER;
+        return 0;
+    }
+    if (strcmp(s, "mc") == 0 || strcmp(s, "monte-carlo") == 0) {
+        *out = HV_VAR_MONTECARLO;
+        return 0;
+    }
+    return HV_EINVAL;
+}
+
+/* 0 if every value is finite. x * 0 is NaN exactly for an infinite or NaN x. */
+static int all_finite(const double *x, size_t n)
+{
+    double acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc += x[i] * 0.0;
+    return acc == 0;
+}
+
+int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew, double *exkurt)
+{
+    if (x == NULL && n > 0)
+        return HV_EINVAL;
+    if (n < 2)
+        return HV_ETOOFEWOBS;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    if (!isfinite(s) || !all_finite(x, n))
+        return HV_EINVAL;
+    double m = s / (double)n, m2 = 0, m3 = 0, m4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] - m, d2 = d * d;
+        m2 += d2;
+        m3 += d2 * d;
+        m4 += d2 * d2;
+    }
+    double nn = (double)n;
+    if (mean != NULL)
+        *mean = m;
+    if (sd != NULL)
+        *sd = sqrt(m2 / (nn - 1));
+    double v = m2 / nn;
+    if (skew != NULL)
+        *skew = v > 0 ? (m3 / nn) / (v * sqrt(v)) : 0;
+    if (exkurt != NULL)
+        *exkurt = v > 0 ? (m4 / nn) / (v * v) - 3 : 0;
+    return 0;
+}
+
+int hv_var_historical(const double *returns, size_t n, double q, double *scratch, hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    if (out == NULL || (returns == NULL && n > 0))
+        return HV_EINVAL;
+    if (n < HV_VAR_MIN_OBS_HISTORICAL)
+        return HV_ETOOFEWOBS;
+    if (!all_finite(returns, n))
+        return HV_EINVAL;
+    size_t k = hv__var_tail_k(n, q);
+    if (k <= HV_VAR_TAIL_SCAN_MAX) {
+        double sum;
+        out->var = -hv__var_tail_scan(returns, n, k, &sum);
+        out->es = -sum / (double)k;
+        return 0;
+    }
+    if (scratch == NULL)
+        return HV_EINVAL;
+    memcpy(scratch, returns, n * sizeof(double));
+    hv__var_historical_select(scratch, n, q, out);
+    return 0;
+}
+
+int hv_var_gaussian_params(double mean, double sd, double q, hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    if (out == NULL || !isfinite(mean) || !isfinite(sd) || sd < 0)
+        return HV_EINVAL;
+    double z = hv_norm_quantile(q);
+    out->var = -mean + sd * z;
+    out->es = -mean + sd * hv_norm_pdf(z) / (1 - q);
+    return 0;
+}
+
+int hv_var_gaussian(const double *returns, size_t n, double q, hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    double m, sd;
+    int rv = hv_moments(returns, n, &m, &sd, NULL, NULL);
+    if (rv != 0)
+        return rv;
+    return hv_var_gaussian_params(m, sd, q, out);
+}
+
+/* The Cornish-Fisher map z -> z' is a cubic. Where its derivative A z^2 + B z + C is not
+ * positive at z, a higher confidence would give a lower VaR: the moments are outside what the
+ * expansion can represent. */
+static int cf_increasing_at(double z, double a, double b, double c)
+{
+    double A = 3 * b - 6 * c, B = 2 * a, C = 1 - 3 * b + 5 * c;
+    return A * z * z + B * z + C > 0;
+}
+
+int hv_var_cornish_fisher_params(double mean, double sd, double skew, double exkurt, double q,
+                                 hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    if (out == NULL || !isfinite(mean) || !isfinite(sd) || sd < 0 || !isfinite(skew) ||
+        !isfinite(exkurt))
+        return HV_EINVAL;
+    /* Losses are -returns: their skewness is the returns' with the sign flipped. */
+    double s = -skew, z = hv_norm_quantile(q), p = 1 - q;
+    double a = s / 6, b = exkurt / 24, c = s * s / 36;
+    if (!cf_increasing_at(z, a, b, c))
+        return HV_ERANGE;
+    double z2 = z * z, z3 = z2 * z;
+    double zcf = z + a * (z2 - 1) + b * (z3 - 3 * z) - c * (2 * z3 - 5 * z);
+    /* Tail moments of Z beyond z: E[Z^j | Z > z] for j = 1, 2, 3. */
+    double phi = hv_norm_pdf(z);
+    double m1 = phi / p, m2 = 1 + z * phi / p, m3 = (z2 + 2) * phi / p;
+    double ecf = m1 + a * (m2 - 1) + b * (m3 - 3 * m1) - c * (2 * m3 - 5 * m1);
+    if (ecf < zcf)
+        return HV_ERANGE;
+    out->var = -mean + sd * zcf;
+    out->es = -mean + sd * ecf;
+    return 0;
+}
+
+int hv_var_cornish_fisher(const double *returns, size_t n, double q, hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    if (out == NULL || (returns == NULL && n > 0))
+        return HV_EINVAL;
+    if (n < HV_VAR_MIN_OBS_CF)
+        return HV_ETOOFEWOBS;
+    double m, sd, sk, ku;
+    int rv = hv_moments(returns, n, &m, &sd, &sk, &ku);
+    if (rv != 0)
+        return rv;
+    return hv_var_cornish_fisher_params(m, sd, sk, ku, q, out);
+}
+
+/* Historical estimator over simulated returns in x (reordered). */
+static void tail_of(double *x, size_t n, double q, hv_var_es *out)
+{
+    size_t k = hv__var_tail_k(n, q);
+    if (k <= HV_VAR_TAIL_SCAN_MAX) {
+        double sum;
+        out->var = -hv__var_tail_scan(x, n, k, &sum);
+        out->es = -sum / (double)k;
+        return;
+    }
+    hv__var_historical_select(x, n, q, out);
+}
+
+int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, size_t sims,
+                      double *scratch, hv_var_es *out)
+{
+    if (!hv__conf_ok(q))
+        return HV_EBADCONF;
+    if (rng == NULL || scratch == NULL || out == NULL || sims == 0 || sims > HV_VAR_SIMS_MAX)
+        return HV_EINVAL;
+    double m, sd;
+    int rv = hv_moments(returns, n, &m, &sd, NULL, NULL);
+    if (rv != 0)
+        return rv;
+    for (size_t i = 0; i < sims; i++)
+        scratch[i] = m + sd * hv_rng_normal(rng);
+    tail_of(scratch, sims, q, out);
+    return 0;
+}
+
+void hv__var_tail_of_sims(double *x, size_t n, double q, hv_var_es *out)
+{
+    tail_of(x, n, q, out);
+}
+
+#define DEFAULT_SIMS 100000
+
+size_t hv_var_scratch_len(const hv_var_opts *o, size_t n)
+{
+    if (o != NULL && o->method == HV_VAR_MONTECARLO)
+        return o->mc_sims ? o->mc_sims : DEFAULT_SIMS;
+    return n;
+}
+
+int hv_var_estimate(const double *returns, size_t n, const hv_var_opts *o, double *scratch,
+                    size_t scratch_len, hv_var_es *out)
+{
+    if (o == NULL || o->size < sizeof(hv_var_opts))
+        return HV_EINVAL;
+    if (scratch_len < hv_var_scratch_len(o, n))
+        return HV_ENOBUFS;
+    double q = o->confidence;
+    switch (o->method) {
+    case HV_VAR_HISTORICAL:
+        return hv_var_historical(returns, n, q, scratch, out);
+    case HV_VAR_GAUSSIAN:
+        return hv_var_gaussian(returns, n, q, out);
+    case HV_VAR_CORNISH_FISHER:
+        return hv_var_cornish_fisher(returns, n, q, out);
+    case HV_VAR_MONTECARLO: {
+        hv_rng rng;
+        hv_rng_seed(&rng, o->mc_seed);
+        return hv_var_montecarlo(returns, n, q, &rng, o->mc_sims ? o->mc_sims : DEFAULT_SIMS,
+                                 scratch, out);
+    }
+    }
+    return HV_EINVAL;
+}

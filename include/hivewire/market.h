@@ -98,12 +98,15 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
 
 /* One bad row. line is 1-based (the line the row starts on); column is the 1-based field
  * number the problem was found in, 0 when it concerns the whole row (e.g. a wrong field
- * count). column_name is the header's name for that column ("" if none). */
+ * count). column_name is the header's name for that column ("" if none). Problems that stop
+ * the whole load (no header, missing column, mixed symbols) are reported the same way with
+ * fatal = 1 and do not count as bad rows. */
 typedef struct hv_csv_issue {
     uint32_t line;
     uint32_t column;
-    int err; /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting),
-                HV_ETOOBIG (field longer than HV_CSV_FIELD_BYTES_MAX) */
+    int err;   /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting, bad
+                  header), HV_ENOTFOUND (named column missing) */
+    int fatal; /* 1: this issue stopped the load (bad header, strict mode); 0: row skipped */
     char column_name[32];
     char reason[96];
 } hv_csv_issue;

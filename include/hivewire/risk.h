@@ -10,8 +10,9 @@
  *  - historical: the empirical distribution. With n returns and k = ceil(n (1 - q)) (computed
  *    with a 1e-9 tolerance, so n (1 - q) that is an integer in exact arithmetic counts as
  *    one), VaR is the k-th largest loss and ES the mean of the k largest losses. Selection, not
- *    a sort: a bounded top-k scan when k <= HV_VAR_TAIL_SCAN_MAX, else introselect
- *    (quickselect with median-of-3 pivots and a heapsort fallback past 2 log2 n levels).
+ *    a sort: a bounded top-k scan when the tail is small (k <= 2, or k <= HV_VAR_TAIL_SCAN_MAX
+ *    and 64 k <= n), else introselect (quickselect with median-of-3 pivots, a branchless
+ *    partition and a heapsort fallback past 2 log2 n levels). Both give the same VaR.
  *  - gaussian: L ~ N(-m, s^2) with m the sample mean and s the sample stdev (n - 1):
  *    VaR = -m + s z, ES = -m + s phi(z) / (1 - q), z = Phi^-1(q).
  *  - cornish_fisher: the Gaussian quantile corrected for the losses' skewness S and excess

@@ -10,3 +10,8 @@ hv_add_test(NAME risk_roll SOURCES tests/risk/roll_test.c)
 hv_cli_command(NAME var FUNC hv_cmd_var
                HELP "VaR and expected shortfall of a return series: hivewire var --returns FILE"
                SOURCES src/risk/cli_var.c)
+
+hv_bench_area(NAME var FUNC hv_bench_var
+              HELP "VaR/ES by method over 250 returns, vs a full sort; rolling vs recompute"
+              SOURCES bench/var_bench.c
+              DEFINES HV_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")

@@ -20,6 +20,13 @@ static inline size_t hv__var_tail_k(size_t n, double q)
     return (size_t)t;
 }
 
+/* The top-k scan beats quickselect while the tail is a small share of the sample: each scan
+ * step is one compare, but the buffer insertions grow as k ln(n / k) times k. */
+static inline int hv__var_use_scan(size_t n, size_t k)
+{
+    return k <= 2 || (k <= HV_VAR_TAIL_SCAN_MAX && 64 * k <= n);
+}
+
 static inline int hv__conf_ok(double q)
 {
     return isfinite(q) && q > 0 && q < 1;

@@ -1,10 +1,22 @@
 /*
  * Order statistics for the historical estimator: a top-k scan for small tails and introselect
- * (quickselect with a heapsort fallback) for the rest. Neither allocates.
+ * (quickselect with median-of-3 pivots, a branchless partition and a heapsort fallback past
+ * 2 log2 n levels) for the rest. Neither allocates.
  */
 #include <string.h>
 
 #include "risk/risk_int.h"
+
+/* Inserts v (< buf[0]) into the descending buffer buf[0..k), dropping the old buf[0]. */
+static void tail_insert(double *buf, size_t k, double v)
+{
+    size_t j = 0;
+    while (j + 1 < k && buf[j + 1] > v) {
+        buf[j] = buf[j + 1];
+        j++;
+    }
+    buf[j] = v;
+}
 
 double hv__var_tail_scan(const double *x, size_t n, size_t k, double *sum)
 {
@@ -20,17 +32,20 @@ double hv__var_tail_scan(const double *x, size_t n, size_t k, double *sum)
         }
         buf[j] = x[i];
     }
-    for (; i < n; i++) {
-        double v = x[i];
-        if (v >= buf[0])
+    /* Blocks of 8: one (vectorisable) minimum and one well-predicted branch reject most. */
+    for (; i + 8 <= n; i += 8) {
+        double lo = x[i];
+        for (int j = 1; j < 8; j++)
+            lo = x[i + j] < lo ? x[i + j] : lo;
+        if (lo >= buf[0])
             continue;
-        size_t j = 0;
-        while (j + 1 < k && buf[j + 1] > v) {
-            buf[j] = buf[j + 1];
-            j++;
-        }
-        buf[j] = v;
+        for (int j = 0; j < 8; j++)
+            if (x[i + j] < buf[0])
+                tail_insert(buf, k, x[i + j]);
     }
+    for (; i < n; i++)
+        if (x[i] < buf[0])
+            tail_insert(buf, k, x[i]);
     double s = 0;
     for (size_t j = 0; j < k; j++)
         s += buf[j];
@@ -103,23 +118,21 @@ void hv__var_select(double *a, size_t n, size_t kth)
             swap(&a[hi], &a[lo]);
         if (a[hi] < a[mid])
             swap(&a[hi], &a[mid]);
-        /* a[lo] <= a[mid] <= a[hi]: both ends are sentinels for the scans below. */
-        swap(&a[mid], &a[lo + 1]);
-        double p = a[lo + 1];
-        size_t i = lo + 1, j = hi;
-        for (;;) {
-            do
-                i++;
-            while (a[i] < p);
-            do
-                j--;
-            while (a[j] > p);
-            if (i >= j)
-                break;
-            swap(&a[i], &a[j]);
+        /* Median of three as the pivot, parked at a[hi]; then a branchless Lomuto partition:
+         * every element is swapped into place and i advances only past smaller ones, so
+         * random data costs no mispredicted branches. Leaves a[lo..i) < p <= a[i..hi]. */
+        swap(&a[mid], &a[hi]);
+        double p = a[hi];
+        size_t i = lo;
+        for (size_t t = lo; t < hi; t++) {
+            double v = a[t];
+            a[t] = a[i];
+            a[i] = v;
+            i += v < p;
         }
-        a[lo + 1] = a[j];
-        a[j] = p;
+        a[hi] = a[i];
+        a[i] = p;
+        size_t j = i;
         if (j == kth)
             return;
         if (j > kth)

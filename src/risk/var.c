@@ -40,13 +40,54 @@ int hv_var_method_parse(const char *s, hv_var_method *out)
     return HV_EINVAL;
 }
 
-/* 0 if every value is finite. x * 0 is NaN exactly for an infinite or NaN x. */
+/* 1 if every value is finite: an exponent field of all ones marks an infinity or a NaN. An
+ * integer reduction has no floating-point dependency chain, so the loop vectorises. */
 static int all_finite(const double *x, size_t n)
 {
-    double acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc += x[i] * 0.0;
-    return acc == 0;
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &x[i], sizeof(bits));
+        bad |= (uint64_t)((bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
+    }
+    return bad == 0;
+}
+
+/* Sums with four independent accumulators, so the additions pipeline instead of waiting on
+ * one another: the sum of x, and the sums of the 2nd to 4th powers of x - m. */
+static double sum4(const double *x, size_t n)
+{
+    double a[4] = { 0, 0, 0, 0 };
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; j++)
+            a[j] += x[i + j];
+    for (; i < n; i++)
+        a[0] += x[i];
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+static void central4(const double *x, size_t n, double m, double out[3])
+{
+    double s2[4] = { 0, 0, 0, 0 }, s3[4] = { 0, 0, 0, 0 }, s4[4] = { 0, 0, 0, 0 };
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int j = 0; j < 4; j++) {
+            double d = x[i + j] - m, d2 = d * d;
+            s2[j] += d2;
+            s3[j] += d2 * d;
+            s4[j] += d2 * d2;
+        }
+    }
+    for (; i < n; i++) {
+        double d = x[i] - m, d2 = d * d;
+        s2[0] += d2;
+        s3[0] += d2 * d;
+        s4[0] += d2 * d2;
+    }
+    out[0] = (s2[0] + s2[1]) + (s2[2] + s2[3]);
+    out[1] = (s3[0] + s3[1]) + (s3[2] + s3[3]);
+    out[2] = (s4[0] + s4[1]) + (s4[2] + s4[3]);
 }
 
 int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew, double *exkurt)
@@ -55,28 +96,20 @@ int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew
         return HV_EINVAL;
     if (n < 2)
         return HV_ETOOFEWOBS;
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += x[i];
+    double s = sum4(x, n);
     if (!isfinite(s) || !all_finite(x, n))
         return HV_EINVAL;
-    double m = s / (double)n, m2 = 0, m3 = 0, m4 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - m, d2 = d * d;
-        m2 += d2;
-        m3 += d2 * d;
-        m4 += d2 * d2;
-    }
-    double nn = (double)n;
+    double nn = (double)n, m = s / nn, c[3];
+    central4(x, n, m, c);
     if (mean != NULL)
         *mean = m;
     if (sd != NULL)
-        *sd = sqrt(m2 / (nn - 1));
-    double v = m2 / nn;
+        *sd = sqrt(c[0] / (nn - 1));
+    double v = c[0] / nn;
     if (skew != NULL)
-        *skew = v > 0 ? (m3 / nn) / (v * sqrt(v)) : 0;
+        *skew = v > 0 ? (c[1] / nn) / (v * sqrt(v)) : 0;
     if (exkurt != NULL)
-        *exkurt = v > 0 ? (m4 / nn) / (v * v) - 3 : 0;
+        *exkurt = v > 0 ? (c[2] / nn) / (v * v) - 3 : 0;
     return 0;
 }
 
@@ -91,7 +124,7 @@ int hv_var_historical(const double *returns, size_t n, double q, double *scratch
     if (!all_finite(returns, n))
         return HV_EINVAL;
     size_t k = hv__var_tail_k(n, q);
-    if (k <= HV_VAR_TAIL_SCAN_MAX) {
+    if (hv__var_use_scan(n, k)) {
         double sum;
         out->var = -hv__var_tail_scan(returns, n, k, &sum);
         out->es = -sum / (double)k;
@@ -181,7 +214,7 @@ int hv_var_cornish_fisher(const double *returns, size_t n, double q, hv_var_es *
 static void tail_of(double *x, size_t n, double q, hv_var_es *out)
 {
     size_t k = hv__var_tail_k(n, q);
-    if (k <= HV_VAR_TAIL_SCAN_MAX) {
+    if (hv__var_use_scan(n, k)) {
         double sum;
         out->var = -hv__var_tail_scan(x, n, k, &sum);
         out->es = -sum / (double)k;

@@ -55,10 +55,16 @@ static void historical_matches_hand_computed_values(void **state)
     assert_int_equal(hv_var_historical(r, 10, 0.8, scratch, &o), 0);
     close_rel(o.var, 0.04, 1e-15);
     close_rel(o.es, 0.045, 1e-15);
-    /* q = 0.9: k = 1 (exactly 1 in exact arithmetic, though 10 * (1 - 0.9) > 1 in binary). */
+    /* q = 0.9: k = 1. */
     assert_int_equal(hv_var_historical(r, 10, 0.9, scratch, &o), 0);
     close_rel(o.var, 0.05, 1e-15);
     close_rel(o.es, 0.05, 1e-15);
+    /* 100 * (1 - 0.99) is 1.0000000000000009 in binary: still k = 1, the worst loss. */
+    assert_int_equal(hv__var_tail_k(100, 0.99), 1);
+    assert_int_equal(hv__var_tail_k(20, 0.95), 1);
+    assert_int_equal(hv__var_tail_k(250, 0.99), 3);
+    assert_int_equal(hv__var_tail_k(250, 0.95), 13);
+    assert_int_equal(hv__var_tail_k(5, 0.01), 5);
     /* q = 0.5: k = 5, losses 5,4,3,2,1. */
     assert_int_equal(hv_var_historical(r, 10, 0.5, scratch, &o), 0);
     close_rel(o.var, 0.01, 1e-15);

@@ -23,6 +23,9 @@
  *  - montecarlo: `sims` seeded draws from N(m, s^2) (one asset) or from N(mu, Sigma) through a
  *    Cholesky factor (a portfolio), then the historical estimator on the simulated losses.
  *
+ * Every estimator returns HV_ERANGE instead of an infinite or NaN result when the inputs are so
+ * large that the arithmetic overflows (|returns| beyond about 1e77 for the moments).
+ *
  * No function here allocates except hv_var_roll_init(); the caller provides scratch memory.
  * Thread safety: no global state; objects belong to one thread at a time.
  */
@@ -56,6 +59,7 @@ typedef enum hv_var_method {
 #define HV_VAR_SIMS_MAX      (1u << 26) /* Monte Carlo draws bound */
 #define HV_VAR_ASSETS_MAX    256        /* portfolio size bound */
 #define HV_VAR_WINDOW_MAX    (1u << 24) /* rolling window bound */
+#define HV_VAR_RETURN_MAX    1e6        /* largest |return| the rolling window accepts */
 
 typedef struct hv_var_es {
     double var; /* positive loss fraction */
@@ -75,18 +79,19 @@ HV_EXTERN double hv_norm_cdf(double x);
 
 /* Sample moments of x[0..n): mean, stdev (n - 1), and the population skewness and excess
  * kurtosis (0 when the variance is 0). Two-pass. Returns 0, HV_ETOOFEWOBS (n < 2),
- * HV_EINVAL (a value not finite). Any output pointer may be NULL. */
+ * HV_EINVAL (a value not finite), HV_ERANGE (the sums overflow; the third and fourth powers
+ * only matter when skew or exkurt is asked for). Any output pointer may be NULL. */
 HV_EXTERN int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew,
                          double *exkurt);
 
 /* Historical VaR/ES of returns[0..n) at q. scratch holds n doubles (overwritten; it may not
  * alias returns). O(n) expected, no allocation. Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (n == 0),
- * HV_EINVAL (NULL pointer, non-finite return). */
+ * HV_EINVAL (NULL pointer, non-finite return), HV_ERANGE (the tail's sum overflows). */
 HV_EXTERN int hv_var_historical(const double *returns, size_t n, double q, double *scratch,
                                 hv_var_es *out);
 
 /* Gaussian VaR/ES from returns, or from given mean and stdev of returns (sd >= 0).
- * Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (n < 2), HV_EINVAL. */
+ * Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (n < 2), HV_EINVAL, HV_ERANGE (overflow). */
 HV_EXTERN int hv_var_gaussian(const double *returns, size_t n, double q, hv_var_es *out);
 HV_EXTERN int hv_var_gaussian_params(double mean, double sd, double q, hv_var_es *out);
 
@@ -99,7 +104,8 @@ HV_EXTERN int hv_var_cornish_fisher_params(double mean, double sd, double skew, 
 
 /* Monte Carlo VaR/ES for one asset: fits N(mean, sd^2) to returns and draws `sims` returns
  * with rng into scratch[0..sims). Deterministic for a seed. Returns 0, HV_EBADCONF,
- * HV_ETOOFEWOBS (n < 2), HV_EINVAL (sims 0 or above HV_VAR_SIMS_MAX, NULL pointers). */
+ * HV_ETOOFEWOBS (n < 2), HV_EINVAL (sims 0 or above HV_VAR_SIMS_MAX, NULL pointers),
+ * HV_ERANGE (overflow). */
 HV_EXTERN int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, size_t sims,
                                 double *scratch, hv_var_es *out);
 
@@ -118,7 +124,8 @@ HV_EXTERN int hv_covariance(const double *returns, size_t nobs, size_t nassets, 
 
 /* Monte Carlo VaR/ES of a portfolio with weights w over nassets assets whose returns are
  * N(mean, L L^T), chol = L from hv_cholesky(). The portfolio return of a draw is w . (mean + L z).
- * scratch holds sims + nassets doubles. Returns 0, HV_EBADCONF, HV_EINVAL. */
+ * scratch holds sims + nassets doubles. Returns 0, HV_EBADCONF, HV_EINVAL, HV_ERANGE
+ * (overflow). */
 HV_EXTERN int hv_var_montecarlo_portfolio(const double *w, const double *mean, const double *chol,
                                           size_t nassets, double q, hv_rng *rng, size_t sims,
                                           double *scratch, hv_var_es *out);
@@ -184,8 +191,9 @@ HV_EXTERN void hv_var_roll_fini(hv_var_roll *r);
 /* Forgets every return, keeping the memory. */
 HV_EXTERN void hv_var_roll_reset(hv_var_roll *r);
 
-/* Adds one return (evicting the oldest when full). Returns 0 or HV_EINVAL for a non-finite
- * value (which is not added). O(log window), no allocation. */
+/* Adds one return (evicting the oldest when full). Returns 0, HV_EINVAL for a non-finite
+ * value or HV_ERANGE for |ret| > HV_VAR_RETURN_MAX (either is not added: the power sums must
+ * not overflow). O(log window), no allocation. */
 HV_EXTERN int hv_var_roll_push(hv_var_roll *r, double ret);
 
 /* VaR/ES over the current window. Return 0 or HV_ETOOFEWOBS (below the method's minimum);

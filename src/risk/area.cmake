@@ -15,3 +15,5 @@ hv_bench_area(NAME var FUNC hv_bench_var
               HELP "VaR/ES by method over 250 returns, vs a full sort; rolling vs recompute"
               SOURCES bench/var_bench.c
               DEFINES HV_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")
+
+hv_add_fuzzer(NAME risk_var SOURCES fuzz/risk_var.c CORPUS fuzz/corpus/risk_var)

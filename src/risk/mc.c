@@ -104,7 +104,7 @@ int hv_var_montecarlo_portfolio(const double *w, const double *mean, const doubl
         scratch[s] = port;
     }
     hv__var_tail_of_sims(scratch, sims, q, out);
-    return 0;
+    return isfinite(out->var) && isfinite(out->es) ? 0 : HV_ERANGE;
 }
 
 int hv_var_gaussian_portfolio(const double *w, const double *mean, const double *chol,

@@ -186,6 +186,8 @@ int hv_var_roll_push(hv_var_roll *r, double ret)
 {
     if (!isfinite(ret))
         return HV_EINVAL;
+    if (fabs(ret) > HV_VAR_RETURN_MAX)
+        return HV_ERANGE;
     uint32_t slot = (uint32_t)r->head;
     if (r->n == r->window)
         evict(r, slot);

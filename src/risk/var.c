@@ -101,6 +101,10 @@ int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew
         return HV_EINVAL;
     double nn = (double)n, m = s / nn, c[3];
     central4(x, n, m, c);
+    /* Returns so large that their powers overflow (|r| beyond ~1e77) have no usable moments. */
+    if (!isfinite(c[0]) ||
+        ((skew != NULL || exkurt != NULL) && !(isfinite(c[1]) && isfinite(c[2]))))
+        return HV_ERANGE;
     if (mean != NULL)
         *mean = m;
     if (sd != NULL)
@@ -128,13 +132,13 @@ int hv_var_historical(const double *returns, size_t n, double q, double *scratch
         double sum;
         out->var = -hv__var_tail_scan(returns, n, k, &sum);
         out->es = -sum / (double)k;
-        return 0;
+    } else {
+        if (scratch == NULL)
+            return HV_EINVAL;
+        memcpy(scratch, returns, n * sizeof(double));
+        hv__var_historical_select(scratch, n, q, out);
     }
-    if (scratch == NULL)
-        return HV_EINVAL;
-    memcpy(scratch, returns, n * sizeof(double));
-    hv__var_historical_select(scratch, n, q, out);
-    return 0;
+    return isfinite(out->es) ? 0 : HV_ERANGE; /* the tail's sum overflowed */
 }
 
 int hv_var_gaussian_params(double mean, double sd, double q, hv_var_es *out)
@@ -146,7 +150,7 @@ int hv_var_gaussian_params(double mean, double sd, double q, hv_var_es *out)
     double z = hv_norm_quantile(q);
     out->var = -mean + sd * z;
     out->es = -mean + sd * hv_norm_pdf(z) / (1 - q);
-    return 0;
+    return isfinite(out->var) && isfinite(out->es) ? 0 : HV_ERANGE;
 }
 
 int hv_var_gaussian(const double *returns, size_t n, double q, hv_var_es *out)
@@ -192,7 +196,7 @@ int hv_var_cornish_fisher_params(double mean, double sd, double skew, double exk
         return HV_ERANGE;
     out->var = -mean + sd * zcf;
     out->es = -mean + sd * ecf;
-    return 0;
+    return isfinite(out->var) && isfinite(out->es) ? 0 : HV_ERANGE;
 }
 
 int hv_var_cornish_fisher(const double *returns, size_t n, double q, hv_var_es *out)
@@ -237,7 +241,7 @@ int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, si
     for (size_t i = 0; i < sims; i++)
         scratch[i] = m + sd * hv_rng_normal(rng);
     tail_of(scratch, sims, q, out);
-    return 0;
+    return isfinite(out->var) && isfinite(out->es) ? 0 : HV_ERANGE;
 }
 
 void hv__var_tail_of_sims(double *x, size_t n, double q, hv_var_es *out)

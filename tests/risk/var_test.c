@@ -284,6 +284,25 @@ static void non_finite_returns_are_rejected(void **state)
     assert_int_equal(hv_var_gaussian_params(0, -1, 0.9, &o), HV_EINVAL);
 }
 
+static void overflowing_inputs_give_a_range_error_not_infinity(void **state)
+{
+    (void)state;
+    double r[6] = { 1e300, -1e300, 1e200, 5, -7, -1e308 }, s[6];
+    hv_var_es o;
+    hv_rng rng;
+    hv_rng_seed(&rng, 1);
+    assert_int_equal(hv_var_gaussian(r, 6, 0.99, &o), HV_ERANGE);
+    assert_int_equal(hv_var_cornish_fisher(r, 6, 0.99, &o), HV_ERANGE);
+    assert_int_equal(hv_var_montecarlo(r, 6, 0.99, &rng, 6, s, &o), HV_ERANGE);
+    double tail[4] = { -1e308, -1e308, 1, 2 };
+    assert_int_equal(hv_var_historical(tail, 4, 0.5, s, &o), HV_ERANGE);
+    hv_var_roll roll;
+    assert_int_equal(hv_var_roll_init(&roll, 4, 0.9), 0);
+    assert_int_equal(hv_var_roll_push(&roll, 2e6), HV_ERANGE);
+    assert_int_equal(roll.n, 0);
+    hv_var_roll_fini(&roll);
+}
+
 static void estimate_dispatches_and_checks_scratch(void **state)
 {
     (void)state;
@@ -328,6 +347,7 @@ int main(void)
         cmocka_unit_test(confidence_outside_the_open_unit_interval_is_rejected),
         cmocka_unit_test(too_few_observations_are_rejected),
         cmocka_unit_test(non_finite_returns_are_rejected),
+        cmocka_unit_test(overflowing_inputs_give_a_range_error_not_infinity),
         cmocka_unit_test(estimate_dispatches_and_checks_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

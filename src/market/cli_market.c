@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <jansson.h>
 
+#include <hivewire/hist.h>
 #include <hivewire/market.h>
 
 #include "cli/cli.h"
@@ -18,14 +21,20 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: hivewire market stats FILE [--symbol S] [--strict] [--json]\n"
-            "       hivewire market synth [--bars N] [--seed N] [--fit FILE] [--regimes]\n\n"
+            "       hivewire market synth [--bars N] [--seed N] [--fit FILE] [--regimes]\n"
+            "       hivewire market replay FILE [--speed X] [--ticks K] [--limit N] [--quiet]\n\n"
             "  stats   load a bar CSV (date, close; optional open, high, low, adjclose, volume,\n"
             "          symbol) and print rows, date range, malformed rows and the fitted\n"
             "          geometric Brownian motion (drift, volatility, regimes)\n"
             "  synth   print N synthetic bars as CSV (same columns as the S&P 500 file),\n"
-            "          with parameters fitted to FILE (default: built-in index-like values)\n\n"
+            "          with parameters fitted to FILE (default: built-in index-like values)\n"
+            "  replay  emit FILE's bars (or K interpolated ticks per bar) on the replay feed's\n"
+            "          schedule: X times market speed (a daily bar spans 86,400 s; 0 = as fast\n"
+            "          as possible, the default); prints each event and its lag behind its due\n"
+            "          time, then the lag distribution\n\n"
             "example: hivewire market stats data/sp500-2000.csv\n"
-            "         hivewire market synth --bars 100000 --fit data/sp500-2000.csv --regimes\n");
+            "         hivewire market synth --bars 100000 --fit data/sp500-2000.csv --regimes\n"
+            "         hivewire market replay data/sp500-2000.csv --speed 864000 --limit 20\n");
 }
 
 static void print_issue(void *user, const char *file, const hv_csv_issue *is)
@@ -225,6 +234,124 @@ static int cmd_synth(int argc, char **argv)
     return fflush(stdout) == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 
+typedef struct replay_args {
+    const char *file;
+    double speed;
+    uint64_t ticks, limit;
+    int quiet;
+} replay_args;
+
+static int replay_parse(int argc, char **argv, replay_args *a)
+{
+    *a = (replay_args){ .speed = 0, .ticks = 1, .limit = UINT64_MAX };
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "--quiet") == 0) {
+            a->quiet = 1;
+        } else if (strcmp(o, "--speed") == 0 && v != NULL) {
+            i++;
+            if (hv__cli_parse_double(v, &a->speed) != 0 || !(a->speed >= 0) ||
+                !isfinite(a->speed)) {
+                hv__cli_error("market", "--speed takes a number >= 0");
+                return HV_EXIT_USAGE;
+            }
+        } else if (strcmp(o, "--ticks") == 0 && v != NULL) {
+            i++;
+            if (hv__cli_parse_u64(v, &a->ticks) != 0 || a->ticks == 0 ||
+                a->ticks > HV_REPLAY_TICKS_MAX) {
+                hv__cli_error("market", "--ticks takes a number from 1 to %d", HV_REPLAY_TICKS_MAX);
+                return HV_EXIT_USAGE;
+            }
+        } else if (strcmp(o, "--limit") == 0 && v != NULL) {
+            i++;
+            if (hv__cli_parse_u64(v, &a->limit) != 0) {
+                hv__cli_error("market", "--limit takes a non-negative integer");
+                return HV_EXIT_USAGE;
+            }
+        } else if (o[0] != '-' && a->file == NULL) {
+            a->file = o;
+        } else {
+            hv__cli_error("market", "unknown option or missing value: '%s'", o);
+            return HV_EXIT_USAGE;
+        }
+    }
+    if (a->file == NULL) {
+        hv__cli_error("market", "replay needs a FILE");
+        return HV_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The I/O side of the feed: sleeps until the due time the state machine reports. */
+static void sleep_until(uint64_t t_ns)
+{
+    struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000u),
+                           .tv_nsec = (long)(t_ns % 1000000000u) };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    }
+}
+
+static void replay_event(const hv_replay_event *ev, uint64_t lag_ns, int quiet)
+{
+    if (quiet)
+        return;
+    char d[11];
+    hv_day_format(ev->day, d);
+    printf("%8llu %s tick %u %12.6f %14.0f lag_us %.1f\n", (unsigned long long)ev->seq, d, ev->tick,
+           ev->price, ev->volume, lag_ns / 1e3);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    replay_args a;
+    int rc = replay_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    hv_series s;
+    hv_series_init(&s);
+    hv_csv_report rep;
+    hv_hist lag;
+    if (load_bars(a.file, NULL, 0, &s, &rep) != 0 || hv_hist_init(&lag, 3600000000000ull, 7)) {
+        hv_series_fini(&s);
+        return HV_EXIT_FAIL;
+    }
+    hv_replay_opts o = { .size = sizeof(o), .speed = a.speed, .ticks_per_bar = (uint32_t)a.ticks };
+    hv_replay r;
+    rc = hv_replay_init(&r, s.bars, s.len, &o, hv_now_ns());
+    if (rc != 0) {
+        hv__cli_error("market", "replay: %s", hv_strerror(rc));
+        hv_hist_fini(&lag);
+        hv_series_fini(&s);
+        return HV_EXIT_FAIL;
+    }
+    uint64_t emitted = 0, t0 = hv_now_ns();
+    while (emitted < a.limit) {
+        hv_replay_event ev;
+        uint64_t next;
+        uint64_t now = hv_now_ns();
+        int rv = hv_replay_poll(&r, now, &ev, &next);
+        if (rv < 0)
+            break;
+        if (rv == 0) {
+            sleep_until(next);
+            continue;
+        }
+        hv_hist_record(&lag, now - ev.due_ns);
+        replay_event(&ev, now - ev.due_ns, a.quiet);
+        emitted++;
+    }
+    double secs = (double)(hv_now_ns() - t0) / 1e9;
+    fprintf(stderr,
+            "replay: %llu events in %.3f s (%.0f/s), late %llu, lag p50 %.1f us, p99 %.1f us, "
+            "max %.1f us\n",
+            (unsigned long long)emitted, secs, secs > 0 ? emitted / secs : 0,
+            (unsigned long long)r.late, hv_hist_quantile(&lag, 0.5) / 1e3,
+            hv_hist_quantile(&lag, 0.99) / 1e3, (double)lag.max / 1e3);
+    hv_hist_fini(&lag);
+    hv_series_fini(&s);
+    return HV_EXIT_OK;
+}
+
 int hv_cmd_market(int argc, char **argv);
 int hv_cmd_market(int argc, char **argv)
 {
@@ -242,6 +369,8 @@ int hv_cmd_market(int argc, char **argv)
         return cmd_stats(argc, argv);
     if (strcmp(argv[1], "synth") == 0)
         return cmd_synth(argc, argv);
+    if (strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc, argv);
     hv__cli_error("market", "unknown subcommand '%s'", argv[1]);
     usage(stderr);
     return HV_EXIT_USAGE;

@@ -9,6 +9,7 @@
  * (offsets advance by a prime stride) so the branch predictor cannot learn one input.
  * One sample = the mean time per call over one round; peers run interleaved (A B A B ...).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,80 @@ static void run_parametric(hv_bench_report *rep, const hv_bench_opts *opts, ctx 
     }
 }
 
+/* Five-asset portfolio: the monthly log returns of stocks.csv's symbols over their last 60
+ * common months when the file is present, else a fixed synthetic covariance. */
+#define PORT_N 5
+#define PORT_M 60
+
+static const char *port_load(double *mean, double *chol)
+{
+    static const char *syms[PORT_N] = { "MSFT", "AMZN", "IBM", "GOOG", "AAPL" };
+    static const char *paths[] = {
+        "data/stocks.csv",
+#ifdef HV_SOURCE_DIR_DEFAULT
+        HV_SOURCE_DIR_DEFAULT "/data/stocks.csv",
+#endif
+    };
+    double x[PORT_M * PORT_N], cov[PORT_N * PORT_N];
+    for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+        int ok = 1;
+        for (int j = 0; j < PORT_N && ok; j++) {
+            hv_series s;
+            hv_series_init(&s);
+            hv_csv_opts o = { .size = sizeof(o), .symbol = syms[j] };
+            ok = hv_csv_load_bars(paths[p], &o, &s, NULL) == 0 && s.len > PORT_M;
+            for (int i = 0; ok && i < PORT_M; i++) {
+                size_t b = s.len - PORT_M - 1 + (size_t)i;
+                x[i * PORT_N + j] = log(s.bars[b + 1].close / s.bars[b].close);
+            }
+            hv_series_fini(&s);
+        }
+        if (ok && hv_covariance(x, PORT_M, PORT_N, mean, cov) == 0 &&
+            hv_cholesky(cov, PORT_N, chol) == 0)
+            return "stocks";
+    }
+    for (int i = 0; i < PORT_N; i++) {
+        mean[i] = 0.005;
+        for (int j = 0; j < PORT_N; j++)
+            cov[i * PORT_N + j] = (i == j ? 1.0 : 0.4) * 0.01;
+    }
+    hv_cholesky(cov, PORT_N, chol);
+    return "synthetic";
+}
+
+static void run_portfolio(hv_bench_report *rep, const hv_bench_opts *opts, double *scratch)
+{
+    if (!hv_bench_selected(opts, "montecarlo_portfolio_5"))
+        return;
+    double mean[PORT_N], chol[PORT_N * PORT_N];
+    const double w[PORT_N] = { 0.2, 0.2, 0.2, 0.2, 0.2 };
+    const char *src = port_load(mean, chol);
+    unsigned samples = hv_bench_samples(opts, 31), calls = opts->quick ? 2 : 20;
+    double *v = calloc(samples, sizeof(double)), sink = 0;
+    if (v == NULL)
+        return;
+    hv_rng rng;
+    hv_rng_seed(&rng, opts->seed);
+    for (unsigned s = 0; s < samples; s++) {
+        uint64_t t0 = hv_now_ns();
+        for (unsigned i = 0; i < calls; i++) {
+            hv_var_es o;
+            hv_var_montecarlo_portfolio(w, mean, chol, PORT_N, 0.99, &rng, MC_SIMS - PORT_N,
+                                        scratch, &o);
+            sink += o.var + o.es;
+        }
+        v[s] = (double)(hv_now_ns() - t0) / calls;
+    }
+    hv_bench_consume(&sink);
+    char p[256];
+    snprintf(p, sizeof(p),
+             "{\"assets\": %d, \"sims\": %d, \"confidence\": 0.99, \"data\": \"%s\", "
+             "\"calls_per_sample\": %u}",
+             PORT_N, MC_SIMS - PORT_N, src, calls);
+    hv_bench_add(rep, "montecarlo_portfolio_5", "hivewire", "ns", v, samples, p);
+    free(v);
+}
+
 /* Heap allocations made by the query paths (expected 0). */
 static void count_allocs(hv_bench_report *rep, ctx *c)
 {
@@ -325,6 +400,7 @@ int hv_bench_var(const hv_bench_opts *opts)
     run_historical(rep, opts, &c, calls);
     c.q = 0.99;
     run_parametric(rep, opts, &c, calls);
+    run_portfolio(rep, opts, scratch);
     if (hv_bench_selected(opts, "rolling_update_250"))
         run_rolling(rep, opts, &d, 0.99, scratch);
     count_allocs(rep, &c);

@@ -22,6 +22,8 @@
  *    expansion is decreasing at z or gives ES < VaR (moments it cannot represent).
  *  - montecarlo: `sims` seeded draws from N(m, s^2) (one asset) or from N(mu, Sigma) through a
  *    Cholesky factor (a portfolio), then the historical estimator on the simulated losses.
+ *    Normal deviates come from the caller's hv_rng by the polar method, both deviates of each
+ *    accepted pair used.
  *
  * Every estimator returns HV_ERANGE instead of an infinite or NaN result when the inputs are so
  * large that the arithmetic overflows (|returns| beyond about 1e77 for the moments).

@@ -90,8 +90,7 @@ int hv_var_montecarlo_portfolio(const double *w, const double *mean, const doubl
         wm += w[j] * mean[j];
     double *z = scratch + sims;
     for (size_t s = 0; s < sims; s++) {
-        for (size_t i = 0; i < nassets; i++)
-            z[i] = hv_rng_normal(rng);
+        hv__normal_fill(rng, z, nassets);
         /* Asset j's return is mean[j] + sum_{i <= j} L[j][i] z[i]; the portfolio's is w . x. */
         double port = wm;
         for (size_t j = 0; j < nassets; j++) {

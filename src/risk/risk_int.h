@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <hivewire/risk.h>
+#include <hivewire/rng.h>
 
 /* Tail size k = ceil(n (1 - q)) with a 1e-9 tolerance, clamped to [1, n] (n >= 1). */
 static inline size_t hv__var_tail_k(size_t n, double q)
@@ -53,6 +54,25 @@ void hv__var_select(double *x, size_t n, size_t kth);
 
 /* Historical VaR/ES of the returns in x[0..n) by quickselect only (x is reordered). */
 void hv__var_historical_select(double *x, size_t n, double q, hv_var_es *out);
+
+/* Fills z[0..n) with standard normal deviates: Marsaglia's polar method, keeping both deviates
+ * of each accepted pair (hv_rng_normal() returns one and drops the other), so half the
+ * logarithms and square roots. Deterministic for the generator's state. */
+static inline void hv__normal_fill(hv_rng *r, double *z, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        double u = 2.0 * hv_rng_uniform(r) - 1.0;
+        double v = 2.0 * hv_rng_uniform(r) - 1.0;
+        double s = u * u + v * v;
+        if (!(s > 0.0 && s < 1.0))
+            continue;
+        double f = sqrt(-2.0 * log(s) / s);
+        z[i++] = u * f;
+        if (i < n)
+            z[i++] = v * f;
+    }
+}
 
 /* The historical estimator over n simulated returns in x (reordered). */
 void hv__var_tail_of_sims(double *x, size_t n, double q, hv_var_es *out);

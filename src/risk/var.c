@@ -98,9 +98,11 @@ int hv_moments(const double *x, size_t n, double *mean, double *sd, double *skew
         return HV_EINVAL;
     if (n < 2)
         return HV_ETOOFEWOBS;
+    /* A NaN or an infinity makes the sum non-finite, so only then is each value checked
+     * (to tell a bad value from finite values whose sum overflows). */
     double s = sum4(x, n);
-    if (!isfinite(s) || !all_finite(x, n))
-        return HV_EINVAL;
+    if (!isfinite(s))
+        return all_finite(x, n) ? HV_ERANGE : HV_EINVAL;
     double nn = (double)n, m = s / nn, c[3];
     central4(x, n, m, c);
     /* Returns so large that their powers overflow (|r| beyond ~1e77) have no usable moments. */
@@ -240,8 +242,9 @@ int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, si
     int rv = hv_moments(returns, n, &m, &sd, NULL, NULL);
     if (rv != 0)
         return rv;
+    hv__normal_fill(rng, scratch, sims);
     for (size_t i = 0; i < sims; i++)
-        scratch[i] = m + sd * hv_rng_normal(rng);
+        scratch[i] = m + sd * scratch[i];
     tail_of(scratch, sims, q, out);
     return isfinite(out->var) && isfinite(out->es) ? 0 : HV_ERANGE;
 }

@@ -83,8 +83,9 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
  * RFC 4180 with the usual tolerances: fields separated by ',', rows by LF or CRLF (a lone CR
  * also ends a row), the final row may lack a newline, fields may be quoted with '"' (a quoted
  * field may hold commas, newlines and "" for a quote), surrounding spaces of unquoted fields are
- * trimmed, blank lines are skipped. The first non-blank row is the header; columns are found by
- * name (case-insensitive), so their order does not matter and extra columns are ignored.
+ * trimmed, blank lines and a leading UTF-8 byte-order mark are skipped. The first non-blank
+ * row is the header; columns are found by name (case-insensitive, ignoring spaces and
+ * underscores), so their order does not matter and extra columns are ignored.
  *
  * A bad row is reported (file, line, column, reason), counted and skipped; in strict mode the
  * first bad row stops the load with HV_EBADROW. Input size and row count are bounded.

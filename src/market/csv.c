@@ -384,6 +384,8 @@ static void reader_start(reader *r, const char *buf, size_t len, const hv_csv_op
     rep->file = r->file;
     r->start = buf;
     r->c.p = buf;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        r->c.p += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
     r->c.end = buf + len;
     r->c.line = 1;
     r->nf = 0;

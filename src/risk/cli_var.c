@@ -218,15 +218,19 @@ int hv_cmd_var(int argc, char **argv)
     json_t *res = json_array();
     if (rc == 0 && !a.json)
         print_text(&a, &col, &rep);
-    int first = a.method < 0 ? 0 : a.method, last = a.method < 0 ? 3 : a.method;
+    int first = a.method < 0 ? 0 : a.method, last = a.method < 0 ? 3 : a.method, failed = 0;
     for (int m = first; rc == 0 && m <= last; m++) {
         hv_var_es o;
         int rv = run_method(&a, &col, (hv_var_method)m, scratch, scratch_len, &o);
         const char *name = hv_var_method_name((hv_var_method)m);
         if (rv != 0) {
+            /* Report the method's failure and go on with the others. */
             hv__cli_error("var", "%s over %zu returns: %s", name, col.len, hv_strerror(rv));
-            rc = HV_EXIT_FAIL;
-            break;
+            if (a.json)
+                json_array_append_new(res, json_pack("{s:s,s:s,s:s}", "method", name, "error",
+                                                     hv_err_name(rv), "message", hv_strerror(rv)));
+            failed = 1;
+            continue;
         }
         if (a.json)
             json_array_append_new(
@@ -248,5 +252,5 @@ int hv_cmd_var(int argc, char **argv)
     json_decref(res);
     free(scratch);
     hv_column_fini(&col);
-    return rc;
+    return rc == 0 && failed ? HV_EXIT_FAIL : rc;
 }

@@ -83,8 +83,9 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
  * RFC 4180 with the usual tolerances: fields separated by ',', rows by LF or CRLF (a lone CR
  * also ends a row), the final row may lack a newline, fields may be quoted with '"' (a quoted
  * field may hold commas, newlines and "" for a quote), surrounding spaces of unquoted fields are
- * trimmed, blank lines are skipped. The first non-blank row is the header; columns are found by
- * name (case-insensitive), so their order does not matter and extra columns are ignored.
+ * trimmed, blank lines and a leading UTF-8 byte-order mark are skipped. The first non-blank
+ * row is the header; columns are found by name (case-insensitive, ignoring spaces and
+ * underscores), so their order does not matter and extra columns are ignored.
  *
  * A bad row is reported (file, line, column, reason), counted and skipped; in strict mode the
  * first bad row stops the load with HV_EBADROW. Input size and row count are bounded.
@@ -98,12 +99,15 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
 
 /* One bad row. line is 1-based (the line the row starts on); column is the 1-based field
  * number the problem was found in, 0 when it concerns the whole row (e.g. a wrong field
- * count). column_name is the header's name for that column ("" if none). */
+ * count). column_name is the header's name for that column ("" if none). Problems that stop
+ * the whole load (no header, missing column, mixed symbols) are reported the same way with
+ * fatal = 1 and do not count as bad rows. */
 typedef struct hv_csv_issue {
     uint32_t line;
     uint32_t column;
-    int err; /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting),
-                HV_ETOOBIG (field longer than HV_CSV_FIELD_BYTES_MAX) */
+    int err;   /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting, bad
+                  header), HV_ENOTFOUND (named column missing) */
+    int fatal; /* 1: this issue stopped the load (bad header, strict mode); 0: row skipped */
     char column_name[32];
     char reason[96];
 } hv_csv_issue;

@@ -220,13 +220,15 @@ static void field_excerpt(const field *f, char out[32])
 }
 
 /* Records an issue (kept, passed to the callback) without counting a bad row. */
-static void record(reader *r, uint32_t line, uint32_t column, int err, const char *fmt, va_list ap)
+static void record(reader *r, uint32_t line, uint32_t column, int err, int fatal, const char *fmt,
+                   va_list ap)
 {
     hv_csv_issue is;
     memset(&is, 0, sizeof(is));
     is.line = line;
     is.column = column;
     is.err = err;
+    is.fatal = fatal;
     if (column > 0 && column <= r->ncols)
         snprintf(is.column_name, sizeof(is.column_name), "%s", r->names[column - 1]);
     vsnprintf(is.reason, sizeof(is.reason), fmt, ap);
@@ -245,7 +247,7 @@ static int fail(reader *r, uint32_t line, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    record(r, line, 0, err, fmt, ap);
+    record(r, line, 0, err, 1, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -258,7 +260,7 @@ static int report(reader *r, uint32_t line, uint32_t column, int err, const char
 {
     va_list ap;
     va_start(ap, fmt);
-    record(r, line, column, err, fmt, ap);
+    record(r, line, column, err, r->o->strict, fmt, ap);
     va_end(ap);
     r->rep->rows_bad++;
     return r->o->strict ? HV_EBADROW : 0;
@@ -382,6 +384,8 @@ static void reader_start(reader *r, const char *buf, size_t len, const hv_csv_op
     rep->file = r->file;
     r->start = buf;
     r->c.p = buf;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        r->c.p += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
     r->c.end = buf + len;
     r->c.line = 1;
     r->nf = 0;

@@ -56,6 +56,17 @@ static void final_row_without_newline_is_read(void **state)
     hv_series_fini(&s);
 }
 
+static void a_utf8_byte_order_mark_is_skipped(void **state)
+{
+    (void)state;
+    const char *t = "\xEF\xBB\xBF"
+                    "Date,Close\r\n2000-01-03,5\r\n";
+    hv_series s;
+    assert_int_equal(parse(t, NULL, &s, NULL), 0);
+    assert_int_equal(s.len, 1);
+    hv_series_fini(&s);
+}
+
 static void crlf_and_lone_cr_end_rows(void **state)
 {
     (void)state;
@@ -429,6 +440,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(well_formed_file_gives_every_bar),
         cmocka_unit_test(final_row_without_newline_is_read),
+        cmocka_unit_test(a_utf8_byte_order_mark_is_skipped),
         cmocka_unit_test(crlf_and_lone_cr_end_rows),
         cmocka_unit_test(quoted_fields_may_hold_commas_quotes_and_newlines),
         cmocka_unit_test(columns_are_found_by_header_name_in_any_order),

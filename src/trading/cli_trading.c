@@ -234,7 +234,8 @@ static int load_csv(const bt_opts *o, hv_series *s)
     for (uint32_t i = 0; i < rep.issues_kept; i++) {
         char line[256];
         hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
-        fprintf(stderr, "hivewire %s: skipped %s\n", CMD, line);
+        fprintf(stderr, "hivewire %s: %s %s\n", CMD, rep.issues[i].fatal ? "error" : "skipped",
+                line);
     }
     if (rep.rows_bad > rep.issues_kept)
         fprintf(stderr, "hivewire %s: ... and %llu more bad rows skipped\n", CMD,

@@ -228,12 +228,14 @@ typedef struct hv_gbm_params {
 #define HV_GBM_REGIME_WINDOW   21
 
 /* Fits the parameters to a series: with r the log returns of the closes, mu = mean(r) +
- * var(r)/2 and sigma = stdev(r) (sample, n - 1). The regime parameters come from classifying
- * each day by its trailing HV_GBM_REGIME_WINDOW-day realised volatility (above sigma: regime 1):
- * regime_sigma[k] is the stdev of the returns classified k and p_leave[k] the share of days in
- * k followed by a day in the other regime. `regimes` is left 0 (the caller opts in). Volume
- * from ln(volume) of bars with volume > 0; start price and day from the first bar; 8 substeps.
- * Returns 0, HV_ETOOFEWOBS (fewer than HV_GBM_FIT_MIN_BARS bars), HV_EINVAL (a close <= 0). */
+ * var(r)/2 and sigma = stdev(r) (sample, n - 1). Regimes: a start from classifying each day by
+ * its trailing HV_GBM_REGIME_WINDOW-day realised volatility (above sigma: regime 1), then the
+ * maximum-likelihood two-state Markov-switching volatility model by Baum-Welch EM (shared mean,
+ * per-state volatility; regime 0 is the calmer state; p_leave[k] is the fitted probability of
+ * leaving state k). `regimes` is left 0 (the caller opts in). Volume from ln(volume) of bars
+ * with volume > 0; start price and day from the first bar; 8 substeps.
+ * Allocates O(bars) temporary memory. Returns 0, HV_ETOOFEWOBS (fewer than
+ * HV_GBM_FIT_MIN_BARS bars), HV_EINVAL (a close <= 0), HV_ENOMEM. */
 HV_EXTERN int hv_gbm_fit(const hv_series *s, hv_gbm_params *out);
 
 /* Defaults without data: an index with 8%/yr drift and 18%/yr volatility (in per-day units),

@@ -787,6 +787,23 @@ int hv_csv_parse_column(const char *buf, size_t len, const char *name, const hv_
 /* ------------------------------------------------------------------------------------------ */
 /* Files */
 
+/* Grows buf to hold more input, never beyond max_bytes + 1 (one byte past the bound is enough
+ * to know the file is too big). Returns 0, HV_ETOOBIG, HV_ENOMEM. */
+static int grow_bounded(char **buf, size_t *cap, size_t max_bytes)
+{
+    size_t limit = max_bytes < SIZE_MAX ? max_bytes + 1 : SIZE_MAX;
+    if (*cap >= limit)
+        return HV_ETOOBIG;
+    size_t ncap = *cap <= limit / 2 ? *cap * 2 : limit;
+    char *nb = realloc(*buf, ncap);
+    if (nb == NULL)
+        return HV_ENOMEM;
+    *buf = nb;
+    *cap = ncap;
+    return 0;
+}
+
+/* Reads a whole file into a malloc'd buffer of at most max_bytes + 1 bytes. */
 static int read_bounded(const char *path, size_t max_bytes, char **out, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
@@ -796,24 +813,12 @@ static int read_bounded(const char *path, size_t max_bytes, char **out, size_t *
     char *buf = malloc(cap);
     int rv = buf == NULL ? HV_ENOMEM : 0;
     while (rv == 0) {
-        if (len == cap) {
-            if (cap > max_bytes) {
-                rv = HV_ETOOBIG;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                rv = HV_ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
+        if (len == cap && (rv = grow_bounded(&buf, &cap, max_bytes)) != 0)
+            break;
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0) {
+        if (n == 0)
             rv = ferror(f) ? HV_EIO : 1;
-        }
     }
     fclose(f);
     if (rv == 1 && len > max_bytes)

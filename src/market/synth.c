@@ -2,6 +2,7 @@
  * Seeded synthetic bars: geometric Brownian motion with optional two-state volatility regimes,
  * and the fit of its parameters to a real series.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,135 @@ static void fit_regimes(const double *r, size_t n, double sigma, hv_gbm_params *
     }
 }
 
+/*
+ * Maximum-likelihood two-state Markov-switching volatility: Baum-Welch (EM) on a Gaussian
+ * hidden Markov model with a shared mean m and per-state volatilities, started from the
+ * classification above. Forward-backward with per-step scaling; emission densities are taken
+ * relative to the larger of the two so a crash day cannot underflow both to zero.
+ */
+typedef struct hmm {
+    const double *r;
+    size_t n;
+    double m, sd[2], p[2][2], pi[2];
+    double *alpha, *beta, *c; /* 2n, 2n, n */
+} hmm;
+
+/* Emission densities of r[t] (up to a common factor e^shift, returned in *shift). */
+static void emit(const hmm *h, size_t t, double b[2], double *shift)
+{
+    double lb[2];
+    for (int k = 0; k < 2; k++) {
+        double z = (h->r[t] - h->m) / h->sd[k];
+        lb[k] = -0.5 * z * z - log(h->sd[k]);
+    }
+    *shift = fmax(lb[0], lb[1]);
+    b[0] = exp(lb[0] - *shift);
+    b[1] = exp(lb[1] - *shift);
+}
+
+/* Forward and backward passes; returns the log-likelihood (up to a constant). */
+static double forward_backward(hmm *h)
+{
+    double ll = 0, b[2], shift;
+    for (size_t t = 0; t < h->n; t++) {
+        emit(h, t, b, &shift);
+        double *a = h->alpha + 2 * t;
+        for (int l = 0; l < 2; l++) {
+            double prior = t == 0 ? h->pi[l] : a[-2] * h->p[0][l] + a[-1] * h->p[1][l];
+            a[l] = prior * b[l];
+        }
+        h->c[t] = a[0] + a[1];
+        if (!(h->c[t] > 0))
+            h->c[t] = DBL_MIN;
+        a[0] /= h->c[t];
+        a[1] /= h->c[t];
+        ll += log(h->c[t]) + shift;
+    }
+    h->beta[2 * (h->n - 1)] = h->beta[2 * (h->n - 1) + 1] = 1;
+    for (size_t t = h->n - 1; t-- > 0;) {
+        emit(h, t + 1, b, &shift);
+        const double *bn = h->beta + 2 * (t + 1);
+        for (int k = 0; k < 2; k++)
+            h->beta[2 * t + k] =
+                (h->p[k][0] * b[0] * bn[0] + h->p[k][1] * b[1] * bn[1]) / h->c[t + 1];
+    }
+    return ll;
+}
+
+/* One M-step from the posteriors. Returns 0, or -1 if a state lost all its weight. */
+static int m_step(hmm *h)
+{
+    double g[2] = { 0, 0 }, gt[2] = { 0, 0 }, xi[2][2] = { { 0, 0 }, { 0, 0 } };
+    double v[2] = { 0, 0 }, b[2], shift;
+    for (size_t t = 0; t < h->n; t++) {
+        const double *a = h->alpha + 2 * t, *be = h->beta + 2 * t;
+        double d2 = (h->r[t] - h->m) * (h->r[t] - h->m);
+        for (int k = 0; k < 2; k++) {
+            double gk = a[k] * be[k];
+            g[k] += gk;
+            v[k] += gk * d2;
+            if (t + 1 < h->n)
+                gt[k] += gk;
+        }
+        if (t == 0)
+            h->pi[0] = a[0] * be[0], h->pi[1] = a[1] * be[1];
+        if (t + 1 == h->n)
+            break;
+        emit(h, t + 1, b, &shift);
+        const double *bn = h->beta + 2 * (t + 1);
+        for (int k = 0; k < 2; k++)
+            for (int l = 0; l < 2; l++)
+                xi[k][l] += a[k] * h->p[k][l] * b[l] * bn[l] / h->c[t + 1];
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!(g[k] > 1e-9 * (double)h->n) || !(gt[k] > 0))
+            return -1;
+        h->sd[k] = sqrt(fmax(v[k] / g[k], 1e-300));
+        double row = xi[k][0] + xi[k][1];
+        h->p[k][0] = xi[k][0] / row;
+        h->p[k][1] = xi[k][1] / row;
+    }
+    return 0;
+}
+
+#define EM_ITER_MAX 200
+
+/* Refines p's regime fields by EM. Leaves them unchanged if memory or the fit fails. */
+static void fit_regimes_em(const double *r, size_t n, double mean, hv_gbm_params *p)
+{
+    hmm h = { .r = r, .n = n, .m = mean };
+    h.sd[0] = fmax(p->regime_sigma[0], 1e-12);
+    h.sd[1] = fmax(p->regime_sigma[1], 1e-12);
+    h.p[0][1] = fmin(fmax(p->p_leave[0], 1e-4), 0.5);
+    h.p[1][0] = fmin(fmax(p->p_leave[1], 1e-4), 0.5);
+    h.p[0][0] = 1 - h.p[0][1];
+    h.p[1][1] = 1 - h.p[1][0];
+    h.pi[0] = h.pi[1] = 0.5;
+    double *mem = malloc(5 * n * sizeof(double));
+    if (mem == NULL)
+        return;
+    h.alpha = mem;
+    h.beta = mem + 2 * n;
+    h.c = mem + 4 * n;
+    double ll_prev = -INFINITY;
+    int ok = 1;
+    for (int it = 0; it < EM_ITER_MAX && ok; it++) {
+        double ll = forward_backward(&h);
+        ok = isfinite(ll) && m_step(&h) == 0;
+        if (fabs(ll - ll_prev) <= 1e-10 * fabs(ll))
+            break;
+        ll_prev = ll;
+    }
+    free(mem);
+    if (!ok || !isfinite(h.sd[0]) || !isfinite(h.sd[1]))
+        return;
+    int lo = h.sd[0] <= h.sd[1] ? 0 : 1; /* regime 0 is the calm one */
+    p->regime_sigma[0] = h.sd[lo];
+    p->regime_sigma[1] = h.sd[1 - lo];
+    p->p_leave[0] = h.p[lo][1 - lo];
+    p->p_leave[1] = h.p[1 - lo][lo];
+}
+
 static void fit_volume(const hv_series *s, hv_gbm_params *p)
 {
     double m = 0, m2 = 0, k = 0;
@@ -116,6 +246,7 @@ int hv_gbm_fit(const hv_series *s, hv_gbm_params *out)
     p.mu = mean + sd * sd / 2;
     p.sigma = sd;
     fit_regimes(r, (size_t)n, sd, &p);
+    fit_regimes_em(r, (size_t)n, mean, &p);
     free(r);
     fit_volume(s, &p);
     p.start_price = s->bars[0].open > 0 ? s->bars[0].open : s->bars[0].close;

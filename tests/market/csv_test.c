@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hivewire/market.h>
 
@@ -342,6 +343,31 @@ static void row_and_byte_bounds_stop_the_load(void **state)
     hv_series_fini(&s);
 }
 
+static void a_file_over_the_byte_bound_is_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hv_csv_big_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    fputs("date,close\n", f);
+    for (int i = 0; i < 20000; i++) /* about 280 KB: crosses several buffer doublings */
+        fprintf(f, "2000-01-%02d,%d\n", i % 28 + 1, i + 1);
+    fclose(f);
+    hv_series s;
+    hv_series_init(&s);
+    hv_csv_opts o = { .size = sizeof(o), .bytes_max = 200000 };
+    assert_int_equal(hv_csv_load_bars(path, &o, &s, NULL), HV_ETOOBIG);
+    assert_int_equal(s.len, 0);
+    o.bytes_max = 1000000;
+    hv_csv_report rep;
+    assert_int_equal(hv_csv_load_bars(path, &o, &s, &rep), 0);
+    assert_int_equal(rep.rows, 20000);
+    assert_string_equal(rep.file, path);
+    hv_series_fini(&s);
+    unlink(path);
+}
+
 static void bad_arguments_are_rejected(void **state)
 {
     (void)state;
@@ -456,6 +482,7 @@ int main(void)
         cmocka_unit_test(text_after_a_closing_quote_is_a_bad_row),
         cmocka_unit_test(too_many_fields_is_a_bad_row),
         cmocka_unit_test(row_and_byte_bounds_stop_the_load),
+        cmocka_unit_test(a_file_over_the_byte_bound_is_refused),
         cmocka_unit_test(bad_arguments_are_rejected),
         cmocka_unit_test(column_is_read_by_name),
         cmocka_unit_test(single_column_works_with_or_without_a_header),

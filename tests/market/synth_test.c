@@ -130,6 +130,30 @@ static void regimes_switch_at_the_configured_rates(void **state)
     assert_true(fabs((double)g.switches - want) < 0.1 * want);
 }
 
+static void fit_recovers_known_volatility_regimes(void **state)
+{
+    (void)state;
+    hv_gbm_params p, f;
+    hv_gbm_defaults(&p);
+    p.mu = 0.0003;
+    p.regimes = 1;
+    p.regime_sigma[0] = 0.006;
+    p.regime_sigma[1] = 0.02;
+    p.p_leave[0] = 0.01;
+    p.p_leave[1] = 0.03;
+    hv_series s;
+    gen(&p, 21, 30000, &s);
+    assert_int_equal(hv_gbm_fit(&s, &f), 0);
+    printf("regime fit: sigma %.5f/%.5f p_leave %.4f/%.4f\n", f.regime_sigma[0], f.regime_sigma[1],
+           f.p_leave[0], f.p_leave[1]);
+    assert_true(fabs(f.regime_sigma[0] / 0.006 - 1) < 0.05);
+    assert_true(fabs(f.regime_sigma[1] / 0.02 - 1) < 0.05);
+    assert_true(fabs(f.p_leave[0] / 0.01 - 1) < 0.3);
+    assert_true(fabs(f.p_leave[1] / 0.03 - 1) < 0.3);
+    assert_int_equal(f.regimes, 0); /* the caller opts in */
+    hv_series_fini(&s);
+}
+
 static void fit_needs_enough_bars_and_positive_prices(void **state)
 {
     (void)state;
@@ -200,7 +224,8 @@ static void fit_on_the_real_sp500_gives_plausible_parameters(void **state)
     assert_true(vol_y > 0.12 && vol_y < 0.30);
     assert_true(fabs(f.mu * HV_TRADING_DAYS_YEAR) < 0.15);
     assert_true(f.regime_sigma[1] > 1.5 * f.regime_sigma[0]);
-    assert_true(f.p_leave[0] > 0 && f.p_leave[0] < 0.2);
+    assert_true(f.p_leave[0] > 0 && f.p_leave[0] < 0.1);
+    assert_true(f.p_leave[1] > 0 && f.p_leave[1] < 0.2);
     hv_series_fini(&s);
 }
 
@@ -212,6 +237,7 @@ int main(void)
         cmocka_unit_test(log_returns_have_the_model_mean_and_volatility),
         cmocka_unit_test(fit_recovers_the_parameters_of_a_generated_series),
         cmocka_unit_test(regimes_switch_at_the_configured_rates),
+        cmocka_unit_test(fit_recovers_known_volatility_regimes),
         cmocka_unit_test(fit_needs_enough_bars_and_positive_prices),
         cmocka_unit_test(init_rejects_bad_parameters),
         cmocka_unit_test(extreme_parameters_keep_prices_finite),

@@ -3,3 +3,6 @@ hv_library_sources(src/consensus/policy.c src/consensus/vote_auth.c src/consensu
                    src/consensus/result.c)
 
 hv_add_test(NAME consensus_engine SOURCES tests/consensus/engine_test.c TIMEOUT 120)
+hv_add_test(NAME consensus_vote_auth SOURCES tests/consensus/vote_auth_test.c)
+hv_add_test(NAME consensus_policy SOURCES tests/consensus/policy_test.c)
+hv_add_test(NAME consensus_result SOURCES tests/consensus/result_test.c)

@@ -6,3 +6,7 @@ hv_add_test(NAME consensus_engine SOURCES tests/consensus/engine_test.c TIMEOUT 
 hv_add_test(NAME consensus_vote_auth SOURCES tests/consensus/vote_auth_test.c)
 hv_add_test(NAME consensus_policy SOURCES tests/consensus/policy_test.c)
 hv_add_test(NAME consensus_result SOURCES tests/consensus/result_test.c)
+hv_library_sources(src/consensus/sim.c)
+hv_cli_command(NAME sim FUNC hv_cmd_sim HELP "deterministic simulations: hivewire sim consensus --seed N"
+               SOURCES src/consensus/cli_consensus.c)
+hv_add_test(NAME consensus_sim SOURCES tests/consensus/sim_test.c TIMEOUT 200)

@@ -237,7 +237,7 @@ HV_EXTERN void hv_consensus_set_early(hv_consensus *c, int on);
 
 /* Registers a voter with its Ed25519 public key (needed for BFT proposals) and its MAC key
  * (needed for the other rules unless HV_CONSENSUS_NO_MAC); either may be NULL. Keys are
- * copied. Returns 0, HV_EINVAL (id 0), HV_EEXIST, HV_EFULL. */
+ * copied. Returns 0, HV_EINVAL (id 0), HV_EEXIST, HV_EFULL, HV_ECRYPTO. */
 HV_EXTERN int hv_consensus_add_voter(hv_consensus *c, uint64_t id, const uint8_t *pk,
                                      const uint8_t *mac_key);
 

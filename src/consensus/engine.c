@@ -36,8 +36,8 @@ typedef struct slot {
 } slot;
 
 typedef struct reg_entry {
+    crypto_generichash_state mac_st; /* BLAKE2b state with the MAC key absorbed */
     uint8_t pk[HV_VOTE_PK_BYTES];
-    uint8_t mac[HV_VOTE_MAC_KEY_BYTES];
     uint8_t has_pk, has_mac;
 } reg_entry;
 
@@ -248,7 +248,10 @@ static int alloc_tables(hv_consensus *c)
     c->closedq = calloc(c->P, sizeof(*c->closedq));
     c->rkeys = calloc(rcap, sizeof(*c->rkeys));
     c->rvals = malloc(rcap * sizeof(*c->rvals));
-    c->reg = calloc(c->R, sizeof(*c->reg));
+    size_t reg_bytes = ((size_t)c->R * sizeof(*c->reg) + 63) / 64 * 64;
+    c->reg = aligned_alloc(64, reg_bytes); /* crypto_generichash_state is 64-byte aligned */
+    if (c->reg != NULL)
+        memset(c->reg, 0, reg_bytes);
     c->ev = calloc(c->o.evidence_max, sizeof(*c->ev));
     if (!c->slots || !c->vid || !c->vweight || !c->vreg || !c->vstate || !c->vsig || !c->pkeys ||
         !c->pvals || !c->heap || !c->freestack || !c->closedq || !c->rkeys || !c->rvals ||
@@ -336,7 +339,9 @@ int hv_consensus_add_voter(hv_consensus *c, uint64_t id, const uint8_t *pk, cons
         e->has_pk = 1;
     }
     if (mac_key != NULL) {
-        memcpy(e->mac, mac_key, HV_VOTE_MAC_KEY_BYTES);
+        if (crypto_generichash_init(&e->mac_st, mac_key, HV_VOTE_MAC_KEY_BYTES,
+                                    HV_VOTE_MAC_BYTES) != 0)
+            return HV_ECRYPTO;
         e->has_mac = 1;
     }
     ht_insert(c->rkeys, c->rvals, c->rmask, id, c->nreg++);
@@ -636,7 +641,7 @@ static int authenticate(const hv_consensus *c, const slot *sl, uint32_t reg, con
         return hv_vote_verify(v, e->pk);
     if (c->o.flags & HV_CONSENSUS_NO_MAC)
         return 0;
-    return hv_vote_mac_verify(v, e->mac);
+    return hv__vote_mac_verify_keyed(v, &e->mac_st);
 }
 
 static void tally(slot *sl, uint8_t choice, uint32_t weight, int sign)

@@ -7,6 +7,8 @@
 
 #include <hivewire/consensus.h>
 
+#include "consensus/consensus_int.h"
+
 static const uint8_t vote_domain[16] = "HIVEWIRE-VOTE-1";
 
 static void put_u64(uint8_t *p, uint64_t v)
@@ -74,6 +76,20 @@ int hv_vote_mac_verify(const hv_vote *v, const uint8_t key[HV_VOTE_MAC_KEY_BYTES
     static const uint8_t zero[HV_VOTE_SIG_BYTES - HV_VOTE_MAC_BYTES];
     uint8_t mac[HV_VOTE_MAC_BYTES];
     if (compute_mac(v, key, mac) != 0)
+        return HV_EBADMAC;
+    int bad = sodium_memcmp(mac, v->sig, HV_VOTE_MAC_BYTES) != 0;
+    bad |= sodium_memcmp(zero, v->sig + HV_VOTE_MAC_BYTES, sizeof(zero)) != 0;
+    return bad ? HV_EBADMAC : 0;
+}
+
+int hv__vote_mac_verify_keyed(const hv_vote *v, const crypto_generichash_state *keyed)
+{
+    static const uint8_t zero[HV_VOTE_SIG_BYTES - HV_VOTE_MAC_BYTES];
+    uint8_t m[HV_VOTE_ENCODED_BYTES], mac[HV_VOTE_MAC_BYTES];
+    crypto_generichash_state st = *keyed;
+    hv_vote_encode(v, m);
+    if (crypto_generichash_update(&st, m, sizeof(m)) != 0 ||
+        crypto_generichash_final(&st, mac, sizeof(mac)) != 0)
         return HV_EBADMAC;
     int bad = sodium_memcmp(mac, v->sig, HV_VOTE_MAC_BYTES) != 0;
     bad |= sodium_memcmp(zero, v->sig + HV_VOTE_MAC_BYTES, sizeof(zero)) != 0;

@@ -13,3 +13,5 @@ hv_add_test(NAME consensus_sim SOURCES tests/consensus/sim_test.c TIMEOUT 200)
 hv_bench_area(NAME consensus FUNC hv_bench_consensus
               HELP "engine time per decision: MAJORITY, signed BFT, result voting; early on/off"
               SOURCES bench/consensus_bench.c)
+hv_add_fuzzer(NAME consensus_engine SOURCES fuzz/consensus_engine.c
+              CORPUS fuzz/corpus/consensus_engine)

@@ -5,6 +5,7 @@
  * deadline after a tick, and that every decision is within its deadline.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,10 +46,14 @@ static void keys_once(void)
     done = 1;
 }
 
-static void check(int ok)
+#define check(ok) check_at((ok), __LINE__)
+
+static void check_at(int ok, int line)
 {
-    if (!ok)
-        abort();
+    if (ok)
+        return;
+    fprintf(stderr, "consensus_engine fuzz: invariant at line %d violated\n", line);
+    abort();
 }
 
 static void propose(hv_consensus *c, cursor *in, uint64_t now, uint8_t outcome[IDS + 1])
@@ -59,8 +64,10 @@ static void propose(hv_consensus *c, cursor *in, uint64_t now, uint8_t outcome[I
         if (mask & (1u << (v - 1)))
             vs[nv++] = (hv_voter){ v == VOTERS + 1 ? 99 : (uint64_t)v, next(in) % 4u };
     hv_proposal p = { .id = next(in) % (IDS + 1), .voters = vs, .nvoters = nv };
-    p.policy = (hv_policy){ .rule = (hv_rule)(next(in) % 8), .num = next(in) % 6,
-                            .den = next(in) % 6, .quorum = next(in) % 8 };
+    p.policy = (hv_policy){ .rule = (hv_rule)(next(in) % 8),
+                            .num = next(in) % 6,
+                            .den = next(in) % 6,
+                            .quorum = next(in) % 8 };
     p.crit = (hv_crit)(next(in) % 5);
     p.action = next(in) % 40;
     p.round = next(in) % 2;
@@ -72,8 +79,10 @@ static void propose(hv_consensus *c, cursor *in, uint64_t now, uint8_t outcome[I
 
 static void vote(hv_consensus *c, cursor *in, uint64_t now, uint8_t outcome[IDS + 1])
 {
-    hv_vote v = { .proposal_id = next(in) % (IDS + 2), .voter = next(in) % (VOTERS + 2),
-                  .choice = next(in) % 5, .round = next(in) % 2 };
+    hv_vote v = { .proposal_id = next(in) % (IDS + 2),
+                  .voter = next(in) % (VOTERS + 2),
+                  .choice = next(in) % 5,
+                  .round = next(in) % 2 };
     memset(v.payload_hash, next(in) % 2, 32);
     uint8_t mode = next(in) % 4;
     hv_proposal_status st;
@@ -89,7 +98,7 @@ static void vote(hv_consensus *c, cursor *in, uint64_t now, uint8_t outcome[IDS 
     int rv = hv_consensus_vote(c, &v, now, &d);
     check(rv <= 0);
     if (d.outcome != HV_OUTCOME_PENDING) {
-        check(rv == 0 || rv == HV_EEQUIVOCATION);
+        check(rv == 0 || rv == HV_EEQUIVOCATION || rv == HV_EPROPOSALCLOSED);
         check(d.decided_ns <= d.deadline_ns);
         if (d.proposal_id <= IDS)
             outcome[d.proposal_id] = d.outcome;

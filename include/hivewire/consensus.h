@@ -263,7 +263,10 @@ HV_EXTERN int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64
  *   HV_ENOTELIGIBLE    voter not in the proposal's voter list
  *   HV_EINVAL          choice not approve/reject/abstain
  *   HV_EVOTEMISMATCH   round or payload hash differs from the proposal's
- *   HV_EPROPOSALCLOSED already decided (but see EQUIVOCATION)
+ *   HV_EPROPOSALCLOSED already decided (but see EQUIVOCATION); also when now_ns has
+ *                      reached the deadline before hv_consensus_tick() ran: the proposal is
+ *                      then decided as of its deadline, as tick would, and *out holds that
+ *                      decision (the late vote is not counted)
  *   HV_EEXCLUDED       the voter was excluded from this proposal for equivocating
  *   HV_EBADSIG         BFT: signature does not verify (nothing recorded)
  *   HV_EBADMAC         other rules: MAC does not verify (nothing recorded)
@@ -276,8 +279,11 @@ HV_EXTERN int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64
 HV_EXTERN int hv_consensus_vote(hv_consensus *c, const hv_vote *v, uint64_t now_ns,
                                 hv_decision *out);
 
-/* Decides every open proposal whose deadline is <= now_ns, up to cap of them, into out[].
- * Returns the number written; call again while it returns cap. */
+/* Decides every open proposal whose deadline is <= now_ns, up to cap of them, into out[],
+ * earliest deadline first, with the votes counted before the deadline: ACCEPTED if the bound
+ * is met, REJECTED if it could not have been met even had every missing voter approved, else
+ * NO_QUORUM. decided_ns is the deadline itself (the caller may tick late). Returns the number
+ * written; call again while it returns cap. */
 HV_EXTERN size_t hv_consensus_tick(hv_consensus *c, uint64_t now_ns, hv_decision *out, size_t cap);
 
 /* Earliest deadline among open proposals, or UINT64_MAX when none is open. O(1). */

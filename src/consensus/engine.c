@@ -596,18 +596,27 @@ static void evaluate(hv_consensus *c, uint32_t s, uint64_t now_ns, hv_decision *
         close_slot(c, s, HV_OUTCOME_REJECTED, reason, now_ns, out);
 }
 
+/* Decides slot s with the votes it had at its deadline. The decision is dated at the
+ * deadline even when the caller comes late: later votes were never counted. */
+static void decide_at_deadline(hv_consensus *c, uint32_t s, hv_decision *out)
+{
+    slot *sl = &c->slots[s];
+    uint8_t outcome = HV_OUTCOME_NO_QUORUM;
+    if (acc_now(sl))
+        outcome = HV_OUTCOME_ACCEPTED;
+    else if (!acc_possible(sl))
+        outcome = HV_OUTCOME_REJECTED;
+    close_slot(c, s, outcome, HV_REASON_DEADLINE, sl->deadline_ns, out);
+}
+
 size_t hv_consensus_tick(hv_consensus *c, uint64_t now_ns, hv_decision *out, size_t cap)
 {
     size_t k = 0;
     while (k < cap && c->nheap > 0) {
         uint32_t s = c->heap[0];
-        slot *sl = &c->slots[s];
-        if (sl->deadline_ns > now_ns)
+        if (c->slots[s].deadline_ns > now_ns)
             break;
-        uint8_t outcome = acc_now(sl)         ? HV_OUTCOME_ACCEPTED
-                          : !acc_possible(sl) ? HV_OUTCOME_REJECTED
-                                              : HV_OUTCOME_NO_QUORUM;
-        close_slot(c, s, outcome, HV_REASON_DEADLINE, now_ns, &out[k++]);
+        decide_at_deadline(c, s, &out[k++]);
     }
     return k;
 }
@@ -783,6 +792,8 @@ int hv_consensus_vote(hv_consensus *c, const hv_vote *v, uint64_t now_ns, hv_dec
     if (rv != 0)
         return refuse(c, rv);
     slot *sl = &c->slots[s];
+    if (sl->state == SLOT_OPEN && now_ns >= sl->deadline_ns)
+        decide_at_deadline(c, s, out); /* the caller has not ticked yet: too late to count */
     if (sl->state != SLOT_OPEN) {
         rv = vote_closed(c, s, i, v, now_ns);
         return rv == HV_EEQUIVOCATION ? rv : refuse(c, rv);

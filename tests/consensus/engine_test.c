@@ -371,6 +371,30 @@ static void deadline_accepts_when_the_bound_is_met(void **state)
     assert_int_equal(out[0].outcome, HV_OUTCOME_ACCEPTED);
 }
 
+static void a_late_vote_before_the_tick_is_not_counted(void **state)
+{
+    fx *f = *state;
+    hv_decision d;
+    assert_int_equal(fx_open(f, 1, HV_RULE_SIMPLE_MAJORITY, 0, 0, 3), 0);
+    cast_ok(f, 1, 1, A, 0, &d);
+    assert_int_equal(fx_cast(f, 1, 2, A, 0, 1000, &d), HV_EPROPOSALCLOSED);
+    assert_int_equal(d.outcome, HV_OUTCOME_NO_QUORUM); /* decided as of the deadline */
+    assert_int_equal(d.reason, HV_REASON_DEADLINE);
+    assert_int_equal(d.decided_ns, 1000);
+    assert_int_equal(d.approvals, 1);
+    hv_decision out[1];
+    assert_int_equal(hv_consensus_tick(f->c, 2000, out, 1), 0);
+}
+
+static void late_tick_dates_the_decision_at_the_deadline(void **state)
+{
+    fx *f = *state;
+    hv_decision out[1];
+    assert_int_equal(fx_open(f, 1, HV_RULE_SIMPLE_MAJORITY, 0, 0, 3), 0);
+    assert_int_equal(hv_consensus_tick(f->c, 5000, out, 1), 1);
+    assert_int_equal(out[0].decided_ns, 1000);
+}
+
 static void next_deadline_is_the_earliest_open_one(void **state)
 {
     fx *f = *state;
@@ -731,6 +755,7 @@ static void stats_count_by_rule_outcome_and_latency(void **state)
     assert_int_equal(h->count, 3);
     assert_int_equal(h->min, 250);
     assert_int_equal(h->max, 1000);
+    assert_int_equal(out[0].decided_ns, 1000);
 }
 
 #define T(fn)   cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -758,6 +783,8 @@ int main(void)
         T(deadline_states_no_quorum_when_acceptance_was_still_possible),
         TNE(deadline_rejects_when_acceptance_was_impossible),
         T(deadline_accepts_when_the_bound_is_met),
+        T(a_late_vote_before_the_tick_is_not_counted),
+        T(late_tick_dates_the_decision_at_the_deadline),
         T(next_deadline_is_the_earliest_open_one),
         T(propose_refuses_bad_proposals),
         T(votes_get_a_distinct_error_per_fault),

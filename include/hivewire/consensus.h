@@ -202,11 +202,12 @@ HV_EXTERN int hv_vote_mac(hv_vote *v, const uint8_t key[HV_VOTE_MAC_KEY_BYTES]);
 /* Checks v->sig as a MAC under key, in constant time. Returns 0 or HV_EBADMAC. */
 HV_EXTERN int hv_vote_mac_verify(const hv_vote *v, const uint8_t key[HV_VOTE_MAC_KEY_BYTES]);
 
-/* Engine flags. */
-#define HV_CONSENSUS_NO_EARLY 0x1u /* decide only when all voted or at the deadline */
-#define HV_CONSENSUS_NO_MAC                                                                    \
-    0x2u /* trust non-BFT votes without a MAC (in-process bus whose senders are already known) \
-          */
+/* Engine flags.
+ * HV_CONSENSUS_NO_EARLY: decide only when every voter voted or at the deadline.
+ * HV_CONSENSUS_NO_MAC: count non-BFT votes without checking their MAC (an in-process bus
+ * whose senders are already known); BFT signatures are always verified. */
+#define HV_CONSENSUS_NO_EARLY 0x1u
+#define HV_CONSENSUS_NO_MAC   0x2u
 
 typedef void (*hv_equivocation_cb)(void *user, const hv_evidence *ev);
 
@@ -257,7 +258,9 @@ HV_EXTERN int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64
 
 /*
  * Counts one vote at now_ns. On return out->outcome is HV_OUTCOME_PENDING unless this call
- * decided the proposal, in which case *out is the decision. Returns 0 (vote counted) or, in
+ * decided the proposal, in which case *out is the decision (out may be NULL if the caller
+ * learns decisions from hv_consensus_status() instead). The vote is not retained: the engine
+ * copies the 64 signature bytes it keeps as evidence. Returns 0 (vote counted) or, in
  * this order of checks:
  *   HV_ENOPROPOSAL     unknown (or forgotten) proposal id
  *   HV_ENOTELIGIBLE    voter not in the proposal's voter list

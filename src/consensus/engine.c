@@ -785,6 +785,9 @@ static int vote_closed(hv_consensus *c, uint32_t s, size_t i, const hv_vote *v, 
 
 int hv_consensus_vote(hv_consensus *c, const hv_vote *v, uint64_t now_ns, hv_decision *out)
 {
+    hv_decision scratch;
+    if (out == NULL)
+        out = &scratch;
     out->outcome = HV_OUTCOME_PENDING;
     uint32_t s;
     size_t i;

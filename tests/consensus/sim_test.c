@@ -6,7 +6,7 @@
 #include <hivewire/sim.h>
 
 #ifdef HV_SANITIZED
-#define SEEDS 1500
+#define SEEDS 2500
 #else
 #define SEEDS 5000
 #endif

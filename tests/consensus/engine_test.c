@@ -166,6 +166,79 @@ static void weighted_needs_more_than_half_of_the_weight(void **state)
     f->voters[0].weight = 1;
 }
 
+static void weighted_abstaining_weight_is_not_approval(void **state)
+{
+    fx *f = *state;
+    hv_decision d;
+    f->voters[0].weight = 4; /* weights 4,1,1: total 6, bound 4 */
+    assert_int_equal(fx_open(f, 1, HV_RULE_WEIGHTED, 0, 0, 3), 0);
+    cast_ok(f, 1, 1, B, 0, &d); /* 4 of 6 abstains: at most 2 can approve */
+    assert_int_equal(d.outcome, HV_OUTCOME_REJECTED);
+    assert_int_equal(d.approve_weight, 0);
+    assert_int_equal(fx_open(f, 2, HV_RULE_WEIGHTED, 2, 3, 3), 0); /* > 2/3 of 6: 5 */
+    cast_ok(f, 2, 1, A, 0, &d);
+    assert_int_equal(d.outcome, HV_OUTCOME_PENDING);
+    cast_ok(f, 2, 2, A, 0, &d);
+    assert_int_equal(d.outcome, HV_OUTCOME_ACCEPTED);
+    assert_int_equal(d.bound, 5);
+    f->voters[0].weight = 1;
+}
+
+static void majority_quorum_holds_back_early_acceptance(void **state)
+{
+    fx *f = *state;
+    hv_decision d, out[1];
+    hv_proposal p = { .id = 1, .voters = f->voters, .nvoters = 5, .deadline_ns = 1000 };
+    p.policy = (hv_policy){ .rule = HV_RULE_MAJORITY, .quorum = 5 };
+    memcpy(p.payload_hash, f->hash, 32);
+    assert_int_equal(hv_consensus_propose(f->c, &p, 0), 0);
+    for (uint64_t v = 1; v <= 4; v++)
+        cast_ok(f, 1, v, A, 0, &d);
+    assert_int_equal(d.outcome, HV_OUTCOME_PENDING); /* every voter must take part */
+    assert_int_equal(hv_consensus_tick(f->c, 1000, out, 1), 1);
+    assert_int_equal(out[0].outcome, HV_OUTCOME_NO_QUORUM);
+    p.id = 2;
+    assert_int_equal(hv_consensus_propose(f->c, &p, 0), 0);
+    cast_ok(f, 2, 1, R, 0, &d);
+    for (uint64_t v = 2; v <= 5; v++)
+        cast_ok(f, 2, v, A, 0, &d);
+    assert_int_equal(d.outcome, HV_OUTCOME_ACCEPTED);
+    assert_int_equal(d.reason, HV_REASON_ALL_VOTED);
+}
+
+static void engine_options_are_checked(void **state)
+{
+    (void)state;
+    hv_consensus *c = NULL;
+    hv_consensus_opts o;
+    hv_consensus_opts_default(&o);
+    o.size = 8;
+    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    hv_consensus_opts_default(&o);
+    o.proposals_max = 0;
+    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    hv_consensus_opts_default(&o);
+    o.proposal_voters_max = HV_PROPOSAL_VOTERS_MAX + 1;
+    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    hv_consensus_opts_default(&o);
+    o.table.crit_policy[HV_CRIT_LOW].rule = HV_RULE_AUTO;
+    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    hv_consensus_opts_default(&o);
+    o.voters_max = 2;
+    assert_int_equal(hv_consensus_new(&c, &o), 0);
+    assert_int_equal(hv_consensus_add_voter(c, 0, NULL, NULL), HV_EINVAL);
+    assert_int_equal(hv_consensus_add_voter(c, 1, NULL, NULL), 0);
+    assert_int_equal(hv_consensus_add_voter(c, 1, NULL, NULL), HV_EEXIST);
+    assert_int_equal(hv_consensus_add_voter(c, 2, NULL, NULL), 0);
+    assert_int_equal(hv_consensus_add_voter(c, 3, NULL, NULL), HV_EFULL);
+    hv_voter vs[2] = { { 1, 1 }, { 2, 1 } };
+    hv_proposal p = { .id = 1, .voters = vs, .nvoters = 2, .deadline_ns = 10 };
+    p.policy.rule = HV_RULE_MAJORITY; /* needs MAC keys, which these voters lack */
+    assert_int_equal(hv_consensus_propose(c, &p, 0), HV_EINVAL);
+    hv_consensus_free(c);
+    hv_consensus_free(NULL);
+}
+
 static void unanimous_fails_on_a_single_abstention(void **state)
 {
     fx *f = *state;
@@ -772,6 +845,9 @@ int main(void)
         T(two_thirds_threshold_refuses_two_of_four),
         T(threshold_three_quarters_of_eight_needs_six),
         T(weighted_needs_more_than_half_of_the_weight),
+        T(weighted_abstaining_weight_is_not_approval),
+        T(majority_quorum_holds_back_early_acceptance),
+        cmocka_unit_test(engine_options_are_checked),
         T(unanimous_fails_on_a_single_abstention),
         T(bft_four_voters_accept_on_three_not_two),
         T(bft_seven_voters_accept_on_five_not_four),

@@ -143,6 +143,27 @@ static void violate(sim *s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* One readable trace line; the hash covers the same fields in binary. */
+static void print_event(FILE *f, uint64_t now, const char *what, uint32_t who, uint64_t pid,
+                        uint32_t a, int32_t b)
+{
+    static const char *const choices[] = { "-", "approve", "reject", "abstain" };
+    fprintf(f, "%12" PRIu64 " ns  %-8s agent %-3u proposal %-6" PRIu64, now, what, who, pid);
+    if (strcmp(what, "decide") == 0)
+        fprintf(f, "  %s (%s)\n", hv_outcome_name((hv_outcome)a),
+                b == HV_REASON_EARLY       ? "early"
+                : b == HV_REASON_ALL_VOTED ? "all voted"
+                                           : "deadline");
+    else if (strcmp(what, "open") == 0)
+        fprintf(f, "  rule %s rc %d\n", hv_rule_name((hv_rule)a), b);
+    else if (strcmp(what, "send") == 0)
+        fprintf(f, "  %s%s\n", a < 4 ? choices[a] : "?", b ? " FORGED" : "");
+    else if (strcmp(what, "vote") == 0)
+        fprintf(f, "  %s -> %s\n", a < 4 ? choices[a] : "?", b ? hv_err_name(b) : "counted");
+    else
+        fprintf(f, "\n");
+}
+
 static void trace(sim *s, const char *what, uint32_t who, uint64_t pid, uint32_t a, int32_t b)
 {
     uint8_t rec[30];
@@ -156,8 +177,7 @@ static void trace(sim *s, const char *what, uint32_t who, uint64_t pid, uint32_t
     crypto_generichash_update(&s->hash, rec, sizeof(rec));
     s->res->events++;
     if (s->cfg.trace != NULL)
-        fprintf(s->cfg.trace, "%12" PRIu64 " %-8s agent=%-3u prop=%-6" PRIu64 " %u %d\n", s->now,
-                what, who, pid, a, b);
+        print_event(s->cfg.trace, s->now, what, who, pid, a, b);
 }
 
 /* ---- event queue (binary heap by time, then sequence) ---- */

@@ -233,7 +233,7 @@ static int opts_valid(const hv_consensus_opts *o)
 
 static int alloc_tables(hv_consensus *c)
 {
-    size_t rows = (size_t)c->P * c->V;
+    size_t rows = ((size_t)c->P + 1) * c->V; /* + a scratch row for proposals being checked */
     uint32_t pcap = pow2_at_least(c->P * 2), rcap = pow2_at_least(c->R * 2);
     c->slots = calloc(c->P, sizeof(*c->slots));
     c->vid = calloc(rows, sizeof(*c->vid));
@@ -435,12 +435,6 @@ static uint32_t take_slot(hv_consensus *c)
     return s;
 }
 
-static void give_back_slot(hv_consensus *c, uint32_t s)
-{
-    c->slots[s].state = SLOT_FREE;
-    c->freestack[c->nfree++] = s;
-}
-
 static int check_proposal(const hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
 {
     if (p->id == 0 || p->deadline_ns <= now_ns || p->nvoters == 0 || p->voters == NULL)
@@ -474,6 +468,16 @@ static void init_slot(hv_consensus *c, slot *sl, const hv_proposal *p, const hv_
     sl->state = SLOT_OPEN;
 }
 
+/* Moves the checked voter row from the scratch row (index P) into slot s. */
+static void adopt_row(hv_consensus *c, uint32_t s, uint32_t n)
+{
+    size_t from = row(c, c->P), to = row(c, s);
+    memcpy(&c->vid[to], &c->vid[from], n * sizeof(*c->vid));
+    memcpy(&c->vweight[to], &c->vweight[from], n * sizeof(*c->vweight));
+    memcpy(&c->vreg[to], &c->vreg[from], n * sizeof(*c->vreg));
+    memset(&c->vstate[to], 0, n * sizeof(*c->vstate));
+}
+
 int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
 {
     int rv = check_proposal(c, p, now_ns);
@@ -484,17 +488,21 @@ int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
     rv = resolve_policy(c, p, &pol, &crit);
     if (rv != 0)
         return rv;
-    uint32_t s = take_slot(c);
-    if (s == EMPTY)
+    if (c->nfree == 0 && c->nclosed == 0)
         return HV_EFULL;
-    slot *sl = &c->slots[s];
-    rv = load_voters(c, s, p, pol.rule, &sl->wtot);
+    /* Check everything in the scratch row first, so that a refused proposal never costs a
+     * remembered one its slot. */
+    uint64_t wtot, bound;
+    rv = load_voters(c, c->P, p, pol.rule, &wtot);
     if (rv == 0)
-        rv = hv_policy_bound(&pol, p->nvoters, sl->wtot, &sl->bound);
-    if (rv != 0) {
-        give_back_slot(c, s);
+        rv = hv_policy_bound(&pol, p->nvoters, wtot, &bound);
+    if (rv != 0)
         return rv;
-    }
+    uint32_t s = take_slot(c);
+    adopt_row(c, s, p->nvoters);
+    slot *sl = &c->slots[s];
+    sl->wtot = wtot;
+    sl->bound = bound;
     init_slot(c, sl, p, &pol, crit, now_ns);
     ht_insert(c->pkeys, c->pvals, c->pmask, p->id, s);
     heap_push(c, s);

@@ -566,6 +566,9 @@ static void full_table_forgets_the_oldest_closed_proposal(void **state)
     assert_int_equal(fx_open(f, 9, HV_RULE_SIMPLE_MAJORITY, 0, 0, 1), HV_EFULL);
     cast_ok(f, 3, 1, A, 0, &d);
     cast_ok(f, 5, 1, A, 0, &d);
+    /* A refused proposal does not cost a remembered one its slot. */
+    assert_int_equal(fx_open(f, 9, HV_RULE_BFT, 0, 0, 1), HV_ETOOFEWVOTERS);
+    assert_int_equal(fx_cast(f, 3, 1, A, 0, 10, &d), HV_EPROPOSALCLOSED);
     assert_int_equal(fx_open(f, 9, HV_RULE_SIMPLE_MAJORITY, 0, 0, 1), 0);
     assert_int_equal(fx_cast(f, 3, 1, A, 0, 10, &d), HV_ENOPROPOSAL); /* forgotten */
     assert_int_equal(fx_cast(f, 5, 1, A, 0, 10, &d), HV_EPROPOSALCLOSED);

@@ -557,6 +557,21 @@ static void votes_get_a_distinct_error_per_fault(void **state)
     assert_int_equal(st.votes, 2);
 }
 
+static void status_and_exclusion_queries_report_unknowns(void **state)
+{
+    fx *f = *state;
+    hv_proposal_status st;
+    assert_int_equal(hv_consensus_status(f->c, 5, &st), HV_ENOPROPOSAL);
+    assert_int_equal(hv_consensus_is_excluded(f->c, 5, 1), HV_ENOPROPOSAL);
+    assert_int_equal(fx_open(f, 5, HV_RULE_BFT, 0, 0, 4), 0);
+    assert_int_equal(hv_consensus_is_excluded(f->c, 5, 9), HV_ENOTELIGIBLE);
+    assert_int_equal(hv_consensus_status(f->c, 5, &st), 0);
+    assert_int_equal(st.outcome, HV_OUTCOME_PENDING);
+    assert_int_equal(st.eligible, 4);
+    assert_int_equal(st.deadline_ns, 1000);
+    assert_int_equal(hv_consensus_next_deadline(f->c), 1000);
+}
+
 static void full_table_forgets_the_oldest_closed_proposal(void **state)
 {
     fx *f = *state;
@@ -867,6 +882,7 @@ int main(void)
         T(next_deadline_is_the_earliest_open_one),
         T(propose_refuses_bad_proposals),
         T(votes_get_a_distinct_error_per_fault),
+        T(status_and_exclusion_queries_report_unknowns),
         T(full_table_forgets_the_oldest_closed_proposal),
         T(bft_vote_with_a_flipped_bit_is_refused_and_not_counted),
         T(bft_vote_signed_with_another_voters_key_is_forged),

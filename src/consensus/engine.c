@@ -8,6 +8,7 @@
  * slots oldest first so they can be recycled. The voter registry is another linear-probing
  * hash (voter id -> keys).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,7 @@ static void heap_push(hv_consensus *c, uint32_t s)
 static void heap_remove(hv_consensus *c, uint32_t s)
 {
     uint32_t pos = c->slots[s].heap_pos;
+    assert(pos < c->nheap && c->heap[pos] == s);
     c->slots[s].heap_pos = NO_POS;
     uint32_t last = c->heap[--c->nheap];
     if (pos == c->nheap)
@@ -499,6 +501,7 @@ int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
     if (rv != 0)
         return rv;
     uint32_t s = take_slot(c);
+    assert(s != EMPTY && c->slots[s].state == SLOT_FREE);
     adopt_row(c, s, p->nvoters);
     slot *sl = &c->slots[s];
     sl->wtot = wtot;
@@ -557,6 +560,8 @@ static void close_slot(hv_consensus *c, uint32_t s, uint8_t outcome, uint8_t rea
                        uint64_t now_ns, hv_decision *out)
 {
     slot *sl = &c->slots[s];
+    assert(sl->state == SLOT_OPEN && sl->heap_pos < c->nheap);
+    assert(sl->a + sl->r + sl->b + sl->x + sl->o == sl->n);
     hv_decision *d = &sl->decision;
     d->proposal_id = sl->id;
     d->round = sl->round;
@@ -667,12 +672,14 @@ static void tally(slot *sl, uint8_t choice, uint32_t weight, int sign)
                     : choice == HV_CHOICE_REJECT ? &sl->r
                                                  : &sl->b;
     if (sign > 0) {
+        assert(sl->o > 0 && sl->wo >= weight);
         (*cnt)++;
         sl->o--;
         sl->wo -= weight;
         if (choice == HV_CHOICE_APPROVE)
             sl->wa += weight;
     } else {
+        assert(*cnt > 0 && (choice != HV_CHOICE_APPROVE || sl->wa >= weight));
         (*cnt)--;
         if (choice == HV_CHOICE_APPROVE)
             sl->wa -= weight;
@@ -711,6 +718,7 @@ static int equivocate(hv_consensus *c, uint32_t s, size_t i, const hv_vote *v, u
                       hv_decision *out)
 {
     slot *sl = &c->slots[s];
+    assert(sl->rule == HV_RULE_BFT && (c->vstate[i] & VS_CHOICE_MASK) != 0);
     record_evidence(c, sl, i, v, now_ns);
     uint8_t prev = c->vstate[i] & VS_CHOICE_MASK;
     c->vstate[i] |= VS_EXCLUDED;

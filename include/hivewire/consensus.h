@@ -353,7 +353,7 @@ typedef struct hv_agent_result {
     uint8_t success;       /* failed results agree with nothing but count in N */
     const uint8_t *output; /* bytes mode (tolerance < 0); may be NULL when len == 0 */
     size_t output_len;
-    double value; /* number mode (tolerance >= 0); NaN agrees with nothing */
+    double value; /* number mode (tolerance >= 0); NaN and infinities count as failed */
 } hv_agent_result;
 
 typedef struct hv_result_opts {
@@ -374,11 +374,12 @@ typedef struct hv_result_decision {
     uint32_t bound; /* support (count; weight for WEIGHTED) needed */
 } hv_result_decision;
 
-/* Decides the agreed output among n results. Deterministic and independent of input order
- * except through agent ids: the highest support wins; equal support goes to the smaller
- * output (shorter, then memcmp; or the smaller number); equal outputs to the lowest agent id.
- * No allocation. Returns 0, HV_EINVAL (n == 0, bad ratio, NULL output with len > 0),
- * HV_ERANGE (n > HV_RESULT_VOTE_MAX), HV_ETOOFEWVOTERS (BFT with n < 4). */
+/* Decides the agreed output among n results. Deterministic and independent of input order:
+ * the highest support wins; equal support goes to the smaller output (shorter, then memcmp;
+ * or the smaller number); equal outputs to the lowest agent id. O(n log n), no allocation
+ * (an index array of HV_RESULT_VOTE_MAX * 2 bytes on the stack). Returns 0, HV_EINVAL
+ * (n == 0, bad ratio, NULL output with len > 0), HV_ERANGE (n > HV_RESULT_VOTE_MAX),
+ * HV_ETOOFEWVOTERS (BFT with n < 4). */
 HV_EXTERN int hv_result_vote(const hv_agent_result *results, size_t n, const hv_result_opts *opts,
                              hv_result_decision *out);
 

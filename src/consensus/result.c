@@ -1,10 +1,11 @@
 /*
  * Result voting: which of N agents' outputs is the agreed one.
  *
- * O(N^2) comparisons with no allocation: for every valid result i, its support is the set of
- * valid results that agree with it (equal bytes, or numbers within the tolerance). The
- * candidate with the most support wins; ties are broken by the output itself (never by input
- * or hash order), then by the lowest agent id.
+ * The valid results are sorted (bytes: by length, content, then agent id; numbers: by value,
+ * then agent id) into a bounded index array on the stack, so equal outputs are contiguous and
+ * the numbers agreeing with a candidate form a window: O(N log N) comparisons, no
+ * allocation. The candidate with the most support wins; ties go to the first in sorted order
+ * (the smaller output, then the lowest agent id), never to input or hash order.
  */
 #include <math.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static int valid_result(const hv_agent_result *r, int numeric)
 {
     if (!r->success)
         return 0;
-    return !numeric || !isnan(r->value);
+    return !numeric || isfinite(r->value);
 }
 
 static int agree(const hv_agent_result *x, const hv_agent_result *y, double tol)
@@ -57,32 +58,79 @@ static int check_inputs(const hv_agent_result *res, size_t n, const hv_result_op
     return 0;
 }
 
-/* Support of candidate i: count and weight of valid results agreeing with it. */
-static void support_of(const hv_agent_result *res, size_t n, size_t i, double tol, uint32_t *cnt,
-                       uint64_t *w)
+/* Sort order: output (see out_cmp), then agent id. */
+static int before(const hv_agent_result *res, double tol, uint16_t x, uint16_t y)
 {
-    int numeric = tol >= 0;
-    *cnt = 0;
-    *w = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (!valid_result(&res[j], numeric) || !agree(&res[i], &res[j], tol))
-            continue;
-        (*cnt)++;
-        *w += res[j].weight;
+    int c = out_cmp(&res[x], &res[y], tol);
+    if (c != 0)
+        return c < 0;
+    return res[x].agent < res[y].agent;
+}
+
+/* Shell sort of idx[0..m) (qsort may allocate). */
+static void sort_idx(const hv_agent_result *res, double tol, uint16_t *idx, size_t m)
+{
+    static const size_t gaps[] = { 1750, 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+        size_t gap = gaps[g];
+        for (size_t i = gap; i < m; i++) {
+            uint16_t x = idx[i];
+            size_t j = i;
+            for (; j >= gap && before(res, tol, x, idx[j - gap]); j -= gap)
+                idx[j] = idx[j - gap];
+            idx[j] = x;
+        }
     }
 }
 
-/* 1 if candidate (sc, sw, i) beats the best so far (bc, bw, b). */
-static int better(const hv_agent_result *res, int weighted, double tol, uint32_t sc, uint64_t sw,
-                  size_t i, uint32_t bc, uint64_t bw, size_t b)
+typedef struct best {
+    int found, tied;
+    uint16_t at; /* index into the input */
+    uint32_t count;
+    uint64_t weight;
+} best;
+
+/* Offers a candidate in sorted order: the first with the highest support wins. */
+static void offer(best *b, const hv_agent_result *res, double tol, int weighted, uint16_t at,
+                  uint32_t count, uint64_t weight)
 {
-    uint64_t s = weighted ? sw : sc, best = weighted ? bw : bc;
-    if (s != best)
-        return s > best;
-    int c = out_cmp(&res[i], &res[b], tol);
-    if (c != 0)
-        return c < 0;
-    return res[i].agent < res[b].agent;
+    uint64_t s = weighted ? weight : count, top = weighted ? b->weight : b->count;
+    if (!b->found || s > top) {
+        *b = (best){ .found = 1, .at = at, .count = count, .weight = weight };
+        return;
+    }
+    if (s == top && !agree(&res[at], &res[b->at], tol))
+        b->tied = 1;
+}
+
+/* Bytes: groups of equal outputs are contiguous; each group is one candidate. */
+static void scan_groups(const hv_agent_result *res, const uint16_t *idx, size_t m, int weighted,
+                        best *b)
+{
+    for (size_t g = 0; g < m;) {
+        size_t e = g;
+        uint64_t w = 0;
+        while (e < m && agree(&res[idx[g]], &res[idx[e]], -1))
+            w += res[idx[e++]].weight;
+        offer(b, res, -1, weighted, idx[g], (uint32_t)(e - g), w);
+        g = e;
+    }
+}
+
+/* Numbers: the results agreeing with candidate i form a window [lo, hi] of the sorted order
+ * that only moves forward as i does. */
+static void scan_windows(const hv_agent_result *res, const uint16_t *idx, size_t m, double tol,
+                         int weighted, best *b)
+{
+    size_t lo = 0, hi = 0; /* window [lo, hi) */
+    uint64_t w = 0;
+    for (size_t i = 0; i < m; i++) {
+        while (hi < m && agree(&res[idx[i]], &res[idx[hi]], tol))
+            w += res[idx[hi++]].weight;
+        while (!agree(&res[idx[i]], &res[idx[lo]], tol))
+            w -= res[idx[lo++]].weight;
+        offer(b, res, tol, weighted, idx[i], (uint32_t)(hi - lo), w);
+    }
 }
 
 static void fill_bound(const hv_result_opts *o, hv_result_decision *d)
@@ -119,34 +167,26 @@ int hv_result_vote(const hv_agent_result *res, size_t n, const hv_result_opts *o
         return rv;
     memset(d, 0, sizeof(*d));
     d->n = (uint32_t)n;
-    int numeric = o->tolerance >= 0, weighted = o->rule == HV_RESULT_WEIGHTED, found = 0;
-    uint32_t bc = 0;
-    uint64_t bw = 0;
-    size_t b = 0;
+    int numeric = o->tolerance >= 0, weighted = o->rule == HV_RESULT_WEIGHTED;
+    uint16_t idx[HV_RESULT_VOTE_MAX];
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         d->total_weight += res[i].weight;
-        if (!valid_result(&res[i], numeric)) {
-            d->failed++;
-            continue;
-        }
-        uint32_t sc;
-        uint64_t sw;
-        support_of(res, n, i, o->tolerance, &sc, &sw);
-        int equal = found && (weighted ? sw == bw : sc == bc);
-        if (!found || better(res, weighted, o->tolerance, sc, sw, i, bc, bw, b)) {
-            if (!equal)
-                d->tied = 0;
-            else if (!agree(&res[i], &res[b], o->tolerance))
-                d->tied = 1;
-            bc = sc, bw = sw, b = i, found = 1;
-        } else if (equal && !agree(&res[i], &res[b], o->tolerance)) {
-            d->tied = 1;
-        }
+        if (valid_result(&res[i], numeric))
+            idx[m++] = (uint16_t)i;
     }
-    d->winner = b;
-    d->support = bc;
-    d->support_weight = bw;
+    d->failed = (uint32_t)(n - m);
+    sort_idx(res, o->tolerance, idx, m);
+    best b = { 0 };
+    if (numeric)
+        scan_windows(res, idx, m, o->tolerance, weighted, &b);
+    else
+        scan_groups(res, idx, m, weighted, &b);
+    d->winner = b.at;
+    d->tied = b.tied;
+    d->support = b.count;
+    d->support_weight = b.weight;
     fill_bound(o, d);
-    d->agreed = found && d->agreed;
+    d->agreed = b.found && d->agreed;
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <hivewire/consensus.h>
+#include <hivewire/rng.h>
 
 static hv_agent_result bytes(uint64_t agent, const char *s)
 {
@@ -143,6 +144,94 @@ static void bad_inputs_are_refused(void **state)
     assert_int_equal(hv_result_vote(r, 1, &BYTES_MAJ, &d), HV_EINVAL);
 }
 
+/* ---- brute-force reference: every candidate against every result ---- */
+
+static int ref_valid(const hv_agent_result *r, double tol)
+{
+    return r->success && (tol < 0 || isfinite(r->value));
+}
+
+static int ref_agree(const hv_agent_result *x, const hv_agent_result *y, double tol)
+{
+    if (tol >= 0)
+        return fabs(x->value - y->value) <= tol;
+    return x->output_len == y->output_len && memcmp(x->output, y->output, x->output_len) == 0;
+}
+
+static int ref_before(const hv_agent_result *x, const hv_agent_result *y, double tol)
+{
+    if (tol >= 0 && x->value != y->value)
+        return x->value < y->value;
+    if (tol < 0 && x->output_len != y->output_len)
+        return x->output_len < y->output_len;
+    if (tol < 0 && memcmp(x->output, y->output, x->output_len) != 0)
+        return memcmp(x->output, y->output, x->output_len) < 0;
+    return x->agent < y->agent;
+}
+
+static void ref_vote(const hv_agent_result *r, size_t n, double tol, int weighted, size_t *win,
+                     uint64_t *sup, int *tied)
+{
+    uint64_t s[64];
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        s[i] = 0;
+        for (size_t j = 0; ref_valid(&r[i], tol) && j < n; j++)
+            if (ref_valid(&r[j], tol) && ref_agree(&r[i], &r[j], tol))
+                s[i] += weighted ? r[j].weight : 1;
+        if (!ref_valid(&r[i], tol))
+            continue;
+        if (!found || s[i] > s[*win] || (s[i] == s[*win] && ref_before(&r[i], &r[*win], tol)))
+            *win = i;
+        found = 1;
+    }
+    *sup = found ? s[*win] : 0;
+    *tied = 0;
+    for (size_t i = 0; found && i < n; i++)
+        if (ref_valid(&r[i], tol) && s[i] == *sup && !ref_agree(&r[i], &r[*win], tol))
+            *tied = 1;
+}
+
+static void sorted_vote_matches_brute_force_reference(void **state)
+{
+    (void)state;
+    static const char *const words[] = { "a", "b", "ab", "ba", "" };
+    hv_rng rng;
+    hv_rng_seed(&rng, 11);
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 1 + hv_rng_below(&rng, 40);
+        int numeric = hv_rng_below(&rng, 2), weighted = hv_rng_below(&rng, 2);
+        double tol = numeric ? (double)hv_rng_below(&rng, 4) * 0.5 : -1;
+        hv_agent_result r[64];
+        for (size_t i = 0; i < n; i++) {
+            const char *w = words[hv_rng_below(&rng, 5)];
+            r[i] = (hv_agent_result){ .agent = 1000 - i * 7 + hv_rng_below(&rng, 7),
+                                      .weight = (uint32_t)hv_rng_below(&rng, 4),
+                                      .success = hv_rng_below(&rng, 8) != 0,
+                                      .output = (const uint8_t *)w,
+                                      .output_len = strlen(w),
+                                      .value = (double)hv_rng_below(&rng, 9) * 0.5 };
+            if (hv_rng_below(&rng, 30) == 0)
+                r[i].value = NAN;
+        }
+        hv_result_opts o = { .rule = weighted ? HV_RESULT_WEIGHTED : HV_RESULT_MAJORITY,
+                             .num = 1,
+                             .den = 2,
+                             .tolerance = tol };
+        hv_result_decision d;
+        assert_int_equal(hv_result_vote(r, n, &o, &d), 0);
+        size_t win = 0;
+        uint64_t sup;
+        int tied;
+        ref_vote(r, n, tol, weighted, &win, &sup, &tied);
+        if (sup == 0 && !d.support && !d.support_weight)
+            continue; /* nothing valid: no winner to compare */
+        assert_int_equal(d.winner, win);
+        assert_int_equal(weighted ? d.support_weight : d.support, sup);
+        assert_int_equal(d.tied, tied);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +242,7 @@ int main(void)
         cmocka_unit_test(weighted_result_vote_uses_weights),
         cmocka_unit_test(bft_result_vote_needs_two_f_plus_one),
         cmocka_unit_test(bad_inputs_are_refused),
+        cmocka_unit_test(sorted_vote_matches_brute_force_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,14 +266,15 @@ HV_EXTERN int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64
  *   HV_ENOTELIGIBLE    voter not in the proposal's voter list
  *   HV_EINVAL          choice not approve/reject/abstain
  *   HV_EVOTEMISMATCH   round or payload hash differs from the proposal's
+ *   HV_EEXCLUDED       the voter was excluded from this proposal for equivocating
  *   HV_EPROPOSALCLOSED already decided (but see EQUIVOCATION); also when now_ns has
  *                      reached the deadline before hv_consensus_tick() ran: the proposal is
  *                      then decided as of its deadline, as tick would, and *out holds that
  *                      decision (the late vote is not counted)
- *   HV_EEXCLUDED       the voter was excluded from this proposal for equivocating
  *   HV_EBADSIG         BFT: signature does not verify (nothing recorded)
  *   HV_EBADMAC         other rules: MAC does not verify (nothing recorded)
- *   HV_EDUPVOTE        voter already voted (same vote again; or any second vote, non-BFT)
+ *   HV_EDUPVOTE        voter already voted: the same vote again, or, for non-BFT rules,
+ *                      any second vote (refused before its MAC is even checked)
  *   HV_EEQUIVOCATION   BFT: a validly signed vote that differs from the voter's earlier one
  *                      (also on a decided proposal): both kept as evidence, the voter is
  *                      excluded and its earlier vote no longer counts; this may decide the

@@ -2,11 +2,11 @@
  * `hivewire bench consensus`: engine time per decision.
  *
  * Workloads: a 5-voter MAJORITY vote (MAC-authenticated, and trusted in-process without MACs),
- * 4- and 7-voter Ed25519-signed BFT votes (engine time including signature verification;
- * signing and verification alone are reported as their own rows), and result voting over 10
- * agent outputs. Every engine workload runs with early termination on and off in the same
- * process, interleaved sample by sample (on/off, then off/on), and the ratio is the median of
- * the per-pair ratios.
+ * 4- and 7-voter Ed25519-signed BFT votes (engine time including signature verification, and
+ * the engine alone with HV_CONSENSUS_SIGS_PREVERIFIED; signing and verification are reported as
+ * their own rows), and result voting over 10 agent outputs. Every engine workload runs with early
+ * termination on and off in the same process, interleaved sample by sample (on/off, then off/on),
+ * and the ratio is the median of the per-pair ratios.
  *
  * One sample = one round of `decisions` proposals: the engine is created outside the timed
  * region, then the timed region opens each proposal and delivers every one of its votes (with
@@ -67,6 +67,8 @@ static uint64_t make_votes(const workload *w, const keys *k, hv_rng *rng, hv_vot
             x->voter = v;
             x->choice = hv_rng_below(rng, 5) == 0 ? HV_CHOICE_REJECT : HV_CHOICE_APPROVE;
             memset(x->payload_hash, (int)(p & 0xff), 32);
+            if (w->flags & HV_CONSENSUS_SIGS_PREVERIFIED)
+                continue; /* engine-only row: verification is measured on its own */
             if (w->rule == HV_RULE_BFT)
                 hv_vote_sign(x, k->sk[v]);
             else if (!(w->flags & HV_CONSENSUS_NO_MAC))
@@ -174,7 +176,7 @@ static int bench_engine(hv_bench_report *r, const hv_bench_opts *opts, const wor
                          early ? on : off, n, params);
         }
         hv_bench_ratio(r, w->name, "hivewire_early", "hivewire_no_early");
-        if (w->rule == HV_RULE_BFT) {
+        if (w->rule == HV_RULE_BFT && !(w->flags & HV_CONSENSUS_SIGS_PREVERIFIED)) {
             char name[64];
             snprintf(name, sizeof(name), "%s_sign_per_vote", w->name);
             hv_bench_add(r, name, "libsodium_ed25519", "us", sign, n,
@@ -270,6 +272,10 @@ int hv_bench_consensus(const hv_bench_opts *opts)
         { "majority_5_mac", HV_RULE_MAJORITY, 5, 0, 1000, 41, "ns", "blake2b_mac" },
         { "bft_4_signed", HV_RULE_BFT, 4, 0, opts->quick ? 10 : 60, 21, "us", "ed25519" },
         { "bft_7_signed", HV_RULE_BFT, 7, 0, opts->quick ? 10 : 60, 21, "us", "ed25519" },
+        { "bft_4_engine_only", HV_RULE_BFT, 4, HV_CONSENSUS_SIGS_PREVERIFIED, 1000, 41, "ns",
+          "preverified" },
+        { "bft_7_engine_only", HV_RULE_BFT, 7, HV_CONSENSUS_SIGS_PREVERIFIED, 1000, 41, "ns",
+          "preverified" },
     };
     int rv = 0;
     for (size_t i = 0; rv == 0 && i < sizeof(ws) / sizeof(ws[0]); i++)
@@ -285,8 +291,9 @@ int hv_bench_consensus(const hv_bench_opts *opts)
                      "consensus round (3-5 rounds per decision) from a simulation");
     hv_bench_note(r, "engine rows: time per decision = propose + every vote delivered (late "
                      "votes refused as PROPOSALCLOSED); signing is agent-side and reported apart");
-    hv_bench_note(r, "bft rows include Ed25519 verification of each vote the engine counts; "
-                     "see bft_verify_per_vote for the per-signature cost");
+    hv_bench_note(r, "bft_*_signed rows include Ed25519 verification of each vote the engine "
+                     "counts; bft_*_engine_only rows are the engine alone (signatures verified "
+                     "by the caller); bft_verify_per_vote is the per-signature cost");
     if (rv != 0)
         fprintf(stderr, "bench consensus: %s\n", hv_strerror(rv));
     hv_bench_report_finish(r);

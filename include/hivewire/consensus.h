@@ -205,9 +205,14 @@ HV_EXTERN int hv_vote_mac_verify(const hv_vote *v, const uint8_t key[HV_VOTE_MAC
 /* Engine flags.
  * HV_CONSENSUS_NO_EARLY: decide only when every voter voted or at the deadline.
  * HV_CONSENSUS_NO_MAC: count non-BFT votes without checking their MAC (an in-process bus
- * whose senders are already known); BFT signatures are always verified. */
-#define HV_CONSENSUS_NO_EARLY 0x1u
-#define HV_CONSENSUS_NO_MAC   0x2u
+ * whose senders are already known).
+ * HV_CONSENSUS_SIGS_PREVERIFIED: the caller verifies every BFT vote's signature itself with
+ * hv_vote_verify() against the voter's registered key before handing it to the engine (for
+ * example on several I/O threads in parallel), and passes only votes that verified; the engine
+ * then skips Ed25519 verification. A caller that does not verify loses BFT safety. */
+#define HV_CONSENSUS_NO_EARLY         0x1u
+#define HV_CONSENSUS_NO_MAC           0x2u
+#define HV_CONSENSUS_SIGS_PREVERIFIED 0x4u
 
 typedef void (*hv_equivocation_cb)(void *user, const hv_evidence *ev);
 

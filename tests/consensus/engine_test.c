@@ -656,6 +656,25 @@ static void no_mac_flag_counts_unauthenticated_votes(void **state)
     fx_fini(&f);
 }
 
+static void preverified_flag_leaves_bft_signature_checks_to_the_caller(void **state)
+{
+    (void)state;
+    fx f;
+    assert_int_equal(fx_init(&f, HV_CONSENSUS_SIGS_PREVERIFIED), 0);
+    hv_decision d;
+    assert_int_equal(fx_open(&f, 1, HV_RULE_BFT, 0, 0, 4), 0);
+    hv_vote v = fx_vote(&f, 1, 1, A, 1);
+    assert_int_equal(hv_vote_verify(&v, f.pk[1]), 0); /* what the caller must do */
+    assert_int_equal(hv_consensus_vote(f.c, &v, 5, &d), 0);
+    hv_vote w = fx_vote(&f, 1, 1, R, 1); /* equivocation is still detected */
+    assert_int_equal(hv_consensus_vote(f.c, &w, 6, &d), HV_EEQUIVOCATION);
+    hv_vote m = fx_vote(&f, 1, 2, A, 0); /* MACs of other rules are still checked */
+    assert_int_equal(fx_open(&f, 2, HV_RULE_MAJORITY, 0, 0, 3), 0);
+    m.proposal_id = 2;
+    assert_int_equal(hv_consensus_vote(f.c, &m, 7, &d), HV_EBADMAC);
+    fx_fini(&f);
+}
+
 /* ---- equivocation ---- */
 
 static int ev_calls;
@@ -888,6 +907,7 @@ int main(void)
         T(bft_vote_signed_with_another_voters_key_is_forged),
         T(mac_votes_with_a_wrong_key_or_padding_are_refused),
         cmocka_unit_test(no_mac_flag_counts_unauthenticated_votes),
+        cmocka_unit_test(preverified_flag_leaves_bft_signature_checks_to_the_caller),
         cmocka_unit_test(equivocation_keeps_both_votes_and_excludes_the_voter),
         T(equivocation_that_makes_the_bound_unreachable_rejects_at_once),
         T(equivocation_after_the_decision_is_still_evidence),

@@ -1,4 +1,8 @@
 # codec: the HVW1 wire format (frames, batches, interning, LZ4), its JSON form, CLI, tests,
 # fuzzers and benchmark.
-hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c)
+hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c
+                   src/codec/json.c)
 hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
+hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
+               SOURCES src/codec/cli_codec.c)
+hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")

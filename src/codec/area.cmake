@@ -6,3 +6,4 @@ hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
 hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
                SOURCES src/codec/cli_codec.c)
 hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")
+hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)

@@ -107,41 +107,88 @@ static int utf8_slow(const uint8_t *s, size_t n)
     return 1;
 }
 
-/* Valid UTF-8 without NUL bytes (JSON strings and C consumers both need that). */
+#define SWAR_LO 0x0101010101010101ull
+#define SWAR_HI 0x8080808080808080ull
+
+/* Nonzero if any byte of w is zero / below n / above n (n <= 127); exact, see "Bit Twiddling
+ * Hacks". */
+static inline uint64_t swar_zero(uint64_t w)
+{
+    return (w - SWAR_LO) & ~w & SWAR_HI;
+}
+
+static inline uint64_t swar_less(uint64_t w, unsigned n)
+{
+    return (w - SWAR_LO * n) & ~w & SWAR_HI;
+}
+
+static inline uint64_t swar_more(uint64_t w, unsigned n)
+{
+    return ((w + SWAR_LO * (127 - n)) | w) & SWAR_HI;
+}
+
+/* Calls check(word) over s[0..n) in 8-byte words; the last word overlaps the one before it, so
+ * no byte loop is needed when n >= 8. Bytes below 8 are padded with `pad`. */
+#define SWAR_SCAN(s, n, pad, bad, CHECK)    \
+    do {                                    \
+        uint64_t w_;                        \
+        if ((n) >= 8) {                     \
+            size_t i_ = 0;                  \
+            for (; i_ + 8 < (n); i_ += 8) { \
+                memcpy(&w_, (s) + i_, 8);   \
+                bad |= CHECK(w_);           \
+            }                               \
+            memcpy(&w_, (s) + (n)-8, 8);    \
+            bad |= CHECK(w_);               \
+        } else {                            \
+            w_ = SWAR_LO * (pad);           \
+            memcpy(&w_, (s), (n));          \
+            bad |= CHECK(w_);               \
+        }                                   \
+    } while (0)
+
+#define UTF8_CHECK(w) (((w)&SWAR_HI) | swar_zero(w))
+
+/* Valid UTF-8 without NUL bytes (JSON strings and C consumers both need that). ASCII text, the
+ * common case, is checked eight bytes at a time. */
 int hv__utf8_valid(const uint8_t *s, size_t n)
 {
-    uint8_t any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        any |= (uint8_t)((c & 0x80) | (c == 0));
-    }
-    if (any == 0)
+    uint64_t bad = 0;
+    if (n == 0)
+        return 1;
+    SWAR_SCAN(s, n, 'a', bad, UTF8_CHECK);
+    if (bad == 0)
         return 1;
     if (memchr(s, 0, n) != NULL)
         return 0;
     return utf8_slow(s, n);
 }
 
+#define TOPIC_CHECK(w) (swar_less(w, 0x21) | swar_more(w, 0x7e))
+#define TOPIC_LITERAL_CHECK(w) \
+    (TOPIC_CHECK(w) | swar_zero((w) ^ (SWAR_LO * '*')) | swar_zero((w) ^ (SWAR_LO * '>')))
+
+/* Topics: 1..255 bytes of 0x21..0x7e; literal topics (not patterns) without '*' or '>'. */
 int hv__topic_valid(const char *s, size_t n, int allow_wildcards)
 {
     if (n == 0 || n > HV_TOPIC_MAX_BYTES)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x21 || c > 0x7e)
-            return 0;
-        if (!allow_wildcards && (c == '*' || c == '>'))
-            return 0;
-    }
-    return 1;
+    uint64_t bad = 0;
+    if (allow_wildcards)
+        SWAR_SCAN((const uint8_t *)s, n, 'a', bad, TOPIC_CHECK);
+    else
+        SWAR_SCAN((const uint8_t *)s, n, 'a', bad, TOPIC_LITERAL_CHECK);
+    return bad == 0;
 }
 
 static int f32s_finite(const uint8_t *p, uint32_t n)
 {
-    uint32_t bad = 0;
+    /* |x| with all exponent bits set is infinity or NaN: compare as non-negative int32s so the
+     * loop vectorises to and/compare/or. */
+    int32_t bad = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t u = hv__ld32(p + (size_t)i * 4);
-        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+        int32_t x = (int32_t)(hv__ld32(p + (size_t)i * 4) & 0x7fffffffu);
+        bad |= x > 0x7f7fffff;
     }
     return bad == 0;
 }
@@ -675,22 +722,12 @@ int hv_msg_encoded_size(const hv_msg *m)
 
 static uint8_t *encode_payload(uint8_t *p, const hv_msg *m)
 {
-    switch (m->type) {
-#define ECASE_(NAME, val, lower) \
-    case HV_MSG_##NAME:          \
-        return encode_##lower(p, &m->lower);
-        HV_SCHEMA_TYPES(ECASE_)
-#undef ECASE_
-    case HV_MSG_BATCH:
-        hv__st32(p, m->batch.count);
-        memcpy(p + 4, m->batch.frames.ptr, m->batch.frames.len);
-        return p + 4 + m->batch.frames.len;
-    default:
-        return p;
-    }
+    hv__st32(p, m->batch.count);
+    memcpy(p + 4, m->batch.frames.ptr, m->batch.frames.len);
+    return p + 4 + m->batch.frames.len;
 }
 
-int hv_msg_decode(const hv_frame *f, hv_msg *m)
+static inline int msg_decode(const hv_frame *f, hv_msg *m)
 {
     if (f->flags & HV_FLAG_COMPRESSED)
         return HV_EBADFLAGS;
@@ -747,7 +784,8 @@ static int topic_rules(unsigned type, size_t topic_len, unsigned topic_id)
     return 0;
 }
 
-int hv_frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim, hv_frame *f)
+static inline int frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim,
+                              hv_frame *f)
 {
     f->frame_len = 0;
     if (len < HV_FRAME_HEADER_BYTES)
@@ -794,6 +832,17 @@ int hv_frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim, h
     return (int)total;
 }
 
+/* Public entry points call the inline bodies, so hv_decode() gets one inlined fast path. */
+int hv_frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim, hv_frame *f)
+{
+    return frame_parse(buf, len, lim, f);
+}
+
+int hv_msg_decode(const hv_frame *f, hv_msg *m)
+{
+    return msg_decode(f, m);
+}
+
 void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
                             uint16_t topic_id, size_t payload_len, const hv_frame *f)
 {
@@ -812,6 +861,23 @@ void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t to
     hv__st64(p + 40, f ? f->sender_id : 0);
 }
 
+/* Checks the frame size, writes header and topic; returns the frame length or an error. */
+static inline int64_t frame_begin(uint8_t *buf, size_t cap, const hv_frame *f, unsigned type,
+                                  size_t plen, size_t *needed)
+{
+    uint64_t total = HV_FRAME_HEADER_BYTES + (uint64_t)f->topic.len + plen;
+    if (total > HV_FRAME_MAX_CEILING)
+        return HV_ETOOBIG;
+    if (needed)
+        *needed = (size_t)total;
+    if (total > cap)
+        return HV_ENOBUFS;
+    hv__frame_header_write(buf, type, f->flags, f->topic.len, f->topic_id, plen, f);
+    if (f->topic.len)
+        memcpy(buf + HV_FRAME_HEADER_BYTES, f->topic.ptr, f->topic.len);
+    return (int64_t)total;
+}
+
 int hv_frame_encode(uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m, size_t *needed)
 {
     if (f->flags & ~(HV_FLAG_ACK_REQUESTED | HV_FLAG_REPLY))
@@ -823,28 +889,35 @@ int hv_frame_encode(uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m
     int rv = topic_rules(m->type, f->topic.len, f->topic_id);
     if (rv != 0)
         return rv;
-    int64_t plen = prepare(m);
-    if (plen < 0)
-        return (int)plen;
-    uint64_t total = HV_FRAME_HEADER_BYTES + (uint64_t)f->topic.len + (uint64_t)plen;
-    if (total > HV_FRAME_MAX_CEILING)
-        return HV_ETOOBIG;
-    if (needed)
-        *needed = (size_t)total;
-    if (total > cap)
-        return HV_ENOBUFS;
-    hv__frame_header_write(buf, m->type, f->flags, f->topic.len, f->topic_id, (size_t)plen, f);
-    uint8_t *p = buf + HV_FRAME_HEADER_BYTES;
-    if (f->topic.len)
-        memcpy(p, f->topic.ptr, f->topic.len);
-    encode_payload(p + f->topic.len, m);
-    return (int)total;
+    uint8_t *p = buf + HV_FRAME_HEADER_BYTES + f->topic.len;
+    int64_t total;
+    switch (m->type) {
+#define FCASE_(NAME, val, lower)                                                    \
+    case HV_MSG_##NAME:                                                             \
+        if ((rv = validate_##lower(&m->lower)) != 0)                                \
+            return rv;                                                              \
+        total = frame_begin(buf, cap, f, m->type, size_##lower(&m->lower), needed); \
+        if (total > 0)                                                              \
+            encode_##lower(p, &m->lower);                                           \
+        return (int)total;
+        HV_SCHEMA_TYPES(FCASE_)
+#undef FCASE_
+    case HV_MSG_BATCH:
+        if ((rv = validate_batch(&m->batch)) != 0)
+            return rv;
+        total = frame_begin(buf, cap, f, m->type, 4 + (size_t)m->batch.frames.len, needed);
+        if (total > 0)
+            encode_payload(p, m);
+        return (int)total;
+    default:
+        return HV_EBADTYPE;
+    }
 }
 
 int hv_decode(const uint8_t *buf, size_t len, const hv_codec_limits *lim, uint8_t *scratch,
               size_t scratch_cap, hv_frame *f, hv_msg *m)
 {
-    int n = hv_frame_parse(buf, len, lim, f);
+    int n = frame_parse(buf, len, lim, f);
     if (n < 0)
         return n;
     if (f->flags & HV_FLAG_COMPRESSED) {
@@ -852,7 +925,7 @@ int hv_decode(const uint8_t *buf, size_t len, const hv_codec_limits *lim, uint8_
         if (rv < 0)
             return rv;
     }
-    int rv = hv_msg_decode(f, m);
+    int rv = msg_decode(f, m);
     return rv < 0 ? rv : n;
 }
 

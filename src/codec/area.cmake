@@ -41,3 +41,6 @@ else()
   hv_bench_area(NAME codec FUNC hv_bench_codec HELP "HVW1 encode+decode vs JSON"
                 SOURCES bench/codec_bench.c)
 endif()
+
+hv_add_fuzzer(NAME codec_decode SOURCES fuzz/codec_decode.c CORPUS fuzz/corpus/codec_decode)
+hv_add_fuzzer(NAME codec_json SOURCES fuzz/codec_json.c CORPUS fuzz/corpus/codec_json)

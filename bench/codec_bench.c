@@ -375,8 +375,23 @@ static int js_dec(int w, const uint8_t *in, size_t len, decoded *d)
 #ifdef HV_CODEC_PEERS
 /* ---- msgpack-c --------------------------------------------------------------------------- */
 
-static msgpack_sbuffer MP_SBUF;
 static msgpack_zone MP_ZONE;
+
+/* Packs straight into the caller's buffer (no sbuffer copy), as hivewire and protobuf-c do. */
+typedef struct mp_out {
+    uint8_t *p;
+    size_t len, cap;
+} mp_out;
+
+static int mp_write(void *data, const char *buf, size_t len)
+{
+    mp_out *o = data;
+    if (len > o->cap - o->len)
+        return -1;
+    memcpy(o->p + o->len, buf, len);
+    o->len += len;
+    return 0;
+}
 
 static size_t mp_enc(const workload *wl, int w, int v, uint8_t *out, size_t cap)
 {
@@ -384,8 +399,8 @@ static size_t mp_enc(const workload *wl, int w, int v, uint8_t *out, size_t cap)
     const hv_msg *m = &wl->m[w][v];
     static const int nfields[W_COUNT] = { 4, 7, 9, 8, 6 };
     msgpack_packer pk;
-    msgpack_sbuffer_clear(&MP_SBUF);
-    msgpack_packer_init(&pk, &MP_SBUF, msgpack_sbuffer_write);
+    mp_out o = { out, 0, cap };
+    msgpack_packer_init(&pk, &o, mp_write);
     msgpack_pack_array(&pk, 5 + (size_t)nfields[w]);
     msgpack_pack_uint32(&pk, m->type);
     msgpack_pack_uint64(&pk, f->seq);
@@ -442,10 +457,7 @@ static size_t mp_enc(const workload *wl, int w, int v, uint8_t *out, size_t cap)
         msgpack_pack_bin_with_body(&pk, m->publish.data.ptr, m->publish.data.len);
         break;
     }
-    if (MP_SBUF.size > cap)
-        return 0;
-    memcpy(out, MP_SBUF.data, MP_SBUF.size);
-    return MP_SBUF.size;
+    return o.len;
 }
 
 static int mp_bad;
@@ -842,7 +854,6 @@ int hv_bench_codec(const hv_bench_opts *opts)
 {
     build_workload(opts->seed);
 #ifdef HV_CODEC_PEERS
-    msgpack_sbuffer_init(&MP_SBUF);
     msgpack_zone_init(&MP_ZONE, 4096);
 #endif
     for (size_t k = 0; k < NIMPLS; k++)
@@ -893,7 +904,6 @@ int hv_bench_codec(const hv_bench_opts *opts)
 #ifndef HV_CODEC_PEERS
     hv_bench_note(r, "msgpack-c and protobuf-c peers not built (HV_WITH_PEERS off or not found)");
 #else
-    msgpack_sbuffer_destroy(&MP_SBUF);
     msgpack_zone_destroy(&MP_ZONE);
 #endif
     return hv_bench_report_finish(r);

@@ -595,6 +595,9 @@ typedef struct hv_intern {
 HV_EXTERN int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes);
 HV_EXTERN void hv_intern_fini(hv_intern *t);
 
+/* Forgets every entry (a new connection), keeping the memory and limits. */
+HV_EXTERN void hv_intern_reset(hv_intern *t);
+
 /* Sender: the id for topic. *id = existing id (define = 0), or a newly assigned one
  * (define = 1: send the literal too), or 0 when the table is full (send the literal only). */
 HV_EXTERN void hv_intern_tx(hv_intern *t, hv_str topic, uint16_t *id, int *define);
@@ -673,6 +676,10 @@ typedef struct hv_codec_stats {
  * Returns 0, HV_EINVAL (limits outside their ceilings), HV_ENOMEM. */
 HV_EXTERN int hv_codec_new(const hv_codec_opts *opts, hv_codec **out);
 HV_EXTERN void hv_codec_free(hv_codec *c);
+
+/* Returns the codec to its state after hv_codec_new() (empty interning tables, zero stats), for
+ * a new connection or a reconnect. Allocates nothing. */
+HV_EXTERN void hv_codec_reset(hv_codec *c);
 
 /*
  * Encodes like hv_frame_encode(), plus: interns f->topic (when interning is on), and

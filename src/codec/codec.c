@@ -102,6 +102,13 @@ void hv_codec_free(hv_codec *c)
     free(c);
 }
 
+void hv_codec_reset(hv_codec *c)
+{
+    hv_intern_reset(&c->tx);
+    hv_intern_reset(&c->rx);
+    memset(&c->stats, 0, sizeof(c->stats));
+}
+
 void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out)
 {
     *out = c->stats;

@@ -49,6 +49,15 @@ void hv_intern_fini(hv_intern *t)
     memset(t, 0, sizeof(*t));
 }
 
+void hv_intern_reset(hv_intern *t)
+{
+    if (t->max_entries)
+        memset(t->slots, 0, ((size_t)t->hash_mask + 1) * sizeof(uint16_t));
+    t->count = 0;
+    t->bytes_used = 0;
+    t->full_misses = 0;
+}
+
 hv_str hv_intern_lookup(const hv_intern *t, uint16_t id)
 {
     hv_str s = { NULL, 0 };

@@ -69,6 +69,25 @@ static void repeated_topic_travels_as_its_id_after_first_use(void **state)
     hv_codec_free(rx);
 }
 
+static void reset_codec_starts_a_fresh_connection(void **state)
+{
+    (void)state;
+    hv_codec *tx = codec(0, 8, 0);
+    hv_msg m = publish("x", 1);
+    hv_frame f = on_topic("a.b");
+    hv_codec_encode(tx, buf, sizeof(buf), &f, &m, NULL);
+    hv_codec_encode(tx, buf, sizeof(buf), &f, &m, NULL);
+    assert_int_equal(buf[9], 0); /* a reference */
+    hv_codec_reset(tx);
+    hv_codec_stats st;
+    hv_codec_get_stats(tx, &st);
+    assert_int_equal(st.frames_encoded, 0);
+    hv_codec_encode(tx, buf, sizeof(buf), &f, &m, NULL);
+    assert_int_equal(buf[9], 3); /* defined again */
+    assert_int_equal(hv__ld16(buf + 10), 1);
+    hv_codec_free(tx);
+}
+
 static void full_table_sends_literals_and_counts_them(void **state)
 {
     (void)state;
@@ -497,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(repeated_topic_travels_as_its_id_after_first_use),
+        cmocka_unit_test(reset_codec_starts_a_fresh_connection),
         cmocka_unit_test(full_table_sends_literals_and_counts_them),
         cmocka_unit_test(intern_byte_bound_is_checked_on_both_sides),
         cmocka_unit_test(receiver_rejects_inconsistent_interning),

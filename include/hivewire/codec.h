@@ -524,12 +524,12 @@ HV_EXTERN int hv_frame_parse(const uint8_t *buf, size_t len, const hv_codec_limi
 
 /*
  * Decodes f's uncompressed payload into *m (views into the payload). Returns 0, or
- * HV_EBADFLAGS (payload still compressed), HV_ETRUNCATED (payload shorter than its fields),
- * HV_EBADLEN (a count or length inconsistent with the payload), HV_EBADFIELD (enum, bool,
- * priority or cross-field rule), HV_ENONFINITE, HV_EBADUTF8, HV_EBADTOPIC (subscribe pattern),
- * HV_ETRAILING (bytes after the last field in a frame of a minor version this decoder knows;
- * ignored for newer minors), HV_ENESTED (never for a plain decode), HV_EBADTOPIC (publish
- * without topic).
+ * HV_EBADFLAGS (payload still compressed), HV_EBADLEN (payload shorter than its fixed part, a
+ * count or length reaching past the payload, a batch count inconsistent with its frames),
+ * HV_EBADFIELD (enum, bool, priority, unit range or cross-field rule), HV_ENONFINITE,
+ * HV_EBADUTF8, HV_EBADTOPIC (subscribe pattern), HV_ETRAILING (bytes after the last field in a
+ * frame of a minor version this decoder knows; ignored for newer minors), HV_EBADTYPE.
+ * Allocates nothing; any thread.
  */
 HV_EXTERN int hv_msg_decode(const hv_frame *f, hv_msg *m);
 

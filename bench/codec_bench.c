@@ -880,7 +880,8 @@ int hv_bench_codec(const hv_bench_opts *opts)
             char params[256], name[64];
             snprintf(params, sizeof(params),
                      "{\"iters_per_sample\": %u, \"variants\": %d, \"wire_bytes\": %.1f, "
-                     "\"allocs_per_msg\": %.2f, \"threads\": 1, \"op\": \"encode+decode\"}",
+                     "\"allocs_per_msg\": %.2f, \"threads\": 1, \"batch\": 1, "
+                     "\"op\": \"encode+decode\"}",
                      iters, VARIANTS, bytes[w][k], allocs[w][k]);
             hv_bench_add(r, wnames[w], IMPLS[k].name, "ns", ns[w][k], samples, params);
             snprintf(name, sizeof(name), "%s/wire", wnames[w]);

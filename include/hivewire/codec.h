@@ -672,7 +672,9 @@ typedef struct hv_codec_stats {
     uint64_t decode_errors;
 } hv_codec_stats;
 
-/* Creates a codec (allocates its tables and two frame_max buffers). opts may be NULL.
+/* Creates a codec: allocates its interning tables, three frame_max_bytes buffers (encoder
+ * scratch, decompressed frames, decompressed batches; untouched pages cost no memory) and an LZ4
+ * state, and nothing after this call. opts may be NULL.
  * Returns 0, HV_EINVAL (limits outside their ceilings), HV_ENOMEM. */
 HV_EXTERN int hv_codec_new(const hv_codec_opts *opts, hv_codec **out);
 HV_EXTERN void hv_codec_free(hv_codec *c);

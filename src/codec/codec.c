@@ -128,7 +128,8 @@ static size_t compress_into(hv_codec *c, uint8_t *dst, size_t cap, const uint8_t
                             size_t off)
 {
     size_t raw = n - off;
-    if (cap <= off + 4 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
+    /* Below 6 bytes the 4-byte length prefix alone makes compression a loss. */
+    if (raw < 6 || cap <= off + 4 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
         return 0;
     size_t room = cap - off - 4;
     if (room > n - off - 4) /* the result must be smaller than the original */

@@ -202,6 +202,21 @@ static void payload_above_threshold_is_compressed_and_below_is_not(void **state)
     hv_codec_free(rx);
 }
 
+static void tiny_payloads_are_never_compressed(void **state)
+{
+    (void)state;
+    hv_msg m = { .type = HV_MSG_UNSUBSCRIBE }, d; /* an 8-byte payload */
+    hv_frame f, g;
+    memset(&f, 0, sizeof(f));
+    hv_codec *c = codec(1, 0, 0), *rx = codec(0, 0, 0);
+    int n = hv_codec_encode(c, buf, sizeof(buf), &f, &m, NULL);
+    assert_int_equal(n, 56);
+    assert_int_equal(buf[7] & HV_FLAG_COMPRESSED, 0);
+    assert_int_equal(hv_codec_decode(rx, buf, (size_t)n, &g, &d), n);
+    hv_codec_free(c);
+    hv_codec_free(rx);
+}
+
 static void incompressible_payload_is_sent_raw(void **state)
 {
     (void)state;
@@ -522,6 +537,7 @@ int main(void)
         cmocka_unit_test(receiver_rejects_inconsistent_interning),
         cmocka_unit_test(failed_encode_leaves_interning_unchanged),
         cmocka_unit_test(payload_above_threshold_is_compressed_and_below_is_not),
+        cmocka_unit_test(tiny_payloads_are_never_compressed),
         cmocka_unit_test(incompressible_payload_is_sent_raw),
         cmocka_unit_test(decompression_limits_are_enforced),
         cmocka_unit_test(codec_round_trips_random_traffic_with_interning_and_compression),

@@ -45,13 +45,15 @@ struct hv_dtw_ws {
     double *q;  /* len: normalised query */
     double *qu; /* len: query envelope */
     double *ql;
-    double *cb1;       /* len: LB_Keogh terms, query envelope */
-    double *cb2;       /* len: LB_Keogh terms, candidate envelope */
-    double *cb;        /* len + 1: suffix sums of the chosen terms, cb[len] = 0 */
-    double *rows;      /* 2 * (len + 2): DTW rows */
-    double *tmp;       /* len: log prices for the library */
-    size_t *deque;     /* 2 * len: envelope scratch */
-    hv_dtw_match *top; /* k_max: current best, sorted by (distance, index) */
+    double *cb1;        /* len: LB_Keogh terms, query envelope */
+    double *cb2;        /* len: LB_Keogh terms, candidate envelope */
+    double *cb;         /* len + 1: suffix sums of the chosen terms, cb[len] = 0 */
+    double *rows;       /* 2 * (len + 2): DTW rows */
+    double *tmp;        /* len: log prices for the library */
+    size_t *deque;      /* 2 * len: envelope scratch */
+    hv_dtw_match *top;  /* k_max: current best, sorted by (distance, index) */
+    hv_dtw_match *seed; /* k_max: seed candidates (distance = their LB_Keogh) */
+    int seeding;        /* visit the k smallest-LB_Keogh candidates first */
 };
 
 /* Resolves a simd setting to "use AVX2" (1) or not (0). */

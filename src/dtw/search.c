@@ -149,7 +149,7 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
     /* One block: 8 arrays of about n doubles, the deque and the top-k list. */
     size_t doubles = 7 * n + 1 + 2 * (n + 2);
     size_t bytes = sizeof(hv_dtw_ws) + doubles * sizeof(double) + 2 * n * sizeof(size_t) +
-                   k_max * sizeof(hv_dtw_match);
+                   2 * (size_t)k_max * sizeof(hv_dtw_match);
     hv_dtw_ws *ws = calloc(1, bytes);
     if (ws == NULL)
         return HV_ENOMEM;
@@ -169,6 +169,8 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
     ws->rows = d + 7 * n + 1; /* 2 * (n + 2) */
     ws->deque = (size_t *)(d + doubles);
     ws->top = (hv_dtw_match *)(ws->deque + 2 * n);
+    ws->seed = ws->top + k_max;
+    ws->seeding = 1;
     *out = ws;
     return 0;
 }
@@ -223,42 +225,93 @@ static void suffix_sums(const double *terms, size_t n, double *cb)
         cb[i] = cb[i + 1] + terms[i];
 }
 
+/* Runs the cascade on one candidate against the current threshold; inserts it if it
+ * survives. Returns the new threshold. */
+static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t idx,
+                          unsigned k, size_t *held, double thr, hv_dtw_stats *st)
+{
+    size_t n = set->params.len, r = set->r;
+    const double *c = set->data + idx * n;
+    st->candidates++;
+    double lb = hv__dtw_lb_kim(qc->q, c, n, r, thr);
+    if (lb > thr) {
+        st->pruned_kim++;
+        return thr;
+    }
+    double eq = hv__dtw_lb_keogh(c, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
+    if (eq > thr) {
+        st->pruned_keogh_eq++;
+        return thr;
+    }
+    double ec = hv__dtw_lb_keogh(qc->q, set->upper + idx * n, set->lower + idx * n, n, thr, ws->cb2,
+                                 ws->avx2);
+    if (ec > thr) {
+        st->pruned_keogh_ec++;
+        return thr;
+    }
+    /* Both term arrays bound the rest of the path (docs/DTW.md); use the tighter one. */
+    suffix_sums(eq > ec ? ws->cb1 : ws->cb2, n, ws->cb);
+    int abandoned;
+    double d = hv__dtw_core(qc->q, c, n, r, ws->cb, thr, ws->rows, &abandoned);
+    if (abandoned) {
+        st->abandoned_dtw++;
+        return thr;
+    }
+    st->full_dtw++;
+    top_insert(ws->top, held, k, d, idx);
+    if (*held == k)
+        thr = ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK);
+    return thr;
+}
+
+/*
+ * Seeding: the k candidates with the smallest LB_Keogh (query envelope) go through the
+ * cascade first, so the best-so-far starts near its final value instead of at infinity.
+ * Finding them is one streaming pass that abandons each bound as soon as it exceeds the k-th
+ * smallest seen (ws->seed holds at most k entries, sorted by bound). Order changes only which
+ * candidates get pruned, never the result.
+ */
+static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
+                         size_t begin, size_t end, unsigned k)
+{
+    size_t n = set->params.len, held = 0;
+    double thr = INFINITY;
+    for (size_t idx = begin; idx < end; idx++) {
+        double eq =
+            hv__dtw_lb_keogh(set->data + idx * n, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
+        if (eq > thr)
+            continue;
+        top_insert(ws->seed, &held, k, eq, idx);
+        if (held == k)
+            thr = ws->seed[k - 1].distance;
+    }
+    return held;
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+    size_t x = ((const hv_dtw_match *)a)->index, y = ((const hv_dtw_match *)b)->index;
+    return x < y ? -1 : x > y;
+}
+
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
                             size_t begin, size_t end, unsigned k, hv_dtw_stats *st)
 {
-    size_t n = set->params.len, r = set->r, held = 0;
+    size_t held = 0, nseed = 0, s = 0;
     double thr = INFINITY;
+    if (ws->seeding) {
+        nseed = pick_seeds(ws, qc, set, begin, end, k);
+        for (size_t i = 0; i < nseed; i++)
+            thr = cascade_one(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
+        /* k <= HV_DTW_K_MAX entries, sorted in place: no allocation. */
+        qsort(ws->seed, nseed, sizeof(ws->seed[0]), index_cmp);
+    }
     for (size_t idx = begin; idx < end; idx++) {
-        const double *c = set->data + idx * n;
-        st->candidates++;
-        double lb = hv__dtw_lb_kim(qc->q, c, n, r, thr);
-        if (lb > thr) {
-            st->pruned_kim++;
+        if (s < nseed && ws->seed[s].index == idx) {
+            s++;
             continue;
         }
-        double eq = hv__dtw_lb_keogh(c, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
-        if (eq > thr) {
-            st->pruned_keogh_eq++;
-            continue;
-        }
-        double ec = hv__dtw_lb_keogh(qc->q, set->upper + idx * n, set->lower + idx * n, n, thr,
-                                     ws->cb2, ws->avx2);
-        if (ec > thr) {
-            st->pruned_keogh_ec++;
-            continue;
-        }
-        /* Both term arrays bound the rest of the path (docs/DTW.md); use the tighter one. */
-        suffix_sums(eq > ec ? ws->cb1 : ws->cb2, n, ws->cb);
-        int abandoned;
-        double d = hv__dtw_core(qc->q, c, n, r, ws->cb, thr, ws->rows, &abandoned);
-        if (abandoned) {
-            st->abandoned_dtw++;
-            continue;
-        }
-        st->full_dtw++;
-        top_insert(ws->top, &held, k, d, idx);
-        if (held == k)
-            thr = ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK);
+        thr = cascade_one(ws, qc, set, idx, k, &held, thr, st);
     }
     return held;
 }

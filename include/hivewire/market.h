@@ -1,0 +1,328 @@
+/*
+ * hivewire: market data. Bars, a bounded CSV reader, log returns, a seeded synthetic generator
+ * (geometric Brownian motion with optional volatility regimes) and a replay feed.
+ *
+ * Everything here is pure computation on caller memory except hv_csv_load_*() (which read a
+ * file) and the series/column containers (which grow with malloc while loading). The generator
+ * and the replay feed never allocate, never read a clock and never sleep: the replay feed takes
+ * `now_ns` from its caller and answers with the time of its next event.
+ *
+ * Thread safety: no global state. Each object (series, generator, feed) belongs to one thread
+ * at a time; different objects may be used from different threads concurrently.
+ *
+ * See docs/MARKET_RISK.md for the file formats, the reader's rules and the models.
+ */
+#ifndef HIVEWIRE_MARKET_H
+#define HIVEWIRE_MARKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hivewire/common.h>
+#include <hivewire/rng.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Bars and series
+ */
+
+/* One OHLCV bar. `day` is the civil date as days since 1970-01-01 (so 2000-01-03 is 10959).
+ * Prices are in the instrument's currency; volume in shares (or units). */
+typedef struct hv_bar {
+    int32_t day;
+    double open, high, low, close, adjclose, volume;
+} hv_bar;
+
+/* A growable array of bars owned by the caller's hv_series value: hv_series_init() then any
+ * number of pushes/loads, then hv_series_fini() frees the array. `bars[0..len)` are valid and
+ * may be read directly; pointers into `bars` are invalidated by any call that grows it. */
+typedef struct hv_series {
+    hv_bar *bars;
+    size_t len;
+    size_t cap;
+} hv_series;
+
+/* Empties s without allocating. */
+HV_EXTERN void hv_series_init(hv_series *s);
+
+/* Frees the bars and leaves s empty (and reusable). */
+HV_EXTERN void hv_series_fini(hv_series *s);
+
+/* Ensures room for at least n bars in total. Returns 0, HV_ENOMEM, HV_EOVERFLOW. */
+HV_EXTERN int hv_series_reserve(hv_series *s, size_t n);
+
+/* Appends a copy of *b. Returns 0, HV_ENOMEM, HV_EOVERFLOW. */
+HV_EXTERN int hv_series_push(hv_series *s, const hv_bar *b);
+
+/* A growable array of doubles (one loaded column), same ownership rules as hv_series. */
+typedef struct hv_column {
+    double *v;
+    size_t len;
+    size_t cap;
+} hv_column;
+
+HV_EXTERN void hv_column_init(hv_column *c);
+HV_EXTERN void hv_column_fini(hv_column *c);
+/* Appends x. Returns 0, HV_ENOMEM, HV_EOVERFLOW. */
+HV_EXTERN int hv_column_push(hv_column *c, double x);
+
+/* Civil date <-> days since 1970-01-01 (proleptic Gregorian). hv_date_to_day() returns
+ * HV_ERANGE for a month outside 1..12, a day outside the month, or a year outside 1..9999. */
+HV_EXTERN int hv_date_to_day(int year, int month, int day, int32_t *out);
+HV_EXTERN void hv_day_to_date(int32_t days, int *year, int *month, int *day);
+
+/* Writes "YYYY-MM-DD" (and a NUL) into buf[11]. */
+HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
+
+/* ---------------------------------------------------------------------------------------------
+ * CSV reader
+ *
+ * RFC 4180 with the usual tolerances: fields separated by ',', rows by LF or CRLF (a lone CR
+ * also ends a row), the final row may lack a newline, fields may be quoted with '"' (a quoted
+ * field may hold commas, newlines and "" for a quote), surrounding spaces of unquoted fields are
+ * trimmed, blank lines are skipped. The first non-blank row is the header; columns are found by
+ * name (case-insensitive), so their order does not matter and extra columns are ignored.
+ *
+ * A bad row is reported (file, line, column, reason), counted and skipped; in strict mode the
+ * first bad row stops the load with HV_EBADROW. Input size and row count are bounded.
+ */
+
+#define HV_CSV_FIELDS_MAX      64                   /* fields per row */
+#define HV_CSV_FIELD_BYTES_MAX 64                   /* bytes of one numeric/date/symbol field */
+#define HV_CSV_BYTES_MAX       (256u * 1024 * 1024) /* default input bound */
+#define HV_CSV_ROWS_MAX        (16u * 1024 * 1024)  /* default data-row bound */
+#define HV_CSV_ISSUES_KEPT     16                   /* issues stored in an hv_csv_report */
+
+/* One bad row. line is 1-based (the line the row starts on); column is the 1-based field
+ * number the problem was found in, 0 when it concerns the whole row (e.g. a wrong field
+ * count). column_name is the header's name for that column ("" if none). */
+typedef struct hv_csv_issue {
+    uint32_t line;
+    uint32_t column;
+    int err; /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting),
+                HV_ETOOBIG (field longer than HV_CSV_FIELD_BYTES_MAX) */
+    char column_name[32];
+    char reason[96];
+} hv_csv_issue;
+
+/* Called once per bad row, in file order, before the row is skipped (or the load stops). */
+typedef void (*hv_csv_issue_cb)(void *user, const char *file, const hv_csv_issue *issue);
+
+typedef struct hv_csv_opts {
+    size_t size;              /* sizeof(hv_csv_opts): lets the struct grow */
+    const char *file;         /* name used in reports ("<memory>" if NULL) */
+    int strict;               /* stop at the first bad row with HV_EBADROW */
+    size_t bytes_max;         /* input bound, 0 = HV_CSV_BYTES_MAX */
+    size_t rows_max;          /* data-row bound, 0 = HV_CSV_ROWS_MAX */
+    const char *symbol;       /* bars: keep only rows whose "symbol" column equals this (NULL: all;
+                                 a file with a symbol column and several symbols needs one) */
+    hv_csv_issue_cb on_issue; /* optional */
+    void *user;
+} hv_csv_opts;
+
+/* What a load saw. Filled by every hv_csv_* call (also on failure). */
+typedef struct hv_csv_report {
+    const char *file;       /* opts->file or "<memory>" */
+    uint64_t lines;         /* physical lines read */
+    uint64_t rows;          /* data rows seen (excluding header, blank lines, other symbols) */
+    uint64_t rows_ok;       /* rows loaded */
+    uint64_t rows_bad;      /* rows reported and skipped */
+    uint64_t rows_filtered; /* rows of other symbols */
+    uint32_t issues_kept;   /* issues[0..issues_kept) are the first bad rows */
+    hv_csv_issue issues[HV_CSV_ISSUES_KEPT];
+} hv_csv_report;
+
+/*
+ * Parses bars from buf[0..len) and appends them to `out` (which the caller has initialised and
+ * owns). Header: "date" and "close" (alias "price") are required; "open", "high", "low",
+ * "adjclose" (aliases "adj close", "adj_close"), "volume" and "symbol" are optional (a missing
+ * open/high/low/adjclose takes the close, a missing volume is 0). Dates are "YYYY-MM-DD" or
+ * "Mon D YYYY" ("Jan 1 2000"). A row is bad if a field is not a finite number, a price is not
+ * > 0, the volume is < 0, low > min(open, close), high < max(open, close), the date does not
+ * follow the previous loaded row's, or it has fewer fields than the header.
+ *
+ * opts may be NULL (defaults); rep may be NULL. Returns 0 (possibly with rows_bad > 0),
+ * HV_EBADROW (strict mode, first bad row), HV_EPARSE (no header or a required column missing,
+ * several symbols without opts->symbol, opts->symbol without a symbol column), HV_ETOOBIG (input
+ * over bytes_max, or more than rows_max data rows: nothing past the bound is read), HV_ENOMEM,
+ * HV_EINVAL (NULL buf with len > 0, NULL out, opts->size too small). On error, bars already
+ * appended stay in `out`.
+ */
+HV_EXTERN int hv_csv_parse_bars(const char *buf, size_t len, const hv_csv_opts *opts,
+                                hv_series *out, hv_csv_report *rep);
+
+/*
+ * Parses one numeric column, by header name (case-insensitive), appending to `out`.
+ * name == NULL means the input has a single column: a first row that is not a number is taken
+ * as a header, so "one return per line" files work with or without one. Empty fields and
+ * non-finite or malformed numbers are bad rows. Same returns as hv_csv_parse_bars(), plus
+ * HV_ENOTFOUND when the named column is not in the header and HV_EPARSE when name == NULL and
+ * the header has several columns.
+ */
+HV_EXTERN int hv_csv_parse_column(const char *buf, size_t len, const char *name,
+                                  const hv_csv_opts *opts, hv_column *out, hv_csv_report *rep);
+
+/* File forms of the two parsers: read `path` (at most opts->bytes_max bytes) and parse it; the
+ * report's file is `path` unless opts->file is set. Extra errors: those of open/read mapped
+ * by hv_err_from_errno() (HV_ENOTFOUND for a missing file), HV_EIO. Blocking file I/O: not for
+ * hot paths. */
+HV_EXTERN int hv_csv_load_bars(const char *path, const hv_csv_opts *opts, hv_series *out,
+                               hv_csv_report *rep);
+HV_EXTERN int hv_csv_load_column(const char *path, const char *name, const hv_csv_opts *opts,
+                                 hv_column *out, hv_csv_report *rep);
+
+/* Formats an issue as "file:line:column (name): reason" into buf (always NUL-terminated when
+ * cap > 0). Returns the length snprintf would have written. */
+HV_EXTERN int hv_csv_issue_format(const char *file, const hv_csv_issue *issue, char *buf,
+                                  size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Returns
+ */
+
+/* out[i] = ln(prices[i+1] / prices[i]) for i < n-1. out may alias prices (it is written
+ * behind the read position). Returns the number of returns (n - 1, or 0 for n < 2) or HV_EINVAL
+ * if a price is not finite and > 0 (out is then partially written). */
+HV_EXTERN long hv_log_returns(const double *prices, size_t n, double *out);
+
+/* The same over a series' close (adjusted close if use_adj) into out[0..cap). Returns the
+ * count, HV_ENOBUFS if cap < len - 1, HV_EINVAL for a price that is not finite and > 0. */
+HV_EXTERN long hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Synthetic generator: geometric Brownian motion, optionally with two volatility regimes.
+ *
+ * Per step (one bar) the log price moves by (mu - s^2 / 2) + s * Z, Z ~ N(0, 1), where s is
+ * `sigma`, or with regimes on `regime_sigma[k]` for the current regime k. The regime is a
+ * two-state Markov chain: after each bar it leaves state k with probability p_leave[k]. Each
+ * bar is built from `substeps` equal sub-steps of that move: open = previous close, close = the
+ * last sub-step, high/low = the extremes of the path. Volume is lognormal. Bars fall on
+ * weekdays (Saturdays and Sundays are skipped; holidays are not modelled). The log price is
+ * clamped to +-HV_SYNTH_LOG_PRICE_MAX so prices stay finite and > 0 with any parameters.
+ */
+
+typedef struct hv_gbm_params {
+    double mu;              /* drift per step: E[dS/S] per bar */
+    double sigma;           /* volatility per step, single regime */
+    int regimes;            /* 0: single regime; 1: two-state Markov switching */
+    double regime_sigma[2]; /* volatility per step in the calm (0) and turbulent (1) regime */
+    double p_leave[2];      /* per-bar probability of leaving regime 0 / regime 1 */
+    double log_volume_mean; /* mean and stdev of ln(volume); volume 0 when both are 0 */
+    double log_volume_sd;
+    double start_price; /* first open; > 0 */
+    int32_t start_day;  /* date of the first bar (moved to Monday if on a weekend) */
+    uint32_t substeps;  /* path points per bar for high/low, 1..HV_SYNTH_SUBSTEPS_MAX */
+} hv_gbm_params;
+
+#define HV_SYNTH_SUBSTEPS_MAX  64
+#define HV_SYNTH_LOG_PRICE_MAX 700.0
+#define HV_TRADING_DAYS_YEAR   252.0
+#define HV_GBM_FIT_MIN_BARS    30
+#define HV_GBM_REGIME_WINDOW   21
+
+/* Fits the parameters to a series: with r the log returns of the closes, mu = mean(r) +
+ * var(r)/2 and sigma = stdev(r) (sample, n - 1). The regime parameters come from classifying
+ * each day by its trailing HV_GBM_REGIME_WINDOW-day realised volatility (above sigma: regime 1):
+ * regime_sigma[k] is the stdev of the returns classified k and p_leave[k] the share of days in
+ * k followed by a day in the other regime. `regimes` is left 0 (the caller opts in). Volume
+ * from ln(volume) of bars with volume > 0; start price and day from the first bar; 8 substeps.
+ * Returns 0, HV_ETOOFEWOBS (fewer than HV_GBM_FIT_MIN_BARS bars), HV_EINVAL (a close <= 0). */
+HV_EXTERN int hv_gbm_fit(const hv_series *s, hv_gbm_params *out);
+
+/* Defaults without data: an index with 8%/yr drift and 18%/yr volatility (in per-day units),
+ * calm/turbulent regimes at 0.7x/1.8x that volatility, price 100 on 2000-01-03, 8 substeps,
+ * volume around 1e9. */
+HV_EXTERN void hv_gbm_defaults(hv_gbm_params *out);
+
+typedef struct hv_synth {
+    hv_gbm_params p;
+    hv_rng rng;
+    double price;      /* last close */
+    int32_t day;       /* date of the next bar */
+    int regime;        /* current regime */
+    uint64_t bars;     /* bars generated */
+    uint64_t switches; /* regime changes so far */
+} hv_synth;
+
+/* Initialises a generator. Returns 0 or HV_EINVAL (non-finite or negative parameters,
+ * start_price <= 0, substeps outside 1..HV_SYNTH_SUBSTEPS_MAX, probabilities outside [0, 1]). */
+HV_EXTERN int hv_synth_init(hv_synth *g, const hv_gbm_params *p, uint64_t seed);
+
+/* Produces the next bar. O(substeps), no allocation. */
+HV_EXTERN void hv_synth_next(hv_synth *g, hv_bar *out);
+
+/* Appends n generated bars to s. Returns 0, HV_ENOMEM, HV_EOVERFLOW. */
+HV_EXTERN int hv_synth_fill(hv_synth *g, size_t n, hv_series *s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Replay feed: a state machine that emits the bars of an array (or ticks interpolated within
+ * each bar) on a schedule. It is driven by the caller's clock: hv_replay_poll(now_ns) either
+ * emits the next due event or says when the next one is due. It never sleeps.
+ *
+ * Schedule: event i of the run is due at start_ns + i * interval_ns, where interval_ns =
+ * bar_ns / speed / ticks_per_bar (speed = 0: every event is due immediately, "as fast as
+ * possible"). Nothing is ever dropped: a caller that falls behind gets the overdue events back
+ * to back, each stamped with its intended time (due_ns), and `late` counts events emitted more
+ * than one interval after their due time.
+ *
+ * Ticks (ticks_per_bar = k >= 2): the bar's path is interpolated linearly through
+ * open -> low -> high -> close when close >= open, else open -> high -> low -> close, sampled
+ * at k evenly spaced points (so the first tick is the open and the last the close); each tick
+ * carries volume / k. With k = 1 each event is the whole bar.
+ */
+
+#define HV_REPLAY_TICKS_MAX 4096
+
+typedef struct hv_replay_opts {
+    size_t size;            /* sizeof(hv_replay_opts) */
+    double speed;           /* market time / wall time; 0 = as fast as possible */
+    uint64_t bar_ns;        /* market time a bar spans; 0 = one day (86,400 s) */
+    uint32_t ticks_per_bar; /* 0 or 1 = bars; 2..HV_REPLAY_TICKS_MAX = ticks */
+} hv_replay_opts;
+
+typedef struct hv_replay_event {
+    uint64_t due_ns;  /* intended emit time (for latency without coordinated omission) */
+    uint64_t seq;     /* event number in this run, from 0 */
+    size_t bar_index; /* index into the bar array */
+    uint32_t tick;    /* tick number within the bar (0 for bars) */
+    int last_in_bar;  /* 1 on a bar, and on the last tick of a bar */
+    int32_t day;
+    double price;      /* tick price (the close for a bar) */
+    double volume;     /* tick volume (the bar's volume for a bar) */
+    const hv_bar *bar; /* the bar, borrowed from the array */
+} hv_replay_event;
+
+typedef struct hv_replay {
+    const hv_bar *bars; /* borrowed: must outlive the feed */
+    size_t nbars;
+    uint32_t ticks;       /* events per bar (1 for bars) */
+    uint64_t interval_ns; /* 0 = as fast as possible */
+    uint64_t start_ns;
+    uint64_t seq;  /* next event number */
+    uint64_t late; /* events emitted more than one interval late */
+} hv_replay;
+
+/* Starts a feed over bars[0..n) whose first event is due at start_ns. The bars are borrowed.
+ * Returns 0, HV_EINVAL (NULL bars with n > 0, speed negative or not finite, ticks_per_bar
+ * above HV_REPLAY_TICKS_MAX, opts->size too small), HV_ERANGE (an interval above 1e18 ns),
+ * HV_EOVERFLOW (n * ticks_per_bar does not fit 64 bits). opts may be NULL (as fast as
+ * possible, bars). */
+HV_EXTERN int hv_replay_init(hv_replay *r, const hv_bar *bars, size_t n, const hv_replay_opts *opts,
+                             uint64_t start_ns);
+
+/* Emits the next event if it is due at now_ns: returns 1 and fills *ev. Returns 0 if it is not
+ * due yet, HV_ECLOSED when every event has been emitted. In every case *next_ns (if not NULL)
+ * is set to the due time of the next event not yet emitted (UINT64_MAX at the end). O(1). */
+HV_EXTERN int hv_replay_poll(hv_replay *r, uint64_t now_ns, hv_replay_event *ev, uint64_t *next_ns);
+
+/* Events remaining. */
+HV_EXTERN uint64_t hv_replay_remaining(const hv_replay *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIVEWIRE_MARKET_H */

@@ -22,6 +22,7 @@
 
 #include <hivewire/dtw.h>
 #include <hivewire/hist.h>
+#include <hivewire/market.h>
 #include <hivewire/rng.h>
 
 #include "bench/bench.h"
@@ -294,12 +295,61 @@ static void run_config(const hv_bench_opts *opts, hv_bench_report *rep, const da
 
 /* --- Real data ----------------------------------------------------------------------------- */
 
+#ifndef HV_DTW_SOURCE_DIR
+#define HV_DTW_SOURCE_DIR "."
+#endif
+
+/* data/sp500-2000.csv from the working directory, else $HV_SOURCE_DIR, else the source tree
+ * this binary was built from. */
+static int find_sp500(char *path, size_t cap)
+{
+    const char *env = getenv("HV_SOURCE_DIR");
+    const char *roots[3] = { ".", env, HV_DTW_SOURCE_DIR };
+    for (int i = 0; i < 3; i++) {
+        if (roots[i] == NULL)
+            continue;
+        if (snprintf(path, cap, "%s/data/sp500-2000.csv", roots[i]) >= (int)cap)
+            continue;
+        struct stat st;
+        if (stat(path, &st) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* Daily closes of the S&P 500 through the market area's CSV reader. */
 static int load_sp500(double **prices, size_t *count, char *why, size_t cap)
 {
-    (void)prices;
-    (void)count;
-    snprintf(why, cap, "real S&P 500 rows skipped: no market data loader on this branch yet");
-    return -1;
+    char path[200];
+    if (find_sp500(path, sizeof(path)) != 0) {
+        snprintf(why, cap,
+                 "real S&P 500 rows skipped: data/sp500-2000.csv not found (run "
+                 "scripts/fetch-data)");
+        return -1;
+    }
+    hv_series s;
+    hv_series_init(&s);
+    hv_csv_report rep;
+    int rv = hv_csv_load_bars(path, NULL, &s, &rep);
+    size_t need = 256 + 3 * (K_PATTERNS - 1) + 256 + 64;
+    if (rv != 0 || s.len < need) {
+        snprintf(why, cap, "real S&P 500 rows skipped: %s: %s (%zu bars)", path,
+                 rv != 0 ? hv_strerror(rv) : "too few bars", s.len);
+        hv_series_fini(&s);
+        return -1;
+    }
+    *prices = malloc(s.len * sizeof(double));
+    if (*prices == NULL) {
+        hv_series_fini(&s);
+        return -1;
+    }
+    for (size_t i = 0; i < s.len; i++)
+        (*prices)[i] = s.bars[i].close;
+    *count = s.len;
+    snprintf(why, cap, "real data: %s, %zu daily closes (%llu bad rows skipped)", path, s.len,
+             (unsigned long long)rep.rows_bad);
+    hv_series_fini(&s);
+    return 0;
 }
 
 int hv_bench_dtw(const hv_bench_opts *opts)
@@ -310,8 +360,9 @@ int hv_bench_dtw(const hv_bench_opts *opts)
     static const size_t lens[3] = { 64, 128, 256 };
     double *prices = NULL;
     size_t nprices = 0;
-    char why[256];
+    char why[512];
     if (load_sp500(&prices, &nprices, why, sizeof(why)) == 0) {
+        hv_bench_note(rep, "%s", why);
         dataset real = { "sp500", prices, nprices };
         for (int i = 0; i < 3; i++)
             run_config(opts, rep, &real, lens[i]);

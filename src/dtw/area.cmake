@@ -16,5 +16,5 @@ hv_add_test(NAME dtw_parse SOURCES tests/dtw/parse_test.c)
 hv_cli_command(NAME dtw FUNC hv_cmd_dtw HELP "DTW top-k search of query series against patterns"
                SOURCES src/dtw/cli_dtw.c)
 hv_bench_area(NAME dtw FUNC hv_bench_dtw HELP "DTW 1-NN cascade vs brute force, K=1000, n=64..256"
-              SOURCES bench/dtw_bench.c)
+              SOURCES bench/dtw_bench.c DEFINES HV_DTW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 hv_add_fuzzer(NAME dtw_series SOURCES fuzz/dtw_series.c CORPUS fuzz/corpus/dtw_series)

@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
 #include <hivewire/dtw.h>
+#include <hivewire/market.h>
 #include <hivewire/rng.h>
 
 /* A Gaussian random walk of n steps starting at 100. */
@@ -92,6 +96,41 @@ static inline size_t tu_brute_topk(hv_dtw_ws *ws, const hv_dtw_set *set, size_t 
     free(d);
     free(all);
     return m;
+}
+
+/*
+ * The real S&P 500 daily closes ($HV_SOURCE_DIR/data/sp500-2000.csv, fetched by
+ * scripts/fetch-data), read with the market area's CSV reader. Returns a malloc'd array and
+ * its length in *n, or NULL (after saying why) when the file is absent: callers skip().
+ */
+static inline double *tu_sp500_closes(size_t *n)
+{
+    const char *root = getenv("HV_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/data/sp500-2000.csv", root != NULL ? root : ".");
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "skipping: %s is missing (run scripts/fetch-data)\n", path);
+        return NULL;
+    }
+    hv_series s;
+    hv_series_init(&s);
+    if (hv_csv_load_bars(path, NULL, &s, NULL) != 0 || s.len < 1000) {
+        hv_series_fini(&s);
+        return NULL;
+    }
+    double *p = malloc(s.len * sizeof(double));
+    for (size_t i = 0; i < s.len; i++)
+        p[i] = s.bars[i].close;
+    *n = s.len;
+    hv_series_fini(&s);
+    return p;
+}
+
+/* Log closes of the window of length len ending at bar end. */
+static inline void tu_log_window(const double *prices, size_t end, size_t len, double *out)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = log(prices[end + 1 - len + i]);
 }
 
 #endif

@@ -52,6 +52,43 @@ static void distance_matches_full_matrix_reference(void **state)
     free(rows);
 }
 
+/* The same on real S&P 500 windows (z-normalised log closes), plus the lower bounds. */
+static void distance_and_bounds_hold_on_real_windows(void **state)
+{
+    (void)state;
+    size_t np = 0;
+    double *p = tu_sp500_closes(&np);
+    if (p == NULL)
+        skip();
+    hv_rng rng;
+    hv_rng_seed(&rng, 43);
+    double a[512], b[512], au[512], al[512], bu[512], bl[512], rows[2 * 514];
+    size_t scratch[1024];
+    for (size_t li = 0; li < NLEN; li++) {
+        size_t n = lengths[li];
+        for (size_t bi = 0; bi < NBAND; bi++) {
+            size_t r = hv_dtw_window(n, bands[bi]);
+            for (int rep = 0; rep < 3; rep++) {
+                tu_log_window(p, n - 1 + hv_rng_below(&rng, np - n), n, a);
+                tu_log_window(p, n - 1 + hv_rng_below(&rng, np - n), n, b);
+                hv_dtw_znorm(a, n, a, HV_DTW_SIMD_AUTO);
+                hv_dtw_znorm(b, n, b, HV_DTW_SIMD_AUTO);
+                double want = tu_ref_dtw(a, n, b, n, r);
+                double got = hv_dtw_distance(a, b, n, r, rows);
+                if (!tu_rel_close(got, want, 1e-9))
+                    fail_msg("n=%zu band=%g: %.17g != reference %.17g", n, bands[bi], got, want);
+                hv_dtw_envelope(a, n, r, au, al, scratch);
+                hv_dtw_envelope(b, n, r, bu, bl, scratch);
+                double d = got * (1 + 1e-12);
+                assert_true(hv_dtw_lb_kim(a, b, n, r) <= d);
+                assert_true(hv_dtw_lb_keogh(b, au, al, n, HV_DTW_SIMD_AUTO) <= d);
+                assert_true(hv_dtw_lb_keogh(a, bu, bl, n, HV_DTW_SIMD_SCALAR) <= d);
+            }
+        }
+    }
+    free(p);
+}
+
 static void band_zero_is_squared_euclidean(void **state)
 {
     (void)state;
@@ -218,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(window_is_floor_of_band_times_length_clamped),
         cmocka_unit_test(distance_matches_full_matrix_reference),
+        cmocka_unit_test(distance_and_bounds_hold_on_real_windows),
         cmocka_unit_test(band_zero_is_squared_euclidean),
         cmocka_unit_test(identical_series_have_distance_zero),
         cmocka_unit_test(warping_absorbs_a_shift_that_euclidean_cannot),

@@ -38,34 +38,27 @@ static void labels_are_forward_log_returns_over_the_horizon(void **state)
 
 /* For every query bar t, the neighbours used are exactly the brute-force top-k among patterns
  * whose label horizon ended at or before t, and the prediction is their weighted label. */
-static void predictions_use_only_patterns_whose_label_is_known(void **state)
+static void check_no_lookahead(const double *p, size_t np, size_t len, size_t h, size_t step)
 {
-    (void)state;
-    hv_rng rng;
-    hv_rng_seed(&rng, 2);
-    double p[BARS];
-    tu_prices(&rng, p, BARS);
-    const size_t len = 24, h = 10;
-    hv_dtw_library *lib = make_lib(len, h, 4096);
-    assert_true(hv_dtw_library_build(lib, p, BARS, 1) > 0);
+    hv_dtw_library *lib = make_lib(len, h, 8192);
+    assert_true(hv_dtw_library_build(lib, p, np, 1) > 0);
     hv_dtw_ws *ws, *bws;
     assert_int_equal(hv_dtw_library_ws_new(lib, 5, &ws), 0);
     assert_int_equal(hv_dtw_library_ws_new(lib, 5, &bws), 0);
     const hv_dtw_set *set = hv_dtw_library_set(lib);
-    for (size_t t = len - 1; t < BARS; t += 17) {
+    double *lq = malloc(len * sizeof(double));
+    for (size_t t = len - 1; t < np; t += step) {
         size_t elig = hv_dtw_library_eligible(lib, t);
         for (size_t i = 0; i < hv_dtw_set_count(set); i++)
             assert_int_equal(i < elig, hv_dtw_library_end(lib, i) + h <= t);
         hv_dtw_prediction pr;
-        int rv = hv_dtw_library_predict(lib, ws, p, BARS, t, 5, &pr, NULL);
+        int rv = hv_dtw_library_predict(lib, ws, p, np, t, 5, &pr, NULL);
         if (elig == 0) {
             assert_int_equal(rv, HV_ETOOFEWOBS);
             continue;
         }
         assert_int_equal(rv, 0);
-        double lq[24];
-        for (size_t i = 0; i < len; i++)
-            lq[i] = log(p[t - len + 1 + i]);
+        tu_log_window(p, t, len, lq);
         hv_dtw_match want[5];
         size_t m = tu_brute_topk(bws, set, elig, lq, 5, want);
         assert_int_equal(pr.neighbours, m);
@@ -81,9 +74,31 @@ static void predictions_use_only_patterns_whose_label_is_known(void **state)
         assert_true(fabs(pr.expected_return - ysum / wsum) < 1e-12);
         assert_true(pr.distance_min == want[0].distance);
     }
+    free(lq);
     hv_dtw_ws_free(ws);
     hv_dtw_ws_free(bws);
     hv_dtw_library_free(lib);
+}
+
+static void predictions_use_only_patterns_whose_label_is_known(void **state)
+{
+    (void)state;
+    hv_rng rng;
+    hv_rng_seed(&rng, 2);
+    double p[BARS];
+    tu_prices(&rng, p, BARS);
+    check_no_lookahead(p, BARS, 24, 10, 17);
+}
+
+static void real_predictions_use_only_patterns_whose_label_is_known(void **state)
+{
+    (void)state;
+    size_t np = 0;
+    double *p = tu_sp500_closes(&np);
+    if (p == NULL)
+        skip();
+    check_no_lookahead(p, np, 32, 5, 97);
+    free(p);
 }
 
 /* The query's own window is in the library (distance 0) but its label lies in the future:
@@ -162,6 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(labels_are_forward_log_returns_over_the_horizon),
         cmocka_unit_test(predictions_use_only_patterns_whose_label_is_known),
+        cmocka_unit_test(real_predictions_use_only_patterns_whose_label_is_known),
         cmocka_unit_test(the_query_window_itself_is_never_a_neighbour),
         cmocka_unit_test(zero_distance_neighbours_share_the_weight_equally),
         cmocka_unit_test(library_is_bounded_and_ordered),

@@ -84,6 +84,49 @@ static void pruning_never_changes_the_top_k(void **state)
     }
 }
 
+/* Real S&P 500 windows: a library of windows (stride 5) and later query windows. */
+static void pruning_never_changes_the_top_k_on_real_windows(void **state)
+{
+    (void)state;
+    size_t np = 0;
+    double *p = tu_sp500_closes(&np);
+    if (p == NULL)
+        skip();
+    hv_rng rng;
+    hv_rng_seed(&rng, 4321);
+    static const size_t rl[] = { 8, 32, 128, 512 };
+    double *x = malloc(512 * sizeof(double));
+    for (size_t li = 0; li < 4; li++) {
+        size_t n = rl[li], count = n >= 512 ? 60 : 300;
+        for (size_t bi = 0; bi < sizeof(bands) / sizeof(bands[0]); bi++) {
+            hv_dtw_params prm;
+            hv_dtw_params_default(&prm, n);
+            prm.band = bands[bi];
+            fixture f;
+            assert_int_equal(hv_dtw_set_new(&prm, count, &f.set), 0);
+            assert_int_equal(hv_dtw_ws_new(&prm, 5, &f.ws), 0);
+            for (size_t i = 0; i < count; i++) {
+                tu_log_window(p, n - 1 + 5 * i, n, x);
+                assert_int_equal(hv_dtw_set_add(f.set, x), (long)i);
+            }
+            size_t first = n - 1 + 5 * count;
+            for (int rep = 0; rep < 3; rep++) {
+                tu_log_window(p, first + hv_rng_below(&rng, np - first), n, x);
+                for (unsigned k = 1; k <= 5; k += 4) {
+                    hv_dtw_match got[5], want[5];
+                    long m = hv_dtw_search(f.ws, f.set, count, x, k, got, NULL);
+                    size_t wm = tu_brute_topk(f.ws, f.set, count, x, k, want);
+                    assert_int_equal(m, (long)wm);
+                    assert_same_matches(got, want, wm);
+                }
+            }
+            unmake(&f);
+        }
+    }
+    free(x);
+    free(p);
+}
+
 static void search_distances_equal_the_reference(void **state)
 {
     (void)state;
@@ -281,6 +324,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pruning_never_changes_the_top_k),
+        cmocka_unit_test(pruning_never_changes_the_top_k_on_real_windows),
         cmocka_unit_test(search_distances_equal_the_reference),
         cmocka_unit_test(ties_go_to_the_lower_index),
         cmocka_unit_test(stats_account_for_every_candidate),

@@ -173,7 +173,7 @@ static int run_all(run *r, size_t qi, const double *q, size_t count)
     if (rv != 0)
         return rv;
     if (r->jq == NULL) {
-        printf("query %zu: distance to each of %zu patterns\n", qi + 1, count);
+        printf("query %zu (line %zu): distance to each of %zu patterns\n", qi, qi + 1, count);
         for (size_t i = 0; i < count; i++)
             printf("  %zu\t%.17g\n", i, r->dist[i]);
         return 0;
@@ -194,8 +194,8 @@ static int run_top(run *r, size_t qi, const double *q, size_t count)
     if (m < 0)
         return (int)m;
     if (r->jq == NULL) {
-        printf("query %zu: %ld nearest of %zu patterns\n  rank\tpattern\tdistance\n", qi + 1, m,
-               count);
+        printf("query %zu (line %zu): %ld nearest of %zu patterns\n  rank\tpattern\tdistance\n", qi,
+               qi + 1, m, count);
         for (long i = 0; i < m; i++)
             printf("  %ld\t%zu\t%.17g\n", i + 1, r->top[i].index, r->top[i].distance);
         print_stats(&st);

@@ -288,10 +288,16 @@ static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_se
     return held;
 }
 
-static int index_cmp(const void *a, const void *b)
+/* Insertion sort by index (at most k_max entries; qsort may allocate, this never does). */
+static void sort_by_index(hv_dtw_match *m, size_t n)
 {
-    size_t x = ((const hv_dtw_match *)a)->index, y = ((const hv_dtw_match *)b)->index;
-    return x < y ? -1 : x > y;
+    for (size_t i = 1; i < n; i++) {
+        hv_dtw_match x = m[i];
+        size_t j = i;
+        for (; j > 0 && m[j - 1].index > x.index; j--)
+            m[j] = m[j - 1];
+        m[j] = x;
+    }
 }
 
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
@@ -303,8 +309,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
         nseed = pick_seeds(ws, qc, set, begin, end, k);
         for (size_t i = 0; i < nseed; i++)
             thr = cascade_one(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
-        /* k <= HV_DTW_K_MAX entries, sorted in place: no allocation. */
-        qsort(ws->seed, nseed, sizeof(ws->seed[0]), index_cmp);
+        sort_by_index(ws->seed, nseed);
     }
     for (size_t idx = begin; idx < end; idx++) {
         if (s < nseed && ws->seed[s].index == idx) {

@@ -18,6 +18,9 @@
  */
 #define HV__DTW_PRUNE_SLACK 1e-9
 
+/* Seeding visits the k + HV__DTW_SEED_EXTRA candidates with the smallest LB_Keogh first. */
+#define HV__DTW_SEED_EXTRA 7u
+
 struct hv_dtw_set {
     hv_dtw_params params;
     size_t r;        /* warping window in cells */
@@ -52,7 +55,7 @@ struct hv_dtw_ws {
     double *tmp;        /* len: log prices for the library */
     size_t *deque;      /* 2 * len: envelope scratch */
     hv_dtw_match *top;  /* k_max: current best, sorted by (distance, index) */
-    hv_dtw_match *seed; /* k_max: seed candidates (distance = their LB_Keogh) */
+    hv_dtw_match *seed; /* k_max + SEED_EXTRA: seed candidates (distance = their LB_Keogh) */
     int seeding;        /* visit the k smallest-LB_Keogh candidates first */
 };
 

@@ -149,7 +149,7 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
     /* One block: 8 arrays of about n doubles, the deque and the top-k list. */
     size_t doubles = 7 * n + 1 + 2 * (n + 2);
     size_t bytes = sizeof(hv_dtw_ws) + doubles * sizeof(double) + 2 * n * sizeof(size_t) +
-                   2 * (size_t)k_max * sizeof(hv_dtw_match);
+                   (2 * (size_t)k_max + HV__DTW_SEED_EXTRA) * sizeof(hv_dtw_match);
     hv_dtw_ws *ws = calloc(1, bytes);
     if (ws == NULL)
         return HV_ENOMEM;
@@ -265,14 +265,14 @@ static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_s
 }
 
 /*
- * Seeding: the k candidates with the smallest LB_Keogh (query envelope) go through the
- * cascade first, so the best-so-far starts near its final value instead of at infinity.
- * Finding them is one streaming pass that abandons each bound as soon as it exceeds the k-th
- * smallest seen (ws->seed holds at most k entries, sorted by bound). Order changes only which
- * candidates get pruned, never the result.
+ * Seeding: the k + HV__DTW_SEED_EXTRA candidates with the smallest LB_Keogh (query envelope)
+ * go through the cascade first, in increasing bound order, so the best-so-far starts near its
+ * final value instead of at infinity. Finding them is one streaming pass that abandons each
+ * bound as soon as it exceeds the largest kept (ws->seed holds at most `want` entries, sorted
+ * by bound). Order changes only which candidates get pruned, never the result.
  */
 static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                         size_t begin, size_t end, unsigned k)
+                         size_t begin, size_t end, unsigned want)
 {
     size_t n = set->params.len, held = 0;
     double thr = INFINITY;
@@ -281,14 +281,15 @@ static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_se
             hv__dtw_lb_keogh(set->data + idx * n, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
         if (eq > thr)
             continue;
-        top_insert(ws->seed, &held, k, eq, idx);
-        if (held == k)
-            thr = ws->seed[k - 1].distance;
+        top_insert(ws->seed, &held, want, eq, idx);
+        if (held == want)
+            thr = ws->seed[want - 1].distance;
     }
     return held;
 }
 
-/* Insertion sort by index (at most k_max entries; qsort may allocate, this never does). */
+/* Insertion sort by index (at most k_max + SEED_EXTRA entries; qsort may allocate, this never
+ * does). */
 static void sort_by_index(hv_dtw_match *m, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
@@ -306,7 +307,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
     size_t held = 0, nseed = 0, s = 0;
     double thr = INFINITY;
     if (ws->seeding) {
-        nseed = pick_seeds(ws, qc, set, begin, end, k);
+        nseed = pick_seeds(ws, qc, set, begin, end, k + HV__DTW_SEED_EXTRA);
         for (size_t i = 0; i < nseed; i++)
             thr = cascade_one(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
         sort_by_index(ws->seed, nseed);

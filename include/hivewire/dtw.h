@@ -211,8 +211,9 @@ HV_EXTERN void hv_dtw_pool_free(hv_dtw_pool *p);
 /*
  * Same contract and result as hv_dtw_search(), with the patterns split into `threads`
  * contiguous shards searched in parallel and the shard results merged by (distance, index):
- * the matches are identical to a single-threaded search. The stats differ (each shard prunes
- * against its own best-so-far). Allocates nothing. One caller at a time per pool.
+ * the matches are identical to a single-threaded search. The stats differ and depend on
+ * thread timing (shards share their pruning threshold). Allocates nothing. One caller at a
+ * time per pool.
  */
 HV_EXTERN long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count,
                                   const double *query, unsigned k, hv_dtw_match *out,

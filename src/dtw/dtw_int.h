@@ -38,6 +38,11 @@ typedef struct hv__dtw_query {
     const double *q;
     const double *upper;
     const double *lower;
+    /* Pool searches only (else NULL): the smallest pruning threshold any shard has reached,
+     * as the bits of a non-negative double (whose bit patterns order like the values), so
+     * every shard prunes against the best threshold found so far. Safe: a shard's k-th best
+     * is never below the global k-th best. */
+    uint64_t *shared_thr;
 } hv__dtw_query;
 
 struct hv_dtw_ws {

@@ -197,7 +197,7 @@ int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const doubl
     hv_dtw_stats local;
     hv_dtw_stats_reset(&local);
     local.queries = 1;
-    hv__dtw_query qc = { ws->q, ws->qu, ws->ql };
+    hv__dtw_query qc = { ws->q, ws->qu, ws->ql, NULL };
     size_t m = hv__dtw_search_range(ws, &qc, lib->set, 0, out->eligible, k, &local);
     if (stats != NULL)
         hv_dtw_stats_add(stats, &local);

@@ -301,6 +301,40 @@ static void sort_by_index(hv_dtw_match *m, size_t n)
     }
 }
 
+static double shared_load(const uint64_t *shared)
+{
+    uint64_t bits = __atomic_load_n(shared, __ATOMIC_RELAXED);
+    double v;
+    memcpy(&v, &bits, sizeof(v));
+    return v;
+}
+
+/* Lowers the shared threshold to thr if thr is smaller (thr >= 0). */
+static void shared_lower(uint64_t *shared, double thr)
+{
+    uint64_t bits, cur = __atomic_load_n(shared, __ATOMIC_RELAXED);
+    memcpy(&bits, &thr, sizeof(bits));
+    while (bits < cur &&
+           !__atomic_compare_exchange_n(shared, &cur, bits, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* One candidate against min(local, shared) threshold; returns the new local threshold. */
+static double visit(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t idx,
+                    unsigned k, size_t *held, double local, hv_dtw_stats *st)
+{
+    if (qc->shared_thr == NULL)
+        return cascade_one(ws, qc, set, idx, k, held, local, st);
+    double g = shared_load(qc->shared_thr);
+    cascade_one(ws, qc, set, idx, k, held, g < local ? g : local, st);
+    if (*held < k)
+        return local;
+    double mine = ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK);
+    if (mine < local)
+        shared_lower(qc->shared_thr, mine);
+    return mine;
+}
+
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
                             size_t begin, size_t end, unsigned k, hv_dtw_stats *st)
 {
@@ -309,7 +343,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
     if (ws->seeding) {
         nseed = pick_seeds(ws, qc, set, begin, end, k + HV__DTW_SEED_EXTRA);
         for (size_t i = 0; i < nseed; i++)
-            thr = cascade_one(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
+            thr = visit(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
         sort_by_index(ws->seed, nseed);
     }
     for (size_t idx = begin; idx < end; idx++) {
@@ -317,7 +351,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
             s++;
             continue;
         }
-        thr = cascade_one(ws, qc, set, idx, k, &held, thr, st);
+        thr = visit(ws, qc, set, idx, k, &held, thr, st);
     }
     return held;
 }
@@ -343,7 +377,7 @@ long hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const dou
     hv_dtw_stats local;
     hv_dtw_stats_reset(&local);
     local.queries = 1;
-    hv__dtw_query qc = { ws->q, ws->qu, ws->ql };
+    hv__dtw_query qc = { ws->q, ws->qu, ws->ql, NULL };
     size_t held = hv__dtw_search_range(ws, &qc, set, 0, count, k, &local);
     memcpy(out, ws->top, held * sizeof(*out));
     if (stats != NULL)

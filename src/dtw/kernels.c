@@ -406,6 +406,69 @@ double hv__dtw_core(const double *a, const double *b, size_t n, size_t r, const 
     return prev[n];
 }
 
+#if HV_DTW_X86
+__attribute__((target("avx2"))) void hv__dtw_core4(const double *q, const double *const *c,
+                                                   unsigned m, size_t n, size_t r, const double *cb,
+                                                   double thr, double *b, double *rows, double *d,
+                                                   int *abandoned)
+{
+    if (r > n - 1)
+        r = n - 1;
+    /* Interleave the candidates: b[4j + l] = c[l][j]. */
+    for (size_t j = 0; j < n; j++)
+        _mm256_storeu_pd(b + 4 * j, _mm256_set_pd(c[3][j], c[2][j], c[1][j], c[0][j]));
+    __m256d inf = _mm256_set1_pd(INFINITY), thrv = _mm256_set1_pd(thr);
+    double *prev = rows, *cur = rows + 4 * (n + 2);
+    for (size_t j = 0; j < n + 2; j++) {
+        _mm256_storeu_pd(prev + 4 * j, inf);
+        _mm256_storeu_pd(cur + 4 * j, inf);
+    }
+    _mm256_storeu_pd(prev, _mm256_setzero_pd());
+    int used = (1 << m) - 1, dead = 0;
+    const double *cbl[4];
+    for (unsigned l = 0; l < 4; l++)
+        cbl[l] = cb + (l < m ? l : 0) * (n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t jlo = i > r ? i - r : 0;
+        size_t jhi = i + r < n - 1 ? i + r : n - 1;
+        __m256d ai = _mm256_set1_pd(q[i]), left = inf, rowmin = inf;
+        _mm256_storeu_pd(cur + 4 * jlo, inf);
+        for (size_t j = jlo; j <= jhi; j++) {
+            /* Lane for lane the scalar recurrence: the same operations, the same order. */
+            __m256d dd = _mm256_sub_pd(ai, _mm256_loadu_pd(b + 4 * j));
+            __m256d mn =
+                _mm256_min_pd(_mm256_loadu_pd(prev + 4 * (j + 1)), _mm256_loadu_pd(prev + 4 * j));
+            mn = _mm256_min_pd(left, mn);
+            __m256d v = _mm256_add_pd(_mm256_mul_pd(dd, dd), mn);
+            _mm256_storeu_pd(cur + 4 * (j + 1), v);
+            left = v;
+            rowmin = _mm256_min_pd(v, rowmin);
+        }
+        _mm256_storeu_pd(cur + 4 * (jhi + 2 <= n + 1 ? jhi + 2 : n + 1), inf);
+        size_t rest = i + r + 1 < n ? i + r + 1 : n;
+        __m256d restv = _mm256_set_pd(cbl[3][rest], cbl[2][rest], cbl[1][rest], cbl[0][rest]);
+        dead |= _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(rowmin, restv), thrv, _CMP_GT_OQ));
+        if ((dead & used) == used)
+            break;
+        double *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    for (unsigned l = 0; l < m; l++) {
+        abandoned[l] = (dead >> l) & 1;
+        d[l] = abandoned[l] ? thr : prev[4 * n + l];
+    }
+}
+#else
+void hv__dtw_core4(const double *q, const double *const *c, unsigned m, size_t n, size_t r,
+                   const double *cb, double thr, double *b, double *rows, double *d, int *abandoned)
+{
+    (void)b;
+    for (unsigned l = 0; l < m; l++)
+        d[l] = hv__dtw_core(q, c[l], n, r, cb + l * (n + 1), thr, rows, &abandoned[l]);
+}
+#endif
+
 double hv_dtw_distance(const double *a, const double *b, size_t n, size_t r, double *rows)
 {
     int abandoned;

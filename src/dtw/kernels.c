@@ -112,27 +112,56 @@ __attribute__((target("avx2"))) static void scale_avx2(const double *x, size_t n
 }
 #endif
 
-int hv__dtw_znorm(const double *x, size_t n, double *out, int avx2)
+/* Mean and sum of squared deviations; 0, or -1 when either is not finite. */
+static int moments(const double *x, size_t n, int avx2, double *mean, double *ss)
 {
-    if (n == 0)
-        return HV_EINVAL;
     double sum;
 #if HV_DTW_X86
     sum = avx2 ? sum_avx2(x, n, 0, 0) : sum_scalar(x, n, 0, 0);
 #else
     sum = sum_scalar(x, n, 0, 0);
 #endif
-    if (!isfinite(sum)) /* a NaN or infinity anywhere poisons the sum */
-        return HV_EINVAL;
-    double mean = sum / (double)n;
-    double ss;
+    if (!isfinite(sum))
+        return -1;
+    *mean = sum / (double)n;
 #if HV_DTW_X86
-    ss = avx2 ? sum_avx2(x, n, mean, 1) : sum_scalar(x, n, mean, 1);
+    *ss = avx2 ? sum_avx2(x, n, *mean, 1) : sum_scalar(x, n, *mean, 1);
 #else
-    ss = sum_scalar(x, n, mean, 1);
+    *ss = sum_scalar(x, n, *mean, 1);
 #endif
-    if (!isfinite(ss))
+    return isfinite(*ss) ? 0 : -1;
+}
+
+/*
+ * When the sums overflow (values beyond about 1e150), normalise x / max|x| instead: the
+ * z-normalisation of a series does not depend on its scale. Non-finite input is HV_EINVAL.
+ */
+static int rescale(const double *x, size_t n, double *out)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return HV_EINVAL;
+        m = fabs(x[i]) > m ? fabs(x[i]) : m;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] / m;
+    return 0;
+}
+
+int hv__dtw_znorm(const double *x, size_t n, double *out, int avx2)
+{
+    if (n == 0)
         return HV_EINVAL;
+    double mean, ss;
+    if (moments(x, n, avx2, &mean, &ss) != 0) {
+        int rv = rescale(x, n, out);
+        if (rv != 0)
+            return rv;
+        x = out;
+        if (moments(x, n, avx2, &mean, &ss) != 0)
+            return HV_EINVAL; /* cannot happen: |x| <= 1 */
+    }
     double sd = sqrt(ss / (double)n);
     if (sd == 0 || sd <= 1e-9 * fabs(mean)) {
         memset(out, 0, n * sizeof(double));

@@ -322,6 +322,9 @@ static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_se
     size_t n = set->params.len, held = 0;
     double thr = INFINITY;
     for (size_t idx = begin; idx < end; idx++) {
+        /* A candidate whose DTW provably exceeds the bounds kept so far is a poor seed. */
+        if (hv__dtw_lb_kim(qc->q, set->data + idx * n, n, set->r, thr) > thr)
+            continue;
         double eq =
             hv__dtw_lb_keogh(set->data + idx * n, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
         if (eq > thr)

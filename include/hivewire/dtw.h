@@ -220,7 +220,11 @@ HV_EXTERN long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t 
                                   const double *query, unsigned k, hv_dtw_match *out,
                                   hv_dtw_stats *stats);
 
-/* --- Pattern library ---------------------------------------------------------------------- */
+/* --- Pattern library ----------------------------------------------------------------------
+ * Ownership and threads as for hv_dtw_set: one thread adds (hv_dtw_library_add/build); once
+ * built, any number of threads may call hv_dtw_library_predict concurrently, each with its
+ * own workspace from hv_dtw_library_ws_new. Adding while predictions run is not allowed.
+ */
 
 typedef struct hv_dtw_library hv_dtw_library;
 

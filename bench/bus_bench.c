@@ -381,8 +381,8 @@ static void bus_cons(void *x)
             uint64_t v;
             memcpy(&v, m[i]->data, sizeof(v));
             sum += v;
-            hv_msg_release(m[i]);
         }
+        hv_msg_release_n(m, (size_t)k);
         got += (uint64_t)k;
     }
     j->sum = sum;
@@ -765,8 +765,7 @@ static void fan_cons(void *x)
         uint64_t before = j->got;
         for (int a = 0; a < NAGENTS; a++) {
             int k = hv_agent_recv(j->agents[a], m, BATCH, hv_now_ns());
-            for (int i = 0; i < k; i++)
-                hv_msg_release(m[i]);
+            hv_msg_release_n(m, (size_t)k);
             j->got += (uint64_t)k;
         }
         if (j->got == before)
@@ -930,8 +929,7 @@ static uint64_t a2a_drain(a2a_job *j, int side)
         hv_msg *m[BATCH];
         int k;
         while ((k = hv_agent_recv(j->agents[a], m, BATCH, hv_now_ns())) > 0) {
-            for (int i = 0; i < k; i++)
-                hv_msg_release(m[i]);
+            hv_msg_release_n(m, (size_t)k);
             got += (uint64_t)k;
         }
     }

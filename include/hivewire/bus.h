@@ -205,7 +205,7 @@ typedef struct hv_bus_stats {
     uint32_t agents;       /* live agents */
     uint32_t subs;         /* live subscriptions */
     uint64_t generation;   /* subscription table generation (bumped by every change) */
-    uint32_t msgs_in_use;  /* messages taken from the pool */
+    uint32_t msgs_in_use;  /* messages in flight (excludes agents' allocation caches) */
     uint32_t bufs_in_use;  /* buffers taken from the pool */
     uint64_t pool_empty;   /* allocations that failed because the pool was empty */
     uint64_t dead_letters; /* dead letters ever queued */
@@ -312,6 +312,10 @@ HV_EXTERN void hv_buf_release(hv_buf *buf);
 
 /* Any thread holding a reference: drops it; the last one returns the message to the pool. */
 HV_EXTERN void hv_msg_release(hv_msg *m);
+
+/* Any thread: hv_msg_release() of n messages, recycling them with one atomic operation. NULL
+ * entries are skipped. */
+HV_EXTERN void hv_msg_release_n(hv_msg **msgs, size_t n);
 
 /* Any thread holding a reference: takes another one (e.g. to keep a message after recv). */
 HV_EXTERN void hv_msg_retain(hv_msg *m);

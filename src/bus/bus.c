@@ -41,6 +41,7 @@
 #define GROUP_NAME_MAX 31
 #define LAT_MAX_NS     (60ull * 1000 * 1000 * 1000)
 #define LAT_SUB_BITS   10
+#define ACACHE_MAX     16 /* messages a publishing agent takes from the pool at once */
 
 _Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
 
@@ -129,6 +130,44 @@ static uint32_t stack_pop(idx_stack *s)
     }
 }
 
+/*
+ * Pops up to max indices with one compare-and-swap. The walk down the list is safe: nodes in
+ * the stack change only when they reach the head, which changes the tag, so an unchanged head
+ * (index and tag) at the CAS proves that the chain walked was the stack's chain.
+ */
+static uint32_t stack_pop_n(idx_stack *s, uint32_t *out, uint32_t max)
+{
+    uint64_t old = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t cur = (uint32_t)old, n = 0;
+        while (n < max && cur != NIL) {
+            out[n++] = cur;
+            cur = __atomic_load_n(&s->next[cur], __ATOMIC_RELAXED);
+        }
+        if (n == 0)
+            return 0;
+        uint64_t nw = (((old >> 32) + 1) << 32) | cur;
+        if (__atomic_compare_exchange_n(&s->head, &old, nw, 1, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_ACQUIRE)) {
+            __atomic_fetch_add(&s->in_use, n, __ATOMIC_RELAXED);
+            return n;
+        }
+    }
+}
+
+/* Pushes the chain first -> ... -> last (n nodes, already linked through next[]). */
+static void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32_t n)
+{
+    uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
+    for (;;) {
+        __atomic_store_n(&s->next[last], (uint32_t)old, __ATOMIC_RELAXED);
+        uint64_t nw = (((old >> 32) + 1) << 32) | first;
+        if (__atomic_compare_exchange_n(&s->head, &old, nw, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            break;
+    }
+    __atomic_fetch_sub(&s->in_use, n, __ATOMIC_RELAXED);
+}
+
 static void stack_push(idx_stack *s, uint32_t idx)
 {
     uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
@@ -213,6 +252,8 @@ struct hv_agent {
     uint64_t c_request_timeouts;
     uint64_t c_late_replies;
     uint64_t c_errors;
+    uint32_t acache_n; /* messages in the allocation cache (atomic: read by stats) */
+    uint32_t acache[ACACHE_MAX];
     uint32_t passed[LANES];
     uint32_t starvation_k;
     uint32_t spin_iters;
@@ -249,7 +290,8 @@ struct hv_bus {
     pthread_mutex_t wmu;
     hv_topics *topics;
     sub *subs;
-    uint32_t sub_free;
+    uint32_t sub_free;   /* list of released slots */
+    uint32_t sub_unused; /* slots >= this were never used */
     uint32_t nsubs;
     group groups[MAX_GROUPS];
     hv_agent **agents; /* by id - 1 */
@@ -394,20 +436,90 @@ void hv_msg_retain(hv_msg *m)
     __atomic_fetch_add(&m->refs_, 1, __ATOMIC_RELAXED);
 }
 
+static int msg_unref(hv_msg *m);
+
 void hv_msg_release(hv_msg *m)
 {
-    if (m == NULL)
+    if (m == NULL || !msg_unref(m))
         return;
+    hv_bus *b = m->bus_;
+    stack_push(&b->msg_free, (uint32_t)(m - b->msgs));
+}
+
+/* Takes one message for the owner of a, from its cache or, refilling it, from the pool. */
+static hv_msg *msg_alloc(hv_agent *a)
+{
+    hv_bus *b = a->bus;
+    uint32_t n = a->acache_n;
+    if (n == 0) {
+        n = stack_pop_n(&b->msg_free, a->acache, ACACHE_MAX);
+        if (n == 0) {
+            shared_add(&b->pool_empty, 1);
+            return NULL;
+        }
+    }
+    n--;
+    __atomic_store_n(&a->acache_n, n, __ATOMIC_RELAXED);
+    hv_msg *m = &b->msgs[a->acache[n]];
+    m->bus_ = b;
+    m->buf_ = NULL;
+    return m;
+}
+
+/* Gives a never-published message back to a's cache. */
+static void msg_unalloc(hv_agent *a, hv_msg *m)
+{
+    a->acache[a->acache_n] = (uint32_t)(m - a->bus->msgs);
+    __atomic_store_n(&a->acache_n, a->acache_n + 1, __ATOMIC_RELAXED);
+}
+
+/* Returns a's cached messages to the pool. */
+static void acache_flush(hv_agent *a)
+{
+    hv_bus *b = a->bus;
+    for (uint32_t i = 0; i < a->acache_n; i++)
+        stack_push(&b->msg_free, a->acache[i]);
+    __atomic_store_n(&a->acache_n, 0, __ATOMIC_RELAXED);
+}
+
+/* Drops one reference; returns 1 if it was the last (the caller then recycles m). */
+static int msg_unref(hv_msg *m)
+{
     /* A holder that sees refs == 1 is the only holder: no atomic read-modify-write needed. */
     if (__atomic_load_n(&m->refs_, __ATOMIC_ACQUIRE) != 1 &&
         __atomic_sub_fetch(&m->refs_, 1, __ATOMIC_ACQ_REL) != 0)
-        return;
+        return 0;
     if (m->buf_ != NULL) {
         hv_buf_release(m->buf_);
         m->buf_ = NULL;
     }
-    hv_bus *b = m->bus_;
-    stack_push(&b->msg_free, (uint32_t)(m - b->msgs));
+    return 1;
+}
+
+void hv_msg_release_n(hv_msg **msgs, size_t n)
+{
+    uint32_t first = NIL, last = NIL, count = 0;
+    hv_bus *b = NULL;
+    for (size_t i = 0; i < n; i++) {
+        hv_msg *m = msgs[i];
+        if (m == NULL || !msg_unref(m))
+            continue;
+        if (b != NULL && m->bus_ != b) { /* another bus: flush what we have */
+            stack_push_chain(&b->msg_free, first, last, count);
+            first = NIL;
+            count = 0;
+        }
+        b = m->bus_;
+        uint32_t idx = (uint32_t)(m - b->msgs);
+        if (first == NIL)
+            last = idx;
+        else
+            __atomic_store_n(&b->msg_free.next[idx], first, __ATOMIC_RELAXED);
+        first = idx;
+        count++;
+    }
+    if (count > 0)
+        stack_push_chain(&b->msg_free, first, last, count);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -503,10 +615,6 @@ static int init_pools(hv_bus *b)
     b->buf_mem = malloc((size_t)o->buf_pool * o->buf_bytes);
     if (b->msgs == NULL || b->bufs == NULL || b->buf_mem == NULL)
         return HV_ENOMEM;
-    for (uint32_t i = 0; i < o->msg_pool; i++) {
-        b->msgs[i].bus_ = b;
-        b->msgs[i].buf_ = NULL;
-    }
     for (uint32_t i = 0; i < o->buf_pool; i++) {
         b->bufs[i].index = i;
         b->bufs[i].cap = o->buf_bytes;
@@ -527,9 +635,7 @@ static int init_tables(hv_bus *b)
     b->dlq.items = calloc(o->dlq_capacity ? o->dlq_capacity : 1, sizeof(hv_dead_letter));
     if (b->subs == NULL || b->agents == NULL || b->live == NULL || b->dlq.items == NULL)
         return HV_ENOMEM;
-    for (uint32_t i = 0; i < o->max_subs; i++)
-        b->subs[i].next_free = i + 1 < o->max_subs ? i + 1 : NIL;
-    b->sub_free = 0;
+    b->sub_free = NIL; /* slots never used are taken from sub_unused upward */
     b->dlq.cap = o->dlq_capacity;
     if (hv__topics_new(&b->topics) != 0)
         return HV_ENOMEM;
@@ -582,7 +688,7 @@ void hv_bus_free(hv_bus *b)
         while (hv_bus_dlq_pop(b, &d) == 0)
             hv_msg_release(d.msg);
     }
-    for (uint32_t i = 0; b->subs != NULL && i < b->opts.max_subs; i++)
+    for (uint32_t i = 0; b->subs != NULL && i < b->sub_unused; i++)
         free(b->subs[i].pattern);
     hv__topics_free(b->topics);
     hv_hist_fini(&b->lat);
@@ -607,8 +713,11 @@ void hv_bus_stats_get(hv_bus *b, hv_bus_stats *out)
     out->agents = b->nlive;
     out->subs = b->nsubs;
     out->generation = hv__topics_generation(b->topics);
+    uint32_t cached = 0;
+    for (uint32_t i = 0; i < b->nlive; i++)
+        cached += __atomic_load_n(&b->live[i]->acache_n, __ATOMIC_RELAXED);
+    out->msgs_in_use = __atomic_load_n(&b->msg_free.in_use, __ATOMIC_RELAXED) - cached;
     pthread_mutex_unlock(&b->wmu);
-    out->msgs_in_use = __atomic_load_n(&b->msg_free.in_use, __ATOMIC_RELAXED);
     out->bufs_in_use = __atomic_load_n(&b->buf_free.in_use, __ATOMIC_RELAXED);
     out->pool_empty = rd(&b->pool_empty);
     out->alerts = rd(&b->alerts);
@@ -893,14 +1002,11 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     int rc = check_send(b, m);
     if (rc != 0)
         return rc;
-    uint32_t idx = stack_pop(&b->msg_free);
-    if (idx == NIL) {
-        shared_add(&b->pool_empty, 1);
+    hv_msg *msg = msg_alloc(from);
+    if (msg == NULL) {
         own_add(&from->c_errors, 1);
         return HV_EAGAIN;
     }
-    hv_msg *msg = &b->msgs[idx];
-    msg->buf_ = NULL;
     msg->flags = (uint8_t)meta->flags;
     if (m->buf != NULL) {
         hv_buf_retain(m->buf);
@@ -910,7 +1016,7 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     } else if (m->len > HV_MSG_INLINE_MAX) {
         hv_buf *buf;
         if (hv_bus_buf_alloc(b, &buf) != 0) {
-            stack_push(&b->msg_free, idx);
+            msg_unalloc(from, msg);
             own_add(&from->c_errors, 1);
             return HV_EAGAIN;
         }
@@ -1269,13 +1375,9 @@ static int pick_lane(hv_agent *a)
 
 static hv_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
 {
-    hv_bus *b = a->bus;
-    uint32_t idx = stack_pop(&b->msg_free);
-    if (idx == NIL) {
-        shared_add(&b->pool_empty, 1);
+    hv_msg *m = msg_alloc(a);
+    if (m == NULL)
         return NULL;
-    }
-    hv_msg *m = &b->msgs[idx];
     memset(m, 0, offsetof(hv_msg, bus_));
     m->corr_id = corr;
     m->sent_ns = now_ns;
@@ -1504,6 +1606,7 @@ static void agent_drain(hv_agent *a)
 static void agent_destroy(hv_agent *a)
 {
     agent_drain(a);
+    acache_flush(a);
     for (int l = 0; l < LANES; l++)
         hv_mpmc_fini(&a->lanes[l]);
     hv__cache_fini(&a->cache);
@@ -1622,7 +1725,7 @@ void hv_agent_free(hv_agent *a)
         return;
     hv_bus *b = a->bus;
     write_enter(b);
-    for (uint32_t i = 0; i < b->opts.max_subs; i++)
+    for (uint32_t i = 0; i < b->sub_unused; i++)
         if (b->subs[i].agent == a)
             sub_remove(b, i);
     b->agents[a->id - 1] = NULL;
@@ -1717,7 +1820,7 @@ static int check_sub_opts(const hv_sub_opts *o)
 static int sub_insert(hv_bus *b, hv_agent *a, char *pat, size_t plen, const hv_sub_opts *o,
                       size_t glen, uint32_t *sub_id)
 {
-    if (b->sub_free == NIL)
+    if (b->sub_free == NIL && b->sub_unused == b->opts.max_subs)
         return HV_EFULL;
     int gid = 0;
     if (o->group != NULL) {
@@ -1725,14 +1828,17 @@ static int sub_insert(hv_bus *b, hv_agent *a, char *pat, size_t plen, const hv_s
         if (gid < 0)
             return gid;
     }
-    uint32_t id = b->sub_free;
+    uint32_t id = b->sub_free != NIL ? b->sub_free : b->sub_unused;
     int rc = hv__topics_add(b->topics, pat, plen, id);
     if (rc != 0) {
         group_leave(b, (uint32_t)gid);
         return rc;
     }
     sub *s = &b->subs[id];
-    b->sub_free = s->next_free;
+    if (id == b->sub_free)
+        b->sub_free = s->next_free;
+    else
+        b->sub_unused++;
     s->agent = a;
     s->pattern = pat;
     s->pattern_len = (uint32_t)plen;

@@ -191,6 +191,27 @@ static void broadcast_shares_one_message_among_all_other_agents(void **state)
     assert_int_equal(bs.msgs_in_use, 0);
 }
 
+static void release_n_recycles_a_batch_and_respects_shared_references(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "b");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
+    assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, NULL), 3);
+    hv_msg *x[5] = { 0 };
+    assert_int_equal(hv_agent_recv(f->a[1], x, 4, 0), 4);
+    hv_msg *shared = x[3];
+    hv_msg_release_n(x, 5); /* x[4] is NULL: skipped */
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 1); /* the broadcast still sits in a[2] and a[3] */
+    hv_msg *y[2] = { recv1(f->a[2], 0), recv1(f->a[3], 0) };
+    assert_ptr_equal(y[0], shared);
+    hv_msg_release_n(y, 2);
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
 static void large_payload_is_one_pooled_buffer_for_every_recipient(void **state)
 {
     fixture *f = *state;
@@ -462,7 +483,7 @@ static void drop_oldest_evicts_and_counts(void **state)
     fixture *f = *state; /* inboxes of 16 per lane, drop-oldest */
     hv_send m = text(NULL, "x");
     for (int i = 0; i < 20; i++) {
-        char v[8];
+        char v[16];
         snprintf(v, sizeof(v), "%d", i);
         m.data = v;
         m.len = strlen(v);
@@ -899,6 +920,7 @@ int main(void)
         T(unsubscribe_stops_delivery),
         T(direct_send_reaches_one_agent_by_id),
         T(broadcast_shares_one_message_among_all_other_agents),
+        T(release_n_recycles_a_batch_and_respects_shared_references),
         T(large_payload_is_one_pooled_buffer_for_every_recipient),
         T(request_gets_the_reply_with_its_correlation_id),
         T(request_without_reply_times_out_at_its_deadline),

@@ -286,7 +286,7 @@ static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
     };
     size_t nimpl = sizeof(impls) / sizeof(impls[0]);
     unsigned ns = hv_bench_samples(o, 7);
-    uint64_t n = o->quick ? 200000 : 4000000;
+    uint64_t n = o->quick ? 50000 : 4000000;
     for (size_t z = 0; z < 3; z++) {
         char name[32];
         snprintf(name, sizeof(name), "spsc_%uB", sizes[z]);

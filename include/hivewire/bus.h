@@ -108,12 +108,13 @@ typedef struct hv_msg {
     uint8_t flags;         /* enum hv_msg_flag */
     uint8_t subject_len;   /* 0 for direct sends, broadcasts and replies */
     uint8_t reserved0;
-    uint32_t refs_;                     /* private */
-    const uint8_t *data;                /* payload: inline bytes or the hv_buf's bytes */
-    hv_buf *buf_;                       /* private */
-    hv_bus *bus_;                       /* private */
-    char subject[HV_SUBJECT_MAX + 1];   /* NUL-terminated */
-    uint8_t inline_[HV_MSG_INLINE_MAX]; /* private */
+    uint32_t refs_;      /* private */
+    const uint8_t *data; /* payload: inline bytes or the hv_buf's bytes */
+    hv_buf *buf_;        /* private */
+    hv_bus *bus_;        /* private */
+    /* private; right after the header so that a small message touches few cache lines */
+    uint8_t inline_[HV_MSG_INLINE_MAX];
+    char subject[HV_SUBJECT_MAX + 1]; /* NUL-terminated */
 } hv_msg;
 
 /* What to send. Zero-initialise, then fill what applies. */

@@ -350,8 +350,8 @@ HV_EXTERN void hv_agent_stats_get(hv_agent *a, hv_agent_stats *out);
  * Owner thread. Subscribes the agent to a pattern. opts NULL = defaults. *sub_id (if not
  * NULL) receives an id for hv_agent_unsubscribe(). Two subscriptions of one agent that both
  * match a subject deliver the message twice (NATS semantics).
- * Returns 0, HV_EBADSUBJECT (invalid pattern or group name), HV_EINVAL, HV_EFULL (max_subs or
- * group table full), HV_ENOMEM.
+ * Returns 0, HV_EBADSUBJECT (invalid pattern or group name; hv_subject_check() gives the
+ * reason), HV_EINVAL, HV_EFULL (max_subs or group table full), HV_ENOMEM.
  */
 HV_EXTERN int hv_agent_subscribe(hv_agent *a, const char *pattern, const hv_sub_opts *opts,
                                  uint32_t *sub_id);

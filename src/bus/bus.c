@@ -89,6 +89,12 @@ static inline void shared_add(uint64_t *c, uint64_t v)
     __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
 
+/* Deadlines saturate instead of wrapping: a huge TTL or timeout means "never". */
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
 static inline uint64_t rd(const uint64_t *c)
 {
     return __atomic_load_n(c, __ATOMIC_RELAXED);
@@ -908,7 +914,7 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
 {
     uint64_t now = bus_clock(a->bus);
     if (*deadline == 0)
-        *deadline = now + block_ns;
+        *deadline = sat_add(now, block_ns);
     if (now >= *deadline)
         return HV_ETIMEDOUT;
     __atomic_fetch_add(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
@@ -1035,7 +1041,7 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     }
     msg->corr_id = meta->corr_id;
     msg->coalesce_key = m->coalesce_key;
-    msg->deadline_ns = m->ttl_ns ? now_ns + m->ttl_ns : 0;
+    msg->deadline_ns = m->ttl_ns ? sat_add(now_ns, m->ttl_ns) : 0;
     msg->sent_ns = now_ns;
     msg->sender = from->id;
     msg->reply_to = meta->reply_to;
@@ -1326,7 +1332,7 @@ int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_ns, uint64_
     settle_buf(m, rc < 0);
     if (rc < 0)
         return rc;
-    pending_add(a, corr, now_ns + timeout_ns);
+    pending_add(a, corr, sat_add(now_ns, timeout_ns));
     if (corr_id != NULL)
         *corr_id = corr;
     return rc;
@@ -1494,7 +1500,7 @@ int hv_agent_wait(hv_agent *a, uint64_t timeout_ns)
         return 0;
     if (timeout_ns == 0)
         return HV_ETIMEDOUT;
-    uint64_t deadline = bus_clock(a->bus) + timeout_ns;
+    uint64_t deadline = sat_add(bus_clock(a->bus), timeout_ns);
     for (uint32_t i = 0; i < a->spin_iters; i++) {
         if (inbox_ready(a))
             return 0;

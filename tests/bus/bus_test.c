@@ -478,6 +478,22 @@ static void ttl_expiry_is_decided_at_receive_time(void **state)
     assert_int_equal(hv_bus_dlq_pop(f->bus, &d), HV_EAGAIN);
 }
 
+static void huge_ttl_and_timeout_saturate_instead_of_wrapping(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "forever");
+    m.ttl_ns = UINT64_MAX - 5;
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 1000), 0);
+    hv_msg *x = recv1(f->a[1], 2000);
+    assert_int_equal(x->deadline_ns, UINT64_MAX);
+    hv_msg_release(x);
+    assert_int_equal(hv_agent_subscribe(f->a[1], "svc.x", NULL, NULL), 0);
+    hv_send q = text("svc.x", "?");
+    assert_int_equal(hv_agent_request(f->a[0], &q, UINT64_MAX, 1000, NULL), 1);
+    assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
+    expect_empty(f->a[0], UINT64_MAX - 1);
+}
+
 static void drop_oldest_evicts_and_counts(void **state)
 {
     fixture *f = *state; /* inboxes of 16 per lane, drop-oldest */
@@ -930,6 +946,7 @@ int main(void)
         T(starvation_guard_serves_low_after_k_critical),
         T(coalescing_key_replaces_the_undelivered_message),
         T(ttl_expiry_is_decided_at_receive_time),
+        T(huge_ttl_and_timeout_saturate_instead_of_wrapping),
         T(drop_oldest_evicts_and_counts),
         T(reject_new_refuses_and_counts),
         T(block_publisher_times_out_and_counts),

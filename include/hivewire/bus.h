@@ -171,6 +171,8 @@ typedef struct hv_agent_opts {
     uint32_t coalesce_slots;   /* 64 (power of two): distinct keys pending at once */
     uint32_t max_pending;      /* 64 requests in flight */
     uint32_t cache_entries;    /* 16 (power of two): subject match cache of this publisher */
+    int latency_hist;          /* 0: off. 1: also keep this agent's own latency histogram
+                                  (about 32 KiB, 1% precision), see hv_agent_latency() */
 } hv_agent_opts;
 
 /* Options of one subscription. hv_sub_opts_default() fills the defaults. */
@@ -433,6 +435,10 @@ HV_EXTERN int hv_agent_wait(hv_agent *a, uint64_t timeout_ns);
 HV_EXTERN int hv_agent_eventfd(const hv_agent *a);
 HV_EXTERN int hv_agent_arm(hv_agent *a);
 HV_EXTERN void hv_agent_disarm(hv_agent *a);
+
+/* Any thread. Quantiles of this agent's own receive latencies (sent_ns to hv_agent_recv's
+ * now_ns). Returns 0, or HV_ENOTSUP when the agent was created without latency_hist. */
+HV_EXTERN int hv_agent_latency(hv_agent *a, hv_latency *out);
 
 /* Owner thread. Earliest pending request deadline, or UINT64_MAX when none is pending. */
 HV_EXTERN uint64_t hv_agent_next_deadline(const hv_agent *a);

@@ -33,15 +33,16 @@
 
 #include "topics.h"
 
-#define LANES          HV_PRIO_COUNT
-#define NIL            UINT32_MAX
-#define EVICT_TRIES    8
-#define COALESCE_PROBE 8
-#define MAX_GROUPS     256
-#define GROUP_NAME_MAX 31
-#define LAT_MAX_NS     (60ull * 1000 * 1000 * 1000)
-#define LAT_SUB_BITS   10
-#define ACACHE_MAX     16 /* messages a publishing agent takes from the pool at once */
+#define LANES              HV_PRIO_COUNT
+#define NIL                UINT32_MAX
+#define EVICT_TRIES        8
+#define COALESCE_PROBE     8
+#define MAX_GROUPS         256
+#define GROUP_NAME_MAX     31
+#define LAT_MAX_NS         (60ull * 1000 * 1000 * 1000)
+#define LAT_SUB_BITS       10
+#define AGENT_LAT_SUB_BITS 7
+#define ACACHE_MAX         16 /* messages a publishing agent takes from the pool at once */
 
 _Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
 
@@ -273,6 +274,7 @@ struct hv_agent {
     uint64_t next_deadline;
     uint64_t corr_seq;
     hv_match_cache cache;
+    hv_hist *lat; /* optional per-agent latency histogram */
     uint32_t live_index;
     char name[32];
 };
@@ -741,14 +743,27 @@ void hv_bus_stats_get(hv_bus *b, hv_bus_stats *out)
 /* ---------------------------------------------------------------------------------------- */
 /* Metrics                                                                                  */
 
+static void latency_of(const hv_hist *h, hv_latency *out)
+{
+    out->count = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+    out->p50_ns = hv_hist_quantile(h, 0.50);
+    out->p95_ns = hv_hist_quantile(h, 0.95);
+    out->p99_ns = hv_hist_quantile(h, 0.99);
+    out->p999_ns = hv_hist_quantile(h, 0.999);
+    out->max_ns = out->count ? __atomic_load_n(&h->max, __ATOMIC_RELAXED) : 0;
+}
+
 void hv_bus_latency(hv_bus *b, hv_latency *out)
 {
-    out->count = __atomic_load_n(&b->lat.count, __ATOMIC_RELAXED);
-    out->p50_ns = hv_hist_quantile(&b->lat, 0.50);
-    out->p95_ns = hv_hist_quantile(&b->lat, 0.95);
-    out->p99_ns = hv_hist_quantile(&b->lat, 0.99);
-    out->p999_ns = hv_hist_quantile(&b->lat, 0.999);
-    out->max_ns = out->count ? __atomic_load_n(&b->lat.max, __ATOMIC_RELAXED) : 0;
+    latency_of(&b->lat, out);
+}
+
+int hv_agent_latency(hv_agent *a, hv_latency *out)
+{
+    if (a == NULL || out == NULL || a->lat == NULL)
+        return HV_ENOTSUP;
+    latency_of(a->lat, out);
+    return 0;
 }
 
 void hv_bus_latency_reset(hv_bus *b)
@@ -1461,8 +1476,11 @@ int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
         hv_msg *m = resolve(a, e);
         if (m == NULL || !admit(a, m, now_ns))
             continue;
-        if (now_ns >= m->sent_ns)
+        if (now_ns >= m->sent_ns) {
             hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
+            if (a->lat != NULL)
+                hv_hist_record_atomic(a->lat, now_ns - m->sent_ns);
+        }
         bytes += m->len;
         out[n++] = m;
     }
@@ -1624,6 +1642,9 @@ static void agent_destroy(hv_agent *a)
     free(a->pending);
     if (a->efd >= 0)
         close(a->efd);
+    if (a->lat != NULL)
+        hv_hist_fini(a->lat);
+    free(a->lat);
     free(a);
 }
 
@@ -1654,6 +1675,10 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
         rc = HV_ENOMEM;
     if (rc == 0)
         rc = hv__cache_init(&a->cache, o->cache_entries);
+    if (rc == 0 && o->latency_hist) {
+        a->lat = calloc(1, sizeof(*a->lat));
+        rc = a->lat == NULL ? HV_ENOMEM : hv_hist_init(a->lat, LAT_MAX_NS, AGENT_LAT_SUB_BITS);
+    }
     if (rc == 0 && o->wait == HV_WAIT_BLOCK) {
         a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (a->efd < 0)

@@ -907,6 +907,27 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_free(b);
 }
 
+static void per_agent_latency_is_kept_when_asked_for(void **state)
+{
+    fixture *f = *state;
+    hv_latency l;
+    assert_int_equal(hv_agent_latency(f->a[1], &l), HV_ENOTSUP);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.latency_hist = 1;
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    hv_send m = text(NULL, "t");
+    for (uint64_t i = 1; i <= 100; i++) {
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 1000), 0);
+        hv_msg_release(recv1(r, 1000 + i * 10));
+    }
+    assert_int_equal(hv_agent_latency(r, &l), 0);
+    assert_int_equal(l.count, 100);
+    assert_int_equal(l.max_ns, 1000);
+    assert_true(l.p50_ns >= 495 && l.p50_ns <= 505); /* 1% precision */
+}
+
 static void empty_message_pool_is_an_error_not_a_loss(void **state)
 {
     (void)state;
@@ -1051,6 +1072,7 @@ int main(void)
         T(drop_oldest_under_concurrent_overload_loses_nothing_silently),
         T(coalescing_under_concurrent_overload_loses_nothing_silently),
         T(latency_quantiles_and_alerts),
+        T(per_agent_latency_is_kept_when_asked_for),
         T(empty_message_pool_is_an_error_not_a_loss),
         T(dead_letter_queue_is_bounded_and_counts_its_drops),
         T(options_are_validated),

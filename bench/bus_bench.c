@@ -2,22 +2,24 @@
  * hivewire bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
  * workloads, in the same run, interleaved (hivewire, then each peer, per sample).
  *
- *  spsc_<n>B        two threads, one ring, n-byte values copied in and out. hivewire's SPSC
- *                   ring with batches of 32 and one value at a time (reserve/commit of 1), against
- * ck_ring's SPSC typed ring (one value at a time: ck has no batch API). bus_send_64B     two agents
- * on two threads: hv_bus_send + hv_agent_recv (pooled messages, inbox lanes, counters, latency
- * histogram, backpressure "block") against ZeroMQ inproc PUSH/PULL. bus_publish_64B  the same
- * through subject routing (publish "md.AAPL.quote", one subscriber on "md.*.quote") against ZeroMQ
- * inproc PUB/SUB with a prefix subscription. paced_latency_64B  one-way latency at a fixed send
- * rate, measured from each message's intended send time (no coordinated omission); consumers
- * busy-poll. fanout_100       1 publisher thread -> 100 agents subscribed by wildcard, drained by a
- *                   second thread; deliveries per second. ZeroMQ: PUB -> 100 SUB sockets.
- *  all_to_all_100   100 agents on 2 threads (50 each); every agent sends to every other agent.
- *                   ZeroMQ: 100 PULL sockets, one PUSH per (thread, destination).
- *  topic_match_*    ns per match, 10,000 five-token subscriptions: the trie (uncached), the
- *                   publisher's match cache (hit), and a brute-force scan of every pattern.
- *  memory_100_agents  resident bytes for a bus with 100 agents and their inboxes (a forked
- *                   child measures its RSS growth); ZeroMQ: context + 100 SUB + 1 PUB.
+ * - spsc_<n>B: two threads, one ring, n-byte values copied in and out. hivewire's SPSC ring
+ *   with batches of 32 and one value at a time (reserve/commit of 1), against ck_ring's SPSC
+ *   typed ring (one value at a time: ck has no batch API).
+ * - bus_send_64B: two agents on two threads: hv_bus_send + hv_agent_recv (pooled messages,
+ *   inbox lanes, counters, latency histogram, backpressure "block") against ZeroMQ inproc
+ *   PUSH/PULL.
+ * - bus_publish_64B: the same through subject routing (publish "md.AAPL.quote", one subscriber
+ *   on "md.*.quote") against ZeroMQ inproc PUB/SUB with a prefix subscription.
+ * - paced_latency_64B: one-way latency at a fixed send rate, measured from each message's
+ *   intended send time (no coordinated omission); consumers busy-poll.
+ * - fanout_100: 1 publisher thread -> 100 agents subscribed by wildcard, drained by a second
+ *   thread; deliveries per second. ZeroMQ: PUB -> 100 SUB sockets.
+ * - all_to_all_100: 100 agents on 2 threads (50 each); every agent sends to every other agent.
+ *   ZeroMQ: 100 PULL sockets, one PUSH per (thread, destination).
+ * - topic_match_*: ns per match, 10,000 five-token subscriptions: the trie (uncached), the
+ *   publisher's match cache (hit), and a brute-force scan of every pattern.
+ * - memory_100_agents: resident bytes for a bus with 100 agents and their inboxes (a forked
+ *   child measures its RSS growth); ZeroMQ: context + 100 SUB + 1 PUB.
  */
 #include <pthread.h>
 #include <sched.h>

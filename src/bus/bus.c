@@ -289,28 +289,36 @@ typedef struct dlq {
     uint64_t dropped;
 } dlq;
 
+/* Fields are grouped by who writes them, each group on its own 128-byte block, so that the
+ * read-mostly routing fields never share a cache line with counters that every message
+ * updates. */
 struct hv_bus {
     _Alignas(HV_RING_ALIGN) uint32_t writer;
     _Alignas(HV_RING_ALIGN) idx_stack msg_free;
     _Alignas(HV_RING_ALIGN) idx_stack buf_free;
+    /* written by every receive */
+    _Alignas(HV_RING_ALIGN) hv_hist lat;
+    /* written rarely (pool exhaustion, alerts) */
     _Alignas(HV_RING_ALIGN) uint64_t pool_empty;
     uint64_t alerts;
-    hv_bus_opts opts;
+    /* read on every publish, written only by writers */
+    _Alignas(HV_RING_ALIGN) hv_bus_opts opts;
     hv_msg *msgs;
     hv_buf *bufs;
     uint8_t *buf_mem;
-    pthread_mutex_t wmu;
     hv_topics *topics;
     sub *subs;
-    uint32_t sub_free;   /* list of released slots */
-    uint32_t sub_unused; /* slots >= this were never used */
-    uint32_t nsubs;
-    group groups[MAX_GROUPS];
     hv_agent **agents; /* by id - 1 */
     hv_agent **live;
     uint32_t nlive;
-    dlq dlq;
-    hv_hist lat;
+    /* writers only */
+    _Alignas(HV_RING_ALIGN) pthread_mutex_t wmu;
+    uint32_t sub_free;   /* list of released slots */
+    uint32_t sub_unused; /* slots >= this were never used */
+    uint32_t nsubs;
+    _Alignas(HV_RING_ALIGN) dlq dlq;
+    /* the round-robin cursors are written by publishers */
+    _Alignas(HV_RING_ALIGN) group groups[MAX_GROUPS];
 };
 
 /* ---------------------------------------------------------------------------------------- */

@@ -895,15 +895,53 @@ static int try_enqueue(hv_agent *a, hv_msg *m, hv_msg **replaced)
  * message and does not sleep, or this publisher sees waiting = 1 and signals the eventfd,
  * whose counter keeps the signal even if the owner has not reached poll() yet.
  */
+static inline void wake_check(hv_agent *a)
+{
+    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+        return;
+    if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
+        efd_signal(a->efd);
+}
+
 static inline void wake(hv_agent *a)
 {
     if (a->wait != HV_WAIT_BLOCK)
         return;
     SC_FENCE();
-    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+    wake_check(a);
+}
+
+/*
+ * A fan-out defers the wake-ups: one fence after all its enqueues orders every one of them
+ * before the loads of the recipients' `waiting` flags, which is the same pairing as wake()
+ * with one fence instead of one per recipient.
+ */
+#define WAKE_BATCH 64
+
+typedef struct wake_list {
+    uint32_t n;
+    hv_agent *a[WAKE_BATCH];
+} wake_list;
+
+static void wake_flush(wake_list *w)
+{
+    if (w == NULL || w->n == 0)
         return;
-    if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
-        efd_signal(a->efd);
+    SC_FENCE();
+    for (uint32_t i = 0; i < w->n; i++)
+        wake_check(w->a[i]);
+    w->n = 0;
+}
+
+static void wake_later(wake_list *w, hv_agent *a)
+{
+    if (a->wait != HV_WAIT_BLOCK)
+        return;
+    if (w == NULL || w->n == WAKE_BATCH) {
+        wake(a);
+        return;
+    }
+    w->a[w->n++] = a;
 }
 
 static int evict_oldest(hv_agent *a, hv_mpmc *lane, uint64_t now_ns)
@@ -962,7 +1000,7 @@ static void notify_space(hv_agent *a)
  * Returns 0, HV_EREJECTED or HV_ETIMEDOUT (the caller keeps its reference).
  */
 static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t now_ns,
-                   hv_send_result *res)
+                   hv_send_result *res, wake_list *w)
 {
     hv_mpmc *lane = &a->lanes[m->prio - 1];
     uint64_t deadline = 0;
@@ -971,7 +1009,7 @@ static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t n
         int rc = try_enqueue(a, m, &old);
         if (rc == ENQ_OK) {
             res->delivered++;
-            wake(a);
+            wake_later(w, a);
             return 0;
         }
         if (rc == ENQ_COALESCED) {
@@ -986,6 +1024,7 @@ static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t n
             continue;
         }
         if (bp == HV_BP_BLOCK) {
+            wake_flush(w); /* never sleep on wake-ups we still owe */
             if (wait_space(a, lane, block_ns, &deadline) == 0)
                 continue;
             shared_add(&a->c_block_timeouts, 1);
@@ -1157,6 +1196,8 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint
 {
     int lane = msg->prio - 1;
     uint32_t n = e->n;
+    wake_list w;
+    w.n = 0;
     for (uint32_t i = 0; i < n;) {
         const sub *s = &b->subs[e->ids[i]];
         uint32_t j = i + 1;
@@ -1165,10 +1206,11 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint
                 j++;
             s = pick_member(b, e->ids + i, j - i, lane);
         }
-        if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res) != 0)
+        if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res, &w) != 0)
             hv_msg_release(msg);
         i = j;
     }
+    wake_flush(&w);
 }
 
 static void count_send(hv_agent *from, const hv_send_result *res, size_t len)
@@ -1264,7 +1306,7 @@ static int send_meta_to(hv_agent *from, uint32_t to, const hv_send *m, const sen
     hv_msg *msg;
     int rc = make_msg(from, m, meta, now_ns, &msg);
     if (rc == 0) {
-        rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res);
+        rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, NULL);
         if (rc != 0)
             hv_msg_release(msg);
     }
@@ -1299,13 +1341,16 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
         rc = make_msg(from, m, &meta, now_ns, &msg);
     if (n > 0 && rc == 0) {
         msg->refs_ = n;
+        wake_list w;
+        w.n = 0;
         for (uint32_t i = 0; i < b->nlive; i++) {
             hv_agent *dst = b->live[i];
             if (dst == from)
                 continue;
-            if (deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res) != 0)
+            if (deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w) != 0)
                 hv_msg_release(msg);
         }
+        wake_flush(&w);
     }
     read_exit(from);
     if (rc < 0)

@@ -646,6 +646,41 @@ static void blocked_subscriber_wakes_when_a_message_arrives(void **state)
     }
 }
 
+static void every_blocked_subscriber_of_a_fanout_wakes(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.spin_iters = 0;
+    enum { N = 3 };
+    hv_agent *r[N];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(hv_agent_new(f->bus, &o, &r[i]), 0);
+        assert_int_equal(hv_agent_subscribe(r[i], "fan.*", NULL, NULL), 0);
+    }
+    for (int round = 0; round < 20; round++) {
+        drain_arg d[N];
+        pthread_t t[N];
+        for (int i = 0; i < N; i++) {
+            d[i] = (drain_arg){ .a = r[i], .want = 1 };
+            assert_int_equal(pthread_create(&t[i], NULL, wait_one, &d[i]), 0);
+        }
+        hv_send m = text(round % 2 ? "fan.out" : NULL, "w");
+        if (round % 2)
+            assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), N);
+        else
+            assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, NULL), N + 3);
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            assert_int_equal(d[i].got, 1);
+        }
+        for (int i = 1; i < 4; i++) { /* the fixture's agents got the broadcasts */
+            hv_msg *x[2];
+            hv_msg_release_n(x, (size_t)hv_agent_recv(f->a[i], x, 2, 0));
+        }
+    }
+}
+
 static void spin_and_yield_waiters_see_messages_too(void **state)
 {
     fixture *f = *state;
@@ -1066,6 +1101,7 @@ int main(void)
         T(block_publisher_times_out_and_counts),
         T(blocked_publisher_resumes_when_the_consumer_drains),
         T(blocked_subscriber_wakes_when_a_message_arrives),
+        T(every_blocked_subscriber_of_a_fanout_wakes),
         T(spin_and_yield_waiters_see_messages_too),
         T(eventfd_becomes_readable_for_an_armed_agent),
         T(many_producers_to_one_inbox_lose_nothing_and_keep_order),

@@ -42,6 +42,7 @@
 #define LAT_MAX_NS         (60ull * 1000 * 1000 * 1000)
 #define LAT_SUB_BITS       10
 #define AGENT_LAT_SUB_BITS 7
+#define RECV_CHUNK         32 /* entries claimed from a lane with one atomic operation */
 #define ACACHE_MAX         16 /* messages a publishing agent takes from the pool at once */
 
 _Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
@@ -1429,8 +1430,12 @@ static int inbox_ready(hv_agent *a)
     return 0;
 }
 
-/* Next lane to serve, with the starvation guard; -1 when every lane is empty. */
-static int pick_lane(hv_agent *a)
+/*
+ * Next lane to serve, with the starvation guard; -1 when every lane is empty. *limit comes in
+ * as the most messages wanted and goes out as how many may be taken from that lane in a row:
+ * no more than lets a waiting lower lane's "passed over" count reach starvation_k.
+ */
+static int pick_lane(hv_agent *a, uint32_t *ready_out, uint32_t *limit)
 {
     uint32_t ready = 0;
     for (int l = 0; l < LANES; l++)
@@ -1444,11 +1449,24 @@ static int pick_lane(hv_agent *a)
             break;
         }
     }
+    for (int l = chosen + 1; l < LANES; l++) {
+        if ((ready >> l & 1u) == 0)
+            continue;
+        uint32_t room = a->passed[l] < a->starvation_k ? a->starvation_k - a->passed[l] : 1;
+        if (room < *limit)
+            *limit = room;
+    }
+    *ready_out = ready;
+    return chosen;
+}
+
+/* Bookkeeping of the starvation guard after k messages were served from lane `chosen`. */
+static void served(hv_agent *a, int chosen, uint32_t ready, uint32_t k)
+{
     a->passed[chosen] = 0;
     for (int l = chosen + 1; l < LANES; l++)
         if (ready >> l & 1u)
-            a->passed[l]++;
-    return chosen;
+            a->passed[l] += k;
 }
 
 static hv_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
@@ -1519,23 +1537,28 @@ int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
     /* Bounded: each round pops or finds every lane empty; a pop can fail only when a
      * drop-oldest publisher took the entry first. */
     for (uint32_t round = 0; n < max && round < max + 4 * LANES; round++) {
-        int l = pick_lane(a);
+        uint32_t ready, limit = max - n < RECV_CHUNK ? max - n : RECV_CHUNK;
+        int l = pick_lane(a, &ready, &limit);
         if (l < 0)
             break;
-        void *e;
-        if (hv_mpmc_pop(&a->lanes[l], &e) != 0)
+        void *e[RECV_CHUNK];
+        uint32_t got = hv_mpmc_pop_n(&a->lanes[l], e, limit);
+        if (got == 0)
             continue;
-        popped++;
-        hv_msg *m = resolve(a, e);
-        if (m == NULL || !admit(a, m, now_ns))
-            continue;
-        if (now_ns >= m->sent_ns) {
-            hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
-            if (a->lat != NULL)
-                hv_hist_record_atomic(a->lat, now_ns - m->sent_ns);
+        served(a, l, ready, got);
+        popped += got;
+        for (uint32_t i = 0; i < got; i++) {
+            hv_msg *m = resolve(a, e[i]);
+            if (m == NULL || !admit(a, m, now_ns))
+                continue;
+            if (now_ns >= m->sent_ns) {
+                hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
+                if (a->lat != NULL)
+                    hv_hist_record_atomic(a->lat, now_ns - m->sent_ns);
+            }
+            bytes += m->len;
+            out[n++] = m;
         }
-        bytes += m->len;
-        out[n++] = m;
     }
     if (popped > 0)
         notify_space(a);

@@ -418,6 +418,15 @@ static void starvation_guard_serves_low_after_k_critical(void **state)
         hv_msg_release(m);
     }
     assert_int_equal(pos, 4);
+    /* the same with one batch receive */
+    assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &low, 0), 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &crit, 0), 0);
+    hv_msg *x[32];
+    assert_int_equal(hv_agent_recv(dst, x, 32, 0), 21);
+    for (int i = 0; i < 21; i++)
+        assert_int_equal(x[i]->prio, i == 4 ? HV_PRIO_LOW : HV_PRIO_CRITICAL);
+    hv_msg_release_n(x, 21);
     (void)state;
     hv_bus_free(b);
 }

@@ -379,6 +379,16 @@ HV_EXTERN int hv_bus_publish(hv_agent *from, const hv_send *m, uint64_t now_ns, 
  */
 HV_EXTERN int hv_bus_send(hv_agent *from, uint32_t to, const hv_send *m, uint64_t now_ns);
 
+/*
+ * Owner thread. Sends msgs[0 .. n) in order to one agent id, as n hv_bus_send() calls would,
+ * but entering the bus, finding the agent and checking its wake-up once for the whole batch.
+ * Stops at the first message that fails. Returns how many were accepted (their buffers'
+ * references are consumed; those of the rest stay with the caller), or, if the first one
+ * failed, its error (as hv_bus_send), or HV_ENOAGENT.
+ */
+HV_EXTERN int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n,
+                            uint64_t now_ns);
+
 /* Owner thread. Sends to every agent except `from`. Returns the number that accepted it, or
  * HV_EINVAL, HV_ETOOBIG, HV_EAGAIN. m->buf as for hv_bus_publish. */
 HV_EXTERN int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns,

@@ -170,6 +170,32 @@ static void direct_send_reaches_one_agent_by_id(void **state)
     assert_int_equal(hv_bus_send(f->a[0], 0, &m, 0), HV_ENOAGENT);
 }
 
+static void send_n_delivers_a_batch_in_order_and_stops_at_a_refusal(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 4, HV_BP_REJECT_NEW);
+    uint32_t v[6];
+    hv_send m[6];
+    for (uint32_t i = 0; i < 6; i++) {
+        v[i] = i;
+        m[i] = (hv_send){ .data = &v[i], .len = sizeof(v[i]) };
+    }
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), 4);
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), HV_EREJECTED);
+    assert_int_equal(hv_bus_send_n(f->a[0], 999, m, 6, 0), HV_ENOAGENT);
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 0, 0), 0);
+    hv_msg *x[8];
+    assert_int_equal(hv_agent_recv(r, x, 8, 0), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_memory_equal(x[i]->data, &v[i], sizeof(v[i]));
+    hv_msg_release_n(x, 4);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.sent, 4);
+    assert_int_equal(s.bytes_sent, 16);
+    assert_int_equal(s.send_rejected, 2);
+}
+
 static void broadcast_shares_one_message_among_all_other_agents(void **state)
 {
     fixture *f = *state;
@@ -1093,6 +1119,7 @@ int main(void)
         T(invalid_subjects_and_patterns_are_rejected),
         T(unsubscribe_stops_delivery),
         T(direct_send_reaches_one_agent_by_id),
+        T(send_n_delivers_a_batch_in_order_and_stops_at_a_refusal),
         T(broadcast_shares_one_message_among_all_other_agents),
         T(release_n_recycles_a_batch_and_respects_shared_references),
         T(large_payload_is_one_pooled_buffer_for_every_recipient),

@@ -6,6 +6,8 @@
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# make test fetches the real market data first, so tests that need it must find it.
+export HV_REQUIRE_DATA = 1
 CMAKE_GEN  := -G Ninja
 FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local

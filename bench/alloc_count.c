@@ -34,12 +34,15 @@ uint64_t hv_bench_allocs(void)
     return __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);
 }
 
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-int posix_memalign(void **out, size_t align, size_t n);
-void *aligned_alloc(size_t align, size_t n);
+/* Default visibility: the executable is built with hidden visibility, and only exported
+ * definitions interpose the allocator for shared libraries (jansson, msgpack-c, protobuf-c). */
+#define HV_INTERPOSE __attribute__((visibility("default")))
+HV_INTERPOSE void *malloc(size_t n);
+HV_INTERPOSE void *calloc(size_t a, size_t b);
+HV_INTERPOSE void *realloc(void *p, size_t n);
+HV_INTERPOSE void free(void *p);
+HV_INTERPOSE int posix_memalign(void **out, size_t align, size_t n);
+HV_INTERPOSE void *aligned_alloc(size_t align, size_t n);
 
 void *malloc(size_t n)
 {

@@ -67,6 +67,9 @@ extern "C" {
     X(DECOMPRESS, -111, "decompression failed")                  \
     X(BADJSON, -112, "invalid JSON message")                     \
     X(TRAILING, -113, "trailing bytes after frame")              \
+    X(NESTED, -114, "batch inside a batch")                      \
+    X(BADUTF8, -115, "text field is not valid UTF-8")            \
+    X(NONFINITE, -116, "non-finite floating-point value")        \
                                                                  \
     X(BADSUBJECT, -200, "invalid subject or pattern")            \
     X(NOSUBSCRIBER, -201, "no matching subscriber")              \

@@ -1,0 +1,52 @@
+# codec: the HVW1 wire format (frames, batches, interning, LZ4), its JSON form, CLI, tests,
+# fuzzers and benchmark.
+hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c
+                   src/codec/json.c)
+hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
+hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
+               SOURCES src/codec/cli_codec.c)
+hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")
+hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)
+hv_add_test(NAME codec_json SOURCES tests/codec/json_test.c)
+hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/cli/cli.c)
+
+# Benchmark, with msgpack-c and protobuf-c peers (protobuf C generated at build time).
+set(_hv_codec_peers OFF)
+if(HV_WITH_PEERS)
+  pkg_check_modules(MSGPACK IMPORTED_TARGET msgpack)
+  pkg_check_modules(PROTOBUFC IMPORTED_TARGET libprotobuf-c)
+  find_program(PROTOC_C protoc-c)
+  if(MSGPACK_FOUND AND PROTOBUFC_FOUND AND PROTOC_C)
+    set(_hv_codec_peers ON)
+  endif()
+endif()
+if(_hv_codec_peers)
+  set(_gen ${CMAKE_BINARY_DIR}/generated/peers)
+  file(MAKE_DIRECTORY ${_gen})
+  add_custom_command(
+    OUTPUT ${_gen}/codec_bench.pb-c.c ${_gen}/codec_bench.pb-c.h
+    COMMAND ${PROTOC_C} --c_out=${_gen} -I${PROJECT_SOURCE_DIR}/bench/peers
+            ${PROJECT_SOURCE_DIR}/bench/peers/codec_bench.proto
+    DEPENDS ${PROJECT_SOURCE_DIR}/bench/peers/codec_bench.proto
+    COMMENT "protoc-c bench/peers/codec_bench.proto")
+  add_library(hv_codec_bench_pb STATIC ${_gen}/codec_bench.pb-c.c)
+  target_include_directories(hv_codec_bench_pb PUBLIC ${_gen})
+  target_compile_options(hv_codec_bench_pb PRIVATE -w) # generated code
+  target_link_libraries(hv_codec_bench_pb PUBLIC PkgConfig::PROTOBUFC)
+  hv_bench_area(NAME codec FUNC hv_bench_codec
+                HELP "HVW1 encode+decode vs msgpack-c, protobuf-c and JSON"
+                SOURCES bench/codec_bench.c LIBS hv_codec_bench_pb PkgConfig::MSGPACK
+                DEFINES HV_CODEC_PEERS=1)
+else()
+  hv_bench_area(NAME codec FUNC hv_bench_codec HELP "HVW1 encode+decode vs JSON"
+                SOURCES bench/codec_bench.c)
+endif()
+
+hv_add_fuzzer(NAME codec_decode SOURCES fuzz/codec_decode.c CORPUS fuzz/corpus/codec_decode)
+hv_add_fuzzer(NAME codec_json SOURCES fuzz/codec_json.c CORPUS fuzz/corpus/codec_json)
+# In the fuzz build, give libFuzzer coverage of the codec itself (not only of the harnesses).
+if(HV_FUZZ)
+  set_source_files_properties(
+    src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/json.c
+    PROPERTIES COMPILE_OPTIONS "-fsanitize=fuzzer-no-link")
+endif()

@@ -1,0 +1,365 @@
+/*
+ * Per-connection codec (interning + LZ4), decompression with a bomb limit, and batches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+
+#include <hivewire/codec.h>
+
+#include "codec/intern.h"
+#include "codec/le.h"
+#include "codec/schema.h"
+
+struct hv_codec {
+    hv_codec_limits lim;
+    uint32_t compress_above;
+    hv_intern tx, rx;
+    uint8_t *scratch;  /* uncompressed frame before compression */
+    uint8_t *rx_frame; /* decompressed payloads of single frames */
+    uint8_t *rx_batch; /* decompressed payloads of batches */
+    void *lz4_state;
+    hv_codec_stats stats;
+};
+
+/* ---- Decompression ----------------------------------------------------------------------- */
+
+int hv_frame_decompress(hv_frame *f, const hv_codec_limits *lim, uint8_t *dst, size_t cap)
+{
+    if (!(f->flags & HV_FLAG_COMPRESSED))
+        return (int)f->payload.len;
+    if (f->payload.len < 5)
+        return HV_EBADLEN;
+    uint32_t raw = hv__ld32(f->payload.ptr);
+    uint32_t raw_max =
+        lim && lim->decompressed_max_bytes
+            ? lim->decompressed_max_bytes
+            : (lim && lim->frame_max_bytes ? lim->frame_max_bytes : HV_FRAME_MAX_DEFAULT);
+    if (raw_max > HV_FRAME_MAX_CEILING)
+        raw_max = HV_FRAME_MAX_CEILING;
+    if (raw == 0)
+        return HV_EBADLEN;
+    if (raw > raw_max)
+        return HV_ETOOBIG;
+    if (raw > cap || dst == NULL)
+        return HV_ENOBUFS;
+    int n = LZ4_decompress_safe((const char *)f->payload.ptr + 4, (char *)dst,
+                                (int)(f->payload.len - 4), (int)raw);
+    if (n < 0 || (uint32_t)n != raw)
+        return HV_EDECOMPRESS;
+    f->payload.ptr = dst;
+    f->payload.len = raw;
+    f->flags &= (uint8_t)~HV_FLAG_COMPRESSED;
+    return (int)raw;
+}
+
+/* ---- Codec lifetime ---------------------------------------------------------------------- */
+
+int hv_codec_new(const hv_codec_opts *opts, hv_codec **out)
+{
+    hv_codec_opts o = { 0 };
+    if (opts != NULL)
+        memcpy(&o, opts, opts->size && opts->size < sizeof(o) ? opts->size : sizeof(o));
+    uint32_t frame_max = o.frame_max_bytes ? o.frame_max_bytes : HV_FRAME_MAX_DEFAULT;
+    if (frame_max > HV_FRAME_MAX_CEILING || frame_max < HV_FRAME_MIN_LIMIT ||
+        o.intern_max > HV_INTERN_MAX_CEILING)
+        return HV_EINVAL;
+    hv_codec *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return HV_ENOMEM;
+    c->lim.frame_max_bytes = frame_max;
+    c->lim.decompressed_max_bytes = frame_max;
+    c->compress_above = o.compress_above_bytes;
+    uint32_t ib = o.intern_bytes_max ? o.intern_bytes_max : HV_INTERN_BYTES_DEFAULT;
+    int rv = hv_intern_init(&c->tx, o.intern_max, ib);
+    if (rv == 0)
+        rv = hv_intern_init(&c->rx, o.intern_max, ib);
+    c->scratch = malloc(frame_max);
+    c->rx_frame = malloc(frame_max);
+    c->rx_batch = malloc(frame_max);
+    c->lz4_state = malloc((size_t)LZ4_sizeofState());
+    if (rv == 0 && (!c->scratch || !c->rx_frame || !c->rx_batch || !c->lz4_state))
+        rv = HV_ENOMEM;
+    if (rv != 0) {
+        hv_codec_free(c);
+        return rv;
+    }
+    *out = c;
+    return 0;
+}
+
+void hv_codec_free(hv_codec *c)
+{
+    if (c == NULL)
+        return;
+    hv_intern_fini(&c->tx);
+    hv_intern_fini(&c->rx);
+    free(c->scratch);
+    free(c->rx_frame);
+    free(c->rx_batch);
+    free(c->lz4_state);
+    free(c);
+}
+
+void hv_codec_reset(hv_codec *c)
+{
+    hv_intern_reset(&c->tx);
+    hv_intern_reset(&c->rx);
+    memset(&c->stats, 0, sizeof(c->stats));
+}
+
+void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out)
+{
+    *out = c->stats;
+    out->intern_full = c->tx.full_misses;
+}
+
+const hv_codec_limits *hv_codec_get_limits(const hv_codec *c)
+{
+    return &c->lim;
+}
+
+/* ---- Encoding ---------------------------------------------------------------------------- */
+
+/* Rewrites a finished uncompressed frame at src (n bytes, payload at off) into dst compressed.
+ * Returns the new length, or 0 when LZ4 does not make it smaller or it does not fit in cap. */
+static size_t compress_into(hv_codec *c, uint8_t *dst, size_t cap, const uint8_t *src, size_t n,
+                            size_t off)
+{
+    size_t raw = n - off;
+    /* Below 6 bytes the 4-byte length prefix alone makes compression a loss. */
+    if (raw < 6 || cap <= off + 4 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
+        return 0;
+    size_t room = cap - off - 4;
+    if (room > n - off - 4) /* the result must be smaller than the original */
+        room = n - off - 4;
+    int clen = LZ4_compress_fast_extState(c->lz4_state, (const char *)src + off,
+                                          (char *)dst + off + 4, (int)raw, (int)room, 1);
+    if (clen <= 0)
+        return 0;
+    if (dst != src)
+        memcpy(dst, src, off);
+    dst[7] |= HV_FLAG_COMPRESSED;
+    hv__st32(dst + 12, (uint32_t)clen + 4);
+    hv__st32(dst + off, (uint32_t)raw);
+    return off + 4 + (size_t)clen;
+}
+
+static int codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m,
+                        size_t *needed, int may_compress)
+{
+    if (f->topic.len && (f->topic.ptr == NULL || !hv__topic_valid(f->topic.ptr, f->topic.len, 0)))
+        return f->topic.ptr == NULL ? HV_EINVAL : HV_EBADTOPIC;
+    hv_frame h = *f;
+    int define = 0;
+    if (f->topic.len && c->tx.max_entries) {
+        uint16_t id = hv__intern_find(&c->tx, f->topic);
+        if (id != 0) {
+            h.topic.ptr = NULL;
+            h.topic.len = 0;
+            h.topic_id = id;
+        } else if (hv__intern_has_room(&c->tx, f->topic.len)) {
+            h.topic_id = (uint16_t)(c->tx.count + 1);
+            define = 1;
+        } else {
+            h.topic_id = 0;
+            c->tx.full_misses++;
+        }
+    }
+    int plen = hv_msg_encoded_size(m);
+    if (plen < 0)
+        return plen;
+    size_t off = HV_FRAME_HEADER_BYTES + h.topic.len;
+    if (off + (size_t)plen > c->lim.frame_max_bytes)
+        return HV_ETOOBIG;
+    int n;
+    if (may_compress && c->compress_above && (uint32_t)plen > c->compress_above) {
+        n = hv_frame_encode(c->scratch, c->lim.frame_max_bytes, &h, m, NULL);
+        if (n < 0)
+            return n;
+        size_t z = compress_into(c, buf, cap, c->scratch, (size_t)n, off);
+        if (z > 0) {
+            c->stats.compressed++;
+            n = (int)z;
+        } else if ((size_t)n > cap) {
+            if (needed)
+                *needed = (size_t)n;
+            return HV_ENOBUFS;
+        } else {
+            c->stats.compress_skipped++;
+            memcpy(buf, c->scratch, (size_t)n);
+        }
+    } else {
+        n = hv_frame_encode(buf, cap, &h, m, needed);
+        if (n < 0)
+            return n;
+    }
+    if (define) {
+        hv__intern_add(&c->tx, f->topic);
+        c->stats.intern_defined_tx++;
+    }
+    c->stats.frames_encoded++;
+    c->stats.bytes_encoded += (uint64_t)n;
+    return n;
+}
+
+int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m,
+                    size_t *needed)
+{
+    return codec_encode(c, buf, cap, f, m, needed, 1);
+}
+
+int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len)
+{
+    hv_frame f;
+    int n = hv_frame_parse(frame, len, &c->lim, &f);
+    if (n < 0)
+        return n == HV_ETRUNCATED ? HV_EINVAL : n;
+    if ((f.flags & HV_FLAG_COMPRESSED) || !c->compress_above || f.payload.len <= c->compress_above)
+        return n;
+    size_t off = (size_t)(f.payload.ptr - frame);
+    memcpy(c->scratch, frame, (size_t)n);
+    size_t z = compress_into(c, frame, (size_t)n, c->scratch, (size_t)n, off);
+    if (z == 0) {
+        c->stats.compress_skipped++;
+        return n;
+    }
+    c->stats.compressed++;
+    return (int)z;
+}
+
+/* ---- Decoding ---------------------------------------------------------------------------- */
+
+int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv_msg *m)
+{
+    int n = hv_frame_parse(buf, len, &c->lim, f);
+    int rv = n;
+    if (rv >= 0 && (f->flags & HV_FLAG_COMPRESSED)) {
+        uint8_t *dst = f->type == HV_MSG_BATCH ? c->rx_batch : c->rx_frame;
+        rv = hv_frame_decompress(f, &c->lim, dst, c->lim.frame_max_bytes);
+    }
+    if (rv >= 0)
+        rv = hv_msg_decode(f, m);
+    if (rv >= 0) {
+        int had_def = f->topic_id != 0 && f->topic.len != 0;
+        rv = hv_intern_rx(&c->rx, f);
+        if (rv == 0 && had_def)
+            c->stats.intern_defined_rx++;
+    }
+    if (rv < 0) {
+        if (rv != HV_ETRUNCATED)
+            c->stats.decode_errors++;
+        return rv;
+    }
+    c->stats.frames_decoded++;
+    c->stats.bytes_decoded += (uint64_t)n;
+    return n;
+}
+
+/* ---- Batches ----------------------------------------------------------------------------- */
+
+#define BATCH_PREFIX (HV_FRAME_HEADER_BYTES + 4)
+
+int hv_batch_begin(hv_batch_writer *w, uint8_t *buf, size_t cap, const hv_frame *hdr,
+                   size_t *needed)
+{
+    memset(w, 0, sizeof(*w));
+    if (hdr != NULL)
+        w->header = *hdr;
+    if (cap < BATCH_PREFIX) {
+        if (needed)
+            *needed = BATCH_PREFIX;
+        return HV_ENOBUFS;
+    }
+    w->buf = buf;
+    w->cap = cap > HV_FRAME_MAX_CEILING ? HV_FRAME_MAX_CEILING : cap;
+    w->len = BATCH_PREFIX;
+    return 0;
+}
+
+static int batch_precheck(const hv_batch_writer *w, const hv_msg *m)
+{
+    if (w->buf == NULL)
+        return HV_EINVAL;
+    if (m->type == HV_MSG_BATCH)
+        return HV_ENESTED;
+    return w->count >= HV_BATCH_FRAMES_MAX ? HV_EFULL : 0;
+}
+
+static int batch_commit(hv_batch_writer *w, int n, size_t need, size_t *needed)
+{
+    if (n == HV_ENOBUFS && needed)
+        *needed = w->len + need;
+    if (n < 0)
+        return n;
+    w->len += (size_t)n;
+    w->count++;
+    return n;
+}
+
+int hv_batch_add(hv_batch_writer *w, const hv_frame *f, const hv_msg *m, size_t *needed)
+{
+    int rv = batch_precheck(w, m);
+    if (rv != 0)
+        return rv;
+    size_t need = 0;
+    int n = hv_frame_encode(w->buf + w->len, w->cap - w->len, f, m, &need);
+    return batch_commit(w, n, need, needed);
+}
+
+int hv_codec_batch_add(hv_codec *c, hv_batch_writer *w, const hv_frame *f, const hv_msg *m,
+                       size_t *needed)
+{
+    int rv = batch_precheck(w, m);
+    if (rv != 0)
+        return rv;
+    size_t need = 0;
+    size_t cap = w->cap - w->len;
+    size_t lim = c->lim.frame_max_bytes > w->len ? c->lim.frame_max_bytes - w->len : 0;
+    int n = codec_encode(c, w->buf + w->len, cap < lim ? cap : lim, f, m, &need, 0);
+    if (n == HV_ENOBUFS && w->len + need > c->lim.frame_max_bytes)
+        return HV_ETOOBIG;
+    return batch_commit(w, n, need, needed);
+}
+
+int hv_batch_finish(hv_batch_writer *w)
+{
+    if (w->buf == NULL || w->count == 0)
+        return HV_EINVAL;
+    unsigned flags = w->header.flags & (HV_FLAG_ACK_REQUESTED | HV_FLAG_REPLY);
+    hv__frame_header_write(w->buf, HV_MSG_BATCH, flags, 0, 0, w->len - HV_FRAME_HEADER_BYTES,
+                           &w->header);
+    hv__st32(w->buf + HV_FRAME_HEADER_BYTES, w->count);
+    return (int)w->len;
+}
+
+void hv_batch_iter_init(hv_batch_iter *it, const hv_msg_batch *b, const hv_codec_limits *lim)
+{
+    it->p = b->frames.ptr;
+    it->left = b->frames.len;
+    it->remaining = b->count;
+    memset(&it->lim, 0, sizeof(it->lim));
+    if (lim != NULL)
+        it->lim = *lim;
+}
+
+int hv_batch_next(hv_batch_iter *it, const uint8_t **frame, size_t *len)
+{
+    if (it->remaining == 0)
+        return it->left ? HV_EBADLEN : 0;
+    hv_frame f;
+    int n = hv_frame_parse(it->p, it->left, &it->lim, &f);
+    if (n == HV_ETRUNCATED)
+        return HV_EBADLEN;
+    if (n < 0)
+        return n;
+    if (f.type == HV_MSG_BATCH)
+        return HV_ENESTED;
+    *frame = it->p;
+    *len = (size_t)n;
+    it->p += n;
+    it->left -= (size_t)n;
+    it->remaining--;
+    return 1;
+}

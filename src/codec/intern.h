@@ -1,0 +1,16 @@
+/* Internal interning helpers: lookup and insert as separate steps, so an encoder can commit an
+ * insert only once the frame it belongs to is known to fit. */
+#ifndef HV_CODEC_INTERN_H
+#define HV_CODEC_INTERN_H
+
+#include <hivewire/codec.h>
+
+uint16_t hv__intern_find(const hv_intern *t, hv_str topic);
+int hv__intern_has_room(const hv_intern *t, size_t len);
+uint16_t hv__intern_add(hv_intern *t, hv_str topic);
+
+/* Writes the 48-byte frame header (wire.c). */
+void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
+                            uint16_t topic_id, size_t payload_len, const hv_frame *f);
+
+#endif

@@ -1,0 +1,1008 @@
+/*
+ * HVW1 frames: header parsing and writing, payload encoding, decoding and validation.
+ *
+ * Payload code is expanded from the schemas in schema.h into straight-line loads and stores:
+ * one bounds check for the fixed part of a payload, one per variable-size field.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <hivewire/codec.h>
+
+#include "codec/intern.h"
+#include "codec/le.h"
+#include "codec/schema.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NAMES(var, ...)                                   \
+    static const char *const var##_v[] = { __VA_ARGS__ }; \
+    const hv__names var = { var##_v, ARRAY_LEN(var##_v) }
+
+NAMES(hv__role_names, "worker", "pattern_matcher", "strategy_correlator", "feature_engineer",
+      "neural_trainer", "reasoning_banker", "coordinator", "market_data", "risk", "strategy",
+      "execution");
+NAMES(hv__purpose_names, "control", "task_assignment", "pattern_matching", "strategy_correlation",
+      "feature_engineering", "neural_training", "reasoning_exchange", "market_data", "consensus");
+NAMES(hv__hs_status_names, "accepted", "rejected");
+NAMES(hv__ack_status_names, "received", "processed", "failed", "rejected");
+NAMES(hv__task_kind_names, "pattern_match", "strategy_correlation", "feature_engineering",
+      "neural_training", "generic_compute", "risk");
+NAMES(hv__corr_method_names, "pearson", "spearman", "kendall");
+NAMES(hv__priority_names, "critical", "high", "normal", "low", "batch");
+NAMES(hv__content_names, "octets", "json", "text", "hvw1");
+NAMES(hv__policy_names, "block", "drop_oldest", "reject");
+NAMES(hv__action_names, "order_execution", "position_change", "risk_limit_change",
+      "risk_calculation", "pattern_match", "strategy_signal", "other");
+NAMES(hv__criticality_names, "low", "medium", "high", "critical");
+NAMES(hv__rule_names, "majority", "simple_majority", "threshold", "weighted", "unanimous", "bft");
+NAMES(hv__choice_names, "approve", "reject", "abstain");
+NAMES(hv__auth_names, "none", "ed25519", "blake2b_mac");
+NAMES(hv__outcome_names, "accepted", "rejected", "no_quorum", "expired");
+NAMES(hv__metric_kind_names, "counter", "gauge", "latency_ns");
+
+/* ---- Type table -------------------------------------------------------------------------- */
+
+static const char *const type_names[256] = {
+#define TYPE_NAME_(name, val, lower) [val] = #lower,
+    HV_MSG_TYPE_MAP(TYPE_NAME_)
+#undef TYPE_NAME_
+};
+
+int hv__type_known(unsigned type)
+{
+    return type < 256 && type_names[type] != NULL;
+}
+
+const char *hv_msg_type_name(int type)
+{
+    return type >= 0 && type < 256 ? type_names[type] : NULL;
+}
+
+int hv_msg_type_from_name(const char *name, size_t len)
+{
+    for (int t = 0; t < 256; t++)
+        if (type_names[t] && strlen(type_names[t]) == len && memcmp(type_names[t], name, len) == 0)
+            return t;
+    return HV_EBADTYPE;
+}
+
+/* ---- Text checks ------------------------------------------------------------------------- */
+
+static int utf8_slow(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if ((c & 0xe0) == 0xc0) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i <= k)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        /* Reject overlong forms, surrogates and values beyond U+10FFFF. */
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+#define SWAR_LO 0x0101010101010101ull
+#define SWAR_HI 0x8080808080808080ull
+
+/* Nonzero if any byte of w is zero / below n / above n (n <= 127); exact, see "Bit Twiddling
+ * Hacks". */
+static inline uint64_t swar_zero(uint64_t w)
+{
+    return (w - SWAR_LO) & ~w & SWAR_HI;
+}
+
+static inline uint64_t swar_less(uint64_t w, unsigned n)
+{
+    return (w - SWAR_LO * n) & ~w & SWAR_HI;
+}
+
+static inline uint64_t swar_more(uint64_t w, unsigned n)
+{
+    return ((w + SWAR_LO * (127 - n)) | w) & SWAR_HI;
+}
+
+/* Calls check(word) over s[0..n) in 8-byte words; the last word overlaps the one before it, so
+ * no byte loop is needed when n >= 8. Bytes below 8 are padded with `pad`. */
+#define SWAR_SCAN(s, n, pad, bad, CHECK)    \
+    do {                                    \
+        uint64_t w_;                        \
+        if ((n) >= 8) {                     \
+            size_t i_ = 0;                  \
+            for (; i_ + 8 < (n); i_ += 8) { \
+                memcpy(&w_, (s) + i_, 8);   \
+                bad |= CHECK(w_);           \
+            }                               \
+            memcpy(&w_, (s) + (n)-8, 8);    \
+            bad |= CHECK(w_);               \
+        } else {                            \
+            w_ = SWAR_LO * (pad);           \
+            memcpy(&w_, (s), (n));          \
+            bad |= CHECK(w_);               \
+        }                                   \
+    } while (0)
+
+#define UTF8_CHECK(w) (((w)&SWAR_HI) | swar_zero(w))
+
+/* Valid UTF-8 without NUL bytes (JSON strings and C consumers both need that). ASCII text, the
+ * common case, is checked eight bytes at a time. */
+int hv__utf8_valid(const uint8_t *s, size_t n)
+{
+    uint64_t bad = 0;
+    if (n == 0)
+        return 1;
+    SWAR_SCAN(s, n, 'a', bad, UTF8_CHECK);
+    if (bad == 0)
+        return 1;
+    if (memchr(s, 0, n) != NULL)
+        return 0;
+    return utf8_slow(s, n);
+}
+
+#define TOPIC_CHECK(w) (swar_less(w, 0x21) | swar_more(w, 0x7e))
+#define TOPIC_LITERAL_CHECK(w) \
+    (TOPIC_CHECK(w) | swar_zero((w) ^ (SWAR_LO * '*')) | swar_zero((w) ^ (SWAR_LO * '>')))
+
+/* Topics: 1..255 bytes of 0x21..0x7e; literal topics (not patterns) without '*' or '>'. */
+int hv__topic_valid(const char *s, size_t n, int allow_wildcards)
+{
+    if (n == 0 || n > HV_TOPIC_MAX_BYTES)
+        return 0;
+    uint64_t bad = 0;
+    if (allow_wildcards)
+        SWAR_SCAN((const uint8_t *)s, n, 'a', bad, TOPIC_CHECK);
+    else
+        SWAR_SCAN((const uint8_t *)s, n, 'a', bad, TOPIC_LITERAL_CHECK);
+    return bad == 0;
+}
+
+static int f32s_finite(const uint8_t *p, uint32_t n)
+{
+    /* |x| with all exponent bits set is infinity or NaN: compare as non-negative int32s so the
+     * loop vectorises to and/compare/or. */
+    int32_t bad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t x = (int32_t)(hv__ld32(p + (size_t)i * 4) & 0x7fffffffu);
+        bad |= x > 0x7f7fffff;
+    }
+    return bad == 0;
+}
+
+/* ---- Validation (shared by encoder and decoder) ------------------------------------------ */
+
+static inline int val_str(hv_str s)
+{
+    if (s.len > HV_STR_MAX_BYTES)
+        return HV_EBADLEN;
+    if (s.len && s.ptr == NULL)
+        return HV_EINVAL;
+    return hv__utf8_valid((const uint8_t *)s.ptr, s.len) ? 0 : HV_EBADUTF8;
+}
+
+static inline int val_bytes(hv_bytes b)
+{
+    if (b.len > HV_FRAME_MAX_CEILING)
+        return HV_EBADLEN;
+    return b.len && b.ptr == NULL ? HV_EINVAL : 0;
+}
+
+static inline int val_f32v(hv_f32v v)
+{
+    if (v.n > HV_FRAME_MAX_CEILING / 4)
+        return HV_EBADLEN;
+    if (v.n && v.ptr == NULL)
+        return HV_EINVAL;
+    return f32s_finite(v.ptr, v.n) ? 0 : HV_ENONFINITE;
+}
+
+static inline int val_vec16(const void *ptr, uint32_t n)
+{
+    if (n > 65535)
+        return HV_EBADLEN;
+    return n && ptr == NULL ? HV_EINVAL : 0;
+}
+
+static inline int val_f32(float f)
+{
+    return isfinite(f) ? 0 : HV_ENONFINITE;
+}
+
+static inline int val_f64(double d)
+{
+    return isfinite(d) ? 0 : HV_ENONFINITE;
+}
+
+static inline int val_unit(float f)
+{
+    if (!isfinite(f))
+        return HV_ENONFINITE;
+    return f >= 0.0f && f <= 1.0f ? 0 : HV_EBADFIELD;
+}
+
+static int val_streams(uint8_t count, const hv_wire_stream *s)
+{
+    if (count > HV_STREAMS_MAX)
+        return HV_EBADLEN;
+    for (unsigned i = 0; i < count; i++)
+        if (s[i].purpose >= hv__purpose_names.n || s[i].priority > HV_PRIORITY_MAX)
+            return HV_EBADFIELD;
+    return 0;
+}
+
+static int val_metrics(uint8_t count, const hv_wire_metric *e)
+{
+    if (count > HV_METRICS_MAX)
+        return HV_EBADLEN;
+    for (unsigned i = 0; i < count; i++) {
+        if (e[i].name.len == 0 || e[i].name.len > HV_METRIC_NAME_MAX)
+            return HV_EBADLEN;
+        int rv = val_str(e[i].name);
+        if (rv != 0)
+            return rv;
+        if (e[i].kind >= hv__metric_kind_names.n)
+            return HV_EBADFIELD;
+        if (!isfinite(e[i].value))
+            return HV_ENONFINITE;
+    }
+    return 0;
+}
+
+#define VAL_U8(m, f, aux)      0
+#define VAL_U16(m, f, aux)     0
+#define VAL_U32(m, f, aux)     0
+#define VAL_U64(m, f, aux)     0
+#define VAL_I32(m, f, aux)     0
+#define VAL_F32(m, f, aux)     val_f32((m)->f)
+#define VAL_F64(m, f, aux)     val_f64((m)->f)
+#define VAL_UNIT(m, f, aux)    val_unit((m)->f)
+#define VAL_ENUM(m, f, aux)    ((m)->f < (aux).n ? 0 : HV_EBADFIELD)
+#define VAL_PRIO(m, f, aux)    ((m)->f <= HV_PRIORITY_MAX ? 0 : HV_EBADFIELD)
+#define VAL_BOOL(m, f, aux)    ((m)->f <= 1 ? 0 : HV_EBADFIELD)
+#define VAL_BITS(m, f, aux)    (((m)->f & ~(unsigned)(aux)) == 0 ? 0 : HV_EBADFIELD)
+#define VAL_H32(m, f, aux)     0
+#define VAL_S64(m, f, aux)     0
+#define VAL_STR(m, f, aux)     val_str((m)->f)
+#define VAL_BYTES(m, f, aux)   val_bytes((m)->f)
+#define VAL_F32V(m, f, aux)    val_f32v((m)->f)
+#define VAL_U64V(m, f, aux)    val_vec16((m)->f.ptr, (m)->f.n)
+#define VAL_U32V(m, f, aux)    val_vec16((m)->f.ptr, (m)->f.n)
+#define VAL_STREAMS(m, f, aux) val_streams((m)->stream_count, (m)->f)
+#define VAL_METRICS(m, f, aux) val_metrics((m)->count, (m)->f)
+
+#define VAL_(kind, f, aux)                 \
+    if ((rv = VAL_##kind(m, f, aux)) != 0) \
+        return rv;
+
+/* Cross-field rules, one per type. */
+static int check_handshake(const hv_msg_handshake *m)
+{
+    return m->version_min <= m->version_max ? 0 : HV_EBADFIELD;
+}
+
+static int check_handshake_ack(const hv_msg_handshake_ack *m)
+{
+    /* At most one encoding is chosen. */
+    return (m->encoding & (m->encoding - 1)) == 0 ? 0 : HV_EBADFIELD;
+}
+
+static int check_strategy_correlation(const hv_msg_strategy_correlation *m)
+{
+    uint64_t n = m->strategy_ids.n;
+    return (uint64_t)m->matrix.n == n * n ? 0 : HV_EBADLEN;
+}
+
+static int check_proposal(const hv_msg_proposal *m)
+{
+    if (m->weights.n != m->voters.n)
+        return HV_EBADLEN;
+    if (m->threshold_den == 0)
+        return m->threshold_num == 0 ? 0 : HV_EBADFIELD;
+    return m->threshold_num <= m->threshold_den ? 0 : HV_EBADFIELD;
+}
+
+static int check_subscribe(const hv_msg_subscribe *m)
+{
+    if (!hv__topic_valid(m->pattern.ptr, m->pattern.len, 1))
+        return HV_EBADTOPIC;
+    if (m->queue_group.len && !hv__topic_valid(m->queue_group.ptr, m->queue_group.len, 0))
+        return HV_EBADTOPIC;
+    return 0;
+}
+
+#define CHECK_NONE_(lower)                                   \
+    static inline int check_##lower(const hv_msg_##lower *m) \
+    {                                                        \
+        (void)m;                                             \
+        return 0;                                            \
+    }
+CHECK_NONE_(ack)
+CHECK_NONE_(heartbeat)
+CHECK_NONE_(error)
+CHECK_NONE_(task_assign)
+CHECK_NONE_(task_result)
+CHECK_NONE_(pattern_result)
+CHECK_NONE_(reasoning_experience)
+CHECK_NONE_(neural_gradients)
+CHECK_NONE_(publish)
+CHECK_NONE_(unsubscribe)
+CHECK_NONE_(vote)
+CHECK_NONE_(decision)
+CHECK_NONE_(metrics)
+
+/* ---- Sizes ------------------------------------------------------------------------------- */
+
+static size_t metrics_size(uint8_t count, const hv_wire_metric *e)
+{
+    size_t n = 1;
+    for (unsigned i = 0; i < count && i < HV_METRICS_MAX; i++)
+        n += 10 + (size_t)e[i].name.len;
+    return n;
+}
+
+#define VSZ_U8(m, f)       0
+#define VSZ_U16(m, f)      0
+#define VSZ_U32(m, f)      0
+#define VSZ_U64(m, f)      0
+#define VSZ_I32(m, f)      0
+#define VSZ_F32(m, f)      0
+#define VSZ_F64(m, f)      0
+#define VSZ_UNIT(m, f)     0
+#define VSZ_ENUM(m, f)     0
+#define VSZ_PRIO(m, f)     0
+#define VSZ_BOOL(m, f)     0
+#define VSZ_BITS(m, f)     0
+#define VSZ_H32(m, f)      0
+#define VSZ_S64(m, f)      0
+#define VSZ_STR(m, f)      (2 + (size_t)(m)->f.len)
+#define VSZ_BYTES(m, f)    (4 + (size_t)(m)->f.len)
+#define VSZ_F32V(m, f)     (4 + (size_t)(m)->f.n * 4)
+#define VSZ_U64V(m, f)     (2 + (size_t)(m)->f.n * 8)
+#define VSZ_U32V(m, f)     (2 + (size_t)(m)->f.n * 4)
+#define VSZ_STREAMS(m, f)  (1 + (size_t)(m)->stream_count * 4)
+#define VSZ_METRICS(m, f)  metrics_size((m)->count, (m)->f)
+#define VSZ_(kind, f, aux) +VSZ_##kind(m, f)
+
+/* ---- Encoding ---------------------------------------------------------------------------- */
+
+#define EF_U8(p, v)      (*(p) = (uint8_t)(v))
+#define EF_U16(p, v)     hv__st16(p, v)
+#define EF_U32(p, v)     hv__st32(p, v)
+#define EF_U64(p, v)     hv__st64(p, v)
+#define EF_I32(p, v)     hv__st32(p, (uint32_t)(v))
+#define EF_F32(p, v)     hv__stf32(p, v)
+#define EF_F64(p, v)     hv__stf64(p, v)
+#define EF_UNIT(p, v)    hv__stf32(p, v)
+#define EF_ENUM          EF_U8
+#define EF_PRIO          EF_U8
+#define EF_BOOL          EF_U8
+#define EF_BITS          EF_U8
+#define EF_H32(p, v)     memcpy(p, v, HV_HASH_BYTES)
+#define EF_S64(p, v)     memcpy(p, v, HV_SIG_BYTES)
+#define EF_STR(p, v)     (void)0
+#define EF_BYTES(p, v)   (void)0
+#define EF_F32V(p, v)    (void)0
+#define EF_U64V(p, v)    (void)0
+#define EF_U32V(p, v)    (void)0
+#define EF_STREAMS(p, v) (void)0
+#define EF_METRICS(p, v) (void)0
+#define EF_(kind, f, aux) \
+    EF_##kind(p, m->f);   \
+    p += HV_FSZ_##kind;
+
+static inline uint8_t *ev_str(uint8_t *p, hv_str s)
+{
+    hv__st16(p, (uint16_t)s.len);
+    if (s.len)
+        memcpy(p + 2, s.ptr, s.len);
+    return p + 2 + s.len;
+}
+
+static inline uint8_t *ev_bytes(uint8_t *p, hv_bytes b)
+{
+    hv__st32(p, b.len);
+    if (b.len)
+        memcpy(p + 4, b.ptr, b.len);
+    return p + 4 + b.len;
+}
+
+static inline uint8_t *ev_f32v(uint8_t *p, hv_f32v v)
+{
+    hv__st32(p, v.n);
+    if (v.n)
+        hv__copy_le(p + 4, v.ptr, v.n, 4);
+    return p + 4 + (size_t)v.n * 4;
+}
+
+static inline uint8_t *ev_vec16(uint8_t *p, const void *ptr, uint32_t n, size_t width)
+{
+    hv__st16(p, (uint16_t)n);
+    if (n)
+        hv__copy_le(p + 2, ptr, n, width);
+    return p + 2 + (size_t)n * width;
+}
+
+static uint8_t *ev_streams(uint8_t *p, uint8_t count, const hv_wire_stream *s)
+{
+    *p++ = count;
+    for (unsigned i = 0; i < count; i++) {
+        hv__st16(p, s[i].stream_id);
+        p[2] = s[i].purpose;
+        p[3] = s[i].priority;
+        p += 4;
+    }
+    return p;
+}
+
+static uint8_t *ev_metrics(uint8_t *p, uint8_t count, const hv_wire_metric *e)
+{
+    *p++ = count;
+    for (unsigned i = 0; i < count; i++) {
+        p[0] = e[i].kind;
+        hv__stf64(p + 1, e[i].value);
+        p[9] = (uint8_t)e[i].name.len;
+        memcpy(p + 10, e[i].name.ptr, e[i].name.len);
+        p += 10 + e[i].name.len;
+    }
+    return p;
+}
+
+#define EV_U8(p, m, f)      (void)0
+#define EV_U16(p, m, f)     (void)0
+#define EV_U32(p, m, f)     (void)0
+#define EV_U64(p, m, f)     (void)0
+#define EV_I32(p, m, f)     (void)0
+#define EV_F32(p, m, f)     (void)0
+#define EV_F64(p, m, f)     (void)0
+#define EV_UNIT(p, m, f)    (void)0
+#define EV_ENUM(p, m, f)    (void)0
+#define EV_PRIO(p, m, f)    (void)0
+#define EV_BOOL(p, m, f)    (void)0
+#define EV_BITS(p, m, f)    (void)0
+#define EV_H32(p, m, f)     (void)0
+#define EV_S64(p, m, f)     (void)0
+#define EV_STR(p, m, f)     p = ev_str(p, (m)->f)
+#define EV_BYTES(p, m, f)   p = ev_bytes(p, (m)->f)
+#define EV_F32V(p, m, f)    p = ev_f32v(p, (m)->f)
+#define EV_U64V(p, m, f)    p = ev_vec16(p, (m)->f.ptr, (m)->f.n, 8)
+#define EV_U32V(p, m, f)    p = ev_vec16(p, (m)->f.ptr, (m)->f.n, 4)
+#define EV_STREAMS(p, m, f) p = ev_streams(p, (m)->stream_count, (m)->f)
+#define EV_METRICS(p, m, f) p = ev_metrics(p, (m)->count, (m)->f)
+#define EV_(kind, f, aux)   EV_##kind(p, m, f);
+
+/* ---- Decoding ---------------------------------------------------------------------------- */
+
+#define DF_U8(p, v)      (v) = *(p)
+#define DF_U16(p, v)     (v) = hv__ld16(p)
+#define DF_U32(p, v)     (v) = hv__ld32(p)
+#define DF_U64(p, v)     (v) = hv__ld64(p)
+#define DF_I32(p, v)     (v) = (int32_t)hv__ld32(p)
+#define DF_F32(p, v)     (v) = hv__ldf32(p)
+#define DF_F64(p, v)     (v) = hv__ldf64(p)
+#define DF_UNIT(p, v)    (v) = hv__ldf32(p)
+#define DF_ENUM          DF_U8
+#define DF_PRIO          DF_U8
+#define DF_BOOL          DF_U8
+#define DF_BITS          DF_U8
+#define DF_H32(p, v)     memcpy(v, p, HV_HASH_BYTES)
+#define DF_S64(p, v)     memcpy(v, p, HV_SIG_BYTES)
+#define DF_STR(p, v)     (void)0
+#define DF_BYTES(p, v)   (void)0
+#define DF_F32V(p, v)    (void)0
+#define DF_U64V(p, v)    (void)0
+#define DF_U32V(p, v)    (void)0
+#define DF_STREAMS(p, v) (void)0
+#define DF_METRICS(p, v) (void)0
+#define DF_(kind, f, aux) \
+    DF_##kind(p, m->f);   \
+    p += HV_FSZ_##kind;
+
+static inline int dv_str(const uint8_t **pp, const uint8_t *end, hv_str *out)
+{
+    const uint8_t *p = *pp;
+    if (end - p < 2)
+        return HV_EBADLEN;
+    uint32_t n = hv__ld16(p);
+    if ((size_t)(end - p - 2) < n)
+        return HV_EBADLEN;
+    out->ptr = (const char *)p + 2;
+    out->len = n;
+    *pp = p + 2 + n;
+    return 0;
+}
+
+static inline int dv_bytes(const uint8_t **pp, const uint8_t *end, hv_bytes *out)
+{
+    const uint8_t *p = *pp;
+    if (end - p < 4)
+        return HV_EBADLEN;
+    uint32_t n = hv__ld32(p);
+    if ((size_t)(end - p - 4) < n)
+        return HV_EBADLEN;
+    out->ptr = p + 4;
+    out->len = n;
+    *pp = p + 4 + n;
+    return 0;
+}
+
+/* A counted vector: `hdr` bytes of count (2 or 4), then count * width bytes. */
+static inline int dv_vec(const uint8_t **pp, const uint8_t *end, size_t hdr, size_t width,
+                         const void **ptr, uint32_t *count)
+{
+    const uint8_t *p = *pp;
+    if ((size_t)(end - p) < hdr)
+        return HV_EBADLEN;
+    uint32_t n = hdr == 2 ? hv__ld16(p) : hv__ld32(p);
+    if ((size_t)(end - p - (ptrdiff_t)hdr) / width < n)
+        return HV_EBADLEN;
+    *ptr = p + hdr;
+    *count = n;
+    *pp = p + hdr + (size_t)n * width;
+    return 0;
+}
+
+static int dv_streams(const uint8_t **pp, const uint8_t *end, uint8_t *count, hv_wire_stream *s)
+{
+    const uint8_t *p = *pp;
+    if (end - p < 1)
+        return HV_EBADLEN;
+    unsigned n = *p++;
+    if (n > HV_STREAMS_MAX)
+        return HV_EBADLEN;
+    if ((size_t)(end - p) < (size_t)n * 4)
+        return HV_EBADLEN;
+    for (unsigned i = 0; i < n; i++, p += 4) {
+        s[i].stream_id = hv__ld16(p);
+        s[i].purpose = p[2];
+        s[i].priority = p[3];
+    }
+    *count = (uint8_t)n;
+    *pp = p;
+    return 0;
+}
+
+static int dv_metrics(const uint8_t **pp, const uint8_t *end, uint8_t *count, hv_wire_metric *e)
+{
+    const uint8_t *p = *pp;
+    if (end - p < 1)
+        return HV_EBADLEN;
+    unsigned n = *p++;
+    if (n > HV_METRICS_MAX)
+        return HV_EBADLEN;
+    for (unsigned i = 0; i < n; i++) {
+        if (end - p < 10)
+            return HV_EBADLEN;
+        e[i].kind = p[0];
+        e[i].value = hv__ldf64(p + 1);
+        e[i].name.len = p[9];
+        if ((size_t)(end - p - 10) < e[i].name.len)
+            return HV_EBADLEN;
+        e[i].name.ptr = (const char *)p + 10;
+        p += 10 + e[i].name.len;
+    }
+    *count = (uint8_t)n;
+    *pp = p;
+    return 0;
+}
+
+#define DV_U8(m, f)      0
+#define DV_U16(m, f)     0
+#define DV_U32(m, f)     0
+#define DV_U64(m, f)     0
+#define DV_I32(m, f)     0
+#define DV_F32(m, f)     0
+#define DV_F64(m, f)     0
+#define DV_UNIT(m, f)    0
+#define DV_ENUM(m, f)    0
+#define DV_PRIO(m, f)    0
+#define DV_BOOL(m, f)    0
+#define DV_BITS(m, f)    0
+#define DV_H32(m, f)     0
+#define DV_S64(m, f)     0
+#define DV_STR(m, f)     dv_str(&p, end, &(m)->f)
+#define DV_BYTES(m, f)   dv_bytes(&p, end, &(m)->f)
+#define DV_F32V(m, f)    dv_vec(&p, end, 4, 4, &(m)->f.ptr, &(m)->f.n)
+#define DV_U64V(m, f)    dv_vec(&p, end, 2, 8, &(m)->f.ptr, &(m)->f.n)
+#define DV_U32V(m, f)    dv_vec(&p, end, 2, 4, &(m)->f.ptr, &(m)->f.n)
+#define DV_STREAMS(m, f) dv_streams(&p, end, &(m)->stream_count, (m)->f)
+#define DV_METRICS(m, f) dv_metrics(&p, end, &(m)->count, (m)->f)
+#define DV_(kind, f, aux)            \
+    if ((rv = DV_##kind(m, f)) != 0) \
+        return rv;
+
+/* ---- Per-type functions, expanded from the schemas --------------------------------------- */
+
+#define GEN_TYPE_(NAME, val, lower)                                                           \
+    static int validate_##lower(const hv_msg_##lower *m)                                      \
+    {                                                                                         \
+        int rv = 0;                                                                           \
+        HV_S_##lower(VAL_) return check_##lower(m);                                           \
+    }                                                                                         \
+    enum { fixed_##lower = 0 HV_S_##lower(HV_FSZ_) };                                         \
+    static inline size_t size_##lower(const hv_msg_##lower *m)                                \
+    {                                                                                         \
+        return (size_t)fixed_##lower HV_S_##lower(VSZ_);                                      \
+    }                                                                                         \
+    static inline uint8_t *encode_##lower(uint8_t *p, const hv_msg_##lower *m)                \
+    {                                                                                         \
+        HV_S_##lower(EF_) HV_S_##lower(EV_) return p;                                         \
+    }                                                                                         \
+    static inline int decode_##lower(const uint8_t *p, const uint8_t *end, hv_msg_##lower *m, \
+                                     const uint8_t **stop)                                    \
+    {                                                                                         \
+        int rv = 0;                                                                           \
+        if ((size_t)(end - p) < (size_t)fixed_##lower)                                        \
+            return HV_EBADLEN;                                                                \
+        HV_S_##lower(DF_) HV_S_##lower(DV_) *stop = p;                                        \
+        return rv;                                                                            \
+    }
+HV_SCHEMA_TYPES(GEN_TYPE_)
+#undef GEN_TYPE_
+
+/* ---- Batches as payloads ----------------------------------------------------------------- */
+
+static int validate_batch(const hv_msg_batch *m)
+{
+    if (m->count == 0 || m->count > HV_BATCH_FRAMES_MAX)
+        return HV_EBADLEN;
+    if (m->frames.len / HV_FRAME_HEADER_BYTES < m->count)
+        return HV_EBADLEN;
+    return val_bytes(m->frames);
+}
+
+/* ---- Public: messages -------------------------------------------------------------------- */
+
+int hv__msg_validate(const hv_msg *m)
+{
+    switch (m->type) {
+#define VCASE_(NAME, val, lower) \
+    case HV_MSG_##NAME:          \
+        return validate_##lower(&m->lower);
+        HV_SCHEMA_TYPES(VCASE_)
+#undef VCASE_
+    case HV_MSG_BATCH:
+        return validate_batch(&m->batch);
+    default:
+        return HV_EBADTYPE;
+    }
+}
+
+/* Validates m and returns its payload size, or an error. */
+static int64_t prepare(const hv_msg *m)
+{
+    int rv;
+    switch (m->type) {
+#define PCASE_(NAME, val, lower)                     \
+    case HV_MSG_##NAME:                              \
+        if ((rv = validate_##lower(&m->lower)) != 0) \
+            return rv;                               \
+        return (int64_t)size_##lower(&m->lower);
+        HV_SCHEMA_TYPES(PCASE_)
+#undef PCASE_
+    case HV_MSG_BATCH:
+        if ((rv = validate_batch(&m->batch)) != 0)
+            return rv;
+        return 4 + (int64_t)m->batch.frames.len;
+    default:
+        return HV_EBADTYPE;
+    }
+}
+
+int hv_msg_encoded_size(const hv_msg *m)
+{
+    int64_t n = prepare(m);
+    if (n > (int64_t)HV_FRAME_MAX_CEILING)
+        return HV_ETOOBIG;
+    return (int)n;
+}
+
+static uint8_t *encode_payload(uint8_t *p, const hv_msg *m)
+{
+    hv__st32(p, m->batch.count);
+    memcpy(p + 4, m->batch.frames.ptr, m->batch.frames.len);
+    return p + 4 + m->batch.frames.len;
+}
+
+static inline int msg_decode(const hv_frame *f, hv_msg *m)
+{
+    if (f->flags & HV_FLAG_COMPRESSED)
+        return HV_EBADFLAGS;
+    const uint8_t *p = f->payload.ptr, *end = p + f->payload.len, *stop = end;
+    int rv;
+    m->type = f->type;
+    switch (f->type) {
+#define DCASE_(NAME, val, lower)                                  \
+    case HV_MSG_##NAME:                                           \
+        if ((rv = decode_##lower(p, end, &m->lower, &stop)) != 0) \
+            return rv;                                            \
+        if ((rv = validate_##lower(&m->lower)) != 0)              \
+            return rv;                                            \
+        break;
+        HV_SCHEMA_TYPES(DCASE_)
+#undef DCASE_
+    case HV_MSG_BATCH:
+        if (f->payload.len < 4)
+            return HV_EBADLEN;
+        m->batch.count = hv__ld32(p);
+        m->batch.frames.ptr = p + 4;
+        m->batch.frames.len = f->payload.len - 4;
+        return validate_batch(&m->batch);
+    default:
+        return HV_EBADTYPE;
+    }
+    /* Newer minor versions may append fields; this decoder's own versions may not. */
+    if (stop != end && f->version_minor <= HV_WIRE_VERSION_MINOR)
+        return HV_ETRAILING;
+    return 0;
+}
+
+/* ---- Public: frames ---------------------------------------------------------------------- */
+
+static void limits_resolve(const hv_codec_limits *lim, uint32_t *frame_max, uint32_t *raw_max)
+{
+    uint32_t fm = lim && lim->frame_max_bytes ? lim->frame_max_bytes : HV_FRAME_MAX_DEFAULT;
+    if (fm > HV_FRAME_MAX_CEILING)
+        fm = HV_FRAME_MAX_CEILING;
+    uint32_t rm = lim && lim->decompressed_max_bytes ? lim->decompressed_max_bytes : fm;
+    if (rm > HV_FRAME_MAX_CEILING)
+        rm = HV_FRAME_MAX_CEILING;
+    *frame_max = fm;
+    *raw_max = rm;
+}
+
+static int topic_rules(unsigned type, size_t topic_len, unsigned topic_id)
+{
+    int has_topic = topic_len > 0 || topic_id != 0;
+    if (type == HV_MSG_PUBLISH && !has_topic)
+        return HV_EBADTOPIC;
+    if (type == HV_MSG_BATCH && has_topic)
+        return HV_EBADTOPIC;
+    return 0;
+}
+
+static inline int frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim,
+                              hv_frame *f)
+{
+    f->frame_len = 0;
+    if (len < HV_FRAME_HEADER_BYTES)
+        return HV_ETRUNCATED;
+    if (hv__ld32(buf) != HV_WIRE_MAGIC)
+        return HV_EBADMAGIC;
+    f->version_major = buf[4];
+    f->version_minor = buf[5];
+    f->type = buf[6];
+    f->flags = buf[7];
+    f->header_len = buf[8];
+    if (f->version_major != HV_WIRE_VERSION_MAJOR)
+        return HV_EBADVERSION;
+    if (!hv__type_known(f->type))
+        return HV_EBADTYPE;
+    if (f->flags & ~HV_FLAGS_KNOWN)
+        return HV_EBADFLAGS;
+    if (f->header_len < HV_FRAME_HEADER_BYTES ||
+        (f->version_minor <= HV_WIRE_VERSION_MINOR && f->header_len != HV_FRAME_HEADER_BYTES))
+        return HV_EBADLEN;
+    uint32_t topic_len = buf[9], payload_len = hv__ld32(buf + 12);
+    f->topic_id = hv__ld16(buf + 10);
+    uint32_t frame_max, raw_max;
+    limits_resolve(lim, &frame_max, &raw_max);
+    uint64_t total = (uint64_t)f->header_len + topic_len + payload_len;
+    if (total > frame_max)
+        return HV_ETOOBIG;
+    f->frame_len = (uint32_t)total;
+    if (len < total)
+        return HV_ETRUNCATED;
+    f->seq = hv__ld64(buf + 16);
+    f->correlation_id = hv__ld64(buf + 24);
+    f->timestamp_ns = hv__ld64(buf + 32);
+    f->sender_id = hv__ld64(buf + 40);
+    f->topic.ptr = (const char *)buf + f->header_len;
+    f->topic.len = topic_len;
+    if (topic_len && !hv__topic_valid(f->topic.ptr, topic_len, 0))
+        return HV_EBADTOPIC;
+    f->payload.ptr = buf + f->header_len + topic_len;
+    f->payload.len = payload_len;
+    int rv = topic_rules(f->type, topic_len, f->topic_id);
+    if (rv != 0)
+        return rv;
+    return (int)total;
+}
+
+/* Public entry points call the inline bodies, so hv_decode() gets one inlined fast path. */
+int hv_frame_parse(const uint8_t *buf, size_t len, const hv_codec_limits *lim, hv_frame *f)
+{
+    return frame_parse(buf, len, lim, f);
+}
+
+int hv_msg_decode(const hv_frame *f, hv_msg *m)
+{
+    return msg_decode(f, m);
+}
+
+void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
+                            uint16_t topic_id, size_t payload_len, const hv_frame *f)
+{
+    hv__st32(p, HV_WIRE_MAGIC);
+    p[4] = HV_WIRE_VERSION_MAJOR;
+    p[5] = HV_WIRE_VERSION_MINOR;
+    p[6] = (uint8_t)type;
+    p[7] = (uint8_t)flags;
+    p[8] = HV_FRAME_HEADER_BYTES;
+    p[9] = (uint8_t)topic_len;
+    hv__st16(p + 10, topic_id);
+    hv__st32(p + 12, (uint32_t)payload_len);
+    hv__st64(p + 16, f ? f->seq : 0);
+    hv__st64(p + 24, f ? f->correlation_id : 0);
+    hv__st64(p + 32, f ? f->timestamp_ns : 0);
+    hv__st64(p + 40, f ? f->sender_id : 0);
+}
+
+/* Checks the frame size, writes header and topic; returns the frame length or an error. */
+static inline int64_t frame_begin(uint8_t *buf, size_t cap, const hv_frame *f, unsigned type,
+                                  size_t plen, size_t *needed)
+{
+    uint64_t total = HV_FRAME_HEADER_BYTES + (uint64_t)f->topic.len + plen;
+    if (total > HV_FRAME_MAX_CEILING)
+        return HV_ETOOBIG;
+    if (needed)
+        *needed = (size_t)total;
+    if (total > cap)
+        return HV_ENOBUFS;
+    hv__frame_header_write(buf, type, f->flags, f->topic.len, f->topic_id, plen, f);
+    if (f->topic.len)
+        memcpy(buf + HV_FRAME_HEADER_BYTES, f->topic.ptr, f->topic.len);
+    return (int64_t)total;
+}
+
+int hv_frame_encode(uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m, size_t *needed)
+{
+    if (f->flags & ~(HV_FLAG_ACK_REQUESTED | HV_FLAG_REPLY))
+        return HV_EINVAL;
+    if (f->topic.len && f->topic.ptr == NULL)
+        return HV_EINVAL;
+    if (f->topic.len && !hv__topic_valid(f->topic.ptr, f->topic.len, 0))
+        return HV_EBADTOPIC;
+    int rv = topic_rules(m->type, f->topic.len, f->topic_id);
+    if (rv != 0)
+        return rv;
+    uint8_t *p = buf + HV_FRAME_HEADER_BYTES + f->topic.len;
+    int64_t total;
+    switch (m->type) {
+#define FCASE_(NAME, val, lower)                                                    \
+    case HV_MSG_##NAME:                                                             \
+        if ((rv = validate_##lower(&m->lower)) != 0)                                \
+            return rv;                                                              \
+        total = frame_begin(buf, cap, f, m->type, size_##lower(&m->lower), needed); \
+        if (total > 0)                                                              \
+            encode_##lower(p, &m->lower);                                           \
+        return (int)total;
+        HV_SCHEMA_TYPES(FCASE_)
+#undef FCASE_
+    case HV_MSG_BATCH:
+        if ((rv = validate_batch(&m->batch)) != 0)
+            return rv;
+        total = frame_begin(buf, cap, f, m->type, 4 + (size_t)m->batch.frames.len, needed);
+        if (total > 0)
+            encode_payload(p, m);
+        return (int)total;
+    default:
+        return HV_EBADTYPE;
+    }
+}
+
+int hv_decode(const uint8_t *buf, size_t len, const hv_codec_limits *lim, uint8_t *scratch,
+              size_t scratch_cap, hv_frame *f, hv_msg *m)
+{
+    int n = frame_parse(buf, len, lim, f);
+    if (n < 0)
+        return n;
+    if (f->flags & HV_FLAG_COMPRESSED) {
+        int rv = hv_frame_decompress(f, lim, scratch, scratch_cap);
+        if (rv < 0)
+            return rv;
+    }
+    int rv = msg_decode(f, m);
+    return rv < 0 ? rv : n;
+}
+
+/* ---- Equality ---------------------------------------------------------------------------- */
+
+static int eq_mem(const void *a, const void *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
+static int eq_streams(const hv_msg_handshake_ack *a, const hv_msg_handshake_ack *b)
+{
+    if (a->stream_count != b->stream_count)
+        return 0;
+    for (unsigned i = 0; i < a->stream_count; i++)
+        if (a->streams[i].stream_id != b->streams[i].stream_id ||
+            a->streams[i].purpose != b->streams[i].purpose ||
+            a->streams[i].priority != b->streams[i].priority)
+            return 0;
+    return 1;
+}
+
+static int eq_metrics(const hv_msg_metrics *a, const hv_msg_metrics *b)
+{
+    if (a->count != b->count)
+        return 0;
+    for (unsigned i = 0; i < a->count; i++) {
+        const hv_wire_metric *x = &a->entries[i], *y = &b->entries[i];
+        if (x->kind != y->kind || memcmp(&x->value, &y->value, 8) != 0 ||
+            x->name.len != y->name.len || !eq_mem(x->name.ptr, y->name.ptr, x->name.len))
+            return 0;
+    }
+    return 1;
+}
+
+#define EQ_SCALAR(a, b, f) ((a)->f == (b)->f)
+#define EQ_BITS_(a, b, f)  (memcmp(&(a)->f, &(b)->f, sizeof((a)->f)) == 0)
+#define EQ_U8              EQ_SCALAR
+#define EQ_U16             EQ_SCALAR
+#define EQ_U32             EQ_SCALAR
+#define EQ_U64             EQ_SCALAR
+#define EQ_I32             EQ_SCALAR
+#define EQ_F32             EQ_BITS_
+#define EQ_F64             EQ_BITS_
+#define EQ_UNIT            EQ_BITS_
+#define EQ_ENUM            EQ_SCALAR
+#define EQ_PRIO            EQ_SCALAR
+#define EQ_BOOL            EQ_SCALAR
+#define EQ_BITS            EQ_SCALAR
+#define EQ_H32(a, b, f)    (memcmp((a)->f, (b)->f, HV_HASH_BYTES) == 0)
+#define EQ_S64(a, b, f)    (memcmp((a)->f, (b)->f, HV_SIG_BYTES) == 0)
+#define EQ_STR(a, b, f)    ((a)->f.len == (b)->f.len && eq_mem((a)->f.ptr, (b)->f.ptr, (a)->f.len))
+#define EQ_BYTES           EQ_STR
+#define EQ_VEC_(a, b, f, w) \
+    ((a)->f.n == (b)->f.n && eq_mem((a)->f.ptr, (b)->f.ptr, (size_t)(a)->f.n * (w)))
+#define EQ_F32V(a, b, f)    EQ_VEC_(a, b, f, 4)
+#define EQ_U32V(a, b, f)    EQ_VEC_(a, b, f, 4)
+#define EQ_U64V(a, b, f)    EQ_VEC_(a, b, f, 8)
+#define EQ_STREAMS(a, b, f) eq_streams(a, b)
+#define EQ_METRICS(a, b, f) eq_metrics(a, b)
+#define EQ_(kind, f, aux)   &&EQ_##kind(x, y, f)
+
+int hv_msg_equal(const hv_msg *a, const hv_msg *b)
+{
+    if (a->type != b->type)
+        return 0;
+    switch (a->type) {
+#define QCASE_(NAME, val, lower)                             \
+    case HV_MSG_##NAME: {                                    \
+        const hv_msg_##lower *x = &a->lower, *y = &b->lower; \
+        return 1 HV_S_##lower(EQ_);                          \
+    }
+        HV_SCHEMA_TYPES(QCASE_)
+#undef QCASE_
+    case HV_MSG_BATCH:
+        return a->batch.count == b->batch.count && EQ_STR(&a->batch, &b->batch, frames);
+    default:
+        return 0;
+    }
+}

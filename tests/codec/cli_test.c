@@ -1,0 +1,186 @@
+/* `hivewire encode` / `hivewire decode`: round trips, options, and exit codes on bad input. */
+#include "hv_test.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hivewire/codec.h>
+
+int hv_cmd_encode(int argc, char **argv);
+int hv_cmd_decode(int argc, char **argv);
+
+static char in_path[64], out_path[64], mid_path[64];
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static size_t read_file(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    return n;
+}
+
+/* Runs a command with stdin from `in` and stdout to `out`. */
+static int run(int (*cmd)(int, char **), const char *in, const char *out, char **argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    fflush(stdout);
+    int saved_in = dup(0), saved_out = dup(1);
+    int fi = open(in, O_RDONLY), fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fi >= 0 && fo >= 0);
+    dup2(fi, 0);
+    dup2(fo, 1);
+    close(fi);
+    close(fo);
+    clearerr(stdin);
+    int rc = cmd(argc, argv);
+    fflush(stdout);
+    dup2(saved_in, 0);
+    dup2(saved_out, 1);
+    close(saved_in);
+    close(saved_out);
+    clearerr(stdin);
+    return rc;
+}
+
+static const char lines[] =
+    "{\"type\":\"heartbeat\",\"seq\":1,\"sender_id\":7,\"payload\":{\"load\":0.5}}\n"
+    "\n"
+    "{\"type\":\"publish\",\"seq\":2,\"topic\":\"md.spx\",\"payload\":{\"data\":"
+    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}\n"
+    "{\"type\":\"publish\",\"seq\":3,\"topic\":\"md.spx\",\"payload\":{\"priority\":\"low\"}}\n"
+    "{\"type\":\"vote\",\"seq\":4,\"payload\":{\"choice\":\"reject\",\"round\":2}}\n";
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(in_path, "/tmp/hv_cli_in_XXXXXX");
+    strcpy(out_path, "/tmp/hv_cli_out_XXXXXX");
+    strcpy(mid_path, "/tmp/hv_cli_mid_XXXXXX");
+    close(mkstemp(in_path));
+    close(mkstemp(out_path));
+    close(mkstemp(mid_path));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(in_path);
+    unlink(out_path);
+    unlink(mid_path);
+    return 0;
+}
+
+static void decode_of_encode_gives_the_messages_back(char **enc_argv, char *out, size_t cap)
+{
+    char *dec[] = { "decode", NULL };
+    write_file(in_path, lines, strlen(lines));
+    assert_int_equal(run(hv_cmd_encode, in_path, mid_path, enc_argv), 0);
+    assert_int_equal(run(hv_cmd_decode, mid_path, out_path, dec), 0);
+    read_file(out_path, out, cap);
+}
+
+static void encode_then_decode_round_trips_lines(void **state)
+{
+    (void)state;
+    static char plain[8192], batched[8192];
+    char *enc[] = { "encode", NULL };
+    decode_of_encode_gives_the_messages_back(enc, plain, sizeof(plain));
+    assert_non_null(strstr(plain, "\"type\":\"heartbeat\",\"seq\":1"));
+    assert_non_null(strstr(plain, "\"choice\":\"reject\""));
+    assert_non_null(strstr(plain, "\"priority\":\"low\""));
+    int count = 0;
+    for (const char *p = plain; (p = strchr(p, '\n')) != NULL; p++)
+        count++;
+    assert_int_equal(count, 4);
+    /* Batching, compression and interning change the bytes, not the messages. */
+    char *enc2[] = { "encode", "--batch",  "--batch-max", "3", "--compress-above",
+                     "32",     "--intern", "4",           NULL };
+    decode_of_encode_gives_the_messages_back(enc2, batched, sizeof(batched));
+    assert_string_equal(plain, batched);
+}
+
+static void encode_accepts_a_json_array(void **state)
+{
+    (void)state;
+    const char *arr = "[{\"type\":\"heartbeat\"},{\"type\":\"unsubscribe\"}]";
+    write_file(in_path, arr, strlen(arr));
+    char *enc[] = { "encode", NULL };
+    assert_int_equal(run(hv_cmd_encode, in_path, out_path, enc), 0);
+    char out[256];
+    assert_int_equal(read_file(out_path, out, sizeof(out)), 68 + 56);
+}
+
+static void encode_fails_with_status_1_on_bad_json(void **state)
+{
+    (void)state;
+    const char *bad[] = { "{\"type\":\"vote\"\n", "{\"type\":\"nope\"}\n",
+                          "{\"type\":\"publish\"}\n", "[{\"type\":\"vote\"}, 3]" };
+    char *enc[] = { "encode", NULL };
+    for (size_t i = 0; i < 4; i++) {
+        write_file(in_path, bad[i], strlen(bad[i]));
+        assert_int_equal(run(hv_cmd_encode, in_path, out_path, enc), 1);
+    }
+}
+
+static void decode_fails_with_status_1_on_bad_frames(void **state)
+{
+    (void)state;
+    char *enc[] = { "encode", NULL }, *dec[] = { "decode", NULL };
+    write_file(in_path, lines, strlen(lines));
+    assert_int_equal(run(hv_cmd_encode, in_path, mid_path, enc), 0);
+    static char frames[8192];
+    size_t n = read_file(mid_path, frames, sizeof(frames));
+    write_file(in_path, frames, n - 1); /* truncated last frame */
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 1);
+    frames[6] = 0x66; /* unknown type in the first frame */
+    write_file(in_path, frames, n);
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 1);
+    write_file(in_path, "garbage", 7);
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 1);
+    write_file(in_path, "", 0); /* nothing to decode is fine */
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 0);
+}
+
+static void bad_usage_exits_with_status_2(void **state)
+{
+    (void)state;
+    write_file(in_path, "", 0);
+    char *a[] = { "encode", "--frobnicate", NULL };
+    assert_int_equal(run(hv_cmd_encode, in_path, out_path, a), 2);
+    char *b[] = { "encode", "--batch-max", "0", NULL };
+    assert_int_equal(run(hv_cmd_encode, in_path, out_path, b), 2);
+    char *c[] = { "decode", "--frame-max", "lots", NULL };
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, c), 2);
+    char *d[] = { "decode", "--batch", NULL };
+    assert_int_equal(run(hv_cmd_decode, in_path, out_path, d), 2);
+    char *e[] = { "encode", "--help", NULL };
+    assert_int_equal(run(hv_cmd_encode, in_path, out_path, e), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(encode_then_decode_round_trips_lines),
+        cmocka_unit_test(encode_accepts_a_json_array),
+        cmocka_unit_test(encode_fails_with_status_1_on_bad_json),
+        cmocka_unit_test(decode_fails_with_status_1_on_bad_frames),
+        cmocka_unit_test(bad_usage_exits_with_status_2),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -86,6 +86,7 @@ extern "C" {
     X(BADMAC, -306, "bad message authentication code")           \
     X(TOOFEWVOTERS, -307, "too few voters for the rule")         \
     X(EXCLUDED, -308, "voter excluded from proposal")            \
+    X(VOTEMISMATCH, -309, "vote round or payload hash differs")  \
                                                                  \
     X(TOOFEWOBS, -400, "too few observations")                   \
     X(NOTPOSDEF, -401, "matrix is not positive definite")        \

@@ -1,0 +1,17 @@
+# consensus: the voting engine, signed votes, result voting and the deterministic simulator.
+hv_library_sources(src/consensus/policy.c src/consensus/vote_auth.c src/consensus/engine.c
+                   src/consensus/result.c)
+
+hv_add_test(NAME consensus_engine SOURCES tests/consensus/engine_test.c TIMEOUT 120)
+hv_add_test(NAME consensus_vote_auth SOURCES tests/consensus/vote_auth_test.c)
+hv_add_test(NAME consensus_policy SOURCES tests/consensus/policy_test.c)
+hv_add_test(NAME consensus_result SOURCES tests/consensus/result_test.c)
+hv_library_sources(src/consensus/sim.c)
+hv_cli_command(NAME sim FUNC hv_cmd_sim HELP "deterministic simulations: hivewire sim consensus --seed N"
+               SOURCES src/consensus/cli_consensus.c)
+hv_add_test(NAME consensus_sim SOURCES tests/consensus/sim_test.c TIMEOUT 200)
+hv_bench_area(NAME consensus FUNC hv_bench_consensus
+              HELP "engine time per decision: MAJORITY, signed BFT, result voting; early on/off"
+              SOURCES bench/consensus_bench.c)
+hv_add_fuzzer(NAME consensus_engine SOURCES fuzz/consensus_engine.c
+              CORPUS fuzz/corpus/consensus_engine)

@@ -1,0 +1,221 @@
+/*
+ * The pattern library: historical windows of a price series (z-normalised log prices), each
+ * labelled with its forward log return over a horizon, stored in time order so that the
+ * patterns usable at bar t (label known by t) are always a prefix of the set.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtw/dtw_int.h"
+
+struct hv_dtw_library {
+    hv_dtw_library_opts opts;
+    hv_dtw_set *set;
+    double *label; /* capacity: forward log return */
+    size_t *end;   /* capacity: last bar of the window */
+    double *logs;  /* len: scratch for the window being added */
+};
+
+void hv_dtw_library_opts_default(hv_dtw_library_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->len = 64;
+    o->band = 0.1;
+    o->horizon = 5;
+    o->capacity = 4096;
+    o->simd = HV_DTW_SIMD_AUTO;
+}
+
+static void set_params(const hv_dtw_library_opts *o, hv_dtw_params *p)
+{
+    hv_dtw_params_default(p, o->len);
+    p->band = o->band;
+    p->znorm = 1;
+    p->simd = o->simd;
+}
+
+int hv_dtw_library_new(const hv_dtw_library_opts *o, hv_dtw_library **out)
+{
+    *out = NULL;
+    if (o == NULL || o->size < sizeof(*o) || o->len < 2 || o->horizon == 0 ||
+        o->horizon > ((size_t)1 << 40) || o->capacity == 0 || o->capacity > HV_DTW_SET_MAX)
+        return HV_EINVAL;
+    hv_dtw_params p;
+    set_params(o, &p);
+    if (hv__dtw_params_check(&p) != 0)
+        return HV_EINVAL;
+    hv_dtw_library *lib = calloc(1, sizeof(*lib));
+    if (lib == NULL)
+        return HV_ENOMEM;
+    lib->opts = *o;
+    lib->opts.size = sizeof(lib->opts);
+    int rv = hv_dtw_set_new(&p, o->capacity, &lib->set);
+    lib->label = malloc(o->capacity * sizeof(double));
+    lib->end = malloc(o->capacity * sizeof(size_t));
+    lib->logs = malloc(o->len * sizeof(double));
+    if (rv == 0 && (lib->label == NULL || lib->end == NULL || lib->logs == NULL))
+        rv = HV_ENOMEM;
+    if (rv != 0) {
+        hv_dtw_library_free(lib);
+        return rv;
+    }
+    *out = lib;
+    return 0;
+}
+
+void hv_dtw_library_free(hv_dtw_library *lib)
+{
+    if (lib == NULL)
+        return;
+    hv_dtw_set_free(lib->set);
+    free(lib->label);
+    free(lib->end);
+    free(lib->logs);
+    free(lib);
+}
+
+/* log of prices[end - len + 1 .. end] into out; HV_ERANGE for a price <= 0 or not finite. */
+static int window_logs(const double *prices, size_t end, size_t len, double *out)
+{
+    const double *w = prices + (end + 1 - len);
+    for (size_t i = 0; i < len; i++) {
+        if (!(w[i] > 0) || !isfinite(w[i]))
+            return HV_ERANGE;
+        out[i] = log(w[i]);
+    }
+    return 0;
+}
+
+long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count, size_t end)
+{
+    size_t len = lib->opts.len, h = lib->opts.horizon, n = lib->set->count;
+    if (end + 1 < len || end >= count || count - end <= h)
+        return HV_EINVAL;
+    if (n > 0 && end <= lib->end[n - 1])
+        return HV_EINVAL;
+    if (n == lib->set->capacity) {
+        lib->set->rejected++;
+        return HV_EFULL;
+    }
+    double future = prices[end + h];
+    if (!(future > 0) || !isfinite(future))
+        return HV_ERANGE;
+    int rv = window_logs(prices, end, len, lib->logs);
+    if (rv != 0)
+        return rv;
+    long idx = hv_dtw_set_add(lib->set, lib->logs);
+    if (idx < 0)
+        return idx;
+    lib->label[idx] = log(future) - lib->logs[len - 1];
+    lib->end[idx] = end;
+    return idx;
+}
+
+long hv_dtw_library_build(hv_dtw_library *lib, const double *prices, size_t count, size_t stride)
+{
+    size_t len = lib->opts.len, h = lib->opts.horizon;
+    if (stride == 0)
+        return HV_EINVAL;
+    long added = 0;
+    for (size_t end = len - 1; end < count && count - end > h; end += stride) {
+        if (lib->set->count > 0 && end <= lib->end[lib->set->count - 1])
+            continue;
+        long rv = hv_dtw_library_add(lib, prices, count, end);
+        if (rv == HV_EFULL)
+            break;
+        if (rv < 0)
+            return rv;
+        added++;
+    }
+    return added;
+}
+
+size_t hv_dtw_library_eligible(const hv_dtw_library *lib, size_t t)
+{
+    /* end[] increases, so "end + horizon <= t" holds on a prefix: binary search its length. */
+    size_t lo = 0, hi = lib->set->count, h = lib->opts.horizon;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lib->end[mid] + h <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws **out)
+{
+    return hv_dtw_ws_new(&lib->set->params, k_max, out);
+}
+
+/* The weighted prediction from sorted matches (m >= 1). */
+static void weigh(const hv_dtw_library *lib, const hv_dtw_match *mt, size_t m,
+                  hv_dtw_prediction *out)
+{
+    double dmin = mt[0].distance, wsum = 0, ysum = 0;
+    for (size_t i = 0; i < m; i++) {
+        double w = dmin == 0 ? (mt[i].distance == 0 ? 1.0 : 0.0) : dmin / mt[i].distance;
+        wsum += w;
+        ysum += w * lib->label[mt[i].index];
+    }
+    double pred = ysum / wsum;
+    double agree = 0;
+    for (size_t i = 0; i < m; i++) {
+        double w = dmin == 0 ? (mt[i].distance == 0 ? 1.0 : 0.0) : dmin / mt[i].distance;
+        double y = lib->label[mt[i].index];
+        int same = (y > 0 && pred > 0) || (y < 0 && pred < 0) || (y == 0 && pred == 0);
+        agree += same ? w : 0;
+    }
+    out->expected_return = pred;
+    out->agreement = agree / wsum;
+    out->distance_min = dmin;
+    out->neighbours = (unsigned)m;
+}
+
+int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const double *prices,
+                           size_t count, size_t t, unsigned k, hv_dtw_prediction *out,
+                           hv_dtw_stats *stats)
+{
+    size_t len = lib->opts.len;
+    if (t + 1 < len || t >= count || k == 0 || k > ws->k_max || ws->params.len != len)
+        return HV_EINVAL;
+    int rv = window_logs(prices, t, len, ws->tmp);
+    if (rv != 0)
+        return rv;
+    memset(out, 0, sizeof(*out));
+    out->eligible = hv_dtw_library_eligible(lib, t);
+    if (out->eligible == 0)
+        return HV_ETOOFEWOBS;
+    if (ws->r != lib->set->r || !ws->params.znorm)
+        return HV_EINVAL;
+    rv = hv__dtw_ws_prepare(ws, ws->tmp);
+    if (rv != 0)
+        return rv;
+    hv_dtw_stats local;
+    hv_dtw_stats_reset(&local);
+    local.queries = 1;
+    hv__dtw_query qc = { ws->q, ws->qu, ws->ql, NULL };
+    size_t m = hv__dtw_search_range(ws, &qc, lib->set, 0, out->eligible, k, &local);
+    if (stats != NULL)
+        hv_dtw_stats_add(stats, &local);
+    weigh(lib, ws->top, m, out);
+    return 0;
+}
+
+const hv_dtw_set *hv_dtw_library_set(const hv_dtw_library *lib)
+{
+    return lib->set;
+}
+
+double hv_dtw_library_label(const hv_dtw_library *lib, size_t i)
+{
+    return lib->label[i];
+}
+
+size_t hv_dtw_library_end(const hv_dtw_library *lib, size_t i)
+{
+    return lib->end[i];
+}

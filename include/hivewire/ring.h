@@ -1,0 +1,258 @@
+/*
+ * hivewire: lock-free bounded rings, the building blocks of the bus.
+ *
+ * hv_spsc  single producer / single consumer ring of fixed-size slots (values are copied in
+ *          place). Cache-line-padded indices, each side keeps a cached copy of the other side's
+ *          index so that it touches the shared line only when its cached view says the ring is
+ *          full (producer) or empty (consumer). Batch reserve/commit and batch peek/release work
+ *          on contiguous runs of slots, so a batch costs one release store.
+ *
+ * hv_mpmc  bounded multi-producer / multi-consumer queue of pointers (Dmitry Vyukov's array
+ *          queue: one sequence number per cell). The bus uses it as an agent's inbox lane
+ *          (many publishers, one consumer, plus publishers that evict the oldest entry under the
+ *          drop-oldest policy) and as the free list of its pools.
+ *
+ * Capacity is fixed at creation and must be a power of two (2 .. 2^30). Nothing here allocates
+ * after creation, blocks, or reads a clock. Full and empty are reported, never waited on: the
+ * bus layers its wait strategies on top.
+ *
+ * The structs are visible so the hot functions can be inlined; their fields are private.
+ */
+#ifndef HIVEWIRE_RING_H
+#define HIVEWIRE_RING_H
+
+#include <string.h>
+
+#include <hivewire/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Padding unit: two cache lines, so the adjacent-line prefetcher cannot pull the other side's
+ * index into a false-sharing pair. */
+#define HV_RING_ALIGN 128
+
+#define HV_RING_CAPACITY_MAX (1u << 30)
+
+/* ---------------------------------------------------------------------------------------- */
+/* SPSC ring                                                                                 */
+
+typedef struct hv_spsc {
+    /* producer's line: written only by the producer */
+    _Alignas(HV_RING_ALIGN) uint64_t tail; /* next slot to fill (released by commit) */
+    uint64_t head_cache;                   /* producer's last view of head */
+    uint8_t *p_slots;
+    uint64_t p_mask;
+    uint32_t p_slot_bytes;
+    /* consumer's line: written only by the consumer */
+    _Alignas(HV_RING_ALIGN) uint64_t head; /* next slot to read (released by release) */
+    uint64_t tail_cache;                   /* consumer's last view of tail */
+    uint8_t *c_slots;
+    uint64_t c_mask;
+    uint32_t c_slot_bytes;
+    /* cold */
+    _Alignas(HV_RING_ALIGN) uint32_t capacity;
+    uint32_t slot_bytes;
+} hv_spsc;
+
+/*
+ * Creates a ring of `capacity` slots of `slot_bytes` bytes each (1 .. 65536). Slots are packed:
+ * a slot is 8-byte aligned when slot_bytes is a multiple of 8.
+ * Returns 0, HV_EINVAL (capacity not a power of two in 2 .. 2^30, bad slot_bytes or NULL out),
+ * HV_ENOMEM. The caller owns *out and frees it with hv_spsc_free(). Any thread may create.
+ */
+HV_EXTERN int hv_spsc_new(hv_spsc **out, uint32_t capacity, uint32_t slot_bytes);
+
+/* Frees the ring. No other thread may use it any more. NULL is a no-op. */
+HV_EXTERN void hv_spsc_free(hv_spsc *r);
+
+/* Number of committed, unreleased slots. Any thread; a snapshot that may be stale at once. */
+HV_EXTERN uint32_t hv_spsc_size(const hv_spsc *r);
+
+/*
+ * Producer only. Reserves up to `want` free slots that are contiguous in memory and sets
+ * *first to the first one (slot i is at (uint8_t *)*first + i * slot_bytes). Returns the
+ * number reserved, 0 when the ring is full. A run never wraps, so it may be shorter than the
+ * free space; call again after committing to get the rest. Reserving twice without a commit
+ * returns the same slots.
+ */
+static inline uint32_t hv_spsc_reserve(hv_spsc *r, uint32_t want, void **first)
+{
+    uint64_t tail = r->tail;
+    uint64_t cap = r->p_mask + 1;
+    uint64_t free_n = cap - (tail - r->head_cache);
+    if (free_n < want) {
+        r->head_cache = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+        free_n = cap - (tail - r->head_cache);
+    }
+    uint64_t idx = tail & r->p_mask;
+    uint64_t run = cap - idx;
+    uint64_t n = want < free_n ? want : free_n;
+    if (n > run)
+        n = run;
+    *first = r->p_slots + idx * r->p_slot_bytes;
+    return (uint32_t)n;
+}
+
+/* Producer only. Publishes the first n reserved slots to the consumer (release store). */
+static inline void hv_spsc_commit(hv_spsc *r, uint32_t n)
+{
+    __atomic_store_n(&r->tail, r->tail + n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Consumer only. Sets *first to the oldest committed slot and returns how many committed
+ * slots follow it contiguously (at most max), 0 when empty. The slots stay valid until
+ * hv_spsc_release().
+ */
+static inline uint32_t hv_spsc_peek(hv_spsc *r, uint32_t max, void **first)
+{
+    uint64_t head = r->head;
+    uint64_t avail = r->tail_cache - head;
+    if (avail < max) {
+        r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+        avail = r->tail_cache - head;
+    }
+    uint64_t idx = head & r->c_mask;
+    uint64_t run = r->c_mask + 1 - idx;
+    uint64_t n = max < avail ? max : avail;
+    if (n > run)
+        n = run;
+    *first = r->c_slots + idx * r->c_slot_bytes;
+    return (uint32_t)n;
+}
+
+/* Consumer only. Gives the n oldest peeked slots back to the producer (release store). */
+static inline void hv_spsc_release(hv_spsc *r, uint32_t n)
+{
+    __atomic_store_n(&r->head, r->head + n, __ATOMIC_RELEASE);
+}
+
+/* Producer only. Copies slot_bytes bytes from src into the ring. 0 or HV_EFULL. */
+static inline int hv_spsc_try_push(hv_spsc *r, const void *src)
+{
+    void *slot;
+    if (hv_spsc_reserve(r, 1, &slot) == 0)
+        return HV_EFULL;
+    memcpy(slot, src, r->p_slot_bytes);
+    hv_spsc_commit(r, 1);
+    return 0;
+}
+
+/* Consumer only. Copies the oldest slot into dst and frees it. 0 or HV_EAGAIN (empty). */
+static inline int hv_spsc_try_pop(hv_spsc *r, void *dst)
+{
+    void *slot;
+    if (hv_spsc_peek(r, 1, &slot) == 0)
+        return HV_EAGAIN;
+    memcpy(dst, slot, r->c_slot_bytes);
+    hv_spsc_release(r, 1);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* MPMC pointer queue                                                                        */
+
+typedef struct hv_mpmc_cell {
+    uint64_t seq; /* pos: free for the producer of pos; pos + 1: holds the value of pos */
+    void *value;
+} hv_mpmc_cell;
+
+typedef struct hv_mpmc {
+    _Alignas(HV_RING_ALIGN) uint64_t enq; /* next position to claim for a push */
+    hv_mpmc_cell *e_cells;
+    uint64_t e_mask;
+    _Alignas(HV_RING_ALIGN) uint64_t deq; /* next position to claim for a pop */
+    hv_mpmc_cell *d_cells;
+    uint64_t d_mask;
+    _Alignas(HV_RING_ALIGN) hv_mpmc_cell *cells; /* owned */
+} hv_mpmc;
+
+/*
+ * Initialises a caller-embedded queue (the struct must be HV_RING_ALIGN-aligned, e.g. inside
+ * an object from aligned_alloc) holding up to `capacity` pointers.
+ * Returns 0, HV_EINVAL (capacity not a power of two in 2 .. 2^30), HV_ENOMEM.
+ */
+HV_EXTERN int hv_mpmc_init(hv_mpmc *q, uint32_t capacity);
+
+/* Frees the cells. No thread may use the queue any more. Values still queued are not touched. */
+HV_EXTERN void hv_mpmc_fini(hv_mpmc *q);
+
+/*
+ * Any thread. Appends v (which may be any pointer, including NULL). Returns 0 or HV_EFULL.
+ * Lock-free: a failed compare-and-swap means another producer made progress. Pushes by one
+ * thread are popped in the order that thread made them.
+ */
+static inline int hv_mpmc_push(hv_mpmc *q, void *v)
+{
+    uint64_t pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+    hv_mpmc_cell *c;
+    for (;;) {
+        c = &q->e_cells[pos & q->e_mask];
+        uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+        int64_t dif = (int64_t)(seq - pos);
+        if (dif == 0) {
+            if (__atomic_compare_exchange_n(&q->enq, &pos, pos + 1, 1, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
+                break;
+        } else if (dif < 0) {
+            return HV_EFULL;
+        } else {
+            pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+        }
+    }
+    c->value = v;
+    __atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/*
+ * Any thread. Removes the oldest value into *out. Returns 0 or HV_EAGAIN when the queue is
+ * empty (or its oldest entry is claimed but not yet written by a producer that is mid-push:
+ * that producer's own push completes it, see the bus wake-up protocol).
+ */
+static inline int hv_mpmc_pop(hv_mpmc *q, void **out)
+{
+    uint64_t pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+    hv_mpmc_cell *c;
+    for (;;) {
+        c = &q->d_cells[pos & q->d_mask];
+        uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+        int64_t dif = (int64_t)(seq - (pos + 1));
+        if (dif == 0) {
+            if (__atomic_compare_exchange_n(&q->deq, &pos, pos + 1, 1, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
+                break;
+        } else if (dif < 0) {
+            return HV_EAGAIN;
+        } else {
+            pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+        }
+    }
+    *out = c->value;
+    __atomic_store_n(&c->seq, pos + q->d_mask + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Any thread. True if the oldest entry is ready to pop (acquire load of its sequence). */
+static inline int hv_mpmc_ready(hv_mpmc *q)
+{
+    uint64_t pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+    hv_mpmc_cell *c = &q->d_cells[pos & q->d_mask];
+    return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) == pos + 1;
+}
+
+/* Any thread. Approximate number of queued entries (claimed pushes minus claimed pops). */
+static inline uint32_t hv_mpmc_size(hv_mpmc *q)
+{
+    uint64_t e = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+    uint64_t d = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+    return e > d ? (uint32_t)(e - d) : 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIVEWIRE_RING_H */

@@ -1,0 +1,948 @@
+/* Tests of the bus: routing, delivery modes, priorities, coalescing, TTL, backpressure,
+ * wake-ups, metrics and many-producer integrity. */
+#include "hv_test.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hivewire/bus.h>
+
+#define WAIT_NS (10ull * 1000 * 1000 * 1000) /* bound on every wait: 10 s */
+
+typedef struct fixture {
+    hv_bus *bus;
+    hv_agent *a[8];
+} fixture;
+
+static hv_agent *agent(hv_bus *b, uint32_t cap, int bp)
+{
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = cap;
+    o.backpressure = bp;
+    hv_agent *a = NULL;
+    assert_int_equal(hv_agent_new(b, &o, &a), 0);
+    return a;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    hv_bus_opts o;
+    hv_bus_opts_default(&o);
+    o.msg_pool = 256;
+    o.buf_pool = 8;
+    o.buf_bytes = 4096;
+    o.dlq_capacity = 16;
+    if (hv_bus_new(&f->bus, &o) != 0)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        f->a[i] = agent(f->bus, 16, HV_BP_DROP_OLDEST);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    hv_bus_free(f->bus);
+    free(f);
+    return 0;
+}
+
+static hv_send text(const char *subject, const char *s)
+{
+    hv_send m = { .subject = subject, .data = s, .len = strlen(s) };
+    return m;
+}
+
+/* Receives exactly one message and checks its payload. */
+static hv_msg *recv1(hv_agent *a, uint64_t now)
+{
+    hv_msg *m = NULL;
+    assert_int_equal(hv_agent_recv(a, &m, 1, now), 1);
+    return m;
+}
+
+static void expect_empty(hv_agent *a, uint64_t now)
+{
+    hv_msg *m;
+    assert_int_equal(hv_agent_recv(a, &m, 1, now), 0);
+}
+
+static void expect_payload(hv_agent *a, const char *s)
+{
+    hv_msg *m = recv1(a, 0);
+    assert_int_equal(m->len, strlen(s));
+    assert_memory_equal(m->data, s, m->len);
+    hv_msg_release(m);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void publish_reaches_every_matching_subscription(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "md.*.quote", NULL, NULL), 0);
+    assert_int_equal(hv_agent_subscribe(f->a[2], "md.>", NULL, NULL), 0);
+    assert_int_equal(hv_agent_subscribe(f->a[3], "md.AAPL", NULL, NULL), 0);
+    hv_send m = text("md.AAPL.quote", "px=1");
+    m.type = 42;
+    hv_send_result r;
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 100, &r), 2);
+    assert_int_equal(r.matched, 2);
+    assert_int_equal(r.delivered, 2);
+    for (int i = 1; i <= 2; i++) {
+        hv_msg *x = recv1(f->a[i], 150);
+        assert_string_equal(x->subject, "md.AAPL.quote");
+        assert_int_equal(x->sender, hv_agent_id(f->a[0]));
+        assert_int_equal(x->type, 42);
+        assert_int_equal(x->prio, HV_PRIO_NORMAL);
+        assert_int_equal(x->sent_ns, 100);
+        hv_msg_release(x);
+    }
+    expect_empty(f->a[3], 0);
+    /* the same subject again comes from the publisher's match cache */
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 200, NULL), 2);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.sent, 2);
+    assert_int_equal(s.bytes_sent, 8);
+}
+
+static void unmatched_publish_is_counted_as_unrouted(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text("nobody.listens", "x");
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.unrouted, 1);
+}
+
+static void invalid_subjects_and_patterns_are_rejected(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "a.>.b", NULL, NULL), HV_EBADSUBJECT);
+    assert_int_equal(hv_agent_subscribe(f->a[1], "", NULL, NULL), HV_EBADSUBJECT);
+    hv_sub_opts so;
+    hv_sub_opts_default(&so);
+    so.group = "bad.group";
+    assert_int_equal(hv_agent_subscribe(f->a[1], "a", &so, NULL), HV_EBADSUBJECT);
+    hv_send m = text("a.*", "x");
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), HV_EBADSUBJECT);
+    m.subject = "a..b";
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), HV_EBADSUBJECT);
+    m.subject = NULL;
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), HV_EINVAL);
+}
+
+static void unsubscribe_stops_delivery(void **state)
+{
+    fixture *f = *state;
+    uint32_t id;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "t.x", NULL, &id), 0);
+    hv_send m = text("t.x", "1");
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 1);
+    assert_int_equal(hv_agent_unsubscribe(f->a[2], id), HV_ENOTFOUND);
+    assert_int_equal(hv_agent_unsubscribe(f->a[1], id), 0);
+    assert_int_equal(hv_agent_unsubscribe(f->a[1], id), HV_ENOTFOUND);
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 0);
+    expect_payload(f->a[1], "1");
+    expect_empty(f->a[1], 0);
+}
+
+static void direct_send_reaches_one_agent_by_id(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "hello");
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[2]), &m, 0), 0);
+    hv_msg *x = recv1(f->a[2], 0);
+    assert_true(x->flags & HV_MSG_F_DIRECT);
+    assert_int_equal(x->subject_len, 0);
+    hv_msg_release(x);
+    expect_empty(f->a[1], 0);
+    assert_int_equal(hv_bus_send(f->a[0], 999, &m, 0), HV_ENOAGENT);
+    assert_int_equal(hv_bus_send(f->a[0], 0, &m, 0), HV_ENOAGENT);
+}
+
+static void broadcast_shares_one_message_among_all_other_agents(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "all");
+    hv_send_result r;
+    assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, &r), 3);
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 1);
+    hv_msg *x[3];
+    for (int i = 1; i <= 3; i++)
+        x[i - 1] = recv1(f->a[i], 0);
+    assert_ptr_equal(x[0], x[1]);
+    assert_ptr_equal(x[1], x[2]);
+    for (int i = 0; i < 3; i++)
+        hv_msg_release(x[i]);
+    expect_empty(f->a[0], 0);
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
+static void release_n_recycles_a_batch_and_respects_shared_references(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "b");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
+    assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, NULL), 3);
+    hv_msg *x[5] = { 0 };
+    assert_int_equal(hv_agent_recv(f->a[1], x, 4, 0), 4);
+    hv_msg *shared = x[3];
+    hv_msg_release_n(x, 5); /* x[4] is NULL: skipped */
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 1); /* the broadcast still sits in a[2] and a[3] */
+    hv_msg *y[2] = { recv1(f->a[2], 0), recv1(f->a[3], 0) };
+    assert_ptr_equal(y[0], shared);
+    hv_msg_release_n(y, 2);
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
+static void large_payload_is_one_pooled_buffer_for_every_recipient(void **state)
+{
+    fixture *f = *state;
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal(hv_agent_subscribe(f->a[i], "big.>", NULL, NULL), 0);
+    uint8_t payload[1000];
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)i;
+    hv_send m = { .subject = "big.frame", .data = payload, .len = sizeof(payload) };
+    assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 3);
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.bufs_in_use, 1);
+    hv_msg *x[3];
+    for (int i = 0; i < 3; i++) {
+        x[i] = recv1(f->a[i + 1], 0);
+        assert_true(x[i]->flags & HV_MSG_F_BUF);
+        assert_memory_equal(x[i]->data, payload, sizeof(payload));
+    }
+    assert_ptr_equal(x[0]->data, x[2]->data);
+    for (int i = 0; i < 3; i++)
+        hv_msg_release(x[i]);
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.bufs_in_use, 0);
+    /* a caller's own buffer: zero copy, the reference passes to the bus */
+    hv_buf *buf;
+    assert_int_equal(hv_bus_buf_alloc(f->bus, &buf), 0);
+    memcpy(hv_buf_data(buf), "frame", 5);
+    hv_send z = { .subject = "big.z", .buf = buf, .len = 5 };
+    assert_int_equal(hv_bus_publish(f->a[0], &z, 0, NULL), 3);
+    for (int i = 1; i <= 3; i++) {
+        hv_msg *y = recv1(f->a[i], 0);
+        assert_ptr_equal(y->data, hv_buf_data(buf));
+        hv_msg_release(y);
+    }
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.bufs_in_use, 0);
+    /* too big for a pooled buffer */
+    uint8_t *huge = calloc(1, 5000);
+    hv_send h = { .subject = "big.h", .data = huge, .len = 5000 };
+    assert_int_equal(hv_bus_publish(f->a[0], &h, 0, NULL), HV_ETOOBIG);
+    free(huge);
+}
+
+static void request_gets_the_reply_with_its_correlation_id(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "svc.price", NULL, NULL), 0);
+    hv_send q = text("svc.price", "AAPL?");
+    uint64_t corr = 0;
+    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 10, &corr), 1);
+    assert_true(corr != 0);
+    assert_int_equal(hv_agent_next_deadline(f->a[0]), 1010);
+    hv_msg *req = recv1(f->a[1], 20);
+    assert_true(req->flags & HV_MSG_F_REQUEST);
+    assert_int_equal(req->corr_id, corr);
+    assert_int_equal(req->reply_to, hv_agent_id(f->a[0]));
+    hv_send rep = text(NULL, "189.5");
+    assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 30), 0);
+    assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 30), 0);
+    hv_msg_release(req);
+    hv_msg *r = recv1(f->a[0], 40);
+    assert_true(r->flags & HV_MSG_F_REPLY);
+    assert_int_equal(r->corr_id, corr);
+    assert_memory_equal(r->data, "189.5", 5);
+    hv_msg_release(r);
+    /* the second reply to the same request is late: dead-lettered, counted */
+    expect_empty(f->a[0], 50);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.late_replies, 1);
+    hv_dead_letter d;
+    assert_int_equal(hv_bus_dlq_pop(f->bus, &d), 0);
+    assert_int_equal(d.reason, HV_DEAD_LATE_REPLY);
+    hv_msg_release(d.msg);
+    assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
+    /* nobody listening */
+    q.subject = "svc.none";
+    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 10, &corr), HV_ENOSUBSCRIBER);
+    assert_int_equal(hv_agent_request(f->a[0], &q, 0, 10, &corr), HV_EINVAL);
+}
+
+static void request_without_reply_times_out_at_its_deadline(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "svc.slow", NULL, NULL), 0);
+    hv_send q = text("svc.slow", "?");
+    uint64_t corr;
+    assert_int_equal(hv_agent_request(f->a[0], &q, 500, 1000, &corr), 1);
+    expect_empty(f->a[0], 1499);
+    hv_msg *t = recv1(f->a[0], 1500);
+    assert_true(t->flags & HV_MSG_F_TIMEOUT);
+    assert_int_equal(t->type, HV_MSG_TYPE_TIMEOUT);
+    assert_int_equal(t->corr_id, corr);
+    hv_msg_release(t);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.request_timeouts, 1);
+    /* the reply after the timeout is dead-lettered */
+    hv_msg *req = recv1(f->a[1], 1600);
+    hv_send rep = text(NULL, "late");
+    assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 1600), 0);
+    hv_msg_release(req);
+    expect_empty(f->a[0], 1700);
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.late_replies, 1);
+}
+
+static void queue_group_round_robin_gives_each_message_to_one_member(void **state)
+{
+    fixture *f = *state;
+    hv_sub_opts so;
+    hv_sub_opts_default(&so);
+    so.group = "workers";
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal(hv_agent_subscribe(f->a[i], "task.>", &so, NULL), 0);
+    assert_int_equal(hv_agent_subscribe(f->a[0], "task.*", NULL, NULL), 0); /* ungrouped */
+    hv_send m = text("task.run", "t");
+    for (int k = 0; k < 9; k++)
+        assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 2);
+    hv_agent_stats s;
+    for (int i = 1; i <= 3; i++) {
+        hv_agent_stats_get(f->a[i], &s);
+        assert_int_equal(s.depth[HV_PRIO_NORMAL - 1], 3);
+    }
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.depth[HV_PRIO_NORMAL - 1], 9);
+}
+
+static void queue_group_least_loaded_picks_the_emptier_inbox(void **state)
+{
+    fixture *f = *state;
+    hv_sub_opts so;
+    hv_sub_opts_default(&so);
+    so.group = "ll";
+    so.group_policy = HV_GROUP_LEAST_LOADED;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "job", &so, NULL), 0);
+    assert_int_equal(hv_agent_subscribe(f->a[2], "job", &so, NULL), 0);
+    /* preload a[1] with 5 direct messages */
+    hv_send d = text(NULL, "d");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &d, 0), 0);
+    hv_send m = text("job", "j");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), 1);
+    hv_agent_stats s1, s2;
+    hv_agent_stats_get(f->a[1], &s1);
+    hv_agent_stats_get(f->a[2], &s2);
+    assert_int_equal(s1.depth[HV_PRIO_NORMAL - 1], 5);
+    assert_int_equal(s2.depth[HV_PRIO_NORMAL - 1], 4);
+    hv_send m2 = text("job", "k");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(hv_bus_publish(f->a[0], &m2, 0, NULL), 1);
+    hv_agent_stats_get(f->a[1], &s1);
+    hv_agent_stats_get(f->a[2], &s2);
+    assert_int_equal(s1.depth[HV_PRIO_NORMAL - 1] + s2.depth[HV_PRIO_NORMAL - 1], 11);
+    assert_true(s2.depth[HV_PRIO_NORMAL - 1] <= 6);
+}
+
+static void higher_priorities_are_served_first(void **state)
+{
+    fixture *f = *state;
+    const int order[] = { HV_PRIO_BATCH, HV_PRIO_LOW, HV_PRIO_NORMAL, HV_PRIO_HIGH,
+                          HV_PRIO_CRITICAL };
+    for (int i = 0; i < 5; i++) {
+        hv_send m = text(NULL, "p");
+        m.prio = (uint8_t)order[i];
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
+    }
+    hv_msg *x[5];
+    assert_int_equal(hv_agent_recv(f->a[1], x, 5, 0), 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(x[i]->prio, HV_PRIO_CRITICAL + i);
+        hv_msg_release(x[i]);
+    }
+    hv_send bad = text(NULL, "p");
+    bad.prio = 6;
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &bad, 0), HV_EINVAL);
+}
+
+static void starvation_guard_serves_low_after_k_critical(void **state)
+{
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, NULL), 0);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.starvation_k = 4;
+    hv_agent *src, *dst;
+    assert_int_equal(hv_agent_new(b, NULL, &src), 0);
+    assert_int_equal(hv_agent_new(b, &o, &dst), 0);
+    hv_send low = text(NULL, "L");
+    low.prio = HV_PRIO_LOW;
+    assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &low, 0), 0);
+    hv_send crit = text(NULL, "C");
+    crit.prio = HV_PRIO_CRITICAL;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &crit, 0), 0);
+    /* C C C C L C ... : the LOW message is passed over exactly k times */
+    int pos = -1;
+    for (int i = 0; i < 21; i++) {
+        hv_msg *m = recv1(dst, 0);
+        if (m->prio == HV_PRIO_LOW)
+            pos = i;
+        hv_msg_release(m);
+    }
+    assert_int_equal(pos, 4);
+    (void)state;
+    hv_bus_free(b);
+}
+
+static void coalescing_key_replaces_the_undelivered_message(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[1], "q.>", NULL, NULL), 0);
+    char px[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(px, sizeof(px), "px=%d", i);
+        hv_send m = text("q.AAPL", px);
+        m.coalesce_key = 77;
+        hv_send_result r;
+        assert_int_equal(hv_bus_publish(f->a[0], &m, 0, &r), 1);
+        assert_int_equal(r.coalesced, i > 0);
+    }
+    hv_send other = text("q.MSFT", "other");
+    other.coalesce_key = 78;
+    assert_int_equal(hv_bus_publish(f->a[0], &other, 0, NULL), 1);
+    expect_payload(f->a[1], "px=4");
+    expect_payload(f->a[1], "other");
+    expect_empty(f->a[1], 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.coalesced, 4);
+    /* once delivered, the same key queues again */
+    hv_send again = text("q.AAPL", "px=5");
+    again.coalesce_key = 77;
+    assert_int_equal(hv_bus_publish(f->a[0], &again, 0, NULL), 1);
+    expect_payload(f->a[1], "px=5");
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
+static void ttl_expiry_is_decided_at_receive_time(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "stale");
+    m.ttl_ns = 100;
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 1000), 0);
+    hv_send keep = text(NULL, "keep");
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &keep, 1000), 0);
+    hv_msg *x = recv1(f->a[1], 1100); /* deadline 1100 reached: "stale" is dead */
+    assert_memory_equal(x->data, "keep", 4);
+    hv_msg_release(x);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.expired, 1);
+    hv_dead_letter d;
+    assert_int_equal(hv_bus_dlq_pop(f->bus, &d), 0);
+    assert_int_equal(d.reason, HV_DEAD_EXPIRED);
+    assert_int_equal(d.recipient, hv_agent_id(f->a[1]));
+    assert_int_equal(d.at_ns, 1100);
+    assert_memory_equal(d.msg->data, "stale", 5);
+    hv_msg_release(d.msg);
+    assert_int_equal(hv_bus_dlq_pop(f->bus, &d), HV_EAGAIN);
+}
+
+static void drop_oldest_evicts_and_counts(void **state)
+{
+    fixture *f = *state; /* inboxes of 16 per lane, drop-oldest */
+    hv_send m = text(NULL, "x");
+    for (int i = 0; i < 20; i++) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", i);
+        m.data = v;
+        m.len = strlen(v);
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
+    }
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.dropped_oldest, 4);
+    expect_payload(f->a[1], "4");
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.dlq_depth, 4);
+    hv_dead_letter d;
+    assert_int_equal(hv_bus_dlq_pop(f->bus, &d), 0);
+    assert_int_equal(d.reason, HV_DEAD_DROPPED);
+    assert_memory_equal(d.msg->data, "0", 1);
+    hv_msg_release(d.msg);
+}
+
+static void reject_new_refuses_and_counts(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 4, HV_BP_REJECT_NEW);
+    hv_send m = text(NULL, "x");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), HV_EREJECTED);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.rejected, 1);
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.send_rejected, 1);
+    /* per subscription: reject-new for a full inbox in a publish */
+    hv_sub_opts so;
+    hv_sub_opts_default(&so);
+    so.backpressure = HV_BP_REJECT_NEW;
+    assert_int_equal(hv_agent_subscribe(r, "r.x", &so, NULL), 0);
+    assert_int_equal(hv_agent_subscribe(f->a[2], "r.x", NULL, NULL), 0);
+    hv_send p = text("r.x", "p");
+    hv_send_result res;
+    assert_int_equal(hv_bus_publish(f->a[0], &p, 0, &res), 1);
+    assert_int_equal(res.matched, 2);
+    assert_int_equal(res.rejected, 1);
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 5); /* 4 in r, 1 in a[2]; the rejected copy released */
+}
+
+static void block_publisher_times_out_and_counts(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = 2;
+    o.backpressure = HV_BP_BLOCK;
+    o.block_timeout_ns = 2000000; /* 2 ms */
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    hv_send m = text(NULL, "x");
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), HV_ETIMEDOUT);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.block_timeouts, 1);
+    assert_int_equal(s.rejected, 1);
+}
+
+typedef struct drain_arg {
+    hv_agent *a;
+    int want;
+    int got;
+} drain_arg;
+
+static void *drain_thread(void *p)
+{
+    drain_arg *d = p;
+    while (d->got < d->want) {
+        if (hv_agent_wait(d->a, WAIT_NS) != 0)
+            break;
+        hv_msg *m[8];
+        int n = hv_agent_recv(d->a, m, 8, 0);
+        for (int i = 0; i < n; i++)
+            hv_msg_release(m[i]);
+        d->got += n;
+    }
+    return NULL;
+}
+
+static void blocked_publisher_resumes_when_the_consumer_drains(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = 2;
+    o.backpressure = HV_BP_BLOCK;
+    o.block_timeout_ns = WAIT_NS;
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    drain_arg d = { .a = r, .want = 200 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, drain_thread, &d), 0);
+    hv_send m = text(NULL, "x");
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(d.got, 200);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.rejected, 0);
+    assert_int_equal(s.dropped_oldest, 0);
+}
+
+static void *wait_one(void *p)
+{
+    drain_arg *d = p;
+    if (hv_agent_wait(d->a, WAIT_NS) == 0) {
+        hv_msg *m;
+        d->got = hv_agent_recv(d->a, &m, 1, 0);
+        if (d->got == 1)
+            hv_msg_release(m);
+    }
+    return NULL;
+}
+
+static void blocked_subscriber_wakes_when_a_message_arrives(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.spin_iters = 0; /* go straight to sleep on the eventfd */
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    assert_int_equal(hv_agent_wait(r, 0), HV_ETIMEDOUT);
+    assert_int_equal(hv_agent_wait(r, 1000), HV_ETIMEDOUT);
+    for (int round = 0; round < 50; round++) {
+        drain_arg d = { .a = r, .want = 1 };
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, wait_one, &d), 0);
+        hv_send m = text(NULL, "wake");
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+        pthread_join(t, NULL);
+        assert_int_equal(d.got, 1);
+    }
+}
+
+static void spin_and_yield_waiters_see_messages_too(void **state)
+{
+    fixture *f = *state;
+    for (int w = HV_WAIT_SPIN; w <= HV_WAIT_YIELD; w++) {
+        hv_agent_opts o;
+        hv_agent_opts_default(&o);
+        o.wait = w;
+        o.spin_iters = 10;
+        hv_agent *r;
+        assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+        assert_int_equal(hv_agent_eventfd(r), -1);
+        assert_int_equal(hv_agent_arm(r), HV_ENOTSUP);
+        assert_int_equal(hv_agent_wait(r, 100000), HV_ETIMEDOUT);
+        drain_arg d = { .a = r, .want = 1 };
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, wait_one, &d), 0);
+        hv_send m = text(NULL, "w");
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+        pthread_join(t, NULL);
+        assert_int_equal(d.got, 1);
+        hv_agent_free(r);
+    }
+}
+
+static void eventfd_becomes_readable_for_an_armed_agent(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = f->a[1];
+    int fd = hv_agent_eventfd(r);
+    assert_true(fd >= 0);
+    assert_int_equal(hv_agent_arm(r), 0);
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 0), 0);
+    hv_send m = text(NULL, "ev");
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    hv_agent_disarm(r);
+    assert_int_equal(poll(&p, 1, 0), 0);
+    /* arming with a message already queued says so */
+    assert_int_equal(hv_agent_arm(r), HV_EAGAIN);
+    expect_payload(r, "ev");
+    assert_int_equal(hv_agent_arm(r), 0);
+    hv_agent_disarm(r);
+}
+
+#define MP_THREADS 4
+#define MP_MSGS    20000
+
+typedef struct mp_arg {
+    hv_agent *from;
+    uint32_t to;
+} mp_arg;
+
+static void *mp_producer(void *p)
+{
+    mp_arg *a = p;
+    for (uint32_t i = 1; i <= MP_MSGS; i++) {
+        hv_send m = { .data = &i, .len = sizeof(i) };
+        while (hv_bus_send(a->from, a->to, &m, 0) != 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void many_producers_to_one_inbox_lose_nothing_and_keep_order(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.msg_pool = 1024;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = 64;
+    o.backpressure = HV_BP_BLOCK;
+    o.block_timeout_ns = WAIT_NS;
+    hv_agent *dst;
+    assert_int_equal(hv_agent_new(b, &o, &dst), 0);
+    hv_agent *src[MP_THREADS];
+    mp_arg args[MP_THREADS];
+    pthread_t t[MP_THREADS];
+    for (int i = 0; i < MP_THREADS; i++) {
+        assert_int_equal(hv_agent_new(b, NULL, &src[i]), 0);
+        args[i].from = src[i];
+        args[i].to = hv_agent_id(dst);
+    }
+    for (int i = 0; i < MP_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, mp_producer, &args[i]), 0);
+    uint32_t last[MP_THREADS + 2] = { 0 };
+    uint64_t total = 0;
+    while (total < (uint64_t)MP_THREADS * MP_MSGS) {
+        assert_int_equal(hv_agent_wait(dst, WAIT_NS), 0);
+        hv_msg *m[32];
+        int n = hv_agent_recv(dst, m, 32, 0);
+        for (int i = 0; i < n; i++) {
+            uint32_t seq;
+            memcpy(&seq, m[i]->data, sizeof(seq));
+            uint32_t s = m[i]->sender;
+            assert_true(s >= 1 && s <= MP_THREADS + 1);
+            assert_int_equal(seq, last[s] + 1);
+            last[s] = seq;
+            hv_msg_release(m[i]);
+        }
+        total += (uint64_t)n;
+    }
+    for (int i = 0; i < MP_THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < MP_THREADS; i++)
+        assert_int_equal(last[hv_agent_id(src[i])], MP_MSGS);
+    hv_agent_stats s;
+    hv_agent_stats_get(dst, &s);
+    assert_int_equal(s.received, (uint64_t)MP_THREADS * MP_MSGS);
+    assert_int_equal(s.dropped_oldest + s.rejected, 0);
+    hv_bus_free(b);
+}
+
+static uint64_t alert_calls;
+
+static void on_alert(void *ud, double q, uint64_t v, uint64_t thr)
+{
+    (void)ud;
+    (void)q;
+    assert_true(v > thr);
+    alert_calls++;
+}
+
+static void latency_quantiles_and_alerts(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.alert_cb = on_alert;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent *s, *r;
+    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    assert_int_equal(hv_agent_new(b, NULL, &r), 0);
+    hv_send m = text(NULL, "l");
+    for (uint64_t i = 0; i < 100; i++) {
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 1000), 0);
+        /* 99 messages take 1 us, the last one 10 ms */
+        hv_msg *x = recv1(r, i == 99 ? 1000 + 10000000 : 2000);
+        hv_msg_release(x);
+    }
+    hv_latency l;
+    hv_bus_latency(b, &l);
+    assert_int_equal(l.count, 100);
+    assert_int_equal(l.p50_ns, 1000);
+    assert_int_equal(l.p95_ns, 1000);
+    assert_true(l.max_ns >= 9990000 && l.max_ns <= 10000000);
+    assert_int_equal(hv_bus_check_alerts(b), 0); /* p99 is still 1 us */
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
+        hv_msg_release(recv1(r, 20000000));
+    }
+    alert_calls = 0;
+    assert_int_equal(hv_bus_check_alerts(b), 2);
+    assert_int_equal(alert_calls, 2);
+    hv_bus_stats bs;
+    hv_bus_stats_get(b, &bs);
+    assert_int_equal(bs.alerts, 2);
+    hv_bus_latency_reset(b);
+    hv_bus_latency(b, &l);
+    assert_int_equal(l.count, 0);
+    hv_bus_free(b);
+}
+
+static void empty_message_pool_is_an_error_not_a_loss(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.msg_pool = 4;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent *s, *r;
+    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    assert_int_equal(hv_agent_new(b, NULL, &r), 0);
+    hv_send m = text(NULL, "x");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
+    assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), HV_EAGAIN);
+    hv_bus_stats bs;
+    hv_bus_stats_get(b, &bs);
+    assert_int_equal(bs.pool_empty, 1);
+    assert_int_equal(bs.msgs_in_use, 4);
+    hv_agent_stats as;
+    hv_agent_stats_get(s, &as);
+    assert_int_equal(as.errors, 1);
+    hv_bus_free(b);
+}
+
+static void dead_letter_queue_is_bounded_and_counts_its_drops(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.dlq_capacity = 2;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent *s, *r;
+    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    assert_int_equal(hv_agent_new(b, NULL, &r), 0);
+    hv_send m = text(NULL, "x");
+    m.ttl_ns = 1;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
+    expect_empty(r, 10);
+    hv_bus_stats bs;
+    hv_bus_stats_get(b, &bs);
+    assert_int_equal(bs.dead_letters, 3);
+    assert_int_equal(bs.dlq_dropped, 1);
+    assert_int_equal(bs.dlq_depth, 2);
+    assert_int_equal(bs.msgs_in_use, 2);
+    hv_bus_free(b); /* frees the queued dead letters too (ASan checks) */
+}
+
+static void options_are_validated(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.msg_pool = 100;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), HV_EINVAL);
+    hv_bus_opts_default(&bo);
+    bo.size = 3;
+    assert_int_equal(hv_bus_new(&b, &bo), HV_EINVAL);
+    hv_bus_opts_default(&bo);
+    bo.max_agents = 1;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent_opts ao;
+    hv_agent_opts_default(&ao);
+    ao.inbox_capacity = 3;
+    hv_agent *a;
+    assert_int_equal(hv_agent_new(b, &ao, &a), HV_EINVAL);
+    assert_int_equal(hv_agent_new(b, NULL, &a), 0);
+    hv_agent *a2;
+    assert_int_equal(hv_agent_new(b, NULL, &a2), HV_EFULL);
+    hv_agent_free(a);
+    assert_int_equal(hv_agent_new(b, NULL, &a2), 0);
+    assert_string_equal(hv_agent_name(a2), "agent-1");
+    hv_bus_free(b);
+}
+
+#define CHURN_ROUNDS 300
+
+static void *churn_subscriber(void *p)
+{
+    hv_agent *a = p;
+    for (int i = 0; i < CHURN_ROUNDS; i++) {
+        uint32_t id;
+        if (hv_agent_subscribe(a, "churn.*", NULL, &id) == 0)
+            hv_agent_unsubscribe(a, id);
+    }
+    return NULL;
+}
+
+static void subscriptions_change_safely_while_publishing(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(hv_agent_subscribe(f->a[2], "churn.>", NULL, NULL), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, churn_subscriber, f->a[1]), 0);
+    hv_send m = text("churn.x", "c");
+    for (int i = 0; i < 3000; i++) {
+        int n = hv_bus_publish(f->a[0], &m, 0, NULL);
+        assert_true(n >= 1 && n <= 2);
+        hv_msg *x[4];
+        int k = hv_agent_recv(f->a[2], x, 4, 0);
+        for (int j = 0; j < k; j++)
+            hv_msg_release(x[j]);
+        k = hv_agent_recv(f->a[1], x, 4, 0);
+        for (int j = 0; j < k; j++)
+            hv_msg_release(x[j]);
+    }
+    pthread_join(t, NULL);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(publish_reaches_every_matching_subscription),
+        T(unmatched_publish_is_counted_as_unrouted),
+        T(invalid_subjects_and_patterns_are_rejected),
+        T(unsubscribe_stops_delivery),
+        T(direct_send_reaches_one_agent_by_id),
+        T(broadcast_shares_one_message_among_all_other_agents),
+        T(release_n_recycles_a_batch_and_respects_shared_references),
+        T(large_payload_is_one_pooled_buffer_for_every_recipient),
+        T(request_gets_the_reply_with_its_correlation_id),
+        T(request_without_reply_times_out_at_its_deadline),
+        T(queue_group_round_robin_gives_each_message_to_one_member),
+        T(queue_group_least_loaded_picks_the_emptier_inbox),
+        T(higher_priorities_are_served_first),
+        T(starvation_guard_serves_low_after_k_critical),
+        T(coalescing_key_replaces_the_undelivered_message),
+        T(ttl_expiry_is_decided_at_receive_time),
+        T(drop_oldest_evicts_and_counts),
+        T(reject_new_refuses_and_counts),
+        T(block_publisher_times_out_and_counts),
+        T(blocked_publisher_resumes_when_the_consumer_drains),
+        T(blocked_subscriber_wakes_when_a_message_arrives),
+        T(spin_and_yield_waiters_see_messages_too),
+        T(eventfd_becomes_readable_for_an_armed_agent),
+        T(many_producers_to_one_inbox_lose_nothing_and_keep_order),
+        T(latency_quantiles_and_alerts),
+        T(empty_message_pool_is_an_error_not_a_loss),
+        T(dead_letter_queue_is_bounded_and_counts_its_drops),
+        T(options_are_validated),
+        T(subscriptions_change_safely_while_publishing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

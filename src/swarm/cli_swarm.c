@@ -53,7 +53,7 @@ static void usage(FILE *f)
         "                       the first pattern agent's DTW window, neighbours, band, label\n"
         "                       horizon, learning stride and library size; agent i uses\n"
         "                       window + 8 i (defaults 16/24/32/48, k 8, band 0.1, horizon 5,\n"
-        "                       stride 2, capacity 1024)\n"
+        "                       stride 10, capacity 512)\n"
         "  --wait block|yield|spin   how idle agents wait for their inbox (default block)\n"
         "strategy:\n"
         "  --qty N              shares per position (default 100)\n"

@@ -279,8 +279,10 @@ static uint64_t take(uint64_t *left, uint64_t want)
  * Replays the finished cycle on the profiler's clock: the cycle lasts exactly its measured
  * wall time; each stage gets the time it spent on the critical path (docs/SWARM.md), in path
  * order, and what is left is coordination over the bus. Work that ran in parallel (the pattern
- * agents, the VaR update, the execution agent's bar) shares the measured parallel section in
- * proportion to its CPU time.
+ * agents, the VaR update, the execution agent's bar) is charged its CPU time, summed over the
+ * agents, within the measured parallel section (scaled down if the sum exceeds it, as when two
+ * cores run them at once); the rest of that section was spent waking agents and moving
+ * messages, and is charged to the bus.
  */
 static void replay(hv_swarm *s)
 {
@@ -290,9 +292,13 @@ static void replay(hv_swarm *s)
     uint64_t md = take(&left, t->md_ns);
     uint64_t par = take(&left, t->par_ns);
     uint64_t cpu = t->dtw_cpu_ns + t->var_cpu_ns + t->exec_cpu_ns;
-    uint64_t p_var = cpu ? (uint64_t)((double)par * (double)t->var_cpu_ns / (double)cpu) : 0;
-    uint64_t p_exec = cpu ? (uint64_t)((double)par * (double)t->exec_cpu_ns / (double)cpu) : 0;
-    uint64_t p_dtw = par - p_var - p_exec;
+    double scale = cpu > par ? (double)par / (double)cpu : 1.0;
+    uint64_t p_var = (uint64_t)((double)t->var_cpu_ns * scale);
+    uint64_t p_exec = (uint64_t)((double)t->exec_cpu_ns * scale);
+    uint64_t p_dtw = (uint64_t)((double)t->dtw_cpu_ns * scale);
+    if (p_var + p_exec + p_dtw > par)
+        p_dtw = par - p_var - p_exec;
+    left += par - (p_var + p_exec + p_dtw); /* waiting in the parallel section: the bus */
     uint64_t strat = take(&left, t->strat_ns);
     uint64_t cons = c->proposal ? take(&left, c->t_dec - c->t_out) : 0;
     uint64_t lim = c->have_result ? take(&left, c->result.result.risk_ns) : 0;

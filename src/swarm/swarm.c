@@ -28,8 +28,8 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
         p->k = 8;
         p->band = 0.1;
         p->horizon = 5;
-        p->stride = 2;
-        p->capacity = 1024;
+        p->stride = 10;
+        p->capacity = 512;
     }
     cfg->risk_votes = 1;
     cfg->qty = 100;

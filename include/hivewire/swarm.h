@@ -101,6 +101,7 @@ typedef struct hv_swarm_stats {
     uint64_t votes_counted, votes_late; /* late: arrived after an early decision */
     uint64_t votes_bad;                 /* refused by the engine for any other reason */
     uint64_t orders_sent;               /* admitted by risk, submitted to the exchange */
+    uint64_t last_order_cycle;          /* cycle of the last order sent (UINT64_MAX: none) */
     uint64_t orders_refused_limit;      /* refused by a pre-trade limit (HV_ELIMIT) */
     uint64_t orders_refused_halt;       /* refused because the kill switch is on */
     uint64_t orders_refused_exchange;   /* refused by hv_exchange_submit for another reason */

@@ -577,15 +577,37 @@ static int exec_order(sw_agent *a, const sw_msg *in)
     return hv__sw_send(a, &m);
 }
 
-/* After the last bar: deliver everything in flight (bounded: every step delivers). */
+/* After the last bar nothing can fill any more: cancel what is still working (cancels are
+ * allowed even with the kill switch on). */
+static int exec_cancel_open(sw_agent *a, uint64_t t)
+{
+    hv_exchange_stats xs;
+    hv_exchange_stats_get(a->exec.x, &xs);
+    for (uint64_t id = 1; id <= xs.submitted; id++) {
+        hv_order o;
+        if (hv_exchange_order(a->exec.x, id, &o) != 0 || o.cancel_pending)
+            continue;
+        int rc = hv_exchange_cancel(a->exec.x, id, t);
+        if (rc != 0 && rc != HV_ESTATE)
+            return rc;
+    }
+    return 0;
+}
+
+/* After the last bar: cancel open orders and deliver everything in flight (bounded: every
+ * step delivers). */
 static int exec_finish(sw_agent *a, const sw_msg *in)
 {
+    uint64_t now = sim_ns(a, in->cycle) + 2;
+    int rc = exec_cancel_open(a, now);
+    if (rc != 0)
+        return rc;
     for (int i = 0; i < 1000000; i++) {
         uint64_t t = hv_exchange_next_event_ns(a->exec.x);
         if (t == UINT64_MAX)
             break;
-        int rc = exec_drain(a, t, in->cycle);
-        if (rc < 0)
+        now = t > now ? t : now;
+        if ((rc = exec_drain(a, now, in->cycle)) < 0)
             return rc;
     }
     sw_msg m;

@@ -403,7 +403,7 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
 /* ---- Output -------------------------------------------------------------------------------- */
 
 typedef struct summary {
-    char v[HV_REPORT_SUMMARY_MAX][96];
+    char v[HV_REPORT_SUMMARY_MAX][192];
     const char *keys[HV_REPORT_SUMMARY_MAX];
     const char *vals[HV_REPORT_SUMMARY_MAX];
     size_t n;

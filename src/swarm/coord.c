@@ -203,9 +203,10 @@ static void count_decision(hv_swarm *s, const hv_decision *d)
 
 static void count_result(hv_swarm *s, const sw_msg *r)
 {
-    if (r->result.rc == 0)
+    if (r->result.rc == 0) {
         s->stats.orders_sent++;
-    else if (r->result.rc == HV_ELIMIT)
+        s->stats.last_order_cycle = s->cur.cycle;
+    } else if (r->result.rc == HV_ELIMIT)
         s->stats.orders_refused_limit++;
     else if (r->result.rc == HV_EHALTED)
         s->stats.orders_refused_halt++;

@@ -262,6 +262,7 @@ int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, hv_sw
     s->bars = bars;
     s->nbars = n;
     s->stats.trades_hash = 0xcbf29ce484222325ull;
+    s->stats.last_order_cycle = UINT64_MAX;
     int rc = make_core(s);
     rc = rc ? rc : make_agents(s);
     rc = rc ? rc : make_profiler(s);

@@ -27,3 +27,7 @@ set_tests_properties(swarm_cli_run_missing_data PROPERTIES TIMEOUT 60 LABELS "un
 add_test(NAME swarm_cli_run_bad_usage COMMAND hivewire run --wait sometimes)
 set_tests_properties(swarm_cli_run_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
                      PASS_REGULAR_EXPRESSION "--wait takes block, yield or spin")
+
+hv_bench_area(NAME cycle FUNC hv_bench_cycle
+              HELP "swarm trading cycles: latency p50/p99, cycles/s, share of each stage"
+              SOURCES bench/cycle_bench.c DEFINES HV_CYCLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -98,7 +98,10 @@ static int add_agent(hv_swarm *s, int role, uint32_t index, const char *name, sw
     hv_agent_opts_default(&ao);
     ao.name = name;
     ao.wait = s->cfg.wait;
-    ao.spin_iters = s->cfg.wait == HV_WAIT_BLOCK ? 200 : ao.spin_iters;
+    /* Eight agent threads share few cores: a blocked agent that spins steals the CPU the
+     * agent it waits for needs, so block waits go straight to the eventfd (measured: p50
+     * 200 us with 0 polls, 275 us with 200, 550 us with 2000 on 2 cores). */
+    ao.spin_iters = s->cfg.wait == HV_WAIT_BLOCK ? 0 : ao.spin_iters;
     ao.inbox_capacity = role == SW_ROLE_COORD ? 4096 : 256;
     a->sw = s;
     a->role = role;

@@ -31,3 +31,6 @@ set_tests_properties(swarm_cli_run_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
 hv_bench_area(NAME cycle FUNC hv_bench_cycle
               HELP "swarm trading cycles: latency p50/p99, cycles/s, share of each stage"
               SOURCES bench/cycle_bench.c DEFINES HV_CYCLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The frame decoder every agent runs on its inbox (and, later, on network input).
+hv_add_fuzzer(NAME swarm_wire SOURCES fuzz/swarm_wire.c CORPUS fuzz/corpus/swarm_wire)

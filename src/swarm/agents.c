@@ -416,14 +416,20 @@ static int strat_complete(const sw_agent *a)
     return s->have_bar && s->have_risk && s->have_state && s->preds == a->sw->cfg.patterns;
 }
 
-/* Target position from the confidence-weighted mean of the agents' expected returns. */
+/* Target position from the confidence-weighted mean of the agents' expected returns, summed
+ * in agent order so the result does not depend on the order the predictions arrived in. */
 static int64_t strat_target(const sw_agent *a, int64_t current)
 {
     const sw_strategy_state *s = &a->strat;
     const hv_swarm_config *cfg = &a->sw->cfg;
-    if (s->valid == 0 || !(s->sum_w > 0))
+    double sum_w = 0, sum_we = 0;
+    for (uint32_t i = 0; i < cfg->patterns; i++) {
+        sum_w += s->weight[i];
+        sum_we += s->weight[i] * s->expected[i];
+    }
+    if (!(sum_w > 0))
         return current;
-    double signal = s->sum_we / s->sum_w;
+    double signal = sum_we / sum_w;
     if (signal > cfg->signal_threshold)
         return cfg->qty;
     if (signal < -cfg->signal_threshold)
@@ -477,12 +483,14 @@ static int strat_msg(sw_agent *a, const sw_msg *in)
         s->have_bar = 1;
         break;
     case SW_PRED:
+        if (in->pred.agent >= a->sw->cfg.patterns || (s->have_pred >> in->pred.agent & 1))
+            return HV_ESTATE;
+        s->have_pred |= 1u << in->pred.agent;
         s->preds++;
         s->trace.dtw_cpu_ns += in->pred.compute_ns;
         if (in->pred.valid && in->pred.agreement > 0) {
-            s->valid++;
-            s->sum_w += in->pred.agreement;
-            s->sum_we += in->pred.agreement * in->pred.expected;
+            s->weight[in->pred.agent] = in->pred.agreement;
+            s->expected[in->pred.agent] = in->pred.expected;
         }
         break;
     case SW_RISKREP:

@@ -195,8 +195,8 @@ typedef struct sw_strategy_state {
     int have_bar, have_risk, have_state;
     sw_msg bar, risk, state;
     sw_trace trace;
-    double sum_w, sum_we;
-    uint32_t valid;
+    uint32_t have_pred; /* bit i: pattern agent i reported */
+    double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];
     uint64_t last_in_ns;
 } sw_strategy_state;
 

@@ -15,6 +15,7 @@
 #include <hivewire/swarm.h>
 
 #include "cli/cli.h"
+#include "trading/cli_trading.h"
 
 #define CMD       "run"
 #define SYNTH_MAX 10000000ull
@@ -341,34 +342,6 @@ static int check_opts(run_opts *o)
     return 0;
 }
 
-static int load_bars(const run_opts *o, hv_series *s)
-{
-    if (o->synthetic > 0) {
-        hv_gbm_params p;
-        hv_synth g;
-        hv_gbm_defaults(&p);
-        if (hv_synth_init(&g, &p, o->cfg.seed) != 0 || hv_synth_fill(&g, o->synthetic, s) != 0) {
-            hv__cli_error(CMD, "cannot generate %llu bars", (unsigned long long)o->synthetic);
-            return HV_EXIT_FAIL;
-        }
-        return 0;
-    }
-    hv_csv_report rep;
-    int rc = hv_csv_load_bars(o->data, NULL, s, &rep);
-    for (uint32_t i = 0; i < rep.issues_kept; i++) {
-        char line[256];
-        hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
-        fprintf(stderr, "hivewire %s: %s %s\n", CMD, rep.issues[i].fatal ? "error" : "skipped",
-                line);
-    }
-    if (rc != 0) {
-        hv__cli_error(CMD, "cannot load %s: %s%s", o->data, hv_strerror(rc),
-                      rc == HV_ENOTFOUND ? " (run scripts/fetch-data, or use --synthetic N)" : "");
-        return HV_EXIT_FAIL;
-    }
-    return 0;
-}
-
 /* ---- Progress ------------------------------------------------------------------------------ */
 
 typedef struct progress {
@@ -480,7 +453,6 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
 static int write_report(const char *dir, const char *name, const hv_swarm *sw, const summary *s,
                         const char *title)
 {
-    char path[4096];
     const uint64_t *t;
     const double *eq;
     size_t n = hv_swarm_equity_curve(sw, &t, &eq);
@@ -491,26 +463,7 @@ static int write_report(const char *dir, const char *name, const hv_swarm *sw, c
                           .equity_n = n,
                           .equity_t_ns = t,
                           .equity = eq };
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(CMD, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    int rc;
-    if (strstr(name, ".json")) {
-        char *js = hv_profiler_json(hv_swarm_profiler(sw), &x);
-        rc = js && fputs(js, f) >= 0 && fputc('\n', f) != EOF ? 0 : HV_EIO;
-        free(js);
-    } else {
-        rc = hv_profiler_write_html(hv_swarm_profiler(sw), &x, f);
-    }
-    if (fclose(f) != 0 || rc != 0) {
-        hv__cli_error(CMD, "cannot write %s", path);
-        return HV_EXIT_FAIL;
-    }
-    fprintf(stderr, "hivewire %s: wrote %s\n", CMD, path);
-    return 0;
+    return hv__cli_write_report(CMD, dir, name, hv_swarm_profiler(sw), &x);
 }
 
 static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
@@ -526,10 +479,8 @@ static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
     fflush(stdout);
     if (o->out == NULL)
         return 0;
-    if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
-        hv__cli_error(CMD, "cannot create %s: %s", o->out, strerror(errno));
+    if (hv__cli_make_dir(CMD, o->out) != 0)
         return HV_EXIT_FAIL;
-    }
     char title[160];
     snprintf(title, sizeof(title), "hivewire run: %s, seed %llu",
              o->synthetic ? "synthetic" : o->data, (unsigned long long)o->cfg.seed);
@@ -550,7 +501,7 @@ int hv_cmd_run(int argc, char **argv)
         return rc;
     hv_series bars;
     hv_series_init(&bars);
-    if ((rc = load_bars(&o, &bars)) != 0) {
+    if ((rc = hv__cli_load_bars(CMD, o.data, o.synthetic, o.cfg.seed, &bars)) != 0) {
         hv_series_fini(&bars);
         return rc;
     }

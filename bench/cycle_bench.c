@@ -214,12 +214,12 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     hv_gbm_params gp;
     hv_synth g;
     hv_gbm_defaults(&gp);
-    size_t n = opts->quick ? 600 : 50000;
+    size_t n = opts->quick ? 600 : 20000;
     if (rc == 0 &&
         (hv_synth_init(&g, &gp, opts->seed + 77) != 0 || hv_synth_fill(&g, n, &synth) != 0))
         rc = HV_ENOMEM;
     if (rc == 0) {
-        workload w = { opts->quick ? "synthetic_600" : "synthetic_50000", synth.bars, synth.len,
+        workload w = { opts->quick ? "synthetic_600" : "synthetic_20000", synth.bars, synth.len,
                        0 };
         rc = run_workload(r, opts, &w);
     }

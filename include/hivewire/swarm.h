@@ -129,7 +129,8 @@ HV_EXTERN size_t hv_swarm_equity_curve(const hv_swarm *s, const uint64_t **t_ns,
 
 /* One fill as the coordinator learned it. */
 typedef struct hv_swarm_trade {
-    uint64_t cycle; /* the cycle during which the confirmation arrived */
+    uint64_t cycle;       /* the cycle during which the confirmation arrived */
+    uint64_t order_cycle; /* the cycle that decided and sent the order */
     uint64_t order_id;
     hv_side side;
     int64_t qty;

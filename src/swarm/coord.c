@@ -42,6 +42,7 @@ static void on_fill(hv_swarm *s, const sw_msg *m)
         return; /* the list is bounded; the hash and counts cover every fill */
     hv_swarm_trade *t = &s->trades[s->ntrades++];
     t->cycle = m->cycle;
+    t->order_cycle = r->client_tag - 1; /* the tag is the proposal id, cycle + 1 */
     t->order_id = r->order_id;
     t->side = r->side;
     t->qty = r->fill_qty;

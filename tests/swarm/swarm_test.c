@@ -88,8 +88,11 @@ static void orders_reach_the_exchange_and_fills_come_back(void **state)
     size_t n = hv_swarm_trades(f->sw, &t);
     assert_int_equal(n, f->st.fills);
     int64_t shares = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         shares += t[i].qty;
+        /* the fill comes back while a later cycle runs, never in the cycle that sent it */
+        assert_true(t[i].cycle > t[i].order_cycle);
+    }
     assert_int_equal(shares, f->st.portfolio.shares_traded);
     /* after the last bar every working order was cancelled and every report delivered */
     assert_int_equal(f->st.exchange.open_orders, 0);

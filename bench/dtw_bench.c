@@ -13,6 +13,8 @@
  *                            no bounds: the original system's approach).
  *   1nn_<data>_n<n>_batch    the multi-threaded batch (hv_dtw_pool, 2 threads) against the
  *                            single-threaded search, paired per query.
+ *   predict_sp500_n64_k5     hv_dtw_library_predict over a library of every S&P 500 window
+ *                            (queries in the second half of the series; no look-ahead).
  */
 #include <math.h>
 #include <stdio.h>
@@ -293,6 +295,59 @@ static void run_config(const hv_bench_opts *opts, hv_bench_report *rep, const da
     teardown(&c);
 }
 
+/*
+ * The pattern library as a pattern-matcher agent uses it: the library holds every window of
+ * the series (stride 1); each prediction at bar t searches only the patterns whose label is
+ * known by t (no look-ahead), top-5, distance-weighted.
+ */
+static void run_predict(const hv_bench_opts *opts, hv_bench_report *rep, const double *prices,
+                        size_t np, size_t len)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "predict_sp500_n%zu_k5", len);
+    if (!hv_bench_selected(opts, name))
+        return;
+    hv_dtw_library_opts o;
+    hv_dtw_library_opts_default(&o);
+    o.len = len;
+    o.capacity = np;
+    hv_dtw_library *lib = NULL;
+    hv_dtw_ws *ws = NULL;
+    hv_hist h;
+    if (hv_dtw_library_new(&o, &lib) != 0 || hv_dtw_library_build(lib, prices, np, 1) < 0 ||
+        hv_dtw_library_ws_new(lib, 5, &ws) != 0 || hv_hist_init(&h, 10000000000ull, 10) != 0) {
+        hv_bench_note(rep, "%s: setup failed", name);
+        hv_dtw_ws_free(ws);
+        hv_dtw_library_free(lib);
+        return;
+    }
+    hv_rng rng;
+    hv_rng_seed(&rng, opts->seed + len);
+    size_t nq = opts->quick ? 20 : hv_bench_samples(opts, 1000), lo = np / 2;
+    hv_dtw_stats st;
+    hv_dtw_stats_reset(&st);
+    double elig = 0;
+    for (size_t q = 0; q < nq; q++) {
+        size_t t = lo + hv_rng_below(&rng, np - lo);
+        hv_dtw_prediction pr;
+        uint64_t t0 = hv_now_ns();
+        hv_dtw_library_predict(lib, ws, prices, np, t, 5, &pr, &st);
+        hv_hist_record(&h, hv_now_ns() - t0);
+        elig += (double)pr.eligible;
+    }
+    char params[384];
+    double cand = (double)st.candidates;
+    snprintf(params, sizeof(params),
+             "{\"data\": \"sp500\", \"n\": %zu, \"k\": 5, \"band\": %g, \"horizon\": %zu, "
+             "\"eligible_mean\": %.0f, \"queries\": %zu, \"dtw_started\": %.4f}",
+             len, o.band, o.horizon, elig / (double)nq, nq,
+             (st.abandoned_dtw + st.full_dtw) / cand);
+    hv_bench_add_hist(rep, name, "hivewire", "us", &h, params);
+    hv_hist_fini(&h);
+    hv_dtw_ws_free(ws);
+    hv_dtw_library_free(lib);
+}
+
 /* --- Real data ----------------------------------------------------------------------------- */
 
 #ifndef HV_DTW_SOURCE_DIR
@@ -366,6 +421,7 @@ int hv_bench_dtw(const hv_bench_opts *opts)
         dataset real = { "sp500", prices, nprices };
         for (int i = 0; i < 3; i++)
             run_config(opts, rep, &real, lens[i]);
+        run_predict(opts, rep, prices, nprices, 64);
     } else {
         hv_bench_note(rep, "%s", why);
     }

@@ -99,7 +99,8 @@ HV_EXTERN int hv_dtw_simd_available(void);
 /*
  * Z-normalises x[0..n) into out (may equal x): (x - mean) / sd with the population standard
  * deviation. A series whose sd is 0 or below 1e-9 * |mean| (constant up to rounding) becomes
- * all zeros. Returns 0, or HV_EINVAL for n == 0 or a non-finite value in x (out is then
+ * all zeros. Values so large that the sums overflow are first divided by the largest
+ * magnitude. Returns 0, or HV_EINVAL for n == 0 or a non-finite value in x (out is then
  * unspecified). The result does not depend on `simd`.
  */
 HV_EXTERN int hv_dtw_znorm(const double *x, size_t n, double *out, unsigned simd);
@@ -219,7 +220,11 @@ HV_EXTERN long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t 
                                   const double *query, unsigned k, hv_dtw_match *out,
                                   hv_dtw_stats *stats);
 
-/* --- Pattern library ---------------------------------------------------------------------- */
+/* --- Pattern library ----------------------------------------------------------------------
+ * Ownership and threads as for hv_dtw_set: one thread adds (hv_dtw_library_add/build); once
+ * built, any number of threads may call hv_dtw_library_predict concurrently, each with its
+ * own workspace from hv_dtw_library_ws_new. Adding while predictions run is not allowed.
+ */
 
 typedef struct hv_dtw_library hv_dtw_library;
 

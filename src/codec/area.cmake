@@ -44,9 +44,3 @@ endif()
 
 hv_add_fuzzer(NAME codec_decode SOURCES fuzz/codec_decode.c CORPUS fuzz/corpus/codec_decode)
 hv_add_fuzzer(NAME codec_json SOURCES fuzz/codec_json.c CORPUS fuzz/corpus/codec_json)
-# In the fuzz build, give libFuzzer coverage of the codec itself (not only of the harnesses).
-if(HV_FUZZ)
-  set_source_files_properties(
-    src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/json.c
-    PROPERTIES COMPILE_OPTIONS "-fsanitize=fuzzer-no-link")
-endif()

@@ -846,15 +846,14 @@ int hv_msg_decode(const hv_frame *f, hv_msg *m)
 void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
                             uint16_t topic_id, size_t payload_len, const hv_frame *f)
 {
-    hv__st32(p, HV_WIRE_MAGIC);
-    p[4] = HV_WIRE_VERSION_MAJOR;
-    p[5] = HV_WIRE_VERSION_MINOR;
-    p[6] = (uint8_t)type;
-    p[7] = (uint8_t)flags;
-    p[8] = HV_FRAME_HEADER_BYTES;
-    p[9] = (uint8_t)topic_len;
-    hv__st16(p + 10, topic_id);
-    hv__st32(p + 12, (uint32_t)payload_len);
+    /* Two composed words for bytes 0..15, then the four 64-bit fields. */
+    uint64_t w0 = (uint64_t)HV_WIRE_MAGIC | (uint64_t)HV_WIRE_VERSION_MAJOR << 32 |
+                  (uint64_t)HV_WIRE_VERSION_MINOR << 40 | (uint64_t)(type & 0xff) << 48 |
+                  (uint64_t)(flags & 0xff) << 56;
+    uint64_t w1 = (uint64_t)HV_FRAME_HEADER_BYTES | (uint64_t)(topic_len & 0xff) << 8 |
+                  (uint64_t)topic_id << 16 | (uint64_t)(uint32_t)payload_len << 32;
+    hv__st64(p, w0);
+    hv__st64(p + 8, w1);
     hv__st64(p + 16, f ? f->seq : 0);
     hv__st64(p + 24, f ? f->correlation_id : 0);
     hv__st64(p + 32, f ? f->timestamp_ns : 0);

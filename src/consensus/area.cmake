@@ -15,3 +15,5 @@ hv_bench_area(NAME consensus FUNC hv_bench_consensus
               SOURCES bench/consensus_bench.c)
 hv_add_fuzzer(NAME consensus_engine SOURCES fuzz/consensus_engine.c
               CORPUS fuzz/corpus/consensus_engine)
+hv_add_fuzzer(NAME consensus_result SOURCES fuzz/consensus_result.c
+              CORPUS fuzz/corpus/consensus_result)

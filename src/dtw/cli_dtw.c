@@ -38,7 +38,7 @@ static void usage(FILE *f)
             "  --k N            number of nearest patterns to report, 1..%u (default 5)\n"
             "  --all            print every pattern's distance instead (no pruning)\n"
             "  --no-znorm       compare raw values (default: z-normalise every series)\n"
-            "  --threads N      search with N threads, 1..%u (default 1; same answer)\n"
+            "  --threads N      top-k search with N threads, 1..%u (default 1; same answer)\n"
             "  --json           one JSON object on stdout\n",
             HV_DTW_K_MAX, HV_DTW_THREADS_MAX);
 }
@@ -229,8 +229,11 @@ static int setup(run *r, const hv__dtw_series_file *pf)
         return HV_ENOMEM;
     for (size_t i = 0; i < pf->rows; i++) {
         long idx = hv_dtw_set_add(r->set, pf->values + pf->offsets[i]);
-        if (idx < 0)
+        if (idx < 0) {
+            hv__cli_error("dtw", "%s:%zu: pattern refused: %s", r->a->patterns_path, i + 1,
+                          hv_strerror((int)idx));
             return (int)idx;
+        }
     }
     return 0;
 }

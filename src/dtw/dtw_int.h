@@ -21,6 +21,9 @@
 /* Seeding visits the k + HV__DTW_SEED_EXTRA candidates with the smallest LB_Keogh first. */
 #define HV__DTW_SEED_EXTRA 7u
 
+/* DTWs that survive every bound are queued and computed this many at a time (AVX2 lanes). */
+#define HV__DTW_LANES 4u
+
 struct hv_dtw_set {
     hv_dtw_params params;
     size_t r;        /* warping window in cells */
@@ -62,6 +65,11 @@ struct hv_dtw_ws {
     hv_dtw_match *top;  /* k_max: current best, sorted by (distance, index) */
     hv_dtw_match *seed; /* k_max + SEED_EXTRA: seed candidates (distance = their LB_Keogh) */
     int seeding;        /* visit the k smallest-LB_Keogh candidates first */
+    size_t pend[HV__DTW_LANES]; /* queued DTW candidates */
+    unsigned npend;
+    double *lane_cb;   /* LANES * (len + 1): suffix sums per queued candidate */
+    double *lane_b;    /* LANES * len: queued candidates, interleaved */
+    double *lane_rows; /* LANES * 2 * (len + 2): interleaved DTW rows */
 };
 
 /* Resolves a simd setting to "use AVX2" (1) or not (0). */
@@ -90,6 +98,16 @@ double hv__dtw_lb_kim(const double *q, const double *c, size_t n, size_t r, doub
  */
 double hv__dtw_core(const double *a, const double *b, size_t n, size_t r, const double *cb,
                     double thr, double *rows, int *abandoned);
+
+/*
+ * hv__dtw_core for m <= HV__DTW_LANES candidates c[0..m) at once (c has HV__DTW_LANES valid
+ * pointers; lanes >= m are ignored), each with its suffix sums at cb + l * (n + 1), all against
+ * thr, in AVX2 lanes. d[l] and abandoned[l] equal what hv__dtw_core would give lane l, bit for
+ * bit. b: LANES * n scratch, rows: LANES * 2 * (n + 2) scratch. Requires AVX2.
+ */
+void hv__dtw_core4(const double *q, const double *const *c, unsigned m, size_t n, size_t r,
+                   const double *cb, double thr, double *b, double *rows, double *d,
+                   int *abandoned);
 
 /* Prepares ws->q / qu / ql from a raw query. Returns 0 or HV_EINVAL (non-finite value). */
 int hv__dtw_ws_prepare(hv_dtw_ws *ws, const double *query);

@@ -112,27 +112,56 @@ __attribute__((target("avx2"))) static void scale_avx2(const double *x, size_t n
 }
 #endif
 
-int hv__dtw_znorm(const double *x, size_t n, double *out, int avx2)
+/* Mean and sum of squared deviations; 0, or -1 when either is not finite. */
+static int moments(const double *x, size_t n, int avx2, double *mean, double *ss)
 {
-    if (n == 0)
-        return HV_EINVAL;
     double sum;
 #if HV_DTW_X86
     sum = avx2 ? sum_avx2(x, n, 0, 0) : sum_scalar(x, n, 0, 0);
 #else
     sum = sum_scalar(x, n, 0, 0);
 #endif
-    if (!isfinite(sum)) /* a NaN or infinity anywhere poisons the sum */
-        return HV_EINVAL;
-    double mean = sum / (double)n;
-    double ss;
+    if (!isfinite(sum))
+        return -1;
+    *mean = sum / (double)n;
 #if HV_DTW_X86
-    ss = avx2 ? sum_avx2(x, n, mean, 1) : sum_scalar(x, n, mean, 1);
+    *ss = avx2 ? sum_avx2(x, n, *mean, 1) : sum_scalar(x, n, *mean, 1);
 #else
-    ss = sum_scalar(x, n, mean, 1);
+    *ss = sum_scalar(x, n, *mean, 1);
 #endif
-    if (!isfinite(ss))
+    return isfinite(*ss) ? 0 : -1;
+}
+
+/*
+ * When the sums overflow (values beyond about 1e150), normalise x / max|x| instead: the
+ * z-normalisation of a series does not depend on its scale. Non-finite input is HV_EINVAL.
+ */
+static int rescale(const double *x, size_t n, double *out)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return HV_EINVAL;
+        m = fabs(x[i]) > m ? fabs(x[i]) : m;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] / m;
+    return 0;
+}
+
+int hv__dtw_znorm(const double *x, size_t n, double *out, int avx2)
+{
+    if (n == 0)
         return HV_EINVAL;
+    double mean, ss;
+    if (moments(x, n, avx2, &mean, &ss) != 0) {
+        int rv = rescale(x, n, out);
+        if (rv != 0)
+            return rv;
+        x = out;
+        if (moments(x, n, avx2, &mean, &ss) != 0)
+            return HV_EINVAL; /* cannot happen: |x| <= 1 */
+    }
     double sd = sqrt(ss / (double)n);
     if (sd == 0 || sd <= 1e-9 * fabs(mean)) {
         memset(out, 0, n * sizeof(double));
@@ -405,6 +434,69 @@ double hv__dtw_core(const double *a, const double *b, size_t n, size_t r, const 
     }
     return prev[n];
 }
+
+#if HV_DTW_X86
+__attribute__((target("avx2"))) void hv__dtw_core4(const double *q, const double *const *c,
+                                                   unsigned m, size_t n, size_t r, const double *cb,
+                                                   double thr, double *b, double *rows, double *d,
+                                                   int *abandoned)
+{
+    if (r > n - 1)
+        r = n - 1;
+    /* Interleave the candidates: b[4j + l] = c[l][j]. */
+    for (size_t j = 0; j < n; j++)
+        _mm256_storeu_pd(b + 4 * j, _mm256_set_pd(c[3][j], c[2][j], c[1][j], c[0][j]));
+    __m256d inf = _mm256_set1_pd(INFINITY), thrv = _mm256_set1_pd(thr);
+    double *prev = rows, *cur = rows + 4 * (n + 2);
+    for (size_t j = 0; j < n + 2; j++) {
+        _mm256_storeu_pd(prev + 4 * j, inf);
+        _mm256_storeu_pd(cur + 4 * j, inf);
+    }
+    _mm256_storeu_pd(prev, _mm256_setzero_pd());
+    int used = (1 << m) - 1, dead = 0;
+    const double *cbl[4];
+    for (unsigned l = 0; l < 4; l++)
+        cbl[l] = cb + (l < m ? l : 0) * (n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t jlo = i > r ? i - r : 0;
+        size_t jhi = i + r < n - 1 ? i + r : n - 1;
+        __m256d ai = _mm256_set1_pd(q[i]), left = inf, rowmin = inf;
+        _mm256_storeu_pd(cur + 4 * jlo, inf);
+        for (size_t j = jlo; j <= jhi; j++) {
+            /* Lane for lane the scalar recurrence: the same operations, the same order. */
+            __m256d dd = _mm256_sub_pd(ai, _mm256_loadu_pd(b + 4 * j));
+            __m256d mn =
+                _mm256_min_pd(_mm256_loadu_pd(prev + 4 * (j + 1)), _mm256_loadu_pd(prev + 4 * j));
+            mn = _mm256_min_pd(left, mn);
+            __m256d v = _mm256_add_pd(_mm256_mul_pd(dd, dd), mn);
+            _mm256_storeu_pd(cur + 4 * (j + 1), v);
+            left = v;
+            rowmin = _mm256_min_pd(v, rowmin);
+        }
+        _mm256_storeu_pd(cur + 4 * (jhi + 2 <= n + 1 ? jhi + 2 : n + 1), inf);
+        size_t rest = i + r + 1 < n ? i + r + 1 : n;
+        __m256d restv = _mm256_set_pd(cbl[3][rest], cbl[2][rest], cbl[1][rest], cbl[0][rest]);
+        dead |= _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(rowmin, restv), thrv, _CMP_GT_OQ));
+        if ((dead & used) == used)
+            break;
+        double *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    for (unsigned l = 0; l < m; l++) {
+        abandoned[l] = (dead >> l) & 1;
+        d[l] = abandoned[l] ? thr : prev[4 * n + l];
+    }
+}
+#else
+void hv__dtw_core4(const double *q, const double *const *c, unsigned m, size_t n, size_t r,
+                   const double *cb, double thr, double *b, double *rows, double *d, int *abandoned)
+{
+    (void)b;
+    for (unsigned l = 0; l < m; l++)
+        d[l] = hv__dtw_core(q, c[l], n, r, cb + l * (n + 1), thr, rows, &abandoned[l]);
+}
+#endif
 
 double hv_dtw_distance(const double *a, const double *b, size_t n, size_t r, double *rows)
 {

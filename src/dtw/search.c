@@ -146,8 +146,9 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
     if (hv__dtw_params_check(params) != 0 || k_max == 0 || k_max > HV_DTW_K_MAX)
         return HV_EINVAL;
     size_t n = params->len;
-    /* One block: 8 arrays of about n doubles, the deque and the top-k list. */
-    size_t doubles = 7 * n + 1 + 2 * (n + 2);
+    /* One block: 8 arrays of about n doubles, the 4-lane DTW buffers, the deque and the
+     * top-k and seed lists. */
+    size_t doubles = 7 * n + 1 + 2 * (n + 2) + HV__DTW_LANES * (2 * n + 1 + 2 * (n + 2));
     size_t bytes = sizeof(hv_dtw_ws) + doubles * sizeof(double) + 2 * n * sizeof(size_t) +
                    (2 * (size_t)k_max + HV__DTW_SEED_EXTRA) * sizeof(hv_dtw_match);
     hv_dtw_ws *ws = calloc(1, bytes);
@@ -165,8 +166,11 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
     ws->cb1 = d + 3 * n;
     ws->cb2 = d + 4 * n;
     ws->tmp = d + 5 * n;
-    ws->cb = d + 6 * n;       /* n + 1 */
-    ws->rows = d + 7 * n + 1; /* 2 * (n + 2) */
+    ws->cb = d + 6 * n;                                 /* n + 1 */
+    ws->rows = d + 7 * n + 1;                           /* 2 * (n + 2) */
+    ws->lane_cb = ws->rows + 2 * (n + 2);               /* LANES * (n + 1) */
+    ws->lane_b = ws->lane_cb + HV__DTW_LANES * (n + 1); /* LANES * n */
+    ws->lane_rows = ws->lane_b + HV__DTW_LANES * n;     /* LANES * 2 * (n + 2) */
     ws->deque = (size_t *)(d + doubles);
     ws->top = (hv_dtw_match *)(ws->deque + 2 * n);
     ws->seed = ws->top + k_max;
@@ -227,6 +231,49 @@ static void suffix_sums(const double *terms, size_t n, double *cb)
 
 /* Runs the cascade on one candidate against the current threshold; inserts it if it
  * survives. Returns the new threshold. */
+/* Books one finished DTW: counts it, inserts it, returns the new threshold. */
+static double settle(hv_dtw_ws *ws, unsigned k, size_t *held, double thr, hv_dtw_stats *st,
+                     size_t idx, double d, int abandoned)
+{
+    if (abandoned) {
+        st->abandoned_dtw++;
+        return thr;
+    }
+    st->full_dtw++;
+    top_insert(ws->top, held, k, d, idx);
+    if (*held == k)
+        thr = ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK);
+    return thr;
+}
+
+/*
+ * Runs the queued DTWs (all against the same threshold), in queue order. With AVX2 the lanes
+ * run side by side in one vector (hv__dtw_core4); without, one by one through hv__dtw_core.
+ * Each lane performs the same operations in both, so distances and abandon decisions match.
+ */
+static double flush(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, unsigned k,
+                    size_t *held, double thr, hv_dtw_stats *st)
+{
+    size_t n = set->params.len, r = set->r;
+    unsigned m = ws->npend;
+    double d[HV__DTW_LANES];
+    int ab[HV__DTW_LANES];
+    ws->npend = 0;
+    if (ws->avx2) {
+        const double *c[HV__DTW_LANES];
+        for (unsigned l = 0; l < HV__DTW_LANES; l++)
+            c[l] = set->data + ws->pend[l < m ? l : 0] * n;
+        hv__dtw_core4(qc->q, c, m, n, r, ws->lane_cb, thr, ws->lane_b, ws->lane_rows, d, ab);
+    } else {
+        for (unsigned l = 0; l < m; l++)
+            d[l] = hv__dtw_core(qc->q, set->data + ws->pend[l] * n, n, r, ws->lane_cb + l * (n + 1),
+                                thr, ws->rows, &ab[l]);
+    }
+    for (unsigned l = 0; l < m; l++)
+        thr = settle(ws, k, held, thr, st, ws->pend[l], d[l], ab[l]);
+    return thr;
+}
+
 static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t idx,
                           unsigned k, size_t *held, double thr, hv_dtw_stats *st)
 {
@@ -250,18 +297,16 @@ static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_s
         return thr;
     }
     /* Both term arrays bound the rest of the path (docs/DTW.md); use the tighter one. */
+    if (*held == k) {
+        /* A finite threshold: queue the DTW and run it with up to three others at once. */
+        suffix_sums(eq > ec ? ws->cb1 : ws->cb2, n, ws->lane_cb + ws->npend * (n + 1));
+        ws->pend[ws->npend++] = idx;
+        return ws->npend == HV__DTW_LANES ? flush(ws, qc, set, k, held, thr, st) : thr;
+    }
     suffix_sums(eq > ec ? ws->cb1 : ws->cb2, n, ws->cb);
     int abandoned;
     double d = hv__dtw_core(qc->q, c, n, r, ws->cb, thr, ws->rows, &abandoned);
-    if (abandoned) {
-        st->abandoned_dtw++;
-        return thr;
-    }
-    st->full_dtw++;
-    top_insert(ws->top, held, k, d, idx);
-    if (*held == k)
-        thr = ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK);
-    return thr;
+    return settle(ws, k, held, thr, st, idx, d, abandoned);
 }
 
 /*
@@ -277,6 +322,9 @@ static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_se
     size_t n = set->params.len, held = 0;
     double thr = INFINITY;
     for (size_t idx = begin; idx < end; idx++) {
+        /* A candidate whose DTW provably exceeds the bounds kept so far is a poor seed. */
+        if (hv__dtw_lb_kim(qc->q, set->data + idx * n, n, set->r, thr) > thr)
+            continue;
         double eq =
             hv__dtw_lb_keogh(set->data + idx * n, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
         if (eq > thr)
@@ -353,6 +401,8 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
         }
         thr = visit(ws, qc, set, idx, k, &held, thr, st);
     }
+    if (ws->npend > 0)
+        flush(ws, qc, set, k, &held, thr, st);
     return held;
 }
 

@@ -2,6 +2,7 @@
  * Bar series and column containers, civil dates, log returns.
  */
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,10 @@ long hv_log_returns(const double *prices, size_t n, double *out)
         double p = prices[i];
         if (!(isfinite(p) && p > 0))
             return HV_EINVAL;
-        out[i - 1] = log(p / prev);
+        /* p / prev can underflow or overflow for extreme (but valid) prices; the difference of
+         * logs is then the exact-enough answer instead of -inf or +inf. */
+        double ratio = p / prev;
+        out[i - 1] = (ratio >= DBL_MIN && ratio <= DBL_MAX) ? log(ratio) : log(p) - log(prev);
         prev = p;
     }
     return (long)(n - 1);

@@ -240,6 +240,20 @@ static void znorm_of_constant_series_is_all_zeros(void **state)
         assert_true(z[i] == 0);
 }
 
+static void znorm_survives_values_near_the_double_limit(void **state)
+{
+    (void)state;
+    double x[4] = { 1e300, 3, -1e300, 5e299 }, y[4], z[4], w[4];
+    for (int i = 0; i < 4; i++)
+        y[i] = x[i] / 1e300;
+    assert_int_equal(hv_dtw_znorm(x, 4, z, HV_DTW_SIMD_AUTO), 0);
+    assert_int_equal(hv_dtw_znorm(y, 4, w, HV_DTW_SIMD_SCALAR), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true(isfinite(z[i]) && fabs(z[i] - w[i]) < 1e-12);
+    assert_int_equal(hv_dtw_znorm(x, 4, w, HV_DTW_SIMD_SCALAR), 0);
+    assert_memory_equal(z, w, sizeof(z));
+}
+
 static void znorm_rejects_non_finite_values_and_empty_input(void **state)
 {
     (void)state;
@@ -266,6 +280,7 @@ int main(void)
         cmocka_unit_test(simd_and_scalar_lb_keogh_are_bit_identical),
         cmocka_unit_test(znorm_gives_mean_zero_and_unit_deviation),
         cmocka_unit_test(znorm_of_constant_series_is_all_zeros),
+        cmocka_unit_test(znorm_survives_values_near_the_double_limit),
         cmocka_unit_test(znorm_rejects_non_finite_values_and_empty_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,58 @@ static void separate_workspaces_search_one_set_from_many_threads(void **state)
     hv_dtw_set_free(set);
 }
 
+typedef struct agent {
+    const hv_dtw_library *lib;
+    const double *prices;
+    size_t np;
+    hv_dtw_prediction out[32];
+    int rv;
+} agent;
+
+/* A pattern-matcher agent: its own workspace, predictions at 32 bars. */
+static void *predictor(void *arg)
+{
+    agent *a = arg;
+    hv_dtw_ws *ws;
+    a->rv = hv_dtw_library_ws_new(a->lib, 5, &ws);
+    for (size_t i = 0; i < 32 && a->rv == 0; i++)
+        a->rv =
+            hv_dtw_library_predict(a->lib, ws, a->prices, a->np, 300 + 20 * i, 5, &a->out[i], NULL);
+    hv_dtw_ws_free(ws);
+    return NULL;
+}
+
+static void agents_predict_concurrently_from_one_library(void **state)
+{
+    (void)state;
+    hv_rng rng;
+    hv_rng_seed(&rng, 23);
+    double prices[1000];
+    tu_prices(&rng, prices, 1000);
+    hv_dtw_library_opts o;
+    hv_dtw_library_opts_default(&o);
+    o.len = 32;
+    hv_dtw_library *lib;
+    assert_int_equal(hv_dtw_library_new(&o, &lib), 0);
+    assert_true(hv_dtw_library_build(lib, prices, 1000, 1) > 0);
+    agent agents[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        agents[t] = (agent){ .lib = lib, .prices = prices, .np = 1000 };
+        assert_int_equal(pthread_create(&th[t], NULL, predictor, &agents[t]), 0);
+    }
+    agent solo = { .lib = lib, .prices = prices, .np = 1000 };
+    predictor(&solo);
+    for (int t = 0; t < 3; t++)
+        pthread_join(th[t], NULL);
+    assert_int_equal(solo.rv, 0);
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(agents[t].rv, 0);
+        assert_memory_equal(agents[t].out, solo.out, sizeof(solo.out));
+    }
+    hv_dtw_library_free(lib);
+}
+
 static void pool_refuses_bad_arguments(void **state)
 {
     (void)state;
@@ -141,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pool_search_equals_single_threaded_search),
         cmocka_unit_test(separate_workspaces_search_one_set_from_many_threads),
+        cmocka_unit_test(agents_predict_concurrently_from_one_library),
         cmocka_unit_test(pool_refuses_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,6 +45,17 @@ static void every_day_of_four_centuries_round_trips(void **state)
     }
 }
 
+static void log_returns_stay_finite_when_the_price_ratio_underflows(void **state)
+{
+    (void)state;
+    /* 1e-300 / 1e207 underflows to 0 and 1e207 / 1e-300 overflows: found by fuzzing. */
+    double p[3] = { 1e207, 1e-300, 1e207 }, r[2];
+    assert_int_equal(hv_log_returns(p, 3, r), 2);
+    assert_true(isfinite(r[0]) && isfinite(r[1]));
+    assert_true(fabs(r[0] - (log(1e-300) - log(1e207))) < 1e-9);
+    assert_true(fabs(r[1] + r[0]) < 1e-9);
+}
+
 static void log_returns_match_hand_computed_values(void **state)
 {
     (void)state;
@@ -111,6 +122,7 @@ int main(void)
         cmocka_unit_test(known_dates_map_to_known_day_numbers),
         cmocka_unit_test(every_day_of_four_centuries_round_trips),
         cmocka_unit_test(log_returns_match_hand_computed_values),
+        cmocka_unit_test(log_returns_stay_finite_when_the_price_ratio_underflows),
         cmocka_unit_test(series_grows_and_keeps_its_bars),
         cmocka_unit_test(column_grows_and_keeps_its_values),
     };

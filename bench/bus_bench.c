@@ -2,24 +2,24 @@
  * hivewire bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
  * workloads, in the same run, interleaved (hivewire, then each peer, per sample).
  *
- *  spsc_<n>B        two threads, one ring, n-byte values copied in and out. hivewire's SPSC
- *                   ring with batches of 32 and one value at a time, against ck_ring's SPSC
- *                   typed ring (one value at a time: ck has no batch API).
- *  bus_send_64B     two agents on two threads: hv_bus_send + hv_agent_recv (pooled messages,
- *                   inbox lanes, counters, latency histogram, backpressure "block") against
- *                   ZeroMQ inproc PUSH/PULL.
- *  bus_publish_64B  the same through subject routing (publish "md.AAPL.quote", one subscriber
- *                   on "md.*.quote") against ZeroMQ inproc PUB/SUB with a prefix subscription.
- *  paced_latency_64B  one-way latency at a fixed send rate, measured from each message's
- *                   intended send time (no coordinated omission); consumers busy-poll.
- *  fanout_100       1 publisher thread -> 100 agents subscribed by wildcard, drained by a
- *                   second thread; deliveries per second. ZeroMQ: PUB -> 100 SUB sockets.
- *  all_to_all_100   100 agents on 2 threads (50 each); every agent sends to every other agent.
- *                   ZeroMQ: 100 PULL sockets, one PUSH per (thread, destination).
- *  topic_match_*    ns per match, 10,000 five-token subscriptions: the trie (uncached), the
- *                   publisher's match cache (hit), and a brute-force scan of every pattern.
- *  memory_100_agents  resident bytes for a bus with 100 agents and their inboxes (a forked
- *                   child measures its RSS growth); ZeroMQ: context + 100 SUB + 1 PUB.
+ * - spsc_<n>B: two threads, one ring, n-byte values copied in and out. hivewire's SPSC ring
+ *   with batches of 32 and one value at a time (reserve/commit of 1), against ck_ring's SPSC
+ *   typed ring (one value at a time: ck has no batch API).
+ * - bus_send_64B: two agents on two threads: hv_bus_send + hv_agent_recv (pooled messages,
+ *   inbox lanes, counters, latency histogram, backpressure "block") against ZeroMQ inproc
+ *   PUSH/PULL.
+ * - bus_publish_64B: the same through subject routing (publish "md.AAPL.quote", one subscriber
+ *   on "md.*.quote") against ZeroMQ inproc PUB/SUB with a prefix subscription.
+ * - paced_latency_64B: one-way latency at a fixed send rate, measured from each message's
+ *   intended send time (no coordinated omission); consumers busy-poll.
+ * - fanout_100: 1 publisher thread -> 100 agents subscribed by wildcard, drained by a second
+ *   thread; deliveries per second. ZeroMQ: PUB -> 100 SUB sockets.
+ * - all_to_all_100: 100 agents on 2 threads (50 each); every agent sends to every other agent.
+ *   ZeroMQ: 100 PULL sockets, one PUSH per (thread, destination).
+ * - topic_match_*: ns per match, 10,000 five-token subscriptions: the trie (uncached), the
+ *   publisher's match cache (hit), and a brute-force scan of every pattern.
+ * - memory_100_agents: resident bytes for a bus with 100 agents and their inboxes (a forked
+ *   child measures its RSS growth); ZeroMQ: context + 100 SUB + 1 PUB.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -58,6 +58,24 @@ static inline void relax(void)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+/* The value copy of the ring loops, with the sizes inlined as ck_ring's typed rings do. */
+static inline void copy_fixed(void *dst, const void *src, uint32_t n)
+{
+    switch (n) {
+    case 8:
+        memcpy(dst, src, 8);
+        return;
+    case 64:
+        memcpy(dst, src, 64);
+        return;
+    case 256:
+        memcpy(dst, src, 256);
+        return;
+    default:
+        memcpy(dst, src, n);
+    }
 }
 
 static int g_pinned; /* 1 if both threads could be pinned to different CPUs */
@@ -153,7 +171,7 @@ static void hv_ring_prod(void *x)
             k = (uint32_t)(j->n - i);
         for (uint32_t s = 0; s < k; s++, i++) {
             memcpy(msg, &i, sizeof(i));
-            memcpy((uint8_t *)p + (size_t)s * j->bytes, msg, j->bytes);
+            copy_fixed((uint8_t *)p + (size_t)s * j->bytes, msg, j->bytes);
         }
         hv_spsc_commit(j->hv, k);
     }
@@ -173,7 +191,7 @@ static void hv_ring_cons(void *x)
             continue;
         }
         for (uint32_t s = 0; s < k; s++) {
-            memcpy(msg, (uint8_t *)p + (size_t)s * j->bytes, j->bytes);
+            copy_fixed(msg, (uint8_t *)p + (size_t)s * j->bytes, j->bytes);
             uint64_t v = 0;
             memcpy(&v, msg, j->bytes < 8 ? j->bytes : 8);
             sum += v;
@@ -320,6 +338,7 @@ typedef struct bus_job {
     hv_agent *src, *dst;
     uint64_t n;
     int publish;
+    int batch; /* hv_bus_send_n with BATCH messages and one clock read per call */
     uint64_t sum;
 #ifdef HV_HAVE_ZMQ
     void *ctx, *tx, *rx;
@@ -347,9 +366,36 @@ static hv_agent *new_agent(hv_bus *b, int wait, int bp)
     return a;
 }
 
+static void bus_prod_batch(bus_job *j)
+{
+    uint8_t payload[BATCH][64];
+    hv_send m[BATCH];
+    memset(payload, 0, sizeof(payload));
+    for (int k = 0; k < BATCH; k++)
+        m[k] = (hv_send){ .data = payload[k], .len = 64 };
+    uint32_t to = hv_agent_id(j->dst);
+    for (uint64_t i = 0; i < j->n;) {
+        uint32_t k = j->n - i < BATCH ? (uint32_t)(j->n - i) : BATCH;
+        for (uint32_t s = 0; s < k; s++) {
+            uint64_t seq = i + s;
+            memcpy(payload[s], &seq, sizeof(seq));
+        }
+        int rc = hv_bus_send_n(j->src, to, m, k, hv_now_ns());
+        if (rc == HV_EAGAIN)
+            continue; /* pool empty: the consumer is behind */
+        if (rc <= 0)
+            fail("bus send_n failed");
+        i += (uint64_t)rc; /* a short batch resends the rest with fresh sequence numbers */
+    }
+}
+
 static void bus_prod(void *x)
 {
     bus_job *j = x;
+    if (j->batch) {
+        bus_prod_batch(j);
+        return;
+    }
     uint8_t payload[64] = { 0 };
     hv_send m = { .subject = "md.AAPL.quote", .data = payload, .len = sizeof(payload) };
     uint32_t to = hv_agent_id(j->dst);
@@ -467,9 +513,9 @@ static void zmq_close_all(bus_job *j)
 
 static double bus_round(const char *impl, int publish, uint64_t n)
 {
-    bus_job j = { .n = n, .publish = publish };
+    bus_job j = { .n = n, .publish = publish, .batch = strcmp(impl, "hivewire_batch") == 0 };
     double secs = 0;
-    if (strcmp(impl, "hivewire") == 0) {
+    if (strncmp(impl, "hivewire", 8) == 0) {
         j.bus = new_bus();
         j.src = new_agent(j.bus, HV_WAIT_BLOCK, HV_BP_BLOCK);
         j.dst = new_agent(j.bus, HV_WAIT_BLOCK, HV_BP_BLOCK);
@@ -499,21 +545,34 @@ static double bus_round(const char *impl, int publish, uint64_t n)
     return (double)n / secs;
 }
 
+static const char *p2p_path(const char *impl, int publish)
+{
+    if (strcmp(impl, "hivewire_batch") == 0)
+        return "hv_bus_send_n of 32 messages (one clock read per call), block policy";
+    if (strcmp(impl, "hivewire") == 0)
+        return publish ? "hv_bus_publish per message (clock read per message), wildcard "
+                         "subscriber, block policy"
+                       : "hv_bus_send per message (clock read per message), block policy";
+    return publish ? "PUB/SUB prefix, HWM unbounded, one zmq_send per message"
+                   : "PUSH/PULL, one zmq_send per message";
+}
+
 static void bench_bus_p2p(hv_bench_report *r, const hv_bench_opts *o)
 {
-    const char *impls[] = {
-        "hivewire",
-#ifdef HV_HAVE_ZMQ
-        "zeromq_inproc",
-#endif
-    };
-    size_t nimpl = sizeof(impls) / sizeof(impls[0]);
     unsigned ns = hv_bench_samples(o, 7);
     uint64_t n = o->quick ? 50000 : 1000000;
     for (int publish = 0; publish <= 1; publish++) {
         const char *name = publish ? "bus_publish_64B" : "bus_send_64B";
         if (!hv_bench_selected(o, name))
             continue;
+        const char *impls[3];
+        size_t nimpl = 0;
+        impls[nimpl++] = "hivewire";
+        if (!publish) /* the batch call exists for direct sends */
+            impls[nimpl++] = "hivewire_batch";
+#ifdef HV_HAVE_ZMQ
+        impls[nimpl++] = "zeromq_inproc";
+#endif
         double *v = calloc(nimpl * ns, sizeof(double));
         uint64_t a0 = hv_bench_allocs();
         bus_round("hivewire", publish, n / 10);
@@ -522,17 +581,17 @@ static void bench_bus_p2p(hv_bench_report *r, const hv_bench_opts *o)
             for (size_t i = 0; i < nimpl; i++)
                 v[i * ns + s] = bus_round(impls[i], publish, n);
         for (size_t i = 0; i < nimpl; i++) {
-            char params[256];
+            char params[320];
             snprintf(params, sizeof(params),
                      "{\"msg_bytes\": 64, \"msgs\": %llu, \"threads\": 2, \"pinned\": %s, "
                      "\"recv_batch\": %d, \"path\": \"%s\"}",
                      (unsigned long long)n, g_pinned ? "true" : "false", BATCH,
-                     i == 0 ? (publish ? "hv_bus_publish, wildcard subscriber, block policy"
-                                       : "hv_bus_send to agent id, block policy")
-                            : (publish ? "PUB/SUB prefix, HWM unbounded" : "PUSH/PULL"));
+                     p2p_path(impls[i], publish));
             hv_bench_add(r, name, impls[i], "msg/s", v + i * ns, ns, params);
         }
         hv_bench_ratio(r, name, "hivewire", "zeromq_inproc");
+        if (!publish)
+            hv_bench_ratio(r, name, "hivewire_batch", "zeromq_inproc");
         if (a0 != UINT64_MAX)
             hv_bench_note(r,
                           "%s: %llu heap allocations for a whole warm-up run of %llu messages "
@@ -725,6 +784,11 @@ static void bench_paced(hv_bench_report *r, const hv_bench_opts *o)
     }
     hv_bench_ratio(r, name, "hivewire_spsc", "ck_ring");
     hv_bench_ratio(r, name, "hivewire_bus", "zeromq_inproc");
+    hv_bench_note(r,
+                  "paced_latency_64B: measured from intended send times, so a thread preempted "
+                  "by another process shows up as milliseconds for every message queued behind "
+                  "it; on a shared machine the upper quantiles and the ratios of this row mostly "
+                  "measure the scheduler (compare min and p50, re-run on a quiet machine)");
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -108,12 +108,13 @@ typedef struct hv_msg {
     uint8_t flags;         /* enum hv_msg_flag */
     uint8_t subject_len;   /* 0 for direct sends, broadcasts and replies */
     uint8_t reserved0;
-    uint32_t refs_;                     /* private */
-    const uint8_t *data;                /* payload: inline bytes or the hv_buf's bytes */
-    hv_buf *buf_;                       /* private */
-    hv_bus *bus_;                       /* private */
-    char subject[HV_SUBJECT_MAX + 1];   /* NUL-terminated */
-    uint8_t inline_[HV_MSG_INLINE_MAX]; /* private */
+    uint32_t refs_;      /* private */
+    const uint8_t *data; /* payload: inline bytes or the hv_buf's bytes */
+    hv_buf *buf_;        /* private */
+    hv_bus *bus_;        /* private */
+    /* private; right after the header so that a small message touches few cache lines */
+    uint8_t inline_[HV_MSG_INLINE_MAX];
+    char subject[HV_SUBJECT_MAX + 1]; /* NUL-terminated */
 } hv_msg;
 
 /* What to send. Zero-initialise, then fill what applies. */
@@ -170,6 +171,8 @@ typedef struct hv_agent_opts {
     uint32_t coalesce_slots;   /* 64 (power of two): distinct keys pending at once */
     uint32_t max_pending;      /* 64 requests in flight */
     uint32_t cache_entries;    /* 16 (power of two): subject match cache of this publisher */
+    int latency_hist;          /* 0: off. 1: also keep this agent's own latency histogram
+                                  (about 32 KiB, 1% precision), see hv_agent_latency() */
 } hv_agent_opts;
 
 /* Options of one subscription. hv_sub_opts_default() fills the defaults. */
@@ -349,8 +352,8 @@ HV_EXTERN void hv_agent_stats_get(hv_agent *a, hv_agent_stats *out);
  * Owner thread. Subscribes the agent to a pattern. opts NULL = defaults. *sub_id (if not
  * NULL) receives an id for hv_agent_unsubscribe(). Two subscriptions of one agent that both
  * match a subject deliver the message twice (NATS semantics).
- * Returns 0, HV_EBADSUBJECT (invalid pattern or group name), HV_EINVAL, HV_EFULL (max_subs or
- * group table full), HV_ENOMEM.
+ * Returns 0, HV_EBADSUBJECT (invalid pattern or group name; hv_subject_check() gives the
+ * reason), HV_EINVAL, HV_EFULL (max_subs or group table full), HV_ENOMEM.
  */
 HV_EXTERN int hv_agent_subscribe(hv_agent *a, const char *pattern, const hv_sub_opts *opts,
                                  uint32_t *sub_id);
@@ -375,6 +378,16 @@ HV_EXTERN int hv_bus_publish(hv_agent *from, const hv_send *m, uint64_t now_ns, 
  * that the reference is consumed only on 0.
  */
 HV_EXTERN int hv_bus_send(hv_agent *from, uint32_t to, const hv_send *m, uint64_t now_ns);
+
+/*
+ * Owner thread. Sends msgs[0 .. n) in order to one agent id, as n hv_bus_send() calls would,
+ * but entering the bus, finding the agent and checking its wake-up once for the whole batch.
+ * Stops at the first message that fails. Returns how many were accepted (their buffers'
+ * references are consumed; those of the rest stay with the caller), or, if the first one
+ * failed, its error (as hv_bus_send), or HV_ENOAGENT.
+ */
+HV_EXTERN int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n,
+                            uint64_t now_ns);
 
 /* Owner thread. Sends to every agent except `from`. Returns the number that accepted it, or
  * HV_EINVAL, HV_ETOOBIG, HV_EAGAIN. m->buf as for hv_bus_publish. */
@@ -432,6 +445,10 @@ HV_EXTERN int hv_agent_wait(hv_agent *a, uint64_t timeout_ns);
 HV_EXTERN int hv_agent_eventfd(const hv_agent *a);
 HV_EXTERN int hv_agent_arm(hv_agent *a);
 HV_EXTERN void hv_agent_disarm(hv_agent *a);
+
+/* Any thread. Quantiles of this agent's own receive latencies (sent_ns to hv_agent_recv's
+ * now_ns). Returns 0, or HV_ENOTSUP when the agent was created without latency_hist. */
+HV_EXTERN int hv_agent_latency(hv_agent *a, hv_latency *out);
 
 /* Owner thread. Earliest pending request deadline, or UINT64_MAX when none is pending. */
 HV_EXTERN uint64_t hv_agent_next_deadline(const hv_agent *a);

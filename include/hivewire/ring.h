@@ -235,6 +235,44 @@ static inline int hv_mpmc_pop(hv_mpmc *q, void **out)
     return 0;
 }
 
+/*
+ * Any thread. Pops up to max of the oldest entries into out[] with one compare-and-swap: the
+ * entries that are ready at the head are claimed together. Returns how many (0 when empty).
+ * Safe against other consumers: the claim succeeds only if no one moved the head meanwhile,
+ * and the head position is a 64-bit counter that never repeats.
+ */
+static inline uint32_t hv_mpmc_pop_n(hv_mpmc *q, void **out, uint32_t max)
+{
+    uint64_t pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+    for (;;) {
+        uint32_t n = 0;
+        while (n < max) {
+            hv_mpmc_cell *c = &q->d_cells[(pos + n) & q->d_mask];
+            uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+            if (seq != pos + n + 1) {
+                if (n == 0 && (int64_t)(seq - (pos + 1)) > 0) {
+                    /* our head is stale: another consumer took it */
+                    pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+                    continue;
+                }
+                break;
+            }
+            n++;
+        }
+        if (n == 0)
+            return 0;
+        if (__atomic_compare_exchange_n(&q->deq, &pos, pos + n, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            for (uint32_t i = 0; i < n; i++) {
+                hv_mpmc_cell *c = &q->d_cells[(pos + i) & q->d_mask];
+                out[i] = c->value;
+                __atomic_store_n(&c->seq, pos + i + q->d_mask + 1, __ATOMIC_RELEASE);
+            }
+            return n;
+        }
+    }
+}
+
 /* Any thread. True if the oldest entry is ready to pop (acquire load of its sequence). */
 static inline int hv_mpmc_ready(hv_mpmc *q)
 {

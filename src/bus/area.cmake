@@ -24,3 +24,7 @@ endif()
 hv_bench_area(NAME bus FUNC hv_bench_bus
               HELP "bus: SPSC ring vs ck_ring, bus vs ZeroMQ inproc, fan-out, topic match, memory"
               SOURCES bench/bus_bench.c LIBS ${HV_BUS_BENCH_LIBS} DEFINES ${HV_BUS_BENCH_DEFS})
+
+hv_cli_command(NAME subject FUNC hv_cmd_subject
+               HELP "check bus subjects/patterns and show which subjects a pattern matches"
+               SOURCES src/bus/cli_bus.c)

@@ -33,15 +33,17 @@
 
 #include "topics.h"
 
-#define LANES          HV_PRIO_COUNT
-#define NIL            UINT32_MAX
-#define EVICT_TRIES    8
-#define COALESCE_PROBE 8
-#define MAX_GROUPS     256
-#define GROUP_NAME_MAX 31
-#define LAT_MAX_NS     (60ull * 1000 * 1000 * 1000)
-#define LAT_SUB_BITS   10
-#define ACACHE_MAX     16 /* messages a publishing agent takes from the pool at once */
+#define LANES              HV_PRIO_COUNT
+#define NIL                UINT32_MAX
+#define EVICT_TRIES        8
+#define COALESCE_PROBE     8
+#define MAX_GROUPS         256
+#define GROUP_NAME_MAX     31
+#define LAT_MAX_NS         (60ull * 1000 * 1000 * 1000)
+#define LAT_SUB_BITS       10
+#define AGENT_LAT_SUB_BITS 7
+#define RECV_CHUNK         32 /* entries claimed from a lane with one atomic operation */
+#define ACACHE_MAX         16 /* messages a publishing agent takes from the pool at once */
 
 _Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
 
@@ -61,6 +63,10 @@ _Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
 #ifdef HV_TSAN
 static uint64_t tsan_fence_word;
 #define SC_FENCE() ((void)__atomic_fetch_add(&tsan_fence_word, 0, __ATOMIC_SEQ_CST))
+#elif defined(__x86_64__)
+/* On x86-64 any locked instruction is a full barrier and a locked add to the stack is cheaper
+ * than mfence (the Linux kernel's smp_mb() does the same). */
+#define SC_FENCE() __asm__ volatile("lock; addl $0, -8(%%rsp)" ::: "memory", "cc")
 #else
 #define SC_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
@@ -83,6 +89,12 @@ static inline void own_add(uint64_t *c, uint64_t v)
 static inline void shared_add(uint64_t *c, uint64_t v)
 {
     __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/* Deadlines saturate instead of wrapping: a huge TTL or timeout means "never". */
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
 }
 
 static inline uint64_t rd(const uint64_t *c)
@@ -263,6 +275,7 @@ struct hv_agent {
     uint64_t next_deadline;
     uint64_t corr_seq;
     hv_match_cache cache;
+    hv_hist *lat; /* optional per-agent latency histogram */
     uint32_t live_index;
     char name[32];
 };
@@ -277,28 +290,36 @@ typedef struct dlq {
     uint64_t dropped;
 } dlq;
 
+/* Fields are grouped by who writes them, each group on its own 128-byte block, so that the
+ * read-mostly routing fields never share a cache line with counters that every message
+ * updates. */
 struct hv_bus {
     _Alignas(HV_RING_ALIGN) uint32_t writer;
     _Alignas(HV_RING_ALIGN) idx_stack msg_free;
     _Alignas(HV_RING_ALIGN) idx_stack buf_free;
+    /* written by every receive */
+    _Alignas(HV_RING_ALIGN) hv_hist lat;
+    /* written rarely (pool exhaustion, alerts) */
     _Alignas(HV_RING_ALIGN) uint64_t pool_empty;
     uint64_t alerts;
-    hv_bus_opts opts;
+    /* read on every publish, written only by writers */
+    _Alignas(HV_RING_ALIGN) hv_bus_opts opts;
     hv_msg *msgs;
     hv_buf *bufs;
     uint8_t *buf_mem;
-    pthread_mutex_t wmu;
     hv_topics *topics;
     sub *subs;
-    uint32_t sub_free;   /* list of released slots */
-    uint32_t sub_unused; /* slots >= this were never used */
-    uint32_t nsubs;
-    group groups[MAX_GROUPS];
     hv_agent **agents; /* by id - 1 */
     hv_agent **live;
     uint32_t nlive;
-    dlq dlq;
-    hv_hist lat;
+    /* writers only */
+    _Alignas(HV_RING_ALIGN) pthread_mutex_t wmu;
+    uint32_t sub_free;   /* list of released slots */
+    uint32_t sub_unused; /* slots >= this were never used */
+    uint32_t nsubs;
+    _Alignas(HV_RING_ALIGN) dlq dlq;
+    /* the round-robin cursors are written by publishers */
+    _Alignas(HV_RING_ALIGN) group groups[MAX_GROUPS];
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -731,14 +752,27 @@ void hv_bus_stats_get(hv_bus *b, hv_bus_stats *out)
 /* ---------------------------------------------------------------------------------------- */
 /* Metrics                                                                                  */
 
+static void latency_of(const hv_hist *h, hv_latency *out)
+{
+    out->count = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+    out->p50_ns = hv_hist_quantile(h, 0.50);
+    out->p95_ns = hv_hist_quantile(h, 0.95);
+    out->p99_ns = hv_hist_quantile(h, 0.99);
+    out->p999_ns = hv_hist_quantile(h, 0.999);
+    out->max_ns = out->count ? __atomic_load_n(&h->max, __ATOMIC_RELAXED) : 0;
+}
+
 void hv_bus_latency(hv_bus *b, hv_latency *out)
 {
-    out->count = __atomic_load_n(&b->lat.count, __ATOMIC_RELAXED);
-    out->p50_ns = hv_hist_quantile(&b->lat, 0.50);
-    out->p95_ns = hv_hist_quantile(&b->lat, 0.95);
-    out->p99_ns = hv_hist_quantile(&b->lat, 0.99);
-    out->p999_ns = hv_hist_quantile(&b->lat, 0.999);
-    out->max_ns = out->count ? __atomic_load_n(&b->lat.max, __ATOMIC_RELAXED) : 0;
+    latency_of(&b->lat, out);
+}
+
+int hv_agent_latency(hv_agent *a, hv_latency *out)
+{
+    if (a == NULL || out == NULL || a->lat == NULL)
+        return HV_ENOTSUP;
+    latency_of(a->lat, out);
+    return 0;
 }
 
 void hv_bus_latency_reset(hv_bus *b)
@@ -862,15 +896,55 @@ static int try_enqueue(hv_agent *a, hv_msg *m, hv_msg **replaced)
  * message and does not sleep, or this publisher sees waiting = 1 and signals the eventfd,
  * whose counter keeps the signal even if the owner has not reached poll() yet.
  */
+static inline void wake_check(hv_agent *a)
+{
+    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+        return;
+    if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
+        efd_signal(a->efd);
+}
+
 static inline void wake(hv_agent *a)
 {
     if (a->wait != HV_WAIT_BLOCK)
         return;
     SC_FENCE();
-    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+    wake_check(a);
+}
+
+/*
+ * A fan-out defers the wake-ups: one fence after all its enqueues orders every one of them
+ * before the loads of the recipients' `waiting` flags, which is the same pairing as wake()
+ * with one fence instead of one per recipient.
+ */
+#define WAKE_BATCH 64
+
+typedef struct wake_list {
+    uint32_t n;
+    hv_agent *a[WAKE_BATCH];
+} wake_list;
+
+static void wake_flush(wake_list *w)
+{
+    if (w == NULL || w->n == 0)
         return;
-    if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
-        efd_signal(a->efd);
+    SC_FENCE();
+    for (uint32_t i = 0; i < w->n; i++)
+        wake_check(w->a[i]);
+    w->n = 0;
+}
+
+static void wake_later(wake_list *w, hv_agent *a)
+{
+    if (a->wait != HV_WAIT_BLOCK)
+        return;
+    if (w == NULL || w->n == WAKE_BATCH) {
+        wake(a);
+        return;
+    }
+    if (w->n > 0 && w->a[w->n - 1] == a)
+        return; /* a batch to one agent owes it one check */
+    w->a[w->n++] = a;
 }
 
 static int evict_oldest(hv_agent *a, hv_mpmc *lane, uint64_t now_ns)
@@ -904,7 +978,7 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
 {
     uint64_t now = bus_clock(a->bus);
     if (*deadline == 0)
-        *deadline = now + block_ns;
+        *deadline = sat_add(now, block_ns);
     if (now >= *deadline)
         return HV_ETIMEDOUT;
     __atomic_fetch_add(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
@@ -929,7 +1003,7 @@ static void notify_space(hv_agent *a)
  * Returns 0, HV_EREJECTED or HV_ETIMEDOUT (the caller keeps its reference).
  */
 static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t now_ns,
-                   hv_send_result *res)
+                   hv_send_result *res, wake_list *w)
 {
     hv_mpmc *lane = &a->lanes[m->prio - 1];
     uint64_t deadline = 0;
@@ -938,7 +1012,7 @@ static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t n
         int rc = try_enqueue(a, m, &old);
         if (rc == ENQ_OK) {
             res->delivered++;
-            wake(a);
+            wake_later(w, a);
             return 0;
         }
         if (rc == ENQ_COALESCED) {
@@ -953,6 +1027,7 @@ static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t n
             continue;
         }
         if (bp == HV_BP_BLOCK) {
+            wake_flush(w); /* never sleep on wake-ups we still owe */
             if (wait_space(a, lane, block_ns, &deadline) == 0)
                 continue;
             shared_add(&a->c_block_timeouts, 1);
@@ -1031,7 +1106,7 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     }
     msg->corr_id = meta->corr_id;
     msg->coalesce_key = m->coalesce_key;
-    msg->deadline_ns = m->ttl_ns ? now_ns + m->ttl_ns : 0;
+    msg->deadline_ns = m->ttl_ns ? sat_add(now_ns, m->ttl_ns) : 0;
     msg->sent_ns = now_ns;
     msg->sender = from->id;
     msg->reply_to = meta->reply_to;
@@ -1124,6 +1199,8 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint
 {
     int lane = msg->prio - 1;
     uint32_t n = e->n;
+    wake_list w;
+    w.n = 0;
     for (uint32_t i = 0; i < n;) {
         const sub *s = &b->subs[e->ids[i]];
         uint32_t j = i + 1;
@@ -1132,10 +1209,11 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint
                 j++;
             s = pick_member(b, e->ids + i, j - i, lane);
         }
-        if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res) != 0)
+        if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res, &w) != 0)
             hv_msg_release(msg);
         i = j;
     }
+    wake_flush(&w);
 }
 
 static void count_send(hv_agent *from, const hv_send_result *res, size_t len)
@@ -1231,7 +1309,7 @@ static int send_meta_to(hv_agent *from, uint32_t to, const hv_send *m, const sen
     hv_msg *msg;
     int rc = make_msg(from, m, meta, now_ns, &msg);
     if (rc == 0) {
-        rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res);
+        rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, NULL);
         if (rc != 0)
             hv_msg_release(msg);
     }
@@ -1250,6 +1328,46 @@ int hv_bus_send(hv_agent *from, uint32_t to, const hv_send *m, uint64_t now_ns)
     return rc;
 }
 
+int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, uint64_t now_ns)
+{
+    if (from == NULL || msgs == NULL || n > INT_MAX)
+        return HV_EINVAL;
+    if (n == 0)
+        return 0;
+    hv_send_result res = { 0 };
+    wake_list w;
+    w.n = 0;
+    size_t i = 0;
+    uint64_t bytes = 0;
+    int rc = 0;
+    read_enter(from);
+    hv_agent *dst = agent_by_id(from->bus, to);
+    for (; dst != NULL && i < n; i++) {
+        const hv_send *m = &msgs[i];
+        send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
+        hv_msg *msg;
+        rc = make_msg(from, m, &meta, now_ns, &msg);
+        if (rc == 0) {
+            rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w);
+            if (rc != 0)
+                hv_msg_release(msg);
+        }
+        if (rc != 0)
+            break;
+        settle_buf(m, 0);
+        bytes += m->len;
+    }
+    wake_flush(&w);
+    read_exit(from);
+    if (dst == NULL)
+        return HV_ENOAGENT;
+    own_add(&from->c_sent, i);
+    own_add(&from->c_bytes_sent, bytes);
+    if (res.rejected > 0)
+        own_add(&from->c_send_rejected, res.rejected);
+    return i > 0 ? (int)i : rc;
+}
+
 int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_result *r)
 {
     if (from == NULL || m == NULL)
@@ -1266,13 +1384,16 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
         rc = make_msg(from, m, &meta, now_ns, &msg);
     if (n > 0 && rc == 0) {
         msg->refs_ = n;
+        wake_list w;
+        w.n = 0;
         for (uint32_t i = 0; i < b->nlive; i++) {
             hv_agent *dst = b->live[i];
             if (dst == from)
                 continue;
-            if (deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res) != 0)
+            if (deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w) != 0)
                 hv_msg_release(msg);
         }
+        wake_flush(&w);
     }
     read_exit(from);
     if (rc < 0)
@@ -1322,7 +1443,7 @@ int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_ns, uint64_
     settle_buf(m, rc < 0);
     if (rc < 0)
         return rc;
-    pending_add(a, corr, now_ns + timeout_ns);
+    pending_add(a, corr, sat_add(now_ns, timeout_ns));
     if (corr_id != NULL)
         *corr_id = corr;
     return rc;
@@ -1351,8 +1472,12 @@ static int inbox_ready(hv_agent *a)
     return 0;
 }
 
-/* Next lane to serve, with the starvation guard; -1 when every lane is empty. */
-static int pick_lane(hv_agent *a)
+/*
+ * Next lane to serve, with the starvation guard; -1 when every lane is empty. *limit comes in
+ * as the most messages wanted and goes out as how many may be taken from that lane in a row:
+ * no more than lets a waiting lower lane's "passed over" count reach starvation_k.
+ */
+static int pick_lane(hv_agent *a, uint32_t *ready_out, uint32_t *limit)
 {
     uint32_t ready = 0;
     for (int l = 0; l < LANES; l++)
@@ -1366,11 +1491,24 @@ static int pick_lane(hv_agent *a)
             break;
         }
     }
+    for (int l = chosen + 1; l < LANES; l++) {
+        if ((ready >> l & 1u) == 0)
+            continue;
+        uint32_t room = a->passed[l] < a->starvation_k ? a->starvation_k - a->passed[l] : 1;
+        if (room < *limit)
+            *limit = room;
+    }
+    *ready_out = ready;
+    return chosen;
+}
+
+/* Bookkeeping of the starvation guard after k messages were served from lane `chosen`. */
+static void served(hv_agent *a, int chosen, uint32_t ready, uint32_t k)
+{
     a->passed[chosen] = 0;
     for (int l = chosen + 1; l < LANES; l++)
         if (ready >> l & 1u)
-            a->passed[l]++;
-    return chosen;
+            a->passed[l] += k;
 }
 
 static hv_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
@@ -1441,20 +1579,28 @@ int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
     /* Bounded: each round pops or finds every lane empty; a pop can fail only when a
      * drop-oldest publisher took the entry first. */
     for (uint32_t round = 0; n < max && round < max + 4 * LANES; round++) {
-        int l = pick_lane(a);
+        uint32_t ready, limit = max - n < RECV_CHUNK ? max - n : RECV_CHUNK;
+        int l = pick_lane(a, &ready, &limit);
         if (l < 0)
             break;
-        void *e;
-        if (hv_mpmc_pop(&a->lanes[l], &e) != 0)
+        void *e[RECV_CHUNK];
+        uint32_t got = hv_mpmc_pop_n(&a->lanes[l], e, limit);
+        if (got == 0)
             continue;
-        popped++;
-        hv_msg *m = resolve(a, e);
-        if (m == NULL || !admit(a, m, now_ns))
-            continue;
-        if (now_ns >= m->sent_ns)
-            hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
-        bytes += m->len;
-        out[n++] = m;
+        served(a, l, ready, got);
+        popped += got;
+        for (uint32_t i = 0; i < got; i++) {
+            hv_msg *m = resolve(a, e[i]);
+            if (m == NULL || !admit(a, m, now_ns))
+                continue;
+            if (now_ns >= m->sent_ns) {
+                hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
+                if (a->lat != NULL)
+                    hv_hist_record_atomic(a->lat, now_ns - m->sent_ns);
+            }
+            bytes += m->len;
+            out[n++] = m;
+        }
     }
     if (popped > 0)
         notify_space(a);
@@ -1490,7 +1636,7 @@ int hv_agent_wait(hv_agent *a, uint64_t timeout_ns)
         return 0;
     if (timeout_ns == 0)
         return HV_ETIMEDOUT;
-    uint64_t deadline = bus_clock(a->bus) + timeout_ns;
+    uint64_t deadline = sat_add(bus_clock(a->bus), timeout_ns);
     for (uint32_t i = 0; i < a->spin_iters; i++) {
         if (inbox_ready(a))
             return 0;
@@ -1614,6 +1760,9 @@ static void agent_destroy(hv_agent *a)
     free(a->pending);
     if (a->efd >= 0)
         close(a->efd);
+    if (a->lat != NULL)
+        hv_hist_fini(a->lat);
+    free(a->lat);
     free(a);
 }
 
@@ -1644,6 +1793,10 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
         rc = HV_ENOMEM;
     if (rc == 0)
         rc = hv__cache_init(&a->cache, o->cache_entries);
+    if (rc == 0 && o->latency_hist) {
+        a->lat = calloc(1, sizeof(*a->lat));
+        rc = a->lat == NULL ? HV_ENOMEM : hv_hist_init(a->lat, LAT_MAX_NS, AGENT_LAT_SUB_BITS);
+    }
     if (rc == 0 && o->wait == HV_WAIT_BLOCK) {
         a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (a->efd < 0)

@@ -170,6 +170,32 @@ static void direct_send_reaches_one_agent_by_id(void **state)
     assert_int_equal(hv_bus_send(f->a[0], 0, &m, 0), HV_ENOAGENT);
 }
 
+static void send_n_delivers_a_batch_in_order_and_stops_at_a_refusal(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 4, HV_BP_REJECT_NEW);
+    uint32_t v[6];
+    hv_send m[6];
+    for (uint32_t i = 0; i < 6; i++) {
+        v[i] = i;
+        m[i] = (hv_send){ .data = &v[i], .len = sizeof(v[i]) };
+    }
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), 4);
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), HV_EREJECTED);
+    assert_int_equal(hv_bus_send_n(f->a[0], 999, m, 6, 0), HV_ENOAGENT);
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 0, 0), 0);
+    hv_msg *x[8];
+    assert_int_equal(hv_agent_recv(r, x, 8, 0), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_memory_equal(x[i]->data, &v[i], sizeof(v[i]));
+    hv_msg_release_n(x, 4);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[0], &s);
+    assert_int_equal(s.sent, 4);
+    assert_int_equal(s.bytes_sent, 16);
+    assert_int_equal(s.send_rejected, 2);
+}
+
 static void broadcast_shares_one_message_among_all_other_agents(void **state)
 {
     fixture *f = *state;
@@ -418,6 +444,15 @@ static void starvation_guard_serves_low_after_k_critical(void **state)
         hv_msg_release(m);
     }
     assert_int_equal(pos, 4);
+    /* the same with one batch receive */
+    assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &low, 0), 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &crit, 0), 0);
+    hv_msg *x[32];
+    assert_int_equal(hv_agent_recv(dst, x, 32, 0), 21);
+    for (int i = 0; i < 21; i++)
+        assert_int_equal(x[i]->prio, i == 4 ? HV_PRIO_LOW : HV_PRIO_CRITICAL);
+    hv_msg_release_n(x, 21);
     (void)state;
     hv_bus_free(b);
 }
@@ -476,6 +511,22 @@ static void ttl_expiry_is_decided_at_receive_time(void **state)
     assert_memory_equal(d.msg->data, "stale", 5);
     hv_msg_release(d.msg);
     assert_int_equal(hv_bus_dlq_pop(f->bus, &d), HV_EAGAIN);
+}
+
+static void huge_ttl_and_timeout_saturate_instead_of_wrapping(void **state)
+{
+    fixture *f = *state;
+    hv_send m = text(NULL, "forever");
+    m.ttl_ns = UINT64_MAX - 5;
+    assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 1000), 0);
+    hv_msg *x = recv1(f->a[1], 2000);
+    assert_int_equal(x->deadline_ns, UINT64_MAX);
+    hv_msg_release(x);
+    assert_int_equal(hv_agent_subscribe(f->a[1], "svc.x", NULL, NULL), 0);
+    hv_send q = text("svc.x", "?");
+    assert_int_equal(hv_agent_request(f->a[0], &q, UINT64_MAX, 1000, NULL), 1);
+    assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
+    expect_empty(f->a[0], UINT64_MAX - 1);
 }
 
 static void drop_oldest_evicts_and_counts(void **state)
@@ -630,6 +681,41 @@ static void blocked_subscriber_wakes_when_a_message_arrives(void **state)
     }
 }
 
+static void every_blocked_subscriber_of_a_fanout_wakes(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.spin_iters = 0;
+    enum { N = 3 };
+    hv_agent *r[N];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(hv_agent_new(f->bus, &o, &r[i]), 0);
+        assert_int_equal(hv_agent_subscribe(r[i], "fan.*", NULL, NULL), 0);
+    }
+    for (int round = 0; round < 20; round++) {
+        drain_arg d[N];
+        pthread_t t[N];
+        for (int i = 0; i < N; i++) {
+            d[i] = (drain_arg){ .a = r[i], .want = 1 };
+            assert_int_equal(pthread_create(&t[i], NULL, wait_one, &d[i]), 0);
+        }
+        hv_send m = text(round % 2 ? "fan.out" : NULL, "w");
+        if (round % 2)
+            assert_int_equal(hv_bus_publish(f->a[0], &m, 0, NULL), N);
+        else
+            assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, NULL), N + 3);
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            assert_int_equal(d[i].got, 1);
+        }
+        for (int i = 1; i < 4; i++) { /* the fixture's agents got the broadcasts */
+            hv_msg *x[2];
+            hv_msg_release_n(x, (size_t)hv_agent_recv(f->a[i], x, 2, 0));
+        }
+    }
+}
+
 static void spin_and_yield_waiters_see_messages_too(void **state)
 {
     fixture *f = *state;
@@ -747,6 +833,99 @@ static void many_producers_to_one_inbox_lose_nothing_and_keep_order(void **state
     hv_bus_free(b);
 }
 
+#define DROP_THREADS 3
+#define DROP_MSGS    20000
+
+typedef struct drop_arg {
+    hv_agent *from;
+    uint32_t to;
+    uint64_t key; /* coalescing key, 0 = none */
+    uint32_t *finished;
+} drop_arg;
+
+static void *drop_producer(void *p)
+{
+    drop_arg *a = p;
+    for (uint32_t i = 1; i <= DROP_MSGS; i++) {
+        hv_send m = { .data = &i, .len = sizeof(i), .coalesce_key = a->key };
+        while (hv_bus_send(a->from, a->to, &m, 0) == HV_EAGAIN)
+            sched_yield(); /* pool empty: the consumer or the DLQ will free some */
+    }
+    __atomic_fetch_add(a->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Several producers overflow a tiny drop-oldest inbox (or coalesce into it) while the owner
+ * drains it: every message is either received once, in per-producer order, or accounted for
+ * as dropped or coalesced. */
+static void overload_accounts_for_every_message(int coalesce)
+{
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.msg_pool = 512;
+    bo.dlq_capacity = 64;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = 8;
+    hv_agent *dst;
+    assert_int_equal(hv_agent_new(b, &o, &dst), 0);
+    hv_agent *src[DROP_THREADS];
+    drop_arg args[DROP_THREADS];
+    pthread_t t[DROP_THREADS];
+    uint32_t finished = 0;
+    for (int i = 0; i < DROP_THREADS; i++) {
+        assert_int_equal(hv_agent_new(b, NULL, &src[i]), 0);
+        args[i] = (drop_arg){ src[i], hv_agent_id(dst), coalesce ? (uint64_t)i + 1 : 0, &finished };
+    }
+    for (int i = 0; i < DROP_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, drop_producer, &args[i]), 0);
+    uint32_t last[DROP_THREADS + 2] = { 0 };
+    uint64_t got = 0;
+    for (int idle_after_finish = 0; idle_after_finish < 2;) {
+        /* read `finished` before draining: an empty inbox after that read is final */
+        int all = __atomic_load_n(&finished, __ATOMIC_ACQUIRE) == DROP_THREADS;
+        hv_msg *m[16];
+        int n = hv_agent_recv(dst, m, 16, 0);
+        for (int i = 0; i < n; i++) {
+            uint32_t seq, s = m[i]->sender;
+            memcpy(&seq, m[i]->data, sizeof(seq));
+            assert_true(seq > last[s]); /* no duplicate, order kept */
+            last[s] = seq;
+        }
+        hv_msg_release_n(m, (size_t)n);
+        got += (uint64_t)n;
+        hv_dead_letter d;
+        while (hv_bus_dlq_pop(b, &d) == 0)
+            hv_msg_release(d.msg);
+        if (n == 0 && all)
+            idle_after_finish++;
+        else if (n == 0)
+            sched_yield();
+    }
+    for (int i = 0; i < DROP_THREADS; i++)
+        pthread_join(t[i], NULL);
+    hv_agent_stats s;
+    hv_agent_stats_get(dst, &s);
+    assert_int_equal(got + s.dropped_oldest + s.coalesced + s.rejected,
+                     (uint64_t)DROP_THREADS * DROP_MSGS);
+    assert_int_equal(s.received, got);
+    hv_bus_free(b);
+}
+
+static void drop_oldest_under_concurrent_overload_loses_nothing_silently(void **state)
+{
+    (void)state;
+    overload_accounts_for_every_message(0);
+}
+
+static void coalescing_under_concurrent_overload_loses_nothing_silently(void **state)
+{
+    (void)state;
+    overload_accounts_for_every_message(1);
+}
+
 static uint64_t alert_calls;
 
 static void on_alert(void *ud, double q, uint64_t v, uint64_t thr)
@@ -796,6 +975,27 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_latency(b, &l);
     assert_int_equal(l.count, 0);
     hv_bus_free(b);
+}
+
+static void per_agent_latency_is_kept_when_asked_for(void **state)
+{
+    fixture *f = *state;
+    hv_latency l;
+    assert_int_equal(hv_agent_latency(f->a[1], &l), HV_ENOTSUP);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.latency_hist = 1;
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    hv_send m = text(NULL, "t");
+    for (uint64_t i = 1; i <= 100; i++) {
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 1000), 0);
+        hv_msg_release(recv1(r, 1000 + i * 10));
+    }
+    assert_int_equal(hv_agent_latency(r, &l), 0);
+    assert_int_equal(l.count, 100);
+    assert_int_equal(l.max_ns, 1000);
+    assert_true(l.p50_ns >= 495 && l.p50_ns <= 505); /* 1% precision */
 }
 
 static void empty_message_pool_is_an_error_not_a_loss(void **state)
@@ -919,6 +1119,7 @@ int main(void)
         T(invalid_subjects_and_patterns_are_rejected),
         T(unsubscribe_stops_delivery),
         T(direct_send_reaches_one_agent_by_id),
+        T(send_n_delivers_a_batch_in_order_and_stops_at_a_refusal),
         T(broadcast_shares_one_message_among_all_other_agents),
         T(release_n_recycles_a_batch_and_respects_shared_references),
         T(large_payload_is_one_pooled_buffer_for_every_recipient),
@@ -930,15 +1131,20 @@ int main(void)
         T(starvation_guard_serves_low_after_k_critical),
         T(coalescing_key_replaces_the_undelivered_message),
         T(ttl_expiry_is_decided_at_receive_time),
+        T(huge_ttl_and_timeout_saturate_instead_of_wrapping),
         T(drop_oldest_evicts_and_counts),
         T(reject_new_refuses_and_counts),
         T(block_publisher_times_out_and_counts),
         T(blocked_publisher_resumes_when_the_consumer_drains),
         T(blocked_subscriber_wakes_when_a_message_arrives),
+        T(every_blocked_subscriber_of_a_fanout_wakes),
         T(spin_and_yield_waiters_see_messages_too),
         T(eventfd_becomes_readable_for_an_armed_agent),
         T(many_producers_to_one_inbox_lose_nothing_and_keep_order),
+        T(drop_oldest_under_concurrent_overload_loses_nothing_silently),
+        T(coalescing_under_concurrent_overload_loses_nothing_silently),
         T(latency_quantiles_and_alerts),
+        T(per_agent_latency_is_kept_when_asked_for),
         T(empty_message_pool_is_an_error_not_a_loss),
         T(dead_letter_queue_is_bounded_and_counts_its_drops),
         T(options_are_validated),

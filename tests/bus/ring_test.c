@@ -97,6 +97,26 @@ static void spsc_two_threads_transfer_everything_in_order(void **state)
     hv_spsc_free(r);
 }
 
+static void mpmc_pop_n_takes_the_ready_head_in_order(void **state)
+{
+    (void)state;
+    hv_mpmc *q = aligned_alloc(HV_RING_ALIGN, sizeof(hv_mpmc));
+    assert_int_equal(hv_mpmc_init(q, 8), 0);
+    void *v[8];
+    assert_int_equal(hv_mpmc_pop_n(q, v, 8), 0);
+    for (uintptr_t round = 0; round < 5; round++) { /* wraps the ring several times */
+        for (uintptr_t i = 1; i <= 6; i++)
+            assert_int_equal(hv_mpmc_push(q, (void *)(round * 10 + i)), 0);
+        assert_int_equal(hv_mpmc_pop_n(q, v, 4), 4);
+        for (uintptr_t i = 0; i < 4; i++)
+            assert_ptr_equal(v[i], (void *)(round * 10 + i + 1));
+        assert_int_equal(hv_mpmc_pop_n(q, v, 8), 2);
+        assert_ptr_equal(v[1], (void *)(round * 10 + 6));
+    }
+    hv_mpmc_fini(q);
+    free(q);
+}
+
 static void mpmc_is_fifo_and_reports_full_and_empty(void **state)
 {
     (void)state;
@@ -154,17 +174,20 @@ static void mpmc_many_producers_lose_nothing_and_keep_per_producer_order(void **
     uint64_t last[MP_PRODUCERS] = { 0 };
     uint64_t total = 0;
     while (total < (uint64_t)MP_PRODUCERS * MP_N) {
-        void *v;
-        if (hv_mpmc_pop(q, &v) != 0) {
+        void *v[8];
+        uint32_t n = total % 2 ? hv_mpmc_pop_n(q, v, 8) : hv_mpmc_pop(q, v) == 0;
+        if (n == 0) {
             sched_yield();
             continue;
         }
-        uintptr_t x = (uintptr_t)v;
-        uint32_t p = (uint32_t)(x >> 32), seq = (uint32_t)x;
-        assert_true(p < MP_PRODUCERS);
-        assert_int_equal(seq, last[p] + 1); /* no loss, no duplicate, in order */
-        last[p] = seq;
-        total++;
+        for (uint32_t k = 0; k < n; k++) {
+            uintptr_t x = (uintptr_t)v[k];
+            uint32_t p = (uint32_t)(x >> 32), seq = (uint32_t)x;
+            assert_true(p < MP_PRODUCERS);
+            assert_int_equal(seq, last[p] + 1); /* no loss, no duplicate, in order */
+            last[p] = seq;
+        }
+        total += n;
     }
     for (int i = 0; i < MP_PRODUCERS; i++) {
         pthread_join(t[i], NULL);
@@ -184,6 +207,7 @@ int main(void)
         cmocka_unit_test(spsc_batch_runs_stop_at_the_wrap),
         cmocka_unit_test(spsc_two_threads_transfer_everything_in_order),
         cmocka_unit_test(mpmc_is_fifo_and_reports_full_and_empty),
+        cmocka_unit_test(mpmc_pop_n_takes_the_ready_head_in_order),
         cmocka_unit_test(mpmc_many_producers_lose_nothing_and_keep_per_producer_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

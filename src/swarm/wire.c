@@ -515,6 +515,13 @@ static int dec_task_result(int kind, const hv_msg *w, sw_msg *m)
     return b.bad ? HV_EBADLEN : 0;
 }
 
+/* Quantities travel as doubles in METRICS: each must be a whole number a double holds exactly
+ * (|v| <= 2^53), open quantities and the compute time non-negative. */
+static int whole(double v, double lo)
+{
+    return isfinite(v) && v >= lo && v <= 9007199254740992.0 && v == floor(v);
+}
+
 static int dec_state(const hv_msg *w, sw_msg *m)
 {
     double v[7];
@@ -527,6 +534,9 @@ static int dec_state(const hv_msg *w, sw_msg *m)
             return HV_EBADFIELD;
         v[i] = e->value;
     }
+    if (!whole(v[0], -9007199254740992.0) || !whole(v[1], 0) || !whole(v[2], 0) ||
+        !whole(v[6], 0) || !isfinite(v[3]) || !isfinite(v[4]) || !(v[5] >= 0 && v[5] <= 1e9))
+        return HV_EBADFIELD;
     m->state.position = (int64_t)v[0];
     m->state.open_buy = (int64_t)v[1];
     m->state.open_sell = (int64_t)v[2];

@@ -138,6 +138,26 @@ static void reports_state_and_results_survive_the_wire(void **state)
     assert_true(d.result.breach.value == 200);
 }
 
+static void a_state_with_quantities_out_of_range_is_refused(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    uint8_t buf[SW_FRAME_MAX];
+    const double bad[3] = { 3.4e40, 0.5, -1 }; /* too big, fractional, negative */
+    for (int i = 0; i < 3; i++) {
+        memset(&m, 0, sizeof(m));
+        m.kind = SW_STATE;
+        m.state.equity = 1e6;
+        int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
+        assert_true(n > 0);
+        /* patch open_buy_qty's value as it travels: find it after its name */
+        uint8_t *p = memmem(buf, (size_t)n, "open_buy_qty", 12);
+        assert_non_null(p);
+        memcpy(p + 13, &bad[i], 8);
+        assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADFIELD);
+    }
+}
+
 static void a_prediction_without_neighbours_stays_invalid(void **state)
 {
     (void)state;
@@ -192,6 +212,7 @@ int main(void)
         cmocka_unit_test(a_proposal_and_its_vote_request_survive_the_wire),
         cmocka_unit_test(a_vote_and_a_decision_survive_the_wire),
         cmocka_unit_test(reports_state_and_results_survive_the_wire),
+        cmocka_unit_test(a_state_with_quantities_out_of_range_is_refused),
         cmocka_unit_test(a_prediction_without_neighbours_stays_invalid),
         cmocka_unit_test(frames_that_name_no_swarm_message_are_refused),
     };

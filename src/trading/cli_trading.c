@@ -16,6 +16,7 @@
 #include <hivewire/profiler.h>
 
 #include "cli/cli.h"
+#include "trading/cli_trading.h"
 
 #define CMD       "backtest"
 #define SLOW_MAX  1000
@@ -65,7 +66,7 @@ static void usage(FILE *f)
             "The same seed and data give the same trades and P&L on every run.\n\n"
             "data:\n"
             "  --data FILE          CSV bars (date, open, high, low, close[, adjclose, volume])\n"
-            "                       (default data/sp500-2000.csv, fetched by `make deps`)\n"
+            "                       (default data/sp500-2000.csv, fetched by scripts/fetch-data)\n"
             "  --synthetic N        N synthetic GBM bars instead (seeded by --seed)\n"
             "strategy:\n"
             "  --fast N --slow N    moving-average lengths in bars (default 10 and 50)\n"
@@ -201,48 +202,48 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     return check_opts(o);
 }
 
-static int load_csv(const bt_opts *o, hv_series *s);
-
-static int load_bars(const bt_opts *o, hv_series *s)
+/* Shared with hivewire run (src/trading/cli_trading.h). */
+int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
+                      hv_series *s)
 {
-    if (o->synthetic > 0) {
+    if (synthetic > 0) {
         hv_gbm_params p;
         hv_synth g;
         hv_gbm_defaults(&p);
-        if (hv_synth_init(&g, &p, o->seed) != 0 || hv_synth_fill(&g, o->synthetic, s) != 0) {
-            hv__cli_error(CMD, "cannot generate %llu bars", (unsigned long long)o->synthetic);
+        if (hv_synth_init(&g, &p, seed) != 0 || hv_synth_fill(&g, synthetic, s) != 0) {
+            hv__cli_error(cmd, "cannot generate %llu bars", (unsigned long long)synthetic);
             return HV_EXIT_FAIL;
         }
-    } else {
-        int rc = load_csv(o, s);
-        if (rc != 0)
-            return rc;
+        return 0;
     }
-    if (s->len <= o->slow) {
-        hv__cli_error(CMD, "%s has %zu bars; --slow %llu needs more",
-                      o->synthetic ? "the synthetic series" : o->data, s->len,
-                      (unsigned long long)o->slow);
+    hv_csv_report rep;
+    int rc = hv_csv_load_bars(path, NULL, s, &rep);
+    for (uint32_t i = 0; i < rep.issues_kept; i++) {
+        char line[256];
+        hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
+        fprintf(stderr, "hivewire %s: %s %s\n", cmd, rep.issues[i].fatal ? "error" : "skipped",
+                line);
+    }
+    if (rep.rows_bad > rep.issues_kept)
+        fprintf(stderr, "hivewire %s: ... and %llu more bad rows skipped\n", cmd,
+                (unsigned long long)(rep.rows_bad - rep.issues_kept));
+    if (rc != 0) {
+        hv__cli_error(cmd, "cannot load %s: %s%s", path, hv_strerror(rc),
+                      rc == HV_ENOTFOUND ? " (run scripts/fetch-data, or use --synthetic N)" : "");
         return HV_EXIT_FAIL;
     }
     return 0;
 }
 
-static int load_csv(const bt_opts *o, hv_series *s)
+static int load_bars(const bt_opts *o, hv_series *s)
 {
-    hv_csv_report rep;
-    int rc = hv_csv_load_bars(o->data, NULL, s, &rep);
-    for (uint32_t i = 0; i < rep.issues_kept; i++) {
-        char line[256];
-        hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
-        fprintf(stderr, "hivewire %s: %s %s\n", CMD, rep.issues[i].fatal ? "error" : "skipped",
-                line);
-    }
-    if (rep.rows_bad > rep.issues_kept)
-        fprintf(stderr, "hivewire %s: ... and %llu more bad rows skipped\n", CMD,
-                (unsigned long long)(rep.rows_bad - rep.issues_kept));
-    if (rc != 0) {
-        hv__cli_error(CMD, "cannot load %s: %s%s", o->data, hv_strerror(rc),
-                      rc == HV_ENOTFOUND ? " (run `make deps`, or use --synthetic N)" : "");
+    int rc = hv__cli_load_bars(CMD, o->data, o->synthetic, o->seed, s);
+    if (rc != 0)
+        return rc;
+    if (s->len <= o->slow) {
+        hv__cli_error(CMD, "%s has %zu bars; --slow %llu needs more",
+                      o->synthetic ? "the synthetic series" : o->data, s->len,
+                      (unsigned long long)o->slow);
         return HV_EXIT_FAIL;
     }
     return 0;
@@ -412,10 +413,45 @@ static void summarise(const bt *b, size_t nbars, summary *s)
     s->vals[s->n++] = hv_limits_halted(b->lim, NULL) ? "halted" : "off";
 }
 
+/* Shared with hivewire run (src/trading/cli_trading.h). */
+int hv__cli_write_report(const char *cmd, const char *dir, const char *name, const hv_profiler *p,
+                         const hv_report_extra *x)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        hv__cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
+        return HV_EXIT_FAIL;
+    }
+    int rc = 0;
+    if (strstr(name, ".json")) {
+        char *js = hv_profiler_json(p, x);
+        rc = js && fputs(js, f) >= 0 && fputc('\n', f) != EOF ? 0 : HV_EIO;
+        free(js);
+    } else {
+        rc = hv_profiler_write_html(p, x, f);
+    }
+    if (fclose(f) != 0 || rc != 0) {
+        hv__cli_error(cmd, "cannot write %s", path);
+        return HV_EXIT_FAIL;
+    }
+    fprintf(stderr, "hivewire %s: wrote %s\n", cmd, path);
+    return 0;
+}
+
+int hv__cli_make_dir(const char *cmd, const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        hv__cli_error(cmd, "cannot create %s: %s", dir, strerror(errno));
+        return HV_EXIT_FAIL;
+    }
+    return 0;
+}
+
 static int write_file(const char *dir, const char *name, const bt *b, const summary *s,
                       const char *title)
 {
-    char path[4096];
     const uint64_t *t;
     const double *eq;
     size_t n = hv_portfolio_curve(b->pf, &t, &eq);
@@ -426,26 +462,7 @@ static int write_file(const char *dir, const char *name, const bt *b, const summ
                           .equity_n = n,
                           .equity_t_ns = t,
                           .equity = eq };
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(CMD, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    int rc = 0;
-    if (strstr(name, ".json")) {
-        char *js = hv_profiler_json(b->prof, &x);
-        rc = js && fputs(js, f) >= 0 && fputc('\n', f) != EOF ? 0 : HV_EIO;
-        free(js);
-    } else {
-        rc = hv_profiler_write_html(b->prof, &x, f);
-    }
-    if (fclose(f) != 0 || rc != 0) {
-        hv__cli_error(CMD, "cannot write %s", path);
-        return HV_EXIT_FAIL;
-    }
-    fprintf(stderr, "hivewire %s: wrote %s\n", CMD, path);
-    return 0;
+    return hv__cli_write_report(CMD, dir, name, b->prof, &x);
 }
 
 static int output(const bt *b, size_t nbars)
@@ -461,10 +478,8 @@ static int output(const bt *b, size_t nbars)
     fflush(stdout);
     if (b->o.out == NULL)
         return 0;
-    if (mkdir(b->o.out, 0777) != 0 && errno != EEXIST) {
-        hv__cli_error(CMD, "cannot create %s: %s", b->o.out, strerror(errno));
+    if (hv__cli_make_dir(CMD, b->o.out) != 0)
         return HV_EXIT_FAIL;
-    }
     char title[160];
     snprintf(title, sizeof(title), "hivewire backtest: %s, seed %llu",
              b->o.synthetic ? "synthetic" : b->o.data, (unsigned long long)b->o.seed);

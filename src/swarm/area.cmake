@@ -1,0 +1,36 @@
+# swarm: the trading swarm (agents on the bus, consensus, simulated exchange, profiler).
+hv_library_sources(src/swarm/wire.c src/swarm/agents.c src/swarm/coord.c src/swarm/swarm.c)
+
+hv_cli_command(NAME run FUNC hv_cmd_run
+               HELP "run the trading swarm over the S&P 500 series (make run)"
+               SOURCES src/swarm/cli_swarm.c)
+
+hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
+hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
+
+# The CLI end to end: a short synthetic run writes both reports; a tripped kill switch is
+# reported; a missing data file says how to get it.
+add_test(NAME swarm_cli_run
+         COMMAND hivewire run --synthetic 300 --seed 3 --capacity 64 --no-progress --quiet
+                 --out ${CMAKE_BINARY_DIR}/swarm-run-test)
+set_tests_properties(swarm_cli_run PROPERTIES TIMEOUT 120 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "trade list hash")
+add_test(NAME swarm_cli_run_kill_switch
+         COMMAND hivewire run --synthetic 300 --seed 3 --capacity 64 --no-progress --quiet
+                 --no-report --no-risk-vote --rule-critical simple --max-drawdown 0.0005)
+set_tests_properties(swarm_cli_run_kill_switch PROPERTIES TIMEOUT 120 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "kill switch +HALTED at cycle [0-9]+ \\(kill switch: drawdown")
+add_test(NAME swarm_cli_run_missing_data
+         COMMAND hivewire run --data ${CMAKE_BINARY_DIR}/no-such-file.csv --no-report)
+set_tests_properties(swarm_cli_run_missing_data PROPERTIES TIMEOUT 60 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "run scripts/fetch-data, or use --synthetic N")
+add_test(NAME swarm_cli_run_bad_usage COMMAND hivewire run --wait sometimes)
+set_tests_properties(swarm_cli_run_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "--wait takes block, yield or spin")
+
+hv_bench_area(NAME cycle FUNC hv_bench_cycle
+              HELP "swarm trading cycles: latency p50/p99, cycles/s, share of each stage"
+              SOURCES bench/cycle_bench.c DEFINES HV_CYCLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The frame decoder every agent runs on its inbox (and, later, on network input).
+hv_add_fuzzer(NAME swarm_wire SOURCES fuzz/swarm_wire.c CORPUS fuzz/corpus/swarm_wire)

@@ -1,0 +1,364 @@
+/*
+ * The coordinator: drives the cycle barrier, opens every proposal in the consensus engine,
+ * counts the votes as they arrive, publishes the decision, collects the order's fate and the
+ * execution reports, and replays each finished cycle's timeline into the profiler.
+ */
+#include <string.h>
+
+#include <hivewire/bus.h>
+
+#include "swarm/swarm_int.h"
+
+static uint64_t sim_ns(const hv_swarm *s, uint64_t cycle)
+{
+    return cycle * s->cfg.bar_ns;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* ---- Execution reports ---------------------------------------------------------------------- */
+
+static void on_fill(hv_swarm *s, const sw_msg *m)
+{
+    const hv_exec_report *r = &m->confirm;
+    hv_swarm_stats *st = &s->stats;
+    st->fills++;
+    uint64_t h = st->trades_hash;
+    int32_t side = (int32_t)r->side;
+    h = fnv(h, &r->order_id, sizeof(r->order_id));
+    h = fnv(h, &side, sizeof(side));
+    h = fnv(h, &r->fill_qty, sizeof(r->fill_qty));
+    h = fnv(h, &r->fill_price, sizeof(r->fill_price));
+    h = fnv(h, &r->fee, sizeof(r->fee));
+    st->trades_hash = h;
+    hv_profiler_record(s->prof, s->ext_fill, r->deliver_ns - r->submit_ns);
+    if (s->ntrades == s->trades_cap)
+        return; /* the list is bounded; the hash and counts cover every fill */
+    hv_swarm_trade *t = &s->trades[s->ntrades++];
+    t->cycle = m->cycle;
+    t->order_cycle = r->client_tag - 1; /* the tag is the proposal id, cycle + 1 */
+    t->order_id = r->order_id;
+    t->side = r->side;
+    t->qty = r->fill_qty;
+    t->price = r->fill_price;
+    t->fee = r->fee;
+}
+
+static void on_confirm(hv_swarm *s, const sw_msg *m)
+{
+    uint64_t t0 = hv_now_ns();
+    s->stats.confirmations++;
+    if (m->confirm.type == HV_EXEC_ACK)
+        hv_profiler_record(s->prof, s->ext_ack, m->confirm.deliver_ns - m->confirm.submit_ns);
+    if (m->confirm.type == HV_EXEC_FILL)
+        on_fill(s, m);
+    s->cur.conf_local_ns += hv_now_ns() - t0;
+}
+
+/* ---- Votes ----------------------------------------------------------------------------------- */
+
+static int on_vote(hv_swarm *s, const sw_msg *m)
+{
+    hv_decision d;
+    memset(&d, 0, sizeof(d));
+    int rc = hv_consensus_vote(s->cons, &m->vote.v, sim_ns(s, s->cur.cycle), &d);
+    if (rc == HV_EPROPOSALCLOSED) {
+        s->stats.votes_late++;
+        return 0;
+    }
+    if (rc != 0) {
+        s->stats.votes_bad++;
+        return 0;
+    }
+    s->stats.votes_counted++;
+    if (d.outcome != HV_OUTCOME_PENDING && s->cur.proposal && d.proposal_id == s->cur.cycle + 1) {
+        s->cur.decided = 1;
+        s->cur.decision = d;
+        s->cur.t_dec = hv_now_ns();
+    }
+    return 0;
+}
+
+static int on_result(hv_swarm *s, const sw_msg *m)
+{
+    if (m->result.proposal_id != s->cur.cycle + 1)
+        return HV_ESTATE;
+    s->cur.result = *m;
+    s->cur.have_result = 1;
+    return 0;
+}
+
+static int handle(hv_swarm *s, const sw_msg *m)
+{
+    switch (m->kind) {
+    case SW_EOD:
+        s->cur.eod = 1;
+        return 0;
+    case SW_HOLD:
+    case SW_PROPOSE:
+        if (m->cycle != s->cur.cycle || s->cur.have_out)
+            return HV_ESTATE;
+        s->cur.out = *m;
+        s->cur.have_out = 1;
+        s->cur.t_out = hv_now_ns();
+        return 0;
+    case SW_VOTE:
+        return on_vote(s, m);
+    case SW_ORDER_RESULT:
+        return on_result(s, m);
+    case SW_CONFIRM:
+        on_confirm(s, m);
+        return 0;
+    case SW_FINISHED:
+        s->finished = 1;
+        return 0;
+    case SW_ERROR:
+        return m->error.code < 0 ? m->error.code : HV_ESTATE;
+    default:
+        return 0;
+    }
+}
+
+/* Handles messages until *flag (or the end of data when eod_ok) is set; bounded by the stall
+ * timeout. */
+static int wait_for(hv_swarm *s, const int *flag, int eod_ok)
+{
+    uint64_t start = hv_now_ns();
+    while (!*flag && !(eod_ok && s->cur.eod)) {
+        int fail = atomic_load(&s->fail_rc);
+        if (fail != 0)
+            return fail;
+        uint64_t waited = hv_now_ns() - start;
+        if (waited >= s->cfg.stall_timeout_ns)
+            return HV_ETIMEDOUT;
+        sw_msg m;
+        int rc = hv__sw_recv_one(s->coord, &m, s->cfg.stall_timeout_ns - waited);
+        if (rc == HV_ETIMEDOUT)
+            continue;
+        if (rc == 0)
+            rc = handle(s, &m);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- One cycle ------------------------------------------------------------------------------- */
+
+static int open_proposal(hv_swarm *s)
+{
+    const sw_msg *out = &s->cur.out;
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_VOTE_REQ;
+    m.cycle = s->cur.cycle;
+    m.vreq.id = s->cur.cycle + 1;
+    m.vreq.order = out->strat.order;
+    int rc = hv__sw_order_hash(&m.vreq.order, m.vreq.hash);
+    if (rc != 0)
+        return rc;
+    hv_proposal p;
+    memset(&p, 0, sizeof(p));
+    p.id = m.vreq.id;
+    p.proposer = out->sender;
+    p.action = (uint32_t)out->strat.order.action;
+    p.policy.rule = HV_RULE_AUTO;
+    memcpy(p.payload_hash, m.vreq.hash, sizeof(p.payload_hash));
+    p.voters = s->voters;
+    p.nvoters = s->nvoters;
+    p.deadline_ns = UINT64_MAX;
+    if ((rc = hv_consensus_propose(s->cons, &p, sim_ns(s, s->cur.cycle))) != 0)
+        return rc;
+    hv_proposal_status ps;
+    if ((rc = hv_consensus_status(s->cons, p.id, &ps)) != 0)
+        return rc;
+    m.vreq.rule = ps.rule;
+    m.vreq.crit = ps.crit;
+    m.vreq.nvoters = s->nvoters;
+    for (uint32_t i = 0; i < s->nvoters; i++)
+        m.vreq.voters[i] = s->voters[i].id;
+    s->stats.proposals++;
+    if (ps.rule < HV_RULE_COUNT)
+        s->stats.rules_used[ps.rule]++;
+    s->cur.proposal = 1;
+    return hv__sw_send(s->coord, &m);
+}
+
+static void count_decision(hv_swarm *s, const hv_decision *d)
+{
+    if (d->outcome == HV_OUTCOME_ACCEPTED)
+        s->stats.accepted++;
+    else if (d->outcome == HV_OUTCOME_REJECTED)
+        s->stats.rejected++;
+    else
+        s->stats.no_quorum++;
+    if (d->reason == HV_REASON_EARLY)
+        s->stats.decided_early++;
+}
+
+static void count_result(hv_swarm *s, const sw_msg *r)
+{
+    if (r->result.rc == 0) {
+        s->stats.orders_sent++;
+        s->stats.last_order_cycle = s->cur.cycle;
+    } else if (r->result.rc == HV_ELIMIT)
+        s->stats.orders_refused_limit++;
+    else if (r->result.rc == HV_EHALTED)
+        s->stats.orders_refused_halt++;
+    else
+        s->stats.orders_refused_exchange++;
+}
+
+static int decide(hv_swarm *s)
+{
+    int rc = open_proposal(s);
+    if (rc == 0)
+        rc = wait_for(s, &s->cur.decided, 0);
+    if (rc != 0)
+        return rc;
+    count_decision(s, &s->cur.decision);
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_DECISION;
+    m.cycle = s->cur.cycle;
+    m.decision = s->cur.decision;
+    if ((rc = hv__sw_send(s->coord, &m)) != 0)
+        return rc;
+    if (s->cur.decision.outcome != HV_OUTCOME_ACCEPTED)
+        return 0;
+    if ((rc = wait_for(s, &s->cur.have_result, 0)) == 0)
+        count_result(s, &s->cur.result);
+    return rc;
+}
+
+/* Runs cycle `cycle`; *eod set when the market-data agent has no bar left. */
+static int run_cycle(hv_swarm *s, uint64_t cycle, int *eod)
+{
+    memset(&s->cur, 0, sizeof(s->cur));
+    s->cur.cycle = cycle;
+    s->cur.t0 = hv_now_ns();
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_NEXT;
+    m.cycle = cycle;
+    int rc = hv__sw_send(s->coord, &m);
+    if (rc == 0)
+        rc = wait_for(s, &s->cur.have_out, 1);
+    if (rc != 0 || s->cur.eod) {
+        *eod = s->cur.eod;
+        return rc;
+    }
+    if (s->cur.out.kind == SW_PROPOSE)
+        rc = decide(s);
+    s->cur.t_end = hv_now_ns();
+    return rc;
+}
+
+/* ---- The timeline ------------------------------------------------------------------------------
+ */
+
+static void span(hv_swarm *s, int stage, uint64_t d)
+{
+    hv_profiler_begin(s->prof, stage);
+    s->vclock += d;
+    hv_profiler_end(s->prof, stage);
+}
+
+static uint64_t take(uint64_t *left, uint64_t want)
+{
+    uint64_t d = want < *left ? want : *left;
+    *left -= d;
+    return d;
+}
+
+/*
+ * Replays the finished cycle on the profiler's clock: the cycle lasts exactly its measured
+ * wall time; each stage gets the time it spent on the critical path (docs/SWARM.md), in path
+ * order, and what is left is coordination over the bus. Work that ran in parallel (the pattern
+ * agents, the VaR update, the execution agent's bar) is charged its CPU time, summed over the
+ * agents, within the measured parallel section (scaled down if the sum exceeds it, as when two
+ * cores run them at once); the rest of that section was spent waking agents and moving
+ * messages, and is charged to the bus.
+ */
+static void replay(hv_swarm *s)
+{
+    const sw_cycle *c = &s->cur;
+    const sw_trace *t = &c->out.strat.trace;
+    uint64_t left = c->t_end - c->t0;
+    uint64_t md = take(&left, t->md_ns);
+    uint64_t par = take(&left, t->par_ns);
+    uint64_t cpu = t->dtw_cpu_ns + t->var_cpu_ns + t->exec_cpu_ns;
+    double scale = cpu > par ? (double)par / (double)cpu : 1.0;
+    uint64_t p_var = (uint64_t)((double)t->var_cpu_ns * scale);
+    uint64_t p_exec = (uint64_t)((double)t->exec_cpu_ns * scale);
+    uint64_t p_dtw = (uint64_t)((double)t->dtw_cpu_ns * scale);
+    if (p_var + p_exec + p_dtw > par)
+        p_dtw = par - p_var - p_exec;
+    left += par - (p_var + p_exec + p_dtw); /* waiting in the parallel section: the bus */
+    uint64_t strat = take(&left, t->strat_ns);
+    uint64_t cons = c->proposal ? take(&left, c->t_dec - c->t_out) : 0;
+    uint64_t lim = c->have_result ? take(&left, c->result.result.risk_ns) : 0;
+    uint64_t exe = c->have_result ? take(&left, c->result.result.exec_ns) : 0;
+    uint64_t conf = take(&left, c->conf_local_ns);
+    hv_profiler_cycle_begin(s->prof);
+    span(s, s->st_md, md);
+    span(s, s->st_dtw, p_dtw);
+    span(s, s->st_var, p_var);
+    span(s, s->st_conf, p_exec + conf);
+    span(s, s->st_strat, strat);
+    if (c->proposal)
+        span(s, s->st_cons, cons);
+    if (c->have_result) {
+        span(s, s->st_lim, lim);
+        span(s, s->st_exec, exe);
+    }
+    span(s, s->st_bus, left);
+    hv_profiler_cycle_end(s->prof);
+    hv_profiler_record(s->prof, s->ext_dtw_cpu, t->dtw_cpu_ns);
+    hv_profiler_record(s->prof, s->ext_var_cpu, t->var_cpu_ns);
+    hv_profiler_record(s->prof, s->ext_exec_cpu, t->exec_cpu_ns);
+}
+
+/* ---- The run -----------------------------------------------------------------------------------
+ */
+
+static int finish(hv_swarm *s, uint64_t cycle)
+{
+    memset(&s->cur, 0, sizeof(s->cur));
+    s->cur.cycle = cycle;
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_FINISH;
+    m.cycle = cycle;
+    int rc = hv__sw_send(s->coord, &m);
+    return rc == 0 ? wait_for(s, &s->finished, 0) : rc;
+}
+
+int hv__sw_coordinate(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
+{
+    uint64_t total = s->nbars;
+    if (s->cfg.cycles_max > 0 && s->cfg.cycles_max < total)
+        total = s->cfg.cycles_max;
+    uint64_t start = hv_now_ns();
+    int rc = 0, eod = 0;
+    uint64_t cycle = 0;
+    for (; cycle < total && rc == 0; cycle++) {
+        rc = run_cycle(s, cycle, &eod);
+        if (rc != 0 || eod)
+            break;
+        replay(s);
+        s->stats.cycles++;
+        if (progress != NULL && progress(ud, cycle + 1, total) != 0)
+            break;
+    }
+    s->stats.wall_ns = hv_now_ns() - start;
+    if (rc == 0)
+        rc = finish(s, s->stats.cycles);
+    return rc;
+}

@@ -1,0 +1,220 @@
+/* The swarm's messages as HVW1 frames: every kind survives encode -> decode. */
+#include <string.h>
+
+#include "hv_test.h"
+
+#include <hivewire/codec.h>
+
+#include "swarm/swarm_int.h"
+
+static void roundtrip(sw_msg *m, sw_msg *out)
+{
+    uint8_t buf[SW_FRAME_MAX];
+    m->cycle = 41;
+    m->wall_ns = 123456789;
+    m->sender = 7;
+    int n = hv__sw_encode(m, 3, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, out), 0);
+    assert_int_equal(out->kind, m->kind);
+    assert_int_equal(out->cycle, 41);
+    assert_int_equal(out->wall_ns, 123456789);
+    assert_int_equal(out->sender, 7);
+}
+
+static sw_order order(void)
+{
+    sw_order o = { .side = HV_SIDE_SELL,
+                   .action = HV_ACTION_POSITION_CHANGE,
+                   .qty = 250,
+                   .ref_price = 1402.5,
+                   .target = -100 };
+    return o;
+}
+
+static void a_bar_survives_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_BAR;
+    m.bar.sim_ns = 86400;
+    m.bar.md_ns = 99;
+    m.bar.bar = (hv_bar){
+        .day = 10959, .open = 1, .high = 2, .low = 0.5, .close = 1.5, .adjclose = 1.5, .volume = 1e9
+    };
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.bar, &m.bar, sizeof(m.bar));
+}
+
+static void a_proposal_and_its_vote_request_survive_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_PROPOSE;
+    m.strat.order = order();
+    m.strat.trace.par_ns = 5;
+    m.strat.trace.strat_ns = 6;
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.strat, &m.strat, sizeof(m.strat));
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_VOTE_REQ;
+    m.vreq.id = 42;
+    m.vreq.rule = HV_RULE_BFT;
+    m.vreq.crit = HV_CRIT_CRITICAL;
+    m.vreq.order = order();
+    assert_int_equal(hv__sw_order_hash(&m.vreq.order, m.vreq.hash), 0);
+    m.vreq.nvoters = 3;
+    m.vreq.voters[0] = 3, m.vreq.voters[1] = 4, m.vreq.voters[2] = 9;
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.vreq, &m.vreq, sizeof(m.vreq));
+}
+
+static void a_vote_and_a_decision_survive_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_VOTE;
+    m.vote.auth = 1;
+    m.vote.v.proposal_id = 42;
+    m.vote.v.voter = 4;
+    m.vote.v.choice = HV_CHOICE_REJECT;
+    memset(m.vote.v.sig, 0xab, sizeof(m.vote.v.sig));
+    memset(m.vote.v.payload_hash, 0x11, sizeof(m.vote.v.payload_hash));
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.vote, &m.vote, sizeof(m.vote));
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_DECISION;
+    m.decision.proposal_id = 42;
+    m.decision.outcome = HV_OUTCOME_ACCEPTED;
+    m.decision.rule = HV_RULE_THRESHOLD;
+    m.decision.approvals = 4;
+    roundtrip(&m, &d);
+    assert_int_equal(d.decision.outcome, HV_OUTCOME_ACCEPTED);
+    assert_int_equal(d.decision.rule, HV_RULE_THRESHOLD);
+    assert_int_equal(d.decision.approvals, 4);
+}
+
+static void reports_state_and_results_survive_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_CONFIRM;
+    m.confirm = (hv_exec_report){ .type = HV_EXEC_FILL,
+                                  .order_id = 5,
+                                  .side = HV_SIDE_BUY,
+                                  .state = HV_ORDER_PARTIALLY_FILLED,
+                                  .fill_qty = 30,
+                                  .fill_price = 99.5,
+                                  .fee = 1,
+                                  .filled_qty = 30,
+                                  .leaves_qty = 70,
+                                  .submit_ns = 1,
+                                  .exchange_ns = 2,
+                                  .deliver_ns = 3 };
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.confirm, &m.confirm, sizeof(m.confirm));
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_STATE;
+    m.state.position = -300;
+    m.state.open_buy = 100;
+    m.state.drawdown_frac = 0.125;
+    m.state.equity = 1e6;
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.state, &m.state, sizeof(m.state));
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_ORDER_RESULT;
+    m.result.proposal_id = 42;
+    m.result.rc = HV_ELIMIT;
+    m.result.breach.limit = HV_LIMIT_POSITION;
+    m.result.breach.value = 200;
+    m.result.breach.limit_value = 50;
+    roundtrip(&m, &d);
+    assert_int_equal(d.result.rc, HV_ELIMIT);
+    assert_int_equal(d.result.breach.limit, HV_LIMIT_POSITION);
+    assert_true(d.result.breach.value == 200);
+}
+
+static void a_state_with_quantities_out_of_range_is_refused(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    uint8_t buf[SW_FRAME_MAX];
+    const double bad[3] = { 3.4e40, 0.5, -1 }; /* too big, fractional, negative */
+    for (int i = 0; i < 3; i++) {
+        memset(&m, 0, sizeof(m));
+        m.kind = SW_STATE;
+        m.state.equity = 1e6;
+        int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
+        assert_true(n > 0);
+        /* patch open_buy_qty's value as it travels: find it after its name */
+        uint8_t *p = memmem(buf, (size_t)n, "open_buy_qty", 12);
+        assert_non_null(p);
+        memcpy(p + 13, &bad[i], 8);
+        assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADFIELD);
+    }
+}
+
+static void a_prediction_without_neighbours_stays_invalid(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_PRED;
+    m.pred.agent = 2;
+    roundtrip(&m, &d);
+    assert_false(d.pred.valid);
+    m.pred.valid = 1;
+    m.pred.expected = 0.01;
+    m.pred.agreement = 0.75;
+    m.pred.distance_min = 3;
+    roundtrip(&m, &d);
+    assert_true(d.pred.valid);
+    assert_int_equal(d.pred.agent, 2);
+    assert_true(d.pred.agreement == 0.75);
+}
+
+static void frames_that_name_no_swarm_message_are_refused(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    uint8_t buf[SW_FRAME_MAX];
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_BAR;
+    m.bar.bar.close = 1;
+    int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_true(hv__sw_decode(buf, (size_t)n - 1, &d) < 0); /* truncated */
+    buf[0] ^= 0xff;                                         /* magic */
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADMAGIC);
+    /* a valid HVW1 frame on a subject the swarm does not use */
+    hv_msg w;
+    hv_frame f;
+    memset(&w, 0, sizeof(w));
+    memset(&f, 0, sizeof(f));
+    w.type = HV_MSG_PUBLISH;
+    f.topic = hv_str_from("swarm.md.elsewhere");
+    n = hv_frame_encode(buf, sizeof(buf), &f, &w, NULL);
+    assert_true(n > 0);
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADTYPE);
+    m.kind = SW_KIND_COUNT;
+    assert_int_equal(hv__sw_encode(&m, 1, buf, sizeof(buf)), HV_EINVAL);
+    assert_true(hv__sw_decode(buf, 3, &d) < 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_bar_survives_the_wire),
+        cmocka_unit_test(a_proposal_and_its_vote_request_survive_the_wire),
+        cmocka_unit_test(a_vote_and_a_decision_survive_the_wire),
+        cmocka_unit_test(reports_state_and_results_survive_the_wire),
+        cmocka_unit_test(a_state_with_quantities_out_of_range_is_refused),
+        cmocka_unit_test(a_prediction_without_neighbours_stays_invalid),
+        cmocka_unit_test(frames_that_name_no_swarm_message_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

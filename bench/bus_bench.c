@@ -416,7 +416,7 @@ static void bus_cons(void *x)
 {
     bus_job *j = x;
     uint64_t got = 0, sum = 0;
-    hv_msg *m[BATCH];
+    hv_bus_msg *m[BATCH];
     while (got < j->n) {
         int k = hv_agent_recv(j->dst, m, BATCH, hv_now_ns());
         if (k == 0) {
@@ -428,7 +428,7 @@ static void bus_cons(void *x)
             memcpy(&v, m[i]->data, sizeof(v));
             sum += v;
         }
-        hv_msg_release_n(m, (size_t)k);
+        hv_bus_msg_release_n(m, (size_t)k);
         got += (uint64_t)k;
     }
     j->sum = sum;
@@ -655,11 +655,11 @@ static uint64_t paced_recv_one(paced_job *j)
         while (hv_spsc_try_pop(j->ring, buf) != 0)
             relax();
     } else if (strncmp(impl, "hivewire_bus", 12) == 0) {
-        hv_msg *m;
+        hv_bus_msg *m;
         while (hv_agent_recv(j->dst, &m, 1, hv_now_ns()) != 1)
             hv_agent_wait(j->dst, 1000000000);
         memcpy(buf, m->data, 64);
-        hv_msg_release(m);
+        hv_bus_msg_release(m);
     }
 #ifdef HV_HAVE_CK
     else if (strcmp(impl, "ck_ring") == 0) {
@@ -823,13 +823,13 @@ static void fan_prod(void *x)
 static void fan_cons(void *x)
 {
     fan_job *j = x;
-    hv_msg *m[BATCH];
+    hv_bus_msg *m[BATCH];
     uint64_t want = j->n * NAGENTS;
     while (j->got < want) {
         uint64_t before = j->got;
         for (int a = 0; a < NAGENTS; a++) {
             int k = hv_agent_recv(j->agents[a], m, BATCH, hv_now_ns());
-            hv_msg_release_n(m, (size_t)k);
+            hv_bus_msg_release_n(m, (size_t)k);
             j->got += (uint64_t)k;
         }
         if (j->got == before)
@@ -990,10 +990,10 @@ static uint64_t a2a_drain(a2a_job *j, int side)
             continue;
         }
 #endif
-        hv_msg *m[BATCH];
+        hv_bus_msg *m[BATCH];
         int k;
         while ((k = hv_agent_recv(j->agents[a], m, BATCH, hv_now_ns())) > 0) {
-            hv_msg_release_n(m, (size_t)k);
+            hv_bus_msg_release_n(m, (size_t)k);
             got += (uint64_t)k;
         }
     }
@@ -1249,10 +1249,10 @@ static uint64_t mem_hivewire(void)
     for (int k = 0; k < 10; k++) {
         hv_bus_publish(a[0], &m, 1, NULL);
         for (int i = 0; i < NAGENTS; i++) {
-            hv_msg *x[16];
+            hv_bus_msg *x[16];
             int n = hv_agent_recv(a[i], x, 16, 2);
             for (int j = 0; j < n; j++)
-                hv_msg_release(x[j]);
+                hv_bus_msg_release(x[j]);
         }
     }
     uint64_t rss = hv_bench_rss_bytes();

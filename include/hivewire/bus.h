@@ -78,7 +78,7 @@ enum hv_group_policy {
     HV_GROUP_LEAST_LOADED = 1 /* member whose inbox lane holds the fewest messages */
 };
 
-/* Message flags (hv_msg.flags). */
+/* Message flags (hv_bus_msg.flags). */
 enum hv_msg_flag {
     HV_MSG_F_REQUEST = 1u << 0, /* a request: reply with hv_agent_reply() */
     HV_MSG_F_REPLY = 1u << 1,   /* a reply to this agent's request corr_id */
@@ -93,9 +93,9 @@ enum hv_msg_flag {
 
 /*
  * A received message. Receivers read the header fields and the payload and must not write
- * them; hv_msg_release() gives the receiver's reference back. The layout is 256 bytes.
+ * them; hv_bus_msg_release() gives the receiver's reference back. The layout is 256 bytes.
  */
-typedef struct hv_msg {
+typedef struct hv_bus_msg {
     uint64_t corr_id;      /* correlation id (requests/replies), else the publisher's value */
     uint64_t coalesce_key; /* 0 = none */
     uint64_t deadline_ns;  /* absolute expiry (now_ns clock), 0 = never */
@@ -115,7 +115,7 @@ typedef struct hv_msg {
     /* private; right after the header so that a small message touches few cache lines */
     uint8_t inline_[HV_MSG_INLINE_MAX];
     char subject[HV_SUBJECT_MAX + 1]; /* NUL-terminated */
-} hv_msg;
+} hv_bus_msg;
 
 /* What to send. Zero-initialise, then fill what applies. */
 typedef struct hv_send {
@@ -231,7 +231,7 @@ enum hv_dead_reason {
 };
 
 typedef struct hv_dead_letter {
-    hv_msg *msg;        /* one reference, owned by the reader: hv_msg_release() it */
+    hv_bus_msg *msg;    /* one reference, owned by the reader: hv_bus_msg_release() it */
     uint32_t recipient; /* agent id whose inbox held it */
     int reason;         /* enum hv_dead_reason */
     uint64_t at_ns;     /* now_ns of the call that dead-lettered it */
@@ -314,14 +314,14 @@ HV_EXTERN void hv_buf_retain(hv_buf *buf);
 HV_EXTERN void hv_buf_release(hv_buf *buf);
 
 /* Any thread holding a reference: drops it; the last one returns the message to the pool. */
-HV_EXTERN void hv_msg_release(hv_msg *m);
+HV_EXTERN void hv_bus_msg_release(hv_bus_msg *m);
 
-/* Any thread: hv_msg_release() of n messages, recycling them with one atomic operation. NULL
+/* Any thread: hv_bus_msg_release() of n messages, recycling them with one atomic operation. NULL
  * entries are skipped. */
-HV_EXTERN void hv_msg_release_n(hv_msg **msgs, size_t n);
+HV_EXTERN void hv_bus_msg_release_n(hv_bus_msg **msgs, size_t n);
 
 /* Any thread holding a reference: takes another one (e.g. to keep a message after recv). */
-HV_EXTERN void hv_msg_retain(hv_msg *m);
+HV_EXTERN void hv_bus_msg_retain(hv_bus_msg *m);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Agents                                                                                    */
@@ -412,12 +412,12 @@ HV_EXTERN int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_n
  * HV_MSG_F_REQUEST), to req->reply_to with req->corr_id, using the requester's backpressure
  * policy. Returns as hv_bus_send(), plus HV_EINVAL when req is not a request.
  */
-HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_msg *req, const hv_send *m, uint64_t now_ns);
+HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *m, uint64_t now_ns);
 
 /*
  * Owner thread. Takes up to max messages from the inbox without blocking, highest priority
  * first, and returns how many (0 = empty). The caller owns one reference to each: release
- * with hv_msg_release(). Along the way it:
+ * with hv_bus_msg_release(). Along the way it:
  *  - moves messages whose deadline_ns <= now_ns to the dead-letter queue (HV_DEAD_EXPIRED);
  *  - matches replies against pending requests (late ones are dead-lettered), and produces a
  *    timeout message for each pending request whose deadline <= now_ns;
@@ -426,7 +426,7 @@ HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_msg *req, const hv_send *m, u
  * "passed over" count grows by one; a lane whose count reaches starvation_k is served next
  * (its count then resets). So a lower lane waits for at most starvation_k messages from above.
  */
-HV_EXTERN int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns);
+HV_EXTERN int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns);
 
 /*
  * Owner thread. Waits until the inbox holds a message (returns 0) or timeout_ns passes

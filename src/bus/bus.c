@@ -45,7 +45,7 @@
 #define RECV_CHUNK         32 /* entries claimed from a lane with one atomic operation */
 #define ACACHE_MAX         16 /* messages a publishing agent takes from the pool at once */
 
-_Static_assert(sizeof(hv_msg) == 256, "hv_msg is four cache lines");
+_Static_assert(sizeof(hv_bus_msg) == 256, "hv_bus_msg is four cache lines");
 
 /*
  * The sequentially consistent fence of the wake-up protocols. ThreadSanitizer does not model
@@ -222,7 +222,7 @@ typedef struct group {
 
 typedef struct coalesce_cell {
     uint64_t key;
-    hv_msg *msg; /* the pending message for key; non-NULL iff a marker is queued */
+    hv_bus_msg *msg; /* the pending message for key; non-NULL iff a marker is queued */
 } coalesce_cell;
 
 typedef struct pending_req {
@@ -304,7 +304,7 @@ struct hv_bus {
     uint64_t alerts;
     /* read on every publish, written only by writers */
     _Alignas(HV_RING_ALIGN) hv_bus_opts opts;
-    hv_msg *msgs;
+    hv_bus_msg *msgs;
     hv_buf *bufs;
     uint8_t *buf_mem;
     hv_topics *topics;
@@ -452,14 +452,14 @@ void hv_buf_release(hv_buf *buf)
     stack_push(&buf->bus->buf_free, buf->index);
 }
 
-void hv_msg_retain(hv_msg *m)
+void hv_bus_msg_retain(hv_bus_msg *m)
 {
     __atomic_fetch_add(&m->refs_, 1, __ATOMIC_RELAXED);
 }
 
-static int msg_unref(hv_msg *m);
+static int msg_unref(hv_bus_msg *m);
 
-void hv_msg_release(hv_msg *m)
+void hv_bus_msg_release(hv_bus_msg *m)
 {
     if (m == NULL || !msg_unref(m))
         return;
@@ -468,7 +468,7 @@ void hv_msg_release(hv_msg *m)
 }
 
 /* Takes one message for the owner of a, from its cache or, refilling it, from the pool. */
-static hv_msg *msg_alloc(hv_agent *a)
+static hv_bus_msg *msg_alloc(hv_agent *a)
 {
     hv_bus *b = a->bus;
     uint32_t n = a->acache_n;
@@ -481,14 +481,14 @@ static hv_msg *msg_alloc(hv_agent *a)
     }
     n--;
     __atomic_store_n(&a->acache_n, n, __ATOMIC_RELAXED);
-    hv_msg *m = &b->msgs[a->acache[n]];
+    hv_bus_msg *m = &b->msgs[a->acache[n]];
     m->bus_ = b;
     m->buf_ = NULL;
     return m;
 }
 
 /* Gives a never-published message back to a's cache. */
-static void msg_unalloc(hv_agent *a, hv_msg *m)
+static void msg_unalloc(hv_agent *a, hv_bus_msg *m)
 {
     a->acache[a->acache_n] = (uint32_t)(m - a->bus->msgs);
     __atomic_store_n(&a->acache_n, a->acache_n + 1, __ATOMIC_RELAXED);
@@ -504,7 +504,7 @@ static void acache_flush(hv_agent *a)
 }
 
 /* Drops one reference; returns 1 if it was the last (the caller then recycles m). */
-static int msg_unref(hv_msg *m)
+static int msg_unref(hv_bus_msg *m)
 {
     /* A holder that sees refs == 1 is the only holder: no atomic read-modify-write needed. */
     if (__atomic_load_n(&m->refs_, __ATOMIC_ACQUIRE) != 1 &&
@@ -517,12 +517,12 @@ static int msg_unref(hv_msg *m)
     return 1;
 }
 
-void hv_msg_release_n(hv_msg **msgs, size_t n)
+void hv_bus_msg_release_n(hv_bus_msg **msgs, size_t n)
 {
     uint32_t first = NIL, last = NIL, count = 0;
     hv_bus *b = NULL;
     for (size_t i = 0; i < n; i++) {
-        hv_msg *m = msgs[i];
+        hv_bus_msg *m = msgs[i];
         if (m == NULL || !msg_unref(m))
             continue;
         if (b != NULL && m->bus_ != b) { /* another bus: flush what we have */
@@ -546,10 +546,10 @@ void hv_msg_release_n(hv_msg **msgs, size_t n)
 /* ---------------------------------------------------------------------------------------- */
 /* Dead letters                                                                             */
 
-static void dead_letter(hv_bus *b, hv_msg *m, uint32_t recipient, int reason, uint64_t now_ns)
+static void dead_letter(hv_bus *b, hv_bus_msg *m, uint32_t recipient, int reason, uint64_t now_ns)
 {
     dlq *q = &b->dlq;
-    hv_msg *drop = NULL;
+    hv_bus_msg *drop = NULL;
     pthread_mutex_lock(&q->mu);
     q->total++;
     if (q->cap == 0) {
@@ -570,7 +570,7 @@ static void dead_letter(hv_bus *b, hv_msg *m, uint32_t recipient, int reason, ui
         q->count++;
     }
     pthread_mutex_unlock(&q->mu);
-    hv_msg_release(drop);
+    hv_bus_msg_release(drop);
 }
 
 int hv_bus_dlq_pop(hv_bus *b, hv_dead_letter *out)
@@ -631,7 +631,7 @@ static int check_bus_opts(const hv_bus_opts *o)
 static int init_pools(hv_bus *b)
 {
     const hv_bus_opts *o = &b->opts;
-    b->msgs = aligned_alloc(64, (size_t)o->msg_pool * sizeof(hv_msg));
+    b->msgs = aligned_alloc(64, (size_t)o->msg_pool * sizeof(hv_bus_msg));
     b->bufs = calloc(o->buf_pool, sizeof(hv_buf));
     b->buf_mem = malloc((size_t)o->buf_pool * o->buf_bytes);
     if (b->msgs == NULL || b->bufs == NULL || b->buf_mem == NULL)
@@ -707,7 +707,7 @@ void hv_bus_free(hv_bus *b)
     if (b->dlq.items != NULL) {
         hv_dead_letter d;
         while (hv_bus_dlq_pop(b, &d) == 0)
-            hv_msg_release(d.msg);
+            hv_bus_msg_release(d.msg);
     }
     for (uint32_t i = 0; b->subs != NULL && i < b->sub_unused; i++)
         free(b->subs[i].pattern);
@@ -848,14 +848,14 @@ static coalesce_cell *find_cell(hv_agent *a, uint64_t key)
 }
 
 /* Turns a lane entry into its message (NULL if a coalescing cell was already emptied). */
-static hv_msg *resolve(hv_agent *a, void *entry)
+static hv_bus_msg *resolve(hv_agent *a, void *entry)
 {
     uintptr_t v = (uintptr_t)entry;
     if ((v & 1u) == 0)
         return entry;
     coalesce_cell *c = (coalesce_cell *)(v & ~(uintptr_t)1);
     spin_lock(&a->clock_);
-    hv_msg *m = c->msg;
+    hv_bus_msg *m = c->msg;
     c->msg = NULL;
     spin_unlock(&a->clock_);
     return m;
@@ -863,7 +863,7 @@ static hv_msg *resolve(hv_agent *a, void *entry)
 
 enum { ENQ_OK, ENQ_COALESCED, ENQ_FULL };
 
-static int try_enqueue(hv_agent *a, hv_msg *m, hv_msg **replaced)
+static int try_enqueue(hv_agent *a, hv_bus_msg *m, hv_bus_msg **replaced)
 {
     hv_mpmc *lane = &a->lanes[m->prio - 1];
     if (m->coalesce_key == 0)
@@ -952,7 +952,7 @@ static int evict_oldest(hv_agent *a, hv_mpmc *lane, uint64_t now_ns)
     void *e;
     if (hv_mpmc_pop(lane, &e) != 0)
         return 0;
-    hv_msg *m = resolve(a, e);
+    hv_bus_msg *m = resolve(a, e);
     if (m == NULL)
         return 0;
     shared_add(&a->c_dropped_oldest, 1);
@@ -1002,13 +1002,13 @@ static void notify_space(hv_agent *a)
  * Puts m (one reference owned by the caller, passed on success) into a's inbox under policy bp.
  * Returns 0, HV_EREJECTED or HV_ETIMEDOUT (the caller keeps its reference).
  */
-static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t now_ns,
+static int deliver(hv_agent *a, hv_bus_msg *m, int bp, uint64_t block_ns, uint64_t now_ns,
                    hv_send_result *res, wake_list *w)
 {
     hv_mpmc *lane = &a->lanes[m->prio - 1];
     uint64_t deadline = 0;
     for (int tries = 0;; tries++) {
-        hv_msg *old = NULL;
+        hv_bus_msg *old = NULL;
         int rc = try_enqueue(a, m, &old);
         if (rc == ENQ_OK) {
             res->delivered++;
@@ -1019,7 +1019,7 @@ static int deliver(hv_agent *a, hv_msg *m, int bp, uint64_t block_ns, uint64_t n
             res->delivered++;
             res->coalesced++;
             shared_add(&a->c_coalesced, 1);
-            hv_msg_release(old);
+            hv_bus_msg_release(old);
             return 0;
         }
         if (bp == HV_BP_DROP_OLDEST && tries < EVICT_TRIES) {
@@ -1071,13 +1071,13 @@ static int check_send(const hv_bus *b, const hv_send *m)
  * sender's reference) and keeps on failure (so the sender still owns its buffer).
  */
 static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uint64_t now_ns,
-                    hv_msg **out)
+                    hv_bus_msg **out)
 {
     hv_bus *b = from->bus;
     int rc = check_send(b, m);
     if (rc != 0)
         return rc;
-    hv_msg *msg = msg_alloc(from);
+    hv_bus_msg *msg = msg_alloc(from);
     if (msg == NULL) {
         own_add(&from->c_errors, 1);
         return HV_EAGAIN;
@@ -1194,7 +1194,7 @@ static const sub *pick_member(hv_bus *b, const uint32_t *ids, uint32_t n, int la
     return best;
 }
 
-static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint64_t now_ns,
+static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_bus_msg *msg, uint64_t now_ns,
                            hv_send_result *res)
 {
     int lane = msg->prio - 1;
@@ -1210,7 +1210,7 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_msg *msg, uint
             s = pick_member(b, e->ids + i, j - i, lane);
         }
         if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res, &w) != 0)
-            hv_msg_release(msg);
+            hv_bus_msg_release(msg);
         i = j;
     }
     wake_flush(&w);
@@ -1247,7 +1247,7 @@ static int publish_meta(hv_agent *from, const hv_send *m, const send_meta *meta,
             *out = res;
         return 0;
     }
-    hv_msg *msg;
+    hv_bus_msg *msg;
     int rc = make_msg(from, m, meta, now_ns, &msg);
     if (rc != 0) {
         read_exit(from);
@@ -1306,12 +1306,12 @@ static int send_meta_to(hv_agent *from, uint32_t to, const hv_send *m, const sen
         read_exit(from);
         return HV_ENOAGENT;
     }
-    hv_msg *msg;
+    hv_bus_msg *msg;
     int rc = make_msg(from, m, meta, now_ns, &msg);
     if (rc == 0) {
         rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, NULL);
         if (rc != 0)
-            hv_msg_release(msg);
+            hv_bus_msg_release(msg);
     }
     read_exit(from);
     count_send(from, &res, m->len);
@@ -1345,12 +1345,12 @@ int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, ui
     for (; dst != NULL && i < n; i++) {
         const hv_send *m = &msgs[i];
         send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
-        hv_msg *msg;
+        hv_bus_msg *msg;
         rc = make_msg(from, m, &meta, now_ns, &msg);
         if (rc == 0) {
             rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w);
             if (rc != 0)
-                hv_msg_release(msg);
+                hv_bus_msg_release(msg);
         }
         if (rc != 0)
             break;
@@ -1379,7 +1379,7 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
     uint32_t n = b->nlive - 1;
     res.matched = n;
     int rc = 0;
-    hv_msg *msg = NULL;
+    hv_bus_msg *msg = NULL;
     if (n > 0)
         rc = make_msg(from, m, &meta, now_ns, &msg);
     if (n > 0 && rc == 0) {
@@ -1391,7 +1391,7 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
             if (dst == from)
                 continue;
             if (deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w) != 0)
-                hv_msg_release(msg);
+                hv_bus_msg_release(msg);
         }
         wake_flush(&w);
     }
@@ -1449,7 +1449,7 @@ int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_ns, uint64_
     return rc;
 }
 
-int hv_agent_reply(hv_agent *a, const hv_msg *req, const hv_send *m, uint64_t now_ns)
+int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *m, uint64_t now_ns)
 {
     if (a == NULL || req == NULL || m == NULL || (req->flags & HV_MSG_F_REQUEST) == 0)
         return HV_EINVAL;
@@ -1511,12 +1511,12 @@ static void served(hv_agent *a, int chosen, uint32_t ready, uint32_t k)
             a->passed[l] += k;
 }
 
-static hv_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
+static hv_bus_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
 {
-    hv_msg *m = msg_alloc(a);
+    hv_bus_msg *m = msg_alloc(a);
     if (m == NULL)
         return NULL;
-    memset(m, 0, offsetof(hv_msg, bus_));
+    memset(m, 0, offsetof(hv_bus_msg, bus_));
     m->corr_id = corr;
     m->sent_ns = now_ns;
     m->sender = a->id;
@@ -1529,13 +1529,13 @@ static hv_msg *timeout_msg(hv_agent *a, uint64_t corr, uint64_t now_ns)
     return m;
 }
 
-static uint32_t expire_requests(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
+static uint32_t expire_requests(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 {
     uint32_t n = 0;
     uint64_t next = UINT64_MAX;
     for (uint32_t i = 0; i < a->npending; i++) {
         pending_req *p = &a->pending[i];
-        hv_msg *m = NULL;
+        hv_bus_msg *m = NULL;
         if (p->deadline_ns <= now_ns && n < max)
             m = timeout_msg(a, p->corr_id, now_ns);
         if (m == NULL) {
@@ -1552,7 +1552,7 @@ static uint32_t expire_requests(hv_agent *a, hv_msg **out, uint32_t max, uint64_
 }
 
 /* Applies TTL and reply matching; returns 1 if m should be handed to the caller. */
-static int admit(hv_agent *a, hv_msg *m, uint64_t now_ns)
+static int admit(hv_agent *a, hv_bus_msg *m, uint64_t now_ns)
 {
     if (m->deadline_ns != 0 && now_ns >= m->deadline_ns) {
         own_add(&a->c_expired, 1);
@@ -1567,7 +1567,7 @@ static int admit(hv_agent *a, hv_msg *m, uint64_t now_ns)
     return 1;
 }
 
-int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
+int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 {
     if (a == NULL || out == NULL)
         return HV_EINVAL;
@@ -1590,7 +1590,7 @@ int hv_agent_recv(hv_agent *a, hv_msg **out, uint32_t max, uint64_t now_ns)
         served(a, l, ready, got);
         popped += got;
         for (uint32_t i = 0; i < got; i++) {
-            hv_msg *m = resolve(a, e[i]);
+            hv_bus_msg *m = resolve(a, e[i]);
             if (m == NULL || !admit(a, m, now_ns))
                 continue;
             if (now_ns >= m->sent_ns) {
@@ -1744,7 +1744,7 @@ static void agent_drain(hv_agent *a)
         if (a->lanes[l].cells == NULL)
             continue;
         while (hv_mpmc_pop(&a->lanes[l], &e) == 0)
-            hv_msg_release(resolve(a, e));
+            hv_bus_msg_release(resolve(a, e));
     }
 }
 

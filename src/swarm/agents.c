@@ -46,14 +46,14 @@ int hv__sw_recv_one(sw_agent *a, sw_msg *m, uint64_t timeout_ns)
 {
     uint64_t start = hv_now_ns();
     for (;;) {
-        hv_msg *hm = NULL;
+        hv_bus_msg *hm = NULL;
         uint64_t now = hv_now_ns();
         int n = hv_agent_recv(a->bus, &hm, 1, now);
         if (n < 0)
             return n;
         if (n == 1) {
             int rc = hv__sw_decode(hm->data, hm->len, m);
-            hv_msg_release(hm);
+            hv_bus_msg_release(hm);
             return rc;
         }
         if (now - start >= timeout_ns)

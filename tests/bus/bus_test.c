@@ -61,25 +61,25 @@ static hv_send text(const char *subject, const char *s)
 }
 
 /* Receives exactly one message and checks its payload. */
-static hv_msg *recv1(hv_agent *a, uint64_t now)
+static hv_bus_msg *recv1(hv_agent *a, uint64_t now)
 {
-    hv_msg *m = NULL;
+    hv_bus_msg *m = NULL;
     assert_int_equal(hv_agent_recv(a, &m, 1, now), 1);
     return m;
 }
 
 static void expect_empty(hv_agent *a, uint64_t now)
 {
-    hv_msg *m;
+    hv_bus_msg *m;
     assert_int_equal(hv_agent_recv(a, &m, 1, now), 0);
 }
 
 static void expect_payload(hv_agent *a, const char *s)
 {
-    hv_msg *m = recv1(a, 0);
+    hv_bus_msg *m = recv1(a, 0);
     assert_int_equal(m->len, strlen(s));
     assert_memory_equal(m->data, s, m->len);
-    hv_msg_release(m);
+    hv_bus_msg_release(m);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -97,13 +97,13 @@ static void publish_reaches_every_matching_subscription(void **state)
     assert_int_equal(r.matched, 2);
     assert_int_equal(r.delivered, 2);
     for (int i = 1; i <= 2; i++) {
-        hv_msg *x = recv1(f->a[i], 150);
+        hv_bus_msg *x = recv1(f->a[i], 150);
         assert_string_equal(x->subject, "md.AAPL.quote");
         assert_int_equal(x->sender, hv_agent_id(f->a[0]));
         assert_int_equal(x->type, 42);
         assert_int_equal(x->prio, HV_PRIO_NORMAL);
         assert_int_equal(x->sent_ns, 100);
-        hv_msg_release(x);
+        hv_bus_msg_release(x);
     }
     expect_empty(f->a[3], 0);
     /* the same subject again comes from the publisher's match cache */
@@ -161,10 +161,10 @@ static void direct_send_reaches_one_agent_by_id(void **state)
     fixture *f = *state;
     hv_send m = text(NULL, "hello");
     assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[2]), &m, 0), 0);
-    hv_msg *x = recv1(f->a[2], 0);
+    hv_bus_msg *x = recv1(f->a[2], 0);
     assert_true(x->flags & HV_MSG_F_DIRECT);
     assert_int_equal(x->subject_len, 0);
-    hv_msg_release(x);
+    hv_bus_msg_release(x);
     expect_empty(f->a[1], 0);
     assert_int_equal(hv_bus_send(f->a[0], 999, &m, 0), HV_ENOAGENT);
     assert_int_equal(hv_bus_send(f->a[0], 0, &m, 0), HV_ENOAGENT);
@@ -184,11 +184,11 @@ static void send_n_delivers_a_batch_in_order_and_stops_at_a_refusal(void **state
     assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), HV_EREJECTED);
     assert_int_equal(hv_bus_send_n(f->a[0], 999, m, 6, 0), HV_ENOAGENT);
     assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 0, 0), 0);
-    hv_msg *x[8];
+    hv_bus_msg *x[8];
     assert_int_equal(hv_agent_recv(r, x, 8, 0), 4);
     for (uint32_t i = 0; i < 4; i++)
         assert_memory_equal(x[i]->data, &v[i], sizeof(v[i]));
-    hv_msg_release_n(x, 4);
+    hv_bus_msg_release_n(x, 4);
     hv_agent_stats s;
     hv_agent_stats_get(f->a[0], &s);
     assert_int_equal(s.sent, 4);
@@ -205,13 +205,13 @@ static void broadcast_shares_one_message_among_all_other_agents(void **state)
     hv_bus_stats bs;
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.msgs_in_use, 1);
-    hv_msg *x[3];
+    hv_bus_msg *x[3];
     for (int i = 1; i <= 3; i++)
         x[i - 1] = recv1(f->a[i], 0);
     assert_ptr_equal(x[0], x[1]);
     assert_ptr_equal(x[1], x[2]);
     for (int i = 0; i < 3; i++)
-        hv_msg_release(x[i]);
+        hv_bus_msg_release(x[i]);
     expect_empty(f->a[0], 0);
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.msgs_in_use, 0);
@@ -224,16 +224,16 @@ static void release_n_recycles_a_batch_and_respects_shared_references(void **sta
     for (int i = 0; i < 3; i++)
         assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
     assert_int_equal(hv_bus_broadcast(f->a[0], &m, 0, NULL), 3);
-    hv_msg *x[5] = { 0 };
+    hv_bus_msg *x[5] = { 0 };
     assert_int_equal(hv_agent_recv(f->a[1], x, 4, 0), 4);
-    hv_msg *shared = x[3];
-    hv_msg_release_n(x, 5); /* x[4] is NULL: skipped */
+    hv_bus_msg *shared = x[3];
+    hv_bus_msg_release_n(x, 5); /* x[4] is NULL: skipped */
     hv_bus_stats bs;
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.msgs_in_use, 1); /* the broadcast still sits in a[2] and a[3] */
-    hv_msg *y[2] = { recv1(f->a[2], 0), recv1(f->a[3], 0) };
+    hv_bus_msg *y[2] = { recv1(f->a[2], 0), recv1(f->a[3], 0) };
     assert_ptr_equal(y[0], shared);
-    hv_msg_release_n(y, 2);
+    hv_bus_msg_release_n(y, 2);
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.msgs_in_use, 0);
 }
@@ -251,7 +251,7 @@ static void large_payload_is_one_pooled_buffer_for_every_recipient(void **state)
     hv_bus_stats bs;
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.bufs_in_use, 1);
-    hv_msg *x[3];
+    hv_bus_msg *x[3];
     for (int i = 0; i < 3; i++) {
         x[i] = recv1(f->a[i + 1], 0);
         assert_true(x[i]->flags & HV_MSG_F_BUF);
@@ -259,7 +259,7 @@ static void large_payload_is_one_pooled_buffer_for_every_recipient(void **state)
     }
     assert_ptr_equal(x[0]->data, x[2]->data);
     for (int i = 0; i < 3; i++)
-        hv_msg_release(x[i]);
+        hv_bus_msg_release(x[i]);
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.bufs_in_use, 0);
     /* a caller's own buffer: zero copy, the reference passes to the bus */
@@ -269,9 +269,9 @@ static void large_payload_is_one_pooled_buffer_for_every_recipient(void **state)
     hv_send z = { .subject = "big.z", .buf = buf, .len = 5 };
     assert_int_equal(hv_bus_publish(f->a[0], &z, 0, NULL), 3);
     for (int i = 1; i <= 3; i++) {
-        hv_msg *y = recv1(f->a[i], 0);
+        hv_bus_msg *y = recv1(f->a[i], 0);
         assert_ptr_equal(y->data, hv_buf_data(buf));
-        hv_msg_release(y);
+        hv_bus_msg_release(y);
     }
     hv_bus_stats_get(f->bus, &bs);
     assert_int_equal(bs.bufs_in_use, 0);
@@ -291,19 +291,19 @@ static void request_gets_the_reply_with_its_correlation_id(void **state)
     assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 10, &corr), 1);
     assert_true(corr != 0);
     assert_int_equal(hv_agent_next_deadline(f->a[0]), 1010);
-    hv_msg *req = recv1(f->a[1], 20);
+    hv_bus_msg *req = recv1(f->a[1], 20);
     assert_true(req->flags & HV_MSG_F_REQUEST);
     assert_int_equal(req->corr_id, corr);
     assert_int_equal(req->reply_to, hv_agent_id(f->a[0]));
     hv_send rep = text(NULL, "189.5");
     assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 30), 0);
     assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 30), 0);
-    hv_msg_release(req);
-    hv_msg *r = recv1(f->a[0], 40);
+    hv_bus_msg_release(req);
+    hv_bus_msg *r = recv1(f->a[0], 40);
     assert_true(r->flags & HV_MSG_F_REPLY);
     assert_int_equal(r->corr_id, corr);
     assert_memory_equal(r->data, "189.5", 5);
-    hv_msg_release(r);
+    hv_bus_msg_release(r);
     /* the second reply to the same request is late: dead-lettered, counted */
     expect_empty(f->a[0], 50);
     hv_agent_stats s;
@@ -312,7 +312,7 @@ static void request_gets_the_reply_with_its_correlation_id(void **state)
     hv_dead_letter d;
     assert_int_equal(hv_bus_dlq_pop(f->bus, &d), 0);
     assert_int_equal(d.reason, HV_DEAD_LATE_REPLY);
-    hv_msg_release(d.msg);
+    hv_bus_msg_release(d.msg);
     assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
     /* nobody listening */
     q.subject = "svc.none";
@@ -328,19 +328,19 @@ static void request_without_reply_times_out_at_its_deadline(void **state)
     uint64_t corr;
     assert_int_equal(hv_agent_request(f->a[0], &q, 500, 1000, &corr), 1);
     expect_empty(f->a[0], 1499);
-    hv_msg *t = recv1(f->a[0], 1500);
+    hv_bus_msg *t = recv1(f->a[0], 1500);
     assert_true(t->flags & HV_MSG_F_TIMEOUT);
     assert_int_equal(t->type, HV_MSG_TYPE_TIMEOUT);
     assert_int_equal(t->corr_id, corr);
-    hv_msg_release(t);
+    hv_bus_msg_release(t);
     hv_agent_stats s;
     hv_agent_stats_get(f->a[0], &s);
     assert_int_equal(s.request_timeouts, 1);
     /* the reply after the timeout is dead-lettered */
-    hv_msg *req = recv1(f->a[1], 1600);
+    hv_bus_msg *req = recv1(f->a[1], 1600);
     hv_send rep = text(NULL, "late");
     assert_int_equal(hv_agent_reply(f->a[1], req, &rep, 1600), 0);
-    hv_msg_release(req);
+    hv_bus_msg_release(req);
     expect_empty(f->a[0], 1700);
     hv_agent_stats_get(f->a[0], &s);
     assert_int_equal(s.late_replies, 1);
@@ -407,11 +407,11 @@ static void higher_priorities_are_served_first(void **state)
         m.prio = (uint8_t)order[i];
         assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 0), 0);
     }
-    hv_msg *x[5];
+    hv_bus_msg *x[5];
     assert_int_equal(hv_agent_recv(f->a[1], x, 5, 0), 5);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(x[i]->prio, HV_PRIO_CRITICAL + i);
-        hv_msg_release(x[i]);
+        hv_bus_msg_release(x[i]);
     }
     hv_send bad = text(NULL, "p");
     bad.prio = 6;
@@ -438,21 +438,21 @@ static void starvation_guard_serves_low_after_k_critical(void **state)
     /* C C C C L C ... : the LOW message is passed over exactly k times */
     int pos = -1;
     for (int i = 0; i < 21; i++) {
-        hv_msg *m = recv1(dst, 0);
+        hv_bus_msg *m = recv1(dst, 0);
         if (m->prio == HV_PRIO_LOW)
             pos = i;
-        hv_msg_release(m);
+        hv_bus_msg_release(m);
     }
     assert_int_equal(pos, 4);
     /* the same with one batch receive */
     assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &low, 0), 0);
     for (int i = 0; i < 20; i++)
         assert_int_equal(hv_bus_send(src, hv_agent_id(dst), &crit, 0), 0);
-    hv_msg *x[32];
+    hv_bus_msg *x[32];
     assert_int_equal(hv_agent_recv(dst, x, 32, 0), 21);
     for (int i = 0; i < 21; i++)
         assert_int_equal(x[i]->prio, i == 4 ? HV_PRIO_LOW : HV_PRIO_CRITICAL);
-    hv_msg_release_n(x, 21);
+    hv_bus_msg_release_n(x, 21);
     (void)state;
     hv_bus_free(b);
 }
@@ -497,9 +497,9 @@ static void ttl_expiry_is_decided_at_receive_time(void **state)
     assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 1000), 0);
     hv_send keep = text(NULL, "keep");
     assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &keep, 1000), 0);
-    hv_msg *x = recv1(f->a[1], 1100); /* deadline 1100 reached: "stale" is dead */
+    hv_bus_msg *x = recv1(f->a[1], 1100); /* deadline 1100 reached: "stale" is dead */
     assert_memory_equal(x->data, "keep", 4);
-    hv_msg_release(x);
+    hv_bus_msg_release(x);
     hv_agent_stats s;
     hv_agent_stats_get(f->a[1], &s);
     assert_int_equal(s.expired, 1);
@@ -509,7 +509,7 @@ static void ttl_expiry_is_decided_at_receive_time(void **state)
     assert_int_equal(d.recipient, hv_agent_id(f->a[1]));
     assert_int_equal(d.at_ns, 1100);
     assert_memory_equal(d.msg->data, "stale", 5);
-    hv_msg_release(d.msg);
+    hv_bus_msg_release(d.msg);
     assert_int_equal(hv_bus_dlq_pop(f->bus, &d), HV_EAGAIN);
 }
 
@@ -519,9 +519,9 @@ static void huge_ttl_and_timeout_saturate_instead_of_wrapping(void **state)
     hv_send m = text(NULL, "forever");
     m.ttl_ns = UINT64_MAX - 5;
     assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(f->a[1]), &m, 1000), 0);
-    hv_msg *x = recv1(f->a[1], 2000);
+    hv_bus_msg *x = recv1(f->a[1], 2000);
     assert_int_equal(x->deadline_ns, UINT64_MAX);
-    hv_msg_release(x);
+    hv_bus_msg_release(x);
     assert_int_equal(hv_agent_subscribe(f->a[1], "svc.x", NULL, NULL), 0);
     hv_send q = text("svc.x", "?");
     assert_int_equal(hv_agent_request(f->a[0], &q, UINT64_MAX, 1000, NULL), 1);
@@ -551,7 +551,7 @@ static void drop_oldest_evicts_and_counts(void **state)
     assert_int_equal(hv_bus_dlq_pop(f->bus, &d), 0);
     assert_int_equal(d.reason, HV_DEAD_DROPPED);
     assert_memory_equal(d.msg->data, "0", 1);
-    hv_msg_release(d.msg);
+    hv_bus_msg_release(d.msg);
 }
 
 static void reject_new_refuses_and_counts(void **state)
@@ -615,10 +615,10 @@ static void *drain_thread(void *p)
     while (d->got < d->want) {
         if (hv_agent_wait(d->a, WAIT_NS) != 0)
             break;
-        hv_msg *m[8];
+        hv_bus_msg *m[8];
         int n = hv_agent_recv(d->a, m, 8, 0);
         for (int i = 0; i < n; i++)
-            hv_msg_release(m[i]);
+            hv_bus_msg_release(m[i]);
         d->got += n;
     }
     return NULL;
@@ -652,10 +652,10 @@ static void *wait_one(void *p)
 {
     drain_arg *d = p;
     if (hv_agent_wait(d->a, WAIT_NS) == 0) {
-        hv_msg *m;
+        hv_bus_msg *m;
         d->got = hv_agent_recv(d->a, &m, 1, 0);
         if (d->got == 1)
-            hv_msg_release(m);
+            hv_bus_msg_release(m);
     }
     return NULL;
 }
@@ -710,8 +710,8 @@ static void every_blocked_subscriber_of_a_fanout_wakes(void **state)
             assert_int_equal(d[i].got, 1);
         }
         for (int i = 1; i < 4; i++) { /* the fixture's agents got the broadcasts */
-            hv_msg *x[2];
-            hv_msg_release_n(x, (size_t)hv_agent_recv(f->a[i], x, 2, 0));
+            hv_bus_msg *x[2];
+            hv_bus_msg_release_n(x, (size_t)hv_agent_recv(f->a[i], x, 2, 0));
         }
     }
 }
@@ -809,7 +809,7 @@ static void many_producers_to_one_inbox_lose_nothing_and_keep_order(void **state
     uint64_t total = 0;
     while (total < (uint64_t)MP_THREADS * MP_MSGS) {
         assert_int_equal(hv_agent_wait(dst, WAIT_NS), 0);
-        hv_msg *m[32];
+        hv_bus_msg *m[32];
         int n = hv_agent_recv(dst, m, 32, 0);
         for (int i = 0; i < n; i++) {
             uint32_t seq;
@@ -818,7 +818,7 @@ static void many_producers_to_one_inbox_lose_nothing_and_keep_order(void **state
             assert_true(s >= 1 && s <= MP_THREADS + 1);
             assert_int_equal(seq, last[s] + 1);
             last[s] = seq;
-            hv_msg_release(m[i]);
+            hv_bus_msg_release(m[i]);
         }
         total += (uint64_t)n;
     }
@@ -886,7 +886,7 @@ static void overload_accounts_for_every_message(int coalesce)
     for (int idle_after_finish = 0; idle_after_finish < 2;) {
         /* read `finished` before draining: an empty inbox after that read is final */
         int all = __atomic_load_n(&finished, __ATOMIC_ACQUIRE) == DROP_THREADS;
-        hv_msg *m[16];
+        hv_bus_msg *m[16];
         int n = hv_agent_recv(dst, m, 16, 0);
         for (int i = 0; i < n; i++) {
             uint32_t seq, s = m[i]->sender;
@@ -894,11 +894,11 @@ static void overload_accounts_for_every_message(int coalesce)
             assert_true(seq > last[s]); /* no duplicate, order kept */
             last[s] = seq;
         }
-        hv_msg_release_n(m, (size_t)n);
+        hv_bus_msg_release_n(m, (size_t)n);
         got += (uint64_t)n;
         hv_dead_letter d;
         while (hv_bus_dlq_pop(b, &d) == 0)
-            hv_msg_release(d.msg);
+            hv_bus_msg_release(d.msg);
         if (n == 0 && all)
             idle_after_finish++;
         else if (n == 0)
@@ -951,8 +951,8 @@ static void latency_quantiles_and_alerts(void **state)
     for (uint64_t i = 0; i < 100; i++) {
         assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 1000), 0);
         /* 99 messages take 1 us, the last one 10 ms */
-        hv_msg *x = recv1(r, i == 99 ? 1000 + 10000000 : 2000);
-        hv_msg_release(x);
+        hv_bus_msg *x = recv1(r, i == 99 ? 1000 + 10000000 : 2000);
+        hv_bus_msg_release(x);
     }
     hv_latency l;
     hv_bus_latency(b, &l);
@@ -963,7 +963,7 @@ static void latency_quantiles_and_alerts(void **state)
     assert_int_equal(hv_bus_check_alerts(b), 0); /* p99 is still 1 us */
     for (int i = 0; i < 10; i++) {
         assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
-        hv_msg_release(recv1(r, 20000000));
+        hv_bus_msg_release(recv1(r, 20000000));
     }
     alert_calls = 0;
     assert_int_equal(hv_bus_check_alerts(b), 2);
@@ -990,7 +990,7 @@ static void per_agent_latency_is_kept_when_asked_for(void **state)
     hv_send m = text(NULL, "t");
     for (uint64_t i = 1; i <= 100; i++) {
         assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 1000), 0);
-        hv_msg_release(recv1(r, 1000 + i * 10));
+        hv_bus_msg_release(recv1(r, 1000 + i * 10));
     }
     assert_int_equal(hv_agent_latency(r, &l), 0);
     assert_int_equal(l.count, 100);
@@ -1099,13 +1099,13 @@ static void subscriptions_change_safely_while_publishing(void **state)
     for (int i = 0; i < 3000; i++) {
         int n = hv_bus_publish(f->a[0], &m, 0, NULL);
         assert_true(n >= 1 && n <= 2);
-        hv_msg *x[4];
+        hv_bus_msg *x[4];
         int k = hv_agent_recv(f->a[2], x, 4, 0);
         for (int j = 0; j < k; j++)
-            hv_msg_release(x[j]);
+            hv_bus_msg_release(x[j]);
         k = hv_agent_recv(f->a[1], x, 4, 0);
         for (int j = 0; j < k; j++)
-            hv_msg_release(x[j]);
+            hv_bus_msg_release(x[j]);
     }
     pthread_join(t, NULL);
 }

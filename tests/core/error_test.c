@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include <hivewire/common.h>
+/* The umbrella header: every public header must compile together (no clashing names). */
+#include <hivewire/hivewire.h>
 
 static void every_code_has_a_distinct_message_and_name(void **state)
 {

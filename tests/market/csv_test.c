@@ -378,6 +378,12 @@ static void bad_arguments_are_rejected(void **state)
     assert_int_equal(hv_csv_parse_bars(NULL, 1, NULL, &s, NULL), HV_EINVAL);
     assert_int_equal(hv_csv_parse_bars("x", 1, NULL, NULL, NULL), HV_EINVAL);
     assert_int_equal(hv_csv_load_bars("/nonexistent/hv.csv", NULL, &s, NULL), HV_ENOTFOUND);
+    /* A directory is named as such, not reported as an I/O error. */
+    assert_int_equal(hv_csv_load_bars("/tmp", NULL, &s, NULL), HV_EISDIR);
+    hv_column c;
+    hv_column_init(&c);
+    assert_int_equal(hv_csv_load_column("/tmp", NULL, NULL, &c, NULL), HV_EISDIR);
+    hv_column_fini(&c);
     hv_series_fini(&s);
 }
 

@@ -160,6 +160,8 @@ static void bad_usage_and_bad_input_have_distinct_exit_codes(void **state)
     assert_int_equal(run(bad_conf, 5, out, sizeof(out)), 2);
     char *bad_method[] = { "var", "--returns", "x", "--method", "median" };
     assert_int_equal(run(bad_method, 5, out, sizeof(out)), 2);
+    char *directory[] = { "var", "--returns", "/tmp" };
+    assert_int_equal(run(directory, 3, out, sizeof(out)), 1);
     char *missing[] = { "var", "--returns", "/nonexistent/returns.txt" };
     assert_int_equal(run(missing, 3, out, sizeof(out)), 1);
     char *help[] = { "var", "--help" };

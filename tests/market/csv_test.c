@@ -427,8 +427,7 @@ static void real_sp500_file_loads_every_row(void **state)
 {
     (void)state;
     char path[1024];
-    if (!hv_test_data_path("sp500-2000.csv", path, sizeof(path)))
-        skip();
+    hv_test_data_file("sp500-2000.csv", path, sizeof(path));
     hv_series s;
     hv_series_init(&s);
     hv_csv_report rep;
@@ -449,8 +448,7 @@ static void real_stocks_file_loads_each_symbol(void **state)
 {
     (void)state;
     char path[1024];
-    if (!hv_test_data_path("stocks.csv", path, sizeof(path)))
-        skip();
+    hv_test_data_file("stocks.csv", path, sizeof(path));
     static const struct {
         const char *sym;
         size_t n;

@@ -94,8 +94,7 @@ static void rolling_on_the_real_sp500_returns(void **state)
 {
     (void)state;
     char path[1024];
-    if (!hv_test_data_path("sp500-2000.csv", path, sizeof(path)))
-        skip();
+    hv_test_data_file("sp500-2000.csv", path, sizeof(path));
     hv_column c;
     hv_column_init(&c);
     assert_int_equal(hv_csv_load_column(path, "close", NULL, &c, NULL), 0);

@@ -111,8 +111,7 @@ static void bench_one(hv_bench_report *rep, const hv_bench_opts *o, const char *
     }
     if (f < 0) {
         /* A failed round timed nothing meaningful: report it instead of a throughput. */
-        hv_bench_fail(rep, "%s: submitting or filling an order failed; no result recorded",
-                      name);
+        hv_bench_fail(rep, "%s: submitting or filling an order failed; no result recorded", name);
         rig_fini(&r);
         free(v);
         return;
@@ -149,7 +148,9 @@ int hv_bench_trading(const hv_bench_opts *opts)
     bench_one(rep, opts, "order_lifecycle_1", 0, 1);
     bench_one(rep, opts, "order_lifecycle_64", 0, 64);
     bench_one(rep, opts, "order_lifecycle_64_risk", 1, 64);
-    hv_bench_note(rep, "ops/s = orders through submit, ack, fill and fill report per second of "
-                       "wall-clock time (CLOCK_MONOTONIC); one thread; exchange latency is simulated, not slept");
+    hv_bench_note(
+        rep,
+        "ops/s = orders through submit, ack, fill and fill report per second of "
+        "wall-clock time (CLOCK_MONOTONIC); one thread; exchange latency is simulated, not slept");
     return hv_bench_report_finish(rep);
 }

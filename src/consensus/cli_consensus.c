@@ -62,9 +62,8 @@ static int parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
  * are usage errors rather than silently ignored or reported "ok". */
 static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
 {
-    uint32_t byz = (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine
-                                                                  : (c->agents - 1) / 3)
-                                                  : 0;
+    uint32_t byz =
+        (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
     uint32_t crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
     if (c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) {
         hv__cli_error("sim", "--byzantine %u needs 'byzantine' in --faults", c->byzantine);

@@ -97,13 +97,11 @@ static int want_u64(const char *a, const char *v, uint64_t *out, uint64_t lo, ui
 }
 
 /* A finite number option in [lo, hi], or in (lo, hi] when open_lo (nan and inf are refused). */
-static int want_double(const char *a, const char *v, double *out, double lo, double hi,
-                       int open_lo)
+static int want_double(const char *a, const char *v, double *out, double lo, double hi, int open_lo)
 {
     if (v == NULL || hv__cli_parse_double(v, out) != 0 || !isfinite(*out) || *out > hi ||
         (open_lo ? *out <= lo : *out < lo)) {
-        hv__cli_error(CMD, "%s takes a finite number in %s%g, %g]", a, open_lo ? "(" : "[", lo,
-                      hi);
+        hv__cli_error(CMD, "%s takes a finite number in %s%g, %g]", a, open_lo ? "(" : "[", lo, hi);
         return HV_EXIT_USAGE;
     }
     return 0;

@@ -163,9 +163,8 @@ int hv_cmd_sim(int argc, char **argv);
 
 static int sim_cli(const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    char *argv[] = { "sim",       "consensus", "--seed",    "1",       "--agents", "7",
-                     "--proposals", "3",        (char *)a1, (char *)a2, (char *)a3, (char *)a4,
-                     NULL };
+    char *argv[] = { "sim", "consensus", "--seed",   "1",        "--agents", "7", "--proposals",
+                     "3",   (char *)a1,  (char *)a2, (char *)a3, (char *)a4, NULL };
     int argc = 8;
     while (argv[argc] != NULL)
         argc++;

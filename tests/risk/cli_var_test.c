@@ -102,9 +102,9 @@ static void prices_become_log_returns_and_every_method_runs(void **state)
     /* Too few returns for some methods: the others still print, the exit code says failure.
      * Two returns at 50% hold one in the historical tail. */
     write_file(path, "close\n100\n101\n99\n");
-    char *argv_half[] = { "var",      "--returns", path,  "--column", "close",        "--prices",
-                          "--json",   "--method",  "all", "--sims",   "1000",         "--confidence",
-                          "0.5" };
+    char *argv_half[] = { "var",      "--returns",    path,       "--column", "close",
+                          "--prices", "--json",       "--method", "all",      "--sims",
+                          "1000",     "--confidence", "0.5" };
     assert_int_equal(run(argv_half, 13, out, sizeof(out)), 1);
     doc = json_loads(out, 0, NULL);
     assert_non_null(doc);

@@ -11,8 +11,8 @@
 
 #include "bench.h"
 
-#define MAX_RESULTS 256
-#define MAX_NOTES   32
+#define MAX_RESULTS 512
+#define MAX_NOTES   128
 
 typedef struct result {
     char name[64];
@@ -33,6 +33,9 @@ struct hv_bench_report {
     json_t *ratios;
     char *notes[MAX_NOTES];
     size_t nnotes;
+    size_t dropped_results; /* results past MAX_RESULTS, not reported */
+    size_t dropped_notes;   /* notes past MAX_NOTES (or out of memory), not reported */
+    size_t failures;        /* hv_bench_fail() calls: the exit code becomes 1 */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -87,8 +90,10 @@ unsigned hv_bench_samples(const hv_bench_opts *opts, unsigned dflt)
 static result *new_result(hv_bench_report *r, const char *name, const char *impl, const char *unit,
                           const char *params_json)
 {
-    if (r->nresults == MAX_RESULTS)
+    if (r->nresults == MAX_RESULTS) {
+        r->dropped_results++;
         return NULL;
+    }
     result *res = &r->results[r->nresults];
     memset(res, 0, sizeof(*res));
     snprintf(res->name, sizeof(res->name), "%s", name);
@@ -160,6 +165,9 @@ int hv_bench_add_hist(hv_bench_report *r, const char *name, const char *impl, co
     res->min = (double)h->min * scale;
     res->max = (double)h->max * scale;
     res->samples = h->count;
+    /* Values above the histogram's range were clamped to its top: say how many. */
+    if (h->overflow != 0)
+        json_object_set_new(res->params, "overflow", json_integer((json_int_t)h->overflow));
     return 0;
 }
 
@@ -203,18 +211,40 @@ int hv_bench_ratio(hv_bench_report *r, const char *name, const char *a, const ch
     return 0;
 }
 
+static void add_note(hv_bench_report *r, const char *text)
+{
+    if (r->nnotes == MAX_NOTES) {
+        r->dropped_notes++;
+        return;
+    }
+    r->notes[r->nnotes] = strdup(text);
+    if (r->notes[r->nnotes] != NULL)
+        r->nnotes++;
+    else
+        r->dropped_notes++;
+}
+
 void hv_bench_note(hv_bench_report *r, const char *fmt, ...)
 {
-    if (r->nnotes == MAX_NOTES)
-        return;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    r->notes[r->nnotes] = strdup(buf);
-    if (r->notes[r->nnotes] != NULL)
-        r->nnotes++;
+    add_note(r, buf);
+}
+
+void hv_bench_fail(hv_bench_report *r, const char *fmt, ...)
+{
+    char buf[512];
+    int off = snprintf(buf, sizeof(buf), "FAILED: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + off, sizeof(buf) - (size_t)off, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hivewire bench %s: %s\n", r->bench, buf);
+    r->failures++;
+    add_note(r, buf);
 }
 
 uint64_t hv_bench_peak_rss_bytes(void)
@@ -292,6 +322,9 @@ static json_t *to_json(hv_bench_report *r)
     for (size_t i = 0; i < r->nnotes; i++)
         json_array_append_new(notes, json_string(r->notes[i]));
     json_object_set_new(root, "notes", notes);
+    json_object_set_new(root, "dropped_notes", json_integer((json_int_t)r->dropped_notes));
+    json_object_set_new(root, "dropped_results", json_integer((json_int_t)r->dropped_results));
+    json_object_set_new(root, "failures", json_integer((json_int_t)r->failures));
     json_object_set_new(root, "peak_rss_bytes",
                         json_integer((json_int_t)hv_bench_peak_rss_bytes()));
     return root;
@@ -333,6 +366,11 @@ static void print_table(hv_bench_report *r, FILE *f)
     }
     for (size_t i = 0; i < r->nnotes; i++)
         fprintf(f, "%s%s\n", i == 0 ? "\nnotes:\n  " : "  ", r->notes[i]);
+    if (r->dropped_notes != 0 || r->dropped_results != 0)
+        fprintf(f, "%zu notes/%zu results dropped (report capacity %d notes, %d results)\n",
+                r->dropped_notes, r->dropped_results, MAX_NOTES, MAX_RESULTS);
+    if (r->failures != 0)
+        fprintf(f, "%zu FAILURE(S): see the FAILED notes above\n", r->failures);
     fprintf(f, "peak RSS: %.1f MiB\n", (double)hv_bench_peak_rss_bytes() / 1048576.0);
 }
 
@@ -356,6 +394,7 @@ int hv_bench_report_finish(hv_bench_report *r)
     for (size_t i = 0; i < r->nnotes; i++)
         free(r->notes[i]);
     json_decref(r->ratios);
+    int rc = r->failures != 0 ? 1 : 0;
     free(r);
-    return 0;
+    return rc;
 }

@@ -47,7 +47,8 @@ int hv_bench_add(hv_bench_report *r, const char *name, const char *impl, const c
                  const double *samples, size_t n, const char *params_json);
 
 /* Adds one latency result from a histogram of nanosecond values; `unit` scales the output
- * ("ns", "us" or "ms"). The sample count is the histogram's count. */
+ * ("ns", "us" or "ms"). The sample count is the histogram's count. If the histogram clamped
+ * values (h->overflow != 0), the row's params get "overflow": N. */
 int hv_bench_add_hist(hv_bench_report *r, const char *name, const char *impl, const char *unit,
                       const hv_hist *h, const char *params_json);
 
@@ -60,7 +61,14 @@ int hv_bench_ratio(hv_bench_report *r, const char *name, const char *a, const ch
 /* Adds a free-text note (printed under the table, and in the JSON "notes" array). */
 void hv_bench_note(hv_bench_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prints the report (table, and JSON with --json), frees it. Returns the process exit code. */
+/* Records a failure of the benchmark itself (a wrong answer, a failed operation): prints
+ * "FAILED: ..." to stderr at once, keeps it as a note, and makes hv_bench_report_finish()
+ * return 1 so `hivewire bench` exits non-zero. The report is still printed in full. */
+void hv_bench_fail(hv_bench_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the report (table, and JSON with --json: "dropped_notes", "dropped_results" count
+ * what did not fit, "failures" the hv_bench_fail() calls), frees it. Returns the process exit
+ * code: 1 if hv_bench_fail() was called, else 0. */
 int hv_bench_report_finish(hv_bench_report *r);
 
 /* Heap allocations (malloc, calloc, realloc, aligned) made by this process so far, or

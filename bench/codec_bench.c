@@ -806,23 +806,31 @@ static int wtype(int w, unsigned i)
     return w == W_MIX ? (int)(i % W_COUNT) : w;
 }
 
-/* One timed round: ns per encode+decode pair. Also reports allocations and bytes per message. */
-static double run_round(const impl *im, int w, unsigned iters, double *allocs, double *bytes)
+/* One timed round: ns per encode+decode pair. Also reports allocations and bytes per message,
+ * and adds to *fails the messages that failed to encode or decode (a failure the bench must not
+ * time as if it were a success). */
+static double run_round(const impl *im, int w, unsigned iters, double *allocs, double *bytes,
+                        unsigned long *fails)
 {
     decoded d;
     uint64_t acc = 0, total = 0;
+    unsigned long bad = 0;
     uint64_t a0 = hv_bench_allocs();
     uint64_t t0 = hv_now_ns();
     for (unsigned i = 0; i < iters; i++) {
         int ww = wtype(w, i);
         size_t n = im->enc(&WL, ww, (int)(i % VARIANTS), BUF, sizeof(BUF));
-        im->dec(ww, BUF, n, &d);
+        if (n == 0 || im->dec(ww, BUF, n, &d) != 0) {
+            bad++;
+            continue;
+        }
         acc += use(&d);
         total += n;
     }
     uint64_t t1 = hv_now_ns();
     uint64_t a1 = hv_bench_allocs();
     sink += acc;
+    *fails += bad;
     *allocs = a0 == UINT64_MAX ? -1 : (double)(a1 - a0) / iters;
     *bytes = (double)total / iters;
     return (double)(t1 - t0) / iters;
@@ -871,11 +879,18 @@ int hv_bench_codec(const hv_bench_opts *opts)
     for (int w = 0; w <= W_MIX; w++) {
         if (!hv_bench_selected(opts, wnames[w]))
             continue;
+        unsigned long fails[NIMPLS] = { 0 };
         for (size_t k = 0; k < NIMPLS; k++) /* warm-up */
-            run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k]);
+            run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k], &fails[k]);
         for (unsigned s = 0; s < samples; s++)
             for (size_t k = 0; k < NIMPLS; k++)
-                ns[w][k][s] = run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k]);
+                ns[w][k][s] =
+                    run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k], &fails[k]);
+        for (size_t k = 0; k < NIMPLS; k++)
+            if (fails[k] != 0)
+                hv_bench_fail(r, "%s: %s failed to encode/decode %lu of %lu messages", wnames[w],
+                              IMPLS[k].name, fails[k],
+                              (unsigned long)iters * (unsigned long)(samples + 1));
         for (size_t k = 0; k < NIMPLS; k++) {
             char params[256], name[64];
             snprintf(params, sizeof(params),

@@ -217,7 +217,7 @@ static void run_versus(ctx *c, const char *name, unsigned rounds)
     double *s[4], *qz = malloc(c->n * sizeof(double));
     for (int i = 0; i < 4; i++)
         s[i] = malloc(rounds * sizeof(double));
-    int mismatch = 0;
+    unsigned mismatches = 0;
     for (unsigned r = 0; r < rounds; r++) {
         const double *q = c->queries + (r % c->nq) * c->n;
         double check[4];
@@ -226,7 +226,13 @@ static void run_versus(ctx *c, const char *name, unsigned rounds)
             s[impl][r] = time_impl(c, impl, q, qz, check);
         }
         /* Same band: the cascade must find exactly the brute-force nearest distance. */
-        mismatch |= check[0] != check[2] || check[1] != check[2];
+        if (check[0] != check[2] || check[1] != check[2]) {
+            if (mismatches++ == 0)
+                hv_bench_fail(c->rep,
+                              "%s round %u: cascade and brute force disagree (hivewire %.17g, "
+                              "scalar %.17g, banded brute force %.17g): a pruning bug",
+                              name, r, check[0], check[1], check[2]);
+        }
     }
     char params[512], extra[64];
     snprintf(extra, sizeof(extra), ", \"rounds\": %u", rounds);
@@ -236,8 +242,9 @@ static void run_versus(ctx *c, const char *name, unsigned rounds)
     hv_bench_ratio(c->rep, name, "hivewire", "full_dtw");
     hv_bench_ratio(c->rep, name, "hivewire", "banded_nolb");
     hv_bench_ratio(c->rep, name, "hivewire", "hivewire_scalar");
-    if (mismatch)
-        hv_bench_note(c->rep, "%s: MISMATCH between cascade and brute force (a bug)", name);
+    if (mismatches > 1)
+        hv_bench_fail(c->rep, "%s: %u of %u rounds disagreed with brute force", name, mismatches,
+                      rounds);
     for (int i = 0; i < 4; i++)
         free(s[i]);
     free(qz);
@@ -249,17 +256,30 @@ static void run_batch(ctx *c, const char *name)
     size_t nq = c->nq;
     double *a = malloc(nq * sizeof(double)), *b = malloc(nq * sizeof(double));
     hv_dtw_match m1, m2;
-    int mismatch = 0;
+    size_t mismatches = 0;
     for (size_t q = 0; q < nq; q++) {
         const double *x = c->queries + q * c->n;
         uint64_t t0 = hv_now_ns();
-        hv_dtw_pool_search(c->pool, c->set, K_PATTERNS, x, 1, &m1, NULL);
+        long e1 = hv_dtw_pool_search(c->pool, c->set, K_PATTERNS, x, 1, &m1, NULL);
         uint64_t t1 = hv_now_ns();
-        hv_dtw_search(c->ws, c->set, K_PATTERNS, x, 1, &m2, NULL);
+        long e2 = hv_dtw_search(c->ws, c->set, K_PATTERNS, x, 1, &m2, NULL);
         uint64_t t2 = hv_now_ns();
         a[q] = (double)(t1 - t0) / 1e3;
         b[q] = (double)(t2 - t1) / 1e3;
-        mismatch |= m1.index != m2.index || m1.distance != m2.distance;
+        if (e1 < 0 || e2 < 0) {
+            hv_bench_fail(c->rep, "%s query %zu: search failed: %s", name, q,
+                          hv_strerror((int)(e1 < 0 ? e1 : e2)));
+            mismatches++;
+            break;
+        }
+        if (m1.index != m2.index || m1.distance != m2.distance) {
+            if (mismatches++ == 0)
+                hv_bench_fail(c->rep,
+                              "%s query %zu: pool and single thread disagree (pattern %zu at "
+                              "%.17g vs pattern %zu at %.17g)",
+                              name, q, (size_t)m1.index, m1.distance, (size_t)m2.index,
+                              m2.distance);
+        }
     }
     char extra[96], params[512];
     snprintf(extra, sizeof(extra), ", \"threads\": %d, \"queries\": %zu", THREADS, nq);
@@ -267,8 +287,9 @@ static void run_batch(ctx *c, const char *name)
     hv_bench_add(c->rep, name, "hivewire_pool2", "us", a, nq, params);
     hv_bench_add(c->rep, name, "hivewire_1thread", "us", b, nq, params);
     hv_bench_ratio(c->rep, name, "hivewire_pool2", "hivewire_1thread");
-    if (mismatch)
-        hv_bench_note(c->rep, "%s: MISMATCH between pool and single thread (a bug)", name);
+    if (mismatches > 1)
+        hv_bench_fail(c->rep, "%s: %zu of %zu queries disagreed between pool and single thread",
+                      name, mismatches, nq);
     free(a);
     free(b);
 }
@@ -285,7 +306,7 @@ static void run_config(const hv_bench_opts *opts, hv_bench_report *rep, const da
     hv_rng_seed(&c.rng, opts->seed * 1000003u + n);
     size_t nq = opts->quick ? 20 : hv_bench_samples(opts, 1000);
     if (build(&c, nq) != 0) {
-        hv_bench_note(rep, "%s: out of memory", name);
+        hv_bench_fail(rep, "%s: setup failed: out of memory", name);
         teardown(&c);
         return;
     }
@@ -316,7 +337,7 @@ static void run_predict(const hv_bench_opts *opts, hv_bench_report *rep, const d
     hv_hist h;
     if (hv_dtw_library_new(&o, &lib) != 0 || hv_dtw_library_build(lib, prices, np, 1) < 0 ||
         hv_dtw_library_ws_new(lib, 5, &ws) != 0 || hv_hist_init(&h, 10000000000ull, 10) != 0) {
-        hv_bench_note(rep, "%s: setup failed", name);
+        hv_bench_fail(rep, "%s: setup failed", name);
         hv_dtw_ws_free(ws);
         hv_dtw_library_free(lib);
         return;

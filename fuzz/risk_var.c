@@ -31,6 +31,12 @@ static void check_methods(const double *r, size_t n, double q, double *scratch)
                           .mc_seed = 1 };
         hv_var_es out;
         int rv = hv_var_estimate(r, n, &o, scratch, n > 64 ? n : 64, &out);
+        /* Historical needs one observation in the tail: n (1 - q) >= 1 (to 1e-9). */
+        if (m == HV_VAR_HISTORICAL && rv == 0 && (double)n * (1.0 - q) < 1.0 - 1e-9)
+            abort();
+        if (m == HV_VAR_HISTORICAL && rv == HV_ETOOFEWOBS && n > 0 &&
+            (double)n * (1.0 - q) >= 1.0 - 1e-9)
+            abort();
         if (rv != 0) {
             if (!known_error(rv))
                 abort();
@@ -66,6 +72,8 @@ static void check_rolling(const double *r, size_t n, size_t window, double q, do
     int rb = hv_var_historical(kept + start, count - start, q, scratch, &b);
     if (ra != rb || (ra == 0 && a.var != b.var))
         abort();
+    if (ra == 0 && (double)(count - start) * (1.0 - q) < 1.0 - 1e-9)
+        abort(); /* a tail with no observation must be HV_ETOOFEWOBS */
     hv_var_roll_gaussian(&roll, &a);
     hv_var_roll_cornish_fisher(&roll, &a);
     free(kept);

@@ -8,4 +8,30 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * The real market data file data/<name> (fetched by scripts/fetch-data / `make deps`), for the
+ * tests that use it: writes $HV_SOURCE_DIR/data/<name> (or ./data/<name>) into buf and returns
+ * only if the file is readable. Otherwise it ends the current test: by default it skips it
+ * (developers without the data), but with HV_REQUIRE_DATA=1 in the environment (the Makefile's
+ * test targets) it FAILS it, so a missing data file cannot pass as a silent skip. Call it only
+ * from a test body (skip() and fail_msg() jump out of the test).
+ */
+static inline void hv_test_data_file(const char *name, char *buf, size_t cap)
+{
+    const char *root = getenv("HV_SOURCE_DIR");
+    snprintf(buf, cap, "%s/data/%s", root != NULL ? root : ".", name);
+    if (access(buf, R_OK) == 0)
+        return;
+    const char *req = getenv("HV_REQUIRE_DATA");
+    if (req != NULL && strcmp(req, "1") == 0)
+        fail_msg("%s is missing and HV_REQUIRE_DATA=1: run scripts/fetch-data (make deps)", buf);
+    fprintf(stderr, "skipping: %s is missing (run scripts/fetch-data or make deps)\n", buf);
+    skip();
+}
+
 #endif

@@ -52,6 +52,7 @@ extern "C" {
     X(NOTSUP, -14, "not supported")                              \
     X(OVERFLOW, -15, "arithmetic or size overflow")              \
     X(CRYPTO, -16, "cryptographic library failure")              \
+    X(ISDIR, -17, "is a directory")                              \
                                                                  \
     X(TRUNCATED, -100, "frame truncated")                        \
     X(BADMAGIC, -101, "bad frame magic")                         \

@@ -171,7 +171,8 @@ HV_EXTERN int hv_csv_parse_column(const char *buf, size_t len, const char *name,
 
 /* File forms of the two parsers: read `path` (at most opts->bytes_max bytes) and parse it; the
  * report's file is `path` unless opts->file is set. Extra errors: those of open/read mapped
- * by hv_err_from_errno() (HV_ENOTFOUND for a missing file), HV_EIO. Blocking file I/O: not for
+ * by hv_err_from_errno() (HV_ENOTFOUND for a missing file), HV_EISDIR (path is a directory),
+ * HV_EIO. Blocking file I/O: not for
  * hot paths. */
 HV_EXTERN int hv_csv_load_bars(const char *path, const hv_csv_opts *opts, hv_series *out,
                                hv_csv_report *rep);

@@ -51,7 +51,9 @@ typedef enum hv_var_method {
     HV_VAR_MONTECARLO = 3,
 } hv_var_method;
 
-/* Minimum observations per method: below them, HV_ETOOFEWOBS. */
+/* Minimum observations per method: below them, HV_ETOOFEWOBS. The historical method (static
+ * and rolling) also needs n (1 - q) >= 1 (to 1e-9): at least one observation in the tail, so
+ * 100 returns at q = 0.99, 20 at 0.95, 1000 at 0.999. */
 #define HV_VAR_MIN_OBS_HISTORICAL 1
 #define HV_VAR_MIN_OBS_GAUSSIAN   2
 #define HV_VAR_MIN_OBS_CF         4
@@ -87,7 +89,8 @@ HV_EXTERN int hv_moments(const double *x, size_t n, double *mean, double *sd, do
                          double *exkurt);
 
 /* Historical VaR/ES of returns[0..n) at q. scratch holds n doubles (overwritten; it may not
- * alias returns). O(n) expected, no allocation. Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (n == 0),
+ * alias returns). O(n) expected, no allocation. Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (n == 0, or
+ * n (1 - q) < 1: the tail would hold no observation),
  * HV_EINVAL (NULL pointer, non-finite return), HV_ERANGE (the tail's sum overflows). */
 HV_EXTERN int hv_var_historical(const double *returns, size_t n, double q, double *scratch,
                                 hv_var_es *out);
@@ -198,8 +201,9 @@ HV_EXTERN void hv_var_roll_reset(hv_var_roll *r);
  * not overflow). O(log window), no allocation. */
 HV_EXTERN int hv_var_roll_push(hv_var_roll *r, double ret);
 
-/* VaR/ES over the current window. Return 0 or HV_ETOOFEWOBS (below the method's minimum);
- * Cornish-Fisher also HV_ERANGE. O(1). */
+/* VaR/ES over the current window. Return 0 or HV_ETOOFEWOBS (below the method's minimum; for
+ * historical also while n (1 - q) < 1, so a window smaller than 1 / (1 - q) never gives a
+ * historical VaR); Cornish-Fisher also HV_ERANGE. O(1). */
 HV_EXTERN int hv_var_roll_historical(const hv_var_roll *r, hv_var_es *out);
 HV_EXTERN int hv_var_roll_gaussian(const hv_var_roll *r, hv_var_es *out);
 HV_EXTERN int hv_var_roll_cornish_fisher(const hv_var_roll *r, hv_var_es *out);

@@ -39,8 +39,10 @@ typedef struct hv_sim_consensus_config {
     uint32_t agents;    /* 4..HV_SIM_AGENTS_MAX; default 7 */
     uint32_t proposals; /* 1..HV_SIM_PROPOSALS_MAX; default 20 */
     uint32_t faults;    /* HV_SIM_* */
-    uint32_t byzantine; /* with HV_SIM_BYZANTINE; 0 = floor((agents-1)/3) */
-    uint32_t crashed;   /* with HV_SIM_CRASH; 0 = 1 */
+    uint32_t byzantine; /* with HV_SIM_BYZANTINE; 0 = floor((agents-1)/3); must keep
+                         * agents >= 3 * byzantine + 1; non-zero without the flag: HV_EINVAL */
+    uint32_t crashed;   /* with HV_SIM_CRASH; 0 = 1; byzantine + crashed <= agents;
+                         * non-zero without the flag: HV_EINVAL */
     int no_early;       /* run the engine without early termination */
     FILE *trace;        /* if not NULL, one line per event */
 } hv_sim_consensus_config;
@@ -71,7 +73,9 @@ HV_EXTERN int hv_sim_parse_faults(const char *s, uint32_t *mask);
 HV_EXTERN void hv_sim_format_faults(uint32_t mask, char *out, size_t cap);
 
 /* Runs one simulation. Returns 0 when the run completed (check out->violation), HV_EINVAL for
- * a bad configuration, HV_ENOMEM, or an engine error that is not a vote outcome. */
+ * a bad configuration (agents or proposals out of range, unknown fault bits, a byzantine or
+ * crashed count without its fault flag, agents < 3 * byzantine + 1, byzantine + crashed >
+ * agents), HV_ENOMEM, or an engine error that is not a vote outcome. */
 HV_EXTERN int hv_sim_consensus_run(const hv_sim_consensus_config *cfg,
                                    hv_sim_consensus_result *out);
 

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hivewire/common.h>
 
@@ -9,6 +10,11 @@
 
 int hv__cli_read_all(FILE *f, size_t max_bytes, uint8_t **out, size_t *out_len)
 {
+    /* A directory opens (and on some systems reads as empty): say what it is. */
+    struct stat st;
+    int fd = fileno(f);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        return HV_EISDIR;
     size_t cap = 4096, len = 0;
     uint8_t *buf = malloc(cap);
     if (buf == NULL)
@@ -32,8 +38,9 @@ int hv__cli_read_all(FILE *f, size_t max_bytes, uint8_t **out, size_t *out_len)
         len += n;
         if (n == 0) {
             if (ferror(f)) {
+                int e = errno;
                 free(buf);
-                return HV_EIO;
+                return e == EISDIR ? HV_EISDIR : HV_EIO;
             }
             break;
         }

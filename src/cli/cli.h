@@ -27,7 +27,8 @@ struct hv_cli_bench {
 enum { HV_EXIT_OK = 0, HV_EXIT_FAIL = 1, HV_EXIT_USAGE = 2 };
 
 /* Reads a whole stream into a malloc'd buffer (caller frees). Fails with HV_ETOOBIG above
- * max_bytes, so hostile input cannot exhaust memory. Returns 0 or a negative HV_E* code. */
+ * max_bytes, so hostile input cannot exhaust memory, and with HV_EISDIR when f is a directory
+ * (`hivewire decode < dir`). Returns 0 or a negative HV_E* code. */
 int hv__cli_read_all(FILE *f, size_t max_bytes, uint8_t **out, size_t *out_len);
 
 /* Reads a whole file by path; same contract as hv__cli_read_all(). */

@@ -3,6 +3,7 @@
  * range of seeds and prints each run's trace hash, or the first violated invariant and the
  * exact command that replays it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,10 @@ static void usage(FILE *f)
             "  --proposals P   proposals to open, 1..%d (default 20)\n"
             "  --faults LIST   none | all | comma list of delay,loss,dup,reorder,crash,byzantine\n"
             "                  (default none)\n"
-            "  --byzantine K   Byzantine agents with 'byzantine' (default floor((A-1)/3))\n"
-            "  --crashed K     crashing agents with 'crash' (default 1)\n"
+            "  --byzantine K   Byzantine agents; needs 'byzantine' in --faults and A >= 3K+1\n"
+            "                  (default floor((A-1)/3))\n"
+            "  --crashed K     crashing agents; needs 'crash' in --faults and, with the\n"
+            "                  Byzantine agents, at most A in all (default 1)\n"
             "  --no-early      run the engine without early termination\n"
             "  --trace         print every event\n",
             HV_SIM_AGENTS_MAX, HV_SIM_PROPOSALS_MAX);
@@ -52,6 +55,41 @@ static int parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
     if (hv__cli_parse_u64(v, &x) != 0 || x < lo || x > hi)
         return -1;
     *out = (uint32_t)x;
+    return 0;
+}
+
+/* Options that parse one by one but contradict each other, or leave the engine's assumptions,
+ * are usage errors rather than silently ignored or reported "ok". */
+static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
+{
+    uint32_t byz =
+        (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
+    uint32_t crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
+    if (c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) {
+        hv__cli_error("sim", "--byzantine %u needs 'byzantine' in --faults", c->byzantine);
+        return -1;
+    }
+    if (c->crashed != 0 && !(c->faults & HV_SIM_CRASH)) {
+        hv__cli_error("sim", "--crashed %u needs 'crash' in --faults", c->crashed);
+        return -1;
+    }
+    if (3 * (uint64_t)byz + 1 > c->agents) {
+        hv__cli_error("sim",
+                      "--byzantine %u with %u agents breaks the BFT assumption agents >= "
+                      "3K+1 (at most %u Byzantine agents here)",
+                      byz, c->agents, (c->agents - 1) / 3);
+        return -1;
+    }
+    if ((uint64_t)byz + crashed > c->agents) {
+        hv__cli_error("sim", "%u Byzantine + %u crashed agents exceed the %u agents", byz, crashed,
+                      c->agents);
+        return -1;
+    }
+    if (seeds - 1 > UINT64_MAX - c->seed) {
+        hv__cli_error("sim", "--seed %llu --seeds %llu runs past the largest seed",
+                      (unsigned long long)c->seed, (unsigned long long)seeds);
+        return -1;
+    }
     return 0;
 }
 
@@ -97,7 +135,7 @@ static int parse_args(int argc, char **argv, hv_sim_consensus_config *c, uint64_
     }
     if (!have_seed)
         hv__cli_error("sim", "--seed is required");
-    return have_seed ? 0 : -1;
+    return have_seed ? check_combination(c, *seeds) : -1;
 }
 
 static int run_one(const hv_sim_consensus_config *c, int verbose)

@@ -611,9 +611,15 @@ static int check_config(const hv_sim_consensus_config *c, uint32_t *byz, uint32_
     if (c->agents < 4 || c->agents > HV_SIM_AGENTS_MAX || c->proposals == 0 ||
         c->proposals > HV_SIM_PROPOSALS_MAX || (c->faults & ~HV_SIM_ALL))
         return HV_EINVAL;
+    /* A count for a fault class that is not enabled would be silently ignored: refuse it. */
+    if ((c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) ||
+        (c->crashed != 0 && !(c->faults & HV_SIM_CRASH)))
+        return HV_EINVAL;
     *byz = (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
     *crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
-    if (*byz + *crashed > c->agents)
+    /* The engine's guarantees assume n >= 3f + 1 Byzantine voters; beyond it a run proves
+     * nothing, so it is not a configuration the simulator accepts. */
+    if (3 * (uint64_t)*byz + 1 > c->agents || (uint64_t)*byz + *crashed > c->agents)
         return HV_EINVAL;
     return 0;
 }

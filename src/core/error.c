@@ -55,6 +55,8 @@ int hv_err_from_errno(int errnum)
         return HV_EOVERFLOW;
     case ENOTSUP:
         return HV_ENOTSUP;
+    case EISDIR:
+        return HV_EISDIR;
     case EPIPE:
     case ECONNRESET:
         return HV_EPEERCLOSED;

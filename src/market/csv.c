@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hivewire/market.h>
 
@@ -809,6 +810,11 @@ static int read_bounded(const char *path, size_t max_bytes, char **out, size_t *
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return hv_err_from_errno(errno);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return HV_EISDIR; /* a directory opens for reading; its read fails with EISDIR */
+    }
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     int rv = buf == NULL ? HV_ENOMEM : 0;
@@ -818,7 +824,7 @@ static int read_bounded(const char *path, size_t max_bytes, char **out, size_t *
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
         if (n == 0)
-            rv = ferror(f) ? HV_EIO : 1;
+            rv = !ferror(f) ? 1 : errno == EISDIR ? HV_EISDIR : HV_EIO;
     }
     fclose(f);
     if (rv == 1 && len > max_bytes)

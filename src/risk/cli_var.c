@@ -1,6 +1,7 @@
 /*
  * `hivewire var`: VaR and expected shortfall of a return series read from a file.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ static void usage(FILE *f)
             "usage: hivewire var --returns FILE [--confidence Q] [--method M] [--column NAME]\n"
             "                    [--prices] [--sims N] [--seed N] [--strict] [--json]\n\n"
             "Value at risk and expected shortfall of the returns in FILE, printed as positive\n"
-            "loss fractions (0.031 = a loss of 3.1%%).\n\n"
+            "loss fractions (0.031 = a loss of 3.1%%); a negative VaR means no loss at this\n"
+            "confidence (the tail is a gain). Historical VaR needs n (1 - Q) >= 1: at least\n"
+            "100 returns at 0.99.\n\n"
             "  --returns FILE    one number per line (a header line is optional), or a CSV file\n"
             "                    with a header; '-' reads standard input\n"
             "  --column NAME     the CSV column to read (needed when FILE has several)\n"
@@ -187,6 +190,29 @@ static int run_method(const var_args *a, const hv_column *col, hv_var_method m, 
     return hv_var_estimate(col->v, col->len, &o, scratch, scratch_len, out);
 }
 
+/* Why a method failed, in the user's terms. */
+static void report_failure(const var_args *a, const hv_column *col, hv_var_method m, int rv)
+{
+    const char *name = hv_var_method_name(m);
+    if (rv == HV_ETOOFEWOBS && m == HV_VAR_HISTORICAL && col->len > 0) {
+        /* The tail beyond the q-quantile must hold one observation: n (1 - q) >= 1. */
+        double need = ceil((1.0 - 1e-9) / (1.0 - a->confidence));
+        hv__cli_error("var",
+                      "historical over %zu returns: too few observations: at confidence %g "
+                      "the tail needs n (1 - q) >= 1, i.e. at least %.0f returns",
+                      col->len, a->confidence, need);
+        return;
+    }
+    hv__cli_error("var", "%s over %zu returns: %s", name, col->len, hv_strerror(rv));
+}
+
+static void print_row(const var_args *a, const char *name, const hv_var_es *o)
+{
+    printf("%-16s %10g %12.6f %12.6f\n", name, a->confidence, o->var, o->es);
+    if (o->var < 0)
+        printf("%-16s no loss at this confidence: the tail is a gain (VaR < 0)\n", "");
+}
+
 static void print_text(const var_args *a, const hv_column *col, const hv_csv_report *rep)
 {
     printf("%zu returns from %s%s%s%s", col->len, rep->file, a->column ? " (column " : "",
@@ -225,7 +251,7 @@ int hv_cmd_var(int argc, char **argv)
         const char *name = hv_var_method_name((hv_var_method)m);
         if (rv != 0) {
             /* Report the method's failure and go on with the others. */
-            hv__cli_error("var", "%s over %zu returns: %s", name, col.len, hv_strerror(rv));
+            report_failure(&a, &col, (hv_var_method)m, rv);
             if (a.json)
                 json_array_append_new(res, json_pack("{s:s,s:s,s:s}", "method", name, "error",
                                                      hv_err_name(rv), "message", hv_strerror(rv)));
@@ -236,7 +262,7 @@ int hv_cmd_var(int argc, char **argv)
             json_array_append_new(
                 res, json_pack("{s:s,s:f,s:f}", "method", name, "var", o.var, "es", o.es));
         else
-            printf("%-16s %10g %12.6f %12.6f\n", name, a.confidence, o.var, o.es);
+            print_row(&a, name, &o);
     }
     if (rc == 0 && a.json) {
         json_t *doc = json_pack("{s:s,s:s?,s:b,s:I,s:I,s:f,s:o}", "file", rep.file, "column",

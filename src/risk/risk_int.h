@@ -10,6 +10,14 @@
 #include <hivewire/risk.h>
 #include <hivewire/rng.h>
 
+/* The historical tail holds at least one observation: n (1 - q) >= 1, with the same 1e-9
+ * tolerance as hv__var_tail_k() (100 returns at 0.99 give 1.0000000000000009 or 0.99999...,
+ * both "one"). Below it the q-quantile lies beyond the worst observed loss: HV_ETOOFEWOBS. */
+static inline int hv__var_tail_ok(size_t n, double q)
+{
+    return n >= 1 && (double)n * (1.0 - q) >= 1.0 - 1e-9;
+}
+
 /* Tail size k = ceil(n (1 - q)) with a 1e-9 tolerance, clamped to [1, n] (n >= 1). */
 static inline size_t hv__var_tail_k(size_t n, double q)
 {

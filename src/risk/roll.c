@@ -212,7 +212,7 @@ int hv_var_roll_push(hv_var_roll *r, double ret)
 
 int hv_var_roll_historical(const hv_var_roll *r, hv_var_es *out)
 {
-    if (r->n < HV_VAR_MIN_OBS_HISTORICAL)
+    if (r->n < HV_VAR_MIN_OBS_HISTORICAL || !hv__var_tail_ok(r->n, r->q))
         return HV_ETOOFEWOBS;
     out->var = -r->ring[r->heap_t[0]];
     out->es = (r->top_sum + r->top_comp) / (double)r->k;

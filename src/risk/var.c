@@ -131,6 +131,8 @@ int hv_var_historical(const double *returns, size_t n, double q, double *scratch
         return HV_ETOOFEWOBS;
     if (!all_finite(returns, n))
         return HV_EINVAL;
+    if (!hv__var_tail_ok(n, q))
+        return HV_ETOOFEWOBS; /* fewer than one observation beyond the quantile */
     size_t k = hv__var_tail_k(n, q);
     if (hv__var_use_scan(n, k)) {
         double sum;

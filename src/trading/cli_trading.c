@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +86,23 @@ static void usage(FILE *f)
             "  --quiet              summary only, no stage table\n");
 }
 
-static int want_u64(const char *a, const char *v, uint64_t *out)
+/* An integer option in [lo, hi]. */
+static int want_u64(const char *a, const char *v, uint64_t *out, uint64_t lo, uint64_t hi)
 {
-    if (v == NULL || hv__cli_parse_u64(v, out) != 0) {
-        hv__cli_error(CMD, "%s takes a non-negative integer", a);
+    if (v == NULL || hv__cli_parse_u64(v, out) != 0 || *out < lo || *out > hi) {
+        hv__cli_error(CMD, "%s takes an integer in %llu..%llu", a, (unsigned long long)lo,
+                      (unsigned long long)hi);
         return HV_EXIT_USAGE;
     }
     return 0;
 }
 
-static int want_double(const char *a, const char *v, double *out)
+/* A finite number option in [lo, hi], or in (lo, hi] when open_lo (nan and inf are refused). */
+static int want_double(const char *a, const char *v, double *out, double lo, double hi, int open_lo)
 {
-    if (v == NULL || hv__cli_parse_double(v, out) != 0 || *out < 0) {
-        hv__cli_error(CMD, "%s takes a non-negative number", a);
+    if (v == NULL || hv__cli_parse_double(v, out) != 0 || !isfinite(*out) || *out > hi ||
+        (open_lo ? *out <= lo : *out < lo)) {
+        hv__cli_error(CMD, "%s takes a finite number in %s%g, %g]", a, open_lo ? "(" : "[", lo, hi);
         return HV_EXIT_USAGE;
     }
     return 0;
@@ -107,34 +112,35 @@ static int parse_number(bt_opts *o, const char *a, const char *v)
 {
     uint64_t u = 0;
     int rc = 0;
-#define U64(name, field)      \
-    if (strcmp(a, name) == 0) \
-        return want_u64(a, v, &(field));
-#define DBL(name, field)      \
-    if (strcmp(a, name) == 0) \
-        return want_double(a, v, &(field));
-    U64("--synthetic", o->synthetic)
-    U64("--seed", o->seed)
-    U64("--fast", o->fast)
-    U64("--slow", o->slow)
-    U64("--qty", o->qty)
-    U64("--interval-days", o->interval_days)
-    DBL("--cash", o->cash)
-    DBL("--fee-bps", o->x.fee_bps)
-    DBL("--fee-min", o->x.fee_min)
-    DBL("--participation", o->x.participation_max)
-    DBL("--max-notional", o->lim.order_notional_max)
-    DBL("--max-drawdown", o->lim.drawdown_max_frac)
+#define U64(name, field, lo, hi) \
+    if (strcmp(a, name) == 0)    \
+        return want_u64(a, v, &(field), lo, hi);
+#define DBL(name, field, lo, hi, open_lo) \
+    if (strcmp(a, name) == 0)             \
+        return want_double(a, v, &(field), lo, hi, open_lo);
+    U64("--synthetic", o->synthetic, 1, SYNTH_MAX) /* 0 would silently mean "read --data" */
+    U64("--seed", o->seed, 0, UINT64_MAX)
+    U64("--fast", o->fast, 1, SLOW_MAX - 1)
+    U64("--slow", o->slow, 2, SLOW_MAX)
+    U64("--qty", o->qty, 1, 1000000000)
+    U64("--interval-days", o->interval_days, 1, 100000)
+    DBL("--cash", o->cash, 0, 1e15, 1)
+    DBL("--fee-bps", o->x.fee_bps, 0, 10000, 0)
+    DBL("--fee-min", o->x.fee_min, 0, 1e12, 0)
+    DBL("--participation", o->x.participation_max, 0, 1, 1)
+    DBL("--max-notional", o->lim.order_notional_max, 0, 1e15, 0)
+    DBL("--max-drawdown", o->lim.drawdown_max_frac, 0, 1, 0)
 #undef U64
 #undef DBL
-    if (strcmp(a, "--latency-us") == 0 && (rc = want_u64(a, v, &u)) == 0)
+    /* One hour of latency at most: far beyond any exchange, and u * 1000 cannot overflow. */
+    if (strcmp(a, "--latency-us") == 0 && (rc = want_u64(a, v, &u, 0, 3600000000ull)) == 0)
         o->x.latency_fixed_ns = u * 1000;
-    else if (strcmp(a, "--jitter-us") == 0 && (rc = want_u64(a, v, &u)) == 0)
+    else if (strcmp(a, "--jitter-us") == 0 && (rc = want_u64(a, v, &u, 0, 3600000000ull)) == 0)
         o->x.latency_jitter_ns = u * 1000;
-    else if (strcmp(a, "--max-position") == 0 && (rc = want_u64(a, v, &u)) == 0)
-        o->lim.position_max = (int64_t)(u > INT64_MAX ? INT64_MAX : u);
-    else if (strcmp(a, "--max-orders") == 0 && (rc = want_u64(a, v, &u)) == 0)
-        o->lim.orders_per_interval_max = (uint32_t)(u > 1000000 ? 1000001 : u);
+    else if (strcmp(a, "--max-position") == 0 && (rc = want_u64(a, v, &u, 0, INT64_MAX)) == 0)
+        o->lim.position_max = (int64_t)u;
+    else if (strcmp(a, "--max-orders") == 0 && (rc = want_u64(a, v, &u, 0, 1000000)) == 0)
+        o->lim.orders_per_interval_max = (uint32_t)u;
     else if (rc == 0) {
         hv__cli_error(CMD, "unknown option '%s' (see --help)", a);
         return HV_EXIT_USAGE;
@@ -148,8 +154,9 @@ static int check_opts(bt_opts *o)
         hv__cli_error(CMD, "need 1 <= --fast < --slow <= %d", SLOW_MAX);
         return HV_EXIT_USAGE;
     }
-    if (o->qty < 1 || o->qty > 1000000000 || o->cash <= 0 || o->synthetic > SYNTH_MAX) {
-        hv__cli_error(CMD, "--qty must be 1..1e9, --cash > 0, --synthetic <= %llu",
+    if (o->qty < 1 || o->qty > 1000000000 || !isfinite(o->cash) || !(o->cash > 0) ||
+        o->synthetic > SYNTH_MAX) {
+        hv__cli_error(CMD, "--qty must be 1..1e9, --cash finite and > 0, --synthetic <= %llu",
                       (unsigned long long)SYNTH_MAX);
         return HV_EXIT_USAGE;
     }

@@ -155,6 +155,8 @@ static void decode_fails_with_status_1_on_bad_frames(void **state)
     assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 1);
     write_file(in_path, "", 0); /* nothing to decode is fine */
     assert_int_equal(run(hv_cmd_decode, in_path, out_path, dec), 0);
+    /* `hivewire decode < dir`: a failure ("is a directory"), not an empty success. */
+    assert_int_equal(run(hv_cmd_decode, "/tmp", out_path, dec), 1);
 }
 
 static void bad_usage_exits_with_status_2(void **state)

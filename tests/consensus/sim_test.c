@@ -132,6 +132,59 @@ static void bad_configurations_and_fault_lists_are_refused(void **state)
     assert_string_equal(buf, "none");
 }
 
+static void fault_counts_need_their_fault_and_the_bft_bound(void **state)
+{
+    (void)state;
+    hv_sim_consensus_config c;
+    hv_sim_consensus_result r;
+    hv_sim_consensus_config_default(&c, 5);
+    c.agents = 7;
+    c.proposals = 4;
+    c.byzantine = 2; /* without HV_SIM_BYZANTINE it would be ignored */
+    assert_int_equal(hv_sim_consensus_run(&c, &r), HV_EINVAL);
+    c.byzantine = 0;
+    c.crashed = 1; /* without HV_SIM_CRASH */
+    assert_int_equal(hv_sim_consensus_run(&c, &r), HV_EINVAL);
+    c.crashed = 0;
+    c.faults = HV_SIM_BYZANTINE;
+    c.byzantine = 3; /* 7 < 3 * 3 + 1 */
+    assert_int_equal(hv_sim_consensus_run(&c, &r), HV_EINVAL);
+    c.byzantine = 2; /* 7 >= 3 * 2 + 1: the largest allowed */
+    assert_int_equal(hv_sim_consensus_run(&c, &r), 0);
+    assert_int_equal(r.violation, 0);
+    c.faults = HV_SIM_BYZANTINE | HV_SIM_CRASH;
+    c.crashed = 6; /* 2 + 6 > 7 */
+    assert_int_equal(hv_sim_consensus_run(&c, &r), HV_EINVAL);
+    c.crashed = 5;
+    assert_int_equal(hv_sim_consensus_run(&c, &r), 0);
+}
+
+int hv_cmd_sim(int argc, char **argv);
+
+static int sim_cli(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    char *argv[] = { "sim", "consensus", "--seed",   "1",        "--agents", "7", "--proposals",
+                     "3",   (char *)a1,  (char *)a2, (char *)a3, (char *)a4, NULL };
+    int argc = 8;
+    while (argv[argc] != NULL)
+        argc++;
+    return hv_cmd_sim(argc, argv);
+}
+
+static void cli_refuses_contradictory_fault_options(void **state)
+{
+    (void)state;
+    assert_int_equal(sim_cli("--byzantine", "2", NULL, NULL), 2);
+    assert_int_equal(sim_cli("--crashed", "1", NULL, NULL), 2);
+    assert_int_equal(sim_cli("--crashed", "1", "--faults", "byzantine"), 2);
+    assert_int_equal(sim_cli("--faults", "byzantine", "--byzantine", "3"), 2);
+    assert_int_equal(sim_cli("--faults", "crash", "--crashed", "8"), 2);
+    assert_int_equal(sim_cli("--faults", "all", "--crashed", "6"), 2); /* 2 byzantine + 6 > 7 */
+    assert_int_equal(sim_cli("--seed", "18446744073709551615", "--seeds", "2"), 2);
+    assert_int_equal(sim_cli("--faults", "byzantine,crash", "--byzantine", "2"), 0);
+    assert_int_equal(sim_cli("--faults", "crash", "--crashed", "7"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +193,8 @@ int main(void)
         cmocka_unit_test(honest_fault_free_runs_decide_nothing_by_missing_votes),
         cmocka_unit_test(runs_without_early_termination_hold_the_invariants),
         cmocka_unit_test(bad_configurations_and_fault_lists_are_refused),
+        cmocka_unit_test(fault_counts_need_their_fault_and_the_bft_bound),
+        cmocka_unit_test(cli_refuses_contradictory_fault_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,9 @@ static void errno_values_map_to_hv_codes(void **state)
     assert_int_equal(hv_err_from_errno(ENOMEM), HV_ENOMEM);
     assert_int_equal(hv_err_from_errno(ENOENT), HV_ENOTFOUND);
     assert_int_equal(hv_err_from_errno(EIO), HV_EIO);
+    assert_int_equal(hv_err_from_errno(EISDIR), HV_EISDIR);
+    assert_string_equal(hv_strerror(HV_EISDIR), "is a directory");
+    assert_string_equal(hv_err_name(HV_EISDIR), "HV_EISDIR");
     assert_int_equal(hv_err_from_errno(0), 0);
     assert_string_equal(hv_err_name(HV_EINVAL), "HV_EINVAL");
 }

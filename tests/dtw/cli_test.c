@@ -7,6 +7,8 @@
 
 #include "hv_test.h"
 
+#include <hivewire/common.h>
+
 #include "cli/cli.h"
 
 int hv_cmd_dtw(int argc, char **argv);
@@ -160,9 +162,27 @@ static void missing_file_is_reported(void **state)
     assert_non_null(strstr(err, "nothere.txt"));
 }
 
+static void directory_as_input_is_named(void **state)
+{
+    (void)state;
+    const char *a[] = { "--query", dir, "--patterns", "p.txt" };
+    assert_int_equal(run(out, sizeof(out), err, sizeof(err), 4, a), HV_EXIT_FAIL);
+    assert_non_null(strstr(err, "is a directory"));
+    assert_null(strstr(err, "input/output error"));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(hv__cli_read_file(dir, 1024, &buf, &len), HV_EISDIR);
+    FILE *f = fopen(dir, "rb"); /* a directory opens; reading it must not pass for I/O error */
+    if (f != NULL) {
+        assert_int_equal(hv__cli_read_all(f, 1024, &buf, &len), HV_EISDIR);
+        fclose(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(directory_as_input_is_named),
         cmocka_unit_test(top_k_lists_nearest_patterns_and_pruning),
         cmocka_unit_test(json_output_has_top_and_pruning),
         cmocka_unit_test(all_prints_every_distance),

@@ -3,6 +3,8 @@
 #ifndef HV_TESTS_DTW_TESTUTIL_H
 #define HV_TESTS_DTW_TESTUTIL_H
 
+#include "hv_test.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,22 +103,20 @@ static inline size_t tu_brute_topk(hv_dtw_ws *ws, const hv_dtw_set *set, size_t 
 /*
  * The real S&P 500 daily closes ($HV_SOURCE_DIR/data/sp500-2000.csv, fetched by
  * scripts/fetch-data), read with the market area's CSV reader. Returns a malloc'd array and
- * its length in *n, or NULL (after saying why) when the file is absent: callers skip().
+ * its length in *n. A missing file skips the test (fails it under HV_REQUIRE_DATA=1, see
+ * hv_test_data_file()); a file that is present but does not load fails it. Test bodies only.
  */
 static inline double *tu_sp500_closes(size_t *n)
 {
-    const char *root = getenv("HV_SOURCE_DIR");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/data/sp500-2000.csv", root != NULL ? root : ".");
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "skipping: %s is missing (run scripts/fetch-data)\n", path);
-        return NULL;
-    }
+    hv_test_data_file("sp500-2000.csv", path, sizeof(path));
     hv_series s;
     hv_series_init(&s);
-    if (hv_csv_load_bars(path, NULL, &s, NULL) != 0 || s.len < 1000) {
+    int rv = hv_csv_load_bars(path, NULL, &s, NULL);
+    if (rv != 0 || s.len < 1000) {
         hv_series_fini(&s);
-        return NULL;
+        fail_msg("%s: %s (%s)", path, rv != 0 ? hv_strerror(rv) : "fewer than 1000 bars",
+                 "expected the file scripts/fetch-data writes");
     }
     double *p = malloc(s.len * sizeof(double));
     for (size_t i = 0; i < s.len; i++)

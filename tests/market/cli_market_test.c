@@ -117,6 +117,9 @@ static void bad_usage_exits_with_two(void **state)
     char *missing[] = { "market", "stats", "/nonexistent/bars.csv" };
     assert_int_equal(run(missing, 3, &out), 1);
     free(out);
+    char *directory[] = { "market", "stats", "/tmp" };
+    assert_int_equal(run(directory, 3, &out), 1);
+    free(out);
 }
 
 int main(void)

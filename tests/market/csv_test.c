@@ -378,6 +378,12 @@ static void bad_arguments_are_rejected(void **state)
     assert_int_equal(hv_csv_parse_bars(NULL, 1, NULL, &s, NULL), HV_EINVAL);
     assert_int_equal(hv_csv_parse_bars("x", 1, NULL, NULL, NULL), HV_EINVAL);
     assert_int_equal(hv_csv_load_bars("/nonexistent/hv.csv", NULL, &s, NULL), HV_ENOTFOUND);
+    /* A directory is named as such, not reported as an I/O error. */
+    assert_int_equal(hv_csv_load_bars("/tmp", NULL, &s, NULL), HV_EISDIR);
+    hv_column c;
+    hv_column_init(&c);
+    assert_int_equal(hv_csv_load_column("/tmp", NULL, NULL, &c, NULL), HV_EISDIR);
+    hv_column_fini(&c);
     hv_series_fini(&s);
 }
 
@@ -421,8 +427,7 @@ static void real_sp500_file_loads_every_row(void **state)
 {
     (void)state;
     char path[1024];
-    if (!hv_test_data_path("sp500-2000.csv", path, sizeof(path)))
-        skip();
+    hv_test_data_file("sp500-2000.csv", path, sizeof(path));
     hv_series s;
     hv_series_init(&s);
     hv_csv_report rep;
@@ -443,8 +448,7 @@ static void real_stocks_file_loads_each_symbol(void **state)
 {
     (void)state;
     char path[1024];
-    if (!hv_test_data_path("stocks.csv", path, sizeof(path)))
-        skip();
+    hv_test_data_file("stocks.csv", path, sizeof(path));
     static const struct {
         const char *sym;
         size_t n;

@@ -74,14 +74,15 @@ static void prices_become_log_returns_and_every_method_runs(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    /* 41 prices whose log returns are seeded normal draws: moments Cornish-Fisher accepts. */
+    /* 101 prices whose log returns are seeded normal draws: moments Cornish-Fisher accepts,
+     * and 100 returns, the fewest with a historical tail at 99%. */
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fputs("date,close\n", f);
     hv_rng rng;
     hv_rng_seed(&rng, 3);
     double p = 100;
-    for (int i = 0; i < 41; i++) {
+    for (int i = 0; i < 101; i++) {
         fprintf(f, "%d,%.10f\n", i, p);
         p *= exp(0.01 * hv_rng_normal(&rng));
     }
@@ -92,15 +93,19 @@ static void prices_become_log_returns_and_every_method_runs(void **state)
     assert_int_equal(run(argv, 11, out, sizeof(out)), 0);
     json_t *doc = json_loads(out, 0, NULL);
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(json_object_get(doc, "observations")), 40);
+    assert_int_equal(json_integer_value(json_object_get(doc, "observations")), 100);
     json_t *res = json_object_get(doc, "results");
     assert_int_equal(json_array_size(res), 4);
     for (size_t i = 0; i < 4; i++)
         assert_true(json_real_value(json_object_get(json_array_get(res, i), "es")) > 0);
     json_decref(doc);
-    /* Too few returns for some methods: the others still print, the exit code says failure. */
+    /* Too few returns for some methods: the others still print, the exit code says failure.
+     * Two returns at 50% hold one in the historical tail. */
     write_file(path, "close\n100\n101\n99\n");
-    assert_int_equal(run(argv, 11, out, sizeof(out)), 1);
+    char *argv_half[] = { "var",      "--returns",    path,       "--column", "close",
+                          "--prices", "--json",       "--method", "all",      "--sims",
+                          "1000",     "--confidence", "0.5" };
+    assert_int_equal(run(argv_half, 13, out, sizeof(out)), 1);
     doc = json_loads(out, 0, NULL);
     assert_non_null(doc);
     res = json_object_get(doc, "results");
@@ -108,6 +113,39 @@ static void prices_become_log_returns_and_every_method_runs(void **state)
     assert_non_null(json_object_get(json_array_get(res, 0), "var"));
     assert_string_equal(json_string_value(json_object_get(json_array_get(res, 2), "error")),
                         "HV_ETOOFEWOBS");
+    json_decref(doc);
+    unlink(path);
+}
+
+static void too_few_returns_and_a_gain_tail_are_explained(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hv_cli_var_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "0.01\n");
+    char *one[] = { "var", "--returns", path, "--json" };
+    char out[4096];
+    /* One return at 99%: an error, not a number. */
+    assert_int_equal(run(one, 4, out, sizeof(out)), 1);
+    json_t *doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    json_t *res = json_array_get(json_object_get(doc, "results"), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "error")), "HV_ETOOFEWOBS");
+    assert_null(json_object_get(res, "var"));
+    json_decref(doc);
+    /* Only gains: the text says so, the JSON keeps the negative number. */
+    write_file(path, "0.01\n0.02\n0.03\n0.04\n");
+    char *gain[] = { "var", "--returns", path, "--confidence", "0.5" };
+    assert_int_equal(run(gain, 5, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "no loss at this confidence: the tail is a gain"));
+    char *gain_json[] = { "var", "--returns", path, "--confidence", "0.5", "--json" };
+    assert_int_equal(run(gain_json, 6, out, sizeof(out)), 0);
+    doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    res = json_array_get(json_object_get(doc, "results"), 0);
+    assert_true(json_real_value(json_object_get(res, "var")) < 0);
     json_decref(doc);
     unlink(path);
 }
@@ -122,6 +160,8 @@ static void bad_usage_and_bad_input_have_distinct_exit_codes(void **state)
     assert_int_equal(run(bad_conf, 5, out, sizeof(out)), 2);
     char *bad_method[] = { "var", "--returns", "x", "--method", "median" };
     assert_int_equal(run(bad_method, 5, out, sizeof(out)), 2);
+    char *directory[] = { "var", "--returns", "/tmp" };
+    assert_int_equal(run(directory, 3, out, sizeof(out)), 1);
     char *missing[] = { "var", "--returns", "/nonexistent/returns.txt" };
     assert_int_equal(run(missing, 3, out, sizeof(out)), 1);
     char *help[] = { "var", "--help" };
@@ -138,10 +178,11 @@ static void strict_mode_fails_on_a_bad_row(void **state)
     close(fd);
     write_file(path, "0.01\n-0.02\nx\n0.03\n");
     char out[4096];
-    char *lenient[] = { "var", "--returns", path };
-    assert_int_equal(run(lenient, 3, out, sizeof(out)), 0);
-    char *strict[] = { "var", "--returns", path, "--strict" };
-    assert_int_equal(run(strict, 4, out, sizeof(out)), 1);
+    /* Three returns: at 50% the historical tail holds one, so only the bad row can fail. */
+    char *lenient[] = { "var", "--returns", path, "--confidence", "0.5" };
+    assert_int_equal(run(lenient, 5, out, sizeof(out)), 0);
+    char *strict[] = { "var", "--returns", path, "--confidence", "0.5", "--strict" };
+    assert_int_equal(run(strict, 6, out, sizeof(out)), 1);
     unlink(path);
 }
 
@@ -150,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_output_matches_the_library_and_counts_bad_rows),
         cmocka_unit_test(prices_become_log_returns_and_every_method_runs),
+        cmocka_unit_test(too_few_returns_and_a_gain_tail_are_explained),
         cmocka_unit_test(bad_usage_and_bad_input_have_distinct_exit_codes),
         cmocka_unit_test(strict_mode_fails_on_a_bad_row),
     };

@@ -69,10 +69,34 @@ static void historical_matches_hand_computed_values(void **state)
     assert_int_equal(hv_var_historical(r, 10, 0.5, scratch, &o), 0);
     close_rel(o.var, 0.01, 1e-15);
     close_rel(o.es, 0.03, 1e-15);
-    /* One observation: VaR = ES = its loss; a gain gives a negative VaR. */
-    double g = 0.02;
-    assert_int_equal(hv_var_historical(&g, 1, 0.99, scratch, &o), 0);
+    /* A tail that is all gains gives a negative VaR: n = 2, q = 0.5, k = 1. */
+    double g[2] = { 0.02, 0.03 };
+    assert_int_equal(hv_var_historical(g, 2, 0.5, scratch, &o), 0);
     assert_true(o.var == -0.02 && o.es == -0.02);
+}
+
+static void historical_refuses_a_tail_with_no_observation(void **state)
+{
+    (void)state;
+    double r[1000], scratch[1000];
+    hv_var_es o;
+    for (int i = 0; i < 1000; i++)
+        r[i] = 0.001 * (i % 17) - 0.008;
+    /* One return at 99%: n (1 - q) = 0.01 < 1, the quantile lies beyond the sample. */
+    assert_int_equal(hv_var_historical(r, 1, 0.99, scratch, &o), HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_historical(r, 99, 0.99, scratch, &o), HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_historical(r, 19, 0.95, scratch, &o), HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_historical(r, 999, 0.999, scratch, &o), HV_ETOOFEWOBS);
+    /* Exactly one observation in the tail, despite 100 * (1 - 0.99) being inexact in binary. */
+    assert_int_equal(hv_var_historical(r, 100, 0.99, scratch, &o), 0);
+    assert_int_equal(hv_var_historical(r, 20, 0.95, scratch, &o), 0);
+    assert_int_equal(hv_var_historical(r, 1000, 0.999, scratch, &o), 0);
+    assert_int_equal(hv_var_historical(r, 2, 0.5, scratch, &o), 0);
+    assert_int_equal(hv_var_historical(r, 1, 0.5, scratch, &o), HV_ETOOFEWOBS);
+    assert_true(hv__var_tail_ok(100, 0.99) && !hv__var_tail_ok(99, 0.99));
+    assert_true(hv__var_tail_ok(3, 1.0 - 1.0 / 3.0) && !hv__var_tail_ok(2, 1.0 - 1.0 / 3.0));
+    hv_var_opts op = { .size = sizeof(op), .method = HV_VAR_HISTORICAL, .confidence = 0.99 };
+    assert_int_equal(hv_var_estimate(r, 50, &op, scratch, 1000, &o), HV_ETOOFEWOBS);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -100,6 +124,11 @@ static void check_against_sort(const double *r, size_t n, double q)
 {
     double *scratch = malloc(n * sizeof(double));
     hv_var_es a, b, c;
+    if (!hv__var_tail_ok(n, q)) {
+        assert_int_equal(hv_var_historical(r, n, q, scratch, &a), HV_ETOOFEWOBS);
+        free(scratch);
+        return;
+    }
     assert_int_equal(hv_var_historical(r, n, q, scratch, &a), 0);
     sorted_reference(r, n, q, &b);
     memcpy(scratch, r, n * sizeof(double));
@@ -337,6 +366,7 @@ int main(void)
         cmocka_unit_test(normal_quantile_matches_published_values),
         cmocka_unit_test(normal_quantile_inverts_the_cdf),
         cmocka_unit_test(historical_matches_hand_computed_values),
+        cmocka_unit_test(historical_refuses_a_tail_with_no_observation),
         cmocka_unit_test(scan_and_quickselect_agree_with_a_full_sort),
         cmocka_unit_test(quickselect_survives_adversarial_orders),
         cmocka_unit_test(gaussian_matches_the_closed_form),

@@ -890,15 +890,19 @@ static int try_enqueue(hv_agent *a, hv_bus_msg *m, hv_bus_msg **replaced)
 }
 
 /*
- * Wake-up, publisher side. The message is already visible (release store of its cell's
- * sequence number). The fence orders that store before the load of `waiting`; the owner does
- * the mirror image (store waiting = 1; fence; look at the lanes). So either the owner sees the
- * message and does not sleep, or this publisher sees waiting = 1 and signals the eventfd,
+ * Wake-up, publisher side, run after the message is in the lane. No fence: the push claimed
+ * its position with a sequentially consistent compare-and-swap on the lane's enqueue index,
+ * and this load of `waiting` is sequentially consistent too, so the claim comes before the
+ * load in the single total order of seq_cst operations. The owner does the mirror image
+ * (store waiting = 1 (seq_cst); fence; seq_cst load of each lane's enqueue index, see
+ * sleep_once()). So either the owner sees the claim and does not sleep (it waits for the
+ * entry to be written instead), or this publisher sees waiting = 1 and signals the eventfd,
  * whose counter keeps the signal even if the owner has not reached poll() yet.
+ * docs/BUS.md section 7 has the proof.
  */
 static inline void wake_check(hv_agent *a)
 {
-    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+    if (__atomic_load_n(&a->waiting, __ATOMIC_SEQ_CST) == 0)
         return;
     if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
         efd_signal(a->efd);
@@ -908,14 +912,13 @@ static inline void wake(hv_agent *a)
 {
     if (a->wait != HV_WAIT_BLOCK)
         return;
-    SC_FENCE();
     wake_check(a);
 }
 
 /*
- * A fan-out defers the wake-ups: one fence after all its enqueues orders every one of them
- * before the loads of the recipients' `waiting` flags, which is the same pairing as wake()
- * with one fence instead of one per recipient.
+ * A fan-out or a batch defers the wake-up checks until all its enqueues are done: every
+ * claim is still a seq_cst operation before every check, and a batch to one agent owes it
+ * only one check.
  */
 #define WAKE_BATCH 64
 
@@ -928,7 +931,6 @@ static void wake_flush(wake_list *w)
 {
     if (w == NULL || w->n == 0)
         return;
-    SC_FENCE();
     for (uint32_t i = 0; i < w->n; i++)
         wake_check(w->a[i]);
     w->n = 0;
@@ -960,19 +962,14 @@ static int evict_oldest(hv_agent *a, hv_mpmc *lane, uint64_t now_ns)
     return 1;
 }
 
-static int lane_full(hv_mpmc *lane)
-{
-    uint64_t pos = __atomic_load_n(&lane->enq, __ATOMIC_RELAXED);
-    uint64_t seq = __atomic_load_n(&lane->e_cells[pos & lane->e_mask].seq, __ATOMIC_SEQ_CST);
-    return (int64_t)(seq - pos) < 0;
-}
-
 /*
- * Blocked publisher: announce (space_waiters++), read space_seq, re-check the lane, sleep on
- * space_seq. The owner, after freeing slots, fences and, if it sees a waiter, bumps space_seq
- * and wakes: the same store/fence/load pairing as wake(), and the futex compares space_seq so
- * a bump between our read and our sleep makes the sleep return at once.
- * Returns 0 (retry) or HV_ETIMEDOUT.
+ * Blocked publisher: announce (space_waiters++, seq_cst), read space_seq, re-check the lane
+ * (seq_cst load of its dequeue index), sleep on space_seq. The owner's pop claims with a
+ * seq_cst compare-and-swap on the dequeue index and then loads space_waiters (seq_cst): so
+ * either this re-check sees the claim (the lane is not full: retry; if the slot is not written
+ * yet the push fails again and we come back here), or the owner sees the waiter, bumps
+ * space_seq and wakes; the futex compares space_seq, so a bump between our read and our sleep
+ * makes the sleep return at once. Returns 0 (retry) or HV_ETIMEDOUT.
  */
 static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *deadline)
 {
@@ -983,16 +980,18 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
         return HV_ETIMEDOUT;
     __atomic_fetch_add(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
     uint32_t seq = __atomic_load_n(&a->space_seq, __ATOMIC_SEQ_CST);
-    if (lane_full(lane))
+    if (hv_mpmc_full_sc(lane))
         futex_wait(&a->space_seq, seq, *deadline - now);
+    else
+        cpu_relax(); /* a slot is claimed by the owner and about to be freed */
     __atomic_fetch_sub(&a->space_waiters, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
+/* Owner, after popping (the pops' seq_cst claims come before this seq_cst load). */
 static void notify_space(hv_agent *a)
 {
-    SC_FENCE();
-    if (__atomic_load_n(&a->space_waiters, __ATOMIC_RELAXED) == 0)
+    if (__atomic_load_n(&a->space_waiters, __ATOMIC_SEQ_CST) == 0)
         return;
     __atomic_fetch_add(&a->space_seq, 1, __ATOMIC_RELEASE);
     futex_wake_all(&a->space_seq);
@@ -1472,6 +1471,16 @@ static int inbox_ready(hv_agent *a)
     return 0;
 }
 
+/* Owner's re-check of the wake-up protocol: has any push claimed a position in some lane
+ * (written or not)? Seq_cst loads of the enqueue indices, see wake_check(). */
+static int inbox_claimed(hv_agent *a)
+{
+    for (int l = 0; l < LANES; l++)
+        if (hv_mpmc_claimed(&a->lanes[l]))
+            return 1;
+    return 0;
+}
+
 /*
  * Next lane to serve, with the starvation guard; -1 when every lane is empty. *limit comes in
  * as the most messages wanted and goes out as how many may be taken from that lane in a row:
@@ -1611,10 +1620,15 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 
 static int sleep_once(hv_agent *a, uint64_t deadline)
 {
-    /* Owner side of the wake-up protocol (see wake()): announce, fence, re-check, sleep. */
+    /* Owner side of the wake-up protocol (see wake_check()): announce, fence, re-check the
+     * lanes' claimed positions, sleep only if nothing is claimed. A claimed entry that is not
+     * written yet belongs to a publisher mid-push, which may have checked `waiting` before we
+     * set it: do not sleep, poll until it lands. */
     __atomic_store_n(&a->waiting, 1, __ATOMIC_SEQ_CST);
     SC_FENCE();
-    if (!inbox_ready(a)) {
+    if (inbox_claimed(a)) {
+        cpu_relax();
+    } else {
         uint64_t now = bus_clock(a->bus);
         if (now < deadline) {
             struct pollfd pfd = { .fd = a->efd, .events = POLLIN };
@@ -1673,7 +1687,7 @@ int hv_agent_arm(hv_agent *a)
         return HV_ENOTSUP;
     __atomic_store_n(&a->waiting, 1, __ATOMIC_SEQ_CST);
     SC_FENCE();
-    if (inbox_ready(a)) {
+    if (inbox_claimed(a)) { /* ready, or being written by a publisher mid-push */
         __atomic_store_n(&a->waiting, 0, __ATOMIC_RELAXED);
         return HV_EAGAIN;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <hivewire/bus.h>
+#include <hivewire/hist.h>
 #include <hivewire/rng.h>
 
 #define WAIT_NS (10ull * 1000 * 1000 * 1000) /* bound on every wait: 10 s */
@@ -1157,6 +1158,54 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_free(b);
 }
 
+static void a_batch_receive_records_every_latency_like_single_records(void **state)
+{
+    (void)state;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, NULL), 0);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.latency_hist = 1;
+    hv_agent *s, *r;
+    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    assert_int_equal(hv_agent_new(b, &o, &r), 0);
+    /* runs of equal and different buckets, out of order, and one beyond the 60 s range */
+    static const uint64_t lat[] = { 1000,  1000, 50000,   1000,       2000000, 50000,
+                                    50000, 1000, 1000,    7000000,    1000,    2000000,
+                                    50000, 1000, 1000,    50000,      1000,    2000000,
+                                    50000, 1000, 1000001, 61000000000 };
+    const size_t n = sizeof(lat) / sizeof(lat[0]);
+    const uint64_t now = 100ull * 1000 * 1000 * 1000;
+    hv_hist ref_bus, ref_own;
+    assert_int_equal(hv_hist_init(&ref_bus, 60ull * 1000 * 1000 * 1000, 10), 0);
+    assert_int_equal(hv_hist_init(&ref_own, 60ull * 1000 * 1000 * 1000, 7), 0);
+    for (size_t i = 0; i < n; i++) {
+        hv_send m = text(NULL, "b");
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, now - lat[i]), 0);
+        hv_hist_record(&ref_bus, lat[i]);
+        hv_hist_record(&ref_own, lat[i]);
+    }
+    hv_bus_msg *x[32];
+    assert_int_equal(hv_agent_recv(r, x, 32, now), (int)n);
+    hv_bus_msg_release_n(x, n);
+    hv_latency l, own;
+    hv_bus_latency(b, &l);
+    assert_int_equal(hv_agent_latency(r, &own), 0);
+    const hv_hist *ref[2] = { &ref_bus, &ref_own };
+    const hv_latency *got[2] = { &l, &own };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(got[k]->count, n);
+        assert_int_equal(got[k]->p50_ns, hv_hist_quantile(ref[k], 0.50));
+        assert_int_equal(got[k]->p95_ns, hv_hist_quantile(ref[k], 0.95));
+        assert_int_equal(got[k]->p99_ns, hv_hist_quantile(ref[k], 0.99));
+        assert_int_equal(got[k]->p999_ns, hv_hist_quantile(ref[k], 0.999));
+        assert_int_equal(got[k]->max_ns, ref[k]->max);
+    }
+    hv_hist_fini(&ref_bus);
+    hv_hist_fini(&ref_own);
+    hv_bus_free(b);
+}
+
 static void per_agent_latency_is_kept_when_asked_for(void **state)
 {
     fixture *f = *state;
@@ -1327,6 +1376,7 @@ int main(void)
         T(coalescing_under_concurrent_overload_loses_nothing_silently),
         T(latency_quantiles_and_alerts),
         T(per_agent_latency_is_kept_when_asked_for),
+        T(a_batch_receive_records_every_latency_like_single_records),
         T(empty_message_pool_is_an_error_not_a_loss),
         T(dead_letter_queue_is_bounded_and_counts_its_drops),
         T(options_are_validated),

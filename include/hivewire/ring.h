@@ -212,6 +212,43 @@ static inline int hv_mpmc_push(hv_mpmc *q, void *v)
 }
 
 /*
+ * Any thread. Appends up to n values of v[] in order with one compare-and-swap: the run of
+ * free cells at the tail (at most n) is claimed together, then filled. Returns how many were
+ * appended (0 when the queue is full). Equivalent to that many hv_mpmc_push() calls by this
+ * thread (same order, same seq_cst claim), but one atomic operation for the run.
+ */
+static inline uint32_t hv_mpmc_push_n(hv_mpmc *q, void *const *v, uint32_t n)
+{
+    uint64_t pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+    for (;;) {
+        uint32_t k = 0;
+        while (k < n) {
+            hv_mpmc_cell *c = &q->e_cells[(pos + k) & q->e_mask];
+            if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != pos + k)
+                break;
+            k++;
+        }
+        if (k == 0) {
+            hv_mpmc_cell *c = &q->e_cells[pos & q->e_mask];
+            int64_t dif = (int64_t)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
+            if (dif < 0)
+                return 0;                                     /* full */
+            pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED); /* another producer moved on */
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&q->enq, &pos, pos + k, 1, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED)) {
+            for (uint32_t i = 0; i < k; i++) {
+                hv_mpmc_cell *c = &q->e_cells[(pos + i) & q->e_mask];
+                c->value = v[i];
+                __atomic_store_n(&c->seq, pos + i + 1, __ATOMIC_RELEASE);
+            }
+            return k;
+        }
+    }
+}
+
+/*
  * Any thread. Removes the oldest value into *out. Returns 0 or HV_EAGAIN when the queue is
  * empty (or its oldest entry is claimed but not yet written by a producer that is mid-push:
  * that producer's own push completes it, see the bus wake-up protocol).

@@ -1327,6 +1327,57 @@ int hv_bus_send(hv_agent *from, uint32_t to, const hv_send *m, uint64_t now_ns)
     return rc;
 }
 
+/*
+ * Builds up to `want` messages of one priority, without coalescing keys (a keyed message ends
+ * the run and is built alone), into out[]. Returns how many; *rc gets the error that stopped
+ * it early, if any.
+ */
+static uint32_t make_run(hv_agent *from, const hv_send *msgs, uint32_t want, uint64_t now_ns,
+                         hv_bus_msg **out, int *rc)
+{
+    uint32_t k = 0;
+    *rc = 0;
+    while (k < want) {
+        const hv_send *m = &msgs[k];
+        uint8_t prio = m->prio ? m->prio : HV_PRIO_NORMAL;
+        if (k > 0 && (m->coalesce_key != 0 || prio != out[0]->prio))
+            break;
+        send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
+        *rc = make_msg(from, m, &meta, now_ns, &out[k]);
+        if (*rc != 0)
+            break;
+        if (out[k++]->coalesce_key != 0)
+            break;
+    }
+    return k;
+}
+
+/*
+ * Delivers a run made by make_run(): plain messages go into the lane with one claim for as many
+ * as fit (hv_mpmc_push_n); the rest (lane full, or a keyed message) one by one under the
+ * receiver's policy. Returns how many were accepted; on a refusal *rc gets its error and the
+ * refused and later messages are released.
+ */
+static uint32_t deliver_run(hv_agent *dst, hv_bus_msg **run, uint32_t k, uint64_t now_ns,
+                            hv_send_result *res, wake_list *w, int *rc)
+{
+    uint32_t done = 0;
+    if (run[0]->coalesce_key == 0) {
+        done = hv_mpmc_push_n(&dst->lanes[run[0]->prio - 1], (void *const *)run, k);
+        res->delivered += done;
+        if (done > 0)
+            wake_later(w, dst);
+    }
+    for (; done < k; done++) {
+        *rc = deliver(dst, run[done], dst->bp, dst->block_timeout_ns, now_ns, res, w);
+        if (*rc != 0)
+            break;
+    }
+    for (uint32_t i = done; i < k; i++)
+        hv_bus_msg_release(run[i]);
+    return done;
+}
+
 int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, uint64_t now_ns)
 {
     if (from == NULL || msgs == NULL || n > INT_MAX)
@@ -1341,20 +1392,19 @@ int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, ui
     int rc = 0;
     read_enter(from);
     hv_agent *dst = agent_by_id(from->bus, to);
-    for (; dst != NULL && i < n; i++) {
-        const hv_send *m = &msgs[i];
-        send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
-        hv_bus_msg *msg;
-        rc = make_msg(from, m, &meta, now_ns, &msg);
-        if (rc == 0) {
-            rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w);
-            if (rc != 0)
-                hv_bus_msg_release(msg);
+    while (dst != NULL && i < n && rc == 0) {
+        hv_bus_msg *run[RECV_CHUNK];
+        uint32_t want = n - i < RECV_CHUNK ? (uint32_t)(n - i) : RECV_CHUNK;
+        uint32_t k = make_run(from, &msgs[i], want, now_ns, run, &rc);
+        int drc = 0;
+        uint32_t done = k > 0 ? deliver_run(dst, run, k, now_ns, &res, &w, &drc) : 0;
+        for (uint32_t j = 0; j < done; j++) {
+            settle_buf(&msgs[i + j], 0);
+            bytes += msgs[i + j].len;
         }
-        if (rc != 0)
-            break;
-        settle_buf(m, 0);
-        bytes += m->len;
+        i += done;
+        if (drc != 0)
+            rc = drc;
     }
     wake_flush(&w);
     read_exit(from);

@@ -198,6 +198,29 @@ static void send_n_delivers_a_batch_in_order_and_stops_at_a_refusal(void **state
     assert_int_equal(s.send_rejected, 2);
 }
 
+static void send_n_keeps_priorities_and_coalescing_of_each_message(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 16, HV_BP_DROP_OLDEST);
+    uint32_t v[6] = { 0, 1, 2, 3, 4, 5 };
+    hv_send m[6];
+    for (uint32_t i = 0; i < 6; i++)
+        m[i] = (hv_send){ .data = &v[i], .len = sizeof(v[i]) };
+    m[2].prio = HV_PRIO_HIGH;
+    m[3].coalesce_key = 7;
+    m[4].coalesce_key = 7; /* replaces 3 in its place */
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), 6);
+    static const uint32_t want[] = { 2, 0, 1, 4, 5 };
+    hv_bus_msg *x[8];
+    assert_int_equal(hv_agent_recv(r, x, 8, 0), 5);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_memory_equal(x[i]->data, &want[i], sizeof(want[i]));
+    hv_bus_msg_release_n(x, 5);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.coalesced, 1);
+}
+
 static void broadcast_shares_one_message_among_all_other_agents(void **state)
 {
     fixture *f = *state;
@@ -1349,6 +1372,7 @@ int main(void)
         T(unsubscribe_stops_delivery),
         T(direct_send_reaches_one_agent_by_id),
         T(send_n_delivers_a_batch_in_order_and_stops_at_a_refusal),
+        T(send_n_keeps_priorities_and_coalescing_of_each_message),
         T(broadcast_shares_one_message_among_all_other_agents),
         T(release_n_recycles_a_batch_and_respects_shared_references),
         T(large_payload_is_one_pooled_buffer_for_every_recipient),

@@ -1113,7 +1113,8 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     msg->len = (uint32_t)m->len;
     msg->prio = m->prio ? m->prio : HV_PRIO_NORMAL;
     msg->subject_len = (uint8_t)meta->subject_len;
-    memcpy(msg->subject, meta->subject, meta->subject_len);
+    if (meta->subject_len > 0) /* direct sends have none: skip the library call */
+        memcpy(msg->subject, meta->subject, meta->subject_len);
     msg->subject[meta->subject_len] = '\0';
     msg->refs_ = 1;
     *out = msg;

@@ -48,10 +48,9 @@
 _Static_assert(sizeof(hv_bus_msg) == 256, "hv_bus_msg is four cache lines");
 
 /*
- * The sequentially consistent fence of the wake-up protocols. ThreadSanitizer does not model
- * fences, so in TSan builds both sides instead do a seq_cst read-modify-write of one shared
- * word: those are totally ordered and the later one synchronises with the earlier, which is a
- * (stronger, slower) implementation of the same pairing that TSan can check.
+ * The owner's sequentially consistent fence in the wake-up protocol (publishers need none: their
+ * seq_cst claim of a lane cell is the barrier, see wake_check()). ThreadSanitizer does not model
+ * fences, so in TSan builds it is a seq_cst read-modify-write of one shared word instead.
  */
 #if defined(__SANITIZE_THREAD__)
 #define HV_TSAN 1

@@ -44,9 +44,11 @@
 #include <zmq.h>
 #endif
 
-#define BATCH    32
-#define RING_CAP 1024
-#define NAGENTS  100
+#define BATCH      32
+#define BATCH_S    "32"
+#define RING_CAP   1024
+#define RING_CAP_S "1024"
+#define NAGENTS    100
 
 int hv_bench_bus(const hv_bench_opts *opts);
 
@@ -152,6 +154,9 @@ typedef struct ring_job {
 #ifdef HV_HAVE_CK
     ck_ring_t ck;
     void *ck_buf;
+#endif
+#ifdef HV_HAVE_ZMQ
+    void *ctx, *tx, *rx;
 #endif
 } ring_job;
 
@@ -267,6 +272,40 @@ static void ck_cons(void *x)
 }
 #endif
 
+#ifdef HV_HAVE_ZMQ
+static void zmq_ring_setup(ring_job *j);
+static void zmq_ring_teardown(ring_job *j);
+
+/* The same work as hv_ring_prod/hv_ring_cons one value at a time: the sequence number is
+ * written into an n-byte value, zmq_send copies it in, zmq_recv copies it out, the consumer
+ * sums the sequence numbers. */
+static void zmq_ring_prod(void *x)
+{
+    ring_job *j = x;
+    uint8_t msg[256] = { 0 };
+    for (uint64_t i = 0; i < j->n; i++) {
+        memcpy(msg, &i, sizeof(i));
+        if (zmq_send(j->tx, msg, j->bytes, 0) != (int)j->bytes)
+            fail("zmq_send");
+    }
+}
+
+static void zmq_ring_cons(void *x)
+{
+    ring_job *j = x;
+    uint8_t msg[256];
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < j->n; i++) {
+        if (zmq_recv(j->rx, msg, j->bytes, 0) != (int)j->bytes)
+            fail("zmq_recv");
+        uint64_t v = 0;
+        memcpy(&v, msg, j->bytes < 8 ? j->bytes : 8);
+        sum += v;
+    }
+    j->sum = sum;
+}
+#endif
+
 static double ring_round(const char *impl, uint32_t bytes, uint64_t n)
 {
     ring_job j = { .bytes = bytes, .n = n };
@@ -279,17 +318,35 @@ static double ring_round(const char *impl, uint32_t bytes, uint64_t n)
         hv_spsc_free(j.hv);
     }
 #ifdef HV_HAVE_CK
-    else {
+    else if (strcmp(impl, "ck_ring") == 0) {
         j.ck_buf = aligned_alloc(64, (size_t)RING_CAP * bytes);
         ck_ring_init(&j.ck, RING_CAP);
         secs = run_pair(ck_prod, ck_cons, &j);
         free(j.ck_buf);
     }
 #endif
+#ifdef HV_HAVE_ZMQ
+    else if (strcmp(impl, "zeromq_inproc") == 0) {
+        zmq_ring_setup(&j);
+        secs = run_pair(zmq_ring_prod, zmq_ring_cons, &j);
+        zmq_ring_teardown(&j);
+    }
+#endif
     /* sequence numbers are truncated to the value width for 8-byte values: full sum still */
     if (j.sum != n * (n - 1) / 2)
         fail("ring lost or duplicated values");
     return (double)n / secs;
+}
+
+static const char *ring_path(const char *impl)
+{
+    if (strcmp(impl, "hivewire_batch") == 0)
+        return "hv_spsc_reserve/commit and peek/release of up to " BATCH_S " slots";
+    if (strcmp(impl, "hivewire_single") == 0)
+        return "hv_spsc_reserve/commit and peek/release of 1 slot per message";
+    if (strcmp(impl, "ck_ring") == 0)
+        return "ck_ring_enqueue_spsc/dequeue_spsc typed ring, 1 value per call";
+    return "ZeroMQ inproc PUSH/PULL, one zmq_send and one zmq_recv per message";
 }
 
 static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
@@ -300,6 +357,9 @@ static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
         "hivewire_single",
 #ifdef HV_HAVE_CK
         "ck_ring",
+#endif
+#ifdef HV_HAVE_ZMQ
+        "zeromq_inproc",
 #endif
     };
     size_t nimpl = sizeof(impls) / sizeof(impls[0]);
@@ -316,16 +376,20 @@ static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
             for (size_t i = 0; i < nimpl; i++)
                 v[i * ns + s] = ring_round(impls[i], sizes[z], n);
         for (size_t i = 0; i < nimpl; i++) {
-            char params[192];
+            char params[320];
             snprintf(params, sizeof(params),
-                     "{\"msg_bytes\": %u, \"batch\": %d, \"capacity\": %d, \"msgs\": %llu, "
-                     "\"threads\": 2, \"pinned\": %s}",
-                     sizes[z], i == 0 ? BATCH : 1, RING_CAP, (unsigned long long)n,
-                     g_pinned ? "true" : "false");
+                     "{\"msg_bytes\": %u, \"batch\": %d, \"capacity\": %s, \"msgs\": %llu, "
+                     "\"threads\": 2, \"pinned\": %s, \"path\": \"%s\"}",
+                     sizes[z], i == 0 ? BATCH : 1,
+                     strcmp(impls[i], "zeromq_inproc") == 0 ? "\"HWM 1000 send + 1000 recv\""
+                                                            : RING_CAP_S,
+                     (unsigned long long)n, g_pinned ? "true" : "false", ring_path(impls[i]));
             hv_bench_add(r, name, impls[i], "msg/s", v + i * ns, ns, params);
         }
         hv_bench_ratio(r, name, "hivewire_batch", "ck_ring");
         hv_bench_ratio(r, name, "hivewire_single", "ck_ring");
+        hv_bench_ratio(r, name, "hivewire_batch", "zeromq_inproc");
+        hv_bench_ratio(r, name, "hivewire_single", "zeromq_inproc");
         free(v);
     }
 }
@@ -399,11 +463,13 @@ static void bus_prod(void *x)
     uint8_t payload[64] = { 0 };
     hv_send m = { .subject = "md.AAPL.quote", .data = payload, .len = sizeof(payload) };
     uint32_t to = hv_agent_id(j->dst);
+    uint64_t now = 0;
     for (uint64_t i = 0; i < j->n; i++) {
         memcpy(payload, &i, sizeof(i));
+        if (i % BATCH == 0) /* a throughput loop: one clock read per BATCH messages */
+            now = hv_now_ns();
         int rc;
         do {
-            uint64_t now = hv_now_ns();
             rc = j->publish ? hv_bus_publish(j->src, &m, now, NULL) - 1
                             : hv_bus_send(j->src, to, &m, now);
         } while (rc == HV_EAGAIN); /* pool empty: the consumer is behind */
@@ -509,6 +575,22 @@ static void zmq_close_all(bus_job *j)
     zmq_close(j->rx);
     zmq_ctx_term(j->ctx);
 }
+
+/* spsc_<n>B's ZeroMQ peer: the same PUSH/PULL pair as bus_send_64B. */
+static void zmq_ring_setup(ring_job *j)
+{
+    bus_job z = { 0 };
+    zmq_pair(&z, 0);
+    j->ctx = z.ctx;
+    j->tx = z.tx;
+    j->rx = z.rx;
+}
+
+static void zmq_ring_teardown(ring_job *j)
+{
+    bus_job z = { .ctx = j->ctx, .tx = j->tx, .rx = j->rx };
+    zmq_close_all(&z);
+}
 #endif
 
 static double bus_round(const char *impl, int publish, uint64_t n)
@@ -550,9 +632,9 @@ static const char *p2p_path(const char *impl, int publish)
     if (strcmp(impl, "hivewire_batch") == 0)
         return "hv_bus_send_n of 32 messages (one clock read per call), block policy";
     if (strcmp(impl, "hivewire") == 0)
-        return publish ? "hv_bus_publish per message (clock read per message), wildcard "
-                         "subscriber, block policy"
-                       : "hv_bus_send per message (clock read per message), block policy";
+        return publish ? "hv_bus_publish per message (one clock read per 32 messages), "
+                         "wildcard subscriber, block policy"
+                       : "hv_bus_send per message (one clock read per 32 messages), block policy";
     return publish ? "PUB/SUB prefix, HWM unbounded, one zmq_send per message"
                    : "PUSH/PULL, one zmq_send per message";
 }

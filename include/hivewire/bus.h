@@ -438,7 +438,9 @@ HV_EXTERN int hv_agent_wait(hv_agent *a, uint64_t timeout_ns);
 /*
  * Event-loop integration. The eventfd becomes readable when a publisher wakes the agent. The
  * protocol is: drain with hv_agent_recv() until it returns 0; call hv_agent_arm(); if it
- * returns HV_EAGAIN a message slipped in, drain again; if 0, wait for the fd to be readable
+ * returns HV_EAGAIN a message slipped in (or is being written by a publisher that is
+ * mid-push: hv_agent_recv() may then return 0 for a moment), drain again; if 0, wait for the
+ * fd to be readable
  * (e.g. uv_poll), then call hv_agent_disarm() (which clears the fd) and drain. Never lost:
  * see docs/BUS.md. Owner thread. hv_agent_eventfd() returns the fd (owned by the agent).
  */

@@ -183,6 +183,10 @@ HV_EXTERN void hv_mpmc_fini(hv_mpmc *q);
  * Any thread. Appends v (which may be any pointer, including NULL). Returns 0 or HV_EFULL.
  * Lock-free: a failed compare-and-swap means another producer made progress. Pushes by one
  * thread are popped in the order that thread made them.
+ * The successful claim of a position (the compare-and-swap on the enqueue index) is
+ * sequentially consistent, so it is a full barrier between everything before the push and
+ * any sequentially consistent load after it: the bus's wake-up protocol pairs it with
+ * hv_mpmc_claimed() instead of paying for a separate fence per message (docs/BUS.md, 7).
  */
 static inline int hv_mpmc_push(hv_mpmc *q, void *v)
 {
@@ -193,7 +197,7 @@ static inline int hv_mpmc_push(hv_mpmc *q, void *v)
         uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
         int64_t dif = (int64_t)(seq - pos);
         if (dif == 0) {
-            if (__atomic_compare_exchange_n(&q->enq, &pos, pos + 1, 1, __ATOMIC_RELAXED,
+            if (__atomic_compare_exchange_n(&q->enq, &pos, pos + 1, 1, __ATOMIC_SEQ_CST,
                                             __ATOMIC_RELAXED))
                 break;
         } else if (dif < 0) {
@@ -205,6 +209,43 @@ static inline int hv_mpmc_push(hv_mpmc *q, void *v)
     c->value = v;
     __atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
     return 0;
+}
+
+/*
+ * Any thread. Appends up to n values of v[] in order with one compare-and-swap: the run of
+ * free cells at the tail (at most n) is claimed together, then filled. Returns how many were
+ * appended (0 when the queue is full). Equivalent to that many hv_mpmc_push() calls by this
+ * thread (same order, same seq_cst claim), but one atomic operation for the run.
+ */
+static inline uint32_t hv_mpmc_push_n(hv_mpmc *q, void *const *v, uint32_t n)
+{
+    uint64_t pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+    for (;;) {
+        uint32_t k = 0;
+        while (k < n) {
+            hv_mpmc_cell *c = &q->e_cells[(pos + k) & q->e_mask];
+            if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != pos + k)
+                break;
+            k++;
+        }
+        if (k == 0) {
+            hv_mpmc_cell *c = &q->e_cells[pos & q->e_mask];
+            int64_t dif = (int64_t)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
+            if (dif < 0)
+                return 0;                                     /* full */
+            pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED); /* another producer moved on */
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&q->enq, &pos, pos + k, 1, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED)) {
+            for (uint32_t i = 0; i < k; i++) {
+                hv_mpmc_cell *c = &q->e_cells[(pos + i) & q->e_mask];
+                c->value = v[i];
+                __atomic_store_n(&c->seq, pos + i + 1, __ATOMIC_RELEASE);
+            }
+            return k;
+        }
+    }
 }
 
 /*
@@ -239,7 +280,9 @@ static inline int hv_mpmc_pop(hv_mpmc *q, void **out)
  * Any thread. Pops up to max of the oldest entries into out[] with one compare-and-swap: the
  * entries that are ready at the head are claimed together. Returns how many (0 when empty).
  * Safe against other consumers: the claim succeeds only if no one moved the head meanwhile,
- * and the head position is a 64-bit counter that never repeats.
+ * and the head position is a 64-bit counter that never repeats. The successful claim is
+ * sequentially consistent (a full barrier, paired with hv_mpmc_full_sc() by the bus's
+ * blocked publishers).
  */
 static inline uint32_t hv_mpmc_pop_n(hv_mpmc *q, void **out, uint32_t max)
 {
@@ -261,7 +304,7 @@ static inline uint32_t hv_mpmc_pop_n(hv_mpmc *q, void **out, uint32_t max)
         }
         if (n == 0)
             return 0;
-        if (__atomic_compare_exchange_n(&q->deq, &pos, pos + n, 1, __ATOMIC_RELAXED,
+        if (__atomic_compare_exchange_n(&q->deq, &pos, pos + n, 1, __ATOMIC_SEQ_CST,
                                         __ATOMIC_RELAXED)) {
             for (uint32_t i = 0; i < n; i++) {
                 hv_mpmc_cell *c = &q->d_cells[(pos + i) & q->d_mask];
@@ -279,6 +322,31 @@ static inline int hv_mpmc_ready(hv_mpmc *q)
     uint64_t pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
     hv_mpmc_cell *c = &q->d_cells[pos & q->d_mask];
     return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) == pos + 1;
+}
+
+/*
+ * Any thread. True if some push has claimed a position that no pop has claimed yet: the entry
+ * may still be being written (hv_mpmc_ready() is then false). The load of the enqueue index
+ * is sequentially consistent: a thread that stores a flag (seq_cst) and then calls this either
+ * sees a concurrent push's claim, or that push's next seq_cst load sees its flag.
+ */
+static inline int hv_mpmc_claimed(hv_mpmc *q)
+{
+    uint64_t e = __atomic_load_n(&q->enq, __ATOMIC_SEQ_CST);
+    uint64_t d = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
+    return (int64_t)(e - d) > 0;
+}
+
+/*
+ * Any thread. True if every position is claimed by a push and not yet claimed by a pop. The
+ * load of the dequeue index is sequentially consistent (the mirror image of
+ * hv_mpmc_claimed(), for producers that wait for space). A stale view errs towards "not full".
+ */
+static inline int hv_mpmc_full_sc(hv_mpmc *q)
+{
+    uint64_t d = __atomic_load_n(&q->deq, __ATOMIC_SEQ_CST);
+    uint64_t e = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
+    return (int64_t)(e - d) > (int64_t)q->e_mask;
 }
 
 /* Any thread. Approximate number of queued entries (claimed pushes minus claimed pops). */

@@ -48,10 +48,9 @@
 _Static_assert(sizeof(hv_bus_msg) == 256, "hv_bus_msg is four cache lines");
 
 /*
- * The sequentially consistent fence of the wake-up protocols. ThreadSanitizer does not model
- * fences, so in TSan builds both sides instead do a seq_cst read-modify-write of one shared
- * word: those are totally ordered and the later one synchronises with the earlier, which is a
- * (stronger, slower) implementation of the same pairing that TSan can check.
+ * The owner's sequentially consistent fence in the wake-up protocol (publishers need none: their
+ * seq_cst claim of a lane cell is the barrier, see wake_check()). ThreadSanitizer does not model
+ * fences, so in TSan builds it is a seq_cst read-modify-write of one shared word instead.
  */
 #if defined(__SANITIZE_THREAD__)
 #define HV_TSAN 1
@@ -890,15 +889,19 @@ static int try_enqueue(hv_agent *a, hv_bus_msg *m, hv_bus_msg **replaced)
 }
 
 /*
- * Wake-up, publisher side. The message is already visible (release store of its cell's
- * sequence number). The fence orders that store before the load of `waiting`; the owner does
- * the mirror image (store waiting = 1; fence; look at the lanes). So either the owner sees the
- * message and does not sleep, or this publisher sees waiting = 1 and signals the eventfd,
+ * Wake-up, publisher side, run after the message is in the lane. No fence: the push claimed
+ * its position with a sequentially consistent compare-and-swap on the lane's enqueue index,
+ * and this load of `waiting` is sequentially consistent too, so the claim comes before the
+ * load in the single total order of seq_cst operations. The owner does the mirror image
+ * (store waiting = 1 (seq_cst); fence; seq_cst load of each lane's enqueue index, see
+ * sleep_once()). So either the owner sees the claim and does not sleep (it waits for the
+ * entry to be written instead), or this publisher sees waiting = 1 and signals the eventfd,
  * whose counter keeps the signal even if the owner has not reached poll() yet.
+ * docs/BUS.md section 7 has the proof.
  */
 static inline void wake_check(hv_agent *a)
 {
-    if (__atomic_load_n(&a->waiting, __ATOMIC_RELAXED) == 0)
+    if (__atomic_load_n(&a->waiting, __ATOMIC_SEQ_CST) == 0)
         return;
     if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
         efd_signal(a->efd);
@@ -908,14 +911,13 @@ static inline void wake(hv_agent *a)
 {
     if (a->wait != HV_WAIT_BLOCK)
         return;
-    SC_FENCE();
     wake_check(a);
 }
 
 /*
- * A fan-out defers the wake-ups: one fence after all its enqueues orders every one of them
- * before the loads of the recipients' `waiting` flags, which is the same pairing as wake()
- * with one fence instead of one per recipient.
+ * A fan-out or a batch defers the wake-up checks until all its enqueues are done: every
+ * claim is still a seq_cst operation before every check, and a batch to one agent owes it
+ * only one check.
  */
 #define WAKE_BATCH 64
 
@@ -928,7 +930,6 @@ static void wake_flush(wake_list *w)
 {
     if (w == NULL || w->n == 0)
         return;
-    SC_FENCE();
     for (uint32_t i = 0; i < w->n; i++)
         wake_check(w->a[i]);
     w->n = 0;
@@ -960,19 +961,14 @@ static int evict_oldest(hv_agent *a, hv_mpmc *lane, uint64_t now_ns)
     return 1;
 }
 
-static int lane_full(hv_mpmc *lane)
-{
-    uint64_t pos = __atomic_load_n(&lane->enq, __ATOMIC_RELAXED);
-    uint64_t seq = __atomic_load_n(&lane->e_cells[pos & lane->e_mask].seq, __ATOMIC_SEQ_CST);
-    return (int64_t)(seq - pos) < 0;
-}
-
 /*
- * Blocked publisher: announce (space_waiters++), read space_seq, re-check the lane, sleep on
- * space_seq. The owner, after freeing slots, fences and, if it sees a waiter, bumps space_seq
- * and wakes: the same store/fence/load pairing as wake(), and the futex compares space_seq so
- * a bump between our read and our sleep makes the sleep return at once.
- * Returns 0 (retry) or HV_ETIMEDOUT.
+ * Blocked publisher: announce (space_waiters++, seq_cst), read space_seq, re-check the lane
+ * (seq_cst load of its dequeue index), sleep on space_seq. The owner's pop claims with a
+ * seq_cst compare-and-swap on the dequeue index and then loads space_waiters (seq_cst): so
+ * either this re-check sees the claim (the lane is not full: retry; if the slot is not written
+ * yet the push fails again and we come back here), or the owner sees the waiter, bumps
+ * space_seq and wakes; the futex compares space_seq, so a bump between our read and our sleep
+ * makes the sleep return at once. Returns 0 (retry) or HV_ETIMEDOUT.
  */
 static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *deadline)
 {
@@ -983,16 +979,18 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
         return HV_ETIMEDOUT;
     __atomic_fetch_add(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
     uint32_t seq = __atomic_load_n(&a->space_seq, __ATOMIC_SEQ_CST);
-    if (lane_full(lane))
+    if (hv_mpmc_full_sc(lane))
         futex_wait(&a->space_seq, seq, *deadline - now);
+    else
+        cpu_relax(); /* a slot is claimed by the owner and about to be freed */
     __atomic_fetch_sub(&a->space_waiters, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
+/* Owner, after popping (the pops' seq_cst claims come before this seq_cst load). */
 static void notify_space(hv_agent *a)
 {
-    SC_FENCE();
-    if (__atomic_load_n(&a->space_waiters, __ATOMIC_RELAXED) == 0)
+    if (__atomic_load_n(&a->space_waiters, __ATOMIC_SEQ_CST) == 0)
         return;
     __atomic_fetch_add(&a->space_seq, 1, __ATOMIC_RELEASE);
     futex_wake_all(&a->space_seq);
@@ -1114,7 +1112,8 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     msg->len = (uint32_t)m->len;
     msg->prio = m->prio ? m->prio : HV_PRIO_NORMAL;
     msg->subject_len = (uint8_t)meta->subject_len;
-    memcpy(msg->subject, meta->subject, meta->subject_len);
+    if (meta->subject_len > 0) /* direct sends have none: skip the library call */
+        memcpy(msg->subject, meta->subject, meta->subject_len);
     msg->subject[meta->subject_len] = '\0';
     msg->refs_ = 1;
     *out = msg;
@@ -1328,6 +1327,57 @@ int hv_bus_send(hv_agent *from, uint32_t to, const hv_send *m, uint64_t now_ns)
     return rc;
 }
 
+/*
+ * Builds up to `want` messages of one priority, without coalescing keys (a keyed message ends
+ * the run and is built alone), into out[]. Returns how many; *rc gets the error that stopped
+ * it early, if any.
+ */
+static uint32_t make_run(hv_agent *from, const hv_send *msgs, uint32_t want, uint64_t now_ns,
+                         hv_bus_msg **out, int *rc)
+{
+    uint32_t k = 0;
+    *rc = 0;
+    while (k < want) {
+        const hv_send *m = &msgs[k];
+        uint8_t prio = m->prio ? m->prio : HV_PRIO_NORMAL;
+        if (k > 0 && (m->coalesce_key != 0 || prio != out[0]->prio))
+            break;
+        send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
+        *rc = make_msg(from, m, &meta, now_ns, &out[k]);
+        if (*rc != 0)
+            break;
+        if (out[k++]->coalesce_key != 0)
+            break;
+    }
+    return k;
+}
+
+/*
+ * Delivers a run made by make_run(): plain messages go into the lane with one claim for as many
+ * as fit (hv_mpmc_push_n); the rest (lane full, or a keyed message) one by one under the
+ * receiver's policy. Returns how many were accepted; on a refusal *rc gets its error and the
+ * refused and later messages are released.
+ */
+static uint32_t deliver_run(hv_agent *dst, hv_bus_msg **run, uint32_t k, uint64_t now_ns,
+                            hv_send_result *res, wake_list *w, int *rc)
+{
+    uint32_t done = 0;
+    if (run[0]->coalesce_key == 0) {
+        done = hv_mpmc_push_n(&dst->lanes[run[0]->prio - 1], (void *const *)run, k);
+        res->delivered += done;
+        if (done > 0)
+            wake_later(w, dst);
+    }
+    for (; done < k; done++) {
+        *rc = deliver(dst, run[done], dst->bp, dst->block_timeout_ns, now_ns, res, w);
+        if (*rc != 0)
+            break;
+    }
+    for (uint32_t i = done; i < k; i++)
+        hv_bus_msg_release(run[i]);
+    return done;
+}
+
 int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, uint64_t now_ns)
 {
     if (from == NULL || msgs == NULL || n > INT_MAX)
@@ -1342,20 +1392,19 @@ int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, ui
     int rc = 0;
     read_enter(from);
     hv_agent *dst = agent_by_id(from->bus, to);
-    for (; dst != NULL && i < n; i++) {
-        const hv_send *m = &msgs[i];
-        send_meta meta = { .flags = HV_MSG_F_DIRECT, .corr_id = m->corr_id, .subject = "" };
-        hv_bus_msg *msg;
-        rc = make_msg(from, m, &meta, now_ns, &msg);
-        if (rc == 0) {
-            rc = deliver(dst, msg, dst->bp, dst->block_timeout_ns, now_ns, &res, &w);
-            if (rc != 0)
-                hv_bus_msg_release(msg);
+    while (dst != NULL && i < n && rc == 0) {
+        hv_bus_msg *run[RECV_CHUNK];
+        uint32_t want = n - i < RECV_CHUNK ? (uint32_t)(n - i) : RECV_CHUNK;
+        uint32_t k = make_run(from, &msgs[i], want, now_ns, run, &rc);
+        int drc = 0;
+        uint32_t done = k > 0 ? deliver_run(dst, run, k, now_ns, &res, &w, &drc) : 0;
+        for (uint32_t j = 0; j < done; j++) {
+            settle_buf(&msgs[i + j], 0);
+            bytes += msgs[i + j].len;
         }
-        if (rc != 0)
-            break;
-        settle_buf(m, 0);
-        bytes += m->len;
+        i += done;
+        if (drc != 0)
+            rc = drc;
     }
     wake_flush(&w);
     read_exit(from);
@@ -1472,6 +1521,16 @@ static int inbox_ready(hv_agent *a)
     return 0;
 }
 
+/* Owner's re-check of the wake-up protocol: has any push claimed a position in some lane
+ * (written or not)? Seq_cst loads of the enqueue indices, see wake_check(). */
+static int inbox_claimed(hv_agent *a)
+{
+    for (int l = 0; l < LANES; l++)
+        if (hv_mpmc_claimed(&a->lanes[l]))
+            return 1;
+    return 0;
+}
+
 /*
  * Next lane to serve, with the starvation guard; -1 when every lane is empty. *limit comes in
  * as the most messages wanted and goes out as how many may be taken from that lane in a row:
@@ -1567,6 +1626,67 @@ static int admit(hv_agent *a, hv_bus_msg *m, uint64_t now_ns)
     return 1;
 }
 
+/*
+ * Latencies of one receive call, recorded into a histogram that other receivers update too:
+ * one relaxed atomic add per run of values in the same bucket and one for the count, instead
+ * of two per message (values received together are usually in the same bucket).
+ */
+typedef struct lat_batch {
+    hv_hist *h;
+    uint32_t idx;
+    uint32_t run;
+    uint32_t n;
+    uint32_t over;
+    uint64_t min;
+    uint64_t max;
+} lat_batch;
+
+static void lat_begin(lat_batch *b, hv_hist *h)
+{
+    b->h = h;
+    b->idx = 0;
+    b->run = b->n = b->over = 0;
+    b->min = UINT64_MAX;
+    b->max = 0;
+}
+
+static void lat_add(lat_batch *b, uint64_t v)
+{
+    if (v > b->h->value_max) {
+        v = b->h->value_max;
+        b->over++;
+    }
+    uint32_t i = hv_hist_index(b->h, v);
+    if (b->run != 0 && i != b->idx) {
+        __atomic_fetch_add(&b->h->counts[b->idx], b->run, __ATOMIC_RELAXED);
+        b->run = 0;
+    }
+    b->idx = i;
+    b->run++;
+    b->n++;
+    b->min = v < b->min ? v : b->min;
+    b->max = v > b->max ? v : b->max;
+}
+
+static void lat_end(lat_batch *b)
+{
+    if (b->n == 0)
+        return;
+    hv_hist *h = b->h;
+    __atomic_fetch_add(&h->counts[b->idx], b->run, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&h->count, b->n, __ATOMIC_RELAXED);
+    if (b->over != 0)
+        __atomic_fetch_add(&h->overflow, b->over, __ATOMIC_RELAXED);
+    uint64_t cur = __atomic_load_n(&h->min, __ATOMIC_RELAXED);
+    while (b->min < cur && !__atomic_compare_exchange_n(&h->min, &cur, b->min, 1, __ATOMIC_RELAXED,
+                                                        __ATOMIC_RELAXED)) {
+    }
+    cur = __atomic_load_n(&h->max, __ATOMIC_RELAXED);
+    while (b->max > cur && !__atomic_compare_exchange_n(&h->max, &cur, b->max, 1, __ATOMIC_RELAXED,
+                                                        __ATOMIC_RELAXED)) {
+    }
+}
+
 int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 {
     if (a == NULL || out == NULL)
@@ -1576,6 +1696,9 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
     if (now_ns >= a->next_deadline)
         n = expire_requests(a, out, max, now_ns);
     uint32_t had_timeouts = n;
+    lat_batch lat, own_lat;
+    lat_begin(&lat, &a->bus->lat);
+    lat_begin(&own_lat, a->lat);
     /* Bounded: each round pops or finds every lane empty; a pop can fail only when a
      * drop-oldest publisher took the entry first. */
     for (uint32_t round = 0; n < max && round < max + 4 * LANES; round++) {
@@ -1594,14 +1717,16 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
             if (m == NULL || !admit(a, m, now_ns))
                 continue;
             if (now_ns >= m->sent_ns) {
-                hv_hist_record_atomic(&a->bus->lat, now_ns - m->sent_ns);
+                lat_add(&lat, now_ns - m->sent_ns);
                 if (a->lat != NULL)
-                    hv_hist_record_atomic(a->lat, now_ns - m->sent_ns);
+                    lat_add(&own_lat, now_ns - m->sent_ns);
             }
             bytes += m->len;
             out[n++] = m;
         }
     }
+    lat_end(&lat);
+    lat_end(&own_lat);
     if (popped > 0)
         notify_space(a);
     own_add(&a->c_received, n - had_timeouts);
@@ -1611,10 +1736,15 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 
 static int sleep_once(hv_agent *a, uint64_t deadline)
 {
-    /* Owner side of the wake-up protocol (see wake()): announce, fence, re-check, sleep. */
+    /* Owner side of the wake-up protocol (see wake_check()): announce, fence, re-check the
+     * lanes' claimed positions, sleep only if nothing is claimed. A claimed entry that is not
+     * written yet belongs to a publisher mid-push, which may have checked `waiting` before we
+     * set it: do not sleep, poll until it lands. */
     __atomic_store_n(&a->waiting, 1, __ATOMIC_SEQ_CST);
     SC_FENCE();
-    if (!inbox_ready(a)) {
+    if (inbox_claimed(a)) {
+        cpu_relax();
+    } else {
         uint64_t now = bus_clock(a->bus);
         if (now < deadline) {
             struct pollfd pfd = { .fd = a->efd, .events = POLLIN };
@@ -1673,7 +1803,7 @@ int hv_agent_arm(hv_agent *a)
         return HV_ENOTSUP;
     __atomic_store_n(&a->waiting, 1, __ATOMIC_SEQ_CST);
     SC_FENCE();
-    if (inbox_ready(a)) {
+    if (inbox_claimed(a)) { /* ready, or being written by a publisher mid-push */
         __atomic_store_n(&a->waiting, 0, __ATOMIC_RELAXED);
         return HV_EAGAIN;
     }

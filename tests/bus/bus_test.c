@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <hivewire/bus.h>
+#include <hivewire/hist.h>
+#include <hivewire/rng.h>
 
 #define WAIT_NS (10ull * 1000 * 1000 * 1000) /* bound on every wait: 10 s */
 
@@ -194,6 +196,29 @@ static void send_n_delivers_a_batch_in_order_and_stops_at_a_refusal(void **state
     assert_int_equal(s.sent, 4);
     assert_int_equal(s.bytes_sent, 16);
     assert_int_equal(s.send_rejected, 2);
+}
+
+static void send_n_keeps_priorities_and_coalescing_of_each_message(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 16, HV_BP_DROP_OLDEST);
+    uint32_t v[6] = { 0, 1, 2, 3, 4, 5 };
+    hv_send m[6];
+    for (uint32_t i = 0; i < 6; i++)
+        m[i] = (hv_send){ .data = &v[i], .len = sizeof(v[i]) };
+    m[2].prio = HV_PRIO_HIGH;
+    m[3].coalesce_key = 7;
+    m[4].coalesce_key = 7; /* replaces 3 in its place */
+    assert_int_equal(hv_bus_send_n(f->a[0], hv_agent_id(r), m, 6, 0), 6);
+    static const uint32_t want[] = { 2, 0, 1, 4, 5 };
+    hv_bus_msg *x[8];
+    assert_int_equal(hv_agent_recv(r, x, 8, 0), 5);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_memory_equal(x[i]->data, &want[i], sizeof(want[i]));
+    hv_bus_msg_release_n(x, 5);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.coalesced, 1);
 }
 
 static void broadcast_shares_one_message_among_all_other_agents(void **state)
@@ -761,6 +786,185 @@ static void eventfd_becomes_readable_for_an_armed_agent(void **state)
     hv_agent_disarm(r);
 }
 
+/* ---- wake-ups at random points: the publisher side has no fence of its own (see bus.c) ---- */
+
+#define RW_PUBS 2
+#define RW_MSGS 1500
+
+typedef struct rw_shared {
+    hv_agent *consumer;
+    hv_agent *pub[RW_PUBS];
+    uint32_t pub_id[RW_PUBS];
+    uint64_t acked[RW_PUBS]; /* messages of each publisher the consumer has taken (atomic) */
+    int lost;                /* a bounded wait ran out while a message was outstanding */
+} rw_shared;
+
+typedef struct rw_pub_arg {
+    rw_shared *sh;
+    int idx;
+} rw_pub_arg;
+
+static void rw_spin(hv_rng *rng, uint64_t max)
+{
+    uint64_t n = hv_rng_below(rng, max);
+    for (volatile uint64_t i = 0; i < n; i++) {
+    }
+}
+
+static void *rw_publisher(void *p)
+{
+    rw_pub_arg *a = p;
+    rw_shared *sh = a->sh;
+    hv_rng rng;
+    hv_rng_seed(&rng, 1000 + (uint64_t)a->idx);
+    uint32_t to = hv_agent_id(sh->consumer);
+    for (uint64_t i = 0; i < RW_MSGS; i++) {
+        rw_spin(&rng, 400);
+        hv_send m = { .subject = "wake.rand", .data = &i, .len = sizeof(i) };
+        int rc;
+        switch (hv_rng_below(&rng, 3)) { /* each delivery path does its own wake-up check */
+        case 0:
+            rc = hv_bus_send(sh->pub[a->idx], to, &m, 0);
+            break;
+        case 1:
+            rc = hv_bus_send_n(sh->pub[a->idx], to, &m, 1, 0) == 1 ? 0 : -1;
+            break;
+        default:
+            rc = hv_bus_publish(sh->pub[a->idx], &m, 0, NULL) == 1 ? 0 : -1;
+            break;
+        }
+        if (rc != 0) {
+            __atomic_store_n(&sh->lost, 1, __ATOMIC_RELAXED);
+            return NULL;
+        }
+        /* wait (bounded) until the consumer took it, so that it goes back to sleep */
+        uint64_t deadline = hv_now_ns() + WAIT_NS;
+        while (__atomic_load_n(&sh->acked[a->idx], __ATOMIC_ACQUIRE) <= i) {
+            if (__atomic_load_n(&sh->lost, __ATOMIC_RELAXED) || hv_now_ns() > deadline) {
+                __atomic_store_n(&sh->lost, 1, __ATOMIC_RELAXED);
+                return NULL;
+            }
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+/* Sleeps with hv_agent_wait() or the arm/poll/disarm protocol, chosen at random. Returns 0 when
+ * woken (or a message slipped in), -1 when the bounded wait ran out. */
+static int rw_sleep(hv_agent *r, hv_rng *rng)
+{
+    if (hv_rng_below(rng, 2) == 0)
+        return hv_agent_wait(r, WAIT_NS) == 0 ? 0 : -1;
+    int rc = hv_agent_arm(r);
+    if (rc == HV_EAGAIN)
+        return 0;
+    assert_int_equal(rc, 0);
+    struct pollfd pfd = { .fd = hv_agent_eventfd(r), .events = POLLIN };
+    int ready = poll(&pfd, 1, (int)(WAIT_NS / 1000000));
+    hv_agent_disarm(r);
+    return ready == 1 ? 0 : -1;
+}
+
+static void no_wake_up_is_lost_when_the_consumer_sleeps_at_random_points(void **state)
+{
+    fixture *f = *state;
+    rw_shared sh = { 0 };
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.spin_iters = 0; /* sleep at once: every message races a consumer going to sleep */
+    assert_int_equal(hv_agent_new(f->bus, &o, &sh.consumer), 0);
+    assert_int_equal(hv_agent_subscribe(sh.consumer, "wake.*", NULL, NULL), 0);
+    rw_pub_arg args[RW_PUBS];
+    pthread_t t[RW_PUBS];
+    for (int i = 0; i < RW_PUBS; i++) {
+        assert_int_equal(hv_agent_new(f->bus, NULL, &sh.pub[i]), 0);
+        sh.pub_id[i] = hv_agent_id(sh.pub[i]);
+    }
+    for (int i = 0; i < RW_PUBS; i++) {
+        args[i] = (rw_pub_arg){ .sh = &sh, .idx = i };
+        assert_int_equal(pthread_create(&t[i], NULL, rw_publisher, &args[i]), 0);
+    }
+    hv_rng rng;
+    hv_rng_seed(&rng, 7);
+    uint64_t got = 0;
+    while (got < (uint64_t)RW_PUBS * RW_MSGS && !__atomic_load_n(&sh.lost, __ATOMIC_RELAXED)) {
+        hv_bus_msg *m[8];
+        int n = hv_agent_recv(sh.consumer, m, 8, 0);
+        for (int k = 0; k < n; k++) {
+            for (int i = 0; i < RW_PUBS; i++)
+                if (m[k]->sender == sh.pub_id[i])
+                    __atomic_fetch_add(&sh.acked[i], 1, __ATOMIC_RELEASE);
+        }
+        hv_bus_msg_release_n(m, (size_t)n);
+        got += (uint64_t)n;
+        if (n > 0)
+            continue;
+        rw_spin(&rng, 400); /* go to sleep at a random point */
+        if (rw_sleep(sh.consumer, &rng) != 0 && got < (uint64_t)RW_PUBS * RW_MSGS)
+            __atomic_store_n(&sh.lost, 1, __ATOMIC_RELAXED);
+    }
+    for (int i = 0; i < RW_PUBS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(sh.lost, 0);
+    assert_int_equal(got, (uint64_t)RW_PUBS * RW_MSGS);
+}
+
+typedef struct space_arg {
+    hv_agent *a;
+    uint64_t got;
+    int in_order;
+} space_arg;
+
+static void *slow_random_drain(void *p)
+{
+    space_arg *d = p;
+    hv_rng rng;
+    hv_rng_seed(&rng, 11);
+    d->in_order = 1;
+    while (d->got < RW_MSGS) {
+        if (hv_agent_wait(d->a, WAIT_NS) != 0)
+            break;
+        rw_spin(&rng, 2000); /* free space at a random point of the publisher's wait */
+        hv_bus_msg *m;
+        if (hv_agent_recv(d->a, &m, 1, 0) != 1)
+            continue;
+        uint64_t v;
+        memcpy(&v, m->data, sizeof(v));
+        d->in_order &= v == d->got;
+        d->got++;
+        hv_bus_msg_release(m);
+    }
+    return NULL;
+}
+
+static void blocked_publisher_never_misses_freed_space(void **state)
+{
+    fixture *f = *state;
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.inbox_capacity = 2;
+    o.backpressure = HV_BP_BLOCK;
+    o.block_timeout_ns = WAIT_NS;
+    o.spin_iters = 0;
+    hv_agent *r;
+    assert_int_equal(hv_agent_new(f->bus, &o, &r), 0);
+    space_arg d = { .a = r };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_random_drain, &d), 0);
+    for (uint64_t i = 0; i < RW_MSGS; i++) {
+        hv_send m = { .data = &i, .len = sizeof(i) };
+        assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 0), 0);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(d.got, RW_MSGS);
+    assert_true(d.in_order);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.block_timeouts, 0);
+    assert_int_equal(s.rejected, 0);
+}
+
 #define MP_THREADS 4
 #define MP_MSGS    20000
 
@@ -977,6 +1181,54 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_free(b);
 }
 
+static void a_batch_receive_records_every_latency_like_single_records(void **state)
+{
+    (void)state;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, NULL), 0);
+    hv_agent_opts o;
+    hv_agent_opts_default(&o);
+    o.latency_hist = 1;
+    hv_agent *s, *r;
+    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    assert_int_equal(hv_agent_new(b, &o, &r), 0);
+    /* runs of equal and different buckets, out of order, and one beyond the 60 s range */
+    static const uint64_t lat[] = { 1000,  1000, 50000,   1000,       2000000, 50000,
+                                    50000, 1000, 1000,    7000000,    1000,    2000000,
+                                    50000, 1000, 1000,    50000,      1000,    2000000,
+                                    50000, 1000, 1000001, 61000000000 };
+    const size_t n = sizeof(lat) / sizeof(lat[0]);
+    const uint64_t now = 100ull * 1000 * 1000 * 1000;
+    hv_hist ref_bus, ref_own;
+    assert_int_equal(hv_hist_init(&ref_bus, 60ull * 1000 * 1000 * 1000, 10), 0);
+    assert_int_equal(hv_hist_init(&ref_own, 60ull * 1000 * 1000 * 1000, 7), 0);
+    for (size_t i = 0; i < n; i++) {
+        hv_send m = text(NULL, "b");
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, now - lat[i]), 0);
+        hv_hist_record(&ref_bus, lat[i]);
+        hv_hist_record(&ref_own, lat[i]);
+    }
+    hv_bus_msg *x[32];
+    assert_int_equal(hv_agent_recv(r, x, 32, now), (int)n);
+    hv_bus_msg_release_n(x, n);
+    hv_latency l, own;
+    hv_bus_latency(b, &l);
+    assert_int_equal(hv_agent_latency(r, &own), 0);
+    const hv_hist *ref[2] = { &ref_bus, &ref_own };
+    const hv_latency *got[2] = { &l, &own };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(got[k]->count, n);
+        assert_int_equal(got[k]->p50_ns, hv_hist_quantile(ref[k], 0.50));
+        assert_int_equal(got[k]->p95_ns, hv_hist_quantile(ref[k], 0.95));
+        assert_int_equal(got[k]->p99_ns, hv_hist_quantile(ref[k], 0.99));
+        assert_int_equal(got[k]->p999_ns, hv_hist_quantile(ref[k], 0.999));
+        assert_int_equal(got[k]->max_ns, ref[k]->max);
+    }
+    hv_hist_fini(&ref_bus);
+    hv_hist_fini(&ref_own);
+    hv_bus_free(b);
+}
+
 static void per_agent_latency_is_kept_when_asked_for(void **state)
 {
     fixture *f = *state;
@@ -1120,6 +1372,7 @@ int main(void)
         T(unsubscribe_stops_delivery),
         T(direct_send_reaches_one_agent_by_id),
         T(send_n_delivers_a_batch_in_order_and_stops_at_a_refusal),
+        T(send_n_keeps_priorities_and_coalescing_of_each_message),
         T(broadcast_shares_one_message_among_all_other_agents),
         T(release_n_recycles_a_batch_and_respects_shared_references),
         T(large_payload_is_one_pooled_buffer_for_every_recipient),
@@ -1140,11 +1393,14 @@ int main(void)
         T(every_blocked_subscriber_of_a_fanout_wakes),
         T(spin_and_yield_waiters_see_messages_too),
         T(eventfd_becomes_readable_for_an_armed_agent),
+        T(no_wake_up_is_lost_when_the_consumer_sleeps_at_random_points),
+        T(blocked_publisher_never_misses_freed_space),
         T(many_producers_to_one_inbox_lose_nothing_and_keep_order),
         T(drop_oldest_under_concurrent_overload_loses_nothing_silently),
         T(coalescing_under_concurrent_overload_loses_nothing_silently),
         T(latency_quantiles_and_alerts),
         T(per_agent_latency_is_kept_when_asked_for),
+        T(a_batch_receive_records_every_latency_like_single_records),
         T(empty_message_pool_is_an_error_not_a_loss),
         T(dead_letter_queue_is_bounded_and_counts_its_drops),
         T(options_are_validated),

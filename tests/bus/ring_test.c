@@ -140,6 +140,34 @@ static void mpmc_is_fifo_and_reports_full_and_empty(void **state)
     free(q);
 }
 
+static void mpmc_push_n_fills_what_fits_in_order(void **state)
+{
+    (void)state;
+    hv_mpmc *q = aligned_alloc(HV_RING_ALIGN, sizeof(hv_mpmc));
+    assert_int_equal(hv_mpmc_init(q, 8), 0);
+    void *v[8];
+    for (uintptr_t i = 0; i < 8; i++)
+        v[i] = (void *)(i + 1);
+    assert_int_equal(hv_mpmc_push(q, (void *)100), 0);
+    assert_int_equal(hv_mpmc_push_n(q, v, 8), 7); /* only 7 cells free */
+    assert_int_equal(hv_mpmc_push_n(q, v, 3), 0); /* full */
+    void *out[8];
+    assert_int_equal(hv_mpmc_pop_n(q, out, 3), 3);
+    assert_ptr_equal(out[0], (void *)100);
+    assert_ptr_equal(out[1], (void *)1);
+    assert_ptr_equal(out[2], (void *)2);
+    assert_int_equal(hv_mpmc_push_n(q, v, 8), 3); /* wraps around the end of the cells */
+    assert_int_equal(hv_mpmc_pop_n(q, out, 8), 8);
+    for (uintptr_t i = 0; i < 5; i++)
+        assert_ptr_equal(out[i], (void *)(i + 3));
+    for (uintptr_t i = 0; i < 3; i++)
+        assert_ptr_equal(out[5 + i], (void *)(i + 1));
+    assert_false(hv_mpmc_ready(q));
+    assert_false(hv_mpmc_claimed(q));
+    hv_mpmc_fini(q);
+    free(q);
+}
+
 #define MP_PRODUCERS 4
 #define MP_N         50000u
 
@@ -148,13 +176,21 @@ typedef struct mp_arg {
     uintptr_t producer;
 } mp_arg;
 
+/* Even producers push one at a time, odd ones in runs of 1 .. 7 with hv_mpmc_push_n. */
 static void *mp_producer(void *arg)
 {
     mp_arg *a = arg;
-    for (uintptr_t i = 0; i < MP_N; i++) {
-        void *v = (void *)((a->producer << 32) | (i + 1));
-        while (hv_mpmc_push(a->q, v) != 0)
+    for (uintptr_t i = 0; i < MP_N;) {
+        void *v[7];
+        uint32_t want = a->producer % 2 ? (uint32_t)(i % 7) + 1 : 1;
+        if (want > MP_N - i)
+            want = (uint32_t)(MP_N - i);
+        for (uint32_t k = 0; k < want; k++)
+            v[k] = (void *)((a->producer << 32) | (i + k + 1));
+        uint32_t done = want == 1 ? hv_mpmc_push(a->q, v[0]) == 0 : hv_mpmc_push_n(a->q, v, want);
+        if (done == 0)
             sched_yield();
+        i += done;
     }
     return NULL;
 }
@@ -208,6 +244,7 @@ int main(void)
         cmocka_unit_test(spsc_two_threads_transfer_everything_in_order),
         cmocka_unit_test(mpmc_is_fifo_and_reports_full_and_empty),
         cmocka_unit_test(mpmc_pop_n_takes_the_ready_head_in_order),
+        cmocka_unit_test(mpmc_push_n_fills_what_fits_in_order),
         cmocka_unit_test(mpmc_many_producers_lose_nothing_and_keep_per_producer_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,13 +58,17 @@ typedef struct hv_swarm_config {
     int wait;                  /* bus wait strategy for every agent: 0 block, 1 spin, 2 yield */
     uint64_t stall_timeout_ns; /* a cycle that waits longer fails the run (HV_ETIMEDOUT) */
     uint64_t bar_ns;           /* simulated time per bar (default one day) */
+    uint32_t verify_threads;   /* coordinator-side signature verifier helpers, 0..8 (default
+                                  1; 0 = the coordinator thread verifies alone; only with
+                                  block waits) */
 } hv_swarm_config;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,
  * capacity 512: the library covers 5,120 bars) + the risk agent voting (5 voters), qty 100,
  * threshold 0.001, long/short, cash 1e6, VaR 250 bars at 0.99, no VaR budget, the consensus
  * engine's default table (orders are CRITICAL: BFT with Ed25519 votes), early termination on,
- * default exchange, no limits, block waits, 10 s stall timeout, one day per bar, seed 1. */
+ * default exchange, no limits, block waits, 10 s stall timeout, one day per bar, seed 1, one
+ * signature verifier helper thread. */
 HV_EXTERN void hv_swarm_config_default(hv_swarm_config *cfg);
 
 typedef struct hv_swarm hv_swarm;

@@ -114,6 +114,17 @@ int hv__sw_verifier_empty(const sw_verifier *vf)
     return vf->head == vf->tail;
 }
 
+/* Jobs queued or being verified (coordinator). */
+static uint32_t pending_checks(const sw_verifier *vf)
+{
+    uint32_t n = 0;
+    for (uint32_t i = vf->tail; i != vf->head; i++) {
+        int st = atomic_load_explicit(&vf->job[i % SW_VJOBS].state, memory_order_relaxed);
+        n += st == VJ_QUEUED || st == VJ_CLAIMED;
+    }
+    return n;
+}
+
 void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, const uint8_t *pk,
                           int check)
 {
@@ -129,7 +140,9 @@ void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, con
         return;
     }
     atomic_store_explicit(&j->state, VJ_QUEUED, memory_order_release);
-    if (vf->nthreads > 0)
+    /* A lone vote is verified by the coordinator itself as soon as its inbox is empty: a
+     * helper is worth its wake-up only when a second check is waiting behind it. */
+    if (vf->nthreads > 0 && pending_checks(vf) >= 2)
         sem_post(&vf->sem);
 }
 

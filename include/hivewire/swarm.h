@@ -78,7 +78,8 @@ typedef struct hv_swarm hv_swarm;
  * allocating every agent's state, the bus, the consensus engine, the exchange, the portfolio,
  * the limits and the keys (an Ed25519 key pair and a MAC key per voter, created here).
  * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ENOMEM,
- * HV_ECRYPTO, or an error of the component that refused its part of the config.
+ * HV_EIO (the signature verifier's eventfd), HV_ECRYPTO, or an error of the component that
+ * refused its part of the config.
  */
 HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
                            hv_swarm **out);
@@ -88,7 +89,8 @@ HV_EXTERN void hv_swarm_free(hv_swarm *s);
 typedef int (*hv_swarm_progress_fn)(void *ud, uint64_t cycles_done, uint64_t cycles_total);
 
 /*
- * Runs the swarm: starts one thread per agent, runs one cycle per bar (or cycles_max), lets
+ * Runs the swarm: starts one thread per agent (and the coordinator's verify_threads signature
+ * verifier helpers), runs one cycle per bar (or cycles_max), lets
  * the exchange deliver what is still in flight, stops and joins every thread. Once per swarm.
  * Returns 0, HV_ESTATE (already run), HV_ETIMEDOUT (an agent stalled past stall_timeout_ns:
  * a bug or a starved machine; the report says which cycle), HV_EAGAIN (thread creation

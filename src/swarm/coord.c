@@ -120,8 +120,9 @@ static int on_vote(hv_swarm *s, const sw_msg *m)
     hv_proposal_status ps;
     int check = hv_consensus_status(s->cons, v->proposal_id, &ps) == 0 && ps.rule == HV_RULE_BFT;
     sw_verifier *vf = &s->verifier;
-    for (int i = 0; hv__sw_verifier_full(vf); i++) { /* bounded: every pass finishes a job */
-        if (i > (int)SW_VJOBS * 4)
+    uint64_t start = hv_now_ns();
+    while (hv__sw_verifier_full(vf)) { /* the ring is full: finish its oldest jobs first */
+        if (hv_now_ns() - start >= s->cfg.stall_timeout_ns)
             return HV_ETIMEDOUT;
         if (!hv__sw_verifier_run_one(vf)) {
             int rc = wait_any(s, s->cfg.stall_timeout_ns);

@@ -58,13 +58,17 @@ typedef struct hv_swarm_config {
     int wait;                  /* bus wait strategy for every agent: 0 block, 1 spin, 2 yield */
     uint64_t stall_timeout_ns; /* a cycle that waits longer fails the run (HV_ETIMEDOUT) */
     uint64_t bar_ns;           /* simulated time per bar (default one day) */
+    uint32_t verify_threads;   /* coordinator-side signature verifier helpers, 0..8 (default
+                                  1; 0 = the coordinator thread verifies alone; only with
+                                  block waits) */
 } hv_swarm_config;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,
  * capacity 512: the library covers 5,120 bars) + the risk agent voting (5 voters), qty 100,
  * threshold 0.001, long/short, cash 1e6, VaR 250 bars at 0.99, no VaR budget, the consensus
  * engine's default table (orders are CRITICAL: BFT with Ed25519 votes), early termination on,
- * default exchange, no limits, block waits, 10 s stall timeout, one day per bar, seed 1. */
+ * default exchange, no limits, block waits, 10 s stall timeout, one day per bar, seed 1, one
+ * signature verifier helper thread. */
 HV_EXTERN void hv_swarm_config_default(hv_swarm_config *cfg);
 
 typedef struct hv_swarm hv_swarm;
@@ -74,7 +78,8 @@ typedef struct hv_swarm hv_swarm;
  * allocating every agent's state, the bus, the consensus engine, the exchange, the portfolio,
  * the limits and the keys (an Ed25519 key pair and a MAC key per voter, created here).
  * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ENOMEM,
- * HV_ECRYPTO, or an error of the component that refused its part of the config.
+ * HV_EIO (the signature verifier's eventfd), HV_ECRYPTO, or an error of the component that
+ * refused its part of the config.
  */
 HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
                            hv_swarm **out);
@@ -84,7 +89,8 @@ HV_EXTERN void hv_swarm_free(hv_swarm *s);
 typedef int (*hv_swarm_progress_fn)(void *ud, uint64_t cycles_done, uint64_t cycles_total);
 
 /*
- * Runs the swarm: starts one thread per agent, runs one cycle per bar (or cycles_max), lets
+ * Runs the swarm: starts one thread per agent (and the coordinator's verify_threads signature
+ * verifier helpers), runs one cycle per bar (or cycles_max), lets
  * the exchange deliver what is still in flight, stops and joins every thread. Once per swarm.
  * Returns 0, HV_ESTATE (already run), HV_ETIMEDOUT (an agent stalled past stall_timeout_ns:
  * a bug or a starved machine; the report says which cycle), HV_EAGAIN (thread creation

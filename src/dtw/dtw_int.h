@@ -70,6 +70,14 @@ struct hv_dtw_ws {
     double *lane_cb;   /* LANES * (len + 1): suffix sums per queued candidate */
     double *lane_b;    /* LANES * len: queued candidates, interleaved */
     double *lane_rows; /* LANES * 2 * (len + 2): interleaved DTW rows */
+    /* Optional (a library's workspace): the seeding pass's LB_Kim and LB_Keogh (query
+     * envelope) per candidate, 2 * mem_cap doubles, so the cascade prunes a candidate that
+     * they already rule out without computing them again. Partial sums of an abandoned bound
+     * are kept: they are still lower bounds of the DTW. NULL = recompute. */
+    double *mem;
+    size_t mem_cap;
+    const double *mem_kim, *mem_eq; /* set during one search over [mem_begin, ...) */
+    size_t mem_begin;
 };
 
 /* Resolves a simd setting to "use AVX2" (1) or not (0). */

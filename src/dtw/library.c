@@ -9,6 +9,8 @@
 
 #include "dtw/dtw_int.h"
 
+#define WS_MEM_MAX ((size_t)65536)
+
 struct hv_dtw_library {
     hv_dtw_library_opts opts;
     hv_dtw_set *set;
@@ -148,7 +150,20 @@ size_t hv_dtw_library_eligible(const hv_dtw_library *lib, size_t t)
 
 int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws **out)
 {
-    return hv_dtw_ws_new(&lib->set->params, k_max, out);
+    int rv = hv_dtw_ws_new(&lib->set->params, k_max, out);
+    if (rv != 0)
+        return rv;
+    /* Room for the seeding pass's bounds of every pattern the library can hold, up to
+     * WS_MEM_MAX patterns (1 MiB); searches over more recompute the bounds. */
+    size_t cap = lib->set->capacity < WS_MEM_MAX ? lib->set->capacity : WS_MEM_MAX;
+    (*out)->mem = malloc(2 * cap * sizeof(double));
+    if ((*out)->mem == NULL) {
+        hv_dtw_ws_free(*out);
+        *out = NULL;
+        return HV_ENOMEM;
+    }
+    (*out)->mem_cap = cap;
+    return 0;
 }
 
 /* The weighted prediction from sorted matches (m >= 1). */

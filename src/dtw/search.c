@@ -181,6 +181,8 @@ int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
 
 void hv_dtw_ws_free(hv_dtw_ws *ws)
 {
+    if (ws != NULL)
+        free(ws->mem);
     free(ws);
 }
 
@@ -280,6 +282,16 @@ static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_s
     size_t n = set->params.len, r = set->r;
     const double *c = set->data + idx * n;
     st->candidates++;
+    if (ws->mem_kim != NULL) { /* bounds the seeding pass computed: prune at no cost */
+        if (ws->mem_kim[idx - ws->mem_begin] > thr) {
+            st->pruned_kim++;
+            return thr;
+        }
+        if (ws->mem_eq[idx - ws->mem_begin] > thr) {
+            st->pruned_keogh_eq++;
+            return thr;
+        }
+    }
     double lb = hv__dtw_lb_kim(qc->q, c, n, r, thr);
     if (lb > thr) {
         st->pruned_kim++;
@@ -321,12 +333,24 @@ static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_se
 {
     size_t n = set->params.len, held = 0;
     double thr = INFINITY;
+    double *kim_mem = NULL, *eq_mem = NULL;
+    if (ws->mem != NULL && end - begin <= ws->mem_cap) {
+        kim_mem = ws->mem;
+        eq_mem = ws->mem + ws->mem_cap;
+    }
     for (size_t idx = begin; idx < end; idx++) {
         /* A candidate whose DTW provably exceeds the bounds kept so far is a poor seed. */
-        if (hv__dtw_lb_kim(qc->q, set->data + idx * n, n, set->r, thr) > thr)
+        double kim = hv__dtw_lb_kim(qc->q, set->data + idx * n, n, set->r, thr);
+        if (kim_mem != NULL) {
+            kim_mem[idx - begin] = kim;
+            eq_mem[idx - begin] = 0; /* not computed: 0 bounds nothing */
+        }
+        if (kim > thr)
             continue;
         double eq =
             hv__dtw_lb_keogh(set->data + idx * n, qc->upper, qc->lower, n, thr, ws->cb1, ws->avx2);
+        if (eq_mem != NULL)
+            eq_mem[idx - begin] = eq;
         if (eq > thr)
             continue;
         top_insert(ws->seed, &held, want, eq, idx);
@@ -390,6 +414,11 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
     double thr = INFINITY;
     if (ws->seeding) {
         nseed = pick_seeds(ws, qc, set, begin, end, k + HV__DTW_SEED_EXTRA);
+        if (ws->mem != NULL && end - begin <= ws->mem_cap) {
+            ws->mem_kim = ws->mem;
+            ws->mem_eq = ws->mem + ws->mem_cap;
+            ws->mem_begin = begin;
+        }
         for (size_t i = 0; i < nseed; i++)
             thr = visit(ws, qc, set, ws->seed[i].index, k, &held, thr, st);
         sort_by_index(ws->seed, nseed);
@@ -403,6 +432,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
     }
     if (ws->npend > 0)
         flush(ws, qc, set, k, &held, thr, st);
+    ws->mem_kim = ws->mem_eq = NULL;
     return held;
 }
 

@@ -56,6 +56,8 @@ static void usage(FILE *f)
         "                       window + 8 i (defaults 16/24/32/48, k 8, band 0.1, horizon 5,\n"
         "                       stride 10, capacity 512)\n"
         "  --wait block|yield|spin   how idle agents wait for their inbox (default block)\n"
+        "  --verify-threads N   coordinator-side signature verifier helpers, 0..8 (default 1;\n"
+        "                       0: the coordinator verifies every vote alone; block waits only)\n"
         "strategy:\n"
         "  --qty N              shares per position (default 100)\n"
         "  --threshold X        |combined expected return| needed to trade (default 0.001)\n"
@@ -152,10 +154,10 @@ static int opt_u64(run_opts *o, const char *a, const char *v)
     hv_swarm_config *c = &o->cfg;
     uint64_t u;
     static const char *const names[] = {
-        "--synthetic",  "--seed",       "--cycles",       "--patterns",   "--voters",
-        "--window",     "--k",          "--horizon",      "--stride",     "--capacity",
-        "--qty",        "--var-window", "--max-position", "--max-orders", "--interval-days",
-        "--latency-us", "--jitter-us"
+        "--synthetic",  "--seed",       "--cycles",        "--patterns",   "--voters",
+        "--window",     "--k",          "--horizon",       "--stride",     "--capacity",
+        "--qty",        "--var-window", "--max-position",  "--max-orders", "--interval-days",
+        "--latency-us", "--jitter-us",  "--verify-threads"
     };
     size_t i = 0, n = sizeof(names) / sizeof(names[0]);
     while (i < n && strcmp(a, names[i]) != 0)
@@ -216,8 +218,11 @@ static int opt_u64(run_opts *o, const char *a, const char *v)
     case 15:
         c->exchange.latency_fixed_ns = u * 1000;
         break;
-    default:
+    case 16:
         c->exchange.latency_jitter_ns = u * 1000;
+        break;
+    default:
+        c->verify_threads = u32;
         break;
     }
     return 0;

@@ -61,20 +61,35 @@ static void on_confirm(hv_swarm *s, const sw_msg *m)
     s->cur.conf_local_ns += hv_now_ns() - t0;
 }
 
-/* ---- Votes ----------------------------------------------------------------------------------- */
+/* ---- Votes -----------------------------------------------------------------------------------
+ *
+ * A vote is queued in the verifier on arrival (verify.c); the engine (created with
+ * HV_CONSENSUS_SIGS_PREVERIFIED) counts it only once the coordinator side has checked its
+ * Ed25519 signature, votes being handed over in arrival order. Votes on non-BFT proposals carry
+ * a MAC that the engine verifies itself; votes on a proposal the engine does not know go
+ * straight to the engine, which refuses them.
+ */
 
-static int on_vote(hv_swarm *s, const sw_msg *m)
+static const uint8_t *voter_pk(const hv_swarm *s, uint64_t voter)
+{
+    for (uint32_t i = 0; i < s->nvoters; i++)
+        if (s->voters[i].id == voter)
+            return s->keys[i].pk;
+    return NULL;
+}
+
+static void count_vote(hv_swarm *s, const hv_vote *v, uint64_t cycle)
 {
     hv_decision d;
     memset(&d, 0, sizeof(d));
-    int rc = hv_consensus_vote(s->cons, &m->vote.v, sim_ns(s, s->cur.cycle), &d);
+    int rc = hv_consensus_vote(s->cons, v, sim_ns(s, cycle), &d);
     if (rc == HV_EPROPOSALCLOSED) {
         s->stats.votes_late++;
-        return 0;
+        return;
     }
     if (rc != 0) {
         s->stats.votes_bad++;
-        return 0;
+        return;
     }
     s->stats.votes_counted++;
     if (d.outcome != HV_OUTCOME_PENDING && s->cur.proposal && d.proposal_id == s->cur.cycle + 1) {
@@ -82,6 +97,41 @@ static int on_vote(hv_swarm *s, const sw_msg *m)
         s->cur.decision = d;
         s->cur.t_dec = hv_now_ns();
     }
+}
+
+/* Hands every verified vote at the head of the queue to the engine, in arrival order. */
+static void collect_votes(hv_swarm *s)
+{
+    const sw_vjob *j;
+    while ((j = hv__sw_verifier_peek(&s->verifier)) != NULL) {
+        if (j->ok)
+            count_vote(s, &j->v, j->cycle);
+        else
+            s->stats.votes_bad++; /* bad signature or unknown voter: never reaches the engine */
+        hv__sw_verifier_pop(&s->verifier);
+    }
+}
+
+static int wait_any(hv_swarm *s, uint64_t timeout_ns);
+
+static int on_vote(hv_swarm *s, const sw_msg *m)
+{
+    const hv_vote *v = &m->vote.v;
+    hv_proposal_status ps;
+    int check = hv_consensus_status(s->cons, v->proposal_id, &ps) == 0 && ps.rule == HV_RULE_BFT;
+    sw_verifier *vf = &s->verifier;
+    uint64_t start = hv_now_ns();
+    while (hv__sw_verifier_full(vf)) { /* the ring is full: finish its oldest jobs first */
+        if (hv_now_ns() - start >= s->cfg.stall_timeout_ns)
+            return HV_ETIMEDOUT;
+        if (!hv__sw_verifier_run_one(vf)) {
+            int rc = wait_any(s, s->cfg.stall_timeout_ns);
+            if (rc != 0)
+                return rc;
+        }
+        collect_votes(s);
+    }
+    hv__sw_verifier_push(vf, v, m->cycle, voter_pk(s, v->voter), check);
     return 0;
 }
 
@@ -125,12 +175,26 @@ static int handle(hv_swarm *s, const sw_msg *m)
     }
 }
 
-/* Handles messages until *flag (or the end of data when eod_ok) is set; bounded by the stall
- * timeout. */
+/* Blocks until a message arrives or a verifier helper finishes a job (at most timeout_ns). */
+static int wait_any(hv_swarm *s, uint64_t timeout_ns)
+{
+    int rc = hv__sw_verifier_wait(&s->verifier, s->coord->bus, timeout_ns);
+    return rc == HV_ETIMEDOUT ? 0 : rc;
+}
+
+/*
+ * Handles messages until *flag (or the end of data when eod_ok) is set; bounded by the stall
+ * timeout. Between messages the coordinator verifies queued votes itself, and hands the
+ * verified ones to the engine; it blocks only when its inbox is empty and nothing is left to
+ * verify on this thread.
+ */
 static int wait_for(hv_swarm *s, const int *flag, int eod_ok)
 {
     uint64_t start = hv_now_ns();
-    while (!*flag && !(eod_ok && s->cur.eod)) {
+    for (;;) {
+        collect_votes(s);
+        if (*flag || (eod_ok && s->cur.eod))
+            return 0;
         int fail = atomic_load(&s->fail_rc);
         if (fail != 0)
             return fail;
@@ -138,15 +202,16 @@ static int wait_for(hv_swarm *s, const int *flag, int eod_ok)
         if (waited >= s->cfg.stall_timeout_ns)
             return HV_ETIMEDOUT;
         sw_msg m;
-        int rc = hv__sw_recv_one(s->coord, &m, s->cfg.stall_timeout_ns - waited);
-        if (rc == HV_ETIMEDOUT)
-            continue;
+        int rc = hv__sw_recv_one(s->coord, &m, 0);
         if (rc == 0)
             rc = handle(s, &m);
+        else if (rc == HV_ETIMEDOUT && !hv__sw_verifier_run_one(&s->verifier))
+            rc = wait_any(s, s->cfg.stall_timeout_ns - waited);
+        else if (rc == HV_ETIMEDOUT)
+            rc = 0;
         if (rc < 0)
             return rc;
     }
-    return 0;
 }
 
 /* ---- One cycle ------------------------------------------------------------------------------- */
@@ -337,7 +402,17 @@ static int finish(hv_swarm *s, uint64_t cycle)
     m.kind = SW_FINISH;
     m.cycle = cycle;
     int rc = hv__sw_send(s->coord, &m);
-    return rc == 0 ? wait_for(s, &s->finished, 0) : rc;
+    if (rc == 0)
+        rc = wait_for(s, &s->finished, 0);
+    /* late votes still being verified are counted before the statistics are read */
+    int drained = 0;
+    while (rc == 0 && !drained) {
+        if (!hv__sw_verifier_run_one(&s->verifier) && !hv__sw_verifier_empty(&s->verifier))
+            rc = wait_any(s, s->cfg.stall_timeout_ns);
+        collect_votes(s);
+        drained = hv__sw_verifier_empty(&s->verifier);
+    }
+    return rc;
 }
 
 int hv__sw_coordinate(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)

@@ -45,6 +45,7 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
     cfg->wait = HV_WAIT_BLOCK;
     cfg->stall_timeout_ns = 10000000000ull;
     cfg->bar_ns = BAR_NS_DEFAULT;
+    cfg->verify_threads = 1;
 }
 
 static int pattern_ok(const hv_swarm_pattern *p)
@@ -68,6 +69,8 @@ static int config_ok(const hv_swarm_config *c)
     if (c->var_window < 20 || c->var_window > 100000 || !(c->var_q > 0.5 && c->var_q < 1))
         return 0;
     if (!(c->var_budget >= 0) || !isfinite(c->var_budget) || c->wait < 0 || c->wait > 2)
+        return 0;
+    if (c->verify_threads > SW_VERIFY_THREADS_MAX)
         return 0;
     return c->stall_timeout_ns > 0 && c->bar_ns > 0 && c->bar_ns <= (1ull << 50);
 }
@@ -242,9 +245,17 @@ static int make_core(hv_swarm *s)
     co.table = s->cfg.table;
     if (!s->cfg.early)
         co.flags |= HV_CONSENSUS_NO_EARLY;
+    /* The coordinator verifies every BFT vote's signature itself before the engine sees it,
+     * on its own thread and its verifier helpers (verify.c). */
+    co.flags |= HV_CONSENSUS_SIGS_PREVERIFIED;
     if ((rc = hv_consensus_new(&s->cons, &co)) != 0)
         return rc;
     if ((rc = make_keys(s)) != 0)
+        return rc;
+    /* Helpers wake the coordinator through an eventfd it polls next to its inbox's: only
+     * block waits have one, so spin and yield coordinators verify every vote themselves. */
+    uint32_t helpers = s->cfg.wait == HV_WAIT_BLOCK ? s->cfg.verify_threads : 0;
+    if ((rc = hv__sw_verifier_init(&s->verifier, helpers)) != 0)
         return rc;
     s->trades_cap = 4 * s->nbars + 1024;
     s->trades = calloc(s->trades_cap, sizeof(*s->trades));
@@ -297,6 +308,7 @@ void hv_swarm_free(hv_swarm *s)
         hv_agent_free(a->bus);
     }
     hv_consensus_free(s->cons);
+    hv__sw_verifier_fini(&s->verifier);
     hv_profiler_free(s->prof);
     hv_bus_free(s->bus);
     free(s->trades);
@@ -309,6 +321,8 @@ void hv_swarm_free(hv_swarm *s)
 
 static int start_threads(hv_swarm *s)
 {
+    if (hv__sw_verifier_start(&s->verifier) != 0)
+        return HV_EAGAIN;
     for (uint32_t i = 0; i < s->nagents; i++) {
         sw_agent *a = &s->agents[i];
         if (a->role == SW_ROLE_COORD)
@@ -334,6 +348,7 @@ static void stop_threads(hv_swarm *s)
             pthread_join(a->thread, NULL);
         a->started = 0;
     }
+    hv__sw_verifier_stop(&s->verifier);
 }
 
 static void collect(hv_swarm *s)

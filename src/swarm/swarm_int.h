@@ -7,6 +7,7 @@
 #define HIVEWIRE_SWARM_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include <hivewire/consensus.h>
@@ -237,6 +238,46 @@ typedef struct sw_cycle {
     hv_decision decision;
 } sw_cycle;
 
+/* verify.c: the coordinator's vote verifier (a ring of jobs, helpers on their own threads). */
+#define SW_VJOBS              64u
+#define SW_VERIFY_THREADS_MAX 8u
+
+typedef struct sw_vjob {
+    _Atomic int state; /* FREE, QUEUED, CLAIMED, DONE (verify.c) */
+    int check;         /* 1: an Ed25519 signature to verify (the proposal's rule is BFT) */
+    int ok;            /* the verdict, valid once DONE */
+    uint64_t cycle;
+    const uint8_t *pk; /* the voter's registered key; NULL = unknown voter (fails) */
+    hv_vote v;
+} sw_vjob;
+
+typedef struct sw_verifier {
+    sw_vjob job[SW_VJOBS];
+    uint32_t head, tail; /* coordinator only */
+    uint32_t nthreads, started;
+    pthread_t thread[SW_VERIFY_THREADS_MAX];
+    sem_t sem; /* one post per queued job */
+    int sem_ok;
+    int done_fd;      /* eventfd: a helper finished a job */
+    _Atomic int quit; /* helpers leave */
+} sw_verifier;
+
+int hv__sw_verifier_init(sw_verifier *vf, uint32_t threads);
+void hv__sw_verifier_fini(sw_verifier *vf);
+int hv__sw_verifier_start(sw_verifier *vf);
+void hv__sw_verifier_stop(sw_verifier *vf);
+int hv__sw_verifier_full(const sw_verifier *vf);
+int hv__sw_verifier_empty(const sw_verifier *vf);
+/* Queues a vote (coordinator; the ring must not be full). check = 0: nothing to verify. */
+void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, const uint8_t *pk,
+                          int check);
+/* Claims and verifies one queued job on the calling (coordinator) thread: 1, or 0 if none. */
+int hv__sw_verifier_run_one(sw_verifier *vf);
+/* The oldest job if it is done (then pop it), else NULL. Coordinator. */
+const sw_vjob *hv__sw_verifier_peek(sw_verifier *vf);
+void hv__sw_verifier_pop(sw_verifier *vf);
+int hv__sw_verifier_wait(sw_verifier *vf, hv_agent *bus, uint64_t timeout_ns);
+
 struct hv_swarm {
     hv_swarm_config cfg;
     const hv_bar *bars;
@@ -250,6 +291,7 @@ struct hv_swarm {
     uint32_t nvoters;
     hv_voter voters[SW_VOTERS_MAX];
     hv_consensus *cons;
+    sw_verifier verifier;
     hv_profiler *prof;
     uint64_t vclock; /* the profiler's clock: the cycle timeline is replayed on it */
     int st_bus, st_md, st_dtw, st_var, st_conf, st_strat, st_cons, st_lim, st_exec;

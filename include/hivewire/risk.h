@@ -109,7 +109,8 @@ HV_EXTERN int hv_var_cornish_fisher_params(double mean, double sd, double skew, 
 
 /* Monte Carlo VaR/ES for one asset: fits N(mean, sd^2) to returns and draws `sims` returns
  * with rng into scratch[0..sims). Deterministic for a seed. Returns 0, HV_EBADCONF,
- * HV_ETOOFEWOBS (n < 2), HV_EINVAL (sims 0 or above HV_VAR_SIMS_MAX, NULL pointers),
+ * HV_ETOOFEWOBS (n < 2, or sims (1 - q) < 1: no draw would fall in the tail, the same rule
+ * as the historical method's), HV_EINVAL (sims 0 or above HV_VAR_SIMS_MAX, NULL pointers),
  * HV_ERANGE (overflow). */
 HV_EXTERN int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, size_t sims,
                                 double *scratch, hv_var_es *out);
@@ -129,8 +130,8 @@ HV_EXTERN int hv_covariance(const double *returns, size_t nobs, size_t nassets, 
 
 /* Monte Carlo VaR/ES of a portfolio with weights w over nassets assets whose returns are
  * N(mean, L L^T), chol = L from hv_cholesky(). The portfolio return of a draw is w . (mean + L z).
- * scratch holds sims + nassets doubles. Returns 0, HV_EBADCONF, HV_EINVAL, HV_ERANGE
- * (overflow). */
+ * scratch holds sims + nassets doubles. Returns 0, HV_EBADCONF, HV_ETOOFEWOBS (sims (1 - q) < 1),
+ * HV_EINVAL, HV_ERANGE (overflow). */
 HV_EXTERN int hv_var_montecarlo_portfolio(const double *w, const double *mean, const double *chol,
                                           size_t nassets, double q, hv_rng *rng, size_t sims,
                                           double *scratch, hv_var_es *out);

@@ -203,6 +203,14 @@ static void report_failure(const var_args *a, const hv_column *col, hv_var_metho
                       col->len, a->confidence, need);
         return;
     }
+    if (rv == HV_ETOOFEWOBS && m == HV_VAR_MONTECARLO && col->len >= HV_VAR_MIN_OBS_MC) {
+        double need = ceil((1.0 - 1e-9) / (1.0 - a->confidence));
+        hv__cli_error("var",
+                      "montecarlo: too few draws: --sims %llu at confidence %g leaves no draw "
+                      "in the tail; use --sims %.0f or more",
+                      (unsigned long long)a->sims, a->confidence, need);
+        return;
+    }
     hv__cli_error("var", "%s over %zu returns: %s", name, col->len, hv_strerror(rv));
 }
 

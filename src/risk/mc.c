@@ -85,6 +85,8 @@ int hv_var_montecarlo_portfolio(const double *w, const double *mean, const doubl
     if (!portfolio_args_ok(w, mean, chol, nassets) || rng == NULL || scratch == NULL ||
         out == NULL || sims == 0 || sims > HV_VAR_SIMS_MAX)
         return HV_EINVAL;
+    if (!hv__var_tail_ok(sims, q))
+        return HV_ETOOFEWOBS; /* no draw would land beyond the quantile */
     double wm = 0;
     for (size_t j = 0; j < nassets; j++)
         wm += w[j] * mean[j];

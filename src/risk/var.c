@@ -240,6 +240,8 @@ int hv_var_montecarlo(const double *returns, size_t n, double q, hv_rng *rng, si
         return HV_EBADCONF;
     if (rng == NULL || scratch == NULL || out == NULL || sims == 0 || sims > HV_VAR_SIMS_MAX)
         return HV_EINVAL;
+    if (!hv__var_tail_ok(sims, q))
+        return HV_ETOOFEWOBS; /* no draw would land beyond the quantile */
     double m, sd;
     int rv = hv_moments(returns, n, &m, &sd, NULL, NULL);
     if (rv != 0)

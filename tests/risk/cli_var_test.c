@@ -147,6 +147,14 @@ static void too_few_returns_and_a_gain_tail_are_explained(void **state)
     res = json_array_get(json_object_get(doc, "results"), 0);
     assert_true(json_real_value(json_object_get(res, "var")) < 0);
     json_decref(doc);
+    /* Monte Carlo with 50 draws at 99%: no draw in the tail, an error rather than a number. */
+    char *mc[] = { "var", "--returns", path, "--method", "montecarlo", "--sims", "50", "--json" };
+    assert_int_equal(run(mc, 8, out, sizeof(out)), 1);
+    doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    res = json_array_get(json_object_get(doc, "results"), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "error")), "HV_ETOOFEWOBS");
+    json_decref(doc);
     unlink(path);
 }
 

@@ -127,6 +127,26 @@ static void montecarlo_is_deterministic_for_a_seed(void **state)
     assert_true(a.var != c.var);
 }
 
+static void montecarlo_needs_a_draw_in_the_tail(void **state)
+{
+    (void)state;
+    double r[50], s[200];
+    for (int i = 0; i < 50; i++)
+        r[i] = 0.001 * ((i * 37) % 23 - 11);
+    hv_var_es o;
+    hv_rng g;
+    hv_rng_seed(&g, 3);
+    /* 99 draws at q = 0.99 put no draw beyond the quantile; 100 put one. */
+    assert_int_equal(hv_var_montecarlo(r, 50, 0.99, &g, 99, s, &o), HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_montecarlo(r, 50, 0.99, &g, 100, s, &o), 0);
+    assert_int_equal(hv_var_montecarlo(r, 50, 0.95, &g, 19, s, &o), HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_montecarlo(r, 50, 0.95, &g, 20, s, &o), 0);
+    double w[1] = { 1 }, mean[1] = { 0 }, l[1] = { 0.01 };
+    assert_int_equal(hv_var_montecarlo_portfolio(w, mean, l, 1, 0.99, &g, 99, s, &o),
+                     HV_ETOOFEWOBS);
+    assert_int_equal(hv_var_montecarlo_portfolio(w, mean, l, 1, 0.99, &g, 100, s, &o), 0);
+}
+
 static void portfolio_montecarlo_converges_to_the_gaussian(void **state)
 {
     (void)state;
@@ -205,6 +225,7 @@ int main(void)
         cmocka_unit_test(covariance_matches_hand_computed_values),
         cmocka_unit_test(montecarlo_converges_to_the_gaussian_for_one_asset),
         cmocka_unit_test(montecarlo_is_deterministic_for_a_seed),
+        cmocka_unit_test(montecarlo_needs_a_draw_in_the_tail),
         cmocka_unit_test(portfolio_montecarlo_converges_to_the_gaussian),
         cmocka_unit_test(real_stocks_covariance_factors_and_montecarlo_agrees),
     };

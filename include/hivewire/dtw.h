@@ -210,11 +210,12 @@ HV_EXTERN int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, uns
 HV_EXTERN void hv_dtw_pool_free(hv_dtw_pool *p);
 
 /*
- * Same contract and result as hv_dtw_search(), with the patterns split into `threads`
- * contiguous shards searched in parallel and the shard results merged by (distance, index):
- * the matches are identical to a single-threaded search. The stats differ and depend on
- * thread timing (shards share their pruning threshold). Allocates nothing. One caller at a
- * time per pool.
+ * Same contract and result as hv_dtw_search(), with the patterns cut into chunks of
+ * contiguous indices that the calling thread and the workers claim one at a time (a worker
+ * that wakes late finds nothing left, so the call is never much slower than one thread); the
+ * per-thread results are merged by (distance, index), so the matches are identical to a
+ * single-threaded search. The stats differ and depend on thread timing (the threads share
+ * their pruning threshold). Allocates nothing. One caller at a time per pool.
  */
 HV_EXTERN long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count,
                                   const double *query, unsigned k, hv_dtw_match *out,

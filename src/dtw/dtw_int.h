@@ -117,15 +117,20 @@ void hv__dtw_core4(const double *q, const double *const *c, unsigned m, size_t n
                    const double *cb, double thr, double *b, double *rows, double *d,
                    int *abandoned);
 
+/* Gives ws room to remember the seeding pass's bounds of up to cap patterns per range (2 cap
+ * doubles), so the cascade does not recompute them. Returns 0 or HV_ENOMEM. */
+int hv__dtw_ws_memo(hv_dtw_ws *ws, size_t cap);
+
 /* Prepares ws->q / qu / ql from a raw query. Returns 0 or HV_EINVAL (non-finite value). */
 int hv__dtw_ws_prepare(hv_dtw_ws *ws, const double *query);
 
 /*
  * Runs the cascade over patterns [begin, end) of set, keeping the best k (k <= ws->k_max) in
- * ws->top. Returns the number of matches held (<= k). Adds to st.
+ * ws->top, which already holds `held` matches of earlier ranges (0 for a fresh search).
+ * Returns the number of matches held (<= k). Adds to st.
  */
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                            size_t begin, size_t end, unsigned k, hv_dtw_stats *st);
+                            size_t begin, size_t end, unsigned k, size_t held, hv_dtw_stats *st);
 
 /* Orders matches by (distance, index). */
 static inline int hv__dtw_match_less(double da, size_t ia, double db, size_t ib)

@@ -155,15 +155,12 @@ int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws *
         return rv;
     /* Room for the seeding pass's bounds of every pattern the library can hold, up to
      * WS_MEM_MAX patterns (1 MiB); searches over more recompute the bounds. */
-    size_t cap = lib->set->capacity < WS_MEM_MAX ? lib->set->capacity : WS_MEM_MAX;
-    (*out)->mem = malloc(2 * cap * sizeof(double));
-    if ((*out)->mem == NULL) {
+    rv = hv__dtw_ws_memo(*out, lib->set->capacity < WS_MEM_MAX ? lib->set->capacity : WS_MEM_MAX);
+    if (rv != 0) {
         hv_dtw_ws_free(*out);
         *out = NULL;
-        return HV_ENOMEM;
     }
-    (*out)->mem_cap = cap;
-    return 0;
+    return rv;
 }
 
 /* The weighted prediction from sorted matches (m >= 1). */
@@ -213,7 +210,7 @@ int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const doubl
     hv_dtw_stats_reset(&local);
     local.queries = 1;
     hv__dtw_query qc = { ws->q, ws->qu, ws->ql, NULL };
-    size_t m = hv__dtw_search_range(ws, &qc, lib->set, 0, out->eligible, k, &local);
+    size_t m = hv__dtw_search_range(ws, &qc, lib->set, 0, out->eligible, k, 0, &local);
     if (stats != NULL)
         hv_dtw_stats_add(stats, &local);
     weigh(lib, ws->top, m, out);

@@ -1,30 +1,53 @@
 /*
- * Multi-threaded batch search: the patterns are split into contiguous shards, one per thread;
- * each thread runs the cascade on its shard with its own workspace and keeps its own top-k;
- * the caller merges the shard lists by (distance, index). Every shard's list is exact, and the
- * global top-k is contained in their union, so the merge equals the single-threaded answer.
+ * Multi-threaded batch search. The calling thread and the worker threads claim ranges of
+ * contiguous pattern indices from a shared counter (guided self-scheduling: each claim takes
+ * 1/threads of what is left, see claim_size()), and each participant runs the cascade over its
+ * ranges with its own workspace, keeping one top-k list across them. The caller merges the
+ * lists by (distance, index). Each list is the exact top-k of the ranges its owner searched,
+ * and the global top-k is contained in their union, so the merge equals the single-threaded
+ * answer.
  *
- * Shards share their pruning threshold (hv__dtw_query.shared_thr): each prunes against the
- * smallest k-th best any shard has found, which is still an upper bound of the global k-th
+ * Participants share their pruning threshold (hv__dtw_query.shared_thr): each prunes against
+ * the smallest k-th best anyone has found, which is still an upper bound of the global k-th
  * best, so the merge stays exact.
  *
- * Workers are created once and sleep on a condition variable until the job generation number
- * moves; the caller sleeps on another until every shard is done. (Spinning instead was tried
- * and lost on the shared, loaded 2-core test machine.) A search allocates nothing.
+ * Claiming: the caller fills in the job, then publishes a new generation with position 0 in
+ * `next` (release); a claim is a CAS of `next` to the end of the claimed range, so it succeeds
+ * only for the current job and only while patterns remain, and after it the job's fields are
+ * safe to read (the caller does not start another job before every claimed range has been
+ * searched). Whoever finishes a range adds its size to `finished`; the caller, once nothing
+ * is left to claim, waits until `finished` equals the count. A worker that wakes late finds
+ * nothing left and goes back to sleep, so the search is never much slower than one thread; a
+ * worker that wakes early shares the work.
+ *
+ * Workers are created once and sleep on a condition variable until the generation moves.
+ * (Spinning workers were tried and lost on the shared, loaded 2-core test machine.) The
+ * caller, once nothing is left to claim, spins a bounded time for the last ranges before it
+ * sleeps. A search allocates nothing.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/spin.h"
 #include "dtw/dtw_int.h"
+
+#define CHUNK_MIN 32u /* patterns per claim, at least (unless fewer are left) */
+#define MEMO_CAP                                                               \
+    4096u /* a workspace remembers the seeding-pass bounds of a claim this big \
+           * (64 KiB) so the cascade does not recompute them */
+/* How long the caller spins for claims still being searched before it sleeps. Waking a
+ * sleeping thread costs about 30 us on the 2-core VM this was measured on. */
+#define FINISH_SPIN_NS 200000u
 
 typedef struct worker {
     struct hv_dtw_pool *pool;
     hv_dtw_ws *ws;
     pthread_t thread;
-    size_t begin, end, held; /* this job's shard and result count */
-    hv_dtw_stats stats;
+    size_t held;        /* matches in ws->top for job `job` */
+    uint64_t job;       /* generation of the ranges `held` describes (written by the owner) */
+    hv_dtw_stats stats; /* for job `job` */
     int started;
 } worker;
 
@@ -33,22 +56,70 @@ struct hv_dtw_pool {
     unsigned threads, k_max;
     pthread_mutex_t mu;
     pthread_cond_t job_cv;  /* workers wait here for a new generation */
-    pthread_cond_t done_cv; /* the caller waits here for pending == 0 */
-    uint64_t generation;
-    unsigned pending;
+    pthread_cond_t done_cv; /* the caller waits here for the last range */
+    uint64_t generation;    /* atomic; written by the caller under mu */
+    uint64_t next;          /* atomic: see NEXT_GEN() below */
+    size_t finished;        /* atomic: patterns of the current job searched */
     int stop;
-    /* The current job, read-only for workers while pending > 0. */
+    /* The current job: written before its generation is published, then read-only. */
     const hv_dtw_set *set;
+    size_t count; /* atomic (claimers read it before they know the job is current) */
     hv__dtw_query qc;
     uint64_t shared_thr;
     unsigned k;
     worker *w; /* threads entries; w[0] is the calling thread */
 };
 
-static void run_shard(hv_dtw_pool *p, worker *w)
+/* `next` packs (low 32 bits of the generation) << 32 | the first unclaimed pattern. A claimer
+ * that stalls between its load and its CAS across exactly 2^32 searches could claim a wrong
+ * range; nothing else can. */
+#define NEXT_GEN(x) ((x) >> 32)
+#define NEXT_POS(x) ((x)&UINT64_C(0xffffffff))
+#define GEN_BITS(g) ((g)&UINT64_C(0xffffffff))
+
+/* Guided self-scheduling: a claim takes 1/threads of what is left (at least CHUNK_MIN), so
+ * one participant alone takes everything at once (and searches exactly as hv_dtw_search()
+ * does), the first claims are large (good seeding, good pruning) and the last ones small
+ * (balance). */
+static size_t claim_size(size_t left, unsigned threads)
 {
-    hv_dtw_stats_reset(&w->stats);
-    w->held = hv__dtw_search_range(w->ws, &p->qc, p->set, w->begin, w->end, p->k, &w->stats);
+    size_t n = (left + threads - 1) / threads;
+    if (n < CHUNK_MIN)
+        n = CHUNK_MIN;
+    return n < left ? n : left;
+}
+
+/* Claims the next range [*begin, *end) of job gen; returns 0, or -1 when nothing is left (or
+ * the job is no longer current). */
+static int claim(hv_dtw_pool *p, uint64_t gen, size_t *begin, size_t *end)
+{
+    uint64_t cur = __atomic_load_n(&p->next, __ATOMIC_ACQUIRE);
+    for (;;) {
+        /* count is only trusted once the CAS proves the job is still gen's */
+        size_t count = __atomic_load_n(&p->count, __ATOMIC_RELAXED), pos = NEXT_POS(cur);
+        if (NEXT_GEN(cur) != GEN_BITS(gen) || pos >= count)
+            return -1;
+        size_t n = claim_size(count - pos, p->threads);
+        if (__atomic_compare_exchange_n(&p->next, &cur, cur + n, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            *begin = pos;
+            *end = pos + n;
+            return 0;
+        }
+    }
+}
+
+/* Searches [begin, end) of job gen into w's list; returns 1 if that finished the job. */
+static int run_range(hv_dtw_pool *p, worker *w, uint64_t gen, size_t begin, size_t end)
+{
+    if (w->job != gen) {
+        w->job = gen;
+        w->held = 0;
+        hv_dtw_stats_reset(&w->stats);
+    }
+    w->held = hv__dtw_search_range(w->ws, &p->qc, p->set, begin, end, p->k, w->held, &w->stats);
+    size_t total = __atomic_add_fetch(&p->finished, end - begin, __ATOMIC_ACQ_REL);
+    return total == __atomic_load_n(&p->count, __ATOMIC_RELAXED);
 }
 
 static void *worker_main(void *arg)
@@ -65,11 +136,14 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (stop)
             break;
-        run_shard(p, w);
-        pthread_mutex_lock(&p->mu);
-        if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_RELEASE) == 0)
-            pthread_cond_signal(&p->done_cv);
-        pthread_mutex_unlock(&p->mu);
+        size_t b, e;
+        while (claim(p, seen, &b, &e) == 0) {
+            if (run_range(p, w, seen, b, e)) {
+                pthread_mutex_lock(&p->mu);
+                pthread_cond_signal(&p->done_cv);
+                pthread_mutex_unlock(&p->mu);
+            }
+        }
     }
     return NULL;
 }
@@ -119,6 +193,8 @@ int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_ma
     for (unsigned i = 0; i < threads && rv == 0; i++) {
         p->w[i].pool = p;
         rv = hv_dtw_ws_new(params, k_max, &p->w[i].ws);
+        if (rv == 0)
+            rv = hv__dtw_ws_memo(p->w[i].ws, MEMO_CAP);
     }
     for (unsigned i = 1; i < threads && rv == 0; i++) {
         int e = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
@@ -135,17 +211,19 @@ int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_ma
     return 0;
 }
 
-/* k-way merge of the shard lists (each sorted) into out; returns the count written. */
-static size_t merge_shards(hv_dtw_pool *p, unsigned k, hv_dtw_match *out)
+/* k-way merge of the lists of job gen's participants (each sorted) into out; returns the count
+ * written. A participant that searched no range of the job holds nothing for it. */
+static size_t merge_lists(hv_dtw_pool *p, uint64_t gen, unsigned k, hv_dtw_match *out)
 {
-    size_t pos[HV_DTW_THREADS_MAX] = { 0 }, m = 0;
+    size_t pos[HV_DTW_THREADS_MAX] = { 0 }, held[HV_DTW_THREADS_MAX], m = 0;
+    for (unsigned i = 0; i < p->threads; i++)
+        held[i] = p->w[i].job == gen ? p->w[i].held : 0;
     while (m < k) {
         int best = -1;
         for (unsigned i = 0; i < p->threads; i++) {
-            worker *w = &p->w[i];
-            if (pos[i] == w->held)
+            if (pos[i] == held[i])
                 continue;
-            const hv_dtw_match *c = &w->ws->top[pos[i]];
+            const hv_dtw_match *c = &p->w[i].ws->top[pos[i]];
             if (best < 0 ||
                 hv__dtw_match_less(c->distance, c->index, p->w[best].ws->top[pos[best]].distance,
                                    p->w[best].ws->top[pos[best]].index))
@@ -169,32 +247,39 @@ long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, con
     if (rv != 0)
         return rv;
     p->set = set;
+    __atomic_store_n(&p->count, count, __ATOMIC_RELAXED);
     double inf = INFINITY;
     memcpy(&p->shared_thr, &inf, sizeof(inf));
     p->qc = (hv__dtw_query){ ws0->q, ws0->qu, ws0->ql, &p->shared_thr };
     p->k = k;
-    for (unsigned i = 0; i < p->threads; i++) {
-        p->w[i].begin = count * i / p->threads;
-        p->w[i].end = count * (i + 1) / p->threads;
-    }
+    uint64_t gen = __atomic_load_n(&p->generation, __ATOMIC_RELAXED) + 1; /* caller writes it */
+    __atomic_store_n(&p->finished, 0, __ATOMIC_RELAXED);
     pthread_mutex_lock(&p->mu);
-    __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->generation, p->generation + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->next, GEN_BITS(gen) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->generation, gen, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->job_cv);
     pthread_mutex_unlock(&p->mu);
 
-    run_shard(p, &p->w[0]);
+    size_t b, e;
+    while (claim(p, gen, &b, &e) == 0)
+        run_range(p, &p->w[0], gen, b, e);
+    uint64_t t0 = hv_now_ns();
+    while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count &&
+           hv_now_ns() - t0 < FINISH_SPIN_NS)
+        hv__cpu_relax();
+    if (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count) {
+        pthread_mutex_lock(&p->mu);
+        while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count)
+            pthread_cond_wait(&p->done_cv, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
 
-    pthread_mutex_lock(&p->mu);
-    while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0)
-        pthread_cond_wait(&p->done_cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-
-    size_t m = merge_shards(p, k, out);
+    size_t m = merge_lists(p, gen, k, out);
     if (stats != NULL) {
         stats->queries++;
         for (unsigned i = 0; i < p->threads; i++)
-            hv_dtw_stats_add(stats, &p->w[i].stats);
+            if (p->w[i].job == gen)
+                hv_dtw_stats_add(stats, &p->w[i].stats);
     }
     return (long)m;
 }

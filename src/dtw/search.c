@@ -326,13 +326,14 @@ static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_s
  * go through the cascade first, in increasing bound order, so the best-so-far starts near its
  * final value instead of at infinity. Finding them is one streaming pass that abandons each
  * bound as soon as it exceeds the largest kept (ws->seed holds at most `want` entries, sorted
- * by bound). Order changes only which candidates get pruned, never the result.
+ * by bound). Order changes only which candidates get pruned, never the result. thr is the
+ * threshold the range starts from (INFINITY for a fresh search; the k-th best so far for a
+ * later chunk of a pool search): a candidate whose bound exceeds it cannot be a seed.
  */
 static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                         size_t begin, size_t end, unsigned want)
+                         size_t begin, size_t end, unsigned want, double thr)
 {
     size_t n = set->params.len, held = 0;
-    double thr = INFINITY;
     double *kim_mem = NULL, *eq_mem = NULL;
     if (ws->mem != NULL && end - begin <= ws->mem_cap) {
         kim_mem = ws->mem;
@@ -407,13 +408,27 @@ static double visit(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *se
     return mine;
 }
 
-size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                            size_t begin, size_t end, unsigned k, hv_dtw_stats *st)
+int hv__dtw_ws_memo(hv_dtw_ws *ws, size_t cap)
 {
-    size_t held = 0, nseed = 0, s = 0;
-    double thr = INFINITY;
+    double *m = malloc(2 * cap * sizeof(double));
+    if (m == NULL)
+        return HV_ENOMEM;
+    free(ws->mem);
+    ws->mem = m;
+    ws->mem_cap = cap;
+    return 0;
+}
+
+size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
+                            size_t begin, size_t end, unsigned k, size_t held, hv_dtw_stats *st)
+{
+    size_t nseed = 0, s = 0;
+    double thr = held == k ? ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK) : INFINITY;
     if (ws->seeding) {
-        nseed = pick_seeds(ws, qc, set, begin, end, k + HV__DTW_SEED_EXTRA);
+        double start = thr;
+        if (qc->shared_thr != NULL && shared_load(qc->shared_thr) < start)
+            start = shared_load(qc->shared_thr);
+        nseed = pick_seeds(ws, qc, set, begin, end, k + HV__DTW_SEED_EXTRA, start);
         if (ws->mem != NULL && end - begin <= ws->mem_cap) {
             ws->mem_kim = ws->mem;
             ws->mem_eq = ws->mem + ws->mem_cap;
@@ -458,7 +473,7 @@ long hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const dou
     hv_dtw_stats_reset(&local);
     local.queries = 1;
     hv__dtw_query qc = { ws->q, ws->qu, ws->ql, NULL };
-    size_t held = hv__dtw_search_range(ws, &qc, set, 0, count, k, &local);
+    size_t held = hv__dtw_search_range(ws, &qc, set, 0, count, k, 0, &local);
     memcpy(out, ws->top, held * sizeof(*out));
     if (stats != NULL)
         hv_dtw_stats_add(stats, &local);

@@ -1,5 +1,5 @@
-/* Multi-threaded search: the pool equals the single-threaded search; workspaces on separate
- * threads share one set safely (run under TSan too). */
+/* Multi-threaded search: the pool equals the single-threaded search, however its threads
+ * share the work; workspaces on separate threads share one set safely (run under TSan too). */
 #include <pthread.h>
 
 #include "hv_test.h"
@@ -53,6 +53,44 @@ static void pool_search_equals_single_threaded_search(void **state)
                 assert_int_equal(st.candidates, count);
                 assert_int_equal(st.queries, 1);
             }
+        }
+        hv_dtw_pool_free(pool);
+    }
+    hv_dtw_ws_free(ws);
+    hv_dtw_set_free(set);
+}
+
+/* Many searches back to back, of every size around the claim granularity, with 2 and 3
+ * threads: workers that wake late (their claims find nothing left) and workers that take part
+ * alternate unpredictably, and every answer must still equal the single-threaded one. */
+static void back_to_back_searches_of_every_size_stay_exact(void **state)
+{
+    (void)state;
+    hv_rng rng;
+    hv_rng_seed(&rng, 33);
+    hv_dtw_params p;
+    hv_dtw_set *set = make_set(&p, &rng);
+    hv_dtw_ws *ws;
+    assert_int_equal(hv_dtw_ws_new(&p, K, &ws), 0);
+    for (unsigned threads = 2; threads <= 3; threads++) {
+        hv_dtw_pool *pool;
+        assert_int_equal(hv_dtw_pool_new(&p, threads, K, &pool), 0);
+        for (int rep = 0; rep < 300; rep++) {
+            double q[N];
+            tu_random_walk(&rng, q, N);
+            size_t count = (size_t)(rep * 7) % (COUNT + 1); /* 0 .. COUNT */
+            unsigned k = 1 + (unsigned)rep % K;
+            hv_dtw_match a[K], b[K];
+            hv_dtw_stats st;
+            hv_dtw_stats_reset(&st);
+            long ma = hv_dtw_search(ws, set, count, q, k, a, NULL);
+            long mb = hv_dtw_pool_search(pool, set, count, q, k, b, &st);
+            assert_int_equal(ma, mb);
+            for (long i = 0; i < ma; i++) {
+                assert_int_equal(a[i].index, b[i].index);
+                assert_memory_equal(&a[i].distance, &b[i].distance, sizeof(double));
+            }
+            assert_int_equal(st.candidates, count); /* every pattern searched exactly once */
         }
         hv_dtw_pool_free(pool);
     }
@@ -192,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pool_search_equals_single_threaded_search),
+        cmocka_unit_test(back_to_back_searches_of_every_size_stay_exact),
         cmocka_unit_test(separate_workspaces_search_one_set_from_many_threads),
         cmocka_unit_test(agents_predict_concurrently_from_one_library),
         cmocka_unit_test(pool_refuses_bad_arguments),

@@ -37,9 +37,10 @@
 #define MEMO_CAP                                                               \
     4096u /* a workspace remembers the seeding-pass bounds of a claim this big \
            * (64 KiB) so the cascade does not recompute them */
-/* How long the caller spins for claims still being searched before it sleeps. Waking a
- * sleeping thread costs about 30 us on the 2-core VM this was measured on. */
-#define FINISH_SPIN_NS 200000u
+/* How long the caller spins for claims still being searched before it sleeps: about what
+ * waking a sleeping thread costs (30 us on the 2-core VM this was measured on), and short, so
+ * a spinning caller does not long keep a loaded machine's core from the worker it waits for. */
+#define FINISH_SPIN_NS 50000u
 
 typedef struct worker {
     struct hv_dtw_pool *pool;
@@ -58,28 +59,35 @@ struct hv_dtw_pool {
     pthread_cond_t job_cv;  /* workers wait here for a new generation */
     pthread_cond_t done_cv; /* the caller waits here for the last range */
     uint64_t generation;    /* atomic; written by the caller under mu */
+    char pad0[64];          /* claim traffic apart from the read-mostly job below */
     uint64_t next;          /* atomic: see NEXT_GEN() below */
     size_t finished;        /* atomic: patterns of the current job searched */
+    char pad1[64];
     int stop;
     /* The current job: written before its generation is published, then read-only. */
     const hv_dtw_set *set;
-    size_t count; /* atomic (claimers read it before they know the job is current) */
+    size_t count; /* written with generation, under mu; workers copy both together */
     hv__dtw_query qc;
     uint64_t shared_thr;
     unsigned k;
     worker *w; /* threads entries; w[0] is the calling thread */
 };
 
-/* `next` packs (low 32 bits of the generation) << 32 | the first unclaimed pattern. A claimer
- * that stalls between its load and its CAS across exactly 2^32 searches could claim a wrong
- * range; nothing else can. */
-#define NEXT_GEN(x) ((x) >> 32)
-#define NEXT_POS(x) ((x)&UINT64_C(0xffffffff))
-#define GEN_BITS(g) ((g)&UINT64_C(0xffffffff))
+/* `next` packs (low 39 bits of the generation) << 25 | the first unclaimed pattern (at most
+ * HV_DTW_SET_MAX = 2^24, so it never carries into the generation). Once a job's patterns are
+ * all claimed, `next` stays at (its generation, its count) until the caller publishes the next
+ * job, so a claim for a finished job always fails; a worker uses the count it copied together
+ * with the generation, never a newer one. Only a worker stalled across exactly 2^39 searches
+ * between reading the generation and its CAS could claim a wrong range. */
+#define POS_BITS    25
+#define NEXT_GEN(x) ((x) >> POS_BITS)
+#define NEXT_POS(x) ((x) & ((UINT64_C(1) << POS_BITS) - 1))
+#define GEN_BITS(g) ((g) & ((UINT64_C(1) << (64 - POS_BITS)) - 1))
+_Static_assert(HV_DTW_SET_MAX < (UINT64_C(1) << POS_BITS), "positions fit below the generation");
 
-/* Guided self-scheduling: a claim takes 1/threads of what is left (at least CHUNK_MIN), so
- * one participant alone takes everything at once (and searches exactly as hv_dtw_search()
- * does), the first claims are large (good seeding, good pruning) and the last ones small
+/* Guided self-scheduling: a claim takes 1/threads of what is left (at least CHUNK_MIN), so a
+ * one-thread pool takes everything at once (and searches exactly as hv_dtw_search() does),
+ * the first claims are large (good seeding, good pruning) and the last ones small
  * (balance). */
 static size_t claim_size(size_t left, unsigned threads)
 {
@@ -89,14 +97,13 @@ static size_t claim_size(size_t left, unsigned threads)
     return n < left ? n : left;
 }
 
-/* Claims the next range [*begin, *end) of job gen; returns 0, or -1 when nothing is left (or
- * the job is no longer current). */
-static int claim(hv_dtw_pool *p, uint64_t gen, size_t *begin, size_t *end)
+/* Claims the next range [*begin, *end) of job gen, whose pattern count is count; returns 0,
+ * or -1 when nothing is left (or the job is over). */
+static int claim(hv_dtw_pool *p, uint64_t gen, size_t count, size_t *begin, size_t *end)
 {
     uint64_t cur = __atomic_load_n(&p->next, __ATOMIC_ACQUIRE);
     for (;;) {
-        /* count is only trusted once the CAS proves the job is still gen's */
-        size_t count = __atomic_load_n(&p->count, __ATOMIC_RELAXED), pos = NEXT_POS(cur);
+        size_t pos = NEXT_POS(cur);
         if (NEXT_GEN(cur) != GEN_BITS(gen) || pos >= count)
             return -1;
         size_t n = claim_size(count - pos, p->threads);
@@ -110,7 +117,8 @@ static int claim(hv_dtw_pool *p, uint64_t gen, size_t *begin, size_t *end)
 }
 
 /* Searches [begin, end) of job gen into w's list; returns 1 if that finished the job. */
-static int run_range(hv_dtw_pool *p, worker *w, uint64_t gen, size_t begin, size_t end)
+static int run_range(hv_dtw_pool *p, worker *w, uint64_t gen, size_t count, size_t begin,
+                     size_t end)
 {
     if (w->job != gen) {
         w->job = gen;
@@ -119,7 +127,7 @@ static int run_range(hv_dtw_pool *p, worker *w, uint64_t gen, size_t begin, size
     }
     w->held = hv__dtw_search_range(w->ws, &p->qc, p->set, begin, end, p->k, w->held, &w->stats);
     size_t total = __atomic_add_fetch(&p->finished, end - begin, __ATOMIC_ACQ_REL);
-    return total == __atomic_load_n(&p->count, __ATOMIC_RELAXED);
+    return total == count;
 }
 
 static void *worker_main(void *arg)
@@ -127,18 +135,20 @@ static void *worker_main(void *arg)
     worker *w = arg;
     hv_dtw_pool *p = w->pool;
     uint64_t seen = 0;
+    size_t count = 0;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (!p->stop && __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == seen)
             pthread_cond_wait(&p->job_cv, &p->mu);
         int stop = __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE);
         seen = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+        count = p->count; /* the same job's, both written under mu */
         pthread_mutex_unlock(&p->mu);
         if (stop)
             break;
         size_t b, e;
-        while (claim(p, seen, &b, &e) == 0) {
-            if (run_range(p, w, seen, b, e)) {
+        while (claim(p, seen, count, &b, &e) == 0) {
+            if (run_range(p, w, seen, count, b, e)) {
                 pthread_mutex_lock(&p->mu);
                 pthread_cond_signal(&p->done_cv);
                 pthread_mutex_unlock(&p->mu);
@@ -247,7 +257,6 @@ long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, con
     if (rv != 0)
         return rv;
     p->set = set;
-    __atomic_store_n(&p->count, count, __ATOMIC_RELAXED);
     double inf = INFINITY;
     memcpy(&p->shared_thr, &inf, sizeof(inf));
     p->qc = (hv__dtw_query){ ws0->q, ws0->qu, ws0->ql, &p->shared_thr };
@@ -255,14 +264,15 @@ long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, con
     uint64_t gen = __atomic_load_n(&p->generation, __ATOMIC_RELAXED) + 1; /* caller writes it */
     __atomic_store_n(&p->finished, 0, __ATOMIC_RELAXED);
     pthread_mutex_lock(&p->mu);
-    __atomic_store_n(&p->next, GEN_BITS(gen) << 32, __ATOMIC_RELEASE);
+    p->count = count;
+    __atomic_store_n(&p->next, GEN_BITS(gen) << POS_BITS, __ATOMIC_RELEASE);
     __atomic_store_n(&p->generation, gen, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->job_cv);
     pthread_mutex_unlock(&p->mu);
 
     size_t b, e;
-    while (claim(p, gen, &b, &e) == 0)
-        run_range(p, &p->w[0], gen, b, e);
+    while (claim(p, gen, count, &b, &e) == 0)
+        run_range(p, &p->w[0], gen, count, b, e);
     uint64_t t0 = hv_now_ns();
     while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count &&
            hv_now_ns() - t0 < FINISH_SPIN_NS)

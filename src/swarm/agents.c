@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 #include <hivewire/bus.h>
 
@@ -664,9 +666,27 @@ static void report_error(sw_agent *a, int rc, const char *what)
     (void)hv__sw_send(a, &m); /* best effort: the coordinator also polls fail_rc */
 }
 
+void hv__sw_usage_self(hv_swarm_usage *u)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        return;
+    u->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+                ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+    u->switches_voluntary = (uint64_t)ru.ru_nvcsw;
+    u->switches_involuntary = (uint64_t)ru.ru_nivcsw;
+}
+
+int hv__sw_sched_batch(void)
+{
+    struct sched_param sp = { .sched_priority = 0 };
+    return pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) == 0;
+}
+
 void *hv__sw_agent_main(void *arg)
 {
     sw_agent *a = arg;
+    a->usage.batch = hv__sw_sched_batch();
     while (!atomic_load_explicit(&a->sw->quit, memory_order_acquire)) {
         sw_msg m;
         int rc = hv__sw_recv_one(a, &m, RECV_SLICE_NS);
@@ -679,5 +699,6 @@ void *hv__sw_agent_main(void *arg)
         if (rc < 0)
             report_error(a, rc, hv_agent_name(a->bus));
     }
+    hv__sw_usage_self(&a->usage);
     return NULL;
 }

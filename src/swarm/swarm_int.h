@@ -157,6 +157,12 @@ enum sw_role {
 
 typedef struct sw_agent sw_agent;
 
+/* The calling thread's getrusage(RUSAGE_THREAD) into u (name and batch untouched). */
+void hv__sw_usage_self(hv_swarm_usage *u);
+/* Puts the calling thread under SCHED_BATCH (docs/SWARM.md, threading model): a woken agent
+ * then waits for the next tick instead of preempting the thread that woke it. 1 on success. */
+int hv__sw_sched_batch(void);
+
 typedef struct sw_keys {
     uint8_t pk[HV_VOTE_PK_BYTES];
     uint8_t sk[HV_VOTE_SK_BYTES];
@@ -218,7 +224,8 @@ struct sw_agent {
     int stop;
     pthread_t thread;
     int started;
-    sw_keys *keys; /* voters only */
+    sw_keys *keys;        /* voters only */
+    hv_swarm_usage usage; /* written by the agent's thread as it leaves, read after the join */
     union {
         sw_pattern_state pat;
         sw_risk_state risk;
@@ -258,8 +265,10 @@ typedef struct sw_verifier {
     pthread_t thread[SW_VERIFY_THREADS_MAX];
     sem_t sem; /* one post per queued job */
     int sem_ok;
-    int done_fd;      /* eventfd: a helper finished a job */
-    _Atomic int quit; /* helpers leave */
+    int done_fd;                                 /* eventfd: a helper finished a job */
+    _Atomic int quit;                            /* helpers leave */
+    _Atomic uint32_t exited;                     /* helpers that recorded their usage */
+    hv_swarm_usage usage[SW_VERIFY_THREADS_MAX]; /* each helper's, read after the join */
 } sw_verifier;
 
 int hv__sw_verifier_init(sw_verifier *vf, uint32_t threads);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -39,14 +40,29 @@ static int claim(sw_vjob *j)
                                                    memory_order_acquire, memory_order_relaxed);
 }
 
+/* Each helper records what it cost as it leaves (read after the join). */
+static void helper_exit(sw_verifier *vf, int batch)
+{
+    uint32_t i = atomic_fetch_add_explicit(&vf->exited, 1, memory_order_relaxed);
+    if (i >= SW_VERIFY_THREADS_MAX)
+        return;
+    hv_swarm_usage *u = &vf->usage[i];
+    snprintf(u->name, sizeof(u->name), "verify-helper-%u", i);
+    u->batch = batch;
+    hv__sw_usage_self(u);
+}
+
 static void *helper_main(void *arg)
 {
     sw_verifier *vf = arg;
+    int batch = hv__sw_sched_batch();
     for (;;) {
         while (sem_wait(&vf->sem) != 0 && errno == EINTR)
             ;
-        if (atomic_load_explicit(&vf->quit, memory_order_acquire))
+        if (atomic_load_explicit(&vf->quit, memory_order_acquire)) {
+            helper_exit(vf, batch);
             return NULL;
+        }
         for (uint32_t i = 0; i < SW_VJOBS; i++) {
             sw_vjob *j = &vf->job[i];
             if (atomic_load_explicit(&j->state, memory_order_relaxed) == VJ_QUEUED && claim(j)) {

@@ -117,6 +117,7 @@ typedef struct hv_swarm_stats {
     uint64_t accepted, rejected, no_quorum;
     uint64_t decided_early;
     uint64_t votes_counted, votes_late; /* late: arrived after an early decision */
+    uint64_t votes_late_unverified;     /* of votes_late: not evidence, signature not checked */
     uint64_t votes_bad;                 /* refused by the engine for any other reason */
     uint64_t orders_sent;               /* admitted by risk, submitted to the exchange */
     uint64_t last_order_cycle;          /* cycle of the last order sent (UINT64_MAX: none) */

@@ -449,9 +449,9 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         st.rules_used[HV_RULE_SIMPLE_MAJORITY], st.rules_used[HV_RULE_MAJORITY],
         st.rules_used[HV_RULE_WEIGHTED] + st.rules_used[HV_RULE_UNANIMOUS]);
     add(s, "votes",
-        "%" PRIu64 " counted, %" PRIu64 " after an early decision, %" PRIu64 " refused; %" PRIu64
-        " decided early",
-        st.votes_counted, st.votes_late, st.votes_bad, st.decided_early);
+        "%" PRIu64 " counted, %" PRIu64 " after an early decision (%" PRIu64
+        " not verified), %" PRIu64 " refused; %" PRIu64 " decided early",
+        st.votes_counted, st.votes_late, st.votes_late_unverified, st.votes_bad, st.decided_early);
     add(s, "orders",
         "%" PRIu64 " sent, %" PRIu64 " refused by limits, %" PRIu64 " by the kill switch, %" PRIu64
         " by the exchange",

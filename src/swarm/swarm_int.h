@@ -249,10 +249,18 @@ typedef struct sw_cycle {
 #define SW_VJOBS              64u
 #define SW_VERIFY_THREADS_MAX 8u
 
+/* What the verifier does with a vote (sw_vjob.check). */
+enum sw_check {
+    SW_CHECK_NONE = 0, /* nothing to verify: the engine checks the MAC or refuses the vote */
+    SW_CHECK_SIG = 1,  /* an Ed25519 signature to verify (the proposal's rule is BFT) */
+    SW_CHECK_LATE = 2  /* arrived after the decision and cannot be evidence: not verified, and
+                          never handed to the engine (counted as late) */
+};
+
 typedef struct sw_vjob {
     _Atomic int state; /* FREE, QUEUED, CLAIMED, DONE (verify.c) */
-    int check;         /* 1: an Ed25519 signature to verify (the proposal's rule is BFT) */
-    int ok;            /* the verdict, valid once DONE */
+    int check;         /* enum sw_check; a queued SW_CHECK_SIG job may become SW_CHECK_LATE */
+    int ok;            /* the verdict, valid once DONE (0 for SW_CHECK_LATE) */
     uint64_t cycle;
     const uint8_t *pk; /* the voter's registered key; NULL = unknown voter (fails) */
     hv_vote v;
@@ -277,9 +285,14 @@ int hv__sw_verifier_start(sw_verifier *vf);
 void hv__sw_verifier_stop(sw_verifier *vf);
 int hv__sw_verifier_full(const sw_verifier *vf);
 int hv__sw_verifier_empty(const sw_verifier *vf);
-/* Queues a vote (coordinator; the ring must not be full). check = 0: nothing to verify. */
+/* Queues a vote (coordinator; the ring must not be full); check is an enum sw_check. */
 void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, const uint8_t *pk,
                           int check);
+/* Coordinator. Every job still waiting for its signature check (not yet claimed by a helper)
+ * for which still_needed(ud, job) returns 0 becomes SW_CHECK_LATE and done, unverified.
+ * Returns how many. */
+uint32_t hv__sw_verifier_drop(sw_verifier *vf, int (*still_needed)(void *ud, const sw_vjob *j),
+                              void *ud);
 /* Claims and verifies one queued job on the calling (coordinator) thread: 1, or 0 if none. */
 int hv__sw_verifier_run_one(sw_verifier *vf);
 /* The oldest job if it is done (then pop it), else NULL. Coordinator. */
@@ -299,6 +312,8 @@ struct hv_swarm {
     sw_keys keys[SW_VOTERS_MAX];
     uint32_t nvoters;
     hv_voter voters[SW_VOTERS_MAX];
+    uint64_t counted_id;            /* the last proposal opened (0 = none) ... */
+    uint8_t counted[SW_VOTERS_MAX]; /* ... and each voter's counted choice on it (0 = none) */
     hv_consensus *cons;
     sw_verifier verifier;
     hv_profiler *prof;
@@ -323,5 +338,10 @@ int hv__sw_agent_subscribe(sw_agent *a);
 
 /* coord.c */
 int hv__sw_coordinate(hv_swarm *s, hv_swarm_progress_fn progress, void *ud);
+/* What the verifier must do with a vote that just arrived (enum sw_check): SW_CHECK_LATE for
+ * a vote on a decided BFT proposal that does not contradict its voter's counted vote. */
+int hv__sw_vote_check(const hv_swarm *s, const hv_vote *v);
+/* Notes a vote the engine counted (on the last proposal opened) for hv__sw_vote_check. */
+void hv__sw_record_counted(hv_swarm *s, const hv_vote *v);
 
 #endif /* HIVEWIRE_SWARM_INT_H */

@@ -29,7 +29,8 @@ enum { VJ_FREE, VJ_QUEUED, VJ_CLAIMED, VJ_DONE };
 
 static void run_job(sw_vjob *j)
 {
-    j->ok = !j->check || (j->pk != NULL && hv_vote_verify(&j->v, j->pk) == 0);
+    j->ok = j->check == SW_CHECK_NONE ||
+            (j->check == SW_CHECK_SIG && j->pk != NULL && hv_vote_verify(&j->v, j->pk) == 0);
     atomic_store_explicit(&j->state, VJ_DONE, memory_order_release);
 }
 
@@ -149,9 +150,9 @@ void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, con
     j->cycle = cycle;
     j->pk = pk;
     j->check = check;
-    j->ok = !check; /* nothing to verify: the engine checks the MAC itself */
+    j->ok = check == SW_CHECK_NONE; /* the engine checks the MAC itself */
     vf->head++;
-    if (!check) {
+    if (check != SW_CHECK_SIG) {
         atomic_store_explicit(&j->state, VJ_DONE, memory_order_relaxed);
         return;
     }
@@ -160,6 +161,22 @@ void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, con
      * helper is worth its wake-up only when a second check is waiting behind it. */
     if (vf->nthreads > 0 && pending_checks(vf) >= 2)
         sem_post(&vf->sem);
+}
+
+uint32_t hv__sw_verifier_drop(sw_verifier *vf, int (*still_needed)(void *ud, const sw_vjob *j),
+                              void *ud)
+{
+    uint32_t n = 0;
+    for (uint32_t i = vf->tail; i != vf->head; i++) {
+        sw_vjob *j = &vf->job[i % SW_VJOBS];
+        if (atomic_load_explicit(&j->state, memory_order_relaxed) != VJ_QUEUED ||
+            still_needed(ud, j) || !claim(j))
+            continue;
+        j->check = SW_CHECK_LATE;
+        run_job(j);
+        n++;
+    }
+    return n;
 }
 
 int hv__sw_verifier_run_one(sw_verifier *vf)

@@ -73,6 +73,9 @@ static void every_bar_is_one_cycle_and_every_proposal_is_decided(void **state)
                                          f->st.orders_refused_halt + f->st.orders_refused_exchange);
     assert_int_equal(f->st.rules_used[HV_RULE_BFT], f->st.proposals);
     assert_int_equal(f->st.votes_bad, 0);
+    assert_true(f->st.votes_late_unverified <= f->st.votes_late);
+    /* every vote is counted, late, or refused: none lost between the verifier and the engine */
+    assert_int_equal(f->st.votes_counted + f->st.votes_late + f->st.votes_bad, f->st.proposals * 5);
 }
 
 static void orders_reach_the_exchange_and_fills_come_back(void **state)

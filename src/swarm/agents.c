@@ -80,7 +80,9 @@ int hv__sw_agent_subscribe(sw_agent *a)
         [SW_ROLE_MD] = { SW_NEXT, 0 },
         [SW_ROLE_PATTERN] = { SW_BAR, SW_VOTE_REQ, 0 },
         [SW_ROLE_RISK] = { SW_BAR, SW_STATE, SW_VOTE_REQ, SW_DECISION, 0 },
-        [SW_ROLE_STRATEGY] = { SW_BAR, SW_PRED, SW_RISKREP, SW_STATE, 0 },
+        /* not the bar: the state carries what the strategy needs of it, so the bar does not
+         * wake the strategy for nothing (it cannot decide before the other inputs) */
+        [SW_ROLE_STRATEGY] = { SW_PRED, SW_RISKREP, SW_STATE, 0 },
         [SW_ROLE_EXEC] = { SW_BAR, SW_ORDER, SW_FINISH, 0 },
         [SW_ROLE_COORD] = { SW_EOD, SW_HOLD, SW_PROPOSE, SW_VOTE, SW_ORDER_RESULT, SW_CONFIRM },
     };
@@ -415,7 +417,7 @@ static void strat_reset(sw_strategy_state *s, uint64_t cycle)
 static int strat_complete(const sw_agent *a)
 {
     const sw_strategy_state *s = &a->strat;
-    return s->have_bar && s->have_risk && s->have_state && s->preds == a->sw->cfg.patterns;
+    return s->have_risk && s->have_state && s->preds == a->sw->cfg.patterns;
 }
 
 /* Target position from the confidence-weighted mean of the agents' expected returns, summed
@@ -454,7 +456,7 @@ static int strat_decide(sw_agent *a)
         sw_order *o = &m.strat.order;
         o->side = delta > 0 ? HV_SIDE_BUY : HV_SIDE_SELL;
         o->qty = delta > 0 ? delta : -delta;
-        o->ref_price = s->bar.bar.bar.close;
+        o->ref_price = s->state.state.close;
         o->target = target;
         /* towards flat without crossing it reduces risk; anything else opens or flips */
         int reduce = (current > 0 && target >= 0 && target < current) ||
@@ -463,8 +465,9 @@ static int strat_decide(sw_agent *a)
     }
     sw_trace *t = &m.strat.trace;
     *t = s->trace;
-    t->md_ns = s->bar.bar.md_ns;
-    t->par_ns = s->last_in_ns > s->bar.wall_ns ? s->last_in_ns - s->bar.wall_ns : 0;
+    t->md_ns = s->state.state.bar_md_ns;
+    uint64_t bar_sent = s->state.state.bar_sent_ns;
+    t->par_ns = s->last_in_ns > bar_sent ? s->last_in_ns - bar_sent : 0;
     t->var_cpu_ns = s->risk.risk.compute_ns;
     t->exec_cpu_ns = s->state.state.compute_ns;
     t->strat_ns = hv_now_ns() - t0;
@@ -480,10 +483,6 @@ static int strat_msg(sw_agent *a, const sw_msg *in)
     if (in->cycle != s->cycle)
         return HV_ESTATE; /* the cycle barrier guarantees inputs of one cycle at a time */
     switch (in->kind) {
-    case SW_BAR:
-        s->bar = *in;
-        s->have_bar = 1;
-        break;
     case SW_PRED:
         if (in->pred.agent >= a->sw->cfg.patterns || (s->have_pred >> in->pred.agent & 1))
             return HV_ESTATE;
@@ -561,6 +560,9 @@ static int exec_bar(sw_agent *a, const sw_msg *in)
     m.state.cash = ps.cash;
     m.state.equity = ps.equity;
     m.state.drawdown_frac = ps.drawdown_frac;
+    m.state.close = in->bar.bar.close;
+    m.state.bar_md_ns = in->bar.md_ns;
+    m.state.bar_sent_ns = in->wall_ns;
     m.state.compute_ns = hv_now_ns() - t0;
     return hv__sw_send(a, &m);
 }

@@ -28,7 +28,7 @@ enum sw_kind {
     SW_NEXT = 1,     /* coordinator -> market data: emit the bar of `cycle` */
     SW_STOP,         /* coordinator -> every agent: leave the loop */
     SW_FINISH,       /* coordinator -> execution: deliver everything still in flight */
-    SW_BAR,          /* market data -> pattern, risk, strategy, execution */
+    SW_BAR,          /* market data -> pattern, risk, execution */
     SW_EOD,          /* market data -> coordinator: no bar left */
     SW_PRED,         /* pattern -> strategy */
     SW_RISKREP,      /* risk -> strategy: VaR / ES of the window */
@@ -92,6 +92,10 @@ typedef struct sw_msg {
             int64_t position, open_buy, open_sell;
             double cash, equity, drawdown_frac;
             uint64_t compute_ns;
+            /* the bar this state follows, for the strategy (which is not woken by the bar):
+             * its close, the market-data agent's time and the bar frame's send time */
+            double close;
+            uint64_t bar_md_ns, bar_sent_ns;
         } state;
         struct {
             sw_order order;
@@ -199,8 +203,8 @@ typedef struct sw_risk_state {
 typedef struct sw_strategy_state {
     uint64_t cycle;
     uint32_t preds;
-    int have_bar, have_risk, have_state;
-    sw_msg bar, risk, state;
+    int have_risk, have_state;
+    sw_msg risk, state; /* the state carries the bar's close and times */
     sw_trace trace;
     uint32_t have_pred; /* bit i: pattern agent i reported */
     double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];

@@ -79,7 +79,8 @@ int hv__sw_agent_subscribe(sw_agent *a)
     static const int subs[][6] = {
         [SW_ROLE_MD] = { SW_NEXT, 0 },
         [SW_ROLE_PATTERN] = { SW_BAR, SW_VOTE_REQ, 0 },
-        [SW_ROLE_RISK] = { SW_BAR, SW_STATE, SW_VOTE_REQ, SW_DECISION, 0 },
+        /* nor does the risk agent: the state brings the close, so one wake-up a bar */
+        [SW_ROLE_RISK] = { SW_STATE, SW_VOTE_REQ, SW_DECISION, 0 },
         /* not the bar: the state carries what the strategy needs of it, so the bar does not
          * wake the strategy for nothing (it cannot decide before the other inputs) */
         [SW_ROLE_STRATEGY] = { SW_PRED, SW_RISKREP, SW_STATE, 0 },
@@ -231,11 +232,13 @@ static int pattern_vote(sw_agent *a, const sw_msg *req)
 /* ---- Risk agent --------------------------------------------------------------------------------
  */
 
+/* The bar's log return into the rolling window (the close comes with the execution state of
+ * its cycle), then the VaR/ES report to the strategy. */
 static int risk_bar(sw_agent *a, const sw_msg *in)
 {
     sw_risk_state *r = &a->risk;
     uint64_t t0 = hv_now_ns();
-    double c = in->bar.bar.close;
+    double c = in->state.close;
     if (r->prev_close > 0 && c > 0)
         (void)hv_var_roll_push(&r->roll, log(c / r->prev_close)); /* refusals leave a gap */
     r->prev_close = c;
@@ -379,11 +382,11 @@ static int risk_state(sw_agent *a, const sw_msg *in)
 static int risk_msg(sw_agent *a, const sw_msg *in)
 {
     sw_risk_state *r = &a->risk;
+    int rc;
     switch (in->kind) {
-    case SW_BAR:
-        return risk_bar(a, in);
     case SW_STATE:
-        return risk_state(a, in);
+        rc = risk_bar(a, in);
+        return rc != 0 ? rc : risk_state(a, in);
     case SW_VOTE_REQ:
         if (!eligible(a, in)) {
             r->held = *in;

@@ -28,11 +28,12 @@ enum sw_kind {
     SW_NEXT = 1,     /* coordinator -> market data: emit the bar of `cycle` */
     SW_STOP,         /* coordinator -> every agent: leave the loop */
     SW_FINISH,       /* coordinator -> execution: deliver everything still in flight */
-    SW_BAR,          /* market data -> pattern, risk, execution */
+    SW_BAR,          /* market data -> pattern, execution */
     SW_EOD,          /* market data -> coordinator: no bar left */
     SW_PRED,         /* pattern -> strategy */
     SW_RISKREP,      /* risk -> strategy: VaR / ES of the window */
-    SW_STATE,        /* execution -> strategy, risk: position, open quantities, drawdown */
+    SW_STATE,        /* execution -> strategy, risk: position, open quantities, drawdown, the
+                        bar's close */
     SW_HOLD,         /* strategy -> coordinator: no action this cycle */
     SW_PROPOSE,      /* strategy -> coordinator: an order to put to the vote */
     SW_VOTE_REQ,     /* coordinator -> voters: the proposal */

@@ -36,6 +36,10 @@ typedef struct acc {
     uint64_t cycle_ns;
     size_t nstages;
     uint64_t proposals, cycles;
+    double cpu_us[16];   /* per sample: CPU time of every swarm thread per cycle */
+    double switches[16]; /* per sample: context switches per cycle (sleeps + preemptions) */
+    double sleeps[16];   /* per sample: voluntary switches per cycle */
+    size_t nusage;
 } acc;
 
 static int acc_init(acc *a)
@@ -83,6 +87,15 @@ static void acc_add(acc *a, const hv_swarm *sw)
     }
 }
 
+/* Median of per-sample values (at most 16), leaving them in the order taken. */
+static double median(const double *v, size_t n)
+{
+    double s[16];
+    n = n > 16 ? 16 : n;
+    memcpy(s, v, n * sizeof(double));
+    return hv_bench_quantile(s, n, 0.5);
+}
+
 static const char *intern(const char *s)
 {
     static char names[STAGES_MAX][48];
@@ -117,6 +130,13 @@ static int one_run(const workload *w, uint64_t seed, acc *a, double *cycles_per_
         for (size_t i = before; i < a->nstages; i++)
             a->stage_name[i] = intern(a->stage_name[i]);
         a->proposals += st->proposals;
+        if (a->nusage < 16 && st->cycles > 0) {
+            double n = (double)st->cycles;
+            a->cpu_us[a->nusage] = (double)st->cpu_ns / 1e3 / n;
+            a->switches[a->nusage] =
+                (double)(st->switches_voluntary + st->switches_involuntary) / n;
+            a->sleeps[a->nusage++] = (double)st->switches_voluntary / n;
+        }
     }
     hv_swarm_free(sw);
     return rc;
@@ -134,6 +154,14 @@ static void report(hv_bench_report *r, const workload *w, acc *a, const double *
              a->cycles ? (double)a->proposals / (double)a->cycles : 0);
     snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
     hv_bench_add(r, name, "hivewire", "cycles/s", cps, n, params);
+    snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
+    snprintf(params, sizeof(params),
+             "{\"what\": \"user+system time of every swarm thread (getrusage) per cycle\", "
+             "\"budget_us_for_10000_cycles_per_s\": %.0f, \"switches_per_cycle_median\": %.2f, "
+             "\"sleeps_per_cycle_median\": %.2f}",
+             1e6 / 1e4 * (double)sysconf(_SC_NPROCESSORS_ONLN), median(a->switches, a->nusage),
+             median(a->sleeps, a->nusage));
+    hv_bench_add(r, name, "hivewire", "us", a->cpu_us, a->nusage, params);
     snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
     hv_bench_add_hist(r, name, "hivewire", "us", &a->cycle, params);
     for (size_t i = 0; i < a->nstages; i++) {

@@ -26,6 +26,8 @@ extern "C" {
 
 #define HV_SWARM_PATTERNS_MAX 16
 #define HV_SWARM_BARS_MAX     10000000u
+/* Agents (4 + patterns), the coordinator and at most 8 verifier helpers. */
+#define HV_SWARM_THREADS_MAX (HV_SWARM_PATTERNS_MAX + 5 + 8)
 
 /* Parameters of one pattern agent (its own library). */
 typedef struct hv_swarm_pattern {
@@ -98,6 +100,16 @@ typedef int (*hv_swarm_progress_fn)(void *ud, uint64_t cycles_done, uint64_t cyc
  */
 HV_EXTERN int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud);
 
+/* What one swarm thread cost, from getrusage(RUSAGE_THREAD): the agents' and helpers' whole
+ * lives, the coordinator's from its first cycle to the end of the run. */
+typedef struct hv_swarm_usage {
+    char name[32];                 /* "coordinator", "market-data", "pattern-0", ... */
+    uint64_t cpu_ns;               /* user + system time */
+    uint64_t switches_voluntary;   /* the thread slept (blocked on its inbox, ...) */
+    uint64_t switches_involuntary; /* the scheduler preempted it */
+    int batch;                     /* it ran under SCHED_BATCH (see docs/SWARM.md) */
+} hv_swarm_usage;
+
 typedef struct hv_swarm_stats {
     uint64_t cycles;
     uint64_t wall_ns;   /* from the first cycle's start to the last cycle's end */
@@ -105,6 +117,7 @@ typedef struct hv_swarm_stats {
     uint64_t accepted, rejected, no_quorum;
     uint64_t decided_early;
     uint64_t votes_counted, votes_late; /* late: arrived after an early decision */
+    uint64_t votes_late_unverified;     /* of votes_late: not evidence, signature not checked */
     uint64_t votes_bad;                 /* refused by the engine for any other reason */
     uint64_t orders_sent;               /* admitted by risk, submitted to the exchange */
     uint64_t last_order_cycle;          /* cycle of the last order sent (UINT64_MAX: none) */
@@ -122,6 +135,10 @@ typedef struct hv_swarm_stats {
     hv_limits_stats limits;
     hv_exchange_stats exchange;
     int rules_used[HV_RULE_COUNT]; /* proposals per rule */
+    uint32_t nthreads;             /* entries of `threads` */
+    hv_swarm_usage threads[HV_SWARM_THREADS_MAX];
+    uint64_t cpu_ns;                                   /* sum over `threads` */
+    uint64_t switches_voluntary, switches_involuntary; /* sums over `threads` */
 } hv_swarm_stats;
 
 HV_EXTERN void hv_swarm_stats_get(const hv_swarm *s, hv_swarm_stats *out);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 #include <hivewire/bus.h>
 
@@ -77,8 +79,11 @@ int hv__sw_agent_subscribe(sw_agent *a)
     static const int subs[][6] = {
         [SW_ROLE_MD] = { SW_NEXT, 0 },
         [SW_ROLE_PATTERN] = { SW_BAR, SW_VOTE_REQ, 0 },
-        [SW_ROLE_RISK] = { SW_BAR, SW_STATE, SW_VOTE_REQ, SW_DECISION, 0 },
-        [SW_ROLE_STRATEGY] = { SW_BAR, SW_PRED, SW_RISKREP, SW_STATE, 0 },
+        /* nor does the risk agent: the state brings the close, so one wake-up a bar */
+        [SW_ROLE_RISK] = { SW_STATE, SW_VOTE_REQ, SW_DECISION, 0 },
+        /* not the bar: the state carries what the strategy needs of it, so the bar does not
+         * wake the strategy for nothing (it cannot decide before the other inputs) */
+        [SW_ROLE_STRATEGY] = { SW_PRED, SW_RISKREP, SW_STATE, 0 },
         [SW_ROLE_EXEC] = { SW_BAR, SW_ORDER, SW_FINISH, 0 },
         [SW_ROLE_COORD] = { SW_EOD, SW_HOLD, SW_PROPOSE, SW_VOTE, SW_ORDER_RESULT, SW_CONFIRM },
     };
@@ -227,11 +232,13 @@ static int pattern_vote(sw_agent *a, const sw_msg *req)
 /* ---- Risk agent --------------------------------------------------------------------------------
  */
 
+/* The bar's log return into the rolling window (the close comes with the execution state of
+ * its cycle), then the VaR/ES report to the strategy. */
 static int risk_bar(sw_agent *a, const sw_msg *in)
 {
     sw_risk_state *r = &a->risk;
     uint64_t t0 = hv_now_ns();
-    double c = in->bar.bar.close;
+    double c = in->state.close;
     if (r->prev_close > 0 && c > 0)
         (void)hv_var_roll_push(&r->roll, log(c / r->prev_close)); /* refusals leave a gap */
     r->prev_close = c;
@@ -375,11 +382,11 @@ static int risk_state(sw_agent *a, const sw_msg *in)
 static int risk_msg(sw_agent *a, const sw_msg *in)
 {
     sw_risk_state *r = &a->risk;
+    int rc;
     switch (in->kind) {
-    case SW_BAR:
-        return risk_bar(a, in);
     case SW_STATE:
-        return risk_state(a, in);
+        rc = risk_bar(a, in);
+        return rc != 0 ? rc : risk_state(a, in);
     case SW_VOTE_REQ:
         if (!eligible(a, in)) {
             r->held = *in;
@@ -413,7 +420,7 @@ static void strat_reset(sw_strategy_state *s, uint64_t cycle)
 static int strat_complete(const sw_agent *a)
 {
     const sw_strategy_state *s = &a->strat;
-    return s->have_bar && s->have_risk && s->have_state && s->preds == a->sw->cfg.patterns;
+    return s->have_risk && s->have_state && s->preds == a->sw->cfg.patterns;
 }
 
 /* Target position from the confidence-weighted mean of the agents' expected returns, summed
@@ -452,7 +459,7 @@ static int strat_decide(sw_agent *a)
         sw_order *o = &m.strat.order;
         o->side = delta > 0 ? HV_SIDE_BUY : HV_SIDE_SELL;
         o->qty = delta > 0 ? delta : -delta;
-        o->ref_price = s->bar.bar.bar.close;
+        o->ref_price = s->state.state.close;
         o->target = target;
         /* towards flat without crossing it reduces risk; anything else opens or flips */
         int reduce = (current > 0 && target >= 0 && target < current) ||
@@ -461,8 +468,9 @@ static int strat_decide(sw_agent *a)
     }
     sw_trace *t = &m.strat.trace;
     *t = s->trace;
-    t->md_ns = s->bar.bar.md_ns;
-    t->par_ns = s->last_in_ns > s->bar.wall_ns ? s->last_in_ns - s->bar.wall_ns : 0;
+    t->md_ns = s->state.state.bar_md_ns;
+    uint64_t bar_sent = s->state.state.bar_sent_ns;
+    t->par_ns = s->last_in_ns > bar_sent ? s->last_in_ns - bar_sent : 0;
     t->var_cpu_ns = s->risk.risk.compute_ns;
     t->exec_cpu_ns = s->state.state.compute_ns;
     t->strat_ns = hv_now_ns() - t0;
@@ -478,10 +486,6 @@ static int strat_msg(sw_agent *a, const sw_msg *in)
     if (in->cycle != s->cycle)
         return HV_ESTATE; /* the cycle barrier guarantees inputs of one cycle at a time */
     switch (in->kind) {
-    case SW_BAR:
-        s->bar = *in;
-        s->have_bar = 1;
-        break;
     case SW_PRED:
         if (in->pred.agent >= a->sw->cfg.patterns || (s->have_pred >> in->pred.agent & 1))
             return HV_ESTATE;
@@ -559,6 +563,9 @@ static int exec_bar(sw_agent *a, const sw_msg *in)
     m.state.cash = ps.cash;
     m.state.equity = ps.equity;
     m.state.drawdown_frac = ps.drawdown_frac;
+    m.state.close = in->bar.bar.close;
+    m.state.bar_md_ns = in->bar.md_ns;
+    m.state.bar_sent_ns = in->wall_ns;
     m.state.compute_ns = hv_now_ns() - t0;
     return hv__sw_send(a, &m);
 }
@@ -664,9 +671,27 @@ static void report_error(sw_agent *a, int rc, const char *what)
     (void)hv__sw_send(a, &m); /* best effort: the coordinator also polls fail_rc */
 }
 
+void hv__sw_usage_self(hv_swarm_usage *u)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        return;
+    u->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+                ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+    u->switches_voluntary = (uint64_t)ru.ru_nvcsw;
+    u->switches_involuntary = (uint64_t)ru.ru_nivcsw;
+}
+
+int hv__sw_sched_batch(void)
+{
+    struct sched_param sp = { .sched_priority = 0 };
+    return pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) == 0;
+}
+
 void *hv__sw_agent_main(void *arg)
 {
     sw_agent *a = arg;
+    a->usage.batch = hv__sw_sched_batch();
     while (!atomic_load_explicit(&a->sw->quit, memory_order_acquire)) {
         sw_msg m;
         int rc = hv__sw_recv_one(a, &m, RECV_SLICE_NS);
@@ -679,5 +704,6 @@ void *hv__sw_agent_main(void *arg)
         if (rc < 0)
             report_error(a, rc, hv_agent_name(a->bus));
     }
+    hv__sw_usage_self(&a->usage);
     return NULL;
 }

@@ -7,6 +7,7 @@ hv_cli_command(NAME run FUNC hv_cmd_run
                SOURCES src/swarm/cli_swarm.c)
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
+hv_add_test(NAME swarm_coord SOURCES tests/swarm/coord_test.c TIMEOUT 60)
 hv_add_test(NAME swarm_verify SOURCES tests/swarm/verify_test.c LABELS concurrent TIMEOUT 120)
 hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
 

@@ -403,6 +403,27 @@ static void add(summary *s, const char *k, const char *fmt, ...)
     s->n++;
 }
 
+/* CPU time and context switches per cycle, in total and by thread ("name us/switches"), from
+ * getrusage (docs/SWARM.md). */
+static void add_usage(summary *s, const hv_swarm_stats *st)
+{
+    double n = st->cycles > 0 ? (double)st->cycles : 1;
+    add(s, "cpu per cycle", "%.1f us over %u threads, %.1f sleeps + %.1f preemptions",
+        (double)st->cpu_ns / 1e3 / n, st->nthreads, (double)st->switches_voluntary / n,
+        (double)st->switches_involuntary / n);
+    char line[256];
+    size_t used = 0;
+    line[0] = 0;
+    for (uint32_t i = 0; i < st->nthreads && used < sizeof(line); i++) {
+        const hv_swarm_usage *u = &st->threads[i];
+        int w = snprintf(line + used, sizeof(line) - used, "%s%s %.0f/%.1f", i ? " " : "", u->name,
+                         (double)u->cpu_ns / 1e3 / n,
+                         (double)(u->switches_voluntary + u->switches_involuntary) / n);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    add(s, "  by thread", "%s", line); /* cut at the summary's width with 16 pattern agents */
+}
+
 static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summary *s)
 {
     hv_swarm_stats st;
@@ -428,9 +449,9 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         st.rules_used[HV_RULE_SIMPLE_MAJORITY], st.rules_used[HV_RULE_MAJORITY],
         st.rules_used[HV_RULE_WEIGHTED] + st.rules_used[HV_RULE_UNANIMOUS]);
     add(s, "votes",
-        "%" PRIu64 " counted, %" PRIu64 " after an early decision, %" PRIu64 " refused; %" PRIu64
-        " decided early",
-        st.votes_counted, st.votes_late, st.votes_bad, st.decided_early);
+        "%" PRIu64 " counted, %" PRIu64 " after an early decision (%" PRIu64
+        " not verified), %" PRIu64 " refused; %" PRIu64 " decided early",
+        st.votes_counted, st.votes_late, st.votes_late_unverified, st.votes_bad, st.decided_early);
     add(s, "orders",
         "%" PRIu64 " sent, %" PRIu64 " refused by limits, %" PRIu64 " by the kill switch, %" PRIu64
         " by the exchange",
@@ -452,6 +473,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         add(s, "kill switch", "off");
     }
     add(s, "bus messages", "%" PRIu64, st.bus_messages);
+    add_usage(s, &st);
     add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
 }
 

@@ -70,12 +70,52 @@ static void on_confirm(hv_swarm *s, const sw_msg *m)
  * straight to the engine, which refuses them.
  */
 
-static const uint8_t *voter_pk(const hv_swarm *s, uint64_t voter)
+static int voter_index(const hv_swarm *s, uint64_t voter)
 {
     for (uint32_t i = 0; i < s->nvoters; i++)
         if (s->voters[i].id == voter)
-            return s->keys[i].pk;
-    return NULL;
+            return (int)i;
+    return -1;
+}
+
+static const uint8_t *voter_pk(const hv_swarm *s, uint64_t voter)
+{
+    int i = voter_index(s, voter);
+    return i < 0 ? NULL : s->keys[i].pk;
+}
+
+/*
+ * How the coordinator treats a vote: SW_CHECK_NONE when it is not on a known BFT proposal (the
+ * engine checks its MAC or refuses it), SW_CHECK_SIG when its signature must be verified before
+ * the engine sees it, SW_CHECK_LATE when the proposal is already decided and the vote cannot be
+ * evidence: the engine would only answer "closed" to a vote that does not contradict what the
+ * same voter had counted (docs/SWARM.md, voting), so verifying it is wasted. Without a record
+ * of the proposal's counted votes (an older proposal) it is verified, as any vote.
+ */
+int hv__sw_vote_check(const hv_swarm *s, const hv_vote *v)
+{
+    hv_proposal_status ps;
+    if (hv_consensus_status(s->cons, v->proposal_id, &ps) != 0 || ps.rule != HV_RULE_BFT)
+        return SW_CHECK_NONE;
+    if (ps.outcome == HV_OUTCOME_PENDING || v->proposal_id != s->counted_id)
+        return SW_CHECK_SIG;
+    int i = voter_index(s, v->voter);
+    if (i < 0)
+        return SW_CHECK_SIG; /* unknown voter: refused as a bad vote, as before the decision */
+    uint8_t counted = s->counted[i];
+    return counted != 0 && counted != v->choice ? SW_CHECK_SIG : SW_CHECK_LATE;
+}
+
+static int still_needed(void *ud, const sw_vjob *j)
+{
+    return hv__sw_vote_check(ud, &j->v) == SW_CHECK_SIG;
+}
+
+void hv__sw_record_counted(hv_swarm *s, const hv_vote *v)
+{
+    int i = voter_index(s, v->voter);
+    if (v->proposal_id == s->counted_id && i >= 0)
+        s->counted[i] = v->choice;
 }
 
 static void count_vote(hv_swarm *s, const hv_vote *v, uint64_t cycle)
@@ -92,6 +132,9 @@ static void count_vote(hv_swarm *s, const hv_vote *v, uint64_t cycle)
         return;
     }
     s->stats.votes_counted++;
+    hv__sw_record_counted(s, v);
+    if (d.outcome != HV_OUTCOME_PENDING) /* the votes still queued for it may be dropped */
+        hv__sw_verifier_drop(&s->verifier, still_needed, s);
     if (d.outcome != HV_OUTCOME_PENDING && s->cur.proposal && d.proposal_id == s->cur.cycle + 1) {
         s->cur.decided = 1;
         s->cur.decision = d;
@@ -104,10 +147,14 @@ static void collect_votes(hv_swarm *s)
 {
     const sw_vjob *j;
     while ((j = hv__sw_verifier_peek(&s->verifier)) != NULL) {
-        if (j->ok)
+        if (j->check == SW_CHECK_LATE) { /* after the decision, not evidence: never verified */
+            s->stats.votes_late++;
+            s->stats.votes_late_unverified++;
+        } else if (j->ok) {
             count_vote(s, &j->v, j->cycle);
-        else
+        } else {
             s->stats.votes_bad++; /* bad signature or unknown voter: never reaches the engine */
+        }
         hv__sw_verifier_pop(&s->verifier);
     }
 }
@@ -117,8 +164,6 @@ static int wait_any(hv_swarm *s, uint64_t timeout_ns);
 static int on_vote(hv_swarm *s, const sw_msg *m)
 {
     const hv_vote *v = &m->vote.v;
-    hv_proposal_status ps;
-    int check = hv_consensus_status(s->cons, v->proposal_id, &ps) == 0 && ps.rule == HV_RULE_BFT;
     sw_verifier *vf = &s->verifier;
     uint64_t start = hv_now_ns();
     while (hv__sw_verifier_full(vf)) { /* the ring is full: finish its oldest jobs first */
@@ -131,7 +176,7 @@ static int on_vote(hv_swarm *s, const sw_msg *m)
         }
         collect_votes(s);
     }
-    hv__sw_verifier_push(vf, v, m->cycle, voter_pk(s, v->voter), check);
+    hv__sw_verifier_push(vf, v, m->cycle, voter_pk(s, v->voter), hv__sw_vote_check(s, v));
     return 0;
 }
 
@@ -240,6 +285,8 @@ static int open_proposal(hv_swarm *s)
     p.deadline_ns = UINT64_MAX;
     if ((rc = hv_consensus_propose(s->cons, &p, sim_ns(s, s->cur.cycle))) != 0)
         return rc;
+    s->counted_id = p.id;
+    memset(s->counted, 0, sizeof(s->counted));
     hv_proposal_status ps;
     if ((rc = hv_consensus_status(s->cons, p.id, &ps)) != 0)
         return rc;

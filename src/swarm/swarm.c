@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -351,6 +352,31 @@ static void stop_threads(hv_swarm *s)
     hv__sw_verifier_stop(&s->verifier);
 }
 
+static void add_usage(hv_swarm_stats *st, const hv_swarm_usage *u)
+{
+    if (st->nthreads == HV_SWARM_THREADS_MAX)
+        return;
+    st->threads[st->nthreads++] = *u;
+    st->cpu_ns += u->cpu_ns;
+    st->switches_voluntary += u->switches_voluntary;
+    st->switches_involuntary += u->switches_involuntary;
+}
+
+/* What every thread cost: the coordinator's (already in s->coord->usage), the agents', the
+ * helpers'. */
+static void collect_usage(hv_swarm *s)
+{
+    hv_swarm_stats *st = &s->stats;
+    for (uint32_t i = 0; i < s->nagents; i++) {
+        hv_swarm_usage *u = &s->agents[i].usage;
+        snprintf(u->name, sizeof(u->name), "%s", hv_agent_name(s->agents[i].bus));
+        add_usage(st, u);
+    }
+    uint32_t helpers = atomic_load(&s->verifier.exited);
+    for (uint32_t i = 0; i < helpers && i < SW_VERIFY_THREADS_MAX; i++)
+        add_usage(st, &s->verifier.usage[i]);
+}
+
 static void collect(hv_swarm *s)
 {
     hv_swarm_stats *st = &s->stats;
@@ -368,6 +394,7 @@ static void collect(hv_swarm *s)
         hv_agent_stats_get(s->agents[i].bus, &as);
         st->bus_messages += as.received;
     }
+    collect_usage(s);
 }
 
 int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
@@ -376,8 +403,17 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
         return HV_ESTATE;
     s->ran = 1;
     int rc = start_threads(s);
+    hv_swarm_usage before, after;
+    memset(&before, 0, sizeof(before));
+    memset(&after, 0, sizeof(after));
+    hv__sw_usage_self(&before);
     if (rc == 0)
         rc = hv__sw_coordinate(s, progress, ud);
+    hv__sw_usage_self(&after);
+    hv_swarm_usage *cu = &s->coord->usage;
+    cu->cpu_ns = after.cpu_ns - before.cpu_ns;
+    cu->switches_voluntary = after.switches_voluntary - before.switches_voluntary;
+    cu->switches_involuntary = after.switches_involuntary - before.switches_involuntary;
     stop_threads(s);
     collect(s);
     int fail = atomic_load(&s->fail_rc);

@@ -28,11 +28,12 @@ enum sw_kind {
     SW_NEXT = 1,     /* coordinator -> market data: emit the bar of `cycle` */
     SW_STOP,         /* coordinator -> every agent: leave the loop */
     SW_FINISH,       /* coordinator -> execution: deliver everything still in flight */
-    SW_BAR,          /* market data -> pattern, risk, strategy, execution */
+    SW_BAR,          /* market data -> pattern, execution */
     SW_EOD,          /* market data -> coordinator: no bar left */
     SW_PRED,         /* pattern -> strategy */
     SW_RISKREP,      /* risk -> strategy: VaR / ES of the window */
-    SW_STATE,        /* execution -> strategy, risk: position, open quantities, drawdown */
+    SW_STATE,        /* execution -> strategy, risk: position, open quantities, drawdown, the
+                        bar's close */
     SW_HOLD,         /* strategy -> coordinator: no action this cycle */
     SW_PROPOSE,      /* strategy -> coordinator: an order to put to the vote */
     SW_VOTE_REQ,     /* coordinator -> voters: the proposal */
@@ -92,6 +93,10 @@ typedef struct sw_msg {
             int64_t position, open_buy, open_sell;
             double cash, equity, drawdown_frac;
             uint64_t compute_ns;
+            /* the bar this state follows, for the strategy (which is not woken by the bar):
+             * its close, the market-data agent's time and the bar frame's send time */
+            double close;
+            uint64_t bar_md_ns, bar_sent_ns;
         } state;
         struct {
             sw_order order;
@@ -157,6 +162,12 @@ enum sw_role {
 
 typedef struct sw_agent sw_agent;
 
+/* The calling thread's getrusage(RUSAGE_THREAD) into u (name and batch untouched). */
+void hv__sw_usage_self(hv_swarm_usage *u);
+/* Puts the calling thread under SCHED_BATCH (docs/SWARM.md, threading model): a woken agent
+ * then waits for the next tick instead of preempting the thread that woke it. 1 on success. */
+int hv__sw_sched_batch(void);
+
 typedef struct sw_keys {
     uint8_t pk[HV_VOTE_PK_BYTES];
     uint8_t sk[HV_VOTE_SK_BYTES];
@@ -193,8 +204,8 @@ typedef struct sw_risk_state {
 typedef struct sw_strategy_state {
     uint64_t cycle;
     uint32_t preds;
-    int have_bar, have_risk, have_state;
-    sw_msg bar, risk, state;
+    int have_risk, have_state;
+    sw_msg risk, state; /* the state carries the bar's close and times */
     sw_trace trace;
     uint32_t have_pred; /* bit i: pattern agent i reported */
     double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];
@@ -218,7 +229,8 @@ struct sw_agent {
     int stop;
     pthread_t thread;
     int started;
-    sw_keys *keys; /* voters only */
+    sw_keys *keys;        /* voters only */
+    hv_swarm_usage usage; /* written by the agent's thread as it leaves, read after the join */
     union {
         sw_pattern_state pat;
         sw_risk_state risk;
@@ -242,10 +254,18 @@ typedef struct sw_cycle {
 #define SW_VJOBS              64u
 #define SW_VERIFY_THREADS_MAX 8u
 
+/* What the verifier does with a vote (sw_vjob.check). */
+enum sw_check {
+    SW_CHECK_NONE = 0, /* nothing to verify: the engine checks the MAC or refuses the vote */
+    SW_CHECK_SIG = 1,  /* an Ed25519 signature to verify (the proposal's rule is BFT) */
+    SW_CHECK_LATE = 2  /* arrived after the decision and cannot be evidence: not verified, and
+                          never handed to the engine (counted as late) */
+};
+
 typedef struct sw_vjob {
     _Atomic int state; /* FREE, QUEUED, CLAIMED, DONE (verify.c) */
-    int check;         /* 1: an Ed25519 signature to verify (the proposal's rule is BFT) */
-    int ok;            /* the verdict, valid once DONE */
+    int check;         /* enum sw_check; a queued SW_CHECK_SIG job may become SW_CHECK_LATE */
+    int ok;            /* the verdict, valid once DONE (0 for SW_CHECK_LATE) */
     uint64_t cycle;
     const uint8_t *pk; /* the voter's registered key; NULL = unknown voter (fails) */
     hv_vote v;
@@ -258,8 +278,10 @@ typedef struct sw_verifier {
     pthread_t thread[SW_VERIFY_THREADS_MAX];
     sem_t sem; /* one post per queued job */
     int sem_ok;
-    int done_fd;      /* eventfd: a helper finished a job */
-    _Atomic int quit; /* helpers leave */
+    int done_fd;                                 /* eventfd: a helper finished a job */
+    _Atomic int quit;                            /* helpers leave */
+    _Atomic uint32_t exited;                     /* helpers that recorded their usage */
+    hv_swarm_usage usage[SW_VERIFY_THREADS_MAX]; /* each helper's, read after the join */
 } sw_verifier;
 
 int hv__sw_verifier_init(sw_verifier *vf, uint32_t threads);
@@ -268,9 +290,14 @@ int hv__sw_verifier_start(sw_verifier *vf);
 void hv__sw_verifier_stop(sw_verifier *vf);
 int hv__sw_verifier_full(const sw_verifier *vf);
 int hv__sw_verifier_empty(const sw_verifier *vf);
-/* Queues a vote (coordinator; the ring must not be full). check = 0: nothing to verify. */
+/* Queues a vote (coordinator; the ring must not be full); check is an enum sw_check. */
 void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, const uint8_t *pk,
                           int check);
+/* Coordinator. Every job still waiting for its signature check (not yet claimed by a helper)
+ * for which still_needed(ud, job) returns 0 becomes SW_CHECK_LATE and done, unverified.
+ * Returns how many. */
+uint32_t hv__sw_verifier_drop(sw_verifier *vf, int (*still_needed)(void *ud, const sw_vjob *j),
+                              void *ud);
 /* Claims and verifies one queued job on the calling (coordinator) thread: 1, or 0 if none. */
 int hv__sw_verifier_run_one(sw_verifier *vf);
 /* The oldest job if it is done (then pop it), else NULL. Coordinator. */
@@ -290,6 +317,8 @@ struct hv_swarm {
     sw_keys keys[SW_VOTERS_MAX];
     uint32_t nvoters;
     hv_voter voters[SW_VOTERS_MAX];
+    uint64_t counted_id;            /* the last proposal opened (0 = none) ... */
+    uint8_t counted[SW_VOTERS_MAX]; /* ... and each voter's counted choice on it (0 = none) */
     hv_consensus *cons;
     sw_verifier verifier;
     hv_profiler *prof;
@@ -314,5 +343,10 @@ int hv__sw_agent_subscribe(sw_agent *a);
 
 /* coord.c */
 int hv__sw_coordinate(hv_swarm *s, hv_swarm_progress_fn progress, void *ud);
+/* What the verifier must do with a vote that just arrived (enum sw_check): SW_CHECK_LATE for
+ * a vote on a decided BFT proposal that does not contradict its voter's counted vote. */
+int hv__sw_vote_check(const hv_swarm *s, const hv_vote *v);
+/* Notes a vote the engine counted (on the last proposal opened) for hv__sw_vote_check. */
+void hv__sw_record_counted(hv_swarm *s, const hv_vote *v);
 
 #endif /* HIVEWIRE_SWARM_INT_H */

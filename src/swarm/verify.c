@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -28,7 +29,8 @@ enum { VJ_FREE, VJ_QUEUED, VJ_CLAIMED, VJ_DONE };
 
 static void run_job(sw_vjob *j)
 {
-    j->ok = !j->check || (j->pk != NULL && hv_vote_verify(&j->v, j->pk) == 0);
+    j->ok = j->check == SW_CHECK_NONE ||
+            (j->check == SW_CHECK_SIG && j->pk != NULL && hv_vote_verify(&j->v, j->pk) == 0);
     atomic_store_explicit(&j->state, VJ_DONE, memory_order_release);
 }
 
@@ -39,14 +41,29 @@ static int claim(sw_vjob *j)
                                                    memory_order_acquire, memory_order_relaxed);
 }
 
+/* Each helper records what it cost as it leaves (read after the join). */
+static void helper_exit(sw_verifier *vf, int batch)
+{
+    uint32_t i = atomic_fetch_add_explicit(&vf->exited, 1, memory_order_relaxed);
+    if (i >= SW_VERIFY_THREADS_MAX)
+        return;
+    hv_swarm_usage *u = &vf->usage[i];
+    snprintf(u->name, sizeof(u->name), "verify-helper-%u", i);
+    u->batch = batch;
+    hv__sw_usage_self(u);
+}
+
 static void *helper_main(void *arg)
 {
     sw_verifier *vf = arg;
+    int batch = hv__sw_sched_batch();
     for (;;) {
         while (sem_wait(&vf->sem) != 0 && errno == EINTR)
             ;
-        if (atomic_load_explicit(&vf->quit, memory_order_acquire))
+        if (atomic_load_explicit(&vf->quit, memory_order_acquire)) {
+            helper_exit(vf, batch);
             return NULL;
+        }
         for (uint32_t i = 0; i < SW_VJOBS; i++) {
             sw_vjob *j = &vf->job[i];
             if (atomic_load_explicit(&j->state, memory_order_relaxed) == VJ_QUEUED && claim(j)) {
@@ -133,9 +150,9 @@ void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, con
     j->cycle = cycle;
     j->pk = pk;
     j->check = check;
-    j->ok = !check; /* nothing to verify: the engine checks the MAC itself */
+    j->ok = check == SW_CHECK_NONE; /* the engine checks the MAC itself */
     vf->head++;
-    if (!check) {
+    if (check != SW_CHECK_SIG) {
         atomic_store_explicit(&j->state, VJ_DONE, memory_order_relaxed);
         return;
     }
@@ -144,6 +161,22 @@ void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, con
      * helper is worth its wake-up only when a second check is waiting behind it. */
     if (vf->nthreads > 0 && pending_checks(vf) >= 2)
         sem_post(&vf->sem);
+}
+
+uint32_t hv__sw_verifier_drop(sw_verifier *vf, int (*still_needed)(void *ud, const sw_vjob *j),
+                              void *ud)
+{
+    uint32_t n = 0;
+    for (uint32_t i = vf->tail; i != vf->head; i++) {
+        sw_vjob *j = &vf->job[i % SW_VJOBS];
+        if (atomic_load_explicit(&j->state, memory_order_relaxed) != VJ_QUEUED ||
+            still_needed(ud, j) || !claim(j))
+            continue;
+        j->check = SW_CHECK_LATE;
+        run_job(j);
+        n++;
+    }
+    return n;
 }
 
 int hv__sw_verifier_run_one(sw_verifier *vf)

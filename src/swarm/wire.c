@@ -261,23 +261,30 @@ static void enc_task_result(const sw_msg *m, hv_msg *w, enc *e)
     r->output = (hv_bytes){ e->bytes, (uint32_t)e->b.n };
 }
 
-static const char *const metric_names[7] = { "position", "open_buy_qty",  "open_sell_qty", "cash",
-                                             "equity",   "drawdown_frac", "compute_ns" };
+#define STATE_METRICS 10
+static const char *const metric_names[STATE_METRICS] = {
+    "position",      "open_buy_qty", "open_sell_qty", "cash",      "equity",
+    "drawdown_frac", "compute_ns",   "close",         "bar_md_ns", "bar_sent_ns"
+};
 
 static void enc_state(const sw_msg *m, hv_msg *w)
 {
-    double v[7] = { (double)m->state.position,
-                    (double)m->state.open_buy,
-                    (double)m->state.open_sell,
-                    m->state.cash,
-                    m->state.equity,
-                    m->state.drawdown_frac,
-                    (double)m->state.compute_ns };
-    w->metrics.count = 7;
-    for (int i = 0; i < 7; i++) {
+    double v[STATE_METRICS] = { (double)m->state.position,
+                                (double)m->state.open_buy,
+                                (double)m->state.open_sell,
+                                m->state.cash,
+                                m->state.equity,
+                                m->state.drawdown_frac,
+                                (double)m->state.compute_ns,
+                                m->state.close,
+                                (double)m->state.bar_md_ns,
+                                (double)m->state.bar_sent_ns };
+    w->metrics.count = STATE_METRICS;
+    for (int i = 0; i < STATE_METRICS; i++) {
         w->metrics.entries[i].name = hv_str_from(metric_names[i]);
         w->metrics.entries[i].value = v[i];
-        w->metrics.entries[i].kind = i == 6 ? HV_WIRE_METRIC_LATENCY_NS : HV_WIRE_METRIC_GAUGE;
+        w->metrics.entries[i].kind =
+            i == 6 || i == 8 ? HV_WIRE_METRIC_LATENCY_NS : HV_WIRE_METRIC_GAUGE;
     }
 }
 
@@ -524,10 +531,10 @@ static int whole(double v, double lo)
 
 static int dec_state(const hv_msg *w, sw_msg *m)
 {
-    double v[7];
-    if (w->metrics.count != 7)
+    double v[STATE_METRICS];
+    if (w->metrics.count != STATE_METRICS)
         return HV_EBADLEN;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < STATE_METRICS; i++) {
         const hv_wire_metric *e = &w->metrics.entries[i];
         if (e->name.len != strlen(metric_names[i]) ||
             memcmp(e->name.ptr, metric_names[i], e->name.len) != 0)
@@ -535,7 +542,8 @@ static int dec_state(const hv_msg *w, sw_msg *m)
         v[i] = e->value;
     }
     if (!whole(v[0], -9007199254740992.0) || !whole(v[1], 0) || !whole(v[2], 0) ||
-        !whole(v[6], 0) || !isfinite(v[3]) || !isfinite(v[4]) || !(v[5] >= 0 && v[5] <= 1e9))
+        !whole(v[6], 0) || !isfinite(v[3]) || !isfinite(v[4]) || !(v[5] >= 0 && v[5] <= 1e9) ||
+        !isfinite(v[7]) || !whole(v[8], 0) || !whole(v[9], 0))
         return HV_EBADFIELD;
     m->state.position = (int64_t)v[0];
     m->state.open_buy = (int64_t)v[1];
@@ -544,6 +552,9 @@ static int dec_state(const hv_msg *w, sw_msg *m)
     m->state.equity = v[4];
     m->state.drawdown_frac = v[5];
     m->state.compute_ns = (uint64_t)v[6];
+    m->state.close = v[7];
+    m->state.bar_md_ns = (uint64_t)v[8];
+    m->state.bar_sent_ns = (uint64_t)v[9];
     return 0;
 }
 

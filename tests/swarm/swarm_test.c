@@ -73,6 +73,9 @@ static void every_bar_is_one_cycle_and_every_proposal_is_decided(void **state)
                                          f->st.orders_refused_halt + f->st.orders_refused_exchange);
     assert_int_equal(f->st.rules_used[HV_RULE_BFT], f->st.proposals);
     assert_int_equal(f->st.votes_bad, 0);
+    assert_true(f->st.votes_late_unverified <= f->st.votes_late);
+    /* every vote is counted, late, or refused: none lost between the verifier and the engine */
+    assert_int_equal(f->st.votes_counted + f->st.votes_late + f->st.votes_bad, f->st.proposals * 5);
 }
 
 static void orders_reach_the_exchange_and_fills_come_back(void **state)
@@ -213,6 +216,39 @@ static void the_profile_covers_every_stage_and_adds_up(void **state)
     free(js);
 }
 
+/* Every thread (9 agents with the coordinator, 1 verifier helper) reports its CPU time and
+ * context switches; the agents and the helper run under SCHED_BATCH, the coordinator (the
+ * caller's thread) keeps the caller's policy. */
+static void every_thread_reports_what_it_cost(void **state)
+{
+    fixture *f = *state;
+    run(f);
+    assert_int_equal(f->st.nthreads, 4 + 5 + 1);
+    uint64_t cpu = 0, vol = 0, invol = 0;
+    int coordinators = 0, helpers = 0;
+    for (uint32_t i = 0; i < f->st.nthreads; i++) {
+        const hv_swarm_usage *u = &f->st.threads[i];
+        cpu += u->cpu_ns;
+        vol += u->switches_voluntary;
+        invol += u->switches_involuntary;
+        if (strcmp(u->name, "coordinator") == 0) {
+            coordinators++;
+            assert_int_equal(u->batch, 0);
+            assert_true(u->cpu_ns > 0);
+            continue;
+        }
+        helpers += strncmp(u->name, "verify-helper-", 14) == 0;
+        assert_int_equal(u->batch, 1);
+    }
+    assert_int_equal(coordinators, 1);
+    assert_int_equal(helpers, 1);
+    assert_int_equal(cpu, f->st.cpu_ns);
+    assert_int_equal(vol, f->st.switches_voluntary);
+    assert_int_equal(invol, f->st.switches_involuntary);
+    /* every agent blocked on its inbox at least once per bar it waited for */
+    assert_true(f->st.switches_voluntary >= f->st.cycles);
+}
+
 static void a_swarm_runs_once(void **state)
 {
     fixture *f = *state;
@@ -272,6 +308,7 @@ int main(void)
         T(a_position_limit_refuses_every_order_above_it),
         T(a_risk_agent_that_votes_no_blocks_orders_under_unanimity),
         T(the_profile_covers_every_stage_and_adds_up),
+        T(every_thread_reports_what_it_cost),
         T(a_swarm_runs_once),
         T(the_progress_callback_can_stop_the_run),
         T(bad_configurations_are_refused),

@@ -131,6 +131,54 @@ static void a_full_ring_says_so_and_drains(void **state)
     assert_true(hv__sw_verifier_empty(&f->vf));
 }
 
+static int not_proposal_2(void *ud, const sw_vjob *j)
+{
+    (void)ud;
+    return j->v.proposal_id != 2;
+}
+
+/* Queued jobs the coordinator no longer needs come back late and unverified, in their place;
+ * a job already verified is not touched. */
+static void jobs_no_longer_needed_are_dropped_unverified(void **state)
+{
+    fixture *f = *state;
+    hv_vote v1 = make_vote(1, HV_CHOICE_APPROVE, f->sk);
+    hv_vote v2 = make_vote(2, HV_CHOICE_APPROVE, f->sk);
+    hv_vote v3 = make_vote(3, HV_CHOICE_APPROVE, f->sk);
+    hv_vote v2_done = v2;
+    hv__sw_verifier_push(&f->vf, &v2_done, 0, f->pk, SW_CHECK_SIG);
+    assert_int_equal(hv__sw_verifier_run_one(&f->vf), 1); /* verified before the drop */
+    hv__sw_verifier_push(&f->vf, &v1, 1, f->pk, SW_CHECK_SIG);
+    hv__sw_verifier_push(&f->vf, &v2, 2, f->pk, SW_CHECK_SIG);
+    hv__sw_verifier_push(&f->vf, &v3, 3, f->pk, SW_CHECK_SIG);
+    assert_int_equal(hv__sw_verifier_drop(&f->vf, not_proposal_2, NULL), 1);
+    const int want_ok[4] = { 1, 1, 0, 1 };
+    const int want_check[4] = { SW_CHECK_SIG, SW_CHECK_SIG, SW_CHECK_LATE, SW_CHECK_SIG };
+    for (int i = 0; i < 4; i++) {
+        const sw_vjob *j = next_done(f);
+        assert_non_null(j);
+        assert_int_equal(j->cycle, (uint64_t)i);
+        assert_int_equal(j->ok, want_ok[i]);
+        assert_int_equal(j->check, want_check[i]);
+        hv__sw_verifier_pop(&f->vf);
+    }
+    assert_true(hv__sw_verifier_empty(&f->vf));
+}
+
+/* A late job pushed as such is done at once and never verified, even with a bad signature. */
+static void a_late_vote_is_never_verified(void **state)
+{
+    fixture *f = *state;
+    hv_vote forged = make_vote(4, HV_CHOICE_REJECT, f->other_sk);
+    hv__sw_verifier_push(&f->vf, &forged, 9, f->pk, SW_CHECK_LATE);
+    assert_int_equal(hv__sw_verifier_run_one(&f->vf), 0);
+    const sw_vjob *j = hv__sw_verifier_peek(&f->vf);
+    assert_non_null(j);
+    assert_int_equal(j->check, SW_CHECK_LATE);
+    assert_int_equal(j->ok, 0);
+    hv__sw_verifier_pop(&f->vf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +186,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(verdicts_come_back_in_arrival_order, setup_alone, teardown),
         cmocka_unit_test_setup_teardown(a_full_ring_says_so_and_drains, setup_helpers, teardown),
+        cmocka_unit_test_setup_teardown(jobs_no_longer_needed_are_dropped_unverified, setup_alone,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_late_vote_is_never_verified, setup_helpers, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

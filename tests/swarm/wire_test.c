@@ -123,6 +123,9 @@ static void reports_state_and_results_survive_the_wire(void **state)
     m.state.open_buy = 100;
     m.state.drawdown_frac = 0.125;
     m.state.equity = 1e6;
+    m.state.close = 1234.5;
+    m.state.bar_md_ns = 250;
+    m.state.bar_sent_ns = 123456789012345ull;
     roundtrip(&m, &d);
     assert_memory_equal(&d.state, &m.state, sizeof(m.state));
     memset(&m, 0, sizeof(m));

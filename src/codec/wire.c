@@ -183,14 +183,13 @@ int hv__topic_valid(const char *s, size_t n, int allow_wildcards)
 
 static int f32s_finite(const uint8_t *p, uint32_t n)
 {
-    /* |x| with all exponent bits set is infinity or NaN: compare as non-negative int32s so the
-     * loop vectorises to and/compare/or. */
-    int32_t bad = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        int32_t x = (int32_t)(hv__ld32(p + (size_t)i * 4) & 0x7fffffffu);
-        bad |= x > 0x7f7fffff;
-    }
-    return bad == 0;
+    /* |x| with all exponent bits set is infinity or NaN: |x| + 2^23 carries into bit 31 exactly
+     * for those, so an or-accumulator holds the answer and the loop vectorises to
+     * load/and/add/or. */
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bad |= (hv__ld32(p + (size_t)i * 4) & 0x7fffffffu) + 0x00800000u;
+    return (bad & 0x80000000u) == 0;
 }
 
 /* ---- Validation (shared by encoder and decoder) ------------------------------------------ */

@@ -1,6 +1,8 @@
 /* HVW1 frames: round trips of every type, header checks, payload bounds, forward compatibility. */
 #include "hv_test.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +346,27 @@ static void non_finite_floats_are_rejected(void **state)
     assert_int_equal(encode_one(&m, 1), HV_ENONFINITE);
 }
 
+/* Every position of a long vector (the vectorised loop and its tail) rejects NaN and both
+ * infinities and accepts the largest finite values of either sign. */
+static void non_finite_vector_elements_are_found_anywhere(void **state)
+{
+    (void)state;
+    float v[67];
+    hv_msg m = { .type = HV_MSG_PATTERN_RESULT };
+    m.pattern_result.vector.ptr = v;
+    m.pattern_result.vector.n = 67;
+    const float bad[] = { INFINITY, -INFINITY, NAN, -NAN };
+    for (int i = 0; i < 67; i++) {
+        for (int k = 0; k < 67; k++)
+            v[k] = (k & 1) ? FLT_MAX : -FLT_MAX;
+        assert_true(encode_one(&m, 1) > 0);
+        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+            v[i] = bad[b];
+            assert_int_equal(encode_one(&m, 1), HV_ENONFINITE);
+        }
+    }
+}
+
 static void invalid_utf8_is_rejected(void **state)
 {
     (void)state;
@@ -496,6 +519,7 @@ int main(void)
         cmocka_unit_test(vector_count_beyond_payload_is_bad_length),
         cmocka_unit_test(invalid_field_values_are_rejected_both_ways),
         cmocka_unit_test(non_finite_floats_are_rejected),
+        cmocka_unit_test(non_finite_vector_elements_are_found_anywhere),
         cmocka_unit_test(invalid_utf8_is_rejected),
         cmocka_unit_test(cross_field_rules_are_enforced),
         cmocka_unit_test(metrics_and_streams_limits_are_checked),

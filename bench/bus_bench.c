@@ -338,6 +338,51 @@ static double ring_round(const char *impl, uint32_t bytes, uint64_t n)
     return (double)n / secs;
 }
 
+/* The machine's state: one cache line bounced between the two pinned threads. A VM's two
+ * vCPUs can sit on one core complex or on two, and move between the two placements while the
+ * benchmark runs; every cross-thread figure follows this round trip, so each sample records it. */
+typedef struct pingpong {
+    _Alignas(128) uint64_t line;
+    uint64_t rounds;
+    uint64_t rtt_ns;
+} pingpong;
+
+static void pp_ping(void *x)
+{
+    pingpong *pp = x;
+    uint64_t t0 = hv_now_ns();
+    for (uint64_t i = 0; i < pp->rounds; i++) {
+        __atomic_store_n(&pp->line, 2 * i + 1, __ATOMIC_RELEASE);
+        while (__atomic_load_n(&pp->line, __ATOMIC_ACQUIRE) != 2 * i + 2)
+            relax();
+    }
+    pp->rtt_ns = (hv_now_ns() - t0) / pp->rounds;
+}
+
+static void pp_pong(void *x)
+{
+    pingpong *pp = x;
+    for (uint64_t i = 0; i < pp->rounds; i++) {
+        while (__atomic_load_n(&pp->line, __ATOMIC_ACQUIRE) != 2 * i + 1)
+            relax();
+        __atomic_store_n(&pp->line, 2 * i + 2, __ATOMIC_RELEASE);
+    }
+}
+
+/* Mean round trip of one cache line between CPU 0 and CPU 1, in ns. */
+static double line_rtt_ns(uint64_t rounds)
+{
+    pingpong *pp = aligned_alloc(128, sizeof(*pp));
+    if (pp == NULL)
+        fail("out of memory");
+    memset(pp, 0, sizeof(*pp));
+    pp->rounds = rounds;
+    run_pair(pp_ping, pp_pong, pp);
+    double ns = (double)pp->rtt_ns;
+    free(pp);
+    return ns;
+}
+
 static const char *ring_path(const char *impl)
 {
     if (strcmp(impl, "hivewire_batch") == 0)
@@ -370,11 +415,21 @@ static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
         snprintf(name, sizeof(name), "spsc_%uB", sizes[z]);
         if (!hv_bench_selected(o, name))
             continue;
-        double *v = calloc(nimpl * ns, sizeof(double));
+        double *v = calloc((nimpl + 1) * ns, sizeof(double));
+        if (v == NULL)
+            fail("out of memory");
+        double *rtt = v + nimpl * ns;
         ring_round(impls[0], sizes[z], n / 10); /* warm-up */
-        for (unsigned s = 0; s < ns; s++)
+        for (unsigned s = 0; s < ns; s++) {
+            rtt[s] = line_rtt_ns(o->quick ? 1000 : 20000);
             for (size_t i = 0; i < nimpl; i++)
                 v[i * ns + s] = ring_round(impls[i], sizes[z], n);
+        }
+        char rname[48];
+        snprintf(rname, sizeof(rname), "line_rtt_%s", name);
+        hv_bench_add(r, rname, "machine", "ns", rtt, ns,
+                     "{\"what\": \"one cache line bounced between CPU 0 and CPU 1 before each "
+                     "sample\", \"threads\": 2}");
         for (size_t i = 0; i < nimpl; i++) {
             char params[320];
             snprintf(params, sizeof(params),
@@ -386,6 +441,13 @@ static void bench_spsc(hv_bench_report *r, const hv_bench_opts *o)
                      (unsigned long long)n, g_pinned ? "true" : "false", ring_path(impls[i]));
             hv_bench_add(r, name, impls[i], "msg/s", v + i * ns, ns, params);
         }
+        char pairs[512];
+        size_t len = 0;
+        for (unsigned s = 0; s < ns && len + 32 < sizeof(pairs); s++)
+            len += (size_t)snprintf(pairs + len, sizeof(pairs) - len, "%s%.0f ns %.3g",
+                                    s ? ", " : "", rtt[s], v[s]);
+        hv_bench_note(r, "%s per sample, line round trip then hivewire_batch msg/s: %s", name,
+                      pairs);
         hv_bench_ratio(r, name, "hivewire_batch", "ck_ring");
         hv_bench_ratio(r, name, "hivewire_single", "ck_ring");
         hv_bench_ratio(r, name, "hivewire_batch", "zeromq_inproc");

@@ -107,11 +107,11 @@ typedef struct hv_bus_msg {
     uint8_t prio;          /* enum hv_prio, 1 .. 5 */
     uint8_t flags;         /* enum hv_msg_flag */
     uint8_t subject_len;   /* 0 for direct sends, broadcasts and replies */
-    uint8_t reserved0;
-    uint32_t refs_;      /* private */
-    const uint8_t *data; /* payload: inline bytes or the hv_buf's bytes */
-    hv_buf *buf_;        /* private */
-    hv_bus *bus_;        /* private */
+    uint8_t attempts;      /* times this agent handed it back with hv_agent_retry(); 0 at first */
+    uint32_t refs_;        /* private */
+    const uint8_t *data;   /* payload: inline bytes or the hv_buf's bytes */
+    hv_buf *buf_;          /* private */
+    hv_bus *bus_;          /* private */
     /* private; right after the header so that a small message touches few cache lines */
     uint8_t inline_[HV_MSG_INLINE_MAX];
     char subject[HV_SUBJECT_MAX + 1]; /* NUL-terminated */
@@ -137,6 +137,7 @@ typedef struct hv_send_result {
     uint32_t rejected;       /* refused (reject-new, or block timeout) */
     uint32_t dropped_oldest; /* older messages evicted to make room */
     uint32_t coalesced;      /* older messages replaced by this one (same coalescing key) */
+    uint32_t filtered;       /* matched subscriptions whose filter refused it (not delivered) */
 } hv_send_result;
 
 /* Bus-wide options. hv_bus_opts_default() fills the defaults noted here. */
@@ -160,20 +161,33 @@ typedef struct hv_bus_opts {
 
 /* Per-agent options. hv_agent_opts_default() fills the defaults noted here. */
 typedef struct hv_agent_opts {
-    uint32_t size;             /* sizeof(hv_agent_opts) */
-    const char *name;          /* copied, up to 31 bytes kept; NULL = "agent-<id>" */
-    uint32_t inbox_capacity;   /* 256 messages per priority lane (power of two, >= 2) */
-    int wait;                  /* enum hv_wait, HV_WAIT_BLOCK */
-    uint32_t spin_iters;       /* 2000 polls before yielding/sleeping */
-    int backpressure;          /* for direct sends, broadcasts, replies: HV_BP_DROP_OLDEST */
-    uint64_t block_timeout_ns; /* HV_BP_BLOCK bound: 1 ms */
-    uint32_t starvation_k;     /* 8: see hv_agent_recv() */
-    uint32_t coalesce_slots;   /* 64 (power of two): distinct keys pending at once */
-    uint32_t max_pending;      /* 64 requests in flight */
-    uint32_t cache_entries;    /* 16 (power of two): subject match cache of this publisher */
-    int latency_hist;          /* 0: off. 1: also keep this agent's own latency histogram
-                                  (about 32 KiB, 1% precision), see hv_agent_latency() */
+    uint32_t size;               /* sizeof(hv_agent_opts) */
+    const char *name;            /* copied, up to 31 bytes kept; NULL = "agent-<id>" */
+    uint32_t inbox_capacity;     /* 256 messages per priority lane (power of two, >= 2) */
+    int wait;                    /* enum hv_wait, HV_WAIT_BLOCK */
+    uint32_t spin_iters;         /* 2000 polls before yielding/sleeping */
+    int backpressure;            /* for direct sends, broadcasts, replies: HV_BP_DROP_OLDEST */
+    uint64_t block_timeout_ns;   /* HV_BP_BLOCK bound: 1 ms */
+    uint32_t starvation_k;       /* 8: see hv_agent_recv() */
+    uint32_t coalesce_slots;     /* 64 (power of two): distinct keys pending at once */
+    uint32_t max_pending;        /* 64 requests in flight */
+    uint32_t cache_entries;      /* 16 (power of two): subject match cache of this publisher */
+    int latency_hist;            /* 0: off. 1: also keep this agent's own latency histogram
+                                    (about 32 KiB, 1% precision), see hv_agent_latency() */
+    uint32_t retry_capacity;     /* 64: messages waiting for redelivery, see hv_agent_retry() */
+    uint32_t retry_max;          /* 5: hand-backs before a message is dead-lettered (0..255) */
+    uint64_t retry_base_ns;      /* 1 ms: delay before the first redelivery; doubles each time */
+    uint64_t retry_max_delay_ns; /* 1 s: the delay's ceiling */
 } hv_agent_opts;
+
+/*
+ * A subscription's filter: called on the publisher's thread for each message whose subject
+ * matches, after the declarative fields of hv_sub_opts accepted it. Returns non-zero to
+ * deliver, 0 to skip (counted as `filtered`). Many publishers may call it at once; it must be
+ * thread-safe, quick, must not block and must not call into the bus. m is read-only and valid
+ * only during the call.
+ */
+typedef int (*hv_sub_filter_fn)(const struct hv_bus_msg *m, void *ctx);
 
 /* Options of one subscription. hv_sub_opts_default() fills the defaults. */
 typedef struct hv_sub_opts {
@@ -182,6 +196,13 @@ typedef struct hv_sub_opts {
     int group_policy;          /* enum hv_group_policy; fixed by the group's first member */
     int backpressure;          /* enum hv_backpressure, HV_BP_DROP_OLDEST */
     uint64_t block_timeout_ns; /* HV_BP_BLOCK bound: 1 ms */
+    /* Filters, checked in this order; a refused message is not delivered to this subscription
+     * and counts as `filtered` for its agent. Not allowed together with a queue group. */
+    uint32_t type_lo, type_hi; /* deliver only application types lo..hi; type_hi 0 = any */
+    uint32_t sender;           /* deliver only messages from this agent id; 0 = any */
+    hv_sub_filter_fn filter;   /* NULL = none */
+    void *filter_ctx;          /* passed to filter; the caller's, valid until hv_agent_unsubscribe()
+                                  or hv_agent_free() returns (no call runs after that) */
 } hv_sub_opts;
 
 /* Per-agent counters (relaxed atomics, read with hv_agent_stats()). */
@@ -200,6 +221,10 @@ typedef struct hv_agent_stats {
     uint64_t request_timeouts;     /* requests of this agent that timed out */
     uint64_t late_replies;         /* replies that arrived after their timeout (dead-lettered) */
     uint64_t errors;               /* other failures (message pool exhausted, ...) */
+    uint64_t filtered;             /* matched this agent's subscriptions but refused by a filter */
+    uint64_t retried;              /* messages this agent handed back for redelivery */
+    uint64_t retries_exhausted;    /* of those: dead-lettered after retry_max hand-backs */
+    uint64_t retry_overflow;       /* of those: dead-lettered because the retry queue was full */
     uint32_t depth[HV_PRIO_COUNT]; /* messages queued per lane now (index = prio - 1) */
 } hv_agent_stats;
 
@@ -225,9 +250,11 @@ typedef struct hv_latency {
 
 /* Why a message became a dead letter. */
 enum hv_dead_reason {
-    HV_DEAD_EXPIRED = 1,   /* its TTL passed before the recipient received it */
-    HV_DEAD_DROPPED = 2,   /* evicted from a full lane by drop-oldest */
-    HV_DEAD_LATE_REPLY = 3 /* a reply with no pending request (timed out or unknown) */
+    HV_DEAD_EXPIRED = 1,           /* its TTL passed before the recipient received it */
+    HV_DEAD_DROPPED = 2,           /* evicted from a full lane by drop-oldest */
+    HV_DEAD_LATE_REPLY = 3,        /* a reply with no pending request (timed out or unknown) */
+    HV_DEAD_RETRIES_EXHAUSTED = 4, /* handed back with hv_agent_retry() retry_max times */
+    HV_DEAD_RETRY_OVERFLOW = 5     /* handed back while the agent's retry queue was full */
 };
 
 typedef struct hv_dead_letter {
@@ -429,9 +456,25 @@ HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *
 HV_EXTERN int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns);
 
 /*
+ * Owner thread. Hands back a message this agent received (and could not process yet) for
+ * redelivery to this agent after a delay: retry_base_ns << m->attempts, at most
+ * retry_max_delay_ns. hv_agent_recv() returns it again, ahead of the lanes, once now_ns
+ * reaches that time, with attempts one higher; hv_agent_next_deadline() includes the time.
+ * A message already handed back retry_max times, or one that finds the retry queue full
+ * (retry_capacity), goes to the dead-letter queue instead (HV_DEAD_RETRIES_EXHAUSTED,
+ * HV_DEAD_RETRY_OVERFLOW; counted). A message shared with other recipients is copied first
+ * (payload buffers are shared, not copied), so they never see this agent's attempts.
+ * (If the message pool is empty so that a shared message cannot be copied, it is
+ * dead-lettered as HV_DEAD_RETRY_OVERFLOW too.) Consumes the caller's reference except on
+ * HV_EINVAL. Returns 0 (scheduled), 1 (dead-lettered) or HV_EINVAL (NULL argument).
+ */
+HV_EXTERN int hv_agent_retry(hv_agent *a, hv_bus_msg *m, uint64_t now_ns);
+
+/*
  * Owner thread. Waits until the inbox holds a message (returns 0) or timeout_ns passes
  * (HV_ETIMEDOUT), using the agent's wait strategy. A timeout of 0 only checks. A pending
- * request deadline does not end the wait by itself: use hv_agent_next_deadline().
+ * request deadline or redelivery time does not end the wait by itself: bound timeout_ns with
+ * hv_agent_next_deadline().
  */
 HV_EXTERN int hv_agent_wait(hv_agent *a, uint64_t timeout_ns);
 
@@ -452,7 +495,8 @@ HV_EXTERN void hv_agent_disarm(hv_agent *a);
  * now_ns). Returns 0, or HV_ENOTSUP when the agent was created without latency_hist. */
 HV_EXTERN int hv_agent_latency(hv_agent *a, hv_latency *out);
 
-/* Owner thread. Earliest pending request deadline, or UINT64_MAX when none is pending. */
+/* Owner thread. Earliest pending request deadline or redelivery time (hv_agent_retry()), or
+ * UINT64_MAX when there is neither. */
 HV_EXTERN uint64_t hv_agent_next_deadline(const hv_agent *a);
 
 #ifdef __cplusplus

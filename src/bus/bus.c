@@ -31,6 +31,7 @@
 #include <hivewire/hist.h>
 #include <hivewire/ring.h>
 
+#include "core/timeq.h"
 #include "topics.h"
 
 #define LANES              HV_PRIO_COUNT
@@ -210,6 +211,10 @@ typedef struct sub {
     uint32_t next_free;
     int bp;
     uint64_t block_timeout_ns;
+    uint32_t type_lo, type_hi; /* type_hi 0: any type */
+    uint32_t sender;           /* 0: any sender */
+    hv_sub_filter_fn filter;
+    void *filter_ctx;
 } sub;
 
 typedef struct group {
@@ -252,6 +257,7 @@ struct hv_agent {
     uint64_t c_rejected;
     uint64_t c_block_timeouts;
     uint64_t c_coalesced;
+    uint64_t c_filtered;
     /* counters and state of the owner thread */
     _Alignas(HV_RING_ALIGN) uint64_t c_sent;
     uint64_t c_bytes_sent;
@@ -263,6 +269,9 @@ struct hv_agent {
     uint64_t c_request_timeouts;
     uint64_t c_late_replies;
     uint64_t c_errors;
+    uint64_t c_retried;
+    uint64_t c_retries_exhausted;
+    uint64_t c_retry_overflow;
     uint32_t acache_n; /* messages in the allocation cache (atomic: read by stats) */
     uint32_t acache[ACACHE_MAX];
     uint32_t passed[LANES];
@@ -274,7 +283,11 @@ struct hv_agent {
     uint64_t next_deadline;
     uint64_t corr_seq;
     hv_match_cache cache;
-    hv_hist *lat; /* optional per-agent latency histogram */
+    hv_hist *lat;   /* optional per-agent latency histogram */
+    hv_timeq retry; /* messages handed back for redelivery, by due time */
+    uint32_t retry_max;
+    uint64_t retry_base_ns;
+    uint64_t retry_max_delay_ns;
     uint32_t live_index;
     char name[32];
 };
@@ -1112,6 +1125,7 @@ static int make_msg(hv_agent *from, const hv_send *m, const send_meta *meta, uin
     msg->len = (uint32_t)m->len;
     msg->prio = m->prio ? m->prio : HV_PRIO_NORMAL;
     msg->subject_len = (uint8_t)meta->subject_len;
+    msg->attempts = 0;
     if (meta->subject_len > 0) /* direct sends have none: skip the library call */
         memcpy(msg->subject, meta->subject, meta->subject_len);
     msg->subject[meta->subject_len] = '\0';
@@ -1193,6 +1207,16 @@ static const sub *pick_member(hv_bus *b, const uint32_t *ids, uint32_t n, int la
     return best;
 }
 
+/* The subscription's filters: 1 to deliver msg, 0 to skip it. */
+static int sub_accepts(const sub *s, const hv_bus_msg *msg)
+{
+    if (s->type_hi != 0 && (msg->type < s->type_lo || msg->type > s->type_hi))
+        return 0;
+    if (s->sender != 0 && msg->sender != s->sender)
+        return 0;
+    return s->filter == NULL || s->filter(msg, s->filter_ctx) != 0;
+}
+
 static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_bus_msg *msg, uint64_t now_ns,
                            hv_send_result *res)
 {
@@ -1207,6 +1231,12 @@ static void deliver_routed(hv_bus *b, const hv_match_entry *e, hv_bus_msg *msg, 
             while (j < n && b->subs[e->ids[j]].group == s->group)
                 j++;
             s = pick_member(b, e->ids + i, j - i, lane);
+        } else if (!sub_accepts(s, msg)) { /* grouped subscriptions have no filters */
+            res->filtered++;
+            shared_add(&s->agent->c_filtered, 1);
+            hv_bus_msg_release(msg);
+            i = j;
+            continue;
         }
         if (deliver(s->agent, msg, s->bp, s->block_timeout_ns, now_ns, res, &w) != 0)
             hv_bus_msg_release(msg);
@@ -1687,6 +1717,26 @@ static void lat_end(lat_batch *b)
     }
 }
 
+/* Redeliveries that are due, ahead of the lanes. Only the TTL applies again: a reply was
+ * matched against its request on first delivery. Not recorded as latency (the delay was
+ * asked for). */
+static uint32_t take_retries(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns,
+                             uint64_t *bytes)
+{
+    uint32_t n = 0;
+    hv_bus_msg *m;
+    while (n < max && (m = hv__timeq_pop_due(&a->retry, now_ns)) != NULL) {
+        if (m->deadline_ns != 0 && now_ns >= m->deadline_ns) {
+            own_add(&a->c_expired, 1);
+            dead_letter(a->bus, m, a->id, HV_DEAD_EXPIRED, now_ns);
+            continue;
+        }
+        *bytes += m->len;
+        out[n++] = m;
+    }
+    return n;
+}
+
 int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 {
     if (a == NULL || out == NULL)
@@ -1696,6 +1746,8 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
     if (now_ns >= a->next_deadline)
         n = expire_requests(a, out, max, now_ns);
     uint32_t had_timeouts = n;
+    if (now_ns >= hv__timeq_next(&a->retry))
+        n += take_retries(a, out + n, max - n, now_ns, &bytes);
     lat_batch lat, own_lat;
     lat_begin(&lat, &a->bus->lat);
     lat_begin(&own_lat, a->lat);
@@ -1732,6 +1784,72 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
     own_add(&a->c_received, n - had_timeouts);
     own_add(&a->c_bytes_received, bytes);
     return (int)n;
+}
+
+/* A message only this agent holds: m itself when it is the only holder, else a copy that
+ * shares m's payload buffer (m's reference is then released). NULL when the pool is empty
+ * (m untouched). */
+static hv_bus_msg *private_copy(hv_agent *a, hv_bus_msg *m)
+{
+    if (__atomic_load_n(&m->refs_, __ATOMIC_ACQUIRE) == 1)
+        return m;
+    hv_bus_msg *c = msg_alloc(a);
+    if (c == NULL)
+        return NULL;
+    c->corr_id = m->corr_id;
+    c->coalesce_key = m->coalesce_key;
+    c->deadline_ns = m->deadline_ns;
+    c->sent_ns = m->sent_ns;
+    c->sender = m->sender;
+    c->reply_to = m->reply_to;
+    c->type = m->type;
+    c->len = m->len;
+    c->prio = m->prio;
+    c->flags = m->flags;
+    c->subject_len = m->subject_len;
+    c->attempts = m->attempts;
+    memcpy(c->subject, m->subject, (size_t)m->subject_len + 1);
+    if (m->buf_ != NULL) {
+        hv_buf_retain(m->buf_);
+        c->buf_ = m->buf_;
+        c->data = m->data;
+    } else {
+        if (m->len > 0)
+            memcpy(c->inline_, m->data, m->len);
+        c->data = c->inline_;
+    }
+    c->refs_ = 1;
+    hv_bus_msg_release(m);
+    return c;
+}
+
+static uint64_t retry_delay(const hv_agent *a, unsigned attempts)
+{
+    if (attempts >= 63 || a->retry_base_ns > (a->retry_max_delay_ns >> attempts))
+        return a->retry_max_delay_ns;
+    return a->retry_base_ns << attempts;
+}
+
+int hv_agent_retry(hv_agent *a, hv_bus_msg *m, uint64_t now_ns)
+{
+    if (a == NULL || m == NULL)
+        return HV_EINVAL;
+    own_add(&a->c_retried, 1);
+    if (m->attempts >= a->retry_max) {
+        own_add(&a->c_retries_exhausted, 1);
+        dead_letter(a->bus, m, a->id, HV_DEAD_RETRIES_EXHAUSTED, now_ns);
+        return 1;
+    }
+    hv_bus_msg *own = a->retry.n < a->retry.cap ? private_copy(a, m) : NULL;
+    if (own == NULL) {
+        own_add(&a->c_retry_overflow, 1);
+        dead_letter(a->bus, m, a->id, HV_DEAD_RETRY_OVERFLOW, now_ns);
+        return 1;
+    }
+    uint64_t due = sat_add(now_ns, retry_delay(a, own->attempts));
+    own->attempts++;
+    hv__timeq_push(&a->retry, due, own); /* cannot fail: room was checked */
+    return 0;
 }
 
 static int sleep_once(hv_agent *a, uint64_t deadline)
@@ -1820,7 +1938,9 @@ void hv_agent_disarm(hv_agent *a)
 
 uint64_t hv_agent_next_deadline(const hv_agent *a)
 {
-    return a->npending ? a->next_deadline : UINT64_MAX;
+    uint64_t req = a->npending ? a->next_deadline : UINT64_MAX;
+    uint64_t redo = hv__timeq_next(&a->retry);
+    return req < redo ? req : redo;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1839,6 +1959,10 @@ void hv_agent_opts_default(hv_agent_opts *o)
     o->coalesce_slots = 64;
     o->max_pending = 64;
     o->cache_entries = 16;
+    o->retry_capacity = 64;
+    o->retry_max = 5;
+    o->retry_base_ns = 1000000;
+    o->retry_max_delay_ns = 1000000000;
 }
 
 void hv_sub_opts_default(hv_sub_opts *o)
@@ -1864,6 +1988,9 @@ static int check_agent_opts(const hv_agent_opts *o)
     if (o->max_pending == 0 || o->max_pending > 65536 || !pow2(o->cache_entries) ||
         o->cache_entries > 4096)
         return HV_EINVAL;
+    if (o->retry_capacity > 65536 || o->retry_max > 255 || o->retry_base_ns == 0 ||
+        o->retry_max_delay_ns < o->retry_base_ns)
+        return HV_EINVAL;
     return 0;
 }
 
@@ -1882,6 +2009,10 @@ static void agent_drain(hv_agent *a)
 static void agent_destroy(hv_agent *a)
 {
     agent_drain(a);
+    hv_bus_msg *r;
+    while ((r = hv__timeq_pop_any(&a->retry)) != NULL)
+        hv_bus_msg_release(r);
+    hv__timeq_fini(&a->retry);
     acache_flush(a);
     for (int l = 0; l < LANES; l++)
         hv_mpmc_fini(&a->lanes[l]);
@@ -1912,6 +2043,9 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
     a->spin_iters = o->spin_iters;
     a->max_pending = o->max_pending;
     a->next_deadline = UINT64_MAX;
+    a->retry_max = o->retry_max;
+    a->retry_base_ns = o->retry_base_ns;
+    a->retry_max_delay_ns = o->retry_max_delay_ns;
     a->coalesce_mask = o->coalesce_slots - 1;
     *out = a;
     int rc = 0;
@@ -1923,6 +2057,8 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
         rc = HV_ENOMEM;
     if (rc == 0)
         rc = hv__cache_init(&a->cache, o->cache_entries);
+    if (rc == 0)
+        rc = hv__timeq_init(&a->retry, o->retry_capacity);
     if (rc == 0 && o->latency_hist) {
         a->lat = calloc(1, sizeof(*a->lat));
         rc = a->lat == NULL ? HV_ENOMEM : hv_hist_init(a->lat, LAT_MAX_NS, AGENT_LAT_SUB_BITS);
@@ -2046,6 +2182,10 @@ void hv_agent_stats_get(hv_agent *a, hv_agent_stats *o)
     o->request_timeouts = rd(&a->c_request_timeouts);
     o->late_replies = rd(&a->c_late_replies);
     o->errors = rd(&a->c_errors);
+    o->filtered = rd(&a->c_filtered);
+    o->retried = rd(&a->c_retried);
+    o->retries_exhausted = rd(&a->c_retries_exhausted);
+    o->retry_overflow = rd(&a->c_retry_overflow);
     for (int l = 0; l < LANES; l++)
         o->depth[l] = hv_mpmc_size(&a->lanes[l]);
 }
@@ -2096,6 +2236,11 @@ static int check_sub_opts(const hv_sub_opts *o)
         return HV_EINVAL;
     if (o->group_policy < HV_GROUP_ROUND_ROBIN || o->group_policy > HV_GROUP_LEAST_LOADED)
         return HV_EINVAL;
+    if (o->type_hi != 0 && o->type_lo > o->type_hi)
+        return HV_EINVAL;
+    /* A group hands each message to one member: a member's filter refusing it would lose it. */
+    if (o->group != NULL && (o->type_hi != 0 || o->sender != 0 || o->filter != NULL))
+        return HV_EINVAL;
     return 0;
 }
 
@@ -2128,6 +2273,11 @@ static int sub_insert(hv_bus *b, hv_agent *a, char *pat, size_t plen, const hv_s
     s->group = (uint32_t)gid;
     s->bp = o->backpressure;
     s->block_timeout_ns = o->block_timeout_ns;
+    s->type_lo = o->type_lo;
+    s->type_hi = o->type_hi;
+    s->sender = o->sender;
+    s->filter = o->filter;
+    s->filter_ctx = o->filter_ctx;
     b->nsubs++;
     if (sub_id != NULL)
         *sub_id = id;

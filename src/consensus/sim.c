@@ -17,6 +17,8 @@
 #include <hivewire/rng.h>
 #include <hivewire/sim.h>
 
+#include "core/timeq.h"
+
 #define GAP_NS      1000000u  /* mean time between proposal openings */
 #define DEADLINE_NS 20000000u /* deadline after opening */
 #define BASE_NS     100000u   /* fixed one-way network delay */
@@ -44,7 +46,7 @@ typedef struct prop {
 } prop;
 
 typedef struct event {
-    uint64_t t, seq;
+    uint64_t t;
     uint8_t type, forged;
     uint32_t agent, prop;
     hv_vote v;
@@ -61,9 +63,11 @@ typedef struct sim {
     prop *props;
     uint32_t nopened;
     uint64_t next_open_ns;
-    event *heap;
-    size_t nheap, cap;
-    uint64_t seq, now;
+    event *pool;      /* cap events; the queue holds pointers into it */
+    uint32_t *unused; /* indices of free pool slots */
+    uint32_t nunused, cap;
+    hv_timeq queue; /* by time, ties in the order they were sent */
+    uint64_t now;
     crypto_generichash_state hash;
 } sim;
 
@@ -180,47 +184,24 @@ static void trace(sim *s, const char *what, uint32_t who, uint64_t pid, uint32_t
         print_event(s->cfg.trace, s->now, what, who, pid, a, b);
 }
 
-/* ---- event queue (binary heap by time, then sequence) ---- */
-
-static int ev_less(const event *a, const event *b)
-{
-    return a->t != b->t ? a->t < b->t : a->seq < b->seq;
-}
+/* ---- event queue (by time, then the order they were queued) ---- */
 
 static void ev_push(sim *s, const event *e)
 {
-    if (s->nheap == s->cap) {
-        violate(s, "event queue bound %zu exceeded", s->cap);
+    if (s->nunused == 0) {
+        violate(s, "event queue bound %u exceeded", s->cap);
         return;
     }
-    size_t i = s->nheap++;
-    event x = *e;
-    x.seq = s->seq++;
-    while (i > 0 && ev_less(&x, &s->heap[(i - 1) / 2])) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->heap[i] = x;
+    uint32_t i = s->unused[--s->nunused];
+    s->pool[i] = *e;
+    hv__timeq_push(&s->queue, e->t, &s->pool[i]); /* cannot fail: as many slots as pool */
 }
 
 static event ev_pop(sim *s)
 {
-    event top = s->heap[0], x = s->heap[--s->nheap];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= s->nheap)
-            break;
-        if (l + 1 < s->nheap && ev_less(&s->heap[l + 1], &s->heap[l]))
-            m = l + 1;
-        if (!ev_less(&s->heap[m], &x))
-            break;
-        s->heap[i] = s->heap[m];
-        i = m;
-    }
-    if (s->nheap > 0)
-        s->heap[i] = x;
-    return top;
+    event *p = hv__timeq_pop_any(&s->queue);
+    s->unused[s->nunused++] = (uint32_t)(p - s->pool);
+    return *p;
 }
 
 /* ---- network ---- */
@@ -656,11 +637,19 @@ static int setup(sim *s, uint32_t byz, uint32_t crashed)
     pick_agents(s, crashed, 2);
     uint64_t overlap = (uint64_t)(2 * DEADLINE_NS) / (GAP_NS / 2) + 2;
     uint64_t per = 1 + 2 * (uint64_t)s->cfg.agents * (1 + 2 * 2);
-    s->cap = (size_t)((overlap < s->cfg.proposals ? overlap : s->cfg.proposals) * per);
-    s->heap = calloc(s->cap, sizeof(*s->heap));
+    uint64_t cap = (overlap < s->cfg.proposals ? overlap : s->cfg.proposals) * per;
+    if (cap > UINT32_MAX)
+        return HV_EINVAL;
+    s->cap = (uint32_t)cap;
+    s->pool = calloc(s->cap, sizeof(*s->pool));
+    s->unused = calloc(s->cap, sizeof(*s->unused));
     s->props = calloc(s->cfg.proposals, sizeof(*s->props));
-    if (s->heap == NULL || s->props == NULL)
+    if (s->pool == NULL || s->unused == NULL || s->props == NULL ||
+        hv__timeq_init(&s->queue, s->cap) != 0)
         return HV_ENOMEM;
+    for (uint32_t i = 0; i < s->cap; i++) /* pop order: slot 0 first */
+        s->unused[i] = s->cap - 1 - i;
+    s->nunused = s->cap;
     crypto_generichash_init(&s->hash, NULL, 0, 32);
     int rc = new_engine(s, &s->eng, !s->cfg.no_early);
     if (rc == 0 && !s->cfg.no_early)
@@ -672,7 +661,7 @@ static int setup(sim *s, uint32_t byz, uint32_t crashed)
 
 static void step(sim *s)
 {
-    uint64_t t_ev = s->nheap ? s->heap[0].t : UINT64_MAX;
+    uint64_t t_ev = hv__timeq_next(&s->queue);
     uint64_t t_open = s->nopened < s->cfg.proposals ? s->next_open_ns : UINT64_MAX;
     uint64_t t_dl = hv_consensus_next_deadline(s->eng);
     if (s->shadow != NULL && hv_consensus_next_deadline(s->shadow) < t_dl)
@@ -741,7 +730,7 @@ int hv_sim_consensus_run(const hv_sim_consensus_config *cfg, hv_sim_consensus_re
     /* Every message causes at most a bounded number of steps: the loop cannot run away. */
     uint64_t steps_max = (uint64_t)cfg->proposals * (4 + 2 * (uint64_t)cfg->agents * 10) + 64;
     for (uint64_t n = 0; rc == 0 && !out->violation; n++) {
-        if (s->nheap == 0 && s->nopened == cfg->proposals &&
+        if (s->queue.n == 0 && s->nopened == cfg->proposals &&
             hv_consensus_next_deadline(s->eng) == UINT64_MAX &&
             (s->shadow == NULL || hv_consensus_next_deadline(s->shadow) == UINT64_MAX))
             break;
@@ -757,7 +746,9 @@ int hv_sim_consensus_run(const hv_sim_consensus_config *cfg, hv_sim_consensus_re
     sodium_bin2hex(out->trace_hex, sizeof(out->trace_hex), out->trace_hash, 32);
     hv_consensus_free(s->eng);
     hv_consensus_free(s->shadow);
-    free(s->heap);
+    hv__timeq_fini(&s->queue);
+    free(s->pool);
+    free(s->unused);
     free(s->props);
     free(s);
     return rc;

@@ -4,7 +4,9 @@
  * Decodes every frame of the input (stateless, then through a per-connection codec with
  * interning), iterates batches, and checks the round trips: every decoded message re-encodes,
  * decodes to an equal message, reproduces the original bytes when the frame was a plain 1.0
- * frame, and survives binary -> JSON -> binary unchanged. Any violation traps.
+ * frame, and survives binary -> JSON -> binary unchanged. The stream messages among them go
+ * through a stream reassembler whose bounds and sticky failure are checked. Any violation
+ * traps.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,9 +68,29 @@ static void decode_batch(const hv_msg_batch *b, int depth)
     }
 }
 
+/* Feeds m to the input's stream reassembler and checks what the API promises. */
+static void stream_feed(hv_stream_rx *rx, const hv_msg *m)
+{
+    int was_failed = rx->state == HV_STREAM_FAILED, old_err = rx->error;
+    int rc = hv_stream_rx_feed(rx, m);
+    CHECK(rx->received <= rx->cap);
+    if (was_failed)
+        CHECK(rc == old_err && rx->state == HV_STREAM_FAILED);
+    else if (rc < 0)
+        CHECK(rx->state == HV_STREAM_FAILED && rx->error == rc);
+    else if (rc == 1)
+        CHECK(rx->state == HV_STREAM_COMPLETE && m->type == HV_MSG_STREAM_END &&
+              m->stream_end.total_bytes == rx->received);
+    else
+        CHECK(rc == 0 && rx->state == HV_STREAM_OPEN);
+}
+
 static void stateless(const uint8_t *data, size_t size)
 {
     hv_codec_limits lim = { FUZZ_FRAME_MAX, FUZZ_FRAME_MAX };
+    static uint8_t content[4096];
+    hv_stream_rx rx;
+    hv_stream_rx_init(&rx, content, sizeof(content));
     size_t off = 0;
     while (off < size) {
         hv_frame f;
@@ -85,6 +107,8 @@ static void stateless(const uint8_t *data, size_t size)
         round_trip(data + off, (size_t)n, &f, &m, compressed);
         if (m.type == HV_MSG_BATCH)
             decode_batch(&m.batch, 0);
+        else
+            stream_feed(&rx, &m);
         off += (size_t)n;
     }
 }

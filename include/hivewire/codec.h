@@ -93,6 +93,9 @@ extern "C" {
     X(VOTE, 0x41, vote)                                 \
     X(DECISION, 0x42, decision)                         \
     X(METRICS, 0x50, metrics)                           \
+    X(STREAM_START, 0x60, stream_start)                 \
+    X(STREAM_DATA, 0x61, stream_data)                   \
+    X(STREAM_END, 0x62, stream_end)                     \
     X(BATCH, 0x7f, batch)
 
 typedef enum hv_msg_type {
@@ -156,6 +159,7 @@ enum hv_wire_content {
     HV_WIRE_CONTENT_TEXT,
     HV_WIRE_CONTENT_HVW1
 };
+enum hv_wire_stream_status { HV_WIRE_STREAM_COMPLETE, HV_WIRE_STREAM_ABORTED };
 enum hv_wire_policy { HV_WIRE_POLICY_BLOCK, HV_WIRE_POLICY_DROP_OLDEST, HV_WIRE_POLICY_REJECT };
 enum hv_wire_action {
     HV_WIRE_ACTION_ORDER_EXECUTION,
@@ -456,6 +460,31 @@ typedef struct hv_msg_metrics {
     hv_wire_metric entries[HV_METRICS_MAX];
 } hv_msg_metrics;
 
+/* A stream: content too large for one frame (a model, a pattern library, a day of ticks) sent
+ * as START, DATA chunks in order, END; hv_stream_rx reassembles and verifies it. */
+typedef struct hv_msg_stream_start {
+    uint64_t stream_id;   /* non-zero; unique per sender while the stream is open */
+    uint64_t total_bytes; /* announced size, 0 = not known in advance */
+    uint32_t chunk_bytes; /* largest DATA chunk the sender will send, >= 1 */
+    uint8_t content_type; /* enum hv_wire_content */
+    hv_str name;          /* what the content is, e.g. "patterns/spx.5m" (may be empty) */
+} hv_msg_stream_start;
+
+typedef struct hv_msg_stream_data {
+    uint64_t stream_id;
+    uint64_t offset; /* bytes of the stream before this chunk */
+    hv_bytes chunk;  /* 1 .. chunk_bytes bytes */
+} hv_msg_stream_data;
+
+typedef struct hv_msg_stream_end {
+    uint64_t stream_id;
+    uint64_t total_bytes;                /* bytes sent */
+    uint32_t chunks;                     /* DATA messages sent */
+    int32_t error_code;                  /* why an ABORTED stream stopped (HV_E* or the app's) */
+    uint8_t status;                      /* enum hv_wire_stream_status */
+    uint8_t content_hash[HV_HASH_BYTES]; /* BLAKE2b-256 of the content (hv_stream_hash) */
+} hv_msg_stream_end;
+
 /* A batch: `count` complete frames back to back in `frames`. Iterate with hv_batch_iter. */
 typedef struct hv_msg_batch {
     uint32_t count;
@@ -711,6 +740,60 @@ HV_EXTERN int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_fr
 
 HV_EXTERN void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out);
 HV_EXTERN const hv_codec_limits *hv_codec_get_limits(const hv_codec *c);
+
+/* ---- Streams ----------------------------------------------------------------------------- */
+
+/*
+ * Receiving one stream (STREAM_START, STREAM_DATA in order, STREAM_END) into a caller-supplied
+ * buffer. A state machine with no allocation, clock or I/O: feed it the decoded messages of one
+ * stream as they arrive (an ordered connection or bus lane keeps them in order); give up on a
+ * stream that goes quiet with your own timer. The struct is visible so it can live on the stack;
+ * its fields are private except where noted. One thread at a time.
+ */
+enum hv_stream_state {
+    HV_STREAM_IDLE = 0, /* waiting for STREAM_START */
+    HV_STREAM_OPEN,     /* receiving STREAM_DATA */
+    HV_STREAM_COMPLETE, /* STREAM_END accepted: the content is dst[0 .. received), verified */
+    HV_STREAM_FAILED    /* a message broke the rules; `error` says how (sticky) */
+};
+
+typedef struct hv_stream_rx {
+    int state;            /* enum hv_stream_state (read it) */
+    int error;            /* HV_E* that failed the stream (read it) */
+    uint64_t stream_id;   /* from STREAM_START (read it) */
+    uint64_t received;    /* content bytes so far (read it) */
+    uint32_t chunks;      /* DATA messages so far (read it) */
+    uint8_t content_type; /* from STREAM_START (read it) */
+    uint64_t announced;   /* STREAM_START's total_bytes, 0 = unknown */
+    uint32_t chunk_max;
+    uint8_t *dst;
+    size_t cap;
+} hv_stream_rx;
+
+/* Prepares rx to receive one stream into dst (cap bytes; the caller owns dst). */
+HV_EXTERN void hv_stream_rx_init(hv_stream_rx *rx, uint8_t *dst, size_t cap);
+
+/*
+ * Feeds one decoded message. Returns 0 (accepted, more to come), 1 (STREAM_END accepted: the
+ * stream is COMPLETE and dst[0 .. received) holds content whose length, chunk count and
+ * BLAKE2b-256 hash match STREAM_END), or an error, after which the stream is FAILED and every
+ * later call returns that error:
+ *   HV_EBADTYPE   not a stream message;
+ *   HV_ESTATE     DATA or END before START, a second START, anything after END;
+ *   HV_ENOTFOUND  a stream_id other than the one START opened;
+ *   HV_ESTREAMGAP a DATA offset other than the bytes received so far (lost, repeated or
+ *                 reordered chunk);
+ *   HV_ETOOBIG    a chunk above START's chunk_bytes, content beyond START's total_bytes, or
+ *                 beyond cap (announced totals above cap fail at START);
+ *   HV_EBADLEN    END's total_bytes or chunks differ from what arrived, or START announced a
+ *                 total that did not arrive;
+ *   HV_ECHECKSUM  the content's hash differs from END's content_hash;
+ *   HV_ECLOSED    the sender aborted the stream (END with status ABORTED).
+ */
+HV_EXTERN int hv_stream_rx_feed(hv_stream_rx *rx, const hv_msg *m);
+
+/* BLAKE2b-256 of len bytes: the content_hash a sender puts in STREAM_END. Any thread. */
+HV_EXTERN void hv_stream_hash(const void *data, size_t len, uint8_t out[HV_HASH_BYTES]);
 
 /* ---- JSON form --------------------------------------------------------------------------- */
 

@@ -71,6 +71,7 @@ extern "C" {
     X(NESTED, -114, "batch inside a batch")                      \
     X(BADUTF8, -115, "text field is not valid UTF-8")            \
     X(NONFINITE, -116, "non-finite floating-point value")        \
+    X(STREAMGAP, -117, "stream chunk out of order")              \
                                                                  \
     X(BADSUBJECT, -200, "invalid subject or pattern")            \
     X(NOSUBSCRIBER, -201, "no matching subscriber")              \

@@ -265,6 +265,20 @@ static void fixup(hv_rng *r, arena *a, hv_msg *m)
         p->threshold_num = p->threshold_den ? (uint16_t)hv_rng_below(r, p->threshold_den + 1u) : 0;
         break;
     }
+    case HV_MSG_STREAM_START:
+        m->stream_start.stream_id |= 1;
+        m->stream_start.chunk_bytes |= 1;
+        break;
+    case HV_MSG_STREAM_DATA:
+        m->stream_data.stream_id |= 1;
+        if (m->stream_data.chunk.len == 0) {
+            static const uint8_t one = 0x5a;
+            m->stream_data.chunk = (hv_bytes){ &one, 1 };
+        }
+        break;
+    case HV_MSG_STREAM_END:
+        m->stream_end.stream_id |= 1;
+        break;
     case HV_MSG_SUBSCRIBE:
         m->subscribe.pattern = rtopic(r, a, 1);
         m->subscribe.queue_group = hv_rng_below(r, 2) ? rtopic(r, a, 0) : (hv_str){ NULL, 0 };

@@ -5,8 +5,8 @@
 #include <hivewire/codec.h>
 #include <hivewire/rng.h>
 
-/* The 18 schema types (every type but HV_MSG_BATCH), in wire-value order. */
-#define HV__MSG_TYPES_COUNT 18
+/* The 21 schema types (every type but HV_MSG_BATCH), in wire-value order. */
+#define HV__MSG_TYPES_COUNT 21
 extern const uint8_t hv__msg_types[HV__MSG_TYPES_COUNT];
 
 /*

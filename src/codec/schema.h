@@ -125,6 +125,26 @@
     F(F32, learning_rate, 0)     \
     F(F32V, gradients, 0)
 
+#define HV_S_stream_start(F)                 \
+    F(U64, stream_id, 0)                     \
+    F(U64, total_bytes, 0)                   \
+    F(U32, chunk_bytes, 0)                   \
+    F(ENUM, content_type, hv__content_names) \
+    F(STR, name, 0)
+
+#define HV_S_stream_data(F) \
+    F(U64, stream_id, 0)    \
+    F(U64, offset, 0)       \
+    F(BYTES, chunk, 0)
+
+#define HV_S_stream_end(F)                   \
+    F(U64, stream_id, 0)                     \
+    F(U64, total_bytes, 0)                   \
+    F(U32, chunks, 0)                        \
+    F(I32, error_code, 0)                    \
+    F(ENUM, status, hv__stream_status_names) \
+    F(H32, content_hash, 0)
+
 #define HV_S_publish(F)                      \
     F(U64, coalesce_key, 0)                  \
     F(U32, ttl_ms, 0)                        \
@@ -208,7 +228,10 @@
     X(PROPOSAL, 0x40, proposal)                         \
     X(VOTE, 0x41, vote)                                 \
     X(DECISION, 0x42, decision)                         \
-    X(METRICS, 0x50, metrics)
+    X(METRICS, 0x50, metrics)                           \
+    X(STREAM_START, 0x60, stream_start)                 \
+    X(STREAM_DATA, 0x61, stream_data)                   \
+    X(STREAM_END, 0x62, stream_end)
 
 /* Names of enum values (JSON form), indexed by wire value. */
 typedef struct hv__names {
@@ -219,7 +242,8 @@ typedef struct hv__names {
 extern const hv__names hv__role_names, hv__hs_status_names, hv__ack_status_names,
     hv__task_kind_names, hv__corr_method_names, hv__priority_names, hv__content_names,
     hv__policy_names, hv__action_names, hv__criticality_names, hv__rule_names, hv__choice_names,
-    hv__auth_names, hv__outcome_names, hv__metric_kind_names, hv__purpose_names;
+    hv__auth_names, hv__outcome_names, hv__metric_kind_names, hv__purpose_names,
+    hv__stream_status_names;
 
 /* Size of the fixed part of each kind. */
 #define HV_FSZ_U8      1

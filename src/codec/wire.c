@@ -39,6 +39,7 @@ NAMES(hv__choice_names, "approve", "reject", "abstain");
 NAMES(hv__auth_names, "none", "ed25519", "blake2b_mac");
 NAMES(hv__outcome_names, "accepted", "rejected", "no_quorum", "expired");
 NAMES(hv__metric_kind_names, "counter", "gauge", "latency_ns");
+NAMES(hv__stream_status_names, "complete", "aborted");
 
 /* ---- Type table -------------------------------------------------------------------------- */
 
@@ -331,6 +332,21 @@ static int check_subscribe(const hv_msg_subscribe *m)
     if (m->queue_group.len && !hv__topic_valid(m->queue_group.ptr, m->queue_group.len, 0))
         return HV_EBADTOPIC;
     return 0;
+}
+
+static int check_stream_start(const hv_msg_stream_start *m)
+{
+    return m->stream_id != 0 && m->chunk_bytes != 0 ? 0 : HV_EBADFIELD;
+}
+
+static int check_stream_data(const hv_msg_stream_data *m)
+{
+    return m->stream_id != 0 && m->chunk.len != 0 ? 0 : HV_EBADFIELD;
+}
+
+static int check_stream_end(const hv_msg_stream_end *m)
+{
+    return m->stream_id != 0 ? 0 : HV_EBADFIELD;
 }
 
 #define CHECK_NONE_(lower)                                   \

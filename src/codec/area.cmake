@@ -9,7 +9,8 @@ hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on st
 hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)
 hv_add_test(NAME codec_json SOURCES tests/codec/json_test.c)
 hv_add_test(NAME codec_stream SOURCES tests/codec/stream_test.c)
-hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/cli/cli.c)
+hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/codec/cli_stream.c
+                            src/cli/cli.c)
 
 # Benchmark, with msgpack-c and protobuf-c peers (protobuf C generated at build time).
 set(_hv_codec_peers OFF)
@@ -45,3 +46,6 @@ endif()
 
 hv_add_fuzzer(NAME codec_decode SOURCES fuzz/codec_decode.c CORPUS fuzz/corpus/codec_decode)
 hv_add_fuzzer(NAME codec_json SOURCES fuzz/codec_json.c CORPUS fuzz/corpus/codec_json)
+hv_cli_command(NAME stream FUNC hv_cmd_stream
+               HELP "split stdin into an HVW1 stream of frames, or join and verify one"
+               SOURCES src/codec/cli_stream.c)

@@ -1,4 +1,4 @@
-/* `hivewire encode` / `hivewire decode`: round trips, options, and exit codes on bad input. */
+/* `hivewire encode` / `decode` / `stream`: round trips, options, exit codes on bad input. */
 #include "hv_test.h"
 
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 
 int hv_cmd_encode(int argc, char **argv);
 int hv_cmd_decode(int argc, char **argv);
+int hv_cmd_stream(int argc, char **argv);
 
 static char in_path[64], out_path[64], mid_path[64];
 
@@ -159,6 +160,41 @@ static void decode_fails_with_status_1_on_bad_frames(void **state)
     assert_int_equal(run(hv_cmd_decode, "/tmp", out_path, dec), 1);
 }
 
+static void stream_split_then_join_gives_the_bytes_back(void **state)
+{
+    (void)state;
+    static char content[200000], back[200001];
+    for (size_t i = 0; i < sizeof(content); i++)
+        content[i] = (char)(i * 2654435761u >> 13);
+    write_file(in_path, content, sizeof(content));
+    char *split[] = { "stream", "split", "--chunk", "1000", "--name", "blob", NULL };
+    assert_int_equal(run(hv_cmd_stream, in_path, mid_path, split), 0);
+    char *join[] = { "stream", "join", NULL };
+    assert_int_equal(run(hv_cmd_stream, mid_path, out_path, join), 0);
+    assert_int_equal(read_file(out_path, back, sizeof(back)), sizeof(content));
+    assert_memory_equal(back, content, sizeof(content));
+    /* too small a --max, then one flipped content byte: status 1 and no output */
+    char *small[] = { "stream", "join", "--max", "1000", NULL };
+    assert_int_equal(run(hv_cmd_stream, mid_path, out_path, small), 1);
+    assert_int_equal(read_file(out_path, back, sizeof(back)), 0);
+    static char frames[400000];
+    FILE *f = fopen(mid_path, "rb");
+    assert_non_null(f);
+    size_t n = fread(frames, 1, sizeof(frames), f);
+    fclose(f);
+    frames[n / 2] ^= 0x40; /* inside some chunk's bytes */
+    write_file(mid_path, frames, n);
+    assert_int_equal(run(hv_cmd_stream, mid_path, out_path, join), 1);
+    assert_int_equal(read_file(out_path, back, sizeof(back)), 0);
+    /* a stream cut short */
+    write_file(mid_path, frames, 2000);
+    assert_int_equal(run(hv_cmd_stream, mid_path, out_path, join), 1);
+    char *bad[] = { "stream", "split", "--chunk", "0", NULL };
+    assert_int_equal(run(hv_cmd_stream, in_path, out_path, bad), 2);
+    char *unknown[] = { "stream", "merge", NULL };
+    assert_int_equal(run(hv_cmd_stream, in_path, out_path, unknown), 2);
+}
+
 static void bad_usage_exits_with_status_2(void **state)
 {
     (void)state;
@@ -182,6 +218,7 @@ int main(void)
         cmocka_unit_test(encode_accepts_a_json_array),
         cmocka_unit_test(encode_fails_with_status_1_on_bad_json),
         cmocka_unit_test(decode_fails_with_status_1_on_bad_frames),
+        cmocka_unit_test(stream_split_then_join_gives_the_bytes_back),
         cmocka_unit_test(bad_usage_exits_with_status_2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -182,7 +182,14 @@ int hv__topic_valid(const char *s, size_t n, int allow_wildcards)
     return bad == 0;
 }
 
-static int f32s_finite(const uint8_t *p, uint32_t n)
+/* x86-64: one AVX2 clone picked at load time where the CPU has it (eight lanes per step). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define HV_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HV_VECTOR_CLONES
+#endif
+
+HV_VECTOR_CLONES static int f32s_finite(const uint8_t *p, uint32_t n)
 {
     /* |x| with all exponent bits set is infinity or NaN: |x| + 2^23 carries into bit 31 exactly
      * for those, so an or-accumulator holds the answer and the loop vectorises to

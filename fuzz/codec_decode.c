@@ -49,6 +49,35 @@ static void round_trip(const uint8_t *frame, size_t len, const hv_frame *f, cons
     free(json);
 }
 
+/* The input's stream reassembler: fed every stream message, at top level and inside batches,
+ * and started afresh after a stream completes or fails so later frames still exercise it. */
+static uint8_t stream_content[4096];
+static hv_stream_rx stream_rx;
+
+/* Feeds m to the stream reassembler and checks what the API promises. */
+static void stream_feed(const hv_msg *m)
+{
+    if (m->type != HV_MSG_STREAM_START && m->type != HV_MSG_STREAM_DATA &&
+        m->type != HV_MSG_STREAM_END)
+        return;
+    hv_stream_rx *rx = &stream_rx;
+    int rc = hv_stream_rx_feed(rx, m);
+    CHECK(rx->received <= rx->cap);
+    if (rc < 0)
+        CHECK(rx->state == HV_STREAM_FAILED && rx->error == rc);
+    else if (rc == 1)
+        CHECK(rx->state == HV_STREAM_COMPLETE && m->type == HV_MSG_STREAM_END &&
+              m->stream_end.total_bytes == rx->received);
+    else
+        CHECK(rc == 0 && rx->state == HV_STREAM_OPEN);
+    if (rx->state == HV_STREAM_FAILED) {
+        CHECK(hv_stream_rx_feed(rx, m) == rx->error); /* sticky */
+        hv_stream_rx_init(rx, stream_content, sizeof(stream_content));
+    } else if (rx->state == HV_STREAM_COMPLETE) {
+        hv_stream_rx_init(rx, stream_content, sizeof(stream_content));
+    }
+}
+
 static void decode_batch(const hv_msg_batch *b, int depth)
 {
     hv_codec_limits lim = { FUZZ_FRAME_MAX, FUZZ_FRAME_MAX };
@@ -65,32 +94,14 @@ static void decode_batch(const hv_msg_batch *b, int depth)
             continue;
         CHECK(m.type != HV_MSG_BATCH && depth == 0);
         round_trip(p, len, &f, &m, compressed);
+        stream_feed(&m);
     }
-}
-
-/* Feeds m to the input's stream reassembler and checks what the API promises. */
-static void stream_feed(hv_stream_rx *rx, const hv_msg *m)
-{
-    int was_failed = rx->state == HV_STREAM_FAILED, old_err = rx->error;
-    int rc = hv_stream_rx_feed(rx, m);
-    CHECK(rx->received <= rx->cap);
-    if (was_failed)
-        CHECK(rc == old_err && rx->state == HV_STREAM_FAILED);
-    else if (rc < 0)
-        CHECK(rx->state == HV_STREAM_FAILED && rx->error == rc);
-    else if (rc == 1)
-        CHECK(rx->state == HV_STREAM_COMPLETE && m->type == HV_MSG_STREAM_END &&
-              m->stream_end.total_bytes == rx->received);
-    else
-        CHECK(rc == 0 && rx->state == HV_STREAM_OPEN);
 }
 
 static void stateless(const uint8_t *data, size_t size)
 {
     hv_codec_limits lim = { FUZZ_FRAME_MAX, FUZZ_FRAME_MAX };
-    static uint8_t content[4096];
-    hv_stream_rx rx;
-    hv_stream_rx_init(&rx, content, sizeof(content));
+    hv_stream_rx_init(&stream_rx, stream_content, sizeof(stream_content));
     size_t off = 0;
     while (off < size) {
         hv_frame f;
@@ -108,7 +119,7 @@ static void stateless(const uint8_t *data, size_t size)
         if (m.type == HV_MSG_BATCH)
             decode_batch(&m.batch, 0);
         else
-            stream_feed(&rx, &m);
+            stream_feed(&m);
         off += (size_t)n;
     }
 }

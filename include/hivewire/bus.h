@@ -198,8 +198,9 @@ typedef struct hv_sub_opts {
     uint64_t block_timeout_ns; /* HV_BP_BLOCK bound: 1 ms */
     /* Filters, checked in this order; a refused message is not delivered to this subscription
      * and counts as `filtered` for its agent. Not allowed together with a queue group. */
-    uint32_t type_lo, type_hi; /* deliver only application types lo..hi; type_hi 0 = any */
-    uint32_t sender;           /* deliver only messages from this agent id; 0 = any */
+    uint32_t type_lo, type_hi; /* deliver only application types lo..hi; both 0 = any */
+    uint32_t sender;           /* deliver only messages from this agent id; 0 = any (ids of
+                                  freed agents are reused by new ones) */
     hv_sub_filter_fn filter;   /* NULL = none */
     void *filter_ctx;          /* passed to filter; the caller's, valid until hv_agent_unsubscribe()
                                   or hv_agent_free() returns (no call runs after that) */
@@ -442,9 +443,10 @@ HV_EXTERN int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_n
 HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *m, uint64_t now_ns);
 
 /*
- * Owner thread. Takes up to max messages from the inbox without blocking, highest priority
- * first, and returns how many (0 = empty). The caller owns one reference to each: release
- * with hv_bus_msg_release(). Along the way it:
+ * Owner thread. Takes up to max messages from the inbox without blocking and returns how many
+ * (0 = empty): first request timeouts that are due, then redeliveries that are due
+ * (hv_agent_retry(); counted in `received` again), then the lanes, highest priority first.
+ * The caller owns one reference to each: release with hv_bus_msg_release(). Along the way it:
  *  - moves messages whose deadline_ns <= now_ns to the dead-letter queue (HV_DEAD_EXPIRED);
  *  - matches replies against pending requests (late ones are dead-lettered), and produces a
  *    timeout message for each pending request whose deadline <= now_ns;

@@ -784,7 +784,7 @@ HV_EXTERN void hv_stream_rx_init(hv_stream_rx *rx, uint8_t *dst, size_t cap);
  *   HV_ESTREAMGAP a DATA offset other than the bytes received so far (lost, repeated or
  *                 reordered chunk);
  *   HV_ETOOBIG    a chunk above START's chunk_bytes, content beyond START's total_bytes, or
- *                 beyond cap (announced totals above cap fail at START);
+ *                 beyond cap (announced totals above cap fail at START), 2^32 - 1 chunks;
  *   HV_EBADLEN    END's total_bytes or chunks differ from what arrived, or START announced a
  *                 total that did not arrive;
  *   HV_ECHECKSUM  the content's hash differs from END's content_hash;

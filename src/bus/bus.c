@@ -2236,7 +2236,7 @@ static int check_sub_opts(const hv_sub_opts *o)
         return HV_EINVAL;
     if (o->group_policy < HV_GROUP_ROUND_ROBIN || o->group_policy > HV_GROUP_LEAST_LOADED)
         return HV_EINVAL;
-    if (o->type_hi != 0 && o->type_lo > o->type_hi)
+    if (o->type_lo > o->type_hi) /* includes lo set without hi: "any" would ignore it */
         return HV_EINVAL;
     /* A group hands each message to one member: a member's filter refusing it would lose it. */
     if (o->group != NULL && (o->type_hi != 0 || o->sender != 0 || o->filter != NULL))

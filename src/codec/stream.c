@@ -48,7 +48,8 @@ static int on_data(hv_stream_rx *rx, const hv_msg_stream_data *d)
     if (d->offset != rx->received)
         return fail(rx, HV_ESTREAMGAP);
     uint64_t limit = rx->announced != 0 ? rx->announced : rx->cap;
-    if (d->chunk.len > rx->chunk_max || d->chunk.len > limit - rx->received)
+    if (d->chunk.len > rx->chunk_max || d->chunk.len > limit - rx->received ||
+        rx->chunks == UINT32_MAX)
         return fail(rx, HV_ETOOBIG);
     memcpy(rx->dst + rx->received, d->chunk.ptr, d->chunk.len);
     rx->received += d->chunk.len;

@@ -182,8 +182,11 @@ int hv__topic_valid(const char *s, size_t n, int allow_wildcards)
     return bad == 0;
 }
 
-/* x86-64: one AVX2 clone picked at load time where the CPU has it (eight lanes per step). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+/* x86-64 glibc: one AVX2 clone picked at load time where the CPU has it (eight lanes per step).
+ * Not in sanitizer or fuzzing builds: their runtimes are not up yet when the loader runs the
+ * ifunc resolver, and those builds then test the portable loop. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && defined(__GLIBC__) && \
+    !defined(HV_SANITIZED)
 #define HV_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define HV_VECTOR_CLONES

@@ -38,7 +38,8 @@ static inline uint64_t hv__timeq_next(const hv_timeq *q)
 /* Removes and returns the earliest item if it is due at now_ns, else NULL. */
 void *hv__timeq_pop_due(hv_timeq *q, uint64_t now_ns);
 
-/* Removes and returns any item (teardown), NULL when empty. */
+/* Removes and returns the earliest item whether due or not (ordered draining, teardown); NULL
+ * when empty. */
 void *hv__timeq_pop_any(hv_timeq *q);
 
 #endif

@@ -163,6 +163,8 @@ static void filters_are_validated_and_not_allowed_in_groups(void **state)
     so.type_lo = 5;
     so.type_hi = 4;
     assert_int_equal(hv_agent_subscribe(f->sub, "md.>", &so, NULL), HV_EINVAL);
+    so.type_hi = 0; /* a lower bound alone would be ignored */
+    assert_int_equal(hv_agent_subscribe(f->sub, "md.>", &so, NULL), HV_EINVAL);
     hv_sub_opts_default(&so);
     so.group = "workers";
     so.sender = 1;

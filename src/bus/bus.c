@@ -31,6 +31,7 @@
 #include <hivewire/hist.h>
 #include <hivewire/ring.h>
 
+#include "core/spin.h"
 #include "core/timeq.h"
 #include "topics.h"
 
@@ -70,15 +71,6 @@ static uint64_t tsan_fence_word;
 #else
 #define SC_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
 
 /* Counter written by one thread only: a plain add, published with a relaxed store. */
 static inline void own_add(uint64_t *c, uint64_t v)
@@ -347,7 +339,7 @@ static void read_enter(hv_agent *a)
         __atomic_store_n(&a->reading, 0, __ATOMIC_RELEASE);
         for (unsigned i = 0; __atomic_load_n(&b->writer, __ATOMIC_ACQUIRE) != 0; i++) {
             if (i < 64)
-                cpu_relax();
+                hv__cpu_relax();
             else
                 sched_yield();
         }
@@ -826,7 +818,7 @@ static void spin_lock(uint32_t *l)
 {
     while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0) {
         while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0)
-            cpu_relax();
+            hv__cpu_relax();
     }
 }
 
@@ -995,7 +987,7 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
     if (hv_mpmc_full_sc(lane))
         futex_wait(&a->space_seq, seq, *deadline - now);
     else
-        cpu_relax(); /* a slot is claimed by the owner and about to be freed */
+        hv__cpu_relax(); /* a slot is claimed by the owner and about to be freed */
     __atomic_fetch_sub(&a->space_waiters, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -1861,7 +1853,7 @@ static int sleep_once(hv_agent *a, uint64_t deadline)
     __atomic_store_n(&a->waiting, 1, __ATOMIC_SEQ_CST);
     SC_FENCE();
     if (inbox_claimed(a)) {
-        cpu_relax();
+        hv__cpu_relax();
     } else {
         uint64_t now = bus_clock(a->bus);
         if (now < deadline) {
@@ -1888,7 +1880,7 @@ int hv_agent_wait(hv_agent *a, uint64_t timeout_ns)
     for (uint32_t i = 0; i < a->spin_iters; i++) {
         if (inbox_ready(a))
             return 0;
-        cpu_relax();
+        hv__cpu_relax();
     }
     for (;;) {
         if (a->wait == HV_WAIT_BLOCK) {
@@ -1900,7 +1892,7 @@ int hv_agent_wait(hv_agent *a, uint64_t timeout_ns)
             for (int i = 0; i < 64; i++) {
                 if (inbox_ready(a))
                     return 0;
-                cpu_relax();
+                hv__cpu_relax();
             }
         }
         if (inbox_ready(a))

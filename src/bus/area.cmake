@@ -4,7 +4,7 @@ hv_library_sources(src/bus/ring.c src/bus/topics.c src/bus/bus.c)
 hv_add_test(NAME bus_ring SOURCES tests/bus/ring_test.c LABELS concurrent TIMEOUT 120)
 hv_add_test(NAME bus_topics SOURCES tests/bus/topics_test.c TIMEOUT 60)
 hv_add_test(NAME bus_bus SOURCES tests/bus/bus_test.c LABELS concurrent TIMEOUT 180)
-hv_add_test(NAME bus_redelivery SOURCES tests/bus/redelivery_test.c TIMEOUT 60)
+hv_add_test(NAME bus_redelivery SOURCES tests/bus/redelivery_test.c LABELS concurrent TIMEOUT 120)
 
 hv_add_fuzzer(NAME bus_subject SOURCES fuzz/bus_subject.c CORPUS fuzz/corpus/bus_subject)
 

@@ -1,6 +1,8 @@
 /* Tests of subscription filters and of redelivery with backoff (hv_agent_retry). */
 #include "hv_test.h"
 
+#include <pthread.h>
+
 #include <hivewire/bus.h>
 
 #define MS 1000000ull
@@ -174,6 +176,118 @@ static void filters_are_validated_and_not_allowed_in_groups(void **state)
     assert_int_equal(hv_agent_subscribe(f->sub, "md.>", &so, NULL), HV_EINVAL);
     so.filter = NULL;
     assert_int_equal(hv_agent_subscribe(f->sub, "md.>", &so, NULL), 0);
+}
+
+/* Many publishers through a filtered and an unfiltered subscription at once: every message is
+ * delivered or counted as filtered, in order per publisher, and every reference comes back. */
+#define FP_THREADS 3
+#define FP_MSGS    20000
+
+typedef struct fp_arg {
+    hv_agent *from;
+} fp_arg;
+
+static void *fp_publisher(void *p)
+{
+    fp_arg *a = p;
+    for (uint32_t i = 1; i <= FP_MSGS; i++) {
+        hv_send m = { .subject = "md.spx.bar", .type = i % 10, .data = &i, .len = sizeof(i) };
+        hv_send_result r;
+        int rc = hv_bus_publish(a->from, &m, 0, &r);
+        assert_true(rc >= 1);
+        assert_int_equal(r.matched, 2);
+        assert_int_equal(r.delivered + r.filtered, 2);
+    }
+    return NULL;
+}
+
+static int even_seq(const hv_bus_msg *m, void *ctx)
+{
+    (void)ctx;
+    uint32_t seq;
+    memcpy(&seq, m->data, sizeof(seq));
+    return seq % 2 == 0;
+}
+
+/* Drains a until it has counted `want` messages, checking per-sender order with `step`. */
+static void drain_in_order(hv_agent *a, uint64_t want, uint32_t *last, int filtered)
+{
+    uint64_t got = 0;
+    while (got < want) {
+        assert_int_equal(hv_agent_wait(a, 10ull * 1000 * 1000 * 1000), 0);
+        hv_bus_msg *m[32];
+        int n = hv_agent_recv(a, m, 32, 0);
+        for (int i = 0; i < n; i++) {
+            uint32_t seq;
+            memcpy(&seq, m[i]->data, sizeof(seq));
+            assert_true(seq > last[m[i]->sender]);
+            if (filtered)
+                assert_true(seq % 2 == 0 && m[i]->type <= 4);
+            last[m[i]->sender] = seq;
+            hv_bus_msg_release(m[i]);
+        }
+        got += (uint64_t)n;
+    }
+}
+
+typedef struct fp_drain {
+    hv_agent *a;
+    uint64_t want;
+    int filtered;
+} fp_drain;
+
+static void *fp_drainer(void *p)
+{
+    fp_drain *d = p;
+    uint32_t last[16] = { 0 };
+    drain_in_order(d->a, d->want, last, d->filtered);
+    return NULL;
+}
+
+static void filters_under_concurrent_publishers_account_for_every_message(void **state)
+{
+    (void)state;
+    hv_bus_opts bo;
+    hv_bus_opts_default(&bo);
+    bo.msg_pool = 1024;
+    hv_bus *b;
+    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    hv_agent_opts ao;
+    hv_agent_opts_default(&ao);
+    ao.inbox_capacity = 64;
+    hv_agent *all = new_agent(b, &ao), *some = new_agent(b, &ao);
+    hv_sub_opts so;
+    hv_sub_opts_default(&so);
+    so.backpressure = HV_BP_BLOCK;
+    so.block_timeout_ns = 10ull * 1000 * 1000 * 1000;
+    assert_int_equal(hv_agent_subscribe(all, "md.>", &so, NULL), 0);
+    so.type_lo = 0; /* with type_hi 4: types 0..4 */
+    so.type_hi = 4;
+    so.filter = even_seq;
+    assert_int_equal(hv_agent_subscribe(some, "md.*.bar", &so, NULL), 0);
+    fp_arg args[FP_THREADS];
+    pthread_t t[FP_THREADS], d;
+    for (int i = 0; i < FP_THREADS; i++)
+        args[i].from = new_agent(b, NULL);
+    /* seq i has type i % 10: types 0..4 with an even seq are i % 10 in {0, 2, 4}: 3 in 10 */
+    fp_drain dd = { some, (uint64_t)FP_THREADS * FP_MSGS / 10 * 3, 1 };
+    assert_int_equal(pthread_create(&d, NULL, fp_drainer, &dd), 0);
+    for (int i = 0; i < FP_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fp_publisher, &args[i]), 0);
+    uint32_t last[16] = { 0 };
+    drain_in_order(all, (uint64_t)FP_THREADS * FP_MSGS, last, 0);
+    for (int i = 0; i < FP_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_join(d, NULL);
+    hv_agent_stats sa = stats(all), ss = stats(some);
+    assert_int_equal(sa.received, (uint64_t)FP_THREADS * FP_MSGS);
+    assert_int_equal(ss.received, (uint64_t)FP_THREADS * FP_MSGS / 10 * 3);
+    assert_int_equal(ss.filtered, (uint64_t)FP_THREADS * FP_MSGS / 10 * 7);
+    assert_int_equal(sa.rejected + ss.rejected + sa.dropped_oldest + ss.dropped_oldest, 0);
+    hv_bus_stats bs;
+    hv_bus_stats_get(b, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+    hv_bus_free(b);
 }
 
 /* ---- Redelivery ----------------------------------------------------------------------------- */
@@ -352,6 +466,7 @@ int main(void)
         T(sender_filter_ignores_other_publishers),
         T(callback_filter_sees_the_message_and_decides),
         T(filters_are_validated_and_not_allowed_in_groups),
+        cmocka_unit_test(filters_under_concurrent_publishers_account_for_every_message),
         T(retried_message_comes_back_after_a_doubling_delay),
         T(redeliveries_come_first_in_due_order),
         T(shared_message_is_copied_so_other_recipients_never_see_attempts),

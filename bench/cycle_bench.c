@@ -21,11 +21,15 @@
 
 #define STAGES_MAX 16
 
+/* What a run takes away from the default swarm, to show where the floor of a cycle is. */
+enum { FULL = 0, NO_SIGNATURES = 1, ONE_PATTERN = 2 };
+
 typedef struct workload {
     const char *name;
     const hv_bar *bars;
     size_t n;
     uint64_t cycles_max;
+    int strip; /* FULL, or NO_SIGNATURES and/or ONE_PATTERN */
 } workload;
 
 typedef struct acc {
@@ -117,6 +121,13 @@ static int one_run(const workload *w, uint64_t seed, acc *a, double *cycles_per_
     cfg.seed = seed;
     cfg.exchange.seed = seed;
     cfg.cycles_max = w->cycles_max;
+    if (w->strip & NO_SIGNATURES) { /* orders and risk decisions by MAJORITY, MAC'd votes */
+        hv_policy p = { .rule = HV_RULE_MAJORITY };
+        hv_crit_table_set_policy(&cfg.table, HV_CRIT_CRITICAL, &p);
+        hv_crit_table_set_policy(&cfg.table, HV_CRIT_HIGH, &p);
+    }
+    if (w->strip & ONE_PATTERN)
+        cfg.patterns = 1;
     hv_swarm *sw = NULL;
     int rc = hv_swarm_new(&cfg, w->bars, w->n, &sw);
     if (rc == 0)
@@ -146,12 +157,15 @@ static void report(hv_bench_report *r, const workload *w, acc *a, const double *
                    const hv_swarm_stats *st)
 {
     char params[320], name[96];
+    int patterns = w->strip & ONE_PATTERN ? 1 : 4;
     snprintf(params, sizeof(params),
-             "{\"bars\": %zu, \"cycles_per_run\": %llu, \"voters\": 5, \"pattern_agents\": 4, "
-             "\"threads\": 8, \"verify_threads\": 1, \"cpus\": %ld, \"proposal_share\": %.3f, "
-             "\"rule\": \"bft\"}",
-             w->n, (unsigned long long)st->cycles, sysconf(_SC_NPROCESSORS_ONLN),
-             a->cycles ? (double)a->proposals / (double)a->cycles : 0);
+             "{\"bars\": %zu, \"cycles_per_run\": %llu, \"voters\": %d, \"pattern_agents\": %d, "
+             "\"threads\": %d, \"verify_threads\": 1, \"cpus\": %ld, \"proposal_share\": %.3f, "
+             "\"rule\": \"%s\"}",
+             w->n, (unsigned long long)st->cycles, patterns + 1, patterns, patterns + 4,
+             sysconf(_SC_NPROCESSORS_ONLN),
+             a->cycles ? (double)a->proposals / (double)a->cycles : 0,
+             w->strip & NO_SIGNATURES ? "majority" : "bft");
     snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
     hv_bench_add(r, name, "hivewire", "cycles/s", cps, n, params);
     snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
@@ -164,7 +178,7 @@ static void report(hv_bench_report *r, const workload *w, acc *a, const double *
     hv_bench_add(r, name, "hivewire", "us", a->cpu_us, a->nusage, params);
     snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
     hv_bench_add_hist(r, name, "hivewire", "us", &a->cycle, params);
-    for (size_t i = 0; i < a->nstages; i++) {
+    for (size_t i = 0; i < a->nstages && w->strip == FULL; i++) {
         char sp[160];
         snprintf(name, sizeof(name), "stage_%s_%s", a->stage_name[i], w->name);
         snprintf(sp, sizeof(sp), "{\"share_of_cycle_time\": %.4f, \"count\": %llu}",
@@ -234,8 +248,17 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     hv_series_init(&synth);
     int rc = 0;
     if (load_sp500(&real) == 0) {
-        workload w = { "sp500", real.bars, real.len, opts->quick ? 300 : 0 };
+        workload w = { "sp500", real.bars, real.len, opts->quick ? 300 : 0, FULL };
         rc = run_workload(r, opts, &w);
+        /* the same series with parts taken away: where the floor of a cycle is */
+        workload nosig = { "sp500_no_signatures", real.bars, real.len, w.cycles_max,
+                           NO_SIGNATURES };
+        if (rc == 0)
+            rc = run_workload(r, opts, &nosig);
+        workload bare = { "sp500_1_pattern_no_signatures", real.bars, real.len, w.cycles_max,
+                          NO_SIGNATURES | ONE_PATTERN };
+        if (rc == 0)
+            rc = run_workload(r, opts, &bare);
     } else {
         hv_bench_note(r, "data/sp500-2000.csv not found: run scripts/fetch-data; real-series "
                          "rows skipped");
@@ -248,8 +271,8 @@ int hv_bench_cycle(const hv_bench_opts *opts)
         (hv_synth_init(&g, &gp, opts->seed + 77) != 0 || hv_synth_fill(&g, n, &synth) != 0))
         rc = HV_ENOMEM;
     if (rc == 0) {
-        workload w = { opts->quick ? "synthetic_600" : "synthetic_20000", synth.bars, synth.len,
-                       0 };
+        workload w = { opts->quick ? "synthetic_600" : "synthetic_20000", synth.bars, synth.len, 0,
+                       FULL };
         rc = run_workload(r, opts, &w);
     }
     hv_bench_note(
@@ -264,6 +287,10 @@ int hv_bench_cycle(const hv_bench_opts *opts)
                      "cycle and 47 cycles/s (from a simulation with busy-wait loops)");
     hv_bench_note(r, "targets: p50 <= 100 us per full cycle, >= 10,000 cycles/s; stage rows: "
                      "critical-path time per occurrence, share = self time / cycle time");
+    hv_bench_note(r, "sp500_no_signatures: orders and risk decisions by MAJORITY with MAC'd votes "
+                     "instead of BFT with Ed25519; sp500_1_pattern_no_signatures: also one pattern "
+                     "agent instead of four (2 voters). They show how much of a cycle is left "
+                     "when compute is taken away: the chain of cross-thread hand-offs");
     hv_series_fini(&real);
     hv_series_fini(&synth);
     int exit_code = hv_bench_report_finish(r);

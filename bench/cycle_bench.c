@@ -29,7 +29,9 @@ typedef struct workload {
     const hv_bar *bars;
     size_t n;
     uint64_t cycles_max;
-    int strip; /* FULL, or NO_SIGNATURES and/or ONE_PATTERN */
+    int strip;        /* FULL, or NO_SIGNATURES and/or ONE_PATTERN */
+    int placement;    /* hv_swarm_config.placement */
+    const char *impl; /* row impl name */
 } workload;
 
 typedef struct acc {
@@ -128,6 +130,7 @@ static int one_run(const workload *w, uint64_t seed, acc *a, double *cycles_per_
     }
     if (w->strip & ONE_PATTERN)
         cfg.patterns = 1;
+    cfg.placement = w->placement;
     hv_swarm *sw = NULL;
     int rc = hv_swarm_new(&cfg, w->bars, w->n, &sw);
     if (rc == 0)
@@ -161,13 +164,14 @@ static void report(hv_bench_report *r, const workload *w, acc *a, const double *
     snprintf(params, sizeof(params),
              "{\"bars\": %zu, \"cycles_per_run\": %llu, \"voters\": %d, \"pattern_agents\": %d, "
              "\"threads\": %d, \"verify_threads\": 1, \"cpus\": %ld, \"proposal_share\": %.3f, "
-             "\"rule\": \"%s\"}",
+             "\"rule\": \"%s\", \"placement\": \"%s\"}",
              w->n, (unsigned long long)st->cycles, patterns + 1, patterns, patterns + 4,
              sysconf(_SC_NPROCESSORS_ONLN),
              a->cycles ? (double)a->proposals / (double)a->cycles : 0,
-             w->strip & NO_SIGNATURES ? "majority" : "bft");
+             w->strip & NO_SIGNATURES ? "majority" : "bft",
+             w->placement == HV_SWARM_PLACE_AUTO ? "auto" : "none");
     snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
-    hv_bench_add(r, name, "hivewire", "cycles/s", cps, n, params);
+    hv_bench_add(r, name, w->impl, "cycles/s", cps, n, params);
     snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
     snprintf(params, sizeof(params),
              "{\"what\": \"user+system time of every swarm thread (getrusage) per cycle\", "
@@ -175,49 +179,64 @@ static void report(hv_bench_report *r, const workload *w, acc *a, const double *
              "\"sleeps_per_cycle_median\": %.2f}",
              1e6 / 1e4 * (double)sysconf(_SC_NPROCESSORS_ONLN), median(a->switches, a->nusage),
              median(a->sleeps, a->nusage));
-    hv_bench_add(r, name, "hivewire", "us", a->cpu_us, a->nusage, params);
+    hv_bench_add(r, name, w->impl, "us", a->cpu_us, a->nusage, params);
     snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
-    hv_bench_add_hist(r, name, "hivewire", "us", &a->cycle, params);
-    for (size_t i = 0; i < a->nstages && w->strip == FULL; i++) {
+    hv_bench_add_hist(r, name, w->impl, "us", &a->cycle, params);
+    for (size_t i = 0; i < a->nstages && w->strip == FULL && w->placement == HV_SWARM_PLACE_AUTO;
+         i++) {
         char sp[160];
         snprintf(name, sizeof(name), "stage_%s_%s", a->stage_name[i], w->name);
         snprintf(sp, sizeof(sp), "{\"share_of_cycle_time\": %.4f, \"count\": %llu}",
                  a->cycle_ns ? (double)a->stage_self[i] / (double)a->cycle_ns : 0,
                  (unsigned long long)a->stage[i].count);
-        hv_bench_add_hist(r, name, "hivewire", "us", &a->stage[i], sp);
+        hv_bench_add_hist(r, name, w->impl, "us", &a->stage[i], sp);
     }
 }
 
-static int run_workload(hv_bench_report *r, const hv_bench_opts *o, const workload *w)
+/* Runs k workloads (1 or 2) sample by sample, interleaved (A B A B ...), after one discarded
+ * warm-up run each, and reports each; with two, the ratio of their cycles/s per pair. */
+static int run_workloads(hv_bench_report *r, const hv_bench_opts *o, const workload *ws, size_t k)
 {
     char name[96];
-    snprintf(name, sizeof(name), "cycle_%s", w->name);
+    snprintf(name, sizeof(name), "cycle_%s", ws[0].name);
     if (!hv_bench_selected(o, name))
         return 0;
-    acc a;
-    if (acc_init(&a) != 0)
-        return HV_ENOMEM;
+    acc a[2];
+    double cps[2][16];
+    hv_swarm_stats st[2];
+    memset(st, 0, sizeof(st));
     unsigned n = hv_bench_samples(o, 3);
-    double cps[16];
-    hv_swarm_stats st;
-    memset(&st, 0, sizeof(st));
-    int rc = 0;
     if (n > 16)
         n = 16;
-    /* warm-up run, discarded */
-    acc warm;
-    if (acc_init(&warm) == 0) {
+    int rc = 0;
+    size_t ready = 0;
+    for (; ready < k && rc == 0; ready++)
+        rc = acc_init(&a[ready]);
+    if (rc != 0)
+        ready--;                                /* the one that failed holds nothing */
+    for (size_t j = 0; j < k && rc == 0; j++) { /* warm-up runs, discarded */
+        acc warm;
         double c;
-        rc = one_run(w, o->seed + 1000, &warm, &c, &st);
+        if (acc_init(&warm) != 0) {
+            rc = HV_ENOMEM;
+            break;
+        }
+        rc = one_run(&ws[j], o->seed + 1000, &warm, &c, &st[j]);
         acc_fini(&warm);
     }
     for (unsigned i = 0; rc == 0 && i < n; i++)
-        rc = one_run(w, o->seed + i, &a, &cps[i], &st);
-    if (rc == 0)
-        report(r, w, &a, cps, n, &st);
-    else
-        fprintf(stderr, "hivewire bench cycle: %s failed: %s\n", w->name, hv_strerror(rc));
-    acc_fini(&a);
+        for (size_t j = 0; rc == 0 && j < k; j++)
+            rc = one_run(&ws[j], o->seed + i, &a[j], &cps[j][i], &st[j]);
+    for (size_t j = 0; j < k && rc == 0; j++)
+        report(r, &ws[j], &a[j], cps[j], n, &st[j]);
+    if (rc == 0 && k == 2) {
+        snprintf(name, sizeof(name), "cycles_per_s_%s", ws[0].name);
+        hv_bench_ratio(r, name, ws[0].impl, ws[1].impl);
+    }
+    if (rc != 0)
+        fprintf(stderr, "hivewire bench cycle: %s failed: %s\n", ws[0].name, hv_strerror(rc));
+    for (size_t j = 0; j < ready; j++)
+        acc_fini(&a[j]);
     return rc;
 }
 
@@ -248,17 +267,28 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     hv_series_init(&synth);
     int rc = 0;
     if (load_sp500(&real) == 0) {
-        workload w = { "sp500", real.bars, real.len, opts->quick ? 300 : 0, FULL };
-        rc = run_workload(r, opts, &w);
+        uint64_t cmax = opts->quick ? 300 : 0;
+        /* the default placement against the OS's, interleaved */
+        workload w[2] = {
+            { "sp500", real.bars, real.len, cmax, FULL, HV_SWARM_PLACE_AUTO, "hivewire" },
+            { "sp500", real.bars, real.len, cmax, FULL, HV_SWARM_PLACE_NONE,
+              "hivewire_os_placement" },
+        };
+        rc = run_workloads(r, opts, w, 2);
         /* the same series with parts taken away: where the floor of a cycle is */
-        workload nosig = { "sp500_no_signatures", real.bars, real.len, w.cycles_max,
-                           NO_SIGNATURES };
+        workload nosig = { "sp500_no_signatures", real.bars,           real.len,  cmax,
+                           NO_SIGNATURES,         HV_SWARM_PLACE_AUTO, "hivewire" };
         if (rc == 0)
-            rc = run_workload(r, opts, &nosig);
-        workload bare = { "sp500_1_pattern_no_signatures", real.bars, real.len, w.cycles_max,
-                          NO_SIGNATURES | ONE_PATTERN };
+            rc = run_workloads(r, opts, &nosig, 1);
+        workload bare[2] = {
+            { "sp500_1_pattern_no_signatures", real.bars, real.len, cmax,
+              NO_SIGNATURES | ONE_PATTERN, HV_SWARM_PLACE_AUTO, "hivewire" },
+            { "sp500_1_pattern_no_signatures", real.bars, real.len, cmax,
+              NO_SIGNATURES | ONE_PATTERN, HV_SWARM_PLACE_NONE, "hivewire_os_placement" },
+        };
         if (rc == 0)
-            rc = run_workload(r, opts, &bare);
+            rc = run_workloads(r, opts, bare, 2);
+
     } else {
         hv_bench_note(r, "data/sp500-2000.csv not found: run scripts/fetch-data; real-series "
                          "rows skipped");
@@ -271,9 +301,14 @@ int hv_bench_cycle(const hv_bench_opts *opts)
         (hv_synth_init(&g, &gp, opts->seed + 77) != 0 || hv_synth_fill(&g, n, &synth) != 0))
         rc = HV_ENOMEM;
     if (rc == 0) {
-        workload w = { opts->quick ? "synthetic_600" : "synthetic_20000", synth.bars, synth.len, 0,
-                       FULL };
-        rc = run_workload(r, opts, &w);
+        workload w = { opts->quick ? "synthetic_600" : "synthetic_20000",
+                       synth.bars,
+                       synth.len,
+                       0,
+                       FULL,
+                       HV_SWARM_PLACE_AUTO,
+                       "hivewire" };
+        rc = run_workloads(r, opts, &w, 1);
     }
     hv_bench_note(
         r, "a cycle = coordinator asks for the next bar -> market-data agent publishes "
@@ -291,6 +326,9 @@ int hv_bench_cycle(const hv_bench_opts *opts)
                      "instead of BFT with Ed25519; sp500_1_pattern_no_signatures: also one pattern "
                      "agent instead of four (2 voters). They show how much of a cycle is left "
                      "when compute is taken away: the chain of cross-thread hand-offs");
+    hv_bench_note(r, "impl hivewire: the default placement (AUTO: the message chain on one CPU, "
+                     "pattern agents alternating over two); hivewire_os_placement: the same swarm "
+                     "with placement NONE (the OS decides), interleaved run by run");
     hv_series_fini(&real);
     hv_series_fini(&synth);
     int exit_code = hv_bench_report_finish(r);

@@ -39,6 +39,19 @@ typedef struct hv_swarm_pattern {
     uint32_t capacity; /* most patterns kept, 16..65536 (learning stops when full) */
 } hv_swarm_pattern;
 
+/*
+ * Where the agents' threads run. AUTO, on a process allowed two or more CPUs: the message chain
+ * (market data, risk, strategy, execution and the coordinator, which is the thread that calls
+ * hv_swarm_run() and gets its own CPU set back when the run ends) on the first allowed CPU;
+ * pattern agents round-robin over the other allowed CPUs and then the first (on two CPUs:
+ * second, first, second, ...), except that a lone pattern agent stays with the chain; the
+ * verifier helpers on the second. A hand-off between two threads of one CPU is a context
+ * switch; between two CPUs of a virtual machine it also wakes the other vCPU, which costs
+ * several times more (docs/SWARM.md). NONE leaves placement to the OS. A thread that cannot be
+ * pinned runs where the OS puts it.
+ */
+enum hv_swarm_placement { HV_SWARM_PLACE_NONE = 0, HV_SWARM_PLACE_AUTO = 1 };
+
 typedef struct hv_swarm_config {
     size_t size;       /* sizeof(hv_swarm_config) */
     uint64_t seed;     /* exchange latency jitter (and the key material's randomness) */
@@ -63,6 +76,7 @@ typedef struct hv_swarm_config {
     uint32_t verify_threads;   /* coordinator-side signature verifier helpers, 0..8 (default
                                   1; 0 = the coordinator thread verifies alone; only with
                                   block waits) */
+    int placement;             /* enum hv_swarm_placement (default HV_SWARM_PLACE_AUTO) */
 } hv_swarm_config;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,
@@ -108,6 +122,7 @@ typedef struct hv_swarm_usage {
     uint64_t switches_voluntary;   /* the thread slept (blocked on its inbox, ...) */
     uint64_t switches_involuntary; /* the scheduler preempted it */
     int batch;                     /* it ran under SCHED_BATCH (see docs/SWARM.md) */
+    int cpu;                       /* the CPU placement pinned it to, -1 = not pinned */
 } hv_swarm_usage;
 
 typedef struct hv_swarm_stats {

@@ -688,9 +688,20 @@ int hv__sw_sched_batch(void)
     return pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) == 0;
 }
 
+int hv__sw_pin_self(int cpu)
+{
+    if (cpu < 0 || cpu >= CPU_SETSIZE)
+        return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
 void *hv__sw_agent_main(void *arg)
 {
     sw_agent *a = arg;
+    a->usage.cpu = hv__sw_pin_self(a->cpu) ? a->cpu : -1;
     a->usage.batch = hv__sw_sched_batch();
     while (!atomic_load_explicit(&a->sw->quit, memory_order_acquire)) {
         sw_msg m;

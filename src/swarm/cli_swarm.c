@@ -56,6 +56,8 @@ static void usage(FILE *f)
         "                       window + 8 i (defaults 16/24/32/48, k 8, band 0.1, horizon 5,\n"
         "                       stride 10, capacity 512)\n"
         "  --wait block|yield|spin   how idle agents wait for their inbox (default block)\n"
+        "  --placement auto|none  auto (default): the message chain on one CPU, pattern agents\n"
+        "                       alternating over two, verifier on the second; none: the OS\n"
         "  --verify-threads N   coordinator-side signature verifier helpers, 0..8 (default 1;\n"
         "                       0: the coordinator verifies every vote alone; block waits only)\n"
         "strategy:\n"
@@ -264,6 +266,13 @@ static int opt_string(run_opts *o, const char *a, const char *v)
         if (w < 0)
             return bad(a, "block, yield or spin");
         o->cfg.wait = w;
+    } else if (strcmp(a, "--placement") == 0) {
+        int p = strcmp(v, "auto") == 0   ? HV_SWARM_PLACE_AUTO
+                : strcmp(v, "none") == 0 ? HV_SWARM_PLACE_NONE
+                                         : -1;
+        if (p < 0)
+            return bad(a, "auto or none");
+        o->cfg.placement = p;
     } else
         return 1;
     return 0;
@@ -405,7 +414,7 @@ static void add(summary *s, const char *k, const char *fmt, ...)
 
 /* CPU time and context switches per cycle, in total and by thread ("name us/switches"), from
  * getrusage (docs/SWARM.md). */
-static void add_usage(summary *s, const hv_swarm_stats *st)
+static void add_usage(summary *s, const hv_swarm_stats *st, int placement)
 {
     double n = st->cycles > 0 ? (double)st->cycles : 1;
     add(s, "cpu per cycle", "%.1f us over %u threads, %.1f sleeps + %.1f preemptions",
@@ -416,12 +425,18 @@ static void add_usage(summary *s, const hv_swarm_stats *st)
     line[0] = 0;
     for (uint32_t i = 0; i < st->nthreads && used < sizeof(line); i++) {
         const hv_swarm_usage *u = &st->threads[i];
-        int w = snprintf(line + used, sizeof(line) - used, "%s%s %.0f/%.1f", i ? " " : "", u->name,
-                         (double)u->cpu_ns / 1e3 / n,
+        char at[16] = "";
+        if (u->cpu >= 0)
+            snprintf(at, sizeof(at), "@%d", u->cpu);
+        int w = snprintf(line + used, sizeof(line) - used, "%s%s%s %.0f/%.1f", i ? " " : "",
+                         u->name, at, (double)u->cpu_ns / 1e3 / n,
                          (double)(u->switches_voluntary + u->switches_involuntary) / n);
         used += w > 0 ? (size_t)w : 0;
     }
     add(s, "  by thread", "%s", line); /* cut at the summary's width with 16 pattern agents */
+    add(s, "  placement", "%s",
+        placement == HV_SWARM_PLACE_AUTO ? "auto (name@cpu: pinned; see --placement)"
+                                         : "none (the OS places the threads)");
 }
 
 static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summary *s)
@@ -473,7 +488,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         add(s, "kill switch", "off");
     }
     add(s, "bus messages", "%" PRIu64, st.bus_messages);
-    add_usage(s, &st);
+    add_usage(s, &st, o->cfg.placement);
     add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
 }
 

@@ -47,6 +47,7 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
     cfg->stall_timeout_ns = 10000000000ull;
     cfg->bar_ns = BAR_NS_DEFAULT;
     cfg->verify_threads = 1;
+    cfg->placement = HV_SWARM_PLACE_AUTO;
 }
 
 static int pattern_ok(const hv_swarm_pattern *p)
@@ -72,6 +73,8 @@ static int config_ok(const hv_swarm_config *c)
     if (!(c->var_budget >= 0) || !isfinite(c->var_budget) || c->wait < 0 || c->wait > 2)
         return 0;
     if (c->verify_threads > SW_VERIFY_THREADS_MAX)
+        return 0;
+    if (c->placement != HV_SWARM_PLACE_NONE && c->placement != HV_SWARM_PLACE_AUTO)
         return 0;
     return c->stall_timeout_ns > 0 && c->bar_ns > 0 && c->bar_ns <= (1ull << 50);
 }
@@ -320,6 +323,37 @@ void hv_swarm_free(hv_swarm *s)
 /* ---- Running ------------------------------------------------------------------------------------
  */
 
+/* Placement AUTO (see swarm.h): the message chain and the coordinator on the first CPU this
+ * process may use; pattern agents round-robin over the others and then the first (on two CPUs:
+ * second, first, second, ...), except that a lone pattern agent stays with the chain, since its
+ * work is too short to pay for the cross-CPU wake-ups; verifier helpers on the second. */
+static void plan_placement(hv_swarm *s, int *coord_cpu)
+{
+    enum { CPUS_USED_MAX = 64 };
+    *coord_cpu = -1;
+    for (uint32_t i = 0; i < s->nagents; i++)
+        s->agents[i].cpu = s->agents[i].usage.cpu = -1;
+    s->verifier.cpu = -1;
+    cpu_set_t allowed;
+    int cpus[CPUS_USED_MAX], n = 0;
+    if (s->cfg.placement != HV_SWARM_PLACE_AUTO ||
+        sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+        return;
+    for (int c = 0; c < CPU_SETSIZE && n < CPUS_USED_MAX; c++)
+        if (CPU_ISSET(c, &allowed))
+            cpus[n++] = c;
+    if (n < 2)
+        return;
+    for (uint32_t i = 0; i < s->nagents; i++) {
+        sw_agent *a = &s->agents[i];
+        a->cpu = cpus[0];
+        if (a->role == SW_ROLE_PATTERN && s->cfg.patterns > 1)
+            a->cpu = cpus[(1 + a->index % (uint32_t)n) % (uint32_t)n];
+    }
+    s->verifier.cpu = cpus[1];
+    *coord_cpu = cpus[0];
+}
+
 static int start_threads(hv_swarm *s)
 {
     if (hv__sw_verifier_start(&s->verifier) != 0)
@@ -402,6 +436,12 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     if (s->ran)
         return HV_ESTATE;
     s->ran = 1;
+    int coord_cpu;
+    cpu_set_t caller;
+    plan_placement(s, &coord_cpu);
+    int restore = coord_cpu >= 0 &&
+                  pthread_getaffinity_np(pthread_self(), sizeof(caller), &caller) == 0 &&
+                  hv__sw_pin_self(coord_cpu);
     int rc = start_threads(s);
     hv_swarm_usage before, after;
     memset(&before, 0, sizeof(before));
@@ -414,7 +454,10 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     cu->cpu_ns = after.cpu_ns - before.cpu_ns;
     cu->switches_voluntary = after.switches_voluntary - before.switches_voluntary;
     cu->switches_involuntary = after.switches_involuntary - before.switches_involuntary;
+    cu->cpu = restore ? coord_cpu : -1;
     stop_threads(s);
+    if (restore)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof(caller), &caller);
     collect(s);
     int fail = atomic_load(&s->fail_rc);
     return rc != 0 ? rc : fail;

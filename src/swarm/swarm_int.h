@@ -229,6 +229,7 @@ struct sw_agent {
     int stop;
     pthread_t thread;
     int started;
+    int cpu;              /* CPU the thread pins itself to, -1 = none (placement) */
     sw_keys *keys;        /* voters only */
     hv_swarm_usage usage; /* written by the agent's thread as it leaves, read after the join */
     union {
@@ -278,6 +279,7 @@ typedef struct sw_verifier {
     pthread_t thread[SW_VERIFY_THREADS_MAX];
     sem_t sem; /* one post per queued job */
     int sem_ok;
+    int cpu;                                     /* CPU the helpers pin themselves to, -1 = none */
     int done_fd;                                 /* eventfd: a helper finished a job */
     _Atomic int quit;                            /* helpers leave */
     _Atomic uint32_t exited;                     /* helpers that recorded their usage */
@@ -337,6 +339,8 @@ struct hv_swarm {
 
 /* agents.c */
 void *hv__sw_agent_main(void *arg);
+/* Pins the calling thread to cpu (-1: does nothing). Returns 1 if it is pinned there. */
+int hv__sw_pin_self(int cpu);
 int hv__sw_send(sw_agent *a, sw_msg *m);
 int hv__sw_recv_one(sw_agent *a, sw_msg *m, uint64_t timeout_ns);
 int hv__sw_agent_subscribe(sw_agent *a);

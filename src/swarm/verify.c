@@ -42,7 +42,7 @@ static int claim(sw_vjob *j)
 }
 
 /* Each helper records what it cost as it leaves (read after the join). */
-static void helper_exit(sw_verifier *vf, int batch)
+static void helper_exit(sw_verifier *vf, int batch, int cpu)
 {
     uint32_t i = atomic_fetch_add_explicit(&vf->exited, 1, memory_order_relaxed);
     if (i >= SW_VERIFY_THREADS_MAX)
@@ -50,18 +50,20 @@ static void helper_exit(sw_verifier *vf, int batch)
     hv_swarm_usage *u = &vf->usage[i];
     snprintf(u->name, sizeof(u->name), "verify-helper-%u", i);
     u->batch = batch;
+    u->cpu = cpu;
     hv__sw_usage_self(u);
 }
 
 static void *helper_main(void *arg)
 {
     sw_verifier *vf = arg;
+    int cpu = hv__sw_pin_self(vf->cpu) ? vf->cpu : -1;
     int batch = hv__sw_sched_batch();
     for (;;) {
         while (sem_wait(&vf->sem) != 0 && errno == EINTR)
             ;
         if (atomic_load_explicit(&vf->quit, memory_order_acquire)) {
-            helper_exit(vf, batch);
+            helper_exit(vf, batch, cpu);
             return NULL;
         }
         for (uint32_t i = 0; i < SW_VJOBS; i++) {
@@ -80,6 +82,7 @@ int hv__sw_verifier_init(sw_verifier *vf, uint32_t threads)
 {
     memset(vf, 0, sizeof(*vf));
     vf->done_fd = -1;
+    vf->cpu = -1;
     vf->nthreads = threads;
     if (threads == 0)
         return 0;

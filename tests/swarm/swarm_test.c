@@ -1,4 +1,6 @@
 /* The swarm end to end: threads, bus, consensus, exchange and profiler together. */
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,6 +278,27 @@ static void the_progress_callback_can_stop_the_run(void **state)
     assert_int_equal(f->st.cycles, 20);
 }
 
+/* Placement moves threads between CPUs, never the outcome; and the caller gets its CPUs back. */
+static void placement_changes_no_trade_and_restores_the_callers_cpus(void **state)
+{
+    fixture *f = *state;
+    cpu_set_t before, after;
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(before), &before), 0);
+    f->cfg.placement = HV_SWARM_PLACE_NONE;
+    run(f);
+    hv_swarm_stats none = f->st;
+    hv_swarm_free(f->sw);
+    f->sw = NULL;
+    f->cfg.placement = HV_SWARM_PLACE_AUTO;
+    run(f);
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(after), &after), 0);
+    assert_true(CPU_EQUAL(&before, &after));
+    assert_true(none.fills > 0);
+    assert_int_equal(none.trades_hash, f->st.trades_hash);
+    assert_int_equal(none.orders_sent, f->st.orders_sent);
+    assert_true(none.portfolio.equity == f->st.portfolio.equity);
+}
+
 static void bad_configurations_are_refused(void **state)
 {
     fixture *f = *state;
@@ -291,6 +314,9 @@ static void bad_configurations_are_refused(void **state)
     assert_int_equal(hv_swarm_new(&c, f->bars.bars, f->bars.len, &sw), HV_EINVAL);
     assert_int_equal(hv_swarm_new(&f->cfg, f->bars.bars, 1, &sw), HV_EINVAL);
     c = f->cfg;
+    c.placement = 2;
+    assert_int_equal(hv_swarm_new(&c, f->bars.bars, f->bars.len, &sw), HV_EINVAL);
+    c = f->cfg;
     c.size = 8;
     assert_int_equal(hv_swarm_new(&c, f->bars.bars, f->bars.len, &sw), HV_EINVAL);
     assert_null(sw);
@@ -303,6 +329,7 @@ int main(void)
         T(every_bar_is_one_cycle_and_every_proposal_is_decided),
         T(orders_reach_the_exchange_and_fills_come_back),
         T(the_same_seed_and_data_give_the_same_trades),
+        T(placement_changes_no_trade_and_restores_the_callers_cpus),
         T(other_data_give_other_trades),
         T(a_tripped_kill_switch_halts_new_orders),
         T(a_position_limit_refuses_every_order_above_it),

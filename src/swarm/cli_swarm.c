@@ -435,7 +435,7 @@ static void add_usage(summary *s, const hv_swarm_stats *st, int placement)
     }
     add(s, "  by thread", "%s", line); /* cut at the summary's width with 16 pattern agents */
     add(s, "  placement", "%s",
-        placement == HV_SWARM_PLACE_AUTO ? "auto (name@cpu: pinned; see --placement)"
+        placement == HV_SWARM_PLACE_AUTO ? "auto (name@cpu: pinned there; unmarked: left to the OS)"
                                          : "none (the OS places the threads)");
 }
 

@@ -209,7 +209,8 @@ static int even_seq(const hv_bus_msg *m, void *ctx)
     return seq % 2 == 0;
 }
 
-/* Drains a until it has counted `want` messages, checking per-sender order with `step`. */
+/* Drains a until it has counted `want` messages, checking that each sender's sequence numbers
+ * rise (and, for the filtered subscriber, that only what the filters accept arrived). */
 static void drain_in_order(hv_agent *a, uint64_t want, uint32_t *last, int filtered)
 {
     uint64_t got = 0;

@@ -20,6 +20,8 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/text.h"
+
 #define HV_S_handshake(F)                       \
     F(U64, agent_id, 0)                         \
     F(U64, capabilities, 0)                     \
@@ -271,8 +273,6 @@ extern const hv__names hv__role_names, hv__hs_status_names, hv__ack_status_names
 #define HV_FSZ_(kind, name, aux) +HV_FSZ_##kind
 
 /* Internal helpers shared by the codec's files. */
-int hv__utf8_valid(const uint8_t *s, size_t n);
-int hv__topic_valid(const char *s, size_t n, int allow_wildcards);
 int hv__msg_validate(const hv_msg *m);
 int hv__type_known(unsigned type);
 

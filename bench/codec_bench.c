@@ -857,6 +857,16 @@ static int verify(const impl *im)
     return 0;
 }
 
+/* Target length of one timed round. */
+#define SAMPLE_NS 1e6
+
+/* Messages per round for rounds of about sample_ns, given ns per message from a probe. */
+static unsigned sample_iters(double sample_ns, double per_msg_ns)
+{
+    double n = per_msg_ns > 0 ? sample_ns / per_msg_ns : 1e6;
+    return n < 20 ? 20 : n > 1e6 ? 1000000u : (unsigned)n;
+}
+
 int hv_bench_codec(const hv_bench_opts *opts);
 int hv_bench_codec(const hv_bench_opts *opts)
 {
@@ -871,8 +881,11 @@ int hv_bench_codec(const hv_bench_opts *opts)
     if (r == NULL)
         return 1;
     unsigned samples = hv_bench_samples(opts, 21);
-    unsigned iters = opts->quick ? 200 : 2000;
-    unsigned warm = iters / 4;
+    /* Every sample of every implementation lasts about the same time (SAMPLE_NS), so the two
+     * rounds of a pair see the same stretch of the machine's noise: a fixed count would time
+     * hivewire over tens of microseconds and JSON over tens of milliseconds. */
+    double sample_ns = opts->quick ? 2e5 : SAMPLE_NS;
+    unsigned probe = opts->quick ? 20 : 200;
     static double ns[W_COUNT + 1][NIMPLS][1024];
     double allocs[W_COUNT + 1][NIMPLS], bytes[W_COUNT + 1][NIMPLS];
     if (samples > 1024)
@@ -880,29 +893,35 @@ int hv_bench_codec(const hv_bench_opts *opts)
     for (int w = 0; w <= W_MIX; w++) {
         if (!hv_bench_selected(opts, wnames[w]))
             continue;
-        unsigned long fails[NIMPLS] = { 0 };
-        for (size_t k = 0; k < NIMPLS; k++) /* warm-up */
-            run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k], &fails[k]);
+        unsigned long fails[NIMPLS] = { 0 }, done[NIMPLS] = { 0 };
+        unsigned iters[NIMPLS];
+        for (size_t k = 0; k < NIMPLS; k++) { /* warm-up, and the count for SAMPLE_NS */
+            run_round(&IMPLS[k], w, probe, &allocs[w][k], &bytes[w][k], &fails[k]);
+            double per = run_round(&IMPLS[k], w, probe, &allocs[w][k], &bytes[w][k], &fails[k]);
+            iters[k] = sample_iters(sample_ns, per);
+            done[k] = 2ul * probe;
+        }
         for (unsigned s = 0; s < samples; s++)
             for (size_t k = 0; k < NIMPLS; k++) {
                 /* Each timed round follows an untimed one of the same implementation, so no
                  * implementation is timed on caches and branch history its peer left cold. */
+                unsigned warm = iters[k] / 4 + 1;
                 run_round(&IMPLS[k], w, warm, &allocs[w][k], &bytes[w][k], &fails[k]);
                 ns[w][k][s] =
-                    run_round(&IMPLS[k], w, iters, &allocs[w][k], &bytes[w][k], &fails[k]);
+                    run_round(&IMPLS[k], w, iters[k], &allocs[w][k], &bytes[w][k], &fails[k]);
+                done[k] += warm + iters[k];
             }
         for (size_t k = 0; k < NIMPLS; k++)
             if (fails[k] != 0)
                 hv_bench_fail(r, "%s: %s failed to encode/decode %lu of %lu messages", wnames[w],
-                              IMPLS[k].name, fails[k],
-                              (unsigned long)iters + (unsigned long)(iters + warm) * samples);
+                              IMPLS[k].name, fails[k], done[k]);
         for (size_t k = 0; k < NIMPLS; k++) {
             char params[256], name[64];
             snprintf(params, sizeof(params),
                      "{\"iters_per_sample\": %u, \"variants\": %d, \"wire_bytes\": %.1f, "
                      "\"allocs_per_msg\": %.2f, \"threads\": 1, \"batch\": 1, "
                      "\"op\": \"encode+decode\"}",
-                     iters, VARIANTS, bytes[w][k], allocs[w][k]);
+                     iters[k], VARIANTS, bytes[w][k], allocs[w][k]);
             hv_bench_add(r, wnames[w], IMPLS[k].name, "ns", ns[w][k], samples, params);
             snprintf(name, sizeof(name), "%s/wire", wnames[w]);
             hv_bench_add(r, name, IMPLS[k].name, "bytes", &bytes[w][k], 1, NULL);

@@ -117,4 +117,37 @@ static inline void hv__copy_le(uint8_t *dst, const void *src, size_t n, size_t w
 #endif
 }
 
+/* Copies s[0..n) for w <= n <= 2w as the first and the last w bytes (they may overlap); with
+ * a constant w each move is one load and one store. */
+__attribute__((always_inline)) static inline void hv__copy_ends(uint8_t *dst, const uint8_t *s,
+                                                                size_t n, size_t w)
+{
+    uint8_t a[16], b[16];
+    memcpy(a, s, w);
+    memcpy(b, s + n - w, w);
+    memcpy(dst, a, w);
+    memcpy(dst + n - w, b, w);
+}
+
+/* memcpy() for the short variable-length fields frames carry (topics, names, small blobs): up
+ * to 32 bytes inline, with no call and no byte loop; longer through memcpy(). */
+static inline void hv__copy_short(uint8_t *dst, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    if (n > 32) {
+        memcpy(dst, s, n);
+    } else if (n >= 16) {
+        hv__copy_ends(dst, s, n, 16);
+    } else if (n >= 8) {
+        hv__copy_ends(dst, s, n, 8);
+    } else if (n >= 4) {
+        hv__copy_ends(dst, s, n, 4);
+    } else if (n > 0) {
+        uint8_t a = s[0], b = s[n >> 1], c = s[n - 1];
+        dst[0] = a;
+        dst[n >> 1] = b;
+        dst[n - 1] = c;
+    }
+}
+
 #endif

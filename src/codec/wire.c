@@ -396,7 +396,7 @@ static inline uint8_t *ev_str(uint8_t *p, hv_str s)
 {
     hv__st16(p, (uint16_t)s.len);
     if (s.len)
-        memcpy(p + 2, s.ptr, s.len);
+        hv__copy_short(p + 2, s.ptr, s.len);
     return p + 2 + s.len;
 }
 
@@ -404,7 +404,7 @@ static inline uint8_t *ev_bytes(uint8_t *p, hv_bytes b)
 {
     hv__st32(p, b.len);
     if (b.len)
-        memcpy(p + 4, b.ptr, b.len);
+        hv__copy_short(p + 4, b.ptr, b.len);
     return p + 4 + b.len;
 }
 
@@ -901,7 +901,7 @@ static inline int64_t frame_begin(uint8_t *buf, size_t cap, const hv_frame *f, u
         return HV_ENOBUFS;
     hv__frame_header_write(buf, type, f->flags, f->topic.len, f->topic_id, plen, f);
     if (f->topic.len)
-        memcpy(buf + HV_FRAME_HEADER_BYTES, f->topic.ptr, f->topic.len);
+        hv__copy_short(buf + HV_FRAME_HEADER_BYTES, f->topic.ptr, f->topic.len);
     return (int64_t)total;
 }
 

@@ -5,6 +5,7 @@
  * one bounds check for the fixed part of a payload, one per variable-size field.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <hivewire/codec.h>
@@ -882,11 +883,24 @@ void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t to
                   (uint64_t)topic_id << 16 | (uint64_t)(uint32_t)payload_len << 32;
     hv__st64(p, w0);
     hv__st64(p + 8, w1);
+#if HV_HOST_LE
+    /* seq, correlation id, timestamp and sender lie in hv_frame as on the wire: one block, in
+     * 16-byte stores that a decoder's 16-byte loads of the same bytes can forward from. */
+    if (f != NULL)
+        memcpy(p + 16, &f->seq, 32);
+    else
+        memset(p + 16, 0, 32);
+#else
     hv__st64(p + 16, f ? f->seq : 0);
     hv__st64(p + 24, f ? f->correlation_id : 0);
     hv__st64(p + 32, f ? f->timestamp_ns : 0);
     hv__st64(p + 40, f ? f->sender_id : 0);
+#endif
 }
+_Static_assert(offsetof(hv_frame, correlation_id) == offsetof(hv_frame, seq) + 8 &&
+                   offsetof(hv_frame, timestamp_ns) == offsetof(hv_frame, seq) + 16 &&
+                   offsetof(hv_frame, sender_id) == offsetof(hv_frame, seq) + 24,
+               "hv_frame keeps the header's four 64-bit fields together, in wire order");
 
 /* Checks the frame size, writes header and topic; returns the frame length or an error. */
 static inline int64_t frame_begin(uint8_t *buf, size_t cap, const hv_frame *f, unsigned type,

@@ -346,24 +346,48 @@ static void non_finite_floats_are_rejected(void **state)
     assert_int_equal(encode_one(&m, 1), HV_ENONFINITE);
 }
 
-/* Every position of a long vector (the vectorised loop and its tail) rejects NaN and both
- * infinities and accepts the largest finite values of either sign. */
+/* Every position of vectors of every length around the check's 16-lane steps (the vectorised
+ * loop, its tail, and the tail alone) rejects NaN and both infinities and accepts the largest
+ * finite values of either sign. */
 static void non_finite_vector_elements_are_found_anywhere(void **state)
 {
     (void)state;
     float v[67];
     hv_msg m = { .type = HV_MSG_PATTERN_RESULT };
     m.pattern_result.vector.ptr = v;
-    m.pattern_result.vector.n = 67;
     const float bad[] = { INFINITY, -INFINITY, NAN, -NAN };
-    for (int i = 0; i < 67; i++) {
-        for (int k = 0; k < 67; k++)
-            v[k] = (k & 1) ? FLT_MAX : -FLT_MAX;
-        assert_true(encode_one(&m, 1) > 0);
-        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
-            v[i] = bad[b];
-            assert_int_equal(encode_one(&m, 1), HV_ENONFINITE);
+    const uint32_t lens[] = { 1, 7, 8, 15, 16, 17, 31, 32, 33, 48, 64, 67 };
+    for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+        uint32_t n = lens[l];
+        m.pattern_result.vector.n = n;
+        for (uint32_t i = 0; i < n; i++) {
+            for (uint32_t k = 0; k < n; k++)
+                v[k] = (k & 1) ? FLT_MAX : -FLT_MAX;
+            assert_true(encode_one(&m, 1) > 0);
+            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+                v[i] = bad[b];
+                assert_int_equal(encode_one(&m, 1), HV_ENONFINITE);
+            }
         }
+    }
+}
+
+/* The inline copy of short fields copies exactly n bytes, for every n on either side of its
+ * width steps, and writes nothing past them. */
+static void short_copies_are_exact(void **state)
+{
+    (void)state;
+    uint8_t src[64], dst[80];
+    for (int i = 0; i < 64; i++)
+        src[i] = (uint8_t)(i * 7 + 1);
+    for (size_t n = 0; n <= 40; n++) {
+        memset(dst, 0xee, sizeof(dst));
+        hv__copy_short(dst + 8, src, n);
+        for (size_t i = 0; i < 8; i++)
+            assert_int_equal(dst[i], 0xee);
+        assert_memory_equal(dst + 8, src, n);
+        for (size_t i = 8 + n; i < sizeof(dst); i++)
+            assert_int_equal(dst[i], 0xee);
     }
 }
 
@@ -520,6 +544,7 @@ int main(void)
         cmocka_unit_test(invalid_field_values_are_rejected_both_ways),
         cmocka_unit_test(non_finite_floats_are_rejected),
         cmocka_unit_test(non_finite_vector_elements_are_found_anywhere),
+        cmocka_unit_test(short_copies_are_exact),
         cmocka_unit_test(invalid_utf8_is_rejected),
         cmocka_unit_test(cross_field_rules_are_enforced),
         cmocka_unit_test(metrics_and_streams_limits_are_checked),

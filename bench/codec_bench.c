@@ -860,6 +860,63 @@ static int verify(const impl *im)
 /* Target length of one timed round. */
 #define SAMPLE_NS 1e6
 
+/* Timed rounds (ns per message) per workload, implementation and sample, and the core probe
+ * taken before each sample's rounds. */
+#define MAX_SAMPLES 1024
+static double NS[W_COUNT + 1][NIMPLS][MAX_SAMPLES];
+static double PROBE[W_COUNT + 1][MAX_SAMPLES];
+
+/* ---- Core probe -------------------------------------------------------------------------- */
+
+#define PROBE_STEPS 20000
+#define FAST_SLACK  1.15 /* a probe within 15% of the run's fastest: the core at its fastest */
+
+/* ns per step of six independent integer chains: the issue rate this core gives one thread.
+ * Only another thread on the same physical core changes it (on a shared VM host, another
+ * tenant on the sibling hyperthread); memory, branches and the clock rate barely do. */
+static double core_probe(void)
+{
+    uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, g = 6;
+    uint64_t t0 = hv_now_ns();
+    for (uint64_t i = 0; i < PROBE_STEPS; i++) {
+        a += i;
+        b ^= i;
+        c += a;
+        d ^= b;
+        e += c;
+        g ^= d;
+        __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(g));
+    }
+    uint64_t t1 = hv_now_ns();
+    sink += a ^ b ^ c ^ d ^ e ^ g;
+    return (double)(t1 - t0) / PROBE_STEPS;
+}
+
+/* Notes, for workload w, each peer's median ratio over the pairs taken while the core ran at
+ * the run's fastest and over the rest, so a reader can tell the codecs apart from the
+ * neighbours. */
+static void note_by_core(hv_bench_report *r, int w, unsigned samples, double fastest)
+{
+    static double fast[MAX_SAMPLES], slow[MAX_SAMPLES];
+    for (size_t k = 1; k < NIMPLS; k++) {
+        size_t nf = 0, ns = 0;
+        for (unsigned s = 0; s < samples; s++) {
+            double ratio = NS[w][k][s] / NS[w][0][s];
+            if (PROBE[w][s] <= fastest * FAST_SLACK)
+                fast[nf++] = ratio;
+            else
+                slow[ns++] = ratio;
+        }
+        char a[64] = "none", b[64] = "none";
+        if (nf)
+            snprintf(a, sizeof(a), "%zu pairs, median %.2fx", nf, hv_bench_quantile(fast, nf, 0.5));
+        if (ns)
+            snprintf(b, sizeof(b), "%zu pairs, median %.2fx", ns, hv_bench_quantile(slow, ns, 0.5));
+        hv_bench_note(r, "%s: hivewire vs %s by core probe: fastest core %s; slower core %s",
+                      wnames[w], IMPLS[k].name, a, b);
+    }
+}
+
 /* Messages per round for rounds of about sample_ns, given ns per message from a probe. */
 static unsigned sample_iters(double sample_ns, double per_msg_ns)
 {
@@ -886,10 +943,10 @@ int hv_bench_codec(const hv_bench_opts *opts)
      * hivewire over tens of microseconds and JSON over tens of milliseconds. */
     double sample_ns = opts->quick ? 2e5 : SAMPLE_NS;
     unsigned probe = opts->quick ? 20 : 200;
-    static double ns[W_COUNT + 1][NIMPLS][1024];
     double allocs[W_COUNT + 1][NIMPLS], bytes[W_COUNT + 1][NIMPLS];
-    if (samples > 1024)
-        samples = 1024;
+    double fastest = 1e300;
+    if (samples > MAX_SAMPLES)
+        samples = MAX_SAMPLES;
     for (int w = 0; w <= W_MIX; w++) {
         if (!hv_bench_selected(opts, wnames[w]))
             continue;
@@ -901,16 +958,19 @@ int hv_bench_codec(const hv_bench_opts *opts)
             iters[k] = sample_iters(sample_ns, per);
             done[k] = 2ul * probe;
         }
-        for (unsigned s = 0; s < samples; s++)
+        for (unsigned s = 0; s < samples; s++) {
+            PROBE[w][s] = core_probe();
+            fastest = PROBE[w][s] < fastest ? PROBE[w][s] : fastest;
             for (size_t k = 0; k < NIMPLS; k++) {
                 /* Each timed round follows an untimed one of the same implementation, so no
                  * implementation is timed on caches and branch history its peer left cold. */
                 unsigned warm = iters[k] / 4 + 1;
                 run_round(&IMPLS[k], w, warm, &allocs[w][k], &bytes[w][k], &fails[k]);
-                ns[w][k][s] =
+                NS[w][k][s] =
                     run_round(&IMPLS[k], w, iters[k], &allocs[w][k], &bytes[w][k], &fails[k]);
                 done[k] += warm + iters[k];
             }
+        }
         for (size_t k = 0; k < NIMPLS; k++)
             if (fails[k] != 0)
                 hv_bench_fail(r, "%s: %s failed to encode/decode %lu of %lu messages", wnames[w],
@@ -922,7 +982,7 @@ int hv_bench_codec(const hv_bench_opts *opts)
                      "\"allocs_per_msg\": %.2f, \"threads\": 1, \"batch\": 1, "
                      "\"op\": \"encode+decode\"}",
                      iters[k], VARIANTS, bytes[w][k], allocs[w][k]);
-            hv_bench_add(r, wnames[w], IMPLS[k].name, "ns", ns[w][k], samples, params);
+            hv_bench_add(r, wnames[w], IMPLS[k].name, "ns", NS[w][k], samples, params);
             snprintf(name, sizeof(name), "%s/wire", wnames[w]);
             hv_bench_add(r, name, IMPLS[k].name, "bytes", &bytes[w][k], 1, NULL);
         }
@@ -938,6 +998,19 @@ int hv_bench_codec(const hv_bench_opts *opts)
             hv_bench_note(r, "%s: heap allocations per message: %s %.2f", wnames[w], IMPLS[k].name,
                           allocs[w][k]);
     }
+    for (int w = 0; w <= W_MIX; w++) {
+        if (!hv_bench_selected(opts, wnames[w]))
+            continue;
+        char name[64];
+        snprintf(name, sizeof(name), "%s/core_probe", wnames[w]);
+        hv_bench_add(r, name, "core", "ns", PROBE[w], samples, "{\"steps\": 20000}");
+        note_by_core(r, w, samples, fastest);
+    }
+    hv_bench_note(r,
+                  "core_probe: ns per step of six integer chains, taken before each sample's "
+                  "rounds; it rises when another thread shares the physical core. Fastest "
+                  "core = within 15%% of the run's fastest probe, %.3f ns",
+                  fastest);
     hv_bench_note(r, "one thread encodes then decodes each message into hv_frame + hv_msg; "
                      "peers copy out what their format cannot lend; all decoders were checked "
                      "to reproduce every message before timing");

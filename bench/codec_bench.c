@@ -917,11 +917,15 @@ static void note_by_core(hv_bench_report *r, int w, unsigned samples, double fas
     }
 }
 
-/* Messages per round for rounds of about sample_ns, given ns per message from a probe. */
-static unsigned sample_iters(double sample_ns, double per_msg_ns)
+/* Messages per round for workload w: about sample_ns, given ns per message from a probe, and
+ * rounded up to whole passes over the workload's messages (each variant, and for the mix each
+ * type with each variant), so every implementation times the same messages. */
+static unsigned sample_iters(int w, double sample_ns, double per_msg_ns)
 {
+    unsigned pass = w == W_MIX ? VARIANTS * W_COUNT : VARIANTS;
     double n = per_msg_ns > 0 ? sample_ns / per_msg_ns : 1e6;
-    return n < 20 ? 20 : n > 1e6 ? 1000000u : (unsigned)n;
+    unsigned passes = n >= 1e6 ? 1000000u / pass : (unsigned)(n / pass + 0.999);
+    return (passes ? passes : 1) * pass;
 }
 
 int hv_bench_codec(const hv_bench_opts *opts);
@@ -955,7 +959,7 @@ int hv_bench_codec(const hv_bench_opts *opts)
         for (size_t k = 0; k < NIMPLS; k++) { /* warm-up, and the count for SAMPLE_NS */
             run_round(&IMPLS[k], w, probe, &allocs[w][k], &bytes[w][k], &fails[k]);
             double per = run_round(&IMPLS[k], w, probe, &allocs[w][k], &bytes[w][k], &fails[k]);
-            iters[k] = sample_iters(sample_ns, per);
+            iters[k] = sample_iters(w, sample_ns, per);
             done[k] = 2ul * probe;
         }
         for (unsigned s = 0; s < samples; s++) {

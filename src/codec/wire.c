@@ -853,10 +853,10 @@ static inline int frame_parse(const uint8_t *buf, size_t len, const hv_codec_lim
     f->sender_id = sender;
     f->topic.ptr = (const char *)buf + HV_FRAME_HEADER_BYTES;
     f->topic.len = topic_len;
-    f->payload.ptr = buf + HV_FRAME_HEADER_BYTES + topic_len;
-    f->payload.len = payload_len;
     if (topic_len && !hv__topic_valid(f->topic.ptr, topic_len, 0))
         return HV_EBADTOPIC;
+    f->payload.ptr = buf + HV_FRAME_HEADER_BYTES + topic_len;
+    f->payload.len = payload_len;
     int rv = topic_rules(type, topic_len, f->topic_id);
     return rv != 0 ? rv : (int)total;
 }

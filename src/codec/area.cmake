@@ -3,6 +3,10 @@
 hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c
                    src/codec/json.c src/codec/stream.c)
 hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
+hv_add_test(NAME codec_text SOURCES tests/codec/text_test.c)
+# The same tests of the byte-by-byte text checks that targets without 16-byte vectors use.
+hv_add_test(NAME codec_text_bytes SOURCES tests/codec/text_test.c)
+target_compile_definitions(test_codec_text_bytes PRIVATE HV__TEXT_V16=0)
 hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
                SOURCES src/codec/cli_codec.c)
 hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")

@@ -14,8 +14,15 @@
 
 #include <hivewire/codec.h>
 
+#ifndef HV__TEXT_V16 /* tests set it to 0 to test the byte-by-byte checks */
 #if defined(__SSE2__) || defined(__ARM_NEON)
 #define HV__TEXT_V16 1
+#else
+#define HV__TEXT_V16 0
+#endif
+#endif
+
+#if HV__TEXT_V16
 
 typedef uint8_t hv__v16u __attribute__((vector_size(16)));
 typedef int8_t hv__v16s __attribute__((vector_size(16)));
@@ -76,8 +83,6 @@ static inline int hv__v16_any(hv__v16u v)
 #define HV__TOPIC_LITERAL_CHECK(v) \
     (HV__TOPIC_CHECK(v) | (hv__v16u)((v) == '*') | (hv__v16u)((v) == '>'))
 
-#else
-#define HV__TEXT_V16 0
 #endif
 
 /* Text that is not plain ASCII: NUL bytes refused, multibyte sequences checked one by one. */

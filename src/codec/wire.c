@@ -181,7 +181,7 @@ static inline int val_f32v(hv_f32v v)
         return HV_EBADLEN;
     if (v.n && v.ptr == NULL)
         return HV_EINVAL;
-    return f32s_finite(v.ptr, v.n) ? 0 : HV_ENONFINITE;
+    return v.n == 0 || f32s_finite(v.ptr, v.n) ? 0 : HV_ENONFINITE;
 }
 
 static inline int val_vec16(const void *ptr, uint32_t n)

@@ -117,7 +117,7 @@ int hv__utf8_valid_slow(const uint8_t *s, size_t n)
     return utf8_slow(s, n);
 }
 
-/* x86-64 glibc: one AVX2 clone picked at load time where the CPU has it (eight lanes per step).
+/* x86-64 glibc: one AVX2 clone picked at load time where the CPU has it (eight lanes a vector).
  * Not in sanitizer or fuzzing builds: their runtimes are not up yet when the loader runs the
  * ifunc resolver, and those builds then test the portable loop. */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && defined(__GLIBC__) && \

@@ -39,12 +39,21 @@ static int on_start(hv_stream_rx *rx, const hv_msg_stream_start *s)
     return 0;
 }
 
-static int on_data(hv_stream_rx *rx, const hv_msg_stream_data *d)
+/* DATA and END need an open stream with the same id. */
+static int check_open(hv_stream_rx *rx, uint64_t stream_id)
 {
     if (rx->state != HV_STREAM_OPEN)
         return fail(rx, HV_ESTATE);
-    if (d->stream_id != rx->stream_id)
+    if (stream_id != rx->stream_id)
         return fail(rx, HV_ENOTFOUND);
+    return 0;
+}
+
+static int on_data(hv_stream_rx *rx, const hv_msg_stream_data *d)
+{
+    int rv = check_open(rx, d->stream_id);
+    if (rv != 0)
+        return rv;
     if (d->offset != rx->received)
         return fail(rx, HV_ESTREAMGAP);
     uint64_t limit = rx->announced != 0 ? rx->announced : rx->cap;
@@ -59,10 +68,9 @@ static int on_data(hv_stream_rx *rx, const hv_msg_stream_data *d)
 
 static int on_end(hv_stream_rx *rx, const hv_msg_stream_end *e)
 {
-    if (rx->state != HV_STREAM_OPEN)
-        return fail(rx, HV_ESTATE);
-    if (e->stream_id != rx->stream_id)
-        return fail(rx, HV_ENOTFOUND);
+    int rv = check_open(rx, e->stream_id);
+    if (rv != 0)
+        return rv;
     if (e->status != HV_WIRE_STREAM_COMPLETE)
         return fail(rx, HV_ECLOSED);
     if (e->total_bytes != rx->received || e->chunks != rx->chunks ||

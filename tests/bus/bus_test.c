@@ -13,6 +13,8 @@
 #include <hivewire/hist.h>
 #include <hivewire/rng.h>
 
+#include "bus/bus_util.h"
+
 #define WAIT_NS (10ull * 1000 * 1000 * 1000) /* bound on every wait: 10 s */
 
 typedef struct fixture {
@@ -22,13 +24,9 @@ typedef struct fixture {
 
 static hv_agent *agent(hv_bus *b, uint32_t cap, int bp)
 {
-    hv_agent_opts o;
-    hv_agent_opts_default(&o);
-    o.inbox_capacity = cap;
+    hv_agent_opts o = test_agent_opts(cap);
     o.backpressure = bp;
-    hv_agent *a = NULL;
-    assert_int_equal(hv_agent_new(b, &o, &a), 0);
-    return a;
+    return test_agent(b, &o);
 }
 
 static int setup(void **state)
@@ -987,18 +985,11 @@ static void *mp_producer(void *p)
 static void many_producers_to_one_inbox_lose_nothing_and_keep_order(void **state)
 {
     (void)state;
-    hv_bus_opts bo;
-    hv_bus_opts_default(&bo);
-    bo.msg_pool = 1024;
-    hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
-    hv_agent_opts o;
-    hv_agent_opts_default(&o);
-    o.inbox_capacity = 64;
+    hv_bus *b = test_bus(1024, 0);
+    hv_agent_opts o = test_agent_opts(64);
     o.backpressure = HV_BP_BLOCK;
     o.block_timeout_ns = WAIT_NS;
-    hv_agent *dst;
-    assert_int_equal(hv_agent_new(b, &o, &dst), 0);
+    hv_agent *dst = test_agent(b, &o);
     hv_agent *src[MP_THREADS];
     mp_arg args[MP_THREADS];
     pthread_t t[MP_THREADS];
@@ -1064,17 +1055,9 @@ static void *drop_producer(void *p)
  * as dropped or coalesced. */
 static void overload_accounts_for_every_message(int coalesce)
 {
-    hv_bus_opts bo;
-    hv_bus_opts_default(&bo);
-    bo.msg_pool = 512;
-    bo.dlq_capacity = 64;
-    hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
-    hv_agent_opts o;
-    hv_agent_opts_default(&o);
-    o.inbox_capacity = 8;
-    hv_agent *dst;
-    assert_int_equal(hv_agent_new(b, &o, &dst), 0);
+    hv_bus *b = test_bus(512, 64);
+    hv_agent_opts o = test_agent_opts(8);
+    hv_agent *dst = test_agent(b, &o);
     hv_agent *src[DROP_THREADS];
     drop_arg args[DROP_THREADS];
     pthread_t t[DROP_THREADS];

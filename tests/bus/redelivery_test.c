@@ -5,19 +5,14 @@
 
 #include <hivewire/bus.h>
 
+#include "bus/bus_util.h"
+
 #define MS 1000000ull
 
 typedef struct fixture {
     hv_bus *bus;
     hv_agent *pub, *sub, *other;
 } fixture;
-
-static hv_agent *new_agent(hv_bus *b, const hv_agent_opts *o)
-{
-    hv_agent *a = NULL;
-    assert_int_equal(hv_agent_new(b, o, &a), 0);
-    return a;
-}
 
 static int setup(void **state)
 {
@@ -36,9 +31,9 @@ static int setup(void **state)
     ao.retry_max = 3;
     ao.retry_base_ns = 1 * MS;
     ao.retry_max_delay_ns = 3 * MS;
-    f->pub = new_agent(f->bus, NULL);
-    f->sub = new_agent(f->bus, &ao);
-    f->other = new_agent(f->bus, NULL);
+    f->pub = test_agent(f->bus, NULL);
+    f->sub = test_agent(f->bus, &ao);
+    f->other = test_agent(f->bus, NULL);
     *state = f;
     return 0;
 }
@@ -60,6 +55,15 @@ static int publish(fixture *f, hv_agent *from, uint32_t type, const char *payloa
 static int recv_n(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now)
 {
     return hv_agent_recv(a, out, max, now);
+}
+
+/* Subscribes f->sub to md.>, publishes types 1..n from f->pub and receives all n into m. */
+static void receive_types(fixture *f, hv_bus_msg **m, uint32_t n)
+{
+    assert_int_equal(hv_agent_subscribe(f->sub, "md.>", NULL, NULL), 0);
+    for (uint32_t t = 1; t <= n; t++)
+        assert_int_equal(publish(f, f->pub, t, "x"), 1);
+    assert_int_equal(recv_n(f->sub, m, n, 0), n);
 }
 
 static hv_agent_stats stats(hv_agent *a)
@@ -248,15 +252,9 @@ static void *fp_drainer(void *p)
 static void filters_under_concurrent_publishers_account_for_every_message(void **state)
 {
     (void)state;
-    hv_bus_opts bo;
-    hv_bus_opts_default(&bo);
-    bo.msg_pool = 1024;
-    hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
-    hv_agent_opts ao;
-    hv_agent_opts_default(&ao);
-    ao.inbox_capacity = 64;
-    hv_agent *all = new_agent(b, &ao), *some = new_agent(b, &ao);
+    hv_bus *b = test_bus(1024, 0);
+    hv_agent_opts ao = test_agent_opts(64);
+    hv_agent *all = test_agent(b, &ao), *some = test_agent(b, &ao);
     hv_sub_opts so;
     hv_sub_opts_default(&so);
     so.backpressure = HV_BP_BLOCK;
@@ -269,7 +267,7 @@ static void filters_under_concurrent_publishers_account_for_every_message(void *
     fp_arg args[FP_THREADS];
     pthread_t t[FP_THREADS], d;
     for (int i = 0; i < FP_THREADS; i++)
-        args[i].from = new_agent(b, NULL);
+        args[i].from = test_agent(b, NULL);
     /* seq i has type i % 10: types 0..4 with an even seq are i % 10 in {0, 2, 4}: 3 in 10 */
     fp_drain dd = { some, (uint64_t)FP_THREADS * FP_MSGS / 10 * 3, 1 };
     assert_int_equal(pthread_create(&d, NULL, fp_drainer, &dd), 0);
@@ -335,11 +333,8 @@ static void retried_message_comes_back_after_a_doubling_delay(void **state)
 static void redeliveries_come_first_in_due_order(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(hv_agent_subscribe(f->sub, "md.>", NULL, NULL), 0);
-    for (uint32_t t = 1; t <= 3; t++)
-        assert_int_equal(publish(f, f->pub, t, "x"), 1);
     hv_bus_msg *m[4];
-    assert_int_equal(recv_n(f->sub, m, 3, 0), 3);
+    receive_types(f, m, 3);
     /* hand back type 2, then type 1, both at t = 0: both due at 1 ms */
     assert_int_equal(hv_agent_retry(f->sub, m[1], 0), 0);
     hv_bus_msg_release(m[2]);
@@ -393,11 +388,8 @@ static void shared_message_is_copied_so_other_recipients_never_see_attempts(void
 static void full_retry_queue_dead_letters_and_counts(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(hv_agent_subscribe(f->sub, "md.>", NULL, NULL), 0);
-    for (uint32_t t = 1; t <= 5; t++)
-        assert_int_equal(publish(f, f->pub, t, "x"), 1);
     hv_bus_msg *m[5];
-    assert_int_equal(recv_n(f->sub, m, 5, 0), 5);
+    receive_types(f, m, 5);
     for (int i = 0; i < 4; i++)
         assert_int_equal(hv_agent_retry(f->sub, m[i], 0), 0);
     assert_int_equal(hv_agent_retry(f->sub, m[4], 0), 1); /* retry_capacity = 4 */

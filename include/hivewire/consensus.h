@@ -209,10 +209,16 @@ HV_EXTERN int hv_vote_mac_verify(const hv_vote *v, const uint8_t key[HV_VOTE_MAC
  * HV_CONSENSUS_SIGS_PREVERIFIED: the caller verifies every BFT vote's signature itself with
  * hv_vote_verify() against the voter's registered key before handing it to the engine (for
  * example on several I/O threads in parallel), and passes only votes that verified; the engine
- * then skips Ed25519 verification. A caller that does not verify loses BFT safety. */
+ * then skips Ed25519 verification. A caller that does not verify loses BFT safety.
+ * HV_CONSENSUS_BFT_MAC: BFT votes carry a keyed BLAKE2b MAC (hv_vote_mac) under the voter's
+ * registered MAC key instead of an Ed25519 signature. For voters that share the engine's
+ * process: the rule (n >= 3f+1, floor((n+f)/2)+1 matching approvals), duplicate refusal and
+ * equivocation detection are unchanged, but the evidence convinces only a holder of the MAC
+ * key, not a third party. Voters then need a MAC key instead of a public key. */
 #define HV_CONSENSUS_NO_EARLY         0x1u
 #define HV_CONSENSUS_NO_MAC           0x2u
 #define HV_CONSENSUS_SIGS_PREVERIFIED 0x4u
+#define HV_CONSENSUS_BFT_MAC          0x8u
 
 typedef void (*hv_equivocation_cb)(void *user, const hv_evidence *ev);
 

@@ -289,6 +289,20 @@ HV_EXTERN int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, c
                                      size_t count, size_t t, unsigned k, hv_dtw_prediction *out,
                                      hv_dtw_stats *stats);
 
+/*
+ * The same two calls on a window the caller already holds, for a caller that keeps only the
+ * last bars of a long series (a sliding buffer) instead of all of them. add_window: `window`
+ * is the len prices ending at bar `end`, `future` the price at end + horizon; same returns as
+ * hv_dtw_library_add. predict_window: `window` is the len prices ending at bar t; same returns
+ * as hv_dtw_library_predict. Bar numbers are absolute: they decide which patterns are
+ * eligible, exactly as in the calls above, so both give identical results.
+ */
+HV_EXTERN long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future,
+                                         size_t end);
+HV_EXTERN int hv_dtw_library_predict_window(const hv_dtw_library *lib, hv_dtw_ws *ws,
+                                            const double *window, size_t t, unsigned k,
+                                            hv_dtw_prediction *out, hv_dtw_stats *stats);
+
 /* A workspace fitting the library (one per thread). Same contract as hv_dtw_ws_new. */
 HV_EXTERN int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws **out);
 

@@ -29,7 +29,12 @@ extern "C" {
 #define HV_SIM_REORDER   0x08u /* 20% of messages held back so later ones overtake them */
 #define HV_SIM_CRASH     0x10u /* `crashed` agents stop at a random time */
 #define HV_SIM_BYZANTINE 0x20u /* `byzantine` agents misbehave */
-#define HV_SIM_ALL       0x3fu
+#define HV_SIM_ALL       0x3fu /* every fault of the consensus simulator */
+#define HV_SIM_RESTART   0x40u /* swarm: crashed agents come back after a while, fresh */
+#define HV_SIM_SLOW      0x80u /* swarm: one agent takes 2-20 ms per message it handles */
+#define HV_SIM_SWARM_ALL                                                                        \
+    (HV_SIM_DELAY | HV_SIM_LOSS | HV_SIM_DUP | HV_SIM_REORDER | HV_SIM_CRASH | HV_SIM_RESTART | \
+     HV_SIM_SLOW) /* every fault of the whole-swarm simulator */
 
 #define HV_SIM_AGENTS_MAX    64
 #define HV_SIM_PROPOSALS_MAX 100000
@@ -65,9 +70,13 @@ typedef struct hv_sim_consensus_result {
 /* Defaults: agents 7, proposals 20, no faults. */
 HV_EXTERN void hv_sim_consensus_config_default(hv_sim_consensus_config *cfg, uint64_t seed);
 
-/* Parses a fault list: "none", "all", or comma-separated delay,loss,dup,reorder,crash,byzantine.
- * Returns 0 or HV_EPARSE. */
+/* Parses a fault list of the consensus simulator: "none", "all", or comma-separated
+ * delay,loss,dup,reorder,crash,byzantine. Returns 0 or HV_EPARSE. */
 HV_EXTERN int hv_sim_parse_faults(const char *s, uint32_t *mask);
+
+/* The same for any simulator: "all" means every bit of `all`, and only names whose bits are
+ * in `all` are accepted (also restart, slow). Returns 0 or HV_EPARSE. */
+HV_EXTERN int hv_sim_parse_fault_set(const char *s, uint32_t all, uint32_t *mask);
 
 /* Writes the fault list of mask as text ("none" or "delay,loss,..."). */
 HV_EXTERN void hv_sim_format_faults(uint32_t mask, char *out, size_t cap);

@@ -1,15 +1,18 @@
 /*
- * hivewire: the trading swarm. Agents by role, each a thread with its own bus inbox, that talk
- * only through the bus with HVW1-encoded payloads: a market-data agent replays bars, pattern
- * agents predict with DTW, a risk agent keeps rolling VaR/ES and the pre-trade limits, a
- * strategy agent turns predictions into proposals, a coordinator runs every proposal through
- * the consensus engine, and an execution agent drives the simulated exchange. See
- * docs/SWARM.md for the message flow, the voting setup, the determinism argument and the
- * profiler stages.
+ * hivewire: the trading swarm. Agents by role, each an I/O-free state machine that talks only
+ * through its link with HVW1 frames: a market-data agent replays bars, pattern agents predict
+ * with DTW, a risk agent keeps rolling VaR/ES and the pre-trade limits, a strategy agent turns
+ * predictions into proposals, a coordinator runs every proposal through the consensus engine
+ * under a deadline, and an execution agent drives the simulated exchange. A runner drives the
+ * agents: all of them on one thread, or a thread each; hv_swarm_sim() drives the same agents
+ * over a seeded simulated network instead. See docs/SWARM.md for the message flow, the voting
+ * setup, the determinism argument and the profiler stages.
  *
- * Threads: a swarm object belongs to the thread that created it. hv_swarm_run() starts the
- * agent threads, runs every cycle and joins them before it returns; the progress callback runs
- * on the coordinator's thread. Every query below may be called after hv_swarm_run() returned.
+ * Threads: a swarm object belongs to the thread that created it. hv_swarm_run() runs every
+ * cycle (starting and joining any threads its runner uses) before it returns; the progress
+ * callback runs on the coordinator's thread. Every query below may be called after
+ * hv_swarm_run() returned: the statistics are what the agents reported to the coordinator in
+ * HVW1 messages at the end of the run, not read from their memory.
  */
 #ifndef HIVEWIRE_SWARM_H
 #define HIVEWIRE_SWARM_H
@@ -19,6 +22,7 @@
 #include <hivewire/exchange.h>
 #include <hivewire/market.h>
 #include <hivewire/profiler.h>
+#include <hivewire/sim.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,8 +30,11 @@ extern "C" {
 
 #define HV_SWARM_PATTERNS_MAX 16
 #define HV_SWARM_BARS_MAX     10000000u
-/* Agents (4 + patterns), the coordinator and at most 8 verifier helpers. */
-#define HV_SWARM_THREADS_MAX (HV_SWARM_PATTERNS_MAX + 5 + 8)
+/* Agents (4 + patterns) and the coordinator. */
+#define HV_SWARM_THREADS_MAX (HV_SWARM_PATTERNS_MAX + 5)
+/* Global agent ids: (node << 32) | local, the same wherever the agent runs. Local ids by
+ * role: coordinator 1, market data 2, strategy 3, risk 4, execution 5, pattern i 16 + i. */
+#define HV_SWARM_ID(node, local) (((uint64_t)(node) << 32) | (uint32_t)(local))
 
 /* Parameters of one pattern agent (its own library). */
 typedef struct hv_swarm_pattern {
@@ -40,11 +47,31 @@ typedef struct hv_swarm_pattern {
 } hv_swarm_pattern;
 
 /*
- * Where the agents' threads run. AUTO, on a process allowed two or more CPUs: the message chain
- * (market data, risk, strategy, execution and the coordinator, which is the thread that calls
- * hv_swarm_run() and gets its own CPU set back when the run ends) on the first allowed CPU;
- * pattern agents round-robin over the other allowed CPUs and then the first (on two CPUs:
- * second, first, second, ...), except that a lone pattern agent stays with the chain; the
+ * What drives the agents. ONE: every agent stepped by the calling thread (no hand-offs, no
+ * wake-ups). THREADS: a thread per agent, placed by `placement`. AUTO: ONE (the run summary
+ * says so and why); THREADS is kept for comparison and for machines with a core per agent.
+ */
+enum hv_swarm_runner {
+    HV_SWARM_RUNNER_AUTO = 0,
+    HV_SWARM_RUNNER_ONE = 1,
+    HV_SWARM_RUNNER_THREADS = 2
+};
+
+/*
+ * How votes are authenticated. SIG: Ed25519 signatures (required when any voter is in another
+ * process). MAC: keyed BLAKE2b-256 MACs under a key each voter registers with the coordinator
+ * when it joins (only when every voter shares the coordinator's process). AUTO: MAC when every
+ * voter is in this process, else SIG. The voting rules, BFT's 2f+1 and equivocation detection
+ * are the same under both.
+ */
+enum hv_swarm_vote_auth { HV_SWARM_AUTH_AUTO = 0, HV_SWARM_AUTH_SIG = 1, HV_SWARM_AUTH_MAC = 2 };
+
+/*
+ * Where the agents' threads run (runner THREADS only). AUTO, on a process allowed two or more CPUs:
+ * the message chain (market data, risk, strategy, execution and the coordinator, which is the
+ * thread that calls hv_swarm_run() and gets its own CPU set back when the run ends) on the first
+ * allowed CPU; pattern agents round-robin over the other allowed CPUs and then the first (on two
+ * CPUs: second, first, second, ...), except that a lone pattern agent stays with the chain; the
  * verifier helpers on the second. A hand-off between two threads of one CPU is a context
  * switch; between two CPUs of a virtual machine it also wakes the other vCPU, which costs
  * several times more (docs/SWARM.md). NONE leaves placement to the OS. A thread that cannot be
@@ -70,32 +97,41 @@ typedef struct hv_swarm_config {
     int early;               /* early termination (default 1) */
     hv_exchange_config exchange;
     hv_limits_config limits;
-    int wait;                  /* bus wait strategy for every agent: 0 block, 1 spin, 2 yield */
-    uint64_t stall_timeout_ns; /* a cycle that waits longer fails the run (HV_ETIMEDOUT) */
-    uint64_t bar_ns;           /* simulated time per bar (default one day) */
-    uint32_t verify_threads;   /* coordinator-side signature verifier helpers, 0..8 (default
-                                  1; 0 = the coordinator thread verifies alone; only with
-                                  block waits) */
-    int placement;             /* enum hv_swarm_placement (default HV_SWARM_PLACE_AUTO) */
+    int wait;                     /* bus wait strategy for every agent: 0 block, 1 spin, 2 yield */
+    uint64_t bar_ns;              /* simulated time per bar (default one day) */
+    int placement;                /* enum hv_swarm_placement (default HV_SWARM_PLACE_AUTO) */
+    int runner;                   /* enum hv_swarm_runner (default AUTO) */
+    int vote_auth;                /* enum hv_swarm_vote_auth (default AUTO) */
+    uint32_t node;                /* node part of every agent id, 1..2^32-1 (default 1) */
+    uint64_t proposal_timeout_ns; /* a proposal still open this long after it opened ends as
+                                     NO_QUORUM (default 1 s) */
+    uint64_t cycle_timeout_ns;    /* a cycle whose signal or order result has not come this long
+                                     after it began is ended as stalled, and the run goes on
+                                     (default 2 s) */
+    uint64_t heartbeat_ns;        /* every agent tells the coordinator it is alive this often
+                                     (default 100 ms); 3 missed = lost */
+    uint64_t stall_timeout_ns;    /* last resort: no cycle completed for this long fails the run
+                                     with HV_ETIMEDOUT, naming the silent agents (default 10 s) */
 } hv_swarm_config;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,
  * capacity 512: the library covers 5,120 bars) + the risk agent voting (5 voters), qty 100,
  * threshold 0.001, long/short, cash 1e6, VaR 250 bars at 0.99, no VaR budget, the consensus
- * engine's default table (orders are CRITICAL: BFT with Ed25519 votes), early termination on,
- * default exchange, no limits, block waits, 10 s stall timeout, one day per bar, seed 1, one
- * signature verifier helper thread. */
+ * engine's default table (orders are CRITICAL: BFT), early termination on, default exchange,
+ * no limits, block waits, one day per bar, seed 1, runner AUTO, vote authentication AUTO, node
+ * 1, proposals 1 s, cycles 2 s, heartbeats 100 ms, stall timeout 10 s. */
 HV_EXTERN void hv_swarm_config_default(hv_swarm_config *cfg);
 
 typedef struct hv_swarm hv_swarm;
 
 /*
  * Creates a swarm over bars[0..n) (borrowed: they must outlive the swarm), validating cfg and
- * allocating every agent's state, the bus, the consensus engine, the exchange, the portfolio,
- * the limits and the keys (an Ed25519 key pair and a MAC key per voter, created here).
- * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ENOMEM,
- * HV_EIO (the signature verifier's eventfd), HV_ECRYPTO, or an error of the component that
- * refused its part of the config.
+ * allocating every agent with its own copy of the configuration, its identity and its keys
+ * (each voter derives its own Ed25519 key pair and MAC key from the seed and its id, and
+ * registers them with the coordinator when it joins), the bus, the exchange venue.
+ * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ERANGE
+ * (n bars at bar_ns do not fit 64-bit simulated nanoseconds: see hv_swarm_bars_max()),
+ * HV_ENOMEM, HV_ECRYPTO, or an error of the component that refused its part of the config.
  */
 HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
                            hv_swarm **out);
@@ -105,17 +141,24 @@ HV_EXTERN void hv_swarm_free(hv_swarm *s);
 typedef int (*hv_swarm_progress_fn)(void *ud, uint64_t cycles_done, uint64_t cycles_total);
 
 /*
- * Runs the swarm: starts one thread per agent (and the coordinator's verify_threads signature
- * verifier helpers), runs one cycle per bar (or cycles_max), lets
- * the exchange deliver what is still in flight, stops and joins every thread. Once per swarm.
- * Returns 0, HV_ESTATE (already run), HV_ETIMEDOUT (an agent stalled past stall_timeout_ns:
- * a bug or a starved machine; the report says which cycle), HV_EAGAIN (thread creation
- * failed), or an error of the bus or the codec that made an agent stop (the first one seen).
+ * Runs the swarm with its runner: every agent joins the coordinator (registering its keys),
+ * one cycle runs per bar (or cycles_max), the exchange delivers what is still in flight, every
+ * agent reports its final statistics in HVW1 messages and stops. Once per swarm. Returns 0,
+ * HV_ESTATE (already run), HV_ETIMEDOUT (no cycle completed for stall_timeout_ns, or an agent
+ * never joined: hv_swarm_error() names the silent agents), HV_EAGAIN (thread creation failed),
+ * or the error that made an agent stop (hv_swarm_error() says which agent and why).
  */
 HV_EXTERN int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud);
 
-/* What one swarm thread cost, from getrusage(RUSAGE_THREAD): the agents' and helpers' whole
- * lives, the coordinator's from its first cycle to the end of the run. */
+/* Why the last hv_swarm_run() failed, in one line ("" after a success). Valid until the swarm
+ * is freed. */
+HV_EXTERN const char *hv_swarm_error(const hv_swarm *s);
+
+/* The most bars whose simulated times (bar i at i * bar_ns, plus the exchange's events after
+ * the last bar) fit 64-bit nanoseconds: 213,503 at one day per bar. */
+HV_EXTERN uint64_t hv_swarm_bars_max(uint64_t bar_ns);
+
+/* What one runner thread cost, from getrusage(RUSAGE_THREAD) over the run. */
 typedef struct hv_swarm_usage {
     char name[32];                 /* "coordinator", "market-data", "pattern-0", ... */
     uint64_t cpu_ns;               /* user + system time */
@@ -132,19 +175,29 @@ typedef struct hv_swarm_stats {
     uint64_t accepted, rejected, no_quorum;
     uint64_t decided_early;
     uint64_t votes_counted, votes_late; /* late: arrived after an early decision */
-    uint64_t votes_late_unverified;     /* of votes_late: not evidence, signature not checked */
     uint64_t votes_bad;                 /* refused by the engine for any other reason */
-    uint64_t orders_sent;               /* admitted by risk, submitted to the exchange */
-    uint64_t last_order_cycle;          /* cycle of the last order sent (UINT64_MAX: none) */
-    uint64_t orders_refused_limit;      /* refused by a pre-trade limit (HV_ELIMIT) */
-    uint64_t orders_refused_halt;       /* refused because the kill switch is on */
-    uint64_t orders_refused_exchange;   /* refused by hv_exchange_submit for another reason */
-    uint64_t confirmations;             /* execution reports delivered to the coordinator */
+    uint64_t votes_unknown;             /* for a proposal the coordinator never opened */
+    uint64_t cycles_stalled;       /* ended by cycle_timeout_ns without a signal or order result */
+    uint64_t orders_unknown;       /* accepted, but no order result came before the cycle ended */
+    uint64_t orders_sent;          /* admitted by risk, submitted to the exchange */
+    uint64_t last_order_cycle;     /* cycle of the last order sent (UINT64_MAX: none) */
+    uint64_t orders_refused_limit; /* refused by a pre-trade limit (HV_ELIMIT) */
+    uint64_t orders_refused_halt;  /* refused because the kill switch is on */
+    uint64_t orders_refused_exchange; /* refused by hv_exchange_submit for another reason */
+    uint64_t confirmations;           /* execution reports delivered to the coordinator */
     uint64_t fills;
-    uint64_t trades_hash; /* FNV-1a over every fill (order id, side, qty, price, fee) */
-    uint64_t bus_messages;
-    int halted;            /* the kill switch tripped */
-    uint64_t halted_cycle; /* the cycle it tripped at */
+    uint64_t trades_hash;     /* FNV-1a over every fill (order id, side, qty, price, fee) */
+    uint64_t bus_messages;    /* frames the agents received (their own reports) */
+    uint64_t frames_bad;      /* frames the agents refused as malformed */
+    uint64_t frames_stale;    /* duplicates and frames of a cycle already over, ignored */
+    uint32_t agents_reported; /* agents whose final report reached the coordinator */
+    uint32_t joins_refused;   /* joins from an unknown id, a wrong role or a changed key */
+    uint32_t agents_lost;     /* times an agent missed 3 heartbeats */
+    uint32_t agents_rejoined; /* times a lost or restarted agent joined again */
+    int runner;               /* enum hv_swarm_runner actually used (ONE or THREADS) */
+    int vote_auth;            /* enum hv_swarm_vote_auth actually used (SIG or MAC) */
+    int halted;               /* the kill switch tripped */
+    uint64_t halted_cycle;    /* the cycle it tripped at */
     hv_limit_breach halt_breach;
     hv_portfolio_stats portfolio;
     hv_limits_stats limits;
@@ -178,6 +231,46 @@ typedef struct hv_swarm_trade {
 
 /* The fills, in delivery order; *out valid until hv_swarm_free(). Returns the count. */
 HV_EXTERN size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out);
+
+/* ---- The whole-swarm simulator ---------------------------------------------------------------
+ *
+ * The same agents, driven on simulated time over a seeded network (delay, loss, duplication,
+ * reordering; the model of include/hivewire/sim.h, shared with the consensus simulator), with
+ * agents that crash, restart or run slow. Every random choice comes from the seed, so a seed
+ * replays the same trace, whose BLAKE2b hash the result carries. After every step it checks:
+ * no order without an accepted decision; no order executed twice; every proposal ends by its
+ * deadline; the position and cash equal the sum of the fills; no frame from a crashed agent
+ * after its crash. With no faults it gives the trade list hash of hv_swarm_run() on the same
+ * data and seed. The coordinator never crashes (its failover is the replicated log's job).
+ */
+
+typedef struct hv_swarm_sim_config {
+    uint64_t seed;
+    uint32_t faults;  /* HV_SIM_DELAY | LOSS | DUP | REORDER | CRASH | RESTART | SLOW */
+    uint32_t crashed; /* agents that crash (CRASH or RESTART): default 1, at most 4 */
+    FILE *trace;      /* if not NULL, one line per event */
+} hv_swarm_sim_config;
+
+typedef struct hv_swarm_sim_result {
+    uint8_t trace_hash[32];
+    char trace_hex[65];
+    uint64_t events;     /* deliveries and expiries processed */
+    uint64_t sim_end_ns; /* simulated time at the end */
+    uint64_t lost, duplicated, crashes, restarts;
+    int violation;     /* 0 if every invariant held */
+    char message[256]; /* the first violation */
+} hv_swarm_sim_result;
+
+/*
+ * Runs one simulation of the swarm cfg over bars[0..n) (cfg->runner, placement, wait and
+ * vote_auth are ignored: the simulator is the runner, and every agent shares its "process").
+ * Fills *out and, if stats is not NULL, the coordinator's statistics as hv_swarm_stats_get()
+ * would. Returns 0 when the run completed (check out->violation), HV_EINVAL (bad config), or
+ * HV_ENOMEM.
+ */
+HV_EXTERN int hv_swarm_sim(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+                           const hv_swarm_sim_config *sc, hv_swarm_sim_result *out,
+                           hv_swarm_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -401,14 +401,16 @@ static int load_voters(hv_consensus *c, uint32_t s, const hv_proposal *p, int ru
         *wtot += p->voters[i].weight;
     }
     sort_row(c, base, p->nvoters);
-    int need_mac = rule != HV_RULE_BFT && !(c->o.flags & HV_CONSENSUS_NO_MAC);
+    int bft_mac = (c->o.flags & HV_CONSENSUS_BFT_MAC) != 0;
+    int need_mac = (rule != HV_RULE_BFT || bft_mac) && !(c->o.flags & HV_CONSENSUS_NO_MAC);
+    int need_pk = rule == HV_RULE_BFT && !bft_mac;
     for (uint32_t i = 0; i < p->nvoters; i++) {
         if (i > 0 && c->vid[base + i] == c->vid[base + i - 1])
             return HV_EINVAL;
         uint32_t r = ht_find(c->rkeys, c->rvals, c->rmask, c->vid[base + i]);
         if (r == EMPTY)
             return HV_ENOAGENT;
-        if ((rule == HV_RULE_BFT && !c->reg[r].has_pk) || (need_mac && !c->reg[r].has_mac))
+        if ((need_pk && !c->reg[r].has_pk) || (need_mac && !c->reg[r].has_mac))
             return HV_EINVAL;
         c->vreg[base + i] = r;
         c->vstate[base + i] = 0;
@@ -659,7 +661,7 @@ static uint32_t find_voter(const hv_consensus *c, uint32_t s, uint64_t voter)
 static int authenticate(const hv_consensus *c, const slot *sl, uint32_t reg, const hv_vote *v)
 {
     const reg_entry *e = &c->reg[reg];
-    if (sl->rule == HV_RULE_BFT)
+    if (sl->rule == HV_RULE_BFT && !(c->o.flags & HV_CONSENSUS_BFT_MAC))
         return (c->o.flags & HV_CONSENSUS_SIGS_PREVERIFIED) ? 0 : hv_vote_verify(v, e->pk);
     if (c->o.flags & HV_CONSENSUS_NO_MAC)
         return 0;

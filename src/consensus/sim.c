@@ -18,12 +18,10 @@
 #include <hivewire/sim.h>
 
 #include "core/timeq.h"
+#include "sim/simnet.h"
 
 #define GAP_NS      1000000u  /* mean time between proposal openings */
 #define DEADLINE_NS 20000000u /* deadline after opening */
-#define BASE_NS     100000u   /* fixed one-way network delay */
-#define DELAY_NS    4000000u  /* extra random delay with HV_SIM_DELAY */
-#define HOLD_NS     3000000u  /* extra hold for reordered messages */
 #define LEDGER_EXCL 0x80u
 
 enum { EV_PROPOSAL = 1, EV_VOTE = 2 };
@@ -56,6 +54,7 @@ typedef struct sim {
     hv_sim_consensus_config cfg;
     hv_sim_consensus_result *res;
     hv_rng rng;
+    hv_simnet net;
     hv_consensus *eng, *shadow;
     hv_crit_table table;
     agent agents[HV_SIM_AGENTS_MAX + 1];
@@ -79,16 +78,22 @@ static const struct {
 } fault_names[] = {
     { "delay", HV_SIM_DELAY },     { "loss", HV_SIM_LOSS },   { "dup", HV_SIM_DUP },
     { "reorder", HV_SIM_REORDER }, { "crash", HV_SIM_CRASH }, { "byzantine", HV_SIM_BYZANTINE },
+    { "restart", HV_SIM_RESTART }, { "slow", HV_SIM_SLOW },
 };
 #define NFAULTS (sizeof(fault_names) / sizeof(fault_names[0]))
 
 int hv_sim_parse_faults(const char *s, uint32_t *mask)
 {
+    return hv_sim_parse_fault_set(s, HV_SIM_ALL, mask);
+}
+
+int hv_sim_parse_fault_set(const char *s, uint32_t all, uint32_t *mask)
+{
     *mask = 0;
     if (strcmp(s, "none") == 0)
         return 0;
     if (strcmp(s, "all") == 0) {
-        *mask = HV_SIM_ALL;
+        *mask = all;
         return 0;
     }
     while (*s) {
@@ -97,7 +102,7 @@ int hv_sim_parse_faults(const char *s, uint32_t *mask)
         while (i < NFAULTS &&
                !(strlen(fault_names[i].name) == len && strncmp(s, fault_names[i].name, len) == 0))
             i++;
-        if (i == NFAULTS)
+        if (i == NFAULTS || !(fault_names[i].bit & all))
             return HV_EPARSE;
         *mask |= fault_names[i].bit;
         s += len;
@@ -206,28 +211,19 @@ static event ev_pop(sim *s)
 
 /* ---- network ---- */
 
-static uint64_t delay(sim *s)
-{
-    uint64_t d = BASE_NS;
-    if (s->cfg.faults & HV_SIM_DELAY)
-        d += hv_rng_below(&s->rng, DELAY_NS);
-    if ((s->cfg.faults & HV_SIM_REORDER) && hv_rng_below(&s->rng, 5) == 0)
-        d += hv_rng_below(&s->rng, HOLD_NS);
-    return d;
-}
-
-/* Sends e (loss, duplication and delay applied). */
+/* Sends e through the shared network model (loss, duplication and delay applied). */
 static void send(sim *s, event *e)
 {
-    if ((s->cfg.faults & HV_SIM_LOSS) && hv_rng_below(&s->rng, 10) == 0) {
+    uint64_t t[2];
+    int copies = hv__simnet_send(&s->net, &s->rng, s->now, t);
+    if (copies == 0) {
         s->res->lost++;
         trace(s, "lost", e->agent, e->type == EV_VOTE ? e->v.proposal_id : e->prop, e->type, 0);
         return;
     }
-    int copies = (s->cfg.faults & HV_SIM_DUP) && hv_rng_below(&s->rng, 10) == 0 ? 2 : 1;
     s->res->duplicated += (uint64_t)(copies - 1);
     for (int i = 0; i < copies; i++) {
-        e->t = s->now + delay(s);
+        e->t = t[i];
         ev_push(s, e);
     }
 }
@@ -625,6 +621,7 @@ static int new_engine(sim *s, hv_consensus **out, int early)
 static int setup(sim *s, uint32_t byz, uint32_t crashed)
 {
     hv_rng_seed(&s->rng, s->cfg.seed);
+    hv__simnet_default(&s->net, s->cfg.faults);
     hv_crit_table_default(&s->table);
     for (uint32_t i = 1; i <= s->cfg.agents; i++) {
         agent *a = &s->agents[i];

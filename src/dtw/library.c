@@ -4,6 +4,7 @@
  * patterns usable at bar t (label known by t) are always a prefix of the set.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,8 +93,16 @@ static int window_logs(const double *prices, size_t end, size_t len, double *out
 
 long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count, size_t end)
 {
-    size_t len = lib->opts.len, h = lib->opts.horizon, n = lib->set->count;
+    size_t len = lib->opts.len, h = lib->opts.horizon;
     if (end + 1 < len || end >= count || count - end <= h)
+        return HV_EINVAL;
+    return hv_dtw_library_add_window(lib, prices + (end + 1 - len), prices[end + h], end);
+}
+
+long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future, size_t end)
+{
+    size_t len = lib->opts.len, n = lib->set->count;
+    if (end + 1 < len || end > SIZE_MAX - lib->opts.horizon)
         return HV_EINVAL;
     if (n > 0 && end <= lib->end[n - 1])
         return HV_EINVAL;
@@ -101,10 +110,9 @@ long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count,
         lib->set->rejected++;
         return HV_EFULL;
     }
-    double future = prices[end + h];
     if (!(future > 0) || !isfinite(future))
         return HV_ERANGE;
-    int rv = window_logs(prices, end, len, lib->logs);
+    int rv = window_logs(window, len - 1, len, lib->logs);
     if (rv != 0)
         return rv;
     long idx = hv_dtw_set_add(lib->set, lib->logs);
@@ -192,9 +200,18 @@ int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const doubl
                            hv_dtw_stats *stats)
 {
     size_t len = lib->opts.len;
-    if (t + 1 < len || t >= count || k == 0 || k > ws->k_max || ws->params.len != len)
+    if (t + 1 < len || t >= count)
         return HV_EINVAL;
-    int rv = window_logs(prices, t, len, ws->tmp);
+    return hv_dtw_library_predict_window(lib, ws, prices + (t + 1 - len), t, k, out, stats);
+}
+
+int hv_dtw_library_predict_window(const hv_dtw_library *lib, hv_dtw_ws *ws, const double *window,
+                                  size_t t, unsigned k, hv_dtw_prediction *out, hv_dtw_stats *stats)
+{
+    size_t len = lib->opts.len;
+    if (t + 1 < len || k == 0 || k > ws->k_max || ws->params.len != len)
+        return HV_EINVAL;
+    int rv = window_logs(window, len - 1, len, ws->tmp);
     if (rv != 0)
         return rv;
     memset(out, 0, sizeof(*out));

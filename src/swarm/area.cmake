@@ -1,14 +1,14 @@
 # swarm: the trading swarm (agents on the bus, consensus, simulated exchange, profiler).
-hv_library_sources(src/swarm/wire.c src/swarm/agents.c src/swarm/coord.c src/swarm/swarm.c
-                   src/swarm/verify.c)
+hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
+                   src/swarm/role_pattern.c src/swarm/role_risk.c src/swarm/role_strategy.c
+                   src/swarm/role_exec.c src/swarm/role_coord.c src/swarm/coord_profile.c
+                   src/swarm/cast.c src/swarm/swarm.c)
 
 hv_cli_command(NAME run FUNC hv_cmd_run
                HELP "run the trading swarm over the S&P 500 series (make run)"
                SOURCES src/swarm/cli_swarm.c)
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
-hv_add_test(NAME swarm_coord SOURCES tests/swarm/coord_test.c TIMEOUT 60)
-hv_add_test(NAME swarm_verify SOURCES tests/swarm/verify_test.c LABELS concurrent TIMEOUT 120)
 hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
 
 # The CLI end to end: a short synthetic run writes both reports; a tripped kill switch is

@@ -55,11 +55,16 @@ static void usage(FILE *f)
         "                       horizon, learning stride and library size; agent i uses\n"
         "                       window + 8 i (defaults 16/24/32/48, k 8, band 0.1, horizon 5,\n"
         "                       stride 10, capacity 512)\n"
-        "  --wait block|yield|spin   how idle agents wait for their inbox (default block)\n"
-        "  --placement auto|none  auto (default): the message chain on one CPU, pattern agents\n"
-        "                       alternating over two, verifier on the second; none: the OS\n"
-        "  --verify-threads N   coordinator-side signature verifier helpers, 0..8 (default 1;\n"
-        "                       0: the coordinator verifies every vote alone; block waits only)\n"
+        "runners:\n"
+        "  --runner auto|one|threads  one: every agent stepped by one thread (no hand-offs);\n"
+        "                       threads: a thread per agent; auto (default): one\n"
+        "  --wait block|yield|spin   threads: how idle agents wait for their inbox (block)\n"
+        "  --placement auto|none  threads: auto (default) pins the message chain to one CPU and\n"
+        "                       alternates pattern agents over two; none: the OS places them\n"
+        "  --vote-auth auto|sig|mac   votes Ed25519-signed (sig) or keyed-BLAKE2b MAC'd (mac,\n"
+        "                       only when every voter shares this process); auto (default): mac\n"
+        "  --proposal-ms N      a proposal still open N ms after it opened ends as no quorum\n"
+        "                       (default 1000)\n"
         "strategy:\n"
         "  --qty N              shares per position (default 100)\n"
         "  --threshold X        |combined expected return| needed to trade (default 0.001)\n"
@@ -156,10 +161,10 @@ static int opt_u64(run_opts *o, const char *a, const char *v)
     hv_swarm_config *c = &o->cfg;
     uint64_t u;
     static const char *const names[] = {
-        "--synthetic",  "--seed",       "--cycles",        "--patterns",   "--voters",
-        "--window",     "--k",          "--horizon",       "--stride",     "--capacity",
-        "--qty",        "--var-window", "--max-position",  "--max-orders", "--interval-days",
-        "--latency-us", "--jitter-us",  "--verify-threads"
+        "--synthetic",  "--seed",       "--cycles",       "--patterns",   "--voters",
+        "--window",     "--k",          "--horizon",      "--stride",     "--capacity",
+        "--qty",        "--var-window", "--max-position", "--max-orders", "--interval-days",
+        "--latency-us", "--jitter-us",  "--proposal-ms"
     };
     size_t i = 0, n = sizeof(names) / sizeof(names[0]);
     while (i < n && strcmp(a, names[i]) != 0)
@@ -224,7 +229,9 @@ static int opt_u64(run_opts *o, const char *a, const char *v)
         c->exchange.latency_jitter_ns = u * 1000;
         break;
     default:
-        c->verify_threads = u32;
+        if (u == 0 || u > 3600000)
+            return bad(a, "a number of milliseconds from 1 to 3600000");
+        c->proposal_timeout_ns = u * 1000000ull;
         break;
     }
     return 0;
@@ -266,6 +273,22 @@ static int opt_string(run_opts *o, const char *a, const char *v)
         if (w < 0)
             return bad(a, "block, yield or spin");
         o->cfg.wait = w;
+    } else if (strcmp(a, "--runner") == 0) {
+        int r = strcmp(v, "auto") == 0      ? HV_SWARM_RUNNER_AUTO
+                : strcmp(v, "one") == 0     ? HV_SWARM_RUNNER_ONE
+                : strcmp(v, "threads") == 0 ? HV_SWARM_RUNNER_THREADS
+                                            : -1;
+        if (r < 0)
+            return bad(a, "auto, one or threads");
+        o->cfg.runner = r;
+    } else if (strcmp(a, "--vote-auth") == 0) {
+        int r = strcmp(v, "auto") == 0  ? HV_SWARM_AUTH_AUTO
+                : strcmp(v, "sig") == 0 ? HV_SWARM_AUTH_SIG
+                : strcmp(v, "mac") == 0 ? HV_SWARM_AUTH_MAC
+                                        : -1;
+        if (r < 0)
+            return bad(a, "auto, sig or mac");
+        o->cfg.vote_auth = r;
     } else if (strcmp(a, "--placement") == 0) {
         int p = strcmp(v, "auto") == 0   ? HV_SWARM_PLACE_AUTO
                 : strcmp(v, "none") == 0 ? HV_SWARM_PLACE_NONE
@@ -434,9 +457,11 @@ static void add_usage(summary *s, const hv_swarm_stats *st, int placement)
         used += w > 0 ? (size_t)w : 0;
     }
     add(s, "  by thread", "%s", line); /* cut at the summary's width with 16 pattern agents */
-    add(s, "  placement", "%s",
-        placement == HV_SWARM_PLACE_AUTO ? "auto (name@cpu: pinned there; unmarked: left to the OS)"
-                                         : "none (the OS places the threads)");
+    if (placement >= 0)
+        add(s, "  placement", "%s",
+            placement == HV_SWARM_PLACE_AUTO
+                ? "auto (name@cpu: pinned there; unmarked: left to the OS)"
+                : "none (the OS places the threads)");
 }
 
 static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summary *s)
@@ -464,9 +489,17 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         st.rules_used[HV_RULE_SIMPLE_MAJORITY], st.rules_used[HV_RULE_MAJORITY],
         st.rules_used[HV_RULE_WEIGHTED] + st.rules_used[HV_RULE_UNANIMOUS]);
     add(s, "votes",
-        "%" PRIu64 " counted, %" PRIu64 " after an early decision (%" PRIu64
-        " not verified), %" PRIu64 " refused; %" PRIu64 " decided early",
-        st.votes_counted, st.votes_late, st.votes_late_unverified, st.votes_bad, st.decided_early);
+        "%" PRIu64 " counted, %" PRIu64 " after the decision, %" PRIu64 " refused; %" PRIu64
+        " decided early; auth %s",
+        st.votes_counted, st.votes_late, st.votes_bad + st.votes_unknown, st.decided_early,
+        st.vote_auth == HV_SWARM_AUTH_SIG ? "Ed25519 signatures"
+                                          : "BLAKE2b MACs (every voter in this process)");
+    if (st.cycles_stalled + st.orders_unknown + st.frames_bad + st.agents_lost > 0)
+        add(s, "faults",
+            "%" PRIu64 " cycles stalled, %" PRIu64 " order results unknown, %" PRIu64
+            " frames refused, %u agents lost (%u rejoined)",
+            st.cycles_stalled, st.orders_unknown, st.frames_bad, st.agents_lost,
+            st.agents_rejoined);
     add(s, "orders",
         "%" PRIu64 " sent, %" PRIu64 " refused by limits, %" PRIu64 " by the kill switch, %" PRIu64
         " by the exchange",
@@ -488,7 +521,12 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
         add(s, "kill switch", "off");
     }
     add(s, "bus messages", "%" PRIu64, st.bus_messages);
-    add_usage(s, &st, o->cfg.placement);
+    add(s, "runner", "%s",
+        st.runner == HV_SWARM_RUNNER_THREADS ? "threads: a thread per agent"
+        : o->cfg.runner == HV_SWARM_RUNNER_AUTO
+            ? "one (auto): every agent stepped by one thread, no hand-offs between threads"
+            : "one: every agent stepped by one thread");
+    add_usage(s, &st, st.runner == HV_SWARM_RUNNER_THREADS ? o->cfg.placement : -1);
     add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
 }
 
@@ -549,6 +587,15 @@ int hv_cmd_run(int argc, char **argv)
     }
     hv_swarm *sw = NULL;
     int err = hv_swarm_new(&o.cfg, bars.bars, bars.len, &sw);
+    if (err == HV_ERANGE) {
+        hv__cli_error(CMD,
+                      "the series has %zu bars; at %.0f s of simulated time per bar, times "
+                      "overflow 64-bit nanoseconds after %llu bars",
+                      bars.len, (double)o.cfg.bar_ns / 1e9,
+                      (unsigned long long)hv_swarm_bars_max(o.cfg.bar_ns));
+        hv_series_fini(&bars);
+        return HV_EXIT_FAIL;
+    }
     if (err != 0) {
         hv__cli_error(CMD, "cannot build the swarm: %s (check the options against --help)",
                       hv_strerror(err));
@@ -557,9 +604,9 @@ int hv_cmd_run(int argc, char **argv)
     }
     progress pr = { .tty = o.progress < 0 ? isatty(2) : o.progress, .start_ns = hv_now_ns() };
     pr.last_ns = pr.start_ns;
-    err = hv_swarm_run(sw, on_progress, &pr);
+    err = hv_swarm_run(sw, o.progress == 0 ? NULL : on_progress, &pr);
     if (err != 0) {
-        hv__cli_error(CMD, "the swarm stopped: %s", hv_strerror(err));
+        hv__cli_error(CMD, "the swarm stopped: %s", hv_swarm_error(sw));
         rc = HV_EXIT_FAIL;
     } else {
         rc = output(&o, sw, bars.len);

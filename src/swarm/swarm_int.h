@@ -1,15 +1,16 @@
 /*
- * Swarm internals. This header includes neither codec.h nor bus.h: both define a type named
- * hv_msg, so the HVW1 mapping (wire.c) and the bus code (agents.c, coord.c, swarm.c) live in
- * separate translation units and meet here, on plain structs.
+ * Swarm internals: the messages the agents exchange, each role's state machine, and what the
+ * builders (swarm.c: real runners; sim.c: the simulator) need to assemble them.
+ *
+ * Every role is an actor (src/agent/agent.h): it is driven by on_msg / on_expiry with the
+ * time passed in, owns its state, reads no clock (it measures its own work with its link's
+ * clock, for the profiler only) and sends only through its link. It knows the other agents
+ * only by subject and by global id.
  */
 #ifndef HIVEWIRE_SWARM_INT_H
 #define HIVEWIRE_SWARM_INT_H
 
-#include <pthread.h>
-#include <semaphore.h>
-#include <stdatomic.h>
-
+#include <hivewire/codec.h>
 #include <hivewire/consensus.h>
 #include <hivewire/dtw.h>
 #include <hivewire/exchange.h>
@@ -18,16 +19,16 @@
 #include <hivewire/risk.h>
 #include <hivewire/swarm.h>
 
-typedef struct hv_bus hv_bus;
-typedef struct hv_agent hv_agent;
+#include "agent/agent.h"
 
 /* ---- Messages --------------------------------------------------------------------------- */
 
 /* Every message the agents exchange. Each kind has one subject and one HVW1 type (wire.c). */
 enum sw_kind {
-    SW_NEXT = 1,     /* coordinator -> market data: emit the bar of `cycle` */
-    SW_STOP,         /* coordinator -> every agent: leave the loop */
-    SW_FINISH,       /* coordinator -> execution: deliver everything still in flight */
+    SW_JOIN = 1,     /* agent -> coordinator: id, role, index, its vote keys (until WELCOME) */
+    SW_WELCOME,      /* coordinator -> agents: agent `id` is registered */
+    SW_HEARTBEAT,    /* agent -> coordinator: alive; correlation id = last cycle worked on */
+    SW_NEXT,         /* coordinator -> market data: emit the bar of `cycle` */
     SW_BAR,          /* market data -> pattern, execution */
     SW_EOD,          /* market data -> coordinator: no bar left */
     SW_PRED,         /* pattern -> strategy */
@@ -36,18 +37,39 @@ enum sw_kind {
                         bar's close */
     SW_HOLD,         /* strategy -> coordinator: no action this cycle */
     SW_PROPOSE,      /* strategy -> coordinator: an order to put to the vote */
-    SW_VOTE_REQ,     /* coordinator -> voters: the proposal */
+    SW_VOTE_REQ,     /* coordinator -> voters, risk: the proposal */
     SW_VOTE,         /* voter -> coordinator */
     SW_DECISION,     /* coordinator -> risk */
     SW_ORDER,        /* risk -> execution: an approved order that passed the limits */
     SW_ORDER_RESULT, /* risk or execution -> coordinator: submitted, or refused and why */
     SW_CONFIRM,      /* execution -> coordinator: one execution report */
+    SW_FINISH,       /* coordinator -> execution: cancel what is open, deliver what is due */
     SW_FINISHED,     /* execution -> coordinator: nothing left in flight */
-    SW_ERROR,        /* any agent -> coordinator: the agent failed and stops */
+    SW_STOP,         /* coordinator -> agents: send your final report */
+    SW_REPORT,       /* agent -> coordinator: final counters (and the role's statistics) */
+    SW_CURVE,        /* execution -> coordinator: the equity curve, as an HVW1 stream */
+    SW_EXIT,         /* coordinator -> agents: the run is over, leave */
+    SW_ERROR,        /* any agent -> coordinator: the agent failed; the run stops */
     SW_KIND_COUNT
 };
 
-/* What the strategy saw of the cycle's critical path, for the profiler (wall ns). */
+enum sw_role {
+    SW_ROLE_COORD,
+    SW_ROLE_MD,
+    SW_ROLE_PATTERN,
+    SW_ROLE_RISK,
+    SW_ROLE_STRATEGY,
+    SW_ROLE_EXEC,
+    SW_ROLE_COUNT
+};
+
+/* Local ids by role (HV_SWARM_ID): coordinator 1, market data 2, strategy 3, risk 4,
+ * execution 5, pattern i 16 + i. */
+uint32_t hv__sw_local_id(int role, uint32_t index);
+const char *hv__sw_role_name(int role);
+
+/* What the strategy saw of the cycle's critical path, for the profiler (ns of the senders'
+ * own clocks: spans only, never compared across agents). */
 typedef struct sw_trace {
     uint64_t md_ns;       /* market-data agent's handling of NEXT */
     uint64_t par_ns;      /* bar published -> last input (predictions, risk, state) received */
@@ -67,12 +89,41 @@ typedef struct sw_order {
 
 #define SW_VOTERS_MAX (HV_SWARM_PATTERNS_MAX + 1)
 
+/* An agent's final report: counters every agent has, and its role's statistics. */
+typedef struct sw_report {
+    uint64_t received;      /* frames taken from the link */
+    uint64_t sent;          /* frames published */
+    uint64_t bad;           /* frames refused as malformed */
+    uint64_t stale;         /* duplicates and frames of a cycle already over */
+    uint64_t retried;       /* publishes that met backpressure and went through the outbox */
+    uint64_t undeliverable; /* publishes nobody was subscribed to (a receiver that left) */
+    uint32_t role, index;   /* who reports */
+    /* execution */
+    hv_portfolio_stats portfolio;
+    hv_exchange_stats exchange;
+    /* risk */
+    hv_limits_stats limits;
+    int halted_seen;
+    uint64_t halted_cycle;
+    hv_limit_breach halt_breach;
+} sw_report;
+
 typedef struct sw_msg {
     int kind;
     uint64_t cycle;   /* frame correlation id */
-    uint64_t wall_ns; /* frame timestamp: sender's monotonic clock at send */
-    uint64_t sender;  /* frame sender id (bus agent id) */
+    uint64_t wall_ns; /* frame timestamp: the sender's link clock at send (spans only) */
+    uint64_t sender;  /* frame sender id: the global agent id */
     union {
+        struct {
+            uint64_t id;
+            uint32_t role, index;
+            uint8_t auth; /* enum hv_swarm_vote_auth of the keys below */
+            uint8_t pk[HV_VOTE_PK_BYTES];
+            uint8_t mac[HV_VOTE_MAC_KEY_BYTES]; /* MAC auth only (shared process) */
+        } join;
+        struct {
+            uint64_t id;
+        } welcome;
         struct {
             uint64_t sim_ns;
             uint64_t md_ns;
@@ -108,13 +159,14 @@ typedef struct sw_msg {
             uint8_t rule; /* hv_rule */
             uint8_t crit;
             uint8_t hash[HV_PAYLOAD_HASH_BYTES];
+            uint64_t deadline_ns; /* the coordinator's clock */
             sw_order order;
             uint32_t nvoters;
             uint64_t voters[SW_VOTERS_MAX];
         } vreq;
         struct {
             hv_vote v;
-            int auth; /* 1 Ed25519, 2 MAC */
+            int auth; /* enum hv_swarm_vote_auth: SIG or MAC */
         } vote;
         hv_decision decision;
         struct {
@@ -130,6 +182,8 @@ typedef struct sw_msg {
             hv_limit_breach breach;
         } result;
         hv_exec_report confirm;
+        sw_report report;
+        const hv_msg *curve; /* SW_CURVE: the decoded stream message (valid during on_msg) */
         struct {
             int32_t code;
             char text[96];
@@ -137,36 +191,23 @@ typedef struct sw_msg {
     };
 } sw_msg;
 
-#define SW_FRAME_MAX 1024
+/* Largest frame an agent sends (a bus payload buffer holds it: swarm.c sizes them). */
+#define SW_FRAME_MAX 2048
 
 /* wire.c: the subject a kind travels on ("swarm.md.bar"), or NULL. */
 const char *hv__sw_subject(int kind);
 /* Encodes m as one HVW1 frame into buf; returns its length or a codec error. */
 int hv__sw_encode(const sw_msg *m, uint64_t seq, uint8_t *buf, size_t cap);
 /* Decodes one HVW1 frame into *m. Returns 0, a codec error, or HV_EBADTYPE (a frame whose
- * type and subject name no swarm message). */
-int hv__sw_decode(const uint8_t *buf, size_t len, sw_msg *m);
+ * type and subject name no swarm message). For SW_CURVE, *hm receives the decoded message and
+ * m->curve points at it. */
+int hv__sw_decode(const uint8_t *buf, size_t len, sw_msg *m, hv_msg *hm);
+/* Encodes the stream messages of the equity curve (SW_CURVE): START, DATA..., END. */
+int hv__sw_encode_stream(const hv_msg *w, uint64_t sender, uint64_t seq, uint8_t *buf, size_t cap);
 /* BLAKE2b-256 of the proposal payload (the encoded order). */
 int hv__sw_order_hash(const sw_order *o, uint8_t out[HV_PAYLOAD_HASH_BYTES]);
 
-/* ---- Agents ----------------------------------------------------------------------------- */
-
-enum sw_role {
-    SW_ROLE_MD,
-    SW_ROLE_PATTERN,
-    SW_ROLE_RISK,
-    SW_ROLE_STRATEGY,
-    SW_ROLE_EXEC,
-    SW_ROLE_COORD
-};
-
-typedef struct sw_agent sw_agent;
-
-/* The calling thread's getrusage(RUSAGE_THREAD) into u (name and batch untouched). */
-void hv__sw_usage_self(hv_swarm_usage *u);
-/* Puts the calling thread under SCHED_BATCH (docs/SWARM.md, threading model): a woken agent
- * then waits for the next tick instead of preempting the thread that woke it. 1 on success. */
-int hv__sw_sched_batch(void);
+/* ---- The part every agent shares -------------------------------------------------------- */
 
 typedef struct sw_keys {
     uint8_t pk[HV_VOTE_PK_BYTES];
@@ -174,35 +215,136 @@ typedef struct sw_keys {
     uint8_t mac[HV_VOTE_MAC_KEY_BYTES];
 } sw_keys;
 
-typedef struct sw_pattern_state {
+/* Frames a publish could not deliver yet (backpressure), in order: sent again before anything
+ * newer. Full: the agent fails with HV_EFULL (the run stops and says so). */
+#define SW_OUTBOX_MAX 32u
+
+typedef struct sw_outbox {
+    uint32_t head, n;
+    uint64_t retry_ns;   /* next attempt */
+    uint64_t backoff_ns; /* doubles with each refused attempt */
+    struct {
+        int kind;
+        uint16_t len;
+        uint8_t frame[SW_FRAME_MAX];
+    } q[SW_OUTBOX_MAX];
+} sw_outbox;
+
+typedef struct sw_agent sw_agent;
+
+/* The environment an agent is created with: a copy of everything it needs. */
+typedef struct sw_env {
+    hv_swarm_config cfg;
+    int role;
+    uint32_t index;
+    int vote_auth;          /* resolved: HV_SWARM_AUTH_SIG or _MAC */
+    uint64_t incarnation;   /* 0, then one more at every restart (sent with JOIN) */
+    const hv_bar *bars;     /* market data: its data (borrowed) */
+    size_t nbars;           /* every agent: the length of the series (sizes its buffers) */
+    struct sw_venue *venue; /* execution: the exchange connection (borrowed) */
+} sw_env;
+
+struct sw_agent {
+    hv_actor actor; /* first: what the runner sees */
+    sw_env env;
+    uint64_t id; /* global: HV_SWARM_ID(cfg.node, local) */
+    uint64_t seq;
+    sw_keys keys; /* voters: derived from the seed and the id by the agent itself */
+    int joined;
+    uint64_t join_next_ns, join_backoff_ns;
+    uint64_t hb_next_ns;
+    uint64_t cycle_seen; /* highest cycle worked on (UINT64_MAX: none yet) */
+    sw_report rep;       /* counters; the role adds its statistics when it reports */
+    sw_outbox out;
+    /* The role's hooks (a table per role, like hv_actor_ops one level down). */
+    const struct sw_role_ops *role;
+};
+
+typedef struct sw_role_ops {
+    const char *name;
+    const int *subs; /* kinds it subscribes to, 0-terminated */
+    int (*on_msg)(sw_agent *a, const sw_msg *m, uint64_t now_ns);
+    /* optional: called once when the agent starts (after it subscribed) */
+    int (*on_start)(sw_agent *a, uint64_t now_ns);
+    /* optional: its own timers */
+    int (*on_expiry)(sw_agent *a, uint64_t now_ns);
+    uint64_t (*next_expiry)(const sw_agent *a);
+    /* optional: fills the role's part of the final report / sends extra (the curve) */
+    int (*report)(sw_agent *a, sw_report *r, uint64_t now_ns);
+} sw_role_ops;
+
+/* agent.c: the common machinery (join, heartbeats, outbox, reports, dispatch). */
+void hv__sw_agent_init(sw_agent *a, const sw_env *env, const sw_role_ops *role);
+/* Publishes m (fills sender, seq, the link-clock timestamp). Backpressure queues it. */
+int hv__sw_send(sw_agent *a, sw_msg *m);
+/* Publishes an already-encoded frame of kind `kind` (same outbox rules). */
+int hv__sw_send_frame(sw_agent *a, int kind, const uint8_t *frame, size_t len);
+/* Trading time of a cycle: cycle * bar_ns (hv_swarm_bars_max() bounds it up front). */
+static inline uint64_t hv__sw_sim_ns(const sw_agent *a, uint64_t cycle)
+{
+    return cycle * a->env.cfg.bar_ns;
+}
+static inline uint64_t hv__sw_clock(sw_agent *a)
+{
+    return hv__link_now(a->actor.link);
+}
+/* Marks the cycle as worked on (reported in heartbeats). */
+static inline void hv__sw_seen(sw_agent *a, uint64_t cycle)
+{
+    if (a->cycle_seen == UINT64_MAX || cycle > a->cycle_seen)
+        a->cycle_seen = cycle;
+}
+/* The Ed25519 key pair and MAC key of agent `id` in a swarm seeded `seed`: the agent derives
+ * them itself (a remote agent would load its own). */
+int hv__sw_derive_keys(uint64_t seed, uint64_t id, sw_keys *k);
+
+/* ---- Roles ------------------------------------------------------------------------------ */
+
+/* Voting, shared by the pattern and risk agents (role_pattern.c): signs or MACs the vote with
+ * the agent's own key; whether the shown payload hashes to the hash it votes on; whether the
+ * agent is among the proposal's voters. */
+int hv__sw_cast_vote(sw_agent *a, const sw_msg *req, hv_choice choice);
+int hv__sw_payload_ok(const sw_msg *req);
+int hv__sw_eligible(const sw_agent *a, const sw_msg *req);
+
+typedef struct sw_md {
+    sw_agent a;
+} sw_md;
+
+typedef struct sw_pattern {
+    sw_agent a;
     hv_swarm_pattern p;
     hv_dtw_library *lib;
     hv_dtw_ws *ws;
-    double *prices; /* every close seen, capacity = bars */
-    size_t count;
+    double *prices; /* the last closes: bar base + i in prices[i], i < held */
+    size_t cap, held, base;
+    size_t count; /* closes known (bars 0 .. count - 1) */
     int have_pred;
     uint64_t pred_cycle;
     hv_dtw_prediction pred;
-} sw_pattern_state;
+} sw_pattern;
 
-typedef struct sw_risk_state {
+typedef struct sw_risk {
+    sw_agent a;
     hv_var_roll roll;
     hv_limits *limits;
     double prev_close, last_var;
     int var_valid;
-    uint64_t bar_cycle, state_cycle; /* last cycle seen of each; UINT64_MAX = none */
+    uint64_t state_cycle; /* last state seen; UINT64_MAX = none */
     int64_t position, open_buy, open_sell;
     double drawdown_frac;
     int have_vreq, have_decision;
     sw_msg vreq, decision; /* deferred until the state of their cycle arrives */
-    sw_msg held;           /* the proposal being decided */
+    sw_msg held;           /* the last proposal seen (decided against it) */
+    uint64_t decided_id;   /* last proposal whose decision it acted on */
     int halted_seen;
     uint64_t halted_cycle;
     hv_limit_breach halt_breach;
-} sw_risk_state;
+} sw_risk;
 
-typedef struct sw_strategy_state {
-    uint64_t cycle;
+typedef struct sw_strategy {
+    sw_agent a;
+    uint64_t cycle; /* the cycle it collects inputs for (older ones are over) */
     uint32_t preds;
     int have_risk, have_state;
     sw_msg risk, state; /* the state carries the bar's close and times */
@@ -210,147 +352,129 @@ typedef struct sw_strategy_state {
     uint32_t have_pred; /* bit i: pattern agent i reported */
     double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];
     uint64_t last_in_ns;
-} sw_strategy_state;
+} sw_strategy;
 
-typedef struct sw_exec_state {
+/* The exchange connection: the venue and the account it holds. It outlives an execution agent
+ * that crashes (a broker keeps the account while a client reconnects). */
+typedef struct sw_venue {
     hv_exchange *x;
     hv_portfolio *pf;
-    uint64_t now_ns; /* simulated clock of the execution agent */
-    uint64_t cycle;
-} sw_exec_state;
+    uint64_t last_tag; /* client tags (proposal ids) only grow: a lower or equal one repeats */
+    uint64_t last_order_id;
+    int last_rc;
+    uint64_t bar_cycle; /* last bar traded (UINT64_MAX: none) */
+} sw_venue;
 
-struct sw_agent {
-    hv_swarm *sw;
-    hv_agent *bus;
+int hv__sw_venue_init(sw_venue *v, const hv_swarm_config *cfg);
+void hv__sw_venue_fini(sw_venue *v);
+
+typedef struct sw_exec {
+    sw_agent a;
+    sw_venue *v;
+    uint64_t finished_cycle; /* FINISH handled (UINT64_MAX: not yet) */
+    uint64_t curve_stream;   /* stream ids sent */
+} sw_exec;
+
+/* ---- The coordinator ---------------------------------------------------------------------- */
+
+enum sw_phase { SW_PH_JOIN, SW_PH_CYCLE, SW_PH_FINISH, SW_PH_REPORT, SW_PH_DONE };
+enum sw_step { SW_ST_OUT, SW_ST_VOTE, SW_ST_RESULT };
+
+typedef struct sw_member {
+    uint64_t id;
     int role;
-    uint32_t index; /* among agents of its role */
-    uint64_t id;    /* bus agent id */
-    uint64_t seq;   /* frames sent */
-    int stop;
-    pthread_t thread;
-    int started;
-    int cpu;              /* CPU the thread pins itself to, -1 = none (placement) */
-    sw_keys *keys;        /* voters only */
-    hv_swarm_usage usage; /* written by the agent's thread as it leaves, read after the join */
-    union {
-        sw_pattern_state pat;
-        sw_risk_state risk;
-        sw_strategy_state strat;
-        sw_exec_state exec;
-    };
-    hv_replay replay; /* market data */
-};
+    uint32_t index;
+    int joined, reported, lost;
+    uint64_t incarnation;         /* of its last JOIN */
+    uint8_t pk[HV_VOTE_PK_BYTES]; /* voters: the key it registered */
+    uint64_t last_seen_ns;        /* last frame from it (its heartbeat or any message) */
+    uint64_t last_cycle;          /* last cycle it said it worked on */
+} sw_member;
 
-/* The coordinator's view of the cycle being run. */
+/* The coordinator's view of the cycle being run (its own clock). */
 typedef struct sw_cycle {
     uint64_t cycle;
-    uint64_t t0, t_out, t_dec, t_end; /* wall */
+    int step;                         /* enum sw_step */
+    uint64_t t0, t_out, t_dec, t_end; /* its clock */
+    uint64_t deadline_ns;             /* cycle_timeout_ns after t0 */
     uint64_t conf_local_ns;           /* confirmations handled during the cycle */
-    int have_out, eod, proposal, decided, have_result;
+    int have_out, proposal, decided, have_result;
     sw_msg out, result;
     hv_decision decision;
 } sw_cycle;
 
-/* verify.c: the coordinator's vote verifier (a ring of jobs, helpers on their own threads). */
-#define SW_VJOBS              64u
-#define SW_VERIFY_THREADS_MAX 8u
-
-/* What the verifier does with a vote (sw_vjob.check). */
-enum sw_check {
-    SW_CHECK_NONE = 0, /* nothing to verify: the engine checks the MAC or refuses the vote */
-    SW_CHECK_SIG = 1,  /* an Ed25519 signature to verify (the proposal's rule is BFT) */
-    SW_CHECK_LATE = 2  /* arrived after the decision and cannot be evidence: not verified, and
-                          never handed to the engine (counted as late) */
-};
-
-typedef struct sw_vjob {
-    _Atomic int state; /* FREE, QUEUED, CLAIMED, DONE (verify.c) */
-    int check;         /* enum sw_check; a queued SW_CHECK_SIG job may become SW_CHECK_LATE */
-    int ok;            /* the verdict, valid once DONE (0 for SW_CHECK_LATE) */
-    uint64_t cycle;
-    const uint8_t *pk; /* the voter's registered key; NULL = unknown voter (fails) */
-    hv_vote v;
-} sw_vjob;
-
-typedef struct sw_verifier {
-    sw_vjob job[SW_VJOBS];
-    uint32_t head, tail; /* coordinator only */
-    uint32_t nthreads, started;
-    pthread_t thread[SW_VERIFY_THREADS_MAX];
-    sem_t sem; /* one post per queued job */
-    int sem_ok;
-    int cpu;                                     /* CPU the helpers pin themselves to, -1 = none */
-    int done_fd;                                 /* eventfd: a helper finished a job */
-    _Atomic int quit;                            /* helpers leave */
-    _Atomic uint32_t exited;                     /* helpers that recorded their usage */
-    hv_swarm_usage usage[SW_VERIFY_THREADS_MAX]; /* each helper's, read after the join */
-} sw_verifier;
-
-int hv__sw_verifier_init(sw_verifier *vf, uint32_t threads);
-void hv__sw_verifier_fini(sw_verifier *vf);
-int hv__sw_verifier_start(sw_verifier *vf);
-void hv__sw_verifier_stop(sw_verifier *vf);
-int hv__sw_verifier_full(const sw_verifier *vf);
-int hv__sw_verifier_empty(const sw_verifier *vf);
-/* Queues a vote (coordinator; the ring must not be full); check is an enum sw_check. */
-void hv__sw_verifier_push(sw_verifier *vf, const hv_vote *v, uint64_t cycle, const uint8_t *pk,
-                          int check);
-/* Coordinator. Every job still waiting for its signature check (not yet claimed by a helper)
- * for which still_needed(ud, job) returns 0 becomes SW_CHECK_LATE and done, unverified.
- * Returns how many. */
-uint32_t hv__sw_verifier_drop(sw_verifier *vf, int (*still_needed)(void *ud, const sw_vjob *j),
-                              void *ud);
-/* Claims and verifies one queued job on the calling (coordinator) thread: 1, or 0 if none. */
-int hv__sw_verifier_run_one(sw_verifier *vf);
-/* The oldest job if it is done (then pop it), else NULL. Coordinator. */
-const sw_vjob *hv__sw_verifier_peek(sw_verifier *vf);
-void hv__sw_verifier_pop(sw_verifier *vf);
-int hv__sw_verifier_wait(sw_verifier *vf, hv_agent *bus, uint64_t timeout_ns);
-
-struct hv_swarm {
-    hv_swarm_config cfg;
-    const hv_bar *bars;
-    size_t nbars;
-    hv_bus *bus;
-    uint32_t nagents;
-    sw_agent agents[HV_SWARM_PATTERNS_MAX + 5];
-    sw_agent *md, *risk, *strat, *exec, *coord;
-    sw_agent *pattern[HV_SWARM_PATTERNS_MAX];
-    sw_keys keys[SW_VOTERS_MAX];
+typedef struct sw_coord {
+    sw_agent a;
+    hv_swarm_progress_fn progress;
+    void *progress_ud;
+    int phase; /* enum sw_phase */
+    uint32_t nmembers;
+    sw_member members[HV_SWARM_THREADS_MAX];
     uint32_t nvoters;
     hv_voter voters[SW_VOTERS_MAX];
-    uint64_t counted_id;            /* the last proposal opened (0 = none) ... */
-    uint8_t counted[SW_VOTERS_MAX]; /* ... and each voter's counted choice on it (0 = none) */
     hv_consensus *cons;
-    sw_verifier verifier;
     hv_profiler *prof;
     uint64_t vclock; /* the profiler's clock: the cycle timeline is replayed on it */
     int st_bus, st_md, st_dtw, st_var, st_conf, st_strat, st_cons, st_lim, st_exec;
     int ext_ack, ext_fill, ext_dtw_cpu, ext_var_cpu, ext_exec_cpu;
     sw_cycle cur;
-    int ran;
-    _Atomic int fail_rc; /* the first agent error */
-    _Atomic int quit;    /* agents leave their loop */
-    int finished;        /* execution delivered everything after the last cycle */
+    uint64_t total; /* cycles to run */
+    uint64_t start_ns, phase_deadline_ns, retry_ns, last_progress_ns;
+    int stop_requested;
     hv_swarm_stats stats;
     hv_swarm_trade *trades;
     size_t ntrades, trades_cap;
-};
+    /* the equity curve, received as a stream */
+    hv_stream_rx curve_rx;
+    uint8_t *curve_buf;
+    size_t curve_cap;
+    size_t curve_n;
+    uint64_t *curve_t;
+    double *curve_eq;
+    int curve_done;
+    int failed;
+    char error[192];
+} sw_coord;
 
-/* agents.c */
-void *hv__sw_agent_main(void *arg);
-/* Pins the calling thread to cpu (-1: does nothing). Returns 1 if it is pinned there. */
-int hv__sw_pin_self(int cpu);
-int hv__sw_send(sw_agent *a, sw_msg *m);
-int hv__sw_recv_one(sw_agent *a, sw_msg *m, uint64_t timeout_ns);
-int hv__sw_agent_subscribe(sw_agent *a);
+/* What a role must implement (one table each, in role_*.c). */
+extern const sw_role_ops hv__sw_md_ops, hv__sw_pattern_ops, hv__sw_risk_ops, hv__sw_strategy_ops,
+    hv__sw_exec_ops, hv__sw_coord_ops;
 
-/* coord.c */
-int hv__sw_coordinate(hv_swarm *s, hv_swarm_progress_fn progress, void *ud);
-/* What the verifier must do with a vote that just arrived (enum sw_check): SW_CHECK_LATE for
- * a vote on a decided BFT proposal that does not contradict its voter's counted vote. */
-int hv__sw_vote_check(const hv_swarm *s, const hv_vote *v);
-/* Notes a vote the engine counted (on the last proposal opened) for hv__sw_vote_check. */
-void hv__sw_record_counted(hv_swarm *s, const hv_vote *v);
+/* Construction of each role's state (its own copy of env). Return 0 or an HV_E* code. */
+int hv__sw_md_init(sw_md *m, const sw_env *env);
+int hv__sw_pattern_init(sw_pattern *p, const sw_env *env);
+void hv__sw_pattern_fini(sw_pattern *p);
+int hv__sw_risk_init(sw_risk *r, const sw_env *env);
+void hv__sw_risk_fini(sw_risk *r);
+int hv__sw_strategy_init(sw_strategy *s, const sw_env *env);
+int hv__sw_exec_init(sw_exec *e, const sw_env *env);
+int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progress, void *ud);
+/* coord_profile.c: the profiler's stages, and the replay of the finished cycle c->cur. */
+int hv__sw_coord_profiler(sw_coord *c);
+void hv__sw_coord_replay(sw_coord *c);
+void hv__sw_coord_fini(sw_coord *c);
+
+/* ---- Assembling a swarm (swarm.c and sim.c) ---------------------------------------------- */
+
+/* Every agent of one swarm, in runner order: the coordinator first. */
+typedef struct sw_cast {
+    sw_coord coord;
+    sw_md md;
+    sw_pattern pattern[HV_SWARM_PATTERNS_MAX];
+    sw_risk risk;
+    sw_strategy strat;
+    sw_exec exec;
+    hv_actor *actors[HV_SWARM_THREADS_MAX];
+    uint32_t nactors;
+} sw_cast;
+
+/* Validates cfg (0 or HV_EINVAL/HV_ERANGE with *why set). */
+int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **why);
+/* Builds every agent of the cast over bars (links are attached by the caller afterwards). */
+int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, const hv_bar *bars,
+                     size_t n, sw_venue *venue, hv_swarm_progress_fn progress, void *ud);
+void hv__sw_cast_fini(sw_cast *c);
+/* Re-creates agent i of the cast fresh (same identity and keys): a restart. */
+int hv__sw_cast_restart(sw_cast *c, uint32_t i, const hv_bar *bars, size_t n, sw_venue *venue);
 
 #endif /* HIVEWIRE_SWARM_INT_H */

@@ -1,9 +1,9 @@
 /*
  * The swarm's messages as HVW1 frames. Every message is one frame whose topic is the subject
- * it travels on, whose correlation id is the cycle, whose timestamp is the sender's monotonic
- * clock at send and whose sender id is the bus agent id. The (type, subject) pair names the
- * kind; byte layouts carried in opaque fields (bar, order, trace, report) are little-endian
- * and documented in docs/SWARM.md.
+ * it travels on, whose correlation id is the cycle, whose timestamp is the sender's link clock
+ * at send and whose sender id is the sender's global agent id. The (type, subject) pair names
+ * the kind; byte layouts carried in opaque fields (join, bar, order, trace, execution report,
+ * final report) are little-endian and documented in docs/SWARM.md.
  */
 #include <math.h>
 #include <string.h>
@@ -20,8 +20,14 @@ typedef struct kind_info {
 } kind_info;
 
 static const kind_info kinds[SW_KIND_COUNT] = {
+    [SW_JOIN] = { "swarm.ctl.join", HV_MSG_PUBLISH },
+    [SW_WELCOME] = { "swarm.ctl.welcome", HV_MSG_PUBLISH },
+    [SW_HEARTBEAT] = { "swarm.ctl.heartbeat", HV_MSG_HEARTBEAT },
     [SW_NEXT] = { "swarm.md.next", HV_MSG_TASK_ASSIGN },
     [SW_STOP] = { "swarm.ctl.stop", HV_MSG_TASK_ASSIGN },
+    [SW_REPORT] = { "swarm.report.agent", HV_MSG_TASK_RESULT },
+    [SW_CURVE] = { "swarm.report.curve", HV_MSG_STREAM_START }, /* and STREAM_DATA, _END */
+    [SW_EXIT] = { "swarm.ctl.exit", HV_MSG_TASK_ASSIGN },
     [SW_FINISH] = { "swarm.exec.finish", HV_MSG_TASK_ASSIGN },
     [SW_BAR] = { "swarm.md.bar", HV_MSG_PUBLISH },
     [SW_EOD] = { "swarm.md.eod", HV_MSG_TASK_RESULT },
@@ -167,7 +173,7 @@ int hv__sw_order_hash(const sw_order *o, uint8_t out[HV_PAYLOAD_HASH_BYTES])
 
 /* Scratch for the opaque byte fields and vectors of one message. */
 typedef struct enc {
-    uint8_t bytes[256];
+    uint8_t bytes[1024];
     pk b;
     uint64_t voters[SW_VOTERS_MAX];
     uint32_t weights[SW_VOTERS_MAX];
@@ -187,6 +193,167 @@ static void enc_bar(const sw_msg *m, hv_msg *w, enc *e)
     w->publish.priority = HV_WIRE_PRIO_NORMAL;
     w->publish.content_type = HV_WIRE_CONTENT_OCTETS;
     w->publish.data = (hv_bytes){ e->bytes, (uint32_t)e->b.n };
+}
+
+static void put_bytes(pk *b, const uint8_t *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->bad = 1;
+        return;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void get_bytes(pk *b, uint8_t *p, size_t n)
+{
+    if (b->off + n > b->rn) {
+        b->bad = 1;
+        memset(p, 0, n);
+        return;
+    }
+    memcpy(p, b->r + b->off, n);
+    b->off += n;
+}
+
+/* JOIN: id, role, index, auth (4 x u64), Ed25519 public key (32), MAC key (32; zero unless
+ * auth is MAC). WELCOME: id (u64). Both as octets. */
+static void enc_ctl(const sw_msg *m, hv_msg *w, enc *e)
+{
+    if (m->kind == SW_JOIN) {
+        put_u64(&e->b, m->join.id);
+        put_u64(&e->b, m->join.role);
+        put_u64(&e->b, m->join.index);
+        put_u64(&e->b, m->join.auth);
+        put_bytes(&e->b, m->join.pk, sizeof(m->join.pk));
+        put_bytes(&e->b, m->join.mac, sizeof(m->join.mac));
+    } else {
+        put_u64(&e->b, m->welcome.id);
+    }
+    w->publish.priority = HV_WIRE_PRIO_NORMAL;
+    w->publish.content_type = HV_WIRE_CONTENT_OCTETS;
+    w->publish.data = (hv_bytes){ e->bytes, (uint32_t)e->b.n };
+}
+
+static void put_portfolio(pk *b, const hv_portfolio_stats *p)
+{
+    const double d[] = { p->cash_initial,      p->cash,           p->avg_cost,      p->mark_price,
+                         p->realized_pnl,      p->unrealized_pnl, p->fees,          p->equity,
+                         p->equity_peak,       p->drawdown,       p->drawdown_frac, p->max_drawdown,
+                         p->max_drawdown_frac, p->notional_traded };
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+        put_f64(b, d[i]);
+    put_u64(b, (uint64_t)p->position);
+    put_u64(b, p->fills);
+    put_u64(b, (uint64_t)p->shares_traded);
+}
+
+static void get_portfolio(pk *b, hv_portfolio_stats *p)
+{
+    double *d[] = { &p->cash_initial,      &p->cash,           &p->avg_cost,      &p->mark_price,
+                    &p->realized_pnl,      &p->unrealized_pnl, &p->fees,          &p->equity,
+                    &p->equity_peak,       &p->drawdown,       &p->drawdown_frac, &p->max_drawdown,
+                    &p->max_drawdown_frac, &p->notional_traded };
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+        *d[i] = get_f64(b);
+    p->position = get_i64(b);
+    p->fills = get_u64(b);
+    p->shares_traded = get_i64(b);
+}
+
+static void put_exchange(pk *b, const hv_exchange_stats *x)
+{
+    const uint64_t u[] = { x->submitted,
+                           x->accepted,
+                           x->rejected,
+                           x->fills,
+                           x->filled,
+                           x->cancelled,
+                           x->expired,
+                           x->cancel_rejects,
+                           x->limit_refusals,
+                           x->full_refusals,
+                           x->backlog_stalls,
+                           x->portfolio_errors,
+                           x->bars,
+                           x->reports_delivered,
+                           x->open_orders,
+                           x->reports_queued,
+                           (uint64_t)x->open_buy_qty,
+                           (uint64_t)x->open_sell_qty };
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+        put_u64(b, u[i]);
+    put_f64(b, x->fees);
+    put_f64(b, x->notional);
+}
+
+static void get_exchange(pk *b, hv_exchange_stats *x)
+{
+    uint64_t *u[] = { &x->submitted,     &x->accepted,         &x->rejected,
+                      &x->fills,         &x->filled,           &x->cancelled,
+                      &x->expired,       &x->cancel_rejects,   &x->limit_refusals,
+                      &x->full_refusals, &x->backlog_stalls,   &x->portfolio_errors,
+                      &x->bars,          &x->reports_delivered };
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+        *u[i] = get_u64(b);
+    x->open_orders = (uint32_t)get_u64(b);
+    x->reports_queued = (uint32_t)get_u64(b);
+    x->open_buy_qty = get_i64(b);
+    x->open_sell_qty = get_i64(b);
+    x->fees = get_f64(b);
+    x->notional = get_f64(b);
+}
+
+/* REPORT: the counters (6 x u64), role, index, then the portfolio (14 f64, 3 u64), the
+ * exchange (18 u64, 2 f64), the limits (checks, admitted, 5 trips, halted) and the halt
+ * (seen, cycle, breach limit, value, limit value, time). */
+static void enc_report(const sw_report *r, enc *e)
+{
+    pk *b = &e->b;
+    const uint64_t c[] = { r->received, r->sent,          r->bad,  r->stale,
+                           r->retried,  r->undeliverable, r->role, r->index };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        put_u64(b, c[i]);
+    put_portfolio(b, &r->portfolio);
+    put_exchange(b, &r->exchange);
+    put_u64(b, r->limits.checks);
+    put_u64(b, r->limits.admitted);
+    for (int i = 0; i < 5; i++)
+        put_u64(b, r->limits.trips[i]);
+    put_u64(b, (uint64_t)r->limits.halted);
+    put_u64(b, (uint64_t)r->halted_seen);
+    put_u64(b, r->halted_cycle);
+    put_u64(b, (uint64_t)r->halt_breach.limit);
+    put_f64(b, r->halt_breach.value);
+    put_f64(b, r->halt_breach.limit_value);
+    put_u64(b, r->halt_breach.now_ns);
+}
+
+static int dec_report_agent(pk *b, sw_report *r)
+{
+    uint64_t *c[] = { &r->received, &r->sent, &r->bad, &r->stale, &r->retried, &r->undeliverable };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        *c[i] = get_u64(b);
+    uint64_t role = get_u64(b), index = get_u64(b);
+    get_portfolio(b, &r->portfolio);
+    get_exchange(b, &r->exchange);
+    r->limits.checks = get_u64(b);
+    r->limits.admitted = get_u64(b);
+    for (int i = 0; i < 5; i++)
+        r->limits.trips[i] = get_u64(b);
+    r->limits.halted = get_u64(b) != 0;
+    r->halted_seen = get_u64(b) != 0;
+    r->halted_cycle = get_u64(b);
+    r->halt_breach.limit = (hv_limit_id)get_u64(b);
+    r->halt_breach.value = get_f64(b);
+    r->halt_breach.limit_value = get_f64(b);
+    r->halt_breach.now_ns = get_u64(b);
+    if (b->bad || role >= SW_ROLE_COUNT || index >= HV_SWARM_PATTERNS_MAX ||
+        (uint64_t)r->halt_breach.limit > 4)
+        return HV_EBADFIELD;
+    r->role = (uint32_t)role;
+    r->index = (uint32_t)index;
+    return 0;
 }
 
 static void enc_pred(const sw_msg *m, hv_msg *w)
@@ -255,6 +422,9 @@ static void enc_task_result(const sw_msg *m, hv_msg *w, enc *e)
         put_u64(&e->b, x->deliver_ns);
         break;
     }
+    case SW_REPORT:
+        enc_report(&m->report, e);
+        break;
     default: /* SW_FINISHED */
         break;
     }
@@ -314,7 +484,7 @@ static void enc_proposal(const sw_msg *m, hv_msg *w, enc *e)
         p->action = wire_action(m->vreq.order.action);
         p->criticality = m->vreq.crit;
         p->rule = (uint8_t)(m->vreq.rule - 1);
-        p->deadline_ns = UINT64_MAX;
+        p->deadline_ns = m->vreq.deadline_ns;
         memcpy(p->payload_hash, m->vreq.hash, HV_HASH_BYTES);
         for (uint32_t i = 0; i < m->vreq.nvoters; i++) {
             e->voters[i] = m->vreq.voters[i];
@@ -334,7 +504,8 @@ static void enc_vote(const sw_msg *m, hv_msg *w)
     w->vote.round = v->round;
     w->vote.weight = 1;
     w->vote.choice = (uint8_t)(v->choice - 1);
-    w->vote.auth = m->vote.auth == 1 ? HV_WIRE_AUTH_ED25519 : HV_WIRE_AUTH_BLAKE2B_MAC;
+    w->vote.auth =
+        m->vote.auth == HV_SWARM_AUTH_SIG ? HV_WIRE_AUTH_ED25519 : HV_WIRE_AUTH_BLAKE2B_MAC;
     memcpy(w->vote.payload_hash, v->payload_hash, HV_HASH_BYTES);
     memcpy(w->vote.signature, v->sig, HV_SIG_BYTES);
 }
@@ -369,6 +540,19 @@ static void enc_task_assign(const sw_msg *m, hv_msg *w, enc *e)
     w->task_assign.input = (hv_bytes){ e->bytes, (uint32_t)e->b.n };
 }
 
+static int frame_encode(int kind, uint64_t cycle, uint64_t wall_ns, uint64_t sender, uint64_t seq,
+                        const hv_msg *w, uint8_t *buf, size_t cap)
+{
+    hv_frame f;
+    memset(&f, 0, sizeof(f));
+    f.seq = seq;
+    f.correlation_id = cycle;
+    f.timestamp_ns = wall_ns;
+    f.sender_id = sender;
+    f.topic = hv_str_from(kinds[kind].subject);
+    return hv_frame_encode(buf, cap, &f, w, NULL);
+}
+
 int hv__sw_encode(const sw_msg *m, uint64_t seq, uint8_t *buf, size_t cap)
 {
     if (hv__sw_subject(m->kind) == NULL)
@@ -400,10 +584,19 @@ int hv__sw_encode(const sw_msg *m, uint64_t seq, uint8_t *buf, size_t cap)
         break;
     case SW_NEXT:
     case SW_STOP:
+    case SW_EXIT:
     case SW_FINISH:
     case SW_ORDER:
         enc_task_assign(m, &w, &e);
         break;
+    case SW_JOIN:
+    case SW_WELCOME:
+        enc_ctl(m, &w, &e);
+        break;
+    case SW_HEARTBEAT:
+        break;
+    case SW_CURVE:
+        return HV_EINVAL; /* stream messages go through hv__sw_encode_stream */
     case SW_ERROR:
         w.error.code = m->error.code;
         w.error.message = hv_str_from(m->error.text);
@@ -415,27 +608,56 @@ int hv__sw_encode(const sw_msg *m, uint64_t seq, uint8_t *buf, size_t cap)
     }
     if (e.b.bad)
         return HV_ENOBUFS;
-    hv_frame f;
-    memset(&f, 0, sizeof(f));
-    f.seq = seq;
-    f.correlation_id = m->cycle;
-    f.timestamp_ns = m->wall_ns;
-    f.sender_id = m->sender;
-    f.topic = hv_str_from(kinds[m->kind].subject);
-    return hv_frame_encode(buf, cap, &f, &w, NULL);
+    return frame_encode(m->kind, m->cycle, m->wall_ns, m->sender, seq, &w, buf, cap);
+}
+
+int hv__sw_encode_stream(const hv_msg *w, uint64_t sender, uint64_t seq, uint8_t *buf, size_t cap)
+{
+    if (w->type != HV_MSG_STREAM_START && w->type != HV_MSG_STREAM_DATA &&
+        w->type != HV_MSG_STREAM_END)
+        return HV_EINVAL;
+    return frame_encode(SW_CURVE, 0, 0, sender, seq, w, buf, cap);
 }
 
 /* ---- Decoding ---------------------------------------------------------------------------- */
+
+static int is_stream(uint8_t type)
+{
+    return type == HV_MSG_STREAM_START || type == HV_MSG_STREAM_DATA || type == HV_MSG_STREAM_END;
+}
 
 static int kind_of(const hv_frame *f)
 {
     for (int k = 1; k < SW_KIND_COUNT; k++) {
         size_t n = strlen(kinds[k].subject);
-        if (kinds[k].type == f->type && f->topic.len == n &&
-            memcmp(f->topic.ptr, kinds[k].subject, n) == 0)
+        int type_ok = k == SW_CURVE ? is_stream(f->type) : kinds[k].type == f->type;
+        if (type_ok && f->topic.len == n && memcmp(f->topic.ptr, kinds[k].subject, n) == 0)
             return k;
     }
     return HV_EBADTYPE;
+}
+
+static int dec_ctl(int kind, const hv_msg *w, sw_msg *m)
+{
+    pk b;
+    reader(&b, w->publish.data.ptr, w->publish.data.len);
+    if (kind == SW_WELCOME) {
+        m->welcome.id = get_u64(&b);
+        return b.bad || b.off != b.rn ? HV_EBADLEN : 0;
+    }
+    m->join.id = get_u64(&b);
+    uint64_t role = get_u64(&b), index = get_u64(&b), auth = get_u64(&b);
+    get_bytes(&b, m->join.pk, sizeof(m->join.pk));
+    get_bytes(&b, m->join.mac, sizeof(m->join.mac));
+    if (b.bad || b.off != b.rn)
+        return HV_EBADLEN;
+    if (role >= SW_ROLE_COUNT || index >= HV_SWARM_PATTERNS_MAX ||
+        (auth != HV_SWARM_AUTH_SIG && auth != HV_SWARM_AUTH_MAC))
+        return HV_EBADFIELD;
+    m->join.role = (uint32_t)role;
+    m->join.index = (uint32_t)index;
+    m->join.auth = (uint8_t)auth;
+    return 0;
 }
 
 static int dec_bar(const hv_msg *w, sw_msg *m)
@@ -516,6 +738,8 @@ static int dec_task_result(int kind, const hv_msg *w, sw_msg *m)
         break;
     case SW_CONFIRM:
         return dec_report(&b, &m->confirm);
+    case SW_REPORT:
+        return dec_report_agent(&b, &m->report);
     default:
         break;
     }
@@ -578,6 +802,7 @@ static int dec_proposal(int kind, const hv_msg *w, sw_msg *m)
     m->vreq.rule = (uint8_t)(p->rule + 1);
     m->vreq.crit = p->criticality;
     memcpy(m->vreq.hash, p->payload_hash, HV_HASH_BYTES);
+    m->vreq.deadline_ns = p->deadline_ns;
     m->vreq.nvoters = p->voters.n;
     for (uint32_t i = 0; i < p->voters.n; i++)
         m->vreq.voters[i] = hv_u64v_get(p->voters, i);
@@ -591,7 +816,7 @@ static int dec_vote(const hv_msg *w, sw_msg *m)
     v->voter = w->vote.voter;
     v->round = w->vote.round;
     v->choice = (uint8_t)(w->vote.choice + 1);
-    m->vote.auth = w->vote.auth == HV_WIRE_AUTH_ED25519 ? 1 : 2;
+    m->vote.auth = w->vote.auth == HV_WIRE_AUTH_ED25519 ? HV_SWARM_AUTH_SIG : HV_SWARM_AUTH_MAC;
     memcpy(v->payload_hash, w->vote.payload_hash, HV_HASH_BYTES);
     memcpy(v->sig, w->vote.signature, HV_SIG_BYTES);
     return 0;
@@ -643,9 +868,15 @@ static int dec_body(int kind, const hv_msg *w, sw_msg *m)
         return dec_decision(w, m);
     case SW_NEXT:
     case SW_STOP:
+    case SW_EXIT:
     case SW_FINISH:
     case SW_ORDER:
         return dec_task_assign(kind, w, m);
+    case SW_JOIN:
+    case SW_WELCOME:
+        return dec_ctl(kind, w, m);
+    case SW_HEARTBEAT:
+        return 0;
     case SW_ERROR: {
         uint32_t n = w->error.message.len < sizeof(m->error.text) - 1
                          ? w->error.message.len
@@ -660,11 +891,10 @@ static int dec_body(int kind, const hv_msg *w, sw_msg *m)
     }
 }
 
-int hv__sw_decode(const uint8_t *buf, size_t len, sw_msg *m)
+int hv__sw_decode(const uint8_t *buf, size_t len, sw_msg *m, hv_msg *w)
 {
     hv_frame f;
-    hv_msg w;
-    int rc = hv_decode(buf, len, NULL, NULL, 0, &f, &w);
+    int rc = hv_decode(buf, len, NULL, NULL, 0, &f, w);
     if (rc < 0)
         return rc;
     memset(m, 0, sizeof(*m));
@@ -675,5 +905,9 @@ int hv__sw_decode(const uint8_t *buf, size_t len, sw_msg *m)
     m->cycle = f.correlation_id;
     m->wall_ns = f.timestamp_ns;
     m->sender = f.sender_id;
-    return dec_body(kind, &w, m);
+    if (kind == SW_CURVE) {
+        m->curve = w;
+        return 0;
+    }
+    return dec_body(kind, w, m);
 }

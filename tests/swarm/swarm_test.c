@@ -75,9 +75,13 @@ static void every_bar_is_one_cycle_and_every_proposal_is_decided(void **state)
                                          f->st.orders_refused_halt + f->st.orders_refused_exchange);
     assert_int_equal(f->st.rules_used[HV_RULE_BFT], f->st.proposals);
     assert_int_equal(f->st.votes_bad, 0);
-    assert_true(f->st.votes_late_unverified <= f->st.votes_late);
-    /* every vote is counted, late, or refused: none lost between the verifier and the engine */
+    assert_int_equal(f->st.votes_unknown, 0);
+    /* every vote is counted, late, or refused: none lost on the way to the engine */
     assert_int_equal(f->st.votes_counted + f->st.votes_late + f->st.votes_bad, f->st.proposals * 5);
+    /* every agent reported at the end, and nothing was malformed, stalled or lost */
+    assert_int_equal(f->st.agents_reported, 4 + 4);
+    assert_int_equal(f->st.frames_bad + f->st.cycles_stalled + f->st.orders_unknown, 0);
+    assert_int_equal(f->st.agents_lost, 0);
 }
 
 static void orders_reach_the_exchange_and_fills_come_back(void **state)
@@ -218,16 +222,18 @@ static void the_profile_covers_every_stage_and_adds_up(void **state)
     free(js);
 }
 
-/* Every thread (9 agents with the coordinator, 1 verifier helper) reports its CPU time and
- * context switches; the agents and the helper run under SCHED_BATCH, the coordinator (the
- * caller's thread) keeps the caller's policy. */
+/* Runner THREADS: every thread (8 agents and the coordinator) reports its CPU time and context
+ * switches; the agents run under SCHED_BATCH, the coordinator (the caller's thread) keeps the
+ * caller's policy. Runner ONE: one thread did everything. */
 static void every_thread_reports_what_it_cost(void **state)
 {
     fixture *f = *state;
+    f->cfg.runner = HV_SWARM_RUNNER_THREADS;
     run(f);
-    assert_int_equal(f->st.nthreads, 4 + 5 + 1);
+    assert_int_equal(f->st.runner, HV_SWARM_RUNNER_THREADS);
+    assert_int_equal(f->st.nthreads, 4 + 5);
     uint64_t cpu = 0, vol = 0, invol = 0;
-    int coordinators = 0, helpers = 0;
+    int coordinators = 0;
     for (uint32_t i = 0; i < f->st.nthreads; i++) {
         const hv_swarm_usage *u = &f->st.threads[i];
         cpu += u->cpu_ns;
@@ -239,16 +245,50 @@ static void every_thread_reports_what_it_cost(void **state)
             assert_true(u->cpu_ns > 0);
             continue;
         }
-        helpers += strncmp(u->name, "verify-helper-", 14) == 0;
         assert_int_equal(u->batch, 1);
     }
     assert_int_equal(coordinators, 1);
-    assert_int_equal(helpers, 1);
     assert_int_equal(cpu, f->st.cpu_ns);
     assert_int_equal(vol, f->st.switches_voluntary);
     assert_int_equal(invol, f->st.switches_involuntary);
     /* every agent blocked on its inbox at least once per bar it waited for */
     assert_true(f->st.switches_voluntary >= f->st.cycles);
+    hv_swarm_free(f->sw);
+    f->sw = NULL;
+    f->cfg.runner = HV_SWARM_RUNNER_ONE;
+    run(f);
+    assert_int_equal(f->st.runner, HV_SWARM_RUNNER_ONE);
+    assert_int_equal(f->st.nthreads, 1);
+    assert_true(f->st.threads[0].cpu_ns > 0);
+    assert_int_equal(f->st.cpu_ns, f->st.threads[0].cpu_ns);
+}
+
+/* One thread for every agent, a thread each, and vote authentication by signature or MAC:
+ * the same trades. */
+static void every_runner_and_vote_authentication_gives_the_same_trades(void **state)
+{
+    fixture *f = *state;
+    static const int modes[][2] = { { HV_SWARM_RUNNER_ONE, HV_SWARM_AUTH_MAC },
+                                    { HV_SWARM_RUNNER_THREADS, HV_SWARM_AUTH_MAC },
+                                    { HV_SWARM_RUNNER_ONE, HV_SWARM_AUTH_SIG },
+                                    { HV_SWARM_RUNNER_THREADS, HV_SWARM_AUTH_SIG } };
+    hv_swarm_stats first;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        f->cfg.runner = modes[i][0];
+        f->cfg.vote_auth = modes[i][1];
+        run(f);
+        assert_int_equal(f->st.runner, modes[i][0]);
+        assert_int_equal(f->st.vote_auth, modes[i][1]);
+        if (i == 0)
+            first = f->st;
+        assert_true(f->st.fills > 0);
+        assert_int_equal(first.trades_hash, f->st.trades_hash);
+        assert_int_equal(first.accepted, f->st.accepted);
+        assert_int_equal(first.rejected, f->st.rejected);
+        assert_true(first.portfolio.equity == f->st.portfolio.equity);
+        hv_swarm_free(f->sw);
+        f->sw = NULL;
+    }
 }
 
 static void a_swarm_runs_once(void **state)
@@ -284,6 +324,7 @@ static void placement_changes_no_trade_and_restores_the_callers_cpus(void **stat
     fixture *f = *state;
     cpu_set_t before, after;
     assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(before), &before), 0);
+    f->cfg.runner = HV_SWARM_RUNNER_THREADS;
     f->cfg.placement = HV_SWARM_PLACE_NONE;
     run(f);
     hv_swarm_stats none = f->st;
@@ -336,6 +377,7 @@ int main(void)
         T(a_risk_agent_that_votes_no_blocks_orders_under_unanimity),
         T(the_profile_covers_every_stage_and_adds_up),
         T(every_thread_reports_what_it_cost),
+        T(every_runner_and_vote_authentication_gives_the_same_trades),
         T(a_swarm_runs_once),
         T(the_progress_callback_can_stop_the_run),
         T(bad_configurations_are_refused),

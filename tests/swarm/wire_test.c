@@ -7,6 +7,8 @@
 
 #include "swarm/swarm_int.h"
 
+static hv_msg hm; /* what a stream frame decodes into */
+
 static void roundtrip(sw_msg *m, sw_msg *out)
 {
     uint8_t buf[SW_FRAME_MAX];
@@ -15,7 +17,7 @@ static void roundtrip(sw_msg *m, sw_msg *out)
     m->sender = 7;
     int n = hv__sw_encode(m, 3, buf, sizeof(buf));
     assert_true(n > 0);
-    assert_int_equal(hv__sw_decode(buf, (size_t)n, out), 0);
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, out, &hm), 0);
     assert_int_equal(out->kind, m->kind);
     assert_int_equal(out->cycle, 41);
     assert_int_equal(out->wall_ns, 123456789);
@@ -157,7 +159,7 @@ static void a_state_with_quantities_out_of_range_is_refused(void **state)
         uint8_t *p = memmem(buf, (size_t)n, "open_buy_qty", 12);
         assert_non_null(p);
         memcpy(p + 13, &bad[i], 8);
-        assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADFIELD);
+        assert_int_equal(hv__sw_decode(buf, (size_t)n, &d, &hm), HV_EBADFIELD);
     }
 }
 
@@ -190,9 +192,9 @@ static void frames_that_name_no_swarm_message_are_refused(void **state)
     m.bar.bar.close = 1;
     int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
     assert_true(n > 0);
-    assert_true(hv__sw_decode(buf, (size_t)n - 1, &d) < 0); /* truncated */
-    buf[0] ^= 0xff;                                         /* magic */
-    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADMAGIC);
+    assert_true(hv__sw_decode(buf, (size_t)n - 1, &d, &hm) < 0); /* truncated */
+    buf[0] ^= 0xff;                                              /* magic */
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d, &hm), HV_EBADMAGIC);
     /* a valid HVW1 frame on a subject the swarm does not use */
     hv_msg w;
     hv_frame f;
@@ -202,10 +204,10 @@ static void frames_that_name_no_swarm_message_are_refused(void **state)
     f.topic = hv_str_from("swarm.md.elsewhere");
     n = hv_frame_encode(buf, sizeof(buf), &f, &w, NULL);
     assert_true(n > 0);
-    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d), HV_EBADTYPE);
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d, &hm), HV_EBADTYPE);
     m.kind = SW_KIND_COUNT;
     assert_int_equal(hv__sw_encode(&m, 1, buf, sizeof(buf)), HV_EINVAL);
-    assert_true(hv__sw_decode(buf, 3, &d) < 0);
+    assert_true(hv__sw_decode(buf, 3, &d, &hm) < 0);
 }
 
 int main(void)

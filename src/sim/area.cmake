@@ -1,0 +1,2 @@
+# sim: what the deterministic simulators share (the seeded network model).
+hv_library_sources(src/sim/simnet.c)

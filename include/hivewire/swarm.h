@@ -176,6 +176,8 @@ typedef struct hv_swarm_stats {
     uint64_t decided_early;
     uint64_t votes_counted, votes_late; /* late: arrived after an early decision */
     uint64_t votes_bad;                 /* refused by the engine for any other reason */
+    uint64_t votes_repeated;            /* the same vote again (a request sent twice) */
+    uint64_t requests_resent;           /* NEXT, proposals, decisions sent again unanswered */
     uint64_t votes_unknown;             /* for a proposal the coordinator never opened */
     uint64_t cycles_stalled;       /* ended by cycle_timeout_ns without a signal or order result */
     uint64_t orders_unknown;       /* accepted, but no order result came before the cycle ended */

@@ -170,6 +170,7 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
 }
 
 int hv_cmd_sim(int argc, char **argv);
+int hv__cmd_sim_swarm(int argc, char **argv); /* src/swarm/cli_sim.c */
 
 int hv_cmd_sim(int argc, char **argv)
 {
@@ -177,8 +178,10 @@ int hv_cmd_sim(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? HV_EXIT_USAGE : HV_EXIT_OK;
     }
+    if (strcmp(argv[1], "swarm") == 0)
+        return hv__cmd_sim_swarm(argc - 1, argv + 1);
     if (strcmp(argv[1], "consensus") != 0) {
-        hv__cli_error("sim", "unknown simulation '%s' (available: consensus)", argv[1]);
+        hv__cli_error("sim", "unknown simulation '%s' (available: consensus, swarm)", argv[1]);
         return HV_EXIT_USAGE;
     }
     for (int i = 2; i < argc; i++) {

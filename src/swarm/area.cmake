@@ -2,14 +2,15 @@
 hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
                    src/swarm/role_pattern.c src/swarm/role_risk.c src/swarm/role_strategy.c
                    src/swarm/role_exec.c src/swarm/role_coord.c src/swarm/coord_profile.c
-                   src/swarm/cast.c src/swarm/swarm.c)
+                   src/swarm/cast.c src/swarm/swarm.c src/swarm/sim.c)
 
 hv_cli_command(NAME run FUNC hv_cmd_run
                HELP "run the trading swarm over the S&P 500 series (make run)"
-               SOURCES src/swarm/cli_swarm.c)
+               SOURCES src/swarm/cli_swarm.c src/swarm/cli_sim.c)
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
 hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
+hv_add_test(NAME swarm_sim SOURCES tests/swarm/sim_test.c TIMEOUT 600)
 
 # The CLI end to end: a short synthetic run writes both reports; a tripped kill switch is
 # reported; a missing data file says how to get it.

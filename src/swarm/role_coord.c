@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swarm/sim_int.h"
 #include "swarm/swarm_int.h"
 
 #define FINISH_RETRY_NS 100000000ull /* FINISH / STOP sent again this often while unanswered */
@@ -266,6 +267,8 @@ static int on_decided(sw_coord *c, const hv_decision *d, uint64_t now_ns)
         return 0;
     cy->decided = 1;
     cy->decision = *d;
+    cy->decided_msg = m;
+    cy->retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
     cy->t_dec = now_ns;
     if (d->outcome != HV_OUTCOME_ACCEPTED)
         return end_cycle(c, now_ns, 0);
@@ -282,6 +285,8 @@ static int on_vote(sw_coord *c, const sw_msg *m, uint64_t now_ns)
         c->stats.votes_late++;
     else if (rc == HV_ENOPROPOSAL)
         c->stats.votes_unknown++;
+    else if (rc == HV_EDUPVOTE)
+        c->stats.votes_repeated++;
     else if (rc != 0 && rc != HV_EEQUIVOCATION)
         c->stats.votes_bad++;
     else
@@ -330,7 +335,8 @@ static int open_proposal(sw_coord *c, uint64_t now_ns)
     memcpy(p.payload_hash, m.vreq.hash, sizeof(p.payload_hash));
     p.voters = c->voters;
     p.nvoters = c->nvoters;
-    p.deadline_ns = m.vreq.deadline_ns;
+    p.deadline_ns =
+        hv__sw_sim_break == HV_SW_SIM_BREAK_NO_DEADLINE ? UINT64_MAX : m.vreq.deadline_ns;
     if ((rc = hv_consensus_propose(c->cons, &p, now_ns)) != 0)
         return rc;
     hv_proposal_status ps;
@@ -346,6 +352,8 @@ static int open_proposal(sw_coord *c, uint64_t now_ns)
         c->stats.rules_used[ps.rule]++;
     cy->proposal = 1;
     cy->step = SW_ST_VOTE;
+    cy->vreq = m;
+    cy->retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
     return hv__sw_send(&c->a, &m);
 }
 
@@ -361,6 +369,7 @@ static int begin_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
     c->cur.t0 = now_ns;
     c->cur.step = SW_ST_OUT;
     c->cur.deadline_ns = now_ns + c->a.env.cfg.cycle_timeout_ns;
+    c->cur.retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
     hv__sw_seen(&c->a, cycle);
     return publish(c, SW_NEXT, cycle);
 }
@@ -573,6 +582,20 @@ static int coord_on_msg(sw_agent *a, const sw_msg *m, uint64_t now_ns)
     }
 }
 
+/* The request the cycle waits on went unanswered for a heartbeat: it is sent again (every
+ * agent answers a repeated request with what it sent the first time). */
+static int resend(sw_coord *c, uint64_t now_ns)
+{
+    sw_cycle *cy = &c->cur;
+    cy->retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
+    c->stats.requests_resent++;
+    if (cy->step == SW_ST_VOTE)
+        return hv__sw_send(&c->a, &cy->vreq);
+    if (cy->step == SW_ST_RESULT)
+        return hv__sw_send(&c->a, &cy->decided_msg);
+    return publish(c, SW_NEXT, cy->cycle);
+}
+
 static uint64_t coord_next_expiry(const sw_agent *a)
 {
     const sw_coord *c = (const sw_coord *)a;
@@ -581,7 +604,7 @@ static uint64_t coord_next_expiry(const sw_agent *a)
     case SW_PH_JOIN:
         return c->phase_deadline_ns;
     case SW_PH_CYCLE:
-        t = c->cur.deadline_ns;
+        t = c->cur.deadline_ns < c->cur.retry_ns ? c->cur.deadline_ns : c->cur.retry_ns;
         if (c->last_progress_ns + c->a.env.cfg.stall_timeout_ns < t)
             t = c->last_progress_ns + c->a.env.cfg.stall_timeout_ns;
         break;
@@ -621,7 +644,9 @@ static int coord_on_expiry(sw_agent *a, uint64_t now_ns)
                              "); silent agents: %s",
                              (double)c->a.env.cfg.stall_timeout_ns / 1e9, c->cur.cycle, who);
         }
-        return now_ns >= c->cur.deadline_ns ? end_cycle(c, now_ns, 1) : 0;
+        if (now_ns >= c->cur.deadline_ns)
+            return end_cycle(c, now_ns, 1);
+        return now_ns >= c->cur.retry_ns ? resend(c, now_ns) : 0;
     case SW_PH_FINISH:
         if (now_ns >= c->phase_deadline_ns)
             return begin_report(c, now_ns); /* execution never answered: report without it */

@@ -63,6 +63,8 @@ static int on_bar(sw_exec *e, const sw_msg *in)
     sw_venue *v = e->v;
     if (v->bar_cycle != UINT64_MAX && in->cycle <= v->bar_cycle) {
         a->rep.stale++;
+        if (e->last_state.kind == SW_STATE && e->last_state.cycle == in->cycle)
+            return hv__sw_send(a, &e->last_state); /* its state was lost: the same again */
         return 0;
     }
     uint64_t t0 = hv__sw_clock(a);
@@ -98,6 +100,7 @@ static int on_bar(sw_exec *e, const sw_msg *in)
     m.state.bar_md_ns = in->bar.md_ns;
     m.state.bar_sent_ns = in->wall_ns;
     m.state.compute_ns = hv__sw_clock(a) - t0;
+    e->last_state = m;
     return hv__sw_send(a, &m);
 }
 

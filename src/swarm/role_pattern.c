@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swarm/sim_int.h"
 #include "swarm/swarm_int.h"
 
 #define PRICES_KEEP 4096u /* closes held at once; the window needs len + horizon of them */
@@ -65,6 +66,8 @@ static int pattern_bar(sw_pattern *p, const sw_msg *in)
     sw_agent *a = &p->a;
     if (in->cycle < p->count) { /* a repeat, or older than what it already has */
         a->rep.stale++;
+        if (p->last.kind == SW_PRED && p->last.cycle == in->cycle)
+            return hv__sw_send(a, &p->last); /* its prediction was lost: the same again */
         return 0;
     }
     uint64_t t0 = hv__sw_clock(a);
@@ -92,6 +95,7 @@ static int pattern_bar(sw_pattern *p, const sw_msg *in)
         m.pred.distance_min = p->pred.distance_min;
     }
     m.pred.compute_ns = hv__sw_clock(a) - t0;
+    p->last = m;
     return hv__sw_send(a, &m);
 }
 
@@ -100,6 +104,11 @@ static int pattern_bar(sw_pattern *p, const sw_msg *in)
 
 int hv__sw_cast_vote(sw_agent *a, const sw_msg *req, hv_choice choice)
 {
+    uint32_t bit = a->env.role == SW_ROLE_RISK ? 16u : a->env.index;
+    if (hv__sw_mute_votes >> bit & 1u)
+        return 0; /* a test's silent voter */
+    if (a->last_vote.kind == SW_VOTE && a->last_vote.vote.v.proposal_id == req->vreq.id)
+        return hv__sw_send(a, &a->last_vote); /* asked again: the vote it cast, unchanged */
     sw_msg m;
     memset(&m, 0, sizeof(m));
     m.kind = SW_VOTE;
@@ -113,7 +122,10 @@ int hv__sw_cast_vote(sw_agent *a, const sw_msg *req, hv_choice choice)
     m.vote.auth = a->env.vote_auth;
     int rc = a->env.vote_auth == HV_SWARM_AUTH_SIG ? hv_vote_sign(v, a->keys.sk)
                                                    : hv_vote_mac(v, a->keys.mac);
-    return rc != 0 ? rc : hv__sw_send(a, &m);
+    if (rc != 0)
+        return rc;
+    a->last_vote = m;
+    return hv__sw_send(a, &m);
 }
 
 int hv__sw_payload_ok(const sw_msg *req)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swarm/sim_int.h"
 #include "swarm/swarm_int.h"
 
 static int ready(const sw_risk *r, uint64_t cycle)
@@ -54,6 +55,7 @@ static int report_var(sw_risk *r, const sw_msg *in)
     m.risk.var = r->var_valid ? ve.var : 0;
     m.risk.es = r->var_valid ? ve.es : 0;
     m.risk.compute_ns = hv__sw_clock(a) - t0;
+    r->last_rep = m;
     return hv__sw_send(a, &m);
 }
 
@@ -90,6 +92,7 @@ static int send_result(sw_risk *r, const sw_msg *dec, int rc, const hv_limit_bre
     m.result.risk_ns = risk_ns;
     if (b != NULL)
         m.result.breach = *b;
+    r->last_result = m;
     return hv__sw_send(&r->a, &m);
 }
 
@@ -98,7 +101,9 @@ static int act_on(sw_risk *r, const sw_msg *dec)
 {
     sw_agent *a = &r->a;
     r->decided_id = dec->decision.proposal_id;
-    if (dec->decision.outcome != HV_OUTCOME_ACCEPTED)
+    r->last_result.kind = 0;
+    if (dec->decision.outcome != HV_OUTCOME_ACCEPTED &&
+        hv__sw_sim_break != HV_SW_SIM_BREAK_UNACCEPTED_ORDER)
         return 0;
     uint64_t t0 = hv__sw_clock(a);
     const sw_order *o = &r->held.vreq.order;
@@ -123,6 +128,7 @@ static int act_on(sw_risk *r, const sw_msg *dec)
     m.order.proposal_id = dec->decision.proposal_id;
     m.order.order = *o;
     m.order.risk_ns = risk_ns;
+    r->last_result = m;
     return hv__sw_send(a, &m);
 }
 
@@ -146,6 +152,8 @@ static int on_state(sw_risk *r, const sw_msg *in)
 {
     if (r->state_cycle != UINT64_MAX && in->cycle <= r->state_cycle) {
         r->a.rep.stale++;
+        if (r->last_rep.kind == SW_RISKREP && r->last_rep.cycle == in->cycle)
+            return hv__sw_send(&r->a, &r->last_rep); /* its report was lost: the same again */
         return 0;
     }
     int rc = report_var(r, in);
@@ -170,7 +178,11 @@ static int on_state(sw_risk *r, const sw_msg *in)
 static int on_vreq(sw_risk *r, const sw_msg *in)
 {
     if (r->held.kind == SW_VOTE_REQ && in->vreq.id <= r->held.vreq.id) {
-        r->a.rep.stale++; /* a repeat (or an older proposal): already voted on */
+        r->a.rep.stale++;
+        /* asked again: its vote was lost, unless it is still waiting for the state */
+        if (in->vreq.id == r->held.vreq.id && hv__sw_eligible(&r->a, in) &&
+            !(r->have_vreq && r->vreq.vreq.id == in->vreq.id))
+            return vote(r, in);
         return 0;
     }
     r->held = *in;
@@ -186,6 +198,8 @@ static int on_decision(sw_risk *r, const sw_msg *in)
     uint64_t id = in->decision.proposal_id;
     if (id <= r->decided_id || (r->have_decision && id <= r->decision.decision.proposal_id)) {
         r->a.rep.stale++;
+        if (id == r->decided_id && r->last_result.kind != 0) /* what it sent was lost */
+            return hv__sw_send(&r->a, &r->last_result);
         return 0;
     }
     r->decision = *in;

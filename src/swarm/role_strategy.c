@@ -80,6 +80,7 @@ static int decide(sw_strategy *s)
     t->exec_cpu_ns = st->state.compute_ns;
     t->strat_ns = hv__sw_clock(a) - t0;
     hv__sw_seen(a, s->cycle);
+    s->last = m;
     int rc = hv__sw_send(a, &m);
     reset(s, s->cycle + 1);
     return rc;
@@ -93,6 +94,8 @@ static int strategy_on_msg(sw_agent *a, const sw_msg *in, uint64_t now_ns)
         return 0;
     if (in->cycle < s->cycle) {
         a->rep.stale++;
+        if (s->last.kind != 0 && s->last.cycle == in->cycle)
+            return hv__sw_send(a, &s->last); /* its signal was lost: the same again */
         return 0;
     }
     if (in->cycle > s->cycle) /* the current cycle's missing inputs will not come */

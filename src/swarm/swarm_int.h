@@ -255,6 +255,7 @@ struct sw_agent {
     uint64_t hb_next_ns;
     uint64_t cycle_seen; /* highest cycle worked on (UINT64_MAX: none yet) */
     sw_report rep;       /* counters; the role adds its statistics when it reports */
+    sw_msg last_vote;    /* voters: the last vote cast, cast again word for word if asked again */
     sw_outbox out;
     /* The role's hooks (a table per role, like hv_actor_ops one level down). */
     const struct sw_role_ops *role;
@@ -322,6 +323,7 @@ typedef struct sw_pattern {
     int have_pred;
     uint64_t pred_cycle;
     hv_dtw_prediction pred;
+    sw_msg last; /* the last prediction sent, sent again when its bar comes again */
 } sw_pattern;
 
 typedef struct sw_risk {
@@ -337,6 +339,8 @@ typedef struct sw_risk {
     sw_msg vreq, decision; /* deferred until the state of their cycle arrives */
     sw_msg held;           /* the last proposal seen (decided against it) */
     uint64_t decided_id;   /* last proposal whose decision it acted on */
+    sw_msg last_rep;       /* the last VaR report, sent again when its state comes again */
+    sw_msg last_result;    /* what it sent for decided_id (an order or a refusal), if any */
     int halted_seen;
     uint64_t halted_cycle;
     hv_limit_breach halt_breach;
@@ -352,6 +356,7 @@ typedef struct sw_strategy {
     uint32_t have_pred; /* bit i: pattern agent i reported */
     double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];
     uint64_t last_in_ns;
+    sw_msg last; /* the last signal sent (kind 0: none), sent again on a repeated input */
 } sw_strategy;
 
 /* The exchange connection: the venue and the account it holds. It outlives an execution agent
@@ -372,6 +377,7 @@ typedef struct sw_exec {
     sw_agent a;
     sw_venue *v;
     uint64_t finished_cycle; /* FINISH handled (UINT64_MAX: not yet) */
+    sw_msg last_state;       /* the last state sent (kind 0: none), sent again on a repeated bar */
     uint64_t curve_stream;   /* stream ids sent */
 } sw_exec;
 
@@ -397,6 +403,8 @@ typedef struct sw_cycle {
     int step;                         /* enum sw_step */
     uint64_t t0, t_out, t_dec, t_end; /* its clock */
     uint64_t deadline_ns;             /* cycle_timeout_ns after t0 */
+    uint64_t retry_ns;                /* the request of the current step is sent again then */
+    sw_msg vreq, decided_msg;         /* what was sent for the proposal, to send again */
     uint64_t conf_local_ns;           /* confirmations handled during the cycle */
     int have_out, proposal, decided, have_result;
     sw_msg out, result;

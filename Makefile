@@ -2,7 +2,8 @@
 #   make run    build and run the main job on built-in defaults
 #   make test   lint, then unit tests in a normal, an ASan+UBSan and a TSan build, then fuzzing
 #   make bench  every benchmark, JSON rows under out/bench/
-.PHONY: all deps build run test lint format test-release test-asan test-tsan fuzz bench install clean
+.PHONY: all deps build run test lint format test-release test-asan test-tsan fuzz bench install clean \
+	sim-long
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -66,6 +67,11 @@ bench: build
 	@mkdir -p out/bench
 	$(BUILD)/release/hivewire bench all --json > out/bench/all.jsonl
 	@echo "bench: JSON rows in out/bench/all.jsonl"
+
+# The whole-swarm simulator over many more seeds than make test runs (SIM_SEEDS, default 20000).
+SIM_SEEDS ?= 20000
+sim-long: build
+	$(BUILD)/release/hivewire sim swarm --seed 1 --seeds $(SIM_SEEDS) --faults all --synthetic 300
 
 install: build
 	cmake --install $(BUILD)/release

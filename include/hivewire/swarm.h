@@ -192,6 +192,7 @@ typedef struct hv_swarm_stats {
     uint64_t bus_messages;    /* frames the agents received (their own reports) */
     uint64_t frames_bad;      /* frames the agents refused as malformed */
     uint64_t frames_stale;    /* duplicates and frames of a cycle already over, ignored */
+    uint64_t inputs_missing;  /* predictions the strategy decided without (an agent was gone) */
     uint32_t agents_reported; /* agents whose final report reached the coordinator */
     uint32_t joins_refused;   /* joins from an unknown id, a wrong role or a changed key */
     uint32_t agents_lost;     /* times an agent missed 3 heartbeats */
@@ -242,8 +243,9 @@ HV_EXTERN size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out);
  * replays the same trace, whose BLAKE2b hash the result carries. After every step it checks:
  * no order without an accepted decision; no order executed twice; every proposal ends by its
  * deadline; the position and cash equal the sum of the fills; no frame from a crashed agent
- * after its crash. With no faults it gives the trade list hash of hv_swarm_run() on the same
- * data and seed. The coordinator never crashes (its failover is the replicated log's job).
+ * after its crash; and the swarm is never stuck while every agent is alive. With no faults it
+ * gives the trade list hash of hv_swarm_run() on the same data and seed. The coordinator never
+ * crashes (its failover is the replicated log's job).
  */
 
 typedef struct hv_swarm_sim_config {
@@ -260,7 +262,10 @@ typedef struct hv_swarm_sim_result {
     uint64_t sim_end_ns; /* simulated time at the end */
     uint64_t lost, duplicated, crashes, restarts;
     int violation;     /* 0 if every invariant held */
-    char message[256]; /* the first violation */
+    int gave_up;       /* the coordinator ended the run because an agent it cannot do without
+                          (market data, risk, strategy, execution) crashed for good: the
+                          designed outcome, not a violation; `message` says which */
+    char message[256]; /* the first violation, or why the coordinator gave up */
 } hv_swarm_sim_result;
 
 /*

@@ -10,6 +10,7 @@ hv_cli_command(NAME run FUNC hv_cmd_run
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
 hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
+hv_add_test(NAME swarm_roles SOURCES tests/swarm/roles_test.c TIMEOUT 60)
 hv_add_test(NAME swarm_sim SOURCES tests/swarm/sim_test.c TIMEOUT 600)
 
 # The CLI end to end: a short synthetic run writes both reports; a tripped kill switch is
@@ -38,3 +39,32 @@ hv_bench_area(NAME cycle FUNC hv_bench_cycle
 
 # The frame decoder every agent runs on its inbox (and, later, on network input).
 hv_add_fuzzer(NAME swarm_wire SOURCES fuzz/swarm_wire.c CORPUS fuzz/corpus/swarm_wire)
+
+# The same trades whichever way the swarm runs: one thread, a thread per agent, the simulator.
+add_test(NAME swarm_same_trades_every_runner
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/swarm/same_trades.sh $<TARGET_FILE:hivewire>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(swarm_same_trades_every_runner PROPERTIES TIMEOUT 300 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "same trades|skipped")
+
+# Thousands of seeds of the whole-swarm simulator with every fault (make sim-long: many more).
+# Under the sanitizers a quarter of them: the same code, four times slower.
+if(HV_SANITIZE)
+  set(HV_SIM_SEEDS_PER_TEST 250)
+else()
+  set(HV_SIM_SEEDS_PER_TEST 1000)
+endif()
+foreach(first 1 100001)
+  add_test(NAME swarm_sim_seeds_from_${first}
+           COMMAND hivewire sim swarm --seed ${first} --seeds ${HV_SIM_SEEDS_PER_TEST}
+                   --faults all --synthetic 150)
+  set_tests_properties(swarm_sim_seeds_from_${first} PROPERTIES TIMEOUT 900 LABELS "unit"
+                       PASS_REGULAR_EXPRESSION ": 0 failed" FAIL_REGULAR_EXPRESSION "VIOLATION")
+endforeach()
+add_test(NAME swarm_sim_cli_replays_a_seed
+         COMMAND hivewire sim swarm --seed 9 --faults loss,crash --synthetic 200)
+set_tests_properties(swarm_sim_cli_replays_a_seed PROPERTIES TIMEOUT 120 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "invariants: all held")
+add_test(NAME swarm_sim_cli_bad_fault COMMAND hivewire sim swarm --faults byzantine)
+set_tests_properties(swarm_sim_cli_bad_fault PROPERTIES TIMEOUT 60 LABELS "unit"
+                     PASS_REGULAR_EXPRESSION "--faults takes none, all, or a list")

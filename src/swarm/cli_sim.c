@@ -196,6 +196,8 @@ static int run_seeds(sim_opts *o, const hv_series *bars)
             printf("seed %" PRIu64 ": VIOLATION: %s\n", o->sc.seed, r.message);
             replay_hint(o, o->sc.seed);
         } else if (o->seeds == 1) {
+            if (r.gave_up)
+                printf("the coordinator gave up (an agent crashed for good): %s\n", r.message);
             printf("invariants: all held\n");
         }
     }

@@ -497,6 +497,7 @@ static void take_report(sw_coord *c, const sw_msg *m)
     st->bus_messages += r->received;
     st->frames_bad += r->bad;
     st->frames_stale += r->stale;
+    st->inputs_missing += r->missing;
     if (mb->role == SW_ROLE_EXEC) {
         st->portfolio = r->portfolio;
         st->exchange = r->exchange;

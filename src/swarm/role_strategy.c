@@ -21,6 +21,7 @@ static void reset(sw_strategy *s, uint64_t cycle)
     memset(s->weight, 0, sizeof(s->weight));
     memset(s->expected, 0, sizeof(s->expected));
     s->last_in_ns = 0;
+    s->wait_until_ns = UINT64_MAX;
 }
 
 static int complete(const sw_strategy *s)
@@ -88,7 +89,6 @@ static int decide(sw_strategy *s)
 
 static int strategy_on_msg(sw_agent *a, const sw_msg *in, uint64_t now_ns)
 {
-    (void)now_ns;
     sw_strategy *s = (sw_strategy *)a;
     if (in->kind != SW_PRED && in->kind != SW_RISKREP && in->kind != SW_STATE)
         return 0;
@@ -132,7 +132,27 @@ static int strategy_on_msg(sw_agent *a, const sw_msg *in, uint64_t now_ns)
         break;
     }
     s->last_in_ns = hv__sw_clock(a);
-    return complete(s) ? decide(s) : 0;
+    if (complete(s))
+        return decide(s);
+    /* A pattern agent that is gone must not stop the swarm: once the state and the VaR report
+     * are in, the missing predictions are given a quarter of the cycle timeout. */
+    if (s->have_state && s->have_risk && s->wait_until_ns == UINT64_MAX)
+        s->wait_until_ns = now_ns + a->env.cfg.cycle_timeout_ns / 4;
+    return 0;
+}
+
+static uint64_t strategy_next_expiry(const sw_agent *a)
+{
+    return ((const sw_strategy *)a)->wait_until_ns;
+}
+
+static int strategy_on_expiry(sw_agent *a, uint64_t now_ns)
+{
+    sw_strategy *s = (sw_strategy *)a;
+    if (now_ns < s->wait_until_ns)
+        return 0;
+    a->rep.missing += a->env.cfg.patterns - s->preds;
+    return decide(s);
 }
 
 /* Not the bar: the state carries what the strategy needs of it, so the bar does not wake the
@@ -143,6 +163,8 @@ const sw_role_ops hv__sw_strategy_ops = {
     .name = "strategy",
     .subs = strategy_subs,
     .on_msg = strategy_on_msg,
+    .on_expiry = strategy_on_expiry,
+    .next_expiry = strategy_next_expiry,
 };
 
 int hv__sw_strategy_init(sw_strategy *s, const sw_env *env)

@@ -156,8 +156,10 @@ static void observe(swsim *s, uint32_t src, const uint8_t *frame, size_t len)
 {
     sw_msg m;
     hv_msg hm;
-    if (hv__sw_decode(frame, len, &m, &hm) != 0) {
-        violate(s, "%s published a frame the swarm cannot decode", s->cast->actors[src]->name);
+    int rc = hv__sw_decode(frame, len, &m, &hm);
+    if (rc != 0) {
+        violate(s, "%s published a frame the swarm cannot decode (%s, %zu bytes)",
+                s->cast->actors[src]->name, hv_strerror(rc), len);
         return;
     }
     if (s->crashed[src])
@@ -418,6 +420,15 @@ static void sabotage(swsim *s)
         (void)hv_portfolio_apply_fill(s->venue.pf, HV_SIDE_BUY, 1, 100.0, 0.0);
 }
 
+/* Some agent crashed and will not come back. */
+static int dead_for_good(const swsim *s)
+{
+    for (uint32_t i = 1; i < s->cast->nactors; i++)
+        if (s->crashed[i] && s->restart_at[i] == UINT64_MAX)
+            return 1;
+    return 0;
+}
+
 static int run(swsim *s)
 {
     for (uint32_t i = 0; i < s->cast->nactors; i++) {
@@ -432,7 +443,12 @@ static int run(swsim *s)
         int rc = step(s);
         if (rc != 0) {
             const sw_coord *c = &s->cast->coord;
-            violate(s, "an agent failed: %s", c->error[0] ? c->error : hv_strerror(rc));
+            if (rc == HV_ETIMEDOUT && dead_for_good(s)) {
+                s->res->gave_up = 1;
+                snprintf(s->res->message, sizeof(s->res->message), "%s", c->error);
+            } else {
+                violate(s, "an agent failed: %s", c->error[0] ? c->error : hv_strerror(rc));
+            }
             break;
         }
         check(s);

@@ -97,6 +97,7 @@ typedef struct sw_report {
     uint64_t stale;         /* duplicates and frames of a cycle already over */
     uint64_t retried;       /* publishes that met backpressure and went through the outbox */
     uint64_t undeliverable; /* publishes nobody was subscribed to (a receiver that left) */
+    uint64_t missing;       /* inputs that never came and were decided without */
     uint32_t role, index;   /* who reports */
     /* execution */
     hv_portfolio_stats portfolio;
@@ -356,6 +357,7 @@ typedef struct sw_strategy {
     uint32_t have_pred; /* bit i: pattern agent i reported */
     double weight[HV_SWARM_PATTERNS_MAX], expected[HV_SWARM_PATTERNS_MAX];
     uint64_t last_in_ns;
+    uint64_t wait_until_ns; /* with state and risk in, missing predictions count as none then */
     sw_msg last; /* the last signal sent (kind 0: none), sent again on a repeated input */
 } sw_strategy;
 

@@ -6,6 +6,7 @@
  * final report) are little-endian and documented in docs/SWARM.md.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -304,14 +305,14 @@ static void get_exchange(pk *b, hv_exchange_stats *x)
     x->notional = get_f64(b);
 }
 
-/* REPORT: the counters (6 x u64), role, index, then the portfolio (14 f64, 3 u64), the
+/* REPORT: the counters (7 x u64), role, index, then the portfolio (14 f64, 3 u64), the
  * exchange (18 u64, 2 f64), the limits (checks, admitted, 5 trips, halted) and the halt
  * (seen, cycle, breach limit, value, limit value, time). */
 static void enc_report(const sw_report *r, enc *e)
 {
     pk *b = &e->b;
-    const uint64_t c[] = { r->received, r->sent,          r->bad,  r->stale,
-                           r->retried,  r->undeliverable, r->role, r->index };
+    const uint64_t c[] = { r->received,      r->sent,    r->bad,  r->stale, r->retried,
+                           r->undeliverable, r->missing, r->role, r->index };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
         put_u64(b, c[i]);
     put_portfolio(b, &r->portfolio);
@@ -331,7 +332,8 @@ static void enc_report(const sw_report *r, enc *e)
 
 static int dec_report_agent(pk *b, sw_report *r)
 {
-    uint64_t *c[] = { &r->received, &r->sent, &r->bad, &r->stale, &r->retried, &r->undeliverable };
+    uint64_t *c[] = { &r->received, &r->sent,          &r->bad,    &r->stale,
+                      &r->retried,  &r->undeliverable, &r->missing };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
         *c[i] = get_u64(b);
     uint64_t role = get_u64(b), index = get_u64(b);

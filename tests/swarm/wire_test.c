@@ -210,6 +210,120 @@ static void frames_that_name_no_swarm_message_are_refused(void **state)
     assert_true(hv__sw_decode(buf, 3, &d, &hm) < 0);
 }
 
+static void joins_welcomes_and_heartbeats_survive_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_JOIN;
+    m.join.id = HV_SWARM_ID(3, 17);
+    m.join.role = SW_ROLE_PATTERN;
+    m.join.index = 1;
+    m.join.auth = HV_SWARM_AUTH_SIG;
+    memset(m.join.pk, 0xab, sizeof(m.join.pk));
+    roundtrip(&m, &d);
+    assert_int_equal(d.join.id, HV_SWARM_ID(3, 17));
+    assert_int_equal(d.join.role, SW_ROLE_PATTERN);
+    assert_int_equal(d.join.index, 1);
+    assert_int_equal(d.join.auth, HV_SWARM_AUTH_SIG);
+    assert_memory_equal(d.join.pk, m.join.pk, sizeof(m.join.pk));
+    m.join.role = SW_ROLE_COUNT; /* no such role */
+    uint8_t buf[SW_FRAME_MAX];
+    int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal(hv__sw_decode(buf, (size_t)n, &d, &hm), HV_EBADFIELD);
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_WELCOME;
+    m.welcome.id = 99;
+    roundtrip(&m, &d);
+    assert_int_equal(d.welcome.id, 99);
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_HEARTBEAT;
+    roundtrip(&m, &d);
+}
+
+static void a_final_report_survives_the_wire(void **state)
+{
+    (void)state;
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_REPORT;
+    sw_report *r = &m.report;
+    r->received = 5;
+    r->sent = 6;
+    r->bad = 1;
+    r->stale = 2;
+    r->retried = 3;
+    r->undeliverable = 4;
+    r->role = SW_ROLE_EXEC;
+    r->portfolio.cash = 123.5;
+    r->portfolio.position = -300;
+    r->portfolio.max_drawdown_frac = 0.25;
+    r->exchange.submitted = 77;
+    r->exchange.open_sell_qty = 9;
+    r->exchange.notional = 1e9;
+    r->limits.trips[4] = 2;
+    r->limits.halted = 1;
+    r->halted_seen = 1;
+    r->halted_cycle = 1234;
+    r->halt_breach.limit = HV_LIMIT_DRAWDOWN;
+    r->halt_breach.value = 0.2;
+    roundtrip(&m, &d);
+    r->missing = 8;
+    roundtrip(&m, &d);
+    assert_memory_equal(&d.report.received, &r->received, 7 * sizeof(uint64_t));
+    assert_int_equal(d.report.role, SW_ROLE_EXEC);
+    assert_true(d.report.portfolio.cash == 123.5);
+    assert_int_equal(d.report.portfolio.position, -300);
+    assert_true(d.report.portfolio.max_drawdown_frac == 0.25);
+    assert_int_equal(d.report.exchange.submitted, 77);
+    assert_int_equal(d.report.exchange.open_sell_qty, 9);
+    assert_true(d.report.exchange.notional == 1e9);
+    assert_int_equal(d.report.limits.trips[4], 2);
+    assert_int_equal(d.report.limits.halted, 1);
+    assert_int_equal(d.report.halted_cycle, 1234);
+    assert_int_equal(d.report.halt_breach.limit, HV_LIMIT_DRAWDOWN);
+}
+
+/* The equity curve travels as an HVW1 stream on its own subject. */
+static void a_curve_stream_survives_the_wire(void **state)
+{
+    (void)state;
+    uint8_t content[40], buf[SW_FRAME_MAX], back[64];
+    for (size_t i = 0; i < sizeof(content); i++)
+        content[i] = (uint8_t)i;
+    hv_msg w[3];
+    memset(w, 0, sizeof(w));
+    w[0].type = HV_MSG_STREAM_START;
+    w[0].stream_start.stream_id = 1;
+    w[0].stream_start.chunk_bytes = 64;
+    w[1].type = HV_MSG_STREAM_DATA;
+    w[1].stream_data.stream_id = 1;
+    w[1].stream_data.chunk = (hv_bytes){ content, sizeof(content) };
+    w[2].type = HV_MSG_STREAM_END;
+    w[2].stream_end.stream_id = 1;
+    w[2].stream_end.total_bytes = sizeof(content);
+    w[2].stream_end.chunks = 1;
+    hv_stream_hash(content, sizeof(content), w[2].stream_end.content_hash);
+    hv_stream_rx rx;
+    hv_stream_rx_init(&rx, back, sizeof(back));
+    for (int i = 0; i < 3; i++) {
+        int n = hv__sw_encode_stream(&w[i], 5, 1, buf, sizeof(buf));
+        assert_true(n > 0);
+        sw_msg d;
+        assert_int_equal(hv__sw_decode(buf, (size_t)n, &d, &hm), 0);
+        assert_int_equal(d.kind, SW_CURVE);
+        assert_int_equal(d.sender, 5);
+        assert_int_equal(hv_stream_rx_feed(&rx, d.curve), i == 2 ? 1 : 0);
+    }
+    assert_memory_equal(back, content, sizeof(content));
+    /* a stream message is not a swarm message of any other kind */
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_CURVE;
+    assert_int_equal(hv__sw_encode(&m, 1, buf, sizeof(buf)), HV_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +334,9 @@ int main(void)
         cmocka_unit_test(a_state_with_quantities_out_of_range_is_refused),
         cmocka_unit_test(a_prediction_without_neighbours_stays_invalid),
         cmocka_unit_test(frames_that_name_no_swarm_message_are_refused),
+        cmocka_unit_test(joins_welcomes_and_heartbeats_survive_the_wire),
+        cmocka_unit_test(a_final_report_survives_the_wire),
+        cmocka_unit_test(a_curve_stream_survives_the_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

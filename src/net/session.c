@@ -728,6 +728,22 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
     return 0;
 }
 
+int hv__session_can_send(const hv_session *s, uint8_t prio, uint64_t sender, size_t len)
+{
+    if (s->state == HV_SESSION_REFUSED)
+        return HV_ESTATE;
+    for (unsigned i = 0; i < s->ntx; i++) {
+        const txlane *l = &s->tx[i];
+        if (l->sender != sender || l->prio != prio)
+            continue;
+        if ((size_t)(l->ring.tail - l->ring.head) + len > l->ring.max ||
+            l->rtail - l->rhead >= s->o.lane_frames_max)
+            return HV_EFULL;
+        return 0;
+    }
+    return s->ntx < s->o.lanes_max && len <= s->o.lane_buffer_bytes ? 0 : HV_EFULL;
+}
+
 int hv__session_send_control(hv_session *s, const uint8_t *frame, size_t len, uint64_t now_ns)
 {
     (void)now_ns;
@@ -750,7 +766,7 @@ static int tx_has_pending(const txlane *l)
     return l->sent < l->ring.tail;
 }
 
-int hv__session_tx_next_lane(hv_session *s)
+int hv__session_tx_next_lane(hv_session *s, const uint64_t *skip)
 {
     if (s->ctl_sent < s->ctl.tail)
         return HV_SESSION_CONTROL;
@@ -760,7 +776,8 @@ int hv__session_tx_next_lane(hv_session *s)
         unsigned n = s->ntx;
         for (unsigned k = 0; k < n; k++) {
             unsigned i = (s->rr[p - 1] + k) % n;
-            if (s->tx[i].prio == p && tx_has_pending(&s->tx[i])) {
+            if (s->tx[i].prio == p && tx_has_pending(&s->tx[i]) &&
+                !(skip && (skip[i >> 6] >> (i & 63)) & 1)) {
                 s->rr[p - 1] = i + 1;
                 return (int)i;
             }

@@ -192,9 +192,14 @@ int hv__session_send_control(hv_session *s, const uint8_t *frame, size_t len, ui
 int hv__session_send_error(hv_session *s, uint64_t ref_seq, int code, const char *message,
                            uint64_t now_ns);
 
+/* Whether hv__session_send() of len bytes for (sender, prio) would find room now: 0,
+ * HV_EFULL, HV_ESTATE. For all-or-nothing fan-out. */
+int hv__session_can_send(const hv_session *s, uint8_t prio, uint64_t sender, size_t len);
+
 /* Scheduler: the stream to write next (HV_SESSION_CONTROL, a lane handle >= 0), or
- * HV_ENOTFOUND when nothing is pending. Data lanes wait until the session is OPEN. */
-int hv__session_tx_next_lane(hv_session *s);
+ * HV_ENOTFOUND when nothing is pending. Data lanes wait until the session is OPEN. skip (may
+ * be NULL) is a bitmap of HV_SESSION_LANES_MAX bits: lanes the transport cannot write now. */
+int hv__session_tx_next_lane(hv_session *s, const uint64_t *skip);
 /* The pending bytes of a stream as up to 3 pieces; returns the piece count (0: nothing).
  * *offset = the stream offset of the first byte. */
 int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t len[3],

@@ -134,7 +134,7 @@ static size_t pump_dir(side *a, side *b, int64_t key_base, size_t budget, int qa
 {
     size_t moved = 0;
     while (moved < budget) {
-        int lane = hv__session_tx_next_lane(a->s);
+        int lane = hv__session_tx_next_lane(a->s, NULL);
         if (lane == HV_ENOTFOUND)
             break;
         const uint8_t *base[3];

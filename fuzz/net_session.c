@@ -68,7 +68,7 @@ static void run(int server, const uint8_t *data, size_t size)
             hv__session_handle_expiry(s, hv__session_expiry(s));
         /* Drain what the session wants to send, as a transport would. */
         int lane;
-        while ((lane = hv__session_tx_next_lane(s)) != HV_ENOTFOUND) {
+        while ((lane = hv__session_tx_next_lane(s, NULL)) != HV_ENOTFOUND) {
             const uint8_t *base[3];
             size_t len[3];
             uint64_t o64;

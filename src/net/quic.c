@@ -120,6 +120,26 @@ const hv_net_acl *hv_net_acl_default(void)
     return &default_acl;
 }
 
+/* Whether every subject matching pattern s also matches pattern p (token by token). */
+static int pattern_covers(const char *p, const char *s)
+{
+    for (;;) {
+        const char *pe = strchr(p, '.'), *se = strchr(s, '.');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        size_t sl = se ? (size_t)(se - s) : strlen(s);
+        if (pl == 1 && p[0] == '>')
+            return 1;
+        if (sl == 1 && s[0] == '>')
+            return 0;
+        if (!(pl == 1 && p[0] == '*') && (sl != pl || memcmp(p, s, pl) != 0))
+            return 0;
+        if (!pe || !se)
+            return !pe && !se;
+        p = pe + 1;
+        s = se + 1;
+    }
+}
+
 static int acl_allows(const hv_net_acl *acl, uint8_t role, const char *subject, int subscribe)
 {
     for (uint32_t i = 0; i < acl->count; i++) {
@@ -128,8 +148,7 @@ static int acl_allows(const hv_net_acl *acl, uint8_t role, const char *subject, 
             continue;
         if (!(subscribe ? r->subscribe : r->publish))
             continue;
-        if (subscribe ? (strcmp(r->pattern, ">") == 0 || strcmp(r->pattern, subject) == 0 ||
-                         hv_subject_matches(r->pattern, subject))
+        if (subscribe ? pattern_covers(r->pattern, subject)
                       : hv_subject_matches(r->pattern, subject))
             return 1;
     }
@@ -983,6 +1002,9 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
     scid.datalen = SCID_LEN;
     randombytes_buf(scid.data, SCID_LEN);
     c->scids[c->nscid++] = scid;
+    /* The client's further Initial packets (a long ClientHello: resumption with client
+     * certificates) still carry the DCID it chose. */
+    c->scids[c->nscid++] = hd.dcid;
     ngtcp2_settings st;
     ngtcp2_transport_params tp;
     quic_settings(&n->o, &st, &tp);

@@ -287,7 +287,10 @@ static void client_with_a_certificate_from_another_ca_is_refused(void **state)
     hv_net_opts ho, co;
     secure_opts(&ho, dir, "hub", &hr);
     hv_net *hub = start_hub(&hr, &ho);
-    secure_opts(&co, dir2, "agent", &cr); /* trusts CA b, certificate from CA b */
+    secure_opts(&co, dir2, "agent", &cr); /* a certificate from CA b ... */
+    static char ca_a[300];
+    snprintf(ca_a, sizeof(ca_a), "%s/ca.pem", dir); /* ... while it trusts the hub's CA */
+    co.ca_file = ca_a;
     co.port = hv_net_port(hub);
     co.reconnect_min_ms = 1000;
     hv_net *cli;

@@ -31,8 +31,8 @@
 extern "C" {
 #endif
 
-#define HV_NET_ALPN          "hvw1"
-#define HV_NET_PORT_DEFAULT  4433
+#define HV_NET_ALPN           "hvw1"
+#define HV_NET_PORT_DEFAULT   4433
 #define HV_NET_VOTE_KEY_BYTES 32
 
 /* opts.flags */
@@ -42,9 +42,9 @@ typedef struct hv_net hv_net;
 
 /* A peer as its certificate (or, insecure, its handshake) names it. */
 typedef struct hv_net_peer {
-    uint64_t id;   /* global agent id: (node << 32) | local */
-    uint8_t role;  /* enum hv_wire_role */
-    char name[64]; /* certificate common name */
+    uint64_t id;                             /* global agent id: (node << 32) | local */
+    uint8_t role;                            /* enum hv_wire_role */
+    char name[64];                           /* certificate common name */
     uint8_t vote_key[HV_NET_VOTE_KEY_BYTES]; /* Ed25519 public key bound to the identity */
     int has_vote_key;
 } hv_net_peer;
@@ -87,11 +87,11 @@ typedef struct hv_net_link_stats {
     uint64_t bytes_sent, bytes_recv, datagrams_sent, datagrams_recv;
     uint64_t packets_lost, retransmits; /* QUIC loss detection; bytes re-sent by QUIC */
     uint64_t frames_sent, frames_delivered, frames_replayed, duplicates;
-    uint64_t full;              /* publishes answered HV_EFULL */
-    uint64_t refused;           /* frames refused (authorization, rate, size) */
-    uint64_t connections;       /* connections this link ran over (1 + reconnects) */
-    uint64_t resumed;           /* of which resumed at TLS level */
-    uint64_t buffered_bytes;    /* held by the session now */
+    uint64_t full;           /* publishes answered HV_EFULL */
+    uint64_t refused;        /* frames refused (authorization, rate, size) */
+    uint64_t connections;    /* connections this link ran over (1 + reconnects) */
+    uint64_t resumed;        /* of which resumed at TLS level */
+    uint64_t buffered_bytes; /* held by the session now */
 } hv_net_link_stats;
 
 typedef struct hv_net_stats {
@@ -102,14 +102,14 @@ typedef struct hv_net_stats {
 } hv_net_stats;
 
 typedef struct hv_net_opts {
-    uint32_t size;  /* sizeof(hv_net_opts) */
-    uint32_t flags; /* HV_NET_INSECURE */
+    uint32_t size;    /* sizeof(hv_net_opts) */
+    uint32_t flags;   /* HV_NET_INSECURE */
     const char *host; /* hub: address to listen on; client: hub to connect to. "127.0.0.1" */
     uint16_t port;    /* HV_NET_PORT_DEFAULT; a hub may use 0 (any: see hv_net_port()) */
     const char *ca_file, *cert_file, *key_file; /* PEM; needed unless HV_NET_INSECURE */
     uint64_t local_id; /* insecure mode only: id and role (else from the certificate) */
     uint8_t local_role;
-    const hv_net_acl *acl; /* hub: NULL = the default table (hv_net_acl_default) */
+    const hv_net_acl *acl;          /* hub: NULL = the default table (hv_net_acl_default) */
     uint32_t frame_max_bytes;       /* 256 KiB */
     uint32_t lane_buffer_bytes;     /* per (sender, prio) lane: unsent + unacked, 1 MiB */
     uint32_t rx_buffer_bytes;       /* per lane, QUIC stream window too: 1 MiB */

@@ -196,9 +196,14 @@ static int s_frame(void *user, const hv_session_frame *f)
         }
         c->rate_refused = 0;
     }
-    hv_net_frame nf = { .peer = &c->peer, .sender_id = f->sender_id, .prio = f->prio,
-                        .type = f->type, .subject = subject, .subject_len = f->topic.len,
-                        .frame = f->frame, .len = f->len };
+    hv_net_frame nf = { .peer = &c->peer,
+                        .sender_id = f->sender_id,
+                        .prio = f->prio,
+                        .type = f->type,
+                        .subject = subject,
+                        .subject_len = f->topic.len,
+                        .frame = f->frame,
+                        .len = f->len };
     int verdict = 0;
     if (n->o.on_frame)
         n->o.on_frame(n->o.user, &nf, &verdict);
@@ -277,8 +282,7 @@ static int s_hello(void *user, hv_session *s, const hv_session_hello *h)
     } else {
         c->peer.id = h->hs->agent_id;
         c->peer.role = h->hs->role;
-        snprintf(c->peer.name, sizeof(c->peer.name), "%.*s", (int)h->hs->name.len,
-                 h->hs->name.ptr);
+        snprintf(c->peer.name, sizeof(c->peer.name), "%.*s", (int)h->hs->name.len, h->hs->name.ptr);
     }
     if (h->token == NULL)
         return 0;
@@ -613,9 +617,9 @@ static void quic_settings(const hv_net_opts *o, ngtcp2_settings *st, ngtcp2_tran
     tp->initial_max_data = (uint64_t)o->rx_buffer_bytes * (o->lanes_max + 1);
     tp->initial_max_streams_bidi = 1;
     tp->initial_max_streams_uni = o->lanes_max;
-    tp->max_idle_timeout = (uint64_t)(o->peer_timeout_ms ? o->peer_timeout_ms
-                                                         : 3 * o->heartbeat_interval_ms) *
-                           2 * NS_PER_MS;
+    tp->max_idle_timeout =
+        (uint64_t)(o->peer_timeout_ms ? o->peer_timeout_ms : 3 * o->heartbeat_interval_ms) * 2 *
+        NS_PER_MS;
     tp->max_ack_delay = (uint64_t)o->max_ack_delay_us * 1000;
     tp->active_connection_id_limit = 4;
 }
@@ -727,11 +731,11 @@ static void send_close(conn *c, int err)
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     uint8_t buf[PKT_MAX];
-    ngtcp2_ssize w = ngtcp2_conn_write_connection_close(c->q, &ps.path, &pi, buf, sizeof(buf), &ce,
-                                                        now_ns());
+    ngtcp2_ssize w =
+        ngtcp2_conn_write_connection_close(c->q, &ps.path, &pi, buf, sizeof(buf), &ce, now_ns());
     if (w > 0)
-        (void)hv__udp_send(&c->net->udp, buf, (size_t)w, PKT_MAX,
-                           (struct sockaddr *)&c->peer_addr, c->peer_len);
+        (void)hv__udp_send(&c->net->udp, buf, (size_t)w, PKT_MAX, (struct sockaddr *)&c->peer_addr,
+                           c->peer_len);
 }
 
 static void conn_remove(conn *c)
@@ -968,8 +972,8 @@ static void conn_queued(conn *c)
     }
     if (!c->flush_armed && c->q) {
         c->flush_armed = 1;
-        uint64_t ms = (o->flush_delay_us + 999) / 1000;
-        uv_timer_start(&c->flush, on_flush, o->flush_delay_us ? ms : 0, 0);
+        uint64_t ms = o->flush_delay_us / 1000; /* below 1 ms: the next loop turn */
+        uv_timer_start(&c->flush, on_flush, ms, 0);
     }
 }
 
@@ -1015,10 +1019,9 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
                          { (struct sockaddr *)&c->peer_addr, c->peer_len },
                          NULL };
     ngtcp2_callbacks cb = server_callbacks();
-    if (session_new(c, &c->s) < 0 || hv__session_connect(c->s, now_ns()) < 0 ||
-        tls_setup(c) < 0 ||
-        ngtcp2_conn_server_new(&c->q, &hd.scid, &scid, &path, hd.version, &cb, &st, &tp, NULL,
-                               c) != 0) {
+    if (session_new(c, &c->s) < 0 || hv__session_connect(c->s, now_ns()) < 0 || tls_setup(c) < 0 ||
+        ngtcp2_conn_server_new(&c->q, &hd.scid, &scid, &path, hd.version, &cb, &st, &tp, NULL, c) !=
+            0) {
         n->st.refused_tls++;
         conn_remove(c);
         return NULL;

@@ -27,9 +27,9 @@
 #define DAYS_LEAF  825
 
 static const char *const role_names[] = {
-    "worker",           "pattern_matcher", "strategy_correlator", "feature_engineer",
-    "neural_trainer",   "reasoning_banker", "coordinator",        "market_data",
-    "risk",             "strategy",         "execution",
+    "worker",         "pattern_matcher",  "strategy_correlator", "feature_engineer",
+    "neural_trainer", "reasoning_banker", "coordinator",         "market_data",
+    "risk",           "strategy",         "execution",
 };
 #define ROLE_COUNT ((int)(sizeof(role_names) / sizeof(role_names[0])))
 
@@ -161,10 +161,10 @@ int hv_net_certs_init(const char *dir, const char **err)
         return HV_ECRYPTO;
     }
     int rv = crt_common(crt, key, "hivewire CA", DAYS_CA);
-    if (rv == 0 && (gnutls_x509_crt_set_basic_constraints(crt, 1, 0) < 0 ||
-                    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN |
-                                                           GNUTLS_KEY_CRL_SIGN) < 0 ||
-                    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0))
+    if (rv == 0 &&
+        (gnutls_x509_crt_set_basic_constraints(crt, 1, 0) < 0 ||
+         gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN) < 0 ||
+         gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0))
         rv = HV_ECRYPTO;
     *err = "writing ca.pem / ca.key";
     if (rv == 0)
@@ -238,16 +238,15 @@ int hv_net_certs_issue(const char *dir, const char *name, uint8_t role, uint64_t
         rv = HV_ECRYPTO;
     if (rv == 0)
         rv = crt_common(crt, key, name, DAYS_LEAF);
-    if (rv == 0 &&
-        (gnutls_x509_crt_set_basic_constraints(crt, 0, -1) < 0 ||
-         gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) < 0 ||
-         gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) < 0 ||
-         gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0 ||
-         gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_URI, uri, (unsigned)strlen(uri),
-                                              GNUTLS_FSAN_APPEND) < 0 ||
-         gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
-                                              GNUTLS_FSAN_APPEND) < 0 ||
-         gnutls_x509_crt_sign2(crt, ca, ca_key, GNUTLS_DIG_SHA256, 0) < 0))
+    if (rv == 0 && (gnutls_x509_crt_set_basic_constraints(crt, 0, -1) < 0 ||
+                    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) < 0 ||
+                    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) < 0 ||
+                    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0) < 0 ||
+                    gnutls_x509_crt_set_subject_alt_name(
+                        crt, GNUTLS_SAN_URI, uri, (unsigned)strlen(uri), GNUTLS_FSAN_APPEND) < 0 ||
+                    gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+                                                         GNUTLS_FSAN_APPEND) < 0 ||
+                    gnutls_x509_crt_sign2(crt, ca, ca_key, GNUTLS_DIG_SHA256, 0) < 0))
         rv = HV_ECRYPTO;
     *err = "writing the certificate files";
     if (rv == 0)
@@ -359,8 +358,9 @@ int hv__net_credentials(const hv_net_opts *o, gnutls_certificate_credentials_t *
         return 0;
     }
     if (o->ca_file == NULL || o->cert_file == NULL || o->key_file == NULL) {
-        snprintf(err, errlen, "mutual TLS needs --ca, --cert and --key (make them with "
-                              "`hivewire certs init` and `hivewire certs issue`)");
+        snprintf(err, errlen,
+                 "mutual TLS needs --ca, --cert and --key (make them with "
+                 "`hivewire certs init` and `hivewire certs issue`)");
         return HV_EINVAL;
     }
     int n = gnutls_certificate_set_x509_trust_file(*cred, o->ca_file, GNUTLS_X509_FMT_PEM);
@@ -368,8 +368,8 @@ int hv__net_credentials(const hv_net_opts *o, gnutls_certificate_credentials_t *
         snprintf(err, errlen, "%s: no CA certificate could be read", o->ca_file);
         return HV_EAUTH;
     }
-    int rv = gnutls_certificate_set_x509_key_file(*cred, o->cert_file, o->key_file,
-                                                  GNUTLS_X509_FMT_PEM);
+    int rv =
+        gnutls_certificate_set_x509_key_file(*cred, o->cert_file, o->key_file, GNUTLS_X509_FMT_PEM);
     if (rv < 0) {
         snprintf(err, errlen, "%s / %s: %s", o->cert_file, o->key_file, gnutls_strerror(rv));
         return HV_EAUTH;

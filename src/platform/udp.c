@@ -72,8 +72,9 @@ int hv__udp_recv(hv_udp *u, uint8_t *buf, size_t cap, struct sockaddr_storage *f
                  socklen_t *from_len)
 {
     struct iovec iov = { buf, cap };
-    struct msghdr msg = { .msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov,
-                          .msg_iovlen = 1 };
+    struct msghdr msg = {
+        .msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov, .msg_iovlen = 1
+    };
     ssize_t n;
     do {
         n = recvmsg(u->fd, &msg, 0);
@@ -84,16 +85,17 @@ int hv__udp_recv(hv_udp *u, uint8_t *buf, size_t cap, struct sockaddr_storage *f
     return (int)n;
 }
 
-static int send_one(hv_udp *u, const uint8_t *buf, size_t len, size_t seg, const struct sockaddr *to,
-                    socklen_t to_len)
+static int send_one(hv_udp *u, const uint8_t *buf, size_t len, size_t seg,
+                    const struct sockaddr *to, socklen_t to_len)
 {
     struct iovec iov = { (void *)buf, len };
     union {
         char buf[CMSG_SPACE(sizeof(uint16_t))];
         struct cmsghdr align;
     } ctl;
-    struct msghdr msg = { .msg_name = (void *)to, .msg_namelen = to_len, .msg_iov = &iov,
-                          .msg_iovlen = 1 };
+    struct msghdr msg = {
+        .msg_name = (void *)to, .msg_namelen = to_len, .msg_iov = &iov, .msg_iovlen = 1
+    };
     if (seg && len > seg) {
         memset(&ctl, 0, sizeof(ctl));
         msg.msg_control = ctl.buf;

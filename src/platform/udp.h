@@ -18,8 +18,7 @@ typedef struct hv_udp {
 } hv_udp;
 
 /* Resolves host:port (numeric or a name) into *out. 0 or HV_EINVAL (with no such address). */
-int hv__udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
-                    socklen_t *len);
+int hv__udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len);
 
 /* Opens a non-blocking socket bound to bind_addr (port 0 = any) with large buffers, probing
  * GSO. 0 or an HV_E* translated from errno. */

@@ -61,9 +61,8 @@ static void make_certs(char *d, const char *tag)
     const char *err;
     assert_int_equal(hv_net_certs_init(d, &err), 0);
     assert_int_equal(hv_net_certs_issue(d, "hub", HV_WIRE_ROLE_COORDINATOR, 1, &err), 0);
-    assert_int_equal(hv_net_certs_issue(d, "agent", HV_WIRE_ROLE_PATTERN_MATCHER,
-                                        (2ull << 32) | 1, &err),
-                     0);
+    assert_int_equal(
+        hv_net_certs_issue(d, "agent", HV_WIRE_ROLE_PATTERN_MATCHER, (2ull << 32) | 1, &err), 0);
 }
 
 static void rm_certs(const char *d)
@@ -119,21 +118,21 @@ static hv_net *start_hub(rx *r, hv_net_opts *o)
 }
 
 /* Runs both loops until cond holds or the deadline passes. */
-#define SPIN_UNTIL(hub, cli, cond)                                                             \
-    do {                                                                                       \
-        uint64_t t0_ = hv_now_ns();                                                            \
-        while (!(cond)) {                                                                      \
-            if (hv_now_ns() - t0_ > WAIT_NS)                                                   \
-                fail_msg("timed out waiting for " #cond);                                      \
-            if (hub)                                                                           \
-                hv_net_run(hub, 0);                                                            \
-            if (cli)                                                                           \
-                hv_net_run(cli, 1);                                                            \
-        }                                                                                      \
+#define SPIN_UNTIL(hub, cli, cond)                        \
+    do {                                                  \
+        uint64_t t0_ = hv_now_ns();                       \
+        while (!(cond)) {                                 \
+            if (hv_now_ns() - t0_ > WAIT_NS)              \
+                fail_msg("timed out waiting for " #cond); \
+            if (hub)                                      \
+                hv_net_run(hub, 0);                       \
+            if (cli)                                      \
+                hv_net_run(cli, 1);                       \
+        }                                                 \
     } while (0)
 
-static size_t make_frame(uint8_t *buf, size_t cap, uint64_t sender, uint64_t seq,
-                         const char *topic, size_t data_len)
+static size_t make_frame(uint8_t *buf, size_t cap, uint64_t sender, uint64_t seq, const char *topic,
+                         size_t data_len)
 {
     static uint8_t data[300000];
     hv_msg m = { .type = HV_MSG_PUBLISH };

@@ -1002,6 +1002,8 @@ static int rx_control_frame(hv_session *s, const uint8_t *p, size_t n, uint64_t 
 static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const uint8_t *p,
                       size_t n)
 {
+    if (n == 0)
+        return 0;
     if (*len + n > max)
         return HV_EFULL;
     if (*len + n > *cap) {
@@ -1046,8 +1048,10 @@ static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t n
             return rest ? HV_ESTATE : 1;
         }
     }
-    memmove(s->crx, s->crx + off, s->crx_len - off);
-    s->crx_len -= off;
+    if (off) {
+        memmove(s->crx, s->crx + off, s->crx_len - off);
+        s->crx_len -= off;
+    }
     credit(s, HV_SESSION_CONTROL, len);
     return 0;
 }

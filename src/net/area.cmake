@@ -1,0 +1,20 @@
+# net: the HVW1 session (I/O-free) and the QUIC transport (ngtcp2 + GnuTLS on libuv).
+hv_library_sources(src/net/session.c)
+
+hv_add_test(NAME net_session SOURCES tests/net/session_test.c TIMEOUT 60)
+hv_add_test(NAME net_quic SOURCES tests/net/quic_test.c TIMEOUT 180)
+
+hv_add_fuzzer(NAME net_session SOURCES fuzz/net_session.c CORPUS fuzz/corpus/net_session)
+
+pkg_check_modules(NGTCP2 REQUIRED IMPORTED_TARGET libngtcp2 libngtcp2_crypto_gnutls)
+pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+hv_library_sources(src/net/quic.c src/net/tls.c src/platform/udp.c)
+hv_library_link(PkgConfig::NGTCP2 PkgConfig::GNUTLS PkgConfig::LIBUV)
+
+hv_cli_command(NAME certs FUNC hv_cmd_certs
+               HELP "make a CA and per-agent certificates (id, role, vote key) for the QUIC transport"
+               SOURCES src/net/cli_net.c)
+hv_cli_command(NAME net FUNC hv_cmd_net
+               HELP "net echo (server) and net ping (client): check a QUIC link between two hosts"
+               SOURCES)

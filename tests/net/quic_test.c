@@ -1,0 +1,427 @@
+/*
+ * The real transport on loopback: mutual TLS with certificates made by the test, ordering per
+ * sender, a slow consumer (backpressure, bounded memory, nothing dropped), reconnect and
+ * resumption, and the refusals (wrong CA, identity not matching the certificate, unauthorized
+ * publish, oversize frame, flood). Every wait is for an event, bounded by a deadline.
+ */
+#include "hv_test.h"
+
+#include <hivewire/codec.h>
+#include <hivewire/net.h>
+
+#include "net/net_int.h"
+
+#define WAIT_NS (20ull * 1000000000ull)
+
+static char dir[256], dir2[256];
+
+typedef struct rx {
+    uint64_t last_seq[4];
+    uint64_t count, bad_order;
+    int full;
+    int joined, lost, refused, reset;
+    uint64_t peer_id;
+    uint8_t peer_role;
+    int has_vote_key;
+} rx;
+
+static void on_frame(void *user, const hv_net_frame *f, int *verdict)
+{
+    rx *r = user;
+    if (r->full) {
+        *verdict = HV_EFULL;
+        return;
+    }
+    hv_frame fr;
+    assert_int_equal(hv_frame_parse(f->frame, f->len, NULL, &fr), (int)f->len);
+    uint64_t *l = &r->last_seq[f->sender_id & 3];
+    if (fr.seq != *l + 1)
+        r->bad_order++;
+    *l = fr.seq;
+    r->count++;
+    r->peer_id = f->peer->id;
+    r->peer_role = f->peer->role;
+    r->has_vote_key = f->peer->has_vote_key;
+}
+
+static void on_peer(void *user, const hv_net_peer *p, int ev, int err)
+{
+    rx *r = user;
+    (void)p;
+    (void)err;
+    r->joined += ev == HV_NET_PEER_JOINED;
+    r->lost += ev == HV_NET_PEER_LOST;
+    r->refused += ev == HV_NET_PEER_REFUSED;
+    r->reset += ev == HV_NET_PEER_RESET;
+}
+
+static void make_certs(char *d, const char *tag)
+{
+    snprintf(d, 256, "/tmp/hv_quic_test_%s_%d", tag, (int)getpid());
+    const char *err;
+    assert_int_equal(hv_net_certs_init(d, &err), 0);
+    assert_int_equal(hv_net_certs_issue(d, "hub", HV_WIRE_ROLE_COORDINATOR, 1, &err), 0);
+    assert_int_equal(
+        hv_net_certs_issue(d, "agent", HV_WIRE_ROLE_PATTERN_MATCHER, (2ull << 32) | 1, &err), 0);
+}
+
+static void rm_certs(const char *d)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    make_certs(dir, "a");
+    make_certs(dir2, "b");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rm_certs(dir);
+    rm_certs(dir2);
+    return 0;
+}
+
+static char paths[6][300];
+
+static void secure_opts(hv_net_opts *o, const char *d, const char *who, rx *r)
+{
+    static int k;
+    char *ca = paths[k++ % 6], *crt = paths[k++ % 6], *key = paths[k++ % 6];
+    snprintf(ca, 300, "%s/ca.pem", d);
+    snprintf(crt, 300, "%s/%s.pem", d, who);
+    snprintf(key, 300, "%s/%s.key", d, who);
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->ca_file = ca;
+    o->cert_file = crt;
+    o->key_file = key;
+    o->on_frame = on_frame;
+    o->on_peer = on_peer;
+    o->user = r;
+}
+
+static hv_net *start_hub(rx *r, hv_net_opts *o)
+{
+    hv_net *hub;
+    int rv = hv_net_listen(o, &hub);
+    if (rv != 0)
+        fail_msg("listen: %s", hv_net_last_error(NULL));
+    (void)r;
+    return hub;
+}
+
+/* Runs both loops until cond holds or the deadline passes. */
+#define SPIN_UNTIL(hub, cli, cond)                        \
+    do {                                                  \
+        uint64_t t0_ = hv_now_ns();                       \
+        while (!(cond)) {                                 \
+            if (hv_now_ns() - t0_ > WAIT_NS)              \
+                fail_msg("timed out waiting for " #cond); \
+            if (hub)                                      \
+                hv_net_run(hub, 0);                       \
+            if (cli)                                      \
+                hv_net_run(cli, 1);                       \
+        }                                                 \
+    } while (0)
+
+static size_t make_frame(uint8_t *buf, size_t cap, uint64_t sender, uint64_t seq, const char *topic,
+                         size_t data_len)
+{
+    static uint8_t data[300000];
+    hv_msg m = { .type = HV_MSG_PUBLISH };
+    m.publish.data = (hv_bytes){ data, (uint32_t)data_len };
+    hv_frame f = { .seq = seq, .sender_id = sender, .topic = hv_str_from(topic) };
+    int n = hv_frame_encode(buf, cap, &f, &m, NULL);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+static void mtls_link_carries_frames_in_order_both_ways(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    assert_int_equal(hv_net_subscribe(cli, "swarm.md.>"), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli) && hv_net_ready(hub));
+    uint64_t me = hv_net_self(cli)->id;
+    assert_int_equal(me, (2ull << 32) | 1);
+    uint8_t buf[512];
+    for (uint64_t i = 1; i <= 2000; i++) {
+        size_t n = make_frame(buf, sizeof(buf), me, i, "swarm.vote.cast", 40);
+        int rv;
+        while ((rv = hv_net_publish(cli, "swarm.vote.cast", 1 + (uint8_t)(i % 5 == 0), buf, n)) ==
+               HV_EFULL)
+            hv_net_run(cli, 1), hv_net_run(hub, 0);
+        assert_int_equal(rv, 0);
+    }
+    SPIN_UNTIL(hub, cli, hr.count == 2000);
+    assert_int_equal(hr.peer_id, me);
+    assert_int_equal(hr.peer_role, HV_WIRE_ROLE_PATTERN_MATCHER);
+    assert_true(hr.has_vote_key);
+    /* Ordering holds per (sender, priority): frames 5, 10, ... travel on another lane, so the
+     * check is per lane. */
+    /* hub to client, to the subscriber only */
+    for (uint64_t i = 1; i <= 100; i++) {
+        size_t n = make_frame(buf, sizeof(buf), 1, i, "swarm.md.bar", 64);
+        assert_int_equal(hv_net_publish(hub, "swarm.md.bar", 3, buf, n), 0);
+    }
+    size_t n = make_frame(buf, sizeof(buf), 1, 101, "swarm.other", 8);
+    assert_int_equal(hv_net_publish(hub, "swarm.other", 3, buf, n), 0); /* no subscriber */
+    SPIN_UNTIL(hub, cli, cr.count == 100);
+    assert_int_equal(cr.bad_order, 0);
+    hv_net_link_stats ls;
+    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_true(ls.rtt_us > 0);
+    assert_true(ls.datagrams_sent > 0 && ls.datagrams_sent < 2000);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void slow_consumer_backpressures_the_publisher_and_loses_nothing(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    ho.rx_buffer_bytes = 256 << 10;
+    ho.frame_max_bytes = 64 << 10;
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    co.lane_buffer_bytes = 256 << 10;
+    co.frame_max_bytes = 64 << 10;
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    uint64_t me = hv_net_self(cli)->id;
+    hr.full = 1;
+    uint8_t buf[2048];
+    uint64_t seq = 0;
+    int full = 0;
+    /* Publish until the publisher is told the link is full. */
+    while (!full) {
+        size_t n = make_frame(buf, sizeof(buf), me, seq + 1, "swarm.x", 1000);
+        int rv = hv_net_publish(cli, "swarm.x", 3, buf, n);
+        if (rv == HV_EFULL) {
+            full = 1;
+            break;
+        }
+        assert_int_equal(rv, 0);
+        seq++;
+        hv_net_run(cli, 0);
+        hv_net_run(hub, 0);
+        assert_true(seq < 100000);
+    }
+    assert_int_equal(hr.count, 0);
+    /* Memory stayed bounded: the sender's lane and the receiver's window. */
+    hv_net_link_stats ls;
+    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_true(ls.buffered_bytes <= (256u << 10));
+    assert_true(ls.full >= 1);
+    assert_int_equal(hv_net_link_stats_get(hub, 0, &ls), 0);
+    assert_true(ls.buffered_bytes <= (256u << 10) + 4096);
+    /* The consumer catches up: every frame arrives once, in order. */
+    hr.full = 0;
+    hv_net_resume(hub);
+    SPIN_UNTIL(hub, cli, (hv_net_resume(hub), hr.count == seq));
+    assert_int_equal(hr.bad_order, 0);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void broken_connection_reconnects_resumes_and_loses_nothing(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    uint64_t me = hv_net_self(cli)->id;
+    uint8_t buf[512];
+    uint64_t seq = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 500; i++) {
+            size_t n = make_frame(buf, sizeof(buf), me, ++seq, "swarm.y", 64);
+            assert_int_equal(hv_net_publish(cli, "swarm.y", 2, buf, n), 0);
+        }
+        hv_net_run(cli, 0);
+        hv__net_break(cli);
+        assert_int_equal(hv_net_ready(cli), 0);
+        SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    }
+    SPIN_UNTIL(hub, cli, hr.count == seq);
+    assert_int_equal(hr.bad_order, 0);
+    assert_int_equal(cr.reset, 0);
+    assert_true(cr.joined >= 4);
+    hv_net_link_stats ls;
+    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_int_equal(ls.connections, 4);
+    assert_true(ls.resumed >= 1); /* TLS session tickets */
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void client_with_a_certificate_from_another_ca_is_refused(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir2, "agent", &cr); /* a certificate from CA b ... */
+    static char ca_a[300];
+    snprintf(ca_a, sizeof(ca_a), "%s/ca.pem", dir); /* ... while it trusts the hub's CA */
+    co.ca_file = ca_a;
+    co.port = hv_net_port(hub);
+    co.reconnect_min_ms = 1000;
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    hv_net_stats hs;
+    SPIN_UNTIL(hub, cli, (hv_net_stats_get(hub, &hs), hs.refused_tls >= 1));
+    assert_int_equal(hv_net_ready(cli), 0);
+    assert_int_equal(hr.joined, 0);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void identity_that_differs_from_the_certificate_is_refused(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    co.local_id = 999; /* claims another agent's id */
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, cr.refused >= 1);
+    hv_net_stats hs;
+    hv_net_stats_get(hub, &hs);
+    assert_int_equal(hs.refused_identity, 1);
+    assert_int_equal(hv_net_ready(cli), 0);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void missing_certificates_need_the_insecure_flag(void **state)
+{
+    (void)state;
+    hv_net_opts o = { .size = sizeof(o) };
+    hv_net *n;
+    assert_int_equal(hv_net_listen(&o, &n), HV_EINVAL);
+    assert_null(n);
+    assert_non_null(strstr(hv_net_last_error(NULL), "--ca"));
+    o.flags = HV_NET_INSECURE;
+    o.local_id = 1;
+    o.local_role = HV_WIRE_ROLE_COORDINATOR;
+    assert_int_equal(hv_net_listen(&o, &n), 0);
+    hv_net_free(n);
+}
+
+static void client_without_a_certificate_is_refused(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&hr, &ho);
+    memset(&co, 0, sizeof(co));
+    co.size = sizeof(co);
+    co.flags = HV_NET_INSECURE; /* no certificate at all */
+    co.local_id = 5;
+    co.port = hv_net_port(hub);
+    co.reconnect_min_ms = 1000;
+    co.user = &cr;
+    co.on_peer = on_peer;
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    hv_net_stats hs;
+    SPIN_UNTIL(hub, cli, (hv_net_stats_get(hub, &hs), hs.refused_tls >= 1));
+    assert_int_equal(hr.joined, 0);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+static void unauthorized_oversize_and_flood_are_refused(void **state)
+{
+    (void)state;
+    rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    secure_opts(&ho, dir, "hub", &hr);
+    ho.frame_max_bytes = 4096;
+    ho.rate_frames_per_s = 1000;
+    ho.rate_burst = 200;
+    hv_net *hub = start_hub(&hr, &ho);
+    secure_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    uint64_t me = hv_net_self(cli)->id;
+    static uint8_t buf[8192];
+    uint64_t seq = 0;
+    /* A pattern matcher may not publish under admin.> */
+    size_t n = make_frame(buf, sizeof(buf), me, ++seq, "admin.halt", 8);
+    assert_int_equal(hv_net_publish(cli, "admin.halt", 1, buf, n), 0);
+    hv_net_stats hs;
+    SPIN_UNTIL(hub, cli, (hv_net_stats_get(hub, &hs), hs.refused_acl == 1));
+    assert_int_equal(hr.count, 0);
+    /* The negotiated frame limit is the hub's 4096: one byte more is refused at the sender. */
+    n = make_frame(buf, sizeof(buf), me, ++seq, "swarm.z", 4096 - 48 - 7 - 18);
+    assert_int_equal(n, 4096);
+    assert_int_equal(hv_net_publish(cli, "swarm.z", 3, buf, n), 0);
+    n = make_frame(buf, sizeof(buf), me, ++seq, "swarm.z", 4096 - 48 - 7 - 17);
+    assert_int_equal(hv_net_publish(cli, "swarm.z", 3, buf, n), HV_ETOOBIG);
+    seq--;
+    SPIN_UNTIL(hub, cli, hr.count == 1);
+    /* A flood far above 1000 frames/s: refusals, then the hub closes the connection. */
+    for (int i = 0; i < 3000; i++) {
+        n = make_frame(buf, sizeof(buf), me, ++seq, "swarm.z", 8);
+        int rv = hv_net_publish(cli, "swarm.z", 3, buf, n);
+        if (rv == HV_EFULL) {
+            seq--;
+            hv_net_run(cli, 0);
+            hv_net_run(hub, 0);
+            continue;
+        }
+        assert_int_equal(rv, 0);
+    }
+    SPIN_UNTIL(hub, cli, (hv_net_stats_get(hub, &hs), hs.refused_rate > 200 && hr.lost >= 1));
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mtls_link_carries_frames_in_order_both_ways),
+        cmocka_unit_test(slow_consumer_backpressures_the_publisher_and_loses_nothing),
+        cmocka_unit_test(broken_connection_reconnects_resumes_and_loses_nothing),
+        cmocka_unit_test(client_with_a_certificate_from_another_ca_is_refused),
+        cmocka_unit_test(identity_that_differs_from_the_certificate_is_refused),
+        cmocka_unit_test(missing_certificates_need_the_insecure_flag),
+        cmocka_unit_test(client_without_a_certificate_is_refused),
+        cmocka_unit_test(unauthorized_oversize_and_flood_are_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

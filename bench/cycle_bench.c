@@ -1,14 +1,20 @@
 /*
  * hivewire bench cycle: full trading cycles of the swarm (hivewire run's defaults: 4 pattern
- * agents + the risk agent voting = 5 voters, market data, strategy, execution, coordinator,
- * each a thread with its own bus inbox) over the real S&P 500 series and a long synthetic
- * one. One sample = one whole swarm run (fresh swarm, threads, keys): cycles/s over the run.
- * Cycle latency and the per-stage critical-path times come from the swarm's profiler,
- * histograms merged over the samples.
+ * agents + the risk agent voting = 5 voters, market data, strategy, execution, coordinator)
+ * over the real S&P 500 series and a long synthetic one, under every runner: all agents
+ * stepped by one thread (the default), a thread per agent with the default placement, and a
+ * thread per agent placed by the OS. The modes run interleaved, sample by sample (A B C A B C
+ * ...), on an idle machine and again with a competing busy process that the bench starts and
+ * stops itself (rows "..._contended"; --filter contended selects them). One sample = one whole
+ * swarm run (fresh swarm, keys, threads): cycles/s over the run, CPU time of every runner
+ * thread per cycle. Cycle latency and the per-stage critical-path times come from the swarm's
+ * profiler, histograms merged over the samples.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hivewire/swarm.h>
@@ -19,33 +25,53 @@
 #define HV_CYCLE_SOURCE_DIR "."
 #endif
 
-#define STAGES_MAX 16
+#define STAGES_MAX  16
+#define SAMPLES_MAX 16
+#define MODES_MAX   4
 
-/* What a run takes away from the default swarm, to show where the floor of a cycle is. */
-enum { FULL = 0, NO_SIGNATURES = 1, ONE_PATTERN = 2 };
+typedef struct mode {
+    const char *impl;
+    int runner, placement, vote_auth;
+} mode;
+
+/* The default (runner AUTO = one thread), then the thread-per-agent runner two ways. */
+static const mode every_runner[] = {
+    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
+    { "hivewire_threads", HV_SWARM_RUNNER_THREADS, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
+    { "hivewire_threads_os_placement", HV_SWARM_RUNNER_THREADS, HV_SWARM_PLACE_NONE,
+      HV_SWARM_AUTH_AUTO },
+};
+
+/* Vote authentication: MACs (the default in one process) against Ed25519 signatures. */
+static const mode every_auth[] = {
+    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
+    { "hivewire_ed25519_votes", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_SIG },
+};
 
 typedef struct workload {
     const char *name;
     const hv_bar *bars;
     size_t n;
     uint64_t cycles_max;
-    int strip;        /* FULL, or NO_SIGNATURES and/or ONE_PATTERN */
-    int placement;    /* hv_swarm_config.placement */
-    const char *impl; /* row impl name */
+    uint32_t patterns;
+    int contended; /* a busy process competes for the CPUs */
+    const mode *modes;
+    size_t nmodes;
 } workload;
 
 typedef struct acc {
     hv_hist cycle;
     hv_hist stage[STAGES_MAX];
-    const char *stage_name[STAGES_MAX];
+    char stage_name[STAGES_MAX][48];
     uint64_t stage_self[STAGES_MAX];
     uint64_t cycle_ns;
     size_t nstages;
     uint64_t proposals, cycles;
-    double cpu_us[16];   /* per sample: CPU time of every swarm thread per cycle */
-    double switches[16]; /* per sample: context switches per cycle (sleeps + preemptions) */
-    double sleeps[16];   /* per sample: voluntary switches per cycle */
-    size_t nusage;
+    double cps[SAMPLES_MAX];
+    double cpu_us[SAMPLES_MAX];   /* per sample: CPU time of every runner thread per cycle */
+    double switches[SAMPLES_MAX]; /* per sample: context switches per cycle */
+    size_t n;
+    hv_swarm_stats last;
 } acc;
 
 static int acc_init(acc *a)
@@ -67,7 +93,7 @@ static void acc_fini(acc *a)
 }
 
 /* Adds one run's profile: cycle histogram and every timed stage's histogram and self time. */
-static void acc_add(acc *a, const hv_swarm *sw)
+static void acc_profile(acc *a, const hv_swarm *sw)
 {
     const hv_profiler *p = hv_swarm_profiler(sw);
     int ids[STAGES_MAX];
@@ -86,155 +112,146 @@ static void acc_add(acc *a, const hv_swarm *sw)
         if (k == a->nstages) {
             if (a->nstages == STAGES_MAX)
                 continue;
-            a->stage_name[a->nstages++] = ss.name; /* interned below */
+            snprintf(a->stage_name[a->nstages++], sizeof(a->stage_name[0]), "%s", ss.name);
         }
         hv_hist_merge(&a->stage[k], hv_profiler_stage_hist(p, ids[i]));
         a->stage_self[k] += ss.self_ns;
     }
 }
 
-/* Median of per-sample values (at most 16), leaving them in the order taken. */
-static double median(const double *v, size_t n)
-{
-    double s[16];
-    n = n > 16 ? 16 : n;
-    memcpy(s, v, n * sizeof(double));
-    return hv_bench_quantile(s, n, 0.5);
-}
-
-static const char *intern(const char *s)
-{
-    static char names[STAGES_MAX][48];
-    static size_t used;
-    for (size_t i = 0; i < used; i++)
-        if (strcmp(names[i], s) == 0)
-            return names[i];
-    if (used == STAGES_MAX)
-        return "?";
-    snprintf(names[used], sizeof(names[0]), "%s", s);
-    return names[used++];
-}
-
-static int one_run(const workload *w, uint64_t seed, acc *a, double *cycles_per_s,
-                   hv_swarm_stats *st)
+static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
 {
     hv_swarm_config cfg;
     hv_swarm_config_default(&cfg);
     cfg.seed = seed;
     cfg.exchange.seed = seed;
     cfg.cycles_max = w->cycles_max;
-    if (w->strip & NO_SIGNATURES) { /* orders and risk decisions by MAJORITY, MAC'd votes */
+    cfg.patterns = w->patterns;
+    if (w->patterns < 3) { /* BFT needs 4 voters: orders and risk decisions by MAJORITY */
         hv_policy p = { .rule = HV_RULE_MAJORITY };
         hv_crit_table_set_policy(&cfg.table, HV_CRIT_CRITICAL, &p);
         hv_crit_table_set_policy(&cfg.table, HV_CRIT_HIGH, &p);
     }
-    if (w->strip & ONE_PATTERN)
-        cfg.patterns = 1;
-    cfg.placement = w->placement;
+    cfg.runner = m->runner;
+    cfg.placement = m->placement;
+    cfg.vote_auth = m->vote_auth;
     hv_swarm *sw = NULL;
     int rc = hv_swarm_new(&cfg, w->bars, w->n, &sw);
     if (rc == 0)
         rc = hv_swarm_run(sw, NULL, NULL);
-    if (rc == 0) {
-        hv_swarm_stats_get(sw, st);
-        *cycles_per_s = st->wall_ns ? (double)st->cycles * 1e9 / (double)st->wall_ns : 0;
-        /* stage names point into this run's profiler: copy them before it goes */
-        size_t before = a->nstages;
-        acc_add(a, sw);
-        for (size_t i = before; i < a->nstages; i++)
-            a->stage_name[i] = intern(a->stage_name[i]);
-        a->proposals += st->proposals;
-        if (a->nusage < 16 && st->cycles > 0) {
-            double n = (double)st->cycles;
-            a->cpu_us[a->nusage] = (double)st->cpu_ns / 1e3 / n;
-            a->switches[a->nusage] =
-                (double)(st->switches_voluntary + st->switches_involuntary) / n;
-            a->sleeps[a->nusage++] = (double)st->switches_voluntary / n;
-        }
+    if (rc == 0 && a != NULL && a->n < SAMPLES_MAX) {
+        hv_swarm_stats st;
+        hv_swarm_stats_get(sw, &st);
+        double n = st.cycles > 0 ? (double)st.cycles : 1;
+        a->cps[a->n] = st.wall_ns ? (double)st.cycles * 1e9 / (double)st.wall_ns : 0;
+        a->cpu_us[a->n] = (double)st.cpu_ns / 1e3 / n;
+        a->switches[a->n] = (double)(st.switches_voluntary + st.switches_involuntary) / n;
+        a->n++;
+        a->proposals += st.proposals;
+        a->last = st;
+        acc_profile(a, sw);
     }
     hv_swarm_free(sw);
     return rc;
 }
 
-static void report(hv_bench_report *r, const workload *w, acc *a, const double *cps, size_t n,
-                   const hv_swarm_stats *st)
+static void report(hv_bench_report *r, const workload *w, const mode *m, acc *a)
 {
-    char params[320], name[96];
-    int patterns = w->strip & ONE_PATTERN ? 1 : 4;
+    char params[384], name[96];
+    const hv_swarm_stats *st = &a->last;
     snprintf(params, sizeof(params),
-             "{\"bars\": %zu, \"cycles_per_run\": %llu, \"voters\": %d, \"pattern_agents\": %d, "
-             "\"threads\": %d, \"verify_threads\": 1, \"cpus\": %ld, \"proposal_share\": %.3f, "
-             "\"rule\": \"%s\", \"placement\": \"%s\"}",
-             w->n, (unsigned long long)st->cycles, patterns + 1, patterns, patterns + 4,
-             sysconf(_SC_NPROCESSORS_ONLN),
-             a->cycles ? (double)a->proposals / (double)a->cycles : 0,
-             w->strip & NO_SIGNATURES ? "majority" : "bft",
-             w->placement == HV_SWARM_PLACE_AUTO ? "auto" : "none");
+             "{\"bars\": %zu, \"cycles_per_run\": %llu, \"voters\": %u, \"pattern_agents\": %u, "
+             "\"runner\": \"%s\", \"threads\": %u, \"placement\": \"%s\", \"vote_auth\": \"%s\", "
+             "\"cpus\": %ld, \"competing_busy_processes\": %d, \"proposal_share\": %.3f}",
+             w->n, (unsigned long long)st->cycles, w->patterns + 1, w->patterns,
+             st->runner == HV_SWARM_RUNNER_THREADS ? "threads" : "one", st->nthreads,
+             st->runner != HV_SWARM_RUNNER_THREADS ? "-"
+             : m->placement == HV_SWARM_PLACE_AUTO ? "auto"
+                                                   : "none",
+             st->vote_auth == HV_SWARM_AUTH_SIG ? "ed25519" : "mac", sysconf(_SC_NPROCESSORS_ONLN),
+             w->contended, a->cycles ? (double)a->proposals / (double)a->cycles : 0);
     snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
-    hv_bench_add(r, name, w->impl, "cycles/s", cps, n, params);
+    hv_bench_add(r, name, m->impl, "cycles/s", a->cps, a->n, params);
     snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
-    snprintf(params, sizeof(params),
-             "{\"what\": \"user+system time of every swarm thread (getrusage) per cycle\", "
-             "\"budget_us_for_10000_cycles_per_s\": %.0f, \"switches_per_cycle_median\": %.2f, "
-             "\"sleeps_per_cycle_median\": %.2f}",
-             1e6 / 1e4 * (double)sysconf(_SC_NPROCESSORS_ONLN), median(a->switches, a->nusage),
-             median(a->sleeps, a->nusage));
-    hv_bench_add(r, name, w->impl, "us", a->cpu_us, a->nusage, params);
+    hv_bench_add(r, name, m->impl, "us", a->cpu_us, a->n,
+                 "{\"what\": \"user+system time of every runner thread (getrusage) per cycle\"}");
+    snprintf(name, sizeof(name), "switches_per_cycle_%s", w->name);
+    hv_bench_add(r, name, m->impl, "ops/s", a->switches, a->n,
+                 "{\"what\": \"context switches (sleeps + preemptions) per cycle\"}");
     snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
-    hv_bench_add_hist(r, name, w->impl, "us", &a->cycle, params);
-    for (size_t i = 0; i < a->nstages && w->strip == FULL && w->placement == HV_SWARM_PLACE_AUTO;
-         i++) {
+    hv_bench_add_hist(r, name, m->impl, "us", &a->cycle, params);
+    if (strcmp(w->name, "sp500") != 0 || m != &w->modes[0])
+        return;
+    for (size_t i = 0; i < a->nstages; i++) {
         char sp[160];
         snprintf(name, sizeof(name), "stage_%s_%s", a->stage_name[i], w->name);
         snprintf(sp, sizeof(sp), "{\"share_of_cycle_time\": %.4f, \"count\": %llu}",
                  a->cycle_ns ? (double)a->stage_self[i] / (double)a->cycle_ns : 0,
                  (unsigned long long)a->stage[i].count);
-        hv_bench_add_hist(r, name, w->impl, "us", &a->stage[i], sp);
+        hv_bench_add_hist(r, name, m->impl, "us", &a->stage[i], sp);
     }
 }
 
-/* Runs k workloads (1 or 2) sample by sample, interleaved (A B A B ...), after one discarded
- * warm-up run each, and reports each; with two, the ratio of their cycles/s per pair. */
-static int run_workloads(hv_bench_report *r, const hv_bench_opts *o, const workload *ws, size_t k)
+/* ---- A competing busy process ---------------------------------------------------------------- */
+
+static pid_t start_busy(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile uint64_t x = 0;
+        for (;;)
+            x = x * 6364136223846793005ull + 1;
+    }
+    return pid;
+}
+
+static void stop_busy(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* ---- Running the modes interleaved ------------------------------------------------------------
+ */
+
+/* Runs every mode of w sample by sample, interleaved, after one discarded warm-up run each,
+ * and reports each; ratios of cycles/s (and CPU per cycle) of the first mode to each other. */
+static int run_workload(hv_bench_report *r, const hv_bench_opts *o, const workload *w)
 {
     char name[96];
-    snprintf(name, sizeof(name), "cycle_%s", ws[0].name);
+    snprintf(name, sizeof(name), "cycle_%s", w->name);
     if (!hv_bench_selected(o, name))
         return 0;
-    acc a[2];
-    double cps[2][16];
-    hv_swarm_stats st[2];
-    memset(st, 0, sizeof(st));
-    unsigned n = hv_bench_samples(o, 3);
-    if (n > 16)
-        n = 16;
-    int rc = 0;
+    acc a[MODES_MAX];
     size_t ready = 0;
-    for (; ready < k && rc == 0; ready++)
+    int rc = 0;
+    for (; ready < w->nmodes && rc == 0; ready++)
         rc = acc_init(&a[ready]);
-    if (rc != 0)
-        ready--;                                /* the one that failed holds nothing */
-    for (size_t j = 0; j < k && rc == 0; j++) { /* warm-up runs, discarded */
-        acc warm;
-        double c;
-        if (acc_init(&warm) != 0) {
-            rc = HV_ENOMEM;
-            break;
-        }
-        rc = one_run(&ws[j], o->seed + 1000, &warm, &c, &st[j]);
-        acc_fini(&warm);
-    }
+    pid_t busy = rc == 0 && w->contended ? start_busy() : 0;
+    if (busy < 0)
+        rc = HV_EAGAIN;
+    unsigned n = hv_bench_samples(o, 3);
+    n = n > SAMPLES_MAX ? SAMPLES_MAX : n;
+    for (size_t j = 0; j < w->nmodes && rc == 0; j++)
+        rc = one_run(w, &w->modes[j], o->seed + 1000, NULL);
     for (unsigned i = 0; rc == 0 && i < n; i++)
-        for (size_t j = 0; rc == 0 && j < k; j++)
-            rc = one_run(&ws[j], o->seed + i, &a[j], &cps[j][i], &st[j]);
-    for (size_t j = 0; j < k && rc == 0; j++)
-        report(r, &ws[j], &a[j], cps[j], n, &st[j]);
-    if (rc == 0 && k == 2) {
-        snprintf(name, sizeof(name), "cycles_per_s_%s", ws[0].name);
-        hv_bench_ratio(r, name, ws[0].impl, ws[1].impl);
+        for (size_t j = 0; rc == 0 && j < w->nmodes; j++)
+            rc = one_run(w, &w->modes[j], o->seed + i, &a[j]);
+    stop_busy(busy);
+    for (size_t j = 0; j < w->nmodes && rc == 0; j++)
+        report(r, w, &w->modes[j], &a[j]);
+    for (size_t j = 1; j < w->nmodes && rc == 0; j++) {
+        snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[j].impl);
+        snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[j].impl);
+        snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[j].impl);
     }
     if (rc != 0)
-        fprintf(stderr, "hivewire bench cycle: %s failed: %s\n", ws[0].name, hv_strerror(rc));
+        hv_bench_fail(r, "%s: %s", w->name, hv_strerror(rc));
     for (size_t j = 0; j < ready; j++)
         acc_fini(&a[j]);
     return rc;
@@ -255,6 +272,30 @@ static int load_sp500(hv_series *s)
     return HV_ENOTFOUND;
 }
 
+static void notes(hv_bench_report *r)
+{
+    hv_bench_note(r, "a cycle = coordinator asks for the next bar -> market-data agent publishes "
+                     "it -> 4 pattern agents (DTW), risk (rolling VaR) and execution (fills, "
+                     "marking) -> strategy -> coordinator; when the strategy proposes an order, "
+                     "5 voters vote (BFT) -> risk pre-trade check -> execution submits. Every "
+                     "hop is a bus message carrying an HVW1 frame");
+    hv_bench_note(r, "impl hivewire: the default, runner auto = one thread steps every agent, "
+                     "votes MAC'd (every voter in the process); hivewire_threads: a thread per "
+                     "agent, the message chain pinned to one CPU (placement auto); "
+                     "hivewire_threads_os_placement: a thread per agent placed by the OS");
+    hv_bench_note(r, "rows *_contended: the same with one busy process (a spinning child the "
+                     "bench forks and kills) competing for the CPUs; 1,000 cycles per run");
+    hv_bench_note(r,
+                  "targets (issue 12): the best mode >= 2x the cycles/s of the thread-per-agent "
+                  "mode idle; contended, the best mode's cycle p99 <= 1/3 of thread-per-agent's; "
+                  "CPU per cycle of the default <= 150 us idle; and the original 100 us p50, "
+                  "10,000 cycles/s");
+    hv_bench_note(r, "sp500_1_pattern: one pattern agent instead of four (2 voters, orders by "
+                     "MAJORITY): how much of a cycle is left when compute is taken away");
+    hv_bench_note(r, "reference, not measured here: the original system reported 21.30 ms per "
+                     "cycle and 47 cycles/s (from a simulation with busy-wait loops)");
+}
+
 int hv_bench_cycle(const hv_bench_opts *opts);
 
 int hv_bench_cycle(const hv_bench_opts *opts)
@@ -266,29 +307,17 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     hv_series_init(&real);
     hv_series_init(&synth);
     int rc = 0;
+    uint64_t cmax = opts->quick ? 300 : 0;
+    uint64_t cmax_contended = opts->quick ? 100 : 1000;
     if (load_sp500(&real) == 0) {
-        uint64_t cmax = opts->quick ? 300 : 0;
-        /* the default placement against the OS's, interleaved */
-        workload w[2] = {
-            { "sp500", real.bars, real.len, cmax, FULL, HV_SWARM_PLACE_AUTO, "hivewire" },
-            { "sp500", real.bars, real.len, cmax, FULL, HV_SWARM_PLACE_NONE,
-              "hivewire_os_placement" },
+        workload ws[] = {
+            { "sp500", real.bars, real.len, cmax, 4, 0, every_runner, 3 },
+            { "sp500_contended", real.bars, real.len, cmax_contended, 4, 1, every_runner, 3 },
+            { "sp500_vote_auth", real.bars, real.len, cmax, 4, 0, every_auth, 2 },
+            { "sp500_1_pattern", real.bars, real.len, cmax, 1, 0, every_runner, 3 },
         };
-        rc = run_workloads(r, opts, w, 2);
-        /* the same series with parts taken away: where the floor of a cycle is */
-        workload nosig = { "sp500_no_signatures", real.bars,           real.len,  cmax,
-                           NO_SIGNATURES,         HV_SWARM_PLACE_AUTO, "hivewire" };
-        if (rc == 0)
-            rc = run_workloads(r, opts, &nosig, 1);
-        workload bare[2] = {
-            { "sp500_1_pattern_no_signatures", real.bars, real.len, cmax,
-              NO_SIGNATURES | ONE_PATTERN, HV_SWARM_PLACE_AUTO, "hivewire" },
-            { "sp500_1_pattern_no_signatures", real.bars, real.len, cmax,
-              NO_SIGNATURES | ONE_PATTERN, HV_SWARM_PLACE_NONE, "hivewire_os_placement" },
-        };
-        if (rc == 0)
-            rc = run_workloads(r, opts, bare, 2);
-
+        for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]) && rc == 0; i++)
+            rc = run_workload(r, opts, &ws[i]);
     } else {
         hv_bench_note(r, "data/sp500-2000.csv not found: run scripts/fetch-data; real-series "
                          "rows skipped");
@@ -305,30 +334,13 @@ int hv_bench_cycle(const hv_bench_opts *opts)
                        synth.bars,
                        synth.len,
                        0,
-                       FULL,
-                       HV_SWARM_PLACE_AUTO,
-                       "hivewire" };
-        rc = run_workloads(r, opts, &w, 1);
+                       4,
+                       0,
+                       every_runner,
+                       1 };
+        rc = run_workload(r, opts, &w);
     }
-    hv_bench_note(
-        r, "a cycle = coordinator asks for the next bar -> market-data agent publishes "
-           "it -> 4 pattern agents (DTW), risk (rolling VaR) and execution (fills, "
-           "marking) work in parallel -> strategy -> coordinator; when the strategy "
-           "proposes an order, 5 voters vote (BFT: Ed25519 sign + verify) -> risk "
-           "pre-trade check -> execution submits. Every hop is a cross-thread bus "
-           "message carrying an HVW1 frame; 8 agent threads plus the coordinator's signature "
-           "verifier helper share the machine's CPUs");
-    hv_bench_note(r, "reference, not measured here: the original system reported 21.30 ms per "
-                     "cycle and 47 cycles/s (from a simulation with busy-wait loops)");
-    hv_bench_note(r, "targets: p50 <= 100 us per full cycle, >= 10,000 cycles/s; stage rows: "
-                     "critical-path time per occurrence, share = self time / cycle time");
-    hv_bench_note(r, "sp500_no_signatures: orders and risk decisions by MAJORITY with MAC'd votes "
-                     "instead of BFT with Ed25519; sp500_1_pattern_no_signatures: also one pattern "
-                     "agent instead of four (2 voters). They show how much of a cycle is left "
-                     "when compute is taken away: the chain of cross-thread hand-offs");
-    hv_bench_note(r, "impl hivewire: the default placement (AUTO: the message chain on one CPU, "
-                     "pattern agents alternating over two); hivewire_os_placement: the same swarm "
-                     "with placement NONE (the OS decides), interleaved run by run");
+    notes(r);
     hv_series_fini(&real);
     hv_series_fini(&synth);
     int exit_code = hv_bench_report_finish(r);

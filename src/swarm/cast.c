@@ -140,7 +140,7 @@ static void env_for(sw_env *e, const hv_swarm_config *cfg, int vote_auth, int ro
  * runner carries a cycle through). */
 static sw_agent *slot(sw_cast *c, uint32_t i, int *role, uint32_t *index)
 {
-    uint32_t p = c->coord.a.env.cfg.patterns;
+    uint32_t p = c->patterns;
     *index = 0;
     if (i == 0) {
         *role = SW_ROLE_COORD;
@@ -194,7 +194,7 @@ int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, cons
                      size_t n, sw_venue *venue, hv_swarm_progress_fn progress, void *ud)
 {
     memset(c, 0, sizeof(*c));
-    c->coord.a.env.cfg.patterns = cfg->patterns; /* slot() reads it before the coordinator */
+    c->patterns = cfg->patterns;
     c->nactors = cfg->patterns + 5;
     for (uint32_t i = 0; i < c->nactors; i++) {
         int role;

@@ -476,6 +476,7 @@ typedef struct sw_cast {
     sw_exec exec;
     hv_actor *actors[HV_SWARM_THREADS_MAX];
     uint32_t nactors;
+    uint32_t patterns;
 } sw_cast;
 
 /* Validates cfg (0 or HV_EINVAL/HV_ERANGE with *why set). */

@@ -714,9 +714,10 @@ HV_EXTERN void hv_codec_reset(hv_codec *c);
 
 /*
  * Encodes like hv_frame_encode(), plus: interns f->topic (when interning is on), and
- * LZ4-compresses the payload when it is larger than compress_above_bytes and compression
- * shrinks it. On any error nothing (including the interning table) changes. Returns the frame
- * length or the errors of hv_frame_encode(), HV_ETOOBIG (over frame_max_bytes), HV_ECOMPRESS.
+ * LZ4-compresses the payload when it is larger than compress_above_bytes and compression makes
+ * the frame strictly smaller (else it goes raw: stats.compress_skipped). On any error nothing
+ * (including the interning table) changes. Returns the frame length or the errors of
+ * hv_frame_encode(), HV_ETOOBIG (the uncompressed frame is over frame_max_bytes).
  */
 HV_EXTERN int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f,
                               const hv_msg *m, size_t *needed);
@@ -726,8 +727,10 @@ HV_EXTERN int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_fr
 HV_EXTERN int hv_codec_batch_add(hv_codec *c, hv_batch_writer *w, const hv_frame *f,
                                  const hv_msg *m, size_t *needed);
 
-/* Compresses a finished batch (from hv_batch_finish()) in place when it is over the threshold
- * and compression shrinks it. Returns the new frame length, or HV_ECOMPRESS/HV_EINVAL. */
+/* Compresses a finished batch (from hv_batch_finish()) in place when its payload is over the
+ * threshold and compression makes the frame strictly smaller; otherwise the frame is left byte
+ * for byte as it was. Returns the frame's length then, or HV_EINVAL (not a whole frame) or an
+ * hv_frame_parse() error. */
 HV_EXTERN int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len);
 
 /*

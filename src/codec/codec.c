@@ -122,24 +122,24 @@ const hv_codec_limits *hv_codec_get_limits(const hv_codec *c)
 
 /* ---- Encoding ---------------------------------------------------------------------------- */
 
-/* Rewrites a finished uncompressed frame at src (n bytes, payload at off) into dst compressed.
- * Returns the new length, or 0 when LZ4 does not make it smaller or it does not fit in cap. */
+/* Writes the finished uncompressed frame at src (n bytes, payload at off) into dst, compressed;
+ * src is left as it was. Returns the new length, or 0 when LZ4 does not make the frame strictly
+ * smaller or the result does not fit in cap; dst's bytes are then undefined. */
 static size_t compress_into(hv_codec *c, uint8_t *dst, size_t cap, const uint8_t *src, size_t n,
                             size_t off)
 {
     size_t raw = n - off;
-    /* Below 6 bytes the 4-byte length prefix alone makes compression a loss. */
+    /* The 4-byte length prefix and LZ4's token byte make payloads below 6 bytes grow. */
     if (raw < 6 || cap <= off + 4 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
         return 0;
     size_t room = cap - off - 4;
-    if (room > n - off - 4) /* the result must be smaller than the original */
-        room = n - off - 4;
+    if (room > raw - 5) /* at most n - 1 bytes in all: strictly smaller than the original */
+        room = raw - 5;
     int clen = LZ4_compress_fast_extState(c->lz4_state, (const char *)src + off,
                                           (char *)dst + off + 4, (int)raw, (int)room, 1);
     if (clen <= 0)
         return 0;
-    if (dst != src)
-        memcpy(dst, src, off);
+    memcpy(dst, src, off);
     dst[7] |= HV_FLAG_COMPRESSED;
     hv__st32(dst + 12, (uint32_t)clen + 4);
     hv__st32(dst + off, (uint32_t)raw);
@@ -218,13 +218,15 @@ int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len)
         return n == HV_ETRUNCATED ? HV_EINVAL : n;
     if ((f.flags & HV_FLAG_COMPRESSED) || !c->compress_above || f.payload.len <= c->compress_above)
         return n;
+    /* Compressed into the scratch buffer first: LZ4 writes as it goes, and a frame that does not
+     * shrink must stay as it was. */
     size_t off = (size_t)(f.payload.ptr - frame);
-    memcpy(c->scratch, frame, (size_t)n);
-    size_t z = compress_into(c, frame, (size_t)n, c->scratch, (size_t)n, off);
+    size_t z = compress_into(c, c->scratch, (size_t)n, frame, (size_t)n, off);
     if (z == 0) {
         c->stats.compress_skipped++;
         return n;
     }
+    memcpy(frame, c->scratch, z);
     c->stats.compressed++;
     return (int)z;
 }

@@ -195,6 +195,37 @@ static void stream_split_then_join_gives_the_bytes_back(void **state)
     assert_int_equal(run(hv_cmd_stream, in_path, out_path, unknown), 2);
 }
 
+/* tests/codec/data/<name>: the repro inputs of issues 13 and 20, kept with the tests. */
+static const char *data_path(const char *name)
+{
+    static char path[512];
+    const char *root = getenv("HV_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/tests/codec/data/%s", root ? root : ".", name);
+    return path;
+}
+
+/* Issue 20: a one-frame batch that LZ4 cannot shrink came out corrupted (HV_EBADMAGIC). */
+static void batch_that_does_not_compress_decodes_at_every_threshold(void **state)
+{
+    (void)state;
+    static char plain[4096], squeezed[4096];
+    char *enc[] = { "encode", NULL }, *dec[] = { "decode", NULL };
+    assert_int_equal(run(hv_cmd_encode, data_path("F13_lz4_batch_no_gain.jsonl"), mid_path, enc),
+                     0);
+    assert_int_equal(run(hv_cmd_decode, mid_path, out_path, dec), 0);
+    read_file(out_path, plain, sizeof(plain));
+    for (int above = 0; above <= 128; above++) {
+        char arg[16];
+        snprintf(arg, sizeof(arg), "%d", above);
+        char *encz[] = { "encode", "--compress-above", arg, NULL };
+        assert_int_equal(
+            run(hv_cmd_encode, data_path("F13_lz4_batch_no_gain.jsonl"), mid_path, encz), 0);
+        assert_int_equal(run(hv_cmd_decode, mid_path, out_path, dec), 0);
+        read_file(out_path, squeezed, sizeof(squeezed));
+        assert_string_equal(plain, squeezed);
+    }
+}
+
 static void bad_usage_exits_with_status_2(void **state)
 {
     (void)state;
@@ -220,6 +251,7 @@ int main(void)
         cmocka_unit_test(decode_fails_with_status_1_on_bad_frames),
         cmocka_unit_test(stream_split_then_join_gives_the_bytes_back),
         cmocka_unit_test(bad_usage_exits_with_status_2),
+        cmocka_unit_test(batch_that_does_not_compress_decodes_at_every_threshold),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,13 +8,16 @@
  * through a stream reassembler whose bounds and sticky failure are checked. The encoder's
  * compression is fuzzed too: every decoded message is encoded again through a compressing,
  * interning codec (on its own and gathered into batches that are compressed whole), at a
- * threshold the input picks, and must decode to the same message. Any violation traps.
+ * threshold the input picks, and must decode to the same message. The explanations behind error
+ * messages must give the decoder's code for every frame. Any violation traps.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hivewire/codec.h>
+
+#include "codec/schema.h"
 
 #define FUZZ_FRAME_MAX (256u << 10)
 
@@ -217,6 +220,12 @@ static void stateless(const uint8_t *data, size_t size)
         hv_msg m;
         int compressed = size - off > 7 && (data[off + 7] & HV_FLAG_COMPRESSED);
         int n = hv_decode(data + off, size - off, &lim, scratch, sizeof(scratch), &f, &m);
+        /* The explanation behind error messages runs the same checks to the same code. */
+        static uint8_t explain_scratch[FUZZ_FRAME_MAX];
+        char why[256] = "";
+        CHECK(hv__frame_explain(data + off, size - off, &lim, explain_scratch,
+                                sizeof(explain_scratch), why, sizeof(why)) == (n < 0 ? n : 0));
+        CHECK(n >= 0 || why[0] != '\0');
         if (n < 0) {
             if (f.frame_len == 0 || f.frame_len > size - off)
                 break;

@@ -49,6 +49,7 @@ extern "C" {
 #define HV_BATCH_FRAMES_MAX     65535
 #define HV_INTERN_MAX_DEFAULT   256
 #define HV_INTERN_BYTES_DEFAULT (16u << 10)
+#define HV_INTERN_BYTES_CEILING (1u << 20) /* topic text per interning table: 1 MiB at most */
 #define HV_INTERN_MAX_CEILING   65535
 #define HV_STREAMS_MAX          32
 #define HV_METRICS_MAX          32
@@ -620,7 +621,8 @@ typedef struct hv_intern {
     char *arena;
 } hv_intern;
 
-/* max_entries 0..65535 (0 disables interning), max_bytes <= 16 MiB. 0, HV_EINVAL, HV_ENOMEM. */
+/* max_entries 0..65535 (0 disables interning), max_bytes <= HV_INTERN_BYTES_CEILING (1 MiB).
+ * 0, HV_EINVAL, HV_ENOMEM. */
 HV_EXTERN int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes);
 HV_EXTERN void hv_intern_fini(hv_intern *t);
 
@@ -688,7 +690,7 @@ typedef struct hv_codec_opts {
     uint32_t frame_max_bytes;      /* 0 = HV_FRAME_MAX_DEFAULT */
     uint32_t compress_above_bytes; /* compress payloads larger than this; 0 = never */
     uint32_t intern_max;           /* entries per direction, 0 = no interning */
-    uint32_t intern_bytes_max;     /* 0 = HV_INTERN_BYTES_DEFAULT */
+    uint32_t intern_bytes_max; /* 0 = HV_INTERN_BYTES_DEFAULT, at most HV_INTERN_BYTES_CEILING */
 } hv_codec_opts;
 
 typedef struct hv_codec hv_codec;
@@ -715,9 +717,14 @@ HV_EXTERN void hv_codec_reset(hv_codec *c);
 /*
  * Encodes like hv_frame_encode(), plus: interns f->topic (when interning is on), and
  * LZ4-compresses the payload when it is larger than compress_above_bytes and compression makes
- * the frame strictly smaller (else it goes raw: stats.compress_skipped). On any error nothing
- * (including the interning table) changes. Returns the frame length or the errors of
- * hv_frame_encode(), HV_ETOOBIG (the uncompressed frame is over frame_max_bytes).
+ * the frame strictly smaller (else it goes raw: stats.compress_skipped). With f->topic_id 0 the
+ * codec chooses: a definition, a reference or a plain literal. A nonzero f->topic_id (to
+ * reproduce interned frames) is taken as given only if a receiver would accept it: a
+ * definition (with f->topic) of the next id of a topic not yet in the table, where there is
+ * room, or a reference (without f->topic) to a defined id; else HV_EBADINTERN (see
+ * hv_codec_error_detail()). On any error nothing (including the interning table) changes.
+ * Returns the frame length or the errors of hv_frame_encode(), HV_EBADINTERN, HV_ETOOBIG (the
+ * uncompressed frame is over frame_max_bytes).
  */
 HV_EXTERN int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f,
                               const hv_msg *m, size_t *needed);
@@ -740,6 +747,11 @@ HV_EXTERN int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len);
  * hv_frame_parse(), hv_intern_rx(), hv_frame_decompress(), hv_msg_decode().
  */
 HV_EXTERN int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv_msg *m);
+
+/* After a call on c that failed with HV_EBADINTERN: which rule the topic id broke, naming the
+ * ids and the topic ("topic id 3 is defined out of order: the next id is 2"). The text lives in
+ * c until the next such failure. */
+HV_EXTERN const char *hv_codec_error_detail(const hv_codec *c);
 
 HV_EXTERN void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out);
 HV_EXTERN const hv_codec_limits *hv_codec_get_limits(const hv_codec *c);

@@ -21,6 +21,7 @@ struct hv_codec {
     uint8_t *rx_batch; /* decompressed payloads of batches */
     void *lz4_state;
     hv_codec_stats stats;
+    char why[192]; /* hv_codec_error_detail() */
 };
 
 /* ---- Decompression ----------------------------------------------------------------------- */
@@ -120,6 +121,11 @@ const hv_codec_limits *hv_codec_get_limits(const hv_codec *c)
     return &c->lim;
 }
 
+const char *hv_codec_error_detail(const hv_codec *c)
+{
+    return c->why;
+}
+
 /* ---- Encoding ---------------------------------------------------------------------------- */
 
 /* Writes the finished uncompressed frame at src (n bytes, payload at off) into dst, compressed;
@@ -153,7 +159,14 @@ static int codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f
         return f->topic.ptr == NULL ? HV_EINVAL : HV_EBADTOPIC;
     hv_frame h = *f;
     int define = 0;
-    if (f->topic.len && c->tx.max_entries) {
+    if (f->topic_id != 0) {
+        /* A topic id the caller chose (to reproduce an interned frame): it must follow the
+         * table's rules as the receiver will apply them. */
+        int rv = hv__intern_check(&c->tx, f, c->why, sizeof(c->why));
+        if (rv != 0)
+            return rv;
+        define = f->topic.len != 0;
+    } else if (f->topic.len && c->tx.max_entries) {
         uint16_t id = hv__intern_find(&c->tx, f->topic);
         if (id != 0) {
             h.topic.ptr = NULL;
@@ -248,6 +261,8 @@ int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv
         rv = hv_intern_rx(&c->rx, f);
         if (rv == 0 && had_def)
             c->stats.intern_defined_rx++;
+        else if (rv != 0)
+            hv__intern_check(&c->rx, f, c->why, sizeof(c->why)); /* the table is unchanged */
     }
     if (rv < 0) {
         if (rv != HV_ETRUNCATED)

@@ -276,4 +276,21 @@ extern const hv__names hv__role_names, hv__hs_status_names, hv__ack_status_names
 int hv__msg_validate(const hv_msg *m);
 int hv__type_known(unsigned type);
 
+/*
+ * Explanations, for error messages (cold; they allocate nothing). Each runs the same checks in
+ * the same order as its fast counterpart, returns the same code, and on failure writes to
+ * why[0..n) which field or byte broke which rule ("payload.load: 1.5 is outside 0..1"):
+ *   hv__msg_explain_rules()  as hv__msg_validate(): a message about to be encoded;
+ *   hv__msg_explain()        as hv_msg_decode(): an uncompressed frame's payload;
+ *   hv__frame_explain()      as hv_decode(): a whole frame (header, decompression into
+ *                            scratch[0..cap), payload).
+ */
+int hv__msg_explain_rules(const hv_msg *m, char *why, size_t n);
+/* Writes the explanation (printf-style) to why[0..n) when why is not NULL; returns rv. */
+int hv__why(char *why, size_t n, int rv, const char *fmt, ...)
+    __attribute__((cold, format(printf, 4, 5)));
+int hv__msg_explain(const hv_frame *f, char *why, size_t n);
+int hv__frame_explain(const uint8_t *buf, size_t len, const hv_codec_limits *lim, uint8_t *scratch,
+                      size_t cap, char *why, size_t n);
+
 #endif

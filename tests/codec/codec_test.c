@@ -343,6 +343,13 @@ static void codec_options_are_checked(void **state)
     o.frame_max_bytes = 0;
     o.intern_max = HV_INTERN_MAX_CEILING + 1;
     assert_int_equal(hv_codec_new(&o, &c), HV_EINVAL);
+    /* Both interning bounds at their ceilings, and one byte of topic text over. */
+    o.intern_max = HV_INTERN_MAX_CEILING;
+    o.intern_bytes_max = HV_INTERN_BYTES_CEILING;
+    assert_int_equal(hv_codec_new(&o, &c), 0);
+    hv_codec_free(c);
+    o.intern_bytes_max = HV_INTERN_BYTES_CEILING + 1;
+    assert_int_equal(hv_codec_new(&o, &c), HV_EINVAL);
 }
 
 /* ---- Batches ----------------------------------------------------------------------------- */

@@ -17,7 +17,7 @@
 
 #include <hivewire/codec.h>
 
-#include "codec/schema.h"
+#include "codec/codec_int.h"
 
 #define FUZZ_FRAME_MAX (256u << 10)
 

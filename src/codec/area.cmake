@@ -1,6 +1,8 @@
 # codec: the HVW1 wire format (frames, batches, interning, LZ4), its JSON form, CLI, tests,
 # fuzzers and benchmark.
-hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c
+hv_library_sources(src/codec/types.c src/codec/text.c src/codec/frame.c src/codec/compress.c
+                   src/codec/payload.c src/codec/equal.c src/codec/explain.c src/codec/batch.c
+                   src/codec/intern.c src/codec/codec.c src/codec/gen.c
                    src/codec/json.c src/codec/stream.c)
 hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
 hv_add_test(NAME codec_text SOURCES tests/codec/text_test.c)

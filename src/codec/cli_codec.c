@@ -19,7 +19,7 @@
 #include "cli/cli.h"
 #include "codec/cli_util.h"
 #include "codec/json.h"
-#include "codec/schema.h"
+#include "codec/codec_int.h"
 
 #define INPUT_MAX_BYTES (256u << 20)
 #define WHY_BYTES       384

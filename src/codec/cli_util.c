@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "codec/cli_util.h"
-#include "codec/schema.h"
+#include "codec/codec_int.h"
 
 int hv__cli_option_number(const char *cmd, int argc, char **argv, int i, uint64_t lo, uint64_t hi,
                           uint64_t *out)

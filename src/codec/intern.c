@@ -7,8 +7,8 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/codec_int.h"
 #include "codec/intern.h"
-#include "codec/schema.h"
 
 static uint32_t hash_topic(const char *s, size_t n)
 {

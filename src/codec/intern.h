@@ -14,8 +14,4 @@ uint16_t hv__intern_add(hv_intern *t, hv_str topic);
  * sender checks a caller-chosen topic_id with it, so it never emits what a receiver refuses. */
 int hv__intern_check(const hv_intern *t, const hv_frame *f, char *why, size_t n);
 
-/* Writes the 48-byte frame header (wire.c). */
-void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
-                            uint16_t topic_id, size_t payload_len, const hv_frame *f);
-
 #endif

@@ -18,8 +18,10 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/codec_int.h"
 #include "codec/json.h"
 #include "codec/schema.h"
+#include "codec/text.h"
 
 #define JSON_SAFE_INT_MAX 9007199254740991ull /* 2^53 - 1 */
 
@@ -184,7 +186,7 @@ static json_t *jmetrics(uint8_t count, const hv_wire_metric *e)
         }                                                  \
         return o;                                          \
     }
-HV_SCHEMA_TYPES(TOJSON_FN_)
+HV_MSG_SCHEMA_TYPE_MAP(TOJSON_FN_)
 #undef TOJSON_FN_
 
 static json_t *header_to_json(const hv_frame *f, int type)
@@ -261,7 +263,7 @@ json_t *hv__json_from_msg(const hv_frame *f, const hv_msg *m, int *err)
     case HV_MSG_##NAME:                      \
         payload = tojson_##lower(&m->lower); \
         break;
-        HV_SCHEMA_TYPES(JCASE_)
+        HV_MSG_SCHEMA_TYPE_MAP(JCASE_)
 #undef JCASE_
     case HV_MSG_BATCH:
         payload = batch_to_json(&m->batch, err);
@@ -605,7 +607,7 @@ static int get_bool(hv__jctx *cx, const char *key, json_t *v, uint8_t *out)
             return rv;                                                      \
         HV_S_##lower(FJ_) return 0;                                         \
     }
-HV_SCHEMA_TYPES(FROMJSON_FN_)
+HV_MSG_SCHEMA_TYPE_MAP(FROMJSON_FN_)
 #undef FROMJSON_FN_
 
 static int header_from_json(hv__jctx *cx, json_t *o, hv_frame *f, int *type)
@@ -680,7 +682,7 @@ int hv__json_parse_msg(hv__jctx *cx, json_t *o, hv_frame *f, hv_msg *m)
     case HV_MSG_##NAME:                          \
         rv = fromjson_##lower(cx, p, &m->lower); \
         break;
-        HV_SCHEMA_TYPES(FCASE_)
+        HV_MSG_SCHEMA_TYPE_MAP(FCASE_)
 #undef FCASE_
     case HV_MSG_BATCH:
         rv = HV_ENESTED;

@@ -9,9 +9,9 @@
 #include <hivewire/codec.h>
 #include <hivewire/rng.h>
 
+#include "codec/codec_int.h"
 #include "codec/gen.h"
 #include "codec/le.h"
-#include "codec/schema.h"
 
 #define ARENA_BYTES (256u << 10)
 #define BUF_BYTES   (512u << 10)

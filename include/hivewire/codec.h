@@ -542,14 +542,15 @@ HV_EXTERN int hv_msg_type_from_name(const char *name, size_t len);
 
 /*
  * Parses and checks one frame's header at buf[0..len). Returns the frame's total length (> 0)
- * and fills *f, or:
- *   HV_ETRUNCATED  fewer than 48 bytes, or fewer than the header says the frame has (read
- *                  f->frame_len bytes when it is nonzero, then call again)
+ * and fills *f, or the first of these that fails, in this order (docs/PROTOCOL.md section 13):
+ *   HV_ETRUNCATED  fewer than 48 bytes
  *   HV_EBADMAGIC, HV_EBADVERSION (major != 1), HV_EBADTYPE, HV_EBADFLAGS,
  *   HV_EBADLEN     header_len < 48, or != 48 for a minor version this decoder knows
- *   HV_ETOOBIG     frame longer than lim->frame_max_bytes
- *   HV_EBADTOPIC   literal topic with bytes outside 0x21..0x7e
- *   HV_EBADINTERN  a publish frame, or frame flags, inconsistent with the topic id
+ *   HV_ETOOBIG     frame longer than lim->frame_max_bytes (from the header alone)
+ *   HV_ETRUNCATED  fewer bytes than the frame (f->frame_len is then its length: read that many
+ *                  bytes and call again)
+ *   HV_EBADTOPIC   literal topic with bytes outside 0x21..0x7e or '*' '>'; a publish without a
+ *                  topic; a batch with one
  * Trailing bytes after the frame are not examined (a stream holds many frames). lim may be NULL.
  * Allocates nothing; any thread.
  */

@@ -15,6 +15,7 @@ hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on st
 hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)
 hv_add_test(NAME codec_json SOURCES tests/codec/json_test.c)
 hv_add_test(NAME codec_stream SOURCES tests/codec/stream_test.c)
+hv_add_test(NAME codec_conformance SOURCES tests/codec/conformance_test.c)
 hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/codec/cli_stream.c src/codec/cli_util.c
                             src/cli/cli.c)
 

@@ -8,6 +8,7 @@
  * fields as standard base64 with padding, vectors as arrays. Missing payload fields take their
  * zero value; unknown keys are errors.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,8 +347,10 @@ static int get_f32(hv__jctx *cx, const char *key, json_t *v, float *out)
     int rv = get_f64(cx, key, v, &d);
     if (rv != 0)
         return rv;
-    if (d > 3.4028234663852886e38 || d < -3.4028234663852886e38)
-        return jfail(cx, "%s: %g is outside the range of a 32-bit float", key, d);
+    /* Rounded to the nearest f32 (ties to even): from FLT_MAX plus half its ulp up, that is an
+     * infinity, refused; tiny values become subnormals or zero, as IEEE 754 rounds them. */
+    if (fabs(d) >= 0x1.ffffffp+127)
+        return jfail(cx, "%s: %.17g rounds to infinity as a 32-bit float", key, d);
     *out = (float)d;
     return 0;
 }

@@ -470,7 +470,7 @@ static const cli_case cases[] = {
       TEXT("{\"type\":\"neural_gradients\",\"payload\":{\"gradients\":[1,\"x\"]}}"), 1,
       "payload.gradients[1]: expected a number", 0 },
     { ENC, { "encode" }, TEXT("{\"type\":\"pattern_result\",\"payload\":{\"similarity\":1e39}}"),
-      1, "payload.similarity: 1e+39 is outside the range of a 32-bit float", 0 },
+      1, "payload.similarity: 9.9999999999999994e+38 rounds to infinity as a 32-bit float", 0 },
     { ENC, { "encode" },
       TEXT("{\"type\":\"strategy_correlation\",\"payload\":{\"strategy_ids\":[1,2],"
            "\"matrix\":[1]}}"), 1,

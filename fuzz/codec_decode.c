@@ -86,11 +86,16 @@ static void stream_feed(const hv_msg *m)
 /* ---- The encoder's compression path ------------------------------------------------------ */
 
 /* Two connections: single frames, and batches. Each has a compressing, interning sender and
- * a receiver; they are rebuilt per input at a threshold taken from the input. */
+ * a receiver; a few thresholds around small payload sizes, one picked per input. The codecs
+ * are made once and reset per input (a fresh connection). */
 typedef struct link {
     hv_codec *tx, *rx;
 } link;
 
+static const uint32_t thresholds[] = { 1, 6, 12, 24, 48, 96, 160, 255 };
+#define THRESHOLDS (sizeof(thresholds) / sizeof(thresholds[0]))
+
+static link singles[THRESHOLDS], batches[THRESHOLDS];
 static link single, batched;
 static hv_batch_writer batch_w;
 static uint8_t batch_buf[FUZZ_FRAME_MAX], batch_raw[FUZZ_FRAME_MAX];
@@ -98,17 +103,18 @@ static uint8_t single_buf[FUZZ_FRAME_MAX];
 
 static void link_open(link *l, uint32_t compress_above)
 {
-    hv_codec_opts o = { .size = sizeof(o),
-                        .frame_max_bytes = FUZZ_FRAME_MAX,
-                        .compress_above_bytes = compress_above,
-                        .intern_max = 4,
-                        .intern_bytes_max = 64 };
-    hv_codec_free(l->tx);
-    hv_codec_free(l->rx);
-    l->tx = l->rx = NULL;
-    CHECK(hv_codec_new(&o, &l->tx) == 0);
-    o.compress_above_bytes = 0;
-    CHECK(hv_codec_new(&o, &l->rx) == 0);
+    if (l->tx == NULL) {
+        hv_codec_opts o = { .size = sizeof(o),
+                            .frame_max_bytes = FUZZ_FRAME_MAX,
+                            .compress_above_bytes = compress_above,
+                            .intern_max = 4,
+                            .intern_bytes_max = 64 };
+        CHECK(hv_codec_new(&o, &l->tx) == 0);
+        o.compress_above_bytes = 0;
+        CHECK(hv_codec_new(&o, &l->rx) == 0);
+    }
+    hv_codec_reset(l->tx);
+    hv_codec_reset(l->rx);
 }
 
 /* The receiver gives back m, with f's header fields and topic. */
@@ -178,11 +184,12 @@ static void compress_round_trip(const hv_frame *f, const hv_msg *m)
 
 static void compress_begin(const uint8_t *data, size_t size)
 {
-    /* 0 (never), or 1..255 bytes: thresholds around every small payload size. The last byte
-     * picks, as the first is nearly always the magic's 'H'. */
-    uint32_t above = size > 0 ? data[size - 1] : 0;
-    link_open(&single, above);
-    link_open(&batched, above);
+    /* The last byte picks, as the first is nearly always the magic's 'H'. */
+    size_t k = size > 0 ? data[size - 1] % THRESHOLDS : 0;
+    link_open(&singles[k], thresholds[k]);
+    link_open(&batches[k], thresholds[k]);
+    single = singles[k];
+    batched = batches[k];
     CHECK(hv_batch_begin(&batch_w, batch_buf, sizeof(batch_buf), NULL, NULL) == 0);
 }
 

@@ -190,7 +190,9 @@ static int add_to_batch(encoder *e, json_t *o, hv__jctx *cx)
         /* Alone in a batch, it does not fit either: say how big it is. */
         if (rv == HV_ENOBUFS || rv == HV_ETOOBIG)
             rv = HV_ETOOBIG;
-        hv__json_encode_failed(cx, e->codec, &f, &m, rv, e->o.frame_max - 52);
+        /* Alone in a batch, a frame has the frame limit less the batch's header and count. */
+        hv__json_encode_failed(cx, e->codec, &f, &m, rv,
+                               e->o.frame_max - HV_FRAME_HEADER_BYTES - 4);
         return encode_error(e, rv, cx->err);
     }
 }

@@ -78,7 +78,7 @@ static inline int val_streams(uint8_t count, const hv_wire_stream *s)
     if (count > HV_STREAMS_MAX)
         return HV_EBADLEN;
     for (unsigned i = 0; i < count; i++)
-        if (s[i].purpose >= hv__purpose_names.n || s[i].priority > HV_PRIORITY_MAX)
+        if (s[i].purpose >= hv__purpose_names_count || s[i].priority > HV_PRIORITY_MAX)
             return HV_EBADFIELD;
     return 0;
 }
@@ -93,7 +93,7 @@ static inline int val_metrics(uint8_t count, const hv_wire_metric *e)
         int rv = val_str(e[i].name);
         if (rv != 0)
             return rv;
-        if (e[i].kind >= hv__metric_kind_names.n)
+        if (e[i].kind >= hv__metric_kind_names_count)
             return HV_EBADFIELD;
         if (!isfinite(e[i].value))
             return HV_ENONFINITE;
@@ -109,7 +109,7 @@ static inline int val_metrics(uint8_t count, const hv_wire_metric *e)
 #define VAL_F32(m, f, aux)     val_f32((m)->f)
 #define VAL_F64(m, f, aux)     val_f64((m)->f)
 #define VAL_UNIT(m, f, aux)    val_unit((m)->f)
-#define VAL_ENUM(m, f, aux)    ((m)->f < (aux).n ? 0 : HV_EBADFIELD)
+#define VAL_ENUM(m, f, aux)    ((m)->f < aux##_count ? 0 : HV_EBADFIELD)
 #define VAL_PRIO(m, f, aux)    ((m)->f <= HV_PRIORITY_MAX ? 0 : HV_EBADFIELD)
 #define VAL_BOOL(m, f, aux)    ((m)->f <= 1 ? 0 : HV_EBADFIELD)
 #define VAL_BITS(m, f, aux)    (((m)->f & ~(unsigned)(aux)) == 0 ? 0 : HV_EBADFIELD)

@@ -5,14 +5,19 @@
  * interning), iterates batches, and checks the round trips: every decoded message re-encodes,
  * decodes to an equal message, reproduces the original bytes when the frame was a plain 1.0
  * frame, and survives binary -> JSON -> binary unchanged. The stream messages among them go
- * through a stream reassembler whose bounds and sticky failure are checked. Any violation
- * traps.
+ * through a stream reassembler whose bounds and sticky failure are checked. The encoder's
+ * compression is fuzzed too: every decoded message is encoded again through a compressing,
+ * interning codec (on its own and gathered into batches that are compressed whole), at a
+ * threshold the input picks, and must decode to the same message. The explanations behind error
+ * messages must give the decoder's code for every frame. Any violation traps.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hivewire/codec.h>
+
+#include "codec/codec_int.h"
 
 #define FUZZ_FRAME_MAX (256u << 10)
 
@@ -78,6 +83,118 @@ static void stream_feed(const hv_msg *m)
     }
 }
 
+/* ---- The encoder's compression path ------------------------------------------------------ */
+
+/* Two connections: single frames, and batches. Each has a compressing, interning sender and
+ * a receiver; a few thresholds around small payload sizes, one picked per input. The codecs
+ * are made once and reset per input (a fresh connection). */
+typedef struct link {
+    hv_codec *tx, *rx;
+} link;
+
+static const uint32_t thresholds[] = { 1, 6, 12, 24, 48, 96, 160, 255 };
+#define THRESHOLDS (sizeof(thresholds) / sizeof(thresholds[0]))
+
+static link singles[THRESHOLDS], batches[THRESHOLDS];
+static link single, batched;
+static hv_batch_writer batch_w;
+static uint8_t batch_buf[FUZZ_FRAME_MAX], batch_raw[FUZZ_FRAME_MAX];
+static uint8_t single_buf[FUZZ_FRAME_MAX];
+
+static void link_open(link *l, uint32_t compress_above)
+{
+    if (l->tx == NULL) {
+        hv_codec_opts o = { .size = sizeof(o),
+                            .frame_max_bytes = FUZZ_FRAME_MAX,
+                            .compress_above_bytes = compress_above,
+                            .intern_max = 4,
+                            .intern_bytes_max = 64 };
+        CHECK(hv_codec_new(&o, &l->tx) == 0);
+        o.compress_above_bytes = 0;
+        CHECK(hv_codec_new(&o, &l->rx) == 0);
+    }
+    hv_codec_reset(l->tx);
+    hv_codec_reset(l->rx);
+}
+
+/* The receiver gives back m, with f's header fields and topic. */
+static void check_received(hv_codec *rx, const uint8_t *p, size_t n, const hv_frame *f,
+                           const hv_msg *m)
+{
+    hv_frame g;
+    hv_msg d;
+    CHECK(hv_codec_decode(rx, p, n, &g, &d) == (int)n);
+    CHECK(hv_msg_equal(m, &d));
+    CHECK(g.seq == f->seq && g.sender_id == f->sender_id && g.topic.len == f->topic.len);
+    CHECK(f->topic.len == 0 || memcmp(g.topic.ptr, f->topic.ptr, f->topic.len) == 0);
+}
+
+/* Compresses the finished batch whole and checks the receiver gets its exact bytes back. */
+static void batch_flush(void)
+{
+    if (batch_w.count == 0)
+        return;
+    int n = hv_batch_finish(&batch_w);
+    CHECK(n > 0);
+    memcpy(batch_raw, batch_buf, (size_t)n);
+    int z = hv_codec_compress_frame(batched.tx, batch_buf, (size_t)n);
+    CHECK(z > 0);
+    if (batch_buf[7] & HV_FLAG_COMPRESSED)
+        CHECK(z < n);
+    else
+        CHECK(z == n && memcmp(batch_buf, batch_raw, (size_t)n) == 0);
+    hv_frame f;
+    hv_msg b;
+    CHECK(hv_codec_decode(batched.rx, batch_buf, (size_t)z, &f, &b) == z);
+    CHECK(b.batch.frames.len == (uint32_t)n - 52 &&
+          memcmp(b.batch.frames.ptr, batch_raw + 52, (size_t)n - 52) == 0);
+    hv_batch_iter it;
+    hv_batch_iter_init(&it, &b.batch, hv_codec_get_limits(batched.rx));
+    const uint8_t *p;
+    size_t len;
+    while (hv_batch_next(&it, &p, &len) == 1) {
+        hv_frame g;
+        hv_msg d;
+        CHECK(hv_codec_decode(batched.rx, p, len, &g, &d) == (int)len);
+        CHECK(g.topic_id == 0 || g.topic.len > 0);
+    }
+    CHECK(hv_batch_begin(&batch_w, batch_buf, sizeof(batch_buf), NULL, NULL) == 0);
+}
+
+/* m (decoded from the input) through both compressing connections. */
+static void compress_round_trip(const hv_frame *f, const hv_msg *m)
+{
+    hv_frame h = *f;
+    h.flags &= HV_FLAG_ACK_REQUESTED | HV_FLAG_REPLY;
+    h.topic_id = 0; /* the codecs intern */
+    if (h.topic.len == 0 && m->type == HV_MSG_PUBLISH)
+        h.topic = hv_str_from("fuzz.topic"); /* it came as an unresolved reference */
+    int n = hv_codec_encode(single.tx, single_buf, sizeof(single_buf), &h, m, NULL);
+    if (n == HV_ETOOBIG)
+        return; /* at the frame limit, and the topic above made it longer */
+    CHECK(n > 0);
+    check_received(single.rx, single_buf, (size_t)n, &h, m);
+    int k = hv_codec_batch_add(batched.tx, &batch_w, &h, m, NULL);
+    if (k == HV_ENOBUFS || k == HV_ETOOBIG || k == HV_EFULL) {
+        batch_flush();
+        k = hv_codec_batch_add(batched.tx, &batch_w, &h, m, NULL);
+    }
+    CHECK(k > 0 || (k == HV_ETOOBIG && batch_w.count == 0)); /* too big for any batch */
+}
+
+static void compress_begin(const uint8_t *data, size_t size)
+{
+    /* The last byte picks, as the first is nearly always the magic's 'H'. */
+    size_t k = size > 0 ? data[size - 1] % THRESHOLDS : 0;
+    link_open(&singles[k], thresholds[k]);
+    link_open(&batches[k], thresholds[k]);
+    single = singles[k];
+    batched = batches[k];
+    CHECK(hv_batch_begin(&batch_w, batch_buf, sizeof(batch_buf), NULL, NULL) == 0);
+}
+
+/* ---- Decoding ---------------------------------------------------------------------------- */
+
 static void decode_batch(const hv_msg_batch *b, int depth)
 {
     hv_codec_limits lim = { FUZZ_FRAME_MAX, FUZZ_FRAME_MAX };
@@ -94,6 +211,7 @@ static void decode_batch(const hv_msg_batch *b, int depth)
             continue;
         CHECK(m.type != HV_MSG_BATCH && depth == 0);
         round_trip(p, len, &f, &m, compressed);
+        compress_round_trip(&f, &m);
         stream_feed(&m);
     }
 }
@@ -102,26 +220,36 @@ static void stateless(const uint8_t *data, size_t size)
 {
     hv_codec_limits lim = { FUZZ_FRAME_MAX, FUZZ_FRAME_MAX };
     hv_stream_rx_init(&stream_rx, stream_content, sizeof(stream_content));
+    compress_begin(data, size);
     size_t off = 0;
     while (off < size) {
         hv_frame f;
         hv_msg m;
         int compressed = size - off > 7 && (data[off + 7] & HV_FLAG_COMPRESSED);
         int n = hv_decode(data + off, size - off, &lim, scratch, sizeof(scratch), &f, &m);
+        /* The explanation behind error messages runs the same checks to the same code. */
+        static uint8_t explain_scratch[FUZZ_FRAME_MAX];
+        char why[256] = "";
+        CHECK(hv__frame_explain(data + off, size - off, &lim, explain_scratch,
+                                sizeof(explain_scratch), why, sizeof(why)) == (n < 0 ? n : 0));
+        CHECK(n >= 0 || why[0] != '\0');
         if (n < 0) {
             if (f.frame_len == 0 || f.frame_len > size - off)
-                return;
+                break;
             off += f.frame_len; /* skip a well-framed but invalid frame */
             continue;
         }
         CHECK((size_t)n <= size - off);
         round_trip(data + off, (size_t)n, &f, &m, compressed);
-        if (m.type == HV_MSG_BATCH)
+        if (m.type == HV_MSG_BATCH) {
             decode_batch(&m.batch, 0);
-        else
+        } else {
+            compress_round_trip(&f, &m);
             stream_feed(&m);
+        }
         off += (size_t)n;
     }
+    batch_flush();
 }
 
 static void stateful(const uint8_t *data, size_t size)

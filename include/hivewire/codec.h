@@ -49,6 +49,7 @@ extern "C" {
 #define HV_BATCH_FRAMES_MAX     65535
 #define HV_INTERN_MAX_DEFAULT   256
 #define HV_INTERN_BYTES_DEFAULT (16u << 10)
+#define HV_INTERN_BYTES_CEILING (1u << 20) /* topic text per interning table: 1 MiB at most */
 #define HV_INTERN_MAX_CEILING   65535
 #define HV_STREAMS_MAX          32
 #define HV_METRICS_MAX          32
@@ -73,8 +74,12 @@ extern "C" {
 
 /* ---- Message types ----------------------------------------------------------------------- */
 
-/* X(NAME, wire value, json/union name). Values are stable wire constants. */
-#define HV_MSG_TYPE_MAP(X)                              \
+/*
+ * The one table of message types: X(NAME, wire value, json/union name), values stable wire
+ * constants. HV_MSG_SCHEMA_TYPE_MAP lists the types whose payload is a list of fields (each has a
+ * schema in src/codec/schema.h); HV_MSG_TYPE_MAP adds the batch, whose payload is frames.
+ */
+#define HV_MSG_SCHEMA_TYPE_MAP(X)                       \
     X(HANDSHAKE, 0x01, handshake)                       \
     X(HANDSHAKE_ACK, 0x02, handshake_ack)               \
     X(ACK, 0x03, ack)                                   \
@@ -95,8 +100,8 @@ extern "C" {
     X(METRICS, 0x50, metrics)                           \
     X(STREAM_START, 0x60, stream_start)                 \
     X(STREAM_DATA, 0x61, stream_data)                   \
-    X(STREAM_END, 0x62, stream_end)                     \
-    X(BATCH, 0x7f, batch)
+    X(STREAM_END, 0x62, stream_end)
+#define HV_MSG_TYPE_MAP(X) HV_MSG_SCHEMA_TYPE_MAP(X) X(BATCH, 0x7f, batch)
 
 typedef enum hv_msg_type {
 #define HV_MSG_TYPE_ENUM_(name, val, lower) HV_MSG_##name = (val),
@@ -537,14 +542,15 @@ HV_EXTERN int hv_msg_type_from_name(const char *name, size_t len);
 
 /*
  * Parses and checks one frame's header at buf[0..len). Returns the frame's total length (> 0)
- * and fills *f, or:
- *   HV_ETRUNCATED  fewer than 48 bytes, or fewer than the header says the frame has (read
- *                  f->frame_len bytes when it is nonzero, then call again)
+ * and fills *f, or the first of these that fails, in this order (docs/PROTOCOL.md section 13):
+ *   HV_ETRUNCATED  fewer than 48 bytes
  *   HV_EBADMAGIC, HV_EBADVERSION (major != 1), HV_EBADTYPE, HV_EBADFLAGS,
  *   HV_EBADLEN     header_len < 48, or != 48 for a minor version this decoder knows
- *   HV_ETOOBIG     frame longer than lim->frame_max_bytes
- *   HV_EBADTOPIC   literal topic with bytes outside 0x21..0x7e
- *   HV_EBADINTERN  a publish frame, or frame flags, inconsistent with the topic id
+ *   HV_ETOOBIG     frame longer than lim->frame_max_bytes (from the header alone)
+ *   HV_ETRUNCATED  fewer bytes than the frame (f->frame_len is then its length: read that many
+ *                  bytes and call again)
+ *   HV_EBADTOPIC   literal topic with bytes outside 0x21..0x7e or '*' '>'; a publish without a
+ *                  topic; a batch with one
  * Trailing bytes after the frame are not examined (a stream holds many frames). lim may be NULL.
  * Allocates nothing; any thread.
  */
@@ -620,7 +626,8 @@ typedef struct hv_intern {
     char *arena;
 } hv_intern;
 
-/* max_entries 0..65535 (0 disables interning), max_bytes <= 16 MiB. 0, HV_EINVAL, HV_ENOMEM. */
+/* max_entries 0..65535 (0 disables interning), max_bytes <= HV_INTERN_BYTES_CEILING (1 MiB).
+ * 0, HV_EINVAL, HV_ENOMEM. */
 HV_EXTERN int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes);
 HV_EXTERN void hv_intern_fini(hv_intern *t);
 
@@ -688,7 +695,7 @@ typedef struct hv_codec_opts {
     uint32_t frame_max_bytes;      /* 0 = HV_FRAME_MAX_DEFAULT */
     uint32_t compress_above_bytes; /* compress payloads larger than this; 0 = never */
     uint32_t intern_max;           /* entries per direction, 0 = no interning */
-    uint32_t intern_bytes_max;     /* 0 = HV_INTERN_BYTES_DEFAULT */
+    uint32_t intern_bytes_max; /* 0 = HV_INTERN_BYTES_DEFAULT, at most HV_INTERN_BYTES_CEILING */
 } hv_codec_opts;
 
 typedef struct hv_codec hv_codec;
@@ -714,9 +721,15 @@ HV_EXTERN void hv_codec_reset(hv_codec *c);
 
 /*
  * Encodes like hv_frame_encode(), plus: interns f->topic (when interning is on), and
- * LZ4-compresses the payload when it is larger than compress_above_bytes and compression
- * shrinks it. On any error nothing (including the interning table) changes. Returns the frame
- * length or the errors of hv_frame_encode(), HV_ETOOBIG (over frame_max_bytes), HV_ECOMPRESS.
+ * LZ4-compresses the payload when it is larger than compress_above_bytes and compression makes
+ * the frame strictly smaller (else it goes raw: stats.compress_skipped). With f->topic_id 0 the
+ * codec chooses: a definition, a reference or a plain literal. A nonzero f->topic_id (to
+ * reproduce interned frames) is taken as given only if a receiver would accept it: a
+ * definition (with f->topic) of the next id of a topic not yet in the table, where there is
+ * room, or a reference (without f->topic) to a defined id; else HV_EBADINTERN (see
+ * hv_codec_error_detail()). On any error nothing (including the interning table) changes.
+ * Returns the frame length or the errors of hv_frame_encode(), HV_EBADINTERN, HV_ETOOBIG (the
+ * uncompressed frame is over frame_max_bytes).
  */
 HV_EXTERN int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f,
                               const hv_msg *m, size_t *needed);
@@ -726,8 +739,10 @@ HV_EXTERN int hv_codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_fr
 HV_EXTERN int hv_codec_batch_add(hv_codec *c, hv_batch_writer *w, const hv_frame *f,
                                  const hv_msg *m, size_t *needed);
 
-/* Compresses a finished batch (from hv_batch_finish()) in place when it is over the threshold
- * and compression shrinks it. Returns the new frame length, or HV_ECOMPRESS/HV_EINVAL. */
+/* Compresses a finished batch (from hv_batch_finish()) in place when its payload is over the
+ * threshold and compression makes the frame strictly smaller; otherwise the frame is left byte
+ * for byte as it was. Returns the frame's length then, or HV_EINVAL (not a whole frame) or an
+ * hv_frame_parse() error. */
 HV_EXTERN int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len);
 
 /*
@@ -737,6 +752,11 @@ HV_EXTERN int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len);
  * hv_frame_parse(), hv_intern_rx(), hv_frame_decompress(), hv_msg_decode().
  */
 HV_EXTERN int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv_msg *m);
+
+/* After a call on c that failed with HV_EBADINTERN: which rule the topic id broke, naming the
+ * ids and the topic ("topic id 3 is defined out of order: the next id is 2"). The text lives in
+ * c until the next such failure. */
+HV_EXTERN const char *hv_codec_error_detail(const hv_codec *c);
 
 HV_EXTERN void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out);
 HV_EXTERN const hv_codec_limits *hv_codec_get_limits(const hv_codec *c);

@@ -1,6 +1,8 @@
 # codec: the HVW1 wire format (frames, batches, interning, LZ4), its JSON form, CLI, tests,
 # fuzzers and benchmark.
-hv_library_sources(src/codec/wire.c src/codec/intern.c src/codec/codec.c src/codec/gen.c
+hv_library_sources(src/codec/types.c src/codec/text.c src/codec/frame.c src/codec/compress.c
+                   src/codec/payload.c src/codec/equal.c src/codec/explain.c src/codec/batch.c
+                   src/codec/intern.c src/codec/codec.c src/codec/gen.c
                    src/codec/json.c src/codec/stream.c)
 hv_add_test(NAME codec_wire SOURCES tests/codec/wire_test.c)
 hv_add_test(NAME codec_text SOURCES tests/codec/text_test.c)
@@ -8,12 +10,13 @@ hv_add_test(NAME codec_text SOURCES tests/codec/text_test.c)
 hv_add_test(NAME codec_text_bytes SOURCES tests/codec/text_test.c)
 target_compile_definitions(test_codec_text_bytes PRIVATE HV__TEXT_V16=0)
 hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
-               SOURCES src/codec/cli_codec.c)
+               SOURCES src/codec/cli_codec.c src/codec/cli_util.c)
 hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")
 hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)
 hv_add_test(NAME codec_json SOURCES tests/codec/json_test.c)
 hv_add_test(NAME codec_stream SOURCES tests/codec/stream_test.c)
-hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/codec/cli_stream.c
+hv_add_test(NAME codec_conformance SOURCES tests/codec/conformance_test.c)
+hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/codec/cli_stream.c src/codec/cli_util.c
                             src/cli/cli.c)
 
 # Benchmark, with msgpack-c and protobuf-c peers (protobuf C generated at build time).

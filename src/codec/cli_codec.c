@@ -1,6 +1,11 @@
 /*
  * `hivewire encode` (JSON messages to HVW1 frames) and `hivewire decode` (HVW1 frames and
  * batches to JSON lines).
+ *
+ * Memory: both read their whole input (at most INPUT_MAX_BYTES) and then work through it one
+ * message at a time: encode parses one line, or one element of a top-level array, at a time,
+ * so it holds the input, one message's JSON tree and one frame; decode holds the input and the
+ * JSON lines of one batch.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,15 +17,19 @@
 #include <hivewire/codec.h>
 
 #include "cli/cli.h"
+#include "codec/cli_util.h"
 #include "codec/json.h"
+#include "codec/codec_int.h"
 
 #define INPUT_MAX_BYTES (256u << 20)
+#define WHY_BYTES       384
 
 typedef struct opts {
     int batch;
     uint64_t batch_max;
     uint64_t compress_above;
     uint64_t intern;
+    uint64_t intern_bytes;
     uint64_t frame_max;
 } opts;
 
@@ -28,13 +37,18 @@ static void encode_usage(FILE *f)
 {
     fprintf(f,
             "usage: hivewire encode [--batch] [--batch-max N] [--compress-above N] [--intern N]\n"
-            "                       [--frame-max N] < messages.json > frames.bin\n\n"
+            "                       [--intern-bytes N] [--frame-max N] < messages.json > "
+            "frames.bin\n\n"
             "Reads JSON messages {\"type\": ..., \"payload\": {...}} from stdin, one per line or\n"
-            "one JSON array of them, and writes HVW1 frames to stdout.\n\n"
+            "one JSON array of them, and writes HVW1 frames to stdout. Reads at most 256 MiB;\n"
+            "holds the input and one message at a time (an array is read element by element).\n\n"
             "  --batch             wrap the frames in batch frames (up to --batch-max each)\n"
             "  --batch-max N       frames per batch, 1..65535 (default 1000)\n"
             "  --compress-above N  LZ4-compress payloads (and batches) larger than N bytes\n"
-            "  --intern N          intern up to N topics (default 0: topics as literals)\n"
+            "  --intern N          intern up to N topics (default 0: topics as literals); a\n"
+            "                      message's own topic_id must then follow the table's rules\n"
+            "  --intern-bytes N    at most N bytes of interned topic text, 1..1048576\n"
+            "                      (default 16384)\n"
             "  --frame-max N       largest frame in bytes (default 1 MiB, at most 16 MiB)\n\n"
             "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n");
 }
@@ -42,8 +56,10 @@ static void encode_usage(FILE *f)
 static void decode_usage(FILE *f)
 {
     fprintf(f, "usage: hivewire decode [--frame-max N] < frames.bin > messages.jsonl\n\n"
-               "Reads HVW1 frames and batches from stdin and prints one JSON message per line\n"
-               "(the frames of a batch each on their own line). Interned topics are resolved.\n\n"
+               "Reads HVW1 frames and batches from stdin (at most 256 MiB) and prints one JSON\n"
+               "message per line (the frames of a batch each on their own line, once the whole\n"
+               "batch has decoded). Interned topics are resolved (tables of up to 65535 topics\n"
+               "and 1 MiB of topic text).\n\n"
                "  --frame-max N  largest frame accepted in bytes (default 16 MiB)\n\n"
                "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n");
 }
@@ -51,21 +67,24 @@ static void decode_usage(FILE *f)
 /* Parses the options both commands share. Returns -1 to continue, else an exit code. */
 static int parse_opts(const char *cmd, int argc, char **argv, opts *o, void (*usage)(FILE *))
 {
+    int enc = usage == encode_usage;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t *target = NULL, lo = 0, hi = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return HV_EXIT_OK;
-        } else if (strcmp(a, "--batch") == 0 && usage == encode_usage) {
+        } else if (strcmp(a, "--batch") == 0 && enc) {
             o->batch = 1;
             continue;
-        } else if (strcmp(a, "--batch-max") == 0 && usage == encode_usage) {
+        } else if (strcmp(a, "--batch-max") == 0 && enc) {
             target = &o->batch_max, lo = 1, hi = HV_BATCH_FRAMES_MAX;
-        } else if (strcmp(a, "--compress-above") == 0 && usage == encode_usage) {
+        } else if (strcmp(a, "--compress-above") == 0 && enc) {
             target = &o->compress_above, lo = 0, hi = HV_FRAME_MAX_CEILING;
-        } else if (strcmp(a, "--intern") == 0 && usage == encode_usage) {
+        } else if (strcmp(a, "--intern") == 0 && enc) {
             target = &o->intern, lo = 0, hi = HV_INTERN_MAX_CEILING;
+        } else if (strcmp(a, "--intern-bytes") == 0 && enc) {
+            target = &o->intern_bytes, lo = 1, hi = HV_INTERN_BYTES_CEILING;
         } else if (strcmp(a, "--frame-max") == 0) {
             target = &o->frame_max, lo = HV_FRAME_MIN_LIMIT, hi = HV_FRAME_MAX_CEILING;
         } else {
@@ -73,15 +92,24 @@ static int parse_opts(const char *cmd, int argc, char **argv, opts *o, void (*us
             usage(stderr);
             return HV_EXIT_USAGE;
         }
-        if (i + 1 >= argc || hv__cli_parse_u64(argv[i + 1], target) != 0 || *target < lo ||
-            *target > hi) {
-            hv__cli_error(cmd, "%s takes a number from %llu to %llu", a, (unsigned long long)lo,
-                          (unsigned long long)hi);
-            return HV_EXIT_USAGE;
-        }
+        int rv = hv__cli_option_number(cmd, argc, argv, i, lo, hi, target);
+        if (rv >= 0)
+            return rv;
         i++;
     }
     return -1;
+}
+
+/* Reads stdin whole; on failure says why and returns HV_EXIT_FAIL. */
+static int read_input(const char *cmd, uint8_t **in, size_t *len)
+{
+    int rv = hv__cli_read_all(stdin, INPUT_MAX_BYTES, in, len);
+    if (rv == HV_ETOOBIG)
+        hv__cli_error(cmd, "stdin: more than %u MiB of input, the most %s reads",
+                      INPUT_MAX_BYTES >> 20, cmd);
+    else if (rv != 0)
+        hv__cli_error(cmd, "stdin: %s", hv_strerror(rv));
+    return rv == 0 ? 0 : HV_EXIT_FAIL;
 }
 
 /* ---- encode ------------------------------------------------------------------------------ */
@@ -93,13 +121,24 @@ typedef struct encoder {
     size_t cap;
     hv_batch_writer w;
     int in_batch;
-    size_t item;
+    char where[64]; /* "line 3", "element 5 (line 2)": the message being encoded */
 } encoder;
+
+/* Prints "hivewire encode: <where>: <what> (<HV_E name>)" and returns HV_EXIT_FAIL. */
+static int encode_error(const encoder *e, int rv, const char *what)
+{
+    const char *hint = rv == HV_EBADINTERN && e->o.intern == 0
+                           ? " (encode interns topics only with --intern N)"
+                           : "";
+    hv__cli_error("encode", "%s: %s%s (%s)", e->where, what, hint,
+                  hv_err_name(rv) ? hv_err_name(rv) : "?");
+    return HV_EXIT_FAIL;
+}
 
 static int write_out(const uint8_t *p, size_t n)
 {
     if (fwrite(p, 1, n, stdout) != n) {
-        hv__cli_error("encode", "write failed");
+        hv__cli_error("encode", "stdout: write failed");
         return HV_EXIT_FAIL;
     }
     return 0;
@@ -113,10 +152,8 @@ static int flush_batch(encoder *e)
     int n = hv_batch_finish(&e->w);
     if (n > 0)
         n = hv_codec_compress_frame(e->codec, e->buf, (size_t)n);
-    if (n < 0) {
-        hv__cli_error("encode", "batch: %s", hv_strerror(n));
-        return HV_EXIT_FAIL;
-    }
+    if (n < 0)
+        return encode_error(e, n, "the batch does not finish");
     return write_out(e->buf, (size_t)n);
 }
 
@@ -125,11 +162,11 @@ static int add_to_batch(encoder *e, json_t *o, hv__jctx *cx)
     hv_frame f;
     hv_msg m;
     int rv = hv__json_parse_msg(cx, o, &f, &m);
-    if (rv == HV_ENESTED) {
-        hv__cli_error("encode", "message %zu: a batch cannot go inside --batch", e->item);
-        return HV_EXIT_FAIL;
-    }
-    while (rv == 0) {
+    if (rv == HV_ENESTED)
+        return encode_error(e, rv, "a batch cannot go inside --batch");
+    if (rv != 0)
+        return encode_error(e, rv, cx->err[0] ? cx->err : hv_strerror(rv));
+    for (;;) {
         if (!e->in_batch) {
             hv_frame h;
             memset(&h, 0, sizeof(h));
@@ -148,20 +185,23 @@ static int add_to_batch(encoder *e, json_t *o, hv__jctx *cx)
         if ((rv == HV_ENOBUFS || rv == HV_ETOOBIG || rv == HV_EFULL) && e->w.count > 0) {
             if (flush_batch(e) != 0)
                 return HV_EXIT_FAIL;
-            rv = 0;
+            continue;
         }
+        /* Alone in a batch, it does not fit either: say how big it is. */
+        if (rv == HV_ENOBUFS || rv == HV_ETOOBIG)
+            rv = HV_ETOOBIG;
+        /* Alone in a batch, a frame has the frame limit less the batch's header and count. */
+        hv__json_encode_failed(cx, e->codec, &f, &m, rv,
+                               e->o.frame_max - HV_FRAME_HEADER_BYTES - 4);
+        return encode_error(e, rv, cx->err);
     }
-    hv__cli_error("encode", "message %zu: %s%s%s", e->item, cx->err[0] ? cx->err : "",
-                  cx->err[0] ? ": " : "", hv_strerror(rv));
-    return HV_EXIT_FAIL;
 }
 
 static int encode_value(encoder *e, json_t *o)
 {
-    char err[512];
+    char err[WHY_BYTES];
     hv__jctx cx;
     hv__jctx_init(&cx, err, sizeof(err));
-    e->item++;
     int rv;
     if (e->o.batch) {
         rv = add_to_batch(e, o, &cx);
@@ -171,82 +211,139 @@ static int encode_value(encoder *e, json_t *o)
     size_t need = 0;
     int n = hv__json_encode(&cx, o, e->codec, e->buf, e->cap, &need);
     hv__jctx_free(&cx);
-    if (n < 0) {
-        if (n == HV_ENOBUFS)
-            hv__cli_error("encode", "message %zu: needs %zu bytes, over --frame-max", e->item,
-                          need);
-        else
-            hv__cli_error("encode", "message %zu: %s", e->item, err[0] ? err : hv_strerror(n));
-        return HV_EXIT_FAIL;
+    if (n == HV_ENOBUFS) {
+        snprintf(err, sizeof(err), "the frame would be %zu bytes, over --frame-max %llu", need,
+                 (unsigned long long)e->o.frame_max);
+        return encode_error(e, HV_ETOOBIG, err);
     }
+    if (n < 0)
+        return encode_error(e, n, err[0] ? err : hv_strerror(n));
     return write_out(e->buf, (size_t)n);
 }
 
-static int encode_text(encoder *e, const char *text, size_t len)
+/* A place in the input text, for messages: lines are counted as the reader moves forward. */
+typedef struct cursor {
+    const char *text;
+    size_t len;
+    size_t pos;
+    size_t line;       /* 1-based line of pos */
+    size_t line_start; /* offset of that line's first byte */
+} cursor;
+
+static void cursor_move(cursor *c, size_t to)
 {
-    size_t i = 0;
-    while (i < len && isspace((unsigned char)text[i]))
-        i++;
-    json_error_t je;
-    if (i < len && text[i] == '[') {
-        json_t *a = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        if (a == NULL) {
-            hv__cli_error("encode", "line %d column %d: %s", je.line, je.column, je.text);
-            return HV_EXIT_FAIL;
+    for (; c->pos < to && c->pos < c->len; c->pos++)
+        if (c->text[c->pos] == '\n') {
+            c->line++;
+            c->line_start = c->pos + 1;
         }
-        int rv = 0;
-        for (size_t k = 0; rv == 0 && k < json_array_size(a); k++)
-            rv = encode_value(e, json_array_get(a, k));
-        json_decref(a);
-        return rv;
+}
+
+static void cursor_skip_space(cursor *c)
+{
+    size_t p = c->pos;
+    while (p < c->len && isspace((unsigned char)c->text[p]))
+        p++;
+    cursor_move(c, p);
+}
+
+/* A JSON syntax error at offset `at` of the text. */
+static int syntax_error(encoder *e, cursor c, size_t at, const char *what)
+{
+    cursor_move(&c, at);
+    snprintf(e->where, sizeof(e->where), "line %zu column %zu", c.line, c.pos - c.line_start + 1);
+    return encode_error(e, HV_EBADJSON, what);
+}
+
+#define ELEMENT_FLAGS (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES)
+
+/* A top-level array, parsed and encoded one element at a time. c is at the '['. */
+static int encode_array(encoder *e, cursor c)
+{
+    cursor_move(&c, c.pos + 1);
+    cursor_skip_space(&c);
+    int close = c.pos < c.len && c.text[c.pos] == ']';
+    for (size_t k = 1; !close; k++) {
+        json_error_t je;
+        json_t *o = json_loadb(c.text + c.pos, c.len - c.pos, ELEMENT_FLAGS, &je);
+        if (o == NULL)
+            return syntax_error(e, c, c.pos + (size_t)je.position, je.text);
+        snprintf(e->where, sizeof(e->where), "element %zu (line %zu)", k, c.line);
+        int rv = encode_value(e, o);
+        json_decref(o);
+        if (rv != 0)
+            return rv;
+        cursor_move(&c, c.pos + (size_t)je.position);
+        cursor_skip_space(&c);
+        if (c.pos >= c.len || (c.text[c.pos] != ',' && c.text[c.pos] != ']'))
+            return syntax_error(e, c, c.pos, "expected ',' or ']' after an array element");
+        close = c.text[c.pos] == ']';
+        cursor_move(&c, c.pos + 1);
+        cursor_skip_space(&c);
     }
-    size_t line = 0;
-    while (i < len) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        line++;
-        size_t s = i;
-        while (s < end && isspace((unsigned char)text[s]))
+    if (c.text[c.pos] == ']')
+        cursor_move(&c, c.pos + 1); /* the empty array's */
+    cursor_skip_space(&c);
+    return c.pos < c.len ? syntax_error(e, c, c.pos, "text after the array") : 0;
+}
+
+/* One message per line; blank lines are skipped. */
+static int encode_lines(encoder *e, cursor c)
+{
+    while (c.pos < c.len) {
+        const char *nl = memchr(c.text + c.pos, '\n', c.len - c.pos);
+        size_t end = nl ? (size_t)(nl - c.text) : c.len, s = c.pos;
+        while (s < end && isspace((unsigned char)c.text[s]))
             s++;
         if (s < end) {
-            json_t *o = json_loadb(text + s, end - s, JSON_REJECT_DUPLICATES, &je);
-            if (o == NULL) {
-                hv__cli_error("encode", "line %zu column %d: %s", line, je.column, je.text);
-                return HV_EXIT_FAIL;
-            }
+            json_error_t je;
+            json_t *o = json_loadb(c.text + s, end - s, JSON_REJECT_DUPLICATES, &je);
+            if (o == NULL)
+                return syntax_error(e, c, s + (size_t)je.position, je.text);
+            snprintf(e->where, sizeof(e->where), "line %zu", c.line);
             int rv = encode_value(e, o);
             json_decref(o);
             if (rv != 0)
                 return rv;
         }
-        i = end + 1;
+        cursor_move(&c, end + 1);
     }
     return 0;
+}
+
+static int encode_text(encoder *e, const char *text, size_t len)
+{
+    cursor c = { text, len, 0, 1, 0 };
+    cursor_skip_space(&c);
+    return c.pos < len && text[c.pos] == '[' ? encode_array(e, c) : encode_lines(e, c);
 }
 
 int hv_cmd_encode(int argc, char **argv);
 int hv_cmd_encode(int argc, char **argv)
 {
-    opts o = { .batch_max = 1000, .frame_max = HV_FRAME_MAX_DEFAULT };
+    opts o = { .batch_max = 1000,
+               .frame_max = HV_FRAME_MAX_DEFAULT,
+               .intern_bytes = HV_INTERN_BYTES_DEFAULT };
     int rv = parse_opts("encode", argc, argv, &o, encode_usage);
     if (rv >= 0)
         return rv;
-    encoder e = { .o = o };
+    encoder e = { .o = o, .where = "input" };
     hv_codec_opts co = { .size = sizeof(co),
                          .frame_max_bytes = (uint32_t)o.frame_max,
                          .compress_above_bytes = (uint32_t)o.compress_above,
-                         .intern_max = (uint32_t)o.intern };
-    uint8_t *in = NULL;
-    size_t len = 0;
-    if ((rv = hv_codec_new(&co, &e.codec)) != 0 ||
-        (rv = hv__cli_read_all(stdin, INPUT_MAX_BYTES, &in, &len)) != 0) {
+                         .intern_max = (uint32_t)o.intern,
+                         .intern_bytes_max = (uint32_t)o.intern_bytes };
+    if ((rv = hv_codec_new(&co, &e.codec)) != 0) {
         hv__cli_error("encode", "%s", hv_strerror(rv));
-        hv_codec_free(e.codec);
         return HV_EXIT_FAIL;
     }
+    uint8_t *in = NULL;
+    size_t len = 0;
     e.cap = (size_t)o.frame_max;
     e.buf = malloc(e.cap);
-    rv = e.buf ? encode_text(&e, (const char *)in, len) : HV_EXIT_FAIL;
+    rv = e.buf == NULL ? HV_EXIT_FAIL : read_input("encode", &in, &len);
+    if (rv == 0)
+        rv = encode_text(&e, (const char *)in, len);
     if (rv == 0)
         rv = flush_batch(&e);
     if (rv == 0 && fflush(stdout) != 0)
@@ -259,7 +356,8 @@ int hv_cmd_encode(int argc, char **argv)
 
 /* ---- decode ------------------------------------------------------------------------------ */
 
-static int print_json(const hv_frame *f, const hv_msg *m, size_t off)
+/* The JSON line of a decoded frame (malloc'd), or NULL after saying why. */
+static char *to_json(const hv__frame_reader *r, const hv_frame *f, const hv_msg *m, size_t k)
 {
     /* Interning is a transport detail: print resolved topics without their ids. */
     hv_frame g = *f;
@@ -267,39 +365,37 @@ static int print_json(const hv_frame *f, const hv_msg *m, size_t off)
         g.topic_id = 0;
     int err = 0;
     char *s = hv_json_from_msg(&g, m, &err);
-    if (s == NULL) {
-        hv__cli_error("decode", "frame at byte %zu: %s", off, hv_strerror(err));
-        return HV_EXIT_FAIL;
-    }
-    puts(s);
-    free(s);
-    return 0;
+    if (s == NULL)
+        hv__frame_reader_fail(r, k, "%s", hv_strerror(err));
+    return s;
 }
 
-static int decode_error(size_t off, int rv)
+/* The lines of one batch, printed only once every frame of it has decoded. */
+typedef struct batch_lines {
+    const hv__frame_reader *r;
+    char **line;
+} batch_lines;
+
+static int keep_line(void *arg, const hv_frame *f, const hv_msg *m, size_t k)
 {
-    hv__cli_error("decode", "frame at byte %zu: %s (%s)", off, hv_strerror(rv),
-                  hv_err_name(rv) ? hv_err_name(rv) : "?");
-    return HV_EXIT_FAIL;
+    batch_lines *b = arg;
+    b->line[k - 1] = to_json(b->r, f, m, k);
+    return b->line[k - 1] != NULL ? 0 : -1;
 }
 
-static int decode_batch(hv_codec *c, const hv_msg_batch *b, size_t off)
+static int decode_batch(hv__frame_reader *r, const hv_msg_batch *b)
 {
-    hv_batch_iter it;
-    hv_batch_iter_init(&it, b, hv_codec_get_limits(c));
-    const uint8_t *p;
-    size_t len;
-    int rv;
-    while ((rv = hv_batch_next(&it, &p, &len)) == 1) {
-        hv_frame f;
-        hv_msg m;
-        int n = hv_codec_decode(c, p, len, &f, &m);
-        if (n < 0)
-            return decode_error(off, n);
-        if (print_json(&f, &m, off) != 0)
-            return HV_EXIT_FAIL;
+    batch_lines lines = { r, calloc(b->count, sizeof(char *)) };
+    if (lines.line == NULL)
+        return hv__frame_reader_fail(r, 0, "%s", hv_strerror(HV_ENOMEM));
+    int rv = hv__frame_reader_batch(r, b, keep_line, &lines);
+    for (uint32_t i = 0; i < b->count; i++) {
+        if (rv == 0)
+            puts(lines.line[i]);
+        free(lines.line[i]);
     }
-    return rv == 0 ? 0 : decode_error(off, rv);
+    free(lines.line);
+    return rv;
 }
 
 int hv_cmd_decode(int argc, char **argv);
@@ -309,35 +405,34 @@ int hv_cmd_decode(int argc, char **argv)
     int rv = parse_opts("decode", argc, argv, &o, decode_usage);
     if (rv >= 0)
         return rv;
-    hv_codec *c = NULL;
-    hv_codec_opts co = { .size = sizeof(co),
-                         .frame_max_bytes = (uint32_t)o.frame_max,
-                         .intern_max = HV_INTERN_MAX_CEILING,
-                         .intern_bytes_max = HV_FRAME_MAX_CEILING };
     uint8_t *in = NULL;
     size_t len = 0;
-    if ((rv = hv_codec_new(&co, &c)) != 0 ||
-        (rv = hv__cli_read_all(stdin, INPUT_MAX_BYTES, &in, &len)) != 0) {
+    if (read_input("decode", &in, &len) != 0)
+        return HV_EXIT_FAIL;
+    hv__frame_reader r;
+    if ((rv = hv__frame_reader_init(&r, "decode", in, len, (size_t)o.frame_max)) != 0) {
         hv__cli_error("decode", "%s", hv_strerror(rv));
-        hv_codec_free(c);
+        free(in);
         return HV_EXIT_FAIL;
     }
-    size_t off = 0;
-    rv = 0;
-    while (rv == 0 && off < len) {
-        hv_frame f;
-        hv_msg m;
-        int n = hv_codec_decode(c, in + off, len - off, &f, &m);
-        if (n < 0) {
-            rv = decode_error(off, n);
-            break;
+    hv_frame f;
+    hv_msg m;
+    while (rv == 0 && (rv = hv__frame_reader_next(&r, &f, &m)) == 1) {
+        if (f.type == HV_MSG_BATCH) {
+            rv = decode_batch(&r, &m.batch);
+            continue;
         }
-        rv = f.type == HV_MSG_BATCH ? decode_batch(c, &m.batch, off) : print_json(&f, &m, off);
-        off += (size_t)n;
+        char *s = to_json(&r, &f, &m, 0);
+        rv = s != NULL ? 0 : -1;
+        if (s != NULL)
+            puts(s);
+        free(s);
     }
-    if (rv == 0 && fflush(stdout) != 0)
-        rv = HV_EXIT_FAIL;
+    if (rv == 0 && fflush(stdout) != 0) {
+        hv__cli_error("decode", "stdout: write failed");
+        rv = -1;
+    }
+    hv__frame_reader_fini(&r);
     free(in);
-    hv_codec_free(c);
-    return rv;
+    return rv == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }

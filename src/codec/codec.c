@@ -1,5 +1,7 @@
 /*
- * Per-connection codec (interning + LZ4), decompression with a bomb limit, and batches.
+ * The per-connection codec: interning both ways, LZ4 above a threshold, the limits, and the
+ * buffers compressed frames decompress into; it adds a connection's state to the stateless
+ * layers below it (codec_int.h) and is the only file that does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +10,9 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/codec_int.h"
 #include "codec/intern.h"
-#include "codec/le.h"
-#include "codec/schema.h"
+#include "codec/text.h"
 
 struct hv_codec {
     hv_codec_limits lim;
@@ -21,38 +23,8 @@ struct hv_codec {
     uint8_t *rx_batch; /* decompressed payloads of batches */
     void *lz4_state;
     hv_codec_stats stats;
+    char why[192]; /* hv_codec_error_detail() */
 };
-
-/* ---- Decompression ----------------------------------------------------------------------- */
-
-int hv_frame_decompress(hv_frame *f, const hv_codec_limits *lim, uint8_t *dst, size_t cap)
-{
-    if (!(f->flags & HV_FLAG_COMPRESSED))
-        return (int)f->payload.len;
-    if (f->payload.len < 5)
-        return HV_EBADLEN;
-    uint32_t raw = hv__ld32(f->payload.ptr);
-    uint32_t raw_max =
-        lim && lim->decompressed_max_bytes
-            ? lim->decompressed_max_bytes
-            : (lim && lim->frame_max_bytes ? lim->frame_max_bytes : HV_FRAME_MAX_DEFAULT);
-    if (raw_max > HV_FRAME_MAX_CEILING)
-        raw_max = HV_FRAME_MAX_CEILING;
-    if (raw == 0)
-        return HV_EBADLEN;
-    if (raw > raw_max)
-        return HV_ETOOBIG;
-    if (raw > cap || dst == NULL)
-        return HV_ENOBUFS;
-    int n = LZ4_decompress_safe((const char *)f->payload.ptr + 4, (char *)dst,
-                                (int)(f->payload.len - 4), (int)raw);
-    if (n < 0 || (uint32_t)n != raw)
-        return HV_EDECOMPRESS;
-    f->payload.ptr = dst;
-    f->payload.len = raw;
-    f->flags &= (uint8_t)~HV_FLAG_COMPRESSED;
-    return (int)raw;
-}
 
 /* ---- Codec lifetime ---------------------------------------------------------------------- */
 
@@ -120,31 +92,12 @@ const hv_codec_limits *hv_codec_get_limits(const hv_codec *c)
     return &c->lim;
 }
 
-/* ---- Encoding ---------------------------------------------------------------------------- */
-
-/* Rewrites a finished uncompressed frame at src (n bytes, payload at off) into dst compressed.
- * Returns the new length, or 0 when LZ4 does not make it smaller or it does not fit in cap. */
-static size_t compress_into(hv_codec *c, uint8_t *dst, size_t cap, const uint8_t *src, size_t n,
-                            size_t off)
+const char *hv_codec_error_detail(const hv_codec *c)
 {
-    size_t raw = n - off;
-    /* Below 6 bytes the 4-byte length prefix alone makes compression a loss. */
-    if (raw < 6 || cap <= off + 4 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
-        return 0;
-    size_t room = cap - off - 4;
-    if (room > n - off - 4) /* the result must be smaller than the original */
-        room = n - off - 4;
-    int clen = LZ4_compress_fast_extState(c->lz4_state, (const char *)src + off,
-                                          (char *)dst + off + 4, (int)raw, (int)room, 1);
-    if (clen <= 0)
-        return 0;
-    if (dst != src)
-        memcpy(dst, src, off);
-    dst[7] |= HV_FLAG_COMPRESSED;
-    hv__st32(dst + 12, (uint32_t)clen + 4);
-    hv__st32(dst + off, (uint32_t)raw);
-    return off + 4 + (size_t)clen;
+    return c->why;
 }
+
+/* ---- Encoding ---------------------------------------------------------------------------- */
 
 static int codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f, const hv_msg *m,
                         size_t *needed, int may_compress)
@@ -153,7 +106,14 @@ static int codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f
         return f->topic.ptr == NULL ? HV_EINVAL : HV_EBADTOPIC;
     hv_frame h = *f;
     int define = 0;
-    if (f->topic.len && c->tx.max_entries) {
+    if (f->topic_id != 0) {
+        /* A topic id the caller chose (to reproduce an interned frame): it must follow the
+         * table's rules as the receiver will apply them. */
+        int rv = hv__intern_check(&c->tx, f, c->why, sizeof(c->why));
+        if (rv != 0)
+            return rv;
+        define = f->topic.len != 0;
+    } else if (f->topic.len && c->tx.max_entries) {
         uint16_t id = hv__intern_find(&c->tx, f->topic);
         if (id != 0) {
             h.topic.ptr = NULL;
@@ -178,7 +138,7 @@ static int codec_encode(hv_codec *c, uint8_t *buf, size_t cap, const hv_frame *f
         n = hv_frame_encode(c->scratch, c->lim.frame_max_bytes, &h, m, NULL);
         if (n < 0)
             return n;
-        size_t z = compress_into(c, buf, cap, c->scratch, (size_t)n, off);
+        size_t z = hv__frame_compress(c->lz4_state, buf, cap, c->scratch, (size_t)n, off);
         if (z > 0) {
             c->stats.compressed++;
             n = (int)z;
@@ -218,13 +178,15 @@ int hv_codec_compress_frame(hv_codec *c, uint8_t *frame, size_t len)
         return n == HV_ETRUNCATED ? HV_EINVAL : n;
     if ((f.flags & HV_FLAG_COMPRESSED) || !c->compress_above || f.payload.len <= c->compress_above)
         return n;
+    /* Compressed into the scratch buffer first: LZ4 writes as it goes, and a frame that does not
+     * shrink must stay as it was. */
     size_t off = (size_t)(f.payload.ptr - frame);
-    memcpy(c->scratch, frame, (size_t)n);
-    size_t z = compress_into(c, frame, (size_t)n, c->scratch, (size_t)n, off);
+    size_t z = hv__frame_compress(c->lz4_state, c->scratch, (size_t)n, frame, (size_t)n, off);
     if (z == 0) {
         c->stats.compress_skipped++;
         return n;
     }
+    memcpy(frame, c->scratch, z);
     c->stats.compressed++;
     return (int)z;
 }
@@ -246,6 +208,8 @@ int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv
         rv = hv_intern_rx(&c->rx, f);
         if (rv == 0 && had_def)
             c->stats.intern_defined_rx++;
+        else if (rv != 0)
+            hv__intern_check(&c->rx, f, c->why, sizeof(c->why)); /* the table is unchanged */
     }
     if (rv < 0) {
         if (rv != HV_ETRUNCATED)
@@ -259,59 +223,10 @@ int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_frame *f, hv
 
 /* ---- Batches ----------------------------------------------------------------------------- */
 
-#define BATCH_PREFIX (HV_FRAME_HEADER_BYTES + 4)
-
-int hv_batch_begin(hv_batch_writer *w, uint8_t *buf, size_t cap, const hv_frame *hdr,
-                   size_t *needed)
-{
-    memset(w, 0, sizeof(*w));
-    if (hdr != NULL)
-        w->header = *hdr;
-    if (cap < BATCH_PREFIX) {
-        if (needed)
-            *needed = BATCH_PREFIX;
-        return HV_ENOBUFS;
-    }
-    w->buf = buf;
-    w->cap = cap > HV_FRAME_MAX_CEILING ? HV_FRAME_MAX_CEILING : cap;
-    w->len = BATCH_PREFIX;
-    return 0;
-}
-
-static int batch_precheck(const hv_batch_writer *w, const hv_msg *m)
-{
-    if (w->buf == NULL)
-        return HV_EINVAL;
-    if (m->type == HV_MSG_BATCH)
-        return HV_ENESTED;
-    return w->count >= HV_BATCH_FRAMES_MAX ? HV_EFULL : 0;
-}
-
-static int batch_commit(hv_batch_writer *w, int n, size_t need, size_t *needed)
-{
-    if (n == HV_ENOBUFS && needed)
-        *needed = w->len + need;
-    if (n < 0)
-        return n;
-    w->len += (size_t)n;
-    w->count++;
-    return n;
-}
-
-int hv_batch_add(hv_batch_writer *w, const hv_frame *f, const hv_msg *m, size_t *needed)
-{
-    int rv = batch_precheck(w, m);
-    if (rv != 0)
-        return rv;
-    size_t need = 0;
-    int n = hv_frame_encode(w->buf + w->len, w->cap - w->len, f, m, &need);
-    return batch_commit(w, n, need, needed);
-}
-
 int hv_codec_batch_add(hv_codec *c, hv_batch_writer *w, const hv_frame *f, const hv_msg *m,
                        size_t *needed)
 {
-    int rv = batch_precheck(w, m);
+    int rv = hv__batch_precheck(w, m);
     if (rv != 0)
         return rv;
     size_t need = 0;
@@ -320,46 +235,5 @@ int hv_codec_batch_add(hv_codec *c, hv_batch_writer *w, const hv_frame *f, const
     int n = codec_encode(c, w->buf + w->len, cap < lim ? cap : lim, f, m, &need, 0);
     if (n == HV_ENOBUFS && w->len + need > c->lim.frame_max_bytes)
         return HV_ETOOBIG;
-    return batch_commit(w, n, need, needed);
-}
-
-int hv_batch_finish(hv_batch_writer *w)
-{
-    if (w->buf == NULL || w->count == 0)
-        return HV_EINVAL;
-    unsigned flags = w->header.flags & (HV_FLAG_ACK_REQUESTED | HV_FLAG_REPLY);
-    hv__frame_header_write(w->buf, HV_MSG_BATCH, flags, 0, 0, w->len - HV_FRAME_HEADER_BYTES,
-                           &w->header);
-    hv__st32(w->buf + HV_FRAME_HEADER_BYTES, w->count);
-    return (int)w->len;
-}
-
-void hv_batch_iter_init(hv_batch_iter *it, const hv_msg_batch *b, const hv_codec_limits *lim)
-{
-    it->p = b->frames.ptr;
-    it->left = b->frames.len;
-    it->remaining = b->count;
-    memset(&it->lim, 0, sizeof(it->lim));
-    if (lim != NULL)
-        it->lim = *lim;
-}
-
-int hv_batch_next(hv_batch_iter *it, const uint8_t **frame, size_t *len)
-{
-    if (it->remaining == 0)
-        return it->left ? HV_EBADLEN : 0;
-    hv_frame f;
-    int n = hv_frame_parse(it->p, it->left, &it->lim, &f);
-    if (n == HV_ETRUNCATED)
-        return HV_EBADLEN;
-    if (n < 0)
-        return n;
-    if (f.type == HV_MSG_BATCH)
-        return HV_ENESTED;
-    *frame = it->p;
-    *len = (size_t)n;
-    it->p += n;
-    it->left -= (size_t)n;
-    it->remaining--;
-    return 1;
+    return hv__batch_commit(w, n, need, needed);
 }

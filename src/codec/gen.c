@@ -231,7 +231,7 @@ static void rmetrics(hv_rng *r, arena *a, uint8_t *count, hv_wire_metric *e)
         (void)scale;                                                                \
         HV_S_##lower(G_)                                                            \
     }
-HV_SCHEMA_TYPES(GEN_FN_)
+HV_MSG_SCHEMA_TYPE_MAP(GEN_FN_)
 #undef GEN_FN_
 
 /* Cross-field rules the schema cannot express. */
@@ -298,7 +298,7 @@ int hv__msg_random(hv_rng *r, int type, uint32_t scale, hv_msg *m, uint8_t *buf,
     case HV_MSG_##NAME:                       \
         gen_##lower(r, &a, scale, &m->lower); \
         break;
-        HV_SCHEMA_TYPES(RCASE_)
+        HV_MSG_SCHEMA_TYPE_MAP(RCASE_)
 #undef RCASE_
     default:
         return HV_EBADTYPE;
@@ -316,6 +316,6 @@ int hv__topic_random(hv_rng *r, char *buf, size_t cap, hv_str *out)
 
 const uint8_t hv__msg_types[HV__MSG_TYPES_COUNT] = {
 #define TLIST_(NAME, val, lower) val,
-    HV_SCHEMA_TYPES(TLIST_)
+    HV_MSG_SCHEMA_TYPE_MAP(TLIST_)
 #undef TLIST_
 };

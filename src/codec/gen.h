@@ -5,8 +5,9 @@
 #include <hivewire/codec.h>
 #include <hivewire/rng.h>
 
-/* The 21 schema types (every type but HV_MSG_BATCH), in wire-value order. */
-#define HV__MSG_TYPES_COUNT 21
+/* The schema types (every type but HV_MSG_BATCH), in wire-value order: counted from the table. */
+#define HV__MSG_TYPE_ONE_(NAME, val, lower) +1
+#define HV__MSG_TYPES_COUNT                 (0 HV_MSG_SCHEMA_TYPE_MAP(HV__MSG_TYPE_ONE_))
 extern const uint8_t hv__msg_types[HV__MSG_TYPES_COUNT];
 
 /*

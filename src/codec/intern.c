@@ -7,8 +7,8 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/codec_int.h"
 #include "codec/intern.h"
-#include "codec/schema.h"
 
 static uint32_t hash_topic(const char *s, size_t n)
 {
@@ -21,7 +21,7 @@ static uint32_t hash_topic(const char *s, size_t n)
 int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes)
 {
     memset(t, 0, sizeof(*t));
-    if (max_entries > HV_INTERN_MAX_CEILING || max_bytes > HV_FRAME_MAX_CEILING)
+    if (max_entries > HV_INTERN_MAX_CEILING || max_bytes > HV_INTERN_BYTES_CEILING)
         return HV_EINVAL;
     t->max_entries = max_entries;
     t->max_bytes = max_entries ? max_bytes : 0;
@@ -119,19 +119,51 @@ void hv_intern_tx(hv_intern *t, hv_str topic, uint16_t *id, int *define)
     *define = 1;
 }
 
-int hv_intern_rx(hv_intern *t, hv_frame *f)
+/* The receiver's rules for f's topic_id against table t, in the order they are checked. */
+static inline int intern_check(const hv_intern *t, const hv_frame *f, char *why, size_t n)
 {
-    if (f->topic_id == 0)
+    unsigned id = f->topic_id;
+    if (id == 0)
         return 0;
+    if (t->max_entries == 0)
+        return hv__why(why, n, HV_EBADINTERN, "topic id %u, but this connection interns no topics",
+                       id);
     if (f->topic.len == 0) {
-        if (f->topic_id > t->count)
-            return HV_EBADINTERN;
-        f->topic = hv_intern_lookup(t, f->topic_id);
+        if (id > t->count)
+            return t->count ? hv__why(why, n, HV_EBADINTERN,
+                                      "topic id %u is not defined (ids 1..%u are)", id, t->count)
+                            : hv__why(why, n, HV_EBADINTERN,
+                                      "topic id %u is not defined (no id is yet)", id);
         return 0;
     }
-    if (f->topic_id != t->count + 1 || !hv__intern_has_room(t, f->topic.len) ||
-        hv__intern_find(t, f->topic) != 0)
-        return HV_EBADINTERN;
-    hv__intern_add(t, f->topic);
+    if (id != t->count + 1)
+        return hv__why(why, n, HV_EBADINTERN,
+                       "topic id %u is defined out of order: the next id is %u", id, t->count + 1);
+    uint16_t dup = hv__intern_find(t, f->topic);
+    if (dup != 0)
+        return hv__why(why, n, HV_EBADINTERN, "topic '%.*s' is already defined as id %u",
+                       (int)f->topic.len, f->topic.ptr, dup);
+    if (!hv__intern_has_room(t, f->topic.len))
+        return hv__why(why, n, HV_EBADINTERN,
+                       "topic id %u does not fit: the table holds %u of %u entries and %u of %u "
+                       "bytes of topic text",
+                       id, t->count, t->max_entries, t->bytes_used, t->max_bytes);
+    return 0;
+}
+
+int hv__intern_check(const hv_intern *t, const hv_frame *f, char *why, size_t n)
+{
+    return intern_check(t, f, why, n);
+}
+
+int hv_intern_rx(hv_intern *t, hv_frame *f)
+{
+    int rv = intern_check(t, f, NULL, 0);
+    if (rv != 0 || f->topic_id == 0)
+        return rv;
+    if (f->topic.len == 0)
+        f->topic = hv_intern_lookup(t, f->topic_id);
+    else
+        hv__intern_add(t, f->topic);
     return 0;
 }

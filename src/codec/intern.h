@@ -9,8 +9,9 @@ uint16_t hv__intern_find(const hv_intern *t, hv_str topic);
 int hv__intern_has_room(const hv_intern *t, size_t len);
 uint16_t hv__intern_add(hv_intern *t, hv_str topic);
 
-/* Writes the 48-byte frame header (wire.c). */
-void hv__frame_header_write(uint8_t *p, unsigned type, unsigned flags, size_t topic_len,
-                            uint16_t topic_id, size_t payload_len, const hv_frame *f);
+/* The receiver's rules (hv_intern_rx()) for f's topic_id against t, without changing t: 0, or
+ * HV_EBADINTERN with why[0..n) saying which rule and the ids involved (why may be NULL). A
+ * sender checks a caller-chosen topic_id with it, so it never emits what a receiver refuses. */
+int hv__intern_check(const hv_intern *t, const hv_frame *f, char *why, size_t n);
 
 #endif

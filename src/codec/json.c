@@ -8,6 +8,7 @@
  * fields as standard base64 with padding, vectors as arrays. Missing payload fields take their
  * zero value; unknown keys are errors.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,10 @@
 
 #include <hivewire/codec.h>
 
+#include "codec/codec_int.h"
 #include "codec/json.h"
 #include "codec/schema.h"
+#include "codec/text.h"
 
 #define JSON_SAFE_INT_MAX 9007199254740991ull /* 2^53 - 1 */
 
@@ -39,12 +42,12 @@ static int jfail(hv__jctx *cx, const char *fmt, ...)
 
 static void *jalloc(hv__jctx *cx, size_t n)
 {
-    if (cx->nblocks >= HV__JCTX_BLOCKS)
+    hv__jblock *b = malloc(sizeof(*b) + (n ? n : 1));
+    if (b == NULL)
         return NULL;
-    void *p = malloc(n ? n : 1);
-    if (p != NULL)
-        cx->blocks[cx->nblocks++] = p;
-    return p;
+    b->next = cx->blocks;
+    cx->blocks = b;
+    return b->data;
 }
 
 void hv__jctx_init(hv__jctx *cx, char *err, size_t errlen)
@@ -56,11 +59,18 @@ void hv__jctx_init(hv__jctx *cx, char *err, size_t errlen)
         err[0] = '\0';
 }
 
+void hv__jctx_release(hv__jctx *cx, hv__jblock *mark)
+{
+    while (cx->blocks != NULL && cx->blocks != mark) {
+        hv__jblock *b = cx->blocks;
+        cx->blocks = b->next;
+        free(b);
+    }
+}
+
 void hv__jctx_free(hv__jctx *cx)
 {
-    for (int i = 0; i < cx->nblocks; i++)
-        free(cx->blocks[i]);
-    cx->nblocks = 0;
+    hv__jctx_release(cx, NULL);
 }
 
 /* ---- Binary to JSON ---------------------------------------------------------------------- */
@@ -177,7 +187,7 @@ static json_t *jmetrics(uint8_t count, const hv_wire_metric *e)
         }                                                  \
         return o;                                          \
     }
-HV_SCHEMA_TYPES(TOJSON_FN_)
+HV_MSG_SCHEMA_TYPE_MAP(TOJSON_FN_)
 #undef TOJSON_FN_
 
 static json_t *header_to_json(const hv_frame *f, int type)
@@ -254,7 +264,7 @@ json_t *hv__json_from_msg(const hv_frame *f, const hv_msg *m, int *err)
     case HV_MSG_##NAME:                      \
         payload = tojson_##lower(&m->lower); \
         break;
-        HV_SCHEMA_TYPES(JCASE_)
+        HV_MSG_SCHEMA_TYPE_MAP(JCASE_)
 #undef JCASE_
     case HV_MSG_BATCH:
         payload = batch_to_json(&m->batch, err);
@@ -337,8 +347,10 @@ static int get_f32(hv__jctx *cx, const char *key, json_t *v, float *out)
     int rv = get_f64(cx, key, v, &d);
     if (rv != 0)
         return rv;
-    if (d > 3.4028234663852886e38 || d < -3.4028234663852886e38)
-        return jfail(cx, "%s: %g is outside the range of a 32-bit float", key, d);
+    /* Rounded to the nearest f32 (ties to even): from FLT_MAX plus half its ulp up, that is an
+     * infinity, refused; tiny values become subnormals or zero, as IEEE 754 rounds them. */
+    if (fabs(d) >= 0x1.ffffffp+127)
+        return jfail(cx, "%s: %.17g rounds to infinity as a 32-bit float", key, d);
     *out = (float)d;
     return 0;
 }
@@ -409,12 +421,20 @@ static int get_array(hv__jctx *cx, const char *key, json_t *v, size_t max, size_
     return *out ? 0 : HV_ENOMEM;
 }
 
+/* "key[i]", for the errors of one element of an array. */
+static const char *element_key(char *buf, size_t n, const char *key, size_t i)
+{
+    snprintf(buf, n, "%s[%zu]", key, i);
+    return buf;
+}
+
 static int get_f32v(hv__jctx *cx, const char *key, json_t *v, hv_f32v *out)
 {
-    float *p;
+    float *p = NULL;
+    char k[96];
     int rv = get_array(cx, key, v, HV_FRAME_MAX_CEILING / 4, 4, (void **)&p);
     for (size_t i = 0; rv == 0 && i < json_array_size(v); i++)
-        rv = get_f32(cx, key, json_array_get(v, i), &p[i]);
+        rv = get_f32(cx, element_key(k, sizeof(k), key, i), json_array_get(v, i), &p[i]);
     out->ptr = p;
     out->n = rv == 0 ? (uint32_t)json_array_size(v) : 0;
     return rv;
@@ -422,10 +442,11 @@ static int get_f32v(hv__jctx *cx, const char *key, json_t *v, hv_f32v *out)
 
 static int get_u64v(hv__jctx *cx, const char *key, json_t *v, hv_u64v *out)
 {
-    uint64_t *p;
+    uint64_t *p = NULL;
+    char k[96];
     int rv = get_array(cx, key, v, 65535, 8, (void **)&p);
     for (size_t i = 0; rv == 0 && i < json_array_size(v); i++)
-        rv = get_u64(cx, key, json_array_get(v, i), &p[i]);
+        rv = get_u64(cx, element_key(k, sizeof(k), key, i), json_array_get(v, i), &p[i]);
     out->ptr = p;
     out->n = rv == 0 ? (uint32_t)json_array_size(v) : 0;
     return rv;
@@ -433,11 +454,13 @@ static int get_u64v(hv__jctx *cx, const char *key, json_t *v, hv_u64v *out)
 
 static int get_u32v(hv__jctx *cx, const char *key, json_t *v, hv_u32v *out)
 {
-    uint32_t *p;
+    uint32_t *p = NULL;
+    char k[96];
     int rv = get_array(cx, key, v, 65535, 4, (void **)&p);
     for (size_t i = 0; rv == 0 && i < json_array_size(v); i++) {
         int64_t x = 0;
-        rv = get_int(cx, key, json_array_get(v, i), 0, UINT32_MAX, &x);
+        rv =
+            get_int(cx, element_key(k, sizeof(k), key, i), json_array_get(v, i), 0, UINT32_MAX, &x);
         p[i] = (uint32_t)x;
     }
     out->ptr = p;
@@ -460,26 +483,37 @@ static int check_keys(hv__jctx *cx, json_t *o, const char *where, const char *co
     return 0;
 }
 
+/* "list[i].key", for the errors of one record of a list. */
+static const char *record_key(char *buf, size_t n, const char *list, size_t i, const char *key)
+{
+    snprintf(buf, n, "%s[%zu]%s%s", list, i, key[0] == ':' ? "" : ".", key);
+    return buf;
+}
+
 static int get_streams(hv__jctx *cx, json_t *v, uint8_t *count, hv_wire_stream *s)
 {
     static const char *const keys[] = { "stream_id", "purpose", "priority", NULL };
+    static const char list[] = "payload.streams";
+    char k[96];
     if (!json_is_array(v) || json_array_size(v) > HV_STREAMS_MAX)
-        return jfail(cx, "payload.streams: expected an array of at most %d objects",
-                     HV_STREAMS_MAX);
+        return jfail(cx, "%s: expected an array of at most %d objects", list, HV_STREAMS_MAX);
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *e = json_array_get(v, i), *x;
         int64_t n = 0;
-        int rv = json_is_object(e) ? check_keys(cx, e, "payload.streams[]: ", keys)
-                                   : jfail(cx, "payload.streams[]: expected an object");
+        int rv = json_is_object(e)
+                     ? check_keys(cx, e, record_key(k, sizeof(k), list, i, ": "), keys)
+                     : jfail(cx, "%s[%zu]: expected an object", list, i);
         memset(&s[i], 0, sizeof(s[i]));
         if (rv == 0 && (x = json_object_get(e, "stream_id")) != NULL)
-            rv = get_int(cx, "payload.streams[].stream_id", x, 0, 65535, &n);
+            rv = get_int(cx, record_key(k, sizeof(k), list, i, "stream_id"), x, 0, 65535, &n);
         s[i].stream_id = (uint16_t)n;
         if (rv == 0 && (x = json_object_get(e, "purpose")) != NULL)
-            rv = get_enum(cx, "payload.streams[].purpose", x, &hv__purpose_names, &s[i].purpose);
+            rv = get_enum(cx, record_key(k, sizeof(k), list, i, "purpose"), x, &hv__purpose_names,
+                          &s[i].purpose);
         n = 0;
         if (rv == 0 && (x = json_object_get(e, "priority")) != NULL)
-            rv = get_int(cx, "payload.streams[].priority", x, 0, HV_PRIORITY_MAX, &n);
+            rv = get_int(cx, record_key(k, sizeof(k), list, i, "priority"), x, 0, HV_PRIORITY_MAX,
+                         &n);
         s[i].priority = (uint8_t)n;
         if (rv != 0)
             return rv;
@@ -491,20 +525,24 @@ static int get_streams(hv__jctx *cx, json_t *v, uint8_t *count, hv_wire_stream *
 static int get_metrics(hv__jctx *cx, json_t *v, uint8_t *count, hv_wire_metric *e)
 {
     static const char *const keys[] = { "name", "kind", "value", NULL };
+    static const char list[] = "payload.entries";
+    char k[96];
     if (!json_is_array(v) || json_array_size(v) > HV_METRICS_MAX)
-        return jfail(cx, "payload.entries: expected an array of at most %d objects",
-                     HV_METRICS_MAX);
+        return jfail(cx, "%s: expected an array of at most %d objects", list, HV_METRICS_MAX);
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *o = json_array_get(v, i), *x;
-        int rv = json_is_object(o) ? check_keys(cx, o, "payload.entries[]: ", keys)
-                                   : jfail(cx, "payload.entries[]: expected an object");
+        int rv = json_is_object(o)
+                     ? check_keys(cx, o, record_key(k, sizeof(k), list, i, ": "), keys)
+                     : jfail(cx, "%s[%zu]: expected an object", list, i);
         memset(&e[i], 0, sizeof(e[i]));
         if (rv == 0)
-            rv = get_str(cx, "payload.entries[].name", json_object_get(o, "name"), &e[i].name);
+            rv = get_str(cx, record_key(k, sizeof(k), list, i, "name"), json_object_get(o, "name"),
+                         &e[i].name);
         if (rv == 0 && (x = json_object_get(o, "kind")) != NULL)
-            rv = get_enum(cx, "payload.entries[].kind", x, &hv__metric_kind_names, &e[i].kind);
+            rv = get_enum(cx, record_key(k, sizeof(k), list, i, "kind"), x, &hv__metric_kind_names,
+                          &e[i].kind);
         if (rv == 0 && (x = json_object_get(o, "value")) != NULL)
-            rv = get_f64(cx, "payload.entries[].value", x, &e[i].value);
+            rv = get_f64(cx, record_key(k, sizeof(k), list, i, "value"), x, &e[i].value);
         if (rv != 0)
             return rv;
     }
@@ -572,7 +610,7 @@ static int get_bool(hv__jctx *cx, const char *key, json_t *v, uint8_t *out)
             return rv;                                                      \
         HV_S_##lower(FJ_) return 0;                                         \
     }
-HV_SCHEMA_TYPES(FROMJSON_FN_)
+HV_MSG_SCHEMA_TYPE_MAP(FROMJSON_FN_)
 #undef FROMJSON_FN_
 
 static int header_from_json(hv__jctx *cx, json_t *o, hv_frame *f, int *type)
@@ -647,7 +685,7 @@ int hv__json_parse_msg(hv__jctx *cx, json_t *o, hv_frame *f, hv_msg *m)
     case HV_MSG_##NAME:                          \
         rv = fromjson_##lower(cx, p, &m->lower); \
         break;
-        HV_SCHEMA_TYPES(FCASE_)
+        HV_MSG_SCHEMA_TYPE_MAP(FCASE_)
 #undef FCASE_
     case HV_MSG_BATCH:
         rv = HV_ENESTED;
@@ -659,14 +697,46 @@ int hv__json_parse_msg(hv__jctx *cx, json_t *o, hv_frame *f, hv_msg *m)
     return rv;
 }
 
+int hv__json_encode_failed(hv__jctx *cx, hv_codec *c, const hv_frame *f, const hv_msg *m, int rv,
+                           size_t frame_max)
+{
+    char why[256] = "";
+    if (rv == HV_EBADINTERN && c != NULL)
+        return jfail(cx, "topic_id: %s", hv_codec_error_detail(c));
+    if (rv == HV_EBADTOPIC && f->topic.len == 0 && f->topic_id == 0 && m->type == HV_MSG_PUBLISH)
+        return jfail(cx, "topic: a publish needs a topic");
+    if (rv == HV_ETOOBIG && hv_msg_encoded_size(m) >= 0)
+        return jfail(cx, "the frame would be %llu bytes, over the frame limit of %zu",
+                     (unsigned long long)HV_FRAME_HEADER_BYTES + f->topic.len +
+                         (unsigned long long)hv_msg_encoded_size(m),
+                     frame_max);
+    if (hv__msg_explain_rules(m, why, sizeof(why)) == rv && why[0] != '\0')
+        return jfail(cx, "%s", why);
+    return jfail(cx, "%s message does not encode: %s", hv_msg_type_name(m->type), hv_strerror(rv));
+}
+
 static int encode_one(hv__jctx *cx, hv_codec *c, const hv_frame *f, const hv_msg *m, uint8_t *buf,
                       size_t cap, size_t *needed)
 {
     int n =
         c ? hv_codec_encode(c, buf, cap, f, m, needed) : hv_frame_encode(buf, cap, f, m, needed);
     if (n < 0 && n != HV_ENOBUFS)
-        jfail(cx, "%s message does not encode: %s", hv_msg_type_name(m->type), hv_strerror(n));
+        hv__json_encode_failed(cx, c, f, m, n,
+                               c ? hv_codec_get_limits(c)->frame_max_bytes : HV_FRAME_MAX_CEILING);
     return n;
+}
+
+/* Frame i of a batch object did not encode: the reason, with the frame's place in the batch. */
+static int batch_frame_failed(hv__jctx *cx, hv_codec *c, const hv_frame *f, const hv_msg *m, int rv,
+                              size_t i)
+{
+    char why[256];
+    hv__jctx inner;
+    hv__jctx_init(&inner, why, sizeof(why));
+    hv__json_encode_failed(&inner, c, f, m, rv,
+                           c ? hv_codec_get_limits(c)->frame_max_bytes : HV_FRAME_MAX_CEILING);
+    jfail(cx, "payload.frames[%zu]: %s", i, why);
+    return rv;
 }
 
 static int encode_batch(hv__jctx *cx, json_t *o, hv_codec *c, uint8_t *buf, size_t cap,
@@ -693,6 +763,7 @@ static int encode_batch(hv__jctx *cx, json_t *o, hv_codec *c, uint8_t *buf, size
     for (size_t i = 0; (rv == 0 || rv == HV_ENOBUFS) && i < json_array_size(frames); i++) {
         hv_frame f;
         hv_msg m;
+        hv__jblock *mark = cx->blocks;
         int r = hv__json_parse_msg(cx, json_array_get(frames, i), &f, &m);
         if (r == HV_ENESTED)
             return jfail(cx, "payload.frames[%zu]: a batch cannot contain a batch", i);
@@ -702,8 +773,9 @@ static int encode_batch(hv__jctx *cx, json_t *o, hv_codec *c, uint8_t *buf, size
             /* Past the end of the buffer: keep measuring so one retry is enough. */
             int sz = hv_msg_encoded_size(&m);
             if (sz < 0)
-                return encode_one(cx, NULL, &f, &m, NULL, 0, NULL);
+                return batch_frame_failed(cx, c, &f, &m, sz, i);
             total += HV_FRAME_HEADER_BYTES + f.topic.len + (size_t)sz;
+            hv__jctx_release(cx, mark);
             continue;
         }
         r = c ? hv_codec_batch_add(c, &w, &f, &m, &need) : hv_batch_add(&w, &f, &m, &need);
@@ -711,8 +783,9 @@ static int encode_batch(hv__jctx *cx, json_t *o, hv_codec *c, uint8_t *buf, size
             total = need;
             rv = r;
         } else if (r < 0) {
-            return jfail(cx, "payload.frames[%zu]: %s", i, hv_strerror(r));
+            return batch_frame_failed(cx, c, &f, &m, r, i);
         }
+        hv__jctx_release(cx, mark); /* the frame is in the batch now */
     }
     if (rv == HV_ENOBUFS) {
         if (needed)

@@ -20,7 +20,7 @@
 
 #include <hivewire/codec.h>
 
-#include "codec/text.h"
+#include "codec/types.h"
 
 #define HV_S_handshake(F)                       \
     F(U64, agent_id, 0)                         \
@@ -211,41 +211,8 @@
     F(U64, interval_ns, 0) \
     F(METRICS, entries, 0)
 
-/* The schema-described types (every type but BATCH). X(NAME, value, lower). */
-#define HV_SCHEMA_TYPES(X)                              \
-    X(HANDSHAKE, 0x01, handshake)                       \
-    X(HANDSHAKE_ACK, 0x02, handshake_ack)               \
-    X(ACK, 0x03, ack)                                   \
-    X(HEARTBEAT, 0x04, heartbeat)                       \
-    X(ERROR, 0x05, error)                               \
-    X(TASK_ASSIGN, 0x10, task_assign)                   \
-    X(TASK_RESULT, 0x11, task_result)                   \
-    X(PATTERN_RESULT, 0x20, pattern_result)             \
-    X(STRATEGY_CORRELATION, 0x21, strategy_correlation) \
-    X(REASONING_EXPERIENCE, 0x22, reasoning_experience) \
-    X(NEURAL_GRADIENTS, 0x23, neural_gradients)         \
-    X(PUBLISH, 0x30, publish)                           \
-    X(SUBSCRIBE, 0x31, subscribe)                       \
-    X(UNSUBSCRIBE, 0x32, unsubscribe)                   \
-    X(PROPOSAL, 0x40, proposal)                         \
-    X(VOTE, 0x41, vote)                                 \
-    X(DECISION, 0x42, decision)                         \
-    X(METRICS, 0x50, metrics)                           \
-    X(STREAM_START, 0x60, stream_start)                 \
-    X(STREAM_DATA, 0x61, stream_data)                   \
-    X(STREAM_END, 0x62, stream_end)
-
-/* Names of enum values (JSON form), indexed by wire value. */
-typedef struct hv__names {
-    const char *const *v;
-    unsigned n;
-} hv__names;
-
-extern const hv__names hv__role_names, hv__hs_status_names, hv__ack_status_names,
-    hv__task_kind_names, hv__corr_method_names, hv__priority_names, hv__content_names,
-    hv__policy_names, hv__action_names, hv__criticality_names, hv__rule_names, hv__choice_names,
-    hv__auth_names, hv__outcome_names, hv__metric_kind_names, hv__purpose_names,
-    hv__stream_status_names;
+/* The schema-described types (every type but BATCH) are HV_MSG_SCHEMA_TYPE_MAP in codec.h, part
+ * of the one table of types. */
 
 /* Size of the fixed part of each kind. */
 #define HV_FSZ_U8      1
@@ -271,9 +238,5 @@ extern const hv__names hv__role_names, hv__hs_status_names, hv__ack_status_names
 #define HV_FSZ_METRICS 0
 
 #define HV_FSZ_(kind, name, aux) +HV_FSZ_##kind
-
-/* Internal helpers shared by the codec's files. */
-int hv__msg_validate(const hv_msg *m);
-int hv__type_known(unsigned type);
 
 #endif

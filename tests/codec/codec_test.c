@@ -343,6 +343,13 @@ static void codec_options_are_checked(void **state)
     o.frame_max_bytes = 0;
     o.intern_max = HV_INTERN_MAX_CEILING + 1;
     assert_int_equal(hv_codec_new(&o, &c), HV_EINVAL);
+    /* Both interning bounds at their ceilings, and one byte of topic text over. */
+    o.intern_max = HV_INTERN_MAX_CEILING;
+    o.intern_bytes_max = HV_INTERN_BYTES_CEILING;
+    assert_int_equal(hv_codec_new(&o, &c), 0);
+    hv_codec_free(c);
+    o.intern_bytes_max = HV_INTERN_BYTES_CEILING + 1;
+    assert_int_equal(hv_codec_new(&o, &c), HV_EINVAL);
 }
 
 /* ---- Batches ----------------------------------------------------------------------------- */
@@ -516,6 +523,103 @@ static void compressed_batch_round_trips_through_codecs(void **state)
     hv_codec_free(rx);
 }
 
+/* Random inner frames for the threshold property test: message i's views live in its own slice
+ * of the arena, so all of a batch's messages stay valid until it is checked. */
+#define PROP_FRAMES_MAX 4
+#define PROP_SLICE      (64u << 10)
+
+static void random_frame(hv_rng *r, const hv_str *topics, int i, hv_frame *f, hv_msg *m)
+{
+    int type = hv__msg_types[hv_rng_below(r, HV__MSG_TYPES_COUNT)];
+    assert_int_equal(hv__msg_random(r, type, 160, m, arena + (size_t)i * PROP_SLICE, PROP_SLICE),
+                     0);
+    memset(f, 0, sizeof(*f));
+    f->seq = hv_rng_next(r);
+    f->timestamp_ns = hv_rng_next(r);
+    if (type == HV_MSG_PUBLISH || hv_rng_below(r, 2))
+        f->topic = topics[hv_rng_below(r, 3)];
+}
+
+static void decodes_to(hv_codec *rx, const uint8_t *p, size_t len, const hv_frame *f,
+                       const hv_msg *m)
+{
+    hv_frame g;
+    hv_msg d;
+    assert_int_equal(hv_codec_decode(rx, p, len, &g, &d), (int)len);
+    assert_true(hv_msg_equal(m, &d));
+    assert_true(g.seq == f->seq && g.timestamp_ns == f->timestamp_ns);
+    assert_int_equal(g.topic.len, f->topic.len);
+    if (f->topic.len)
+        assert_memory_equal(g.topic.ptr, f->topic.ptr, f->topic.len);
+}
+
+/* Issue 20: a batch that LZ4 could not shrink went out marked raw, its bytes already overwritten
+ * by the attempt. Every threshold from 0 (off) to past the largest payload, with a random batch
+ * and a random single frame each: decode(encode(x)) = x, and a compressed frame is strictly
+ * smaller than its raw form. */
+static void every_compression_threshold_round_trips_random_batches(void **state)
+{
+    (void)state;
+    hv_rng r;
+    hv_rng_seed(&r, 20);
+    static char names[3][48];
+    hv_str topics[3];
+    for (int i = 0; i < 3; i++)
+        hv__topic_random(&r, names[i], sizeof(names[i]), &topics[i]);
+    static uint8_t raw[1 << 20];
+    uint64_t compressed = 0, skipped = 0;
+    for (uint32_t above = 0; above <= 1400; above++) {
+        hv_codec *tx = codec(above, 2, 0), *rx = codec(0, 2, 0);
+        hv_frame fs[PROP_FRAMES_MAX], hdr = { .seq = above };
+        hv_msg ms[PROP_FRAMES_MAX];
+        hv_batch_writer w;
+        assert_int_equal(hv_batch_begin(&w, buf, sizeof(buf), &hdr, NULL), 0);
+        int k = 1 + (int)hv_rng_below(&r, PROP_FRAMES_MAX);
+        for (int i = 0; i < k; i++) {
+            random_frame(&r, topics, i, &fs[i], &ms[i]);
+            assert_true(hv_codec_batch_add(tx, &w, &fs[i], &ms[i], NULL) > 0);
+        }
+        int n = hv_batch_finish(&w);
+        memcpy(raw, buf, (size_t)n);
+        int z = hv_codec_compress_frame(tx, buf, (size_t)n);
+        assert_true(z > 0);
+        if (buf[7] & HV_FLAG_COMPRESSED) {
+            if (!(z < n))
+                printf("above %u z %d n %d\n", above, z, n);
+            assert_true(z < n);
+        } else
+            assert_true(z == n && memcmp(buf, raw, (size_t)n) == 0);
+        hv_frame bf;
+        hv_msg b;
+        assert_int_equal(hv_codec_decode(rx, buf, (size_t)z, &bf, &b), z);
+        assert_int_equal(bf.seq, above);
+        assert_int_equal(b.batch.frames.len, (uint32_t)n - 52);
+        assert_memory_equal(b.batch.frames.ptr, raw + 52, (size_t)n - 52);
+        hv_batch_iter it;
+        hv_batch_iter_init(&it, &b.batch, hv_codec_get_limits(rx));
+        const uint8_t *p;
+        size_t len;
+        for (int i = 0; i < k; i++) {
+            assert_int_equal(hv_batch_next(&it, &p, &len), 1);
+            decodes_to(rx, p, len, &fs[i], &ms[i]);
+        }
+        assert_int_equal(hv_batch_next(&it, &p, &len), 0);
+        /* One frame on its own, after the batch on the same connection. */
+        random_frame(&r, topics, 0, &fs[0], &ms[0]);
+        n = hv_codec_encode(tx, buf, sizeof(buf), &fs[0], &ms[0], NULL);
+        assert_true(n > 0);
+        decodes_to(rx, buf, (size_t)n, &fs[0], &ms[0]);
+        hv_codec_stats st;
+        hv_codec_get_stats(tx, &st);
+        compressed += st.compressed;
+        skipped += st.compress_skipped;
+        hv_codec_free(tx);
+        hv_codec_free(rx);
+    }
+    /* Both outcomes happened many times over. */
+    assert_true(compressed > 250 && skipped > 100);
+}
+
 static void batch_frame_may_not_carry_a_topic(void **state)
 {
     (void)state;
@@ -548,6 +652,7 @@ int main(void)
         cmocka_unit_test(batch_writer_reports_the_size_it_needs),
         cmocka_unit_test(compressed_batch_round_trips_through_codecs),
         cmocka_unit_test(batch_frame_may_not_carry_a_topic),
+        cmocka_unit_test(every_compression_threshold_round_trips_random_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

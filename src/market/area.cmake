@@ -1,5 +1,6 @@
 # market: bars, the CSV reader, log returns, the synthetic generator and the replay feed.
-hv_library_sources(src/market/series.c src/market/csv.c src/market/synth.c src/market/replay.c)
+hv_library_sources(src/market/series.c src/market/csv.c src/market/csv_file.c src/market/synth.c
+                   src/market/replay.c)
 
 hv_add_test(NAME market_csv SOURCES tests/market/csv_test.c)
 hv_add_test(NAME market_series SOURCES tests/market/series_test.c)

@@ -577,7 +577,7 @@ static void count_report(hv_exchange *x, const hv_exec_report *r, hv_order_state
     st->accepted += r->type == HV_EXEC_ACK;
     st->rejected += r->type == HV_EXEC_REJECT;
     st->fills += r->type == HV_EXEC_FILL;
-    st->filled += to == HV_ORDER_FILLED;
+    st->filled += r->type == HV_EXEC_FILL && to == HV_ORDER_FILLED; /* not a late cancel's answer */
     st->cancelled += r->type == HV_EXEC_CANCELLED;
     st->expired += r->type == HV_EXEC_EXPIRED;
     st->cancel_rejects += r->type == HV_EXEC_CANCEL_REJECT;

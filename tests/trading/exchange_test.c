@@ -316,6 +316,9 @@ static void cancel_after_the_fill_is_rejected_and_changes_nothing(void **state)
     hv_exchange_stats_get(x, &s);
     assert_int_equal(s.open_orders, 0);
     assert_int_equal(s.cancel_rejects, 1);
+    /* the late cancel's answer leaves the order FILLED: it is not counted as filled again */
+    assert_int_equal(s.filled, 1);
+    assert_int_equal(s.filled + s.cancelled, s.submitted);
     hv_exchange_free(x);
 }
 

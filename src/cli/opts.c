@@ -521,15 +521,16 @@ static const char *default_metavar(const hv_opt *o)
 
 static void option_help(FILE *f, const hv_opt *o)
 {
-    char label[128], meta[160];
+    char label[256], meta[160], dash[8] = "";
     if (o->kind == HV_OPT_ENUM && o->metavar == NULL)
         choice_list(o, "|", meta, sizeof(meta));
     else
         snprintf(meta, sizeof(meta), "%s", o->metavar ? o->metavar : default_metavar(o));
-    int n = o->short_name ? snprintf(label, sizeof(label), "  -%c, --%s", o->short_name, o->name)
-                          : snprintf(label, sizeof(label), "  --%s", o->name);
-    if (o->kind != HV_OPT_FLAG && n > 0 && (size_t)n < sizeof(label))
-        snprintf(label + n, sizeof(label) - (size_t)n, " %s", meta);
+    if (o->short_name)
+        snprintf(dash, sizeof(dash), "-%c, ", o->short_name);
+    int n = snprintf(label, sizeof(label), "  %s--%s%s%s", dash, o->name,
+                     o->kind == HV_OPT_FLAG ? "" : " ", o->kind == HV_OPT_FLAG ? "" : meta);
+    int len = n < 0 ? 0 : n < (int)sizeof(label) ? n : (int)sizeof(label) - 1;
     char text[640], range[96] = "";
     if (range_is_informative(o))
         format_range(o, range, sizeof(range));
@@ -542,16 +543,12 @@ static void option_help(FILE *f, const hv_opt *o)
         snprintf(text, sizeof(text), "%s%s (default %s)", o->help, req, o->dflt);
     else
         snprintf(text, sizeof(text), "%s%s", o->help, req);
-    int len = (int)strlen(label);
     fputs(label, f);
-    if (len >= HELP_COL - 1) {
+    if (len >= HELP_COL - 1) /* a long label: its help starts on the next line */
         fprintf(f, "\n%*s", HELP_COL, "");
-        len = HELP_COL;
-    } else {
+    else
         fprintf(f, "%*s", HELP_COL - len, "");
-        len = HELP_COL;
-    }
-    wrap(f, text, len, HELP_COL);
+    wrap(f, text, HELP_COL, HELP_COL);
 }
 
 void hv__opts_help(const hv_cli_spec *spec, FILE *f)

@@ -288,6 +288,36 @@ static int report_row_error(reader *r, const row_error *e)
     return report(r, r->row_line, e->column, e->err, "%s", e->reason);
 }
 
+/*
+ * The common case of a price or a return, "-1455.219971": an optional sign, at most 15 digits
+ * and a decimal point, no exponent. Then m (< 10^15 < 2^53) and 10^k (k <= 15) are exact
+ * doubles and one division rounds correctly, so the result is the value strtod() gives (Clinger's
+ * fast path), at a fraction of its cost. Returns 0, or -1 when the text is not of that form.
+ */
+static int parse_simple_decimal(const char *s, long n, double *out)
+{
+    static const double pow10[16] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    long i = s[0] == '-' || s[0] == '+';
+    uint64_t m = 0;
+    int digits = 0, frac = 0, dot = 0;
+    for (; i < n; i++) {
+        if (s[i] == '.' && !dot) {
+            dot = 1;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9' || ++digits > 15)
+            return -1;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        frac += dot;
+    }
+    if (digits == 0)
+        return -1;
+    double v = (double)m / pow10[frac];
+    *out = s[0] == '-' ? -v : v;
+    return 0;
+}
+
 /* Parses a finite decimal number. Returns 0 or -1 with why set. */
 static int parse_number(const field *f, double *out, const char **why)
 {
@@ -309,6 +339,8 @@ static int parse_number(const field *f, double *out, const char **why)
             return -1;
         }
     }
+    if (parse_simple_decimal(buf, n, out) == 0)
+        return 0;
     char *end;
     errno = 0;
     double v = strtod(buf, &end);

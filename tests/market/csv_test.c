@@ -452,6 +452,42 @@ static void positive_columns_name_the_row_of_a_zero(void **state)
     hv_column_fini(&c);
 }
 
+/* Plain decimals take a fast path; it must give strtod()'s value bit for bit. Random decimals
+ * of 1 to 17 digits (15 and fewer take the fast path), any point position and sign. */
+static void decimals_parse_exactly_as_strtod(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static char text[N * 24 + 8];
+    static double want[N];
+    uint64_t x = 88172645463325252ull;
+    size_t len = (size_t)sprintf(text, "v\n");
+    for (int i = 0; i < N; i++) {
+        char num[24];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int digits = 1 + (int)(x % 17), dot = (int)((x >> 8) % (uint64_t)(digits + 1));
+        size_t k = 0;
+        if ((x >> 20) & 1)
+            num[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == dot && d > 0)
+                num[k++] = '.';
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            num[k++] = (char)('0' + x % 10);
+        }
+        num[k] = '\0';
+        want[i] = strtod(num, NULL);
+        len += (size_t)sprintf(text + len, "%s\n", num);
+    }
+    hv_column c;
+    hv_column_init(&c);
+    assert_int_equal(hv_csv_parse_column(text, len, "v", NULL, &c, NULL), 0);
+    assert_int_equal(c.len, N);
+    for (int i = 0; i < N; i++)
+        assert_memory_equal(&c.v[i], &want[i], sizeof(double));
+    hv_column_fini(&c);
+}
+
 /* The stream readers parse what a pipe or standard input holds, with the same bounds. */
 static void streams_read_like_files(void **state)
 {
@@ -565,6 +601,7 @@ int main(void)
         cmocka_unit_test(column_is_read_by_name),
         cmocka_unit_test(positive_columns_name_the_row_of_a_zero),
         cmocka_unit_test(streams_read_like_files),
+        cmocka_unit_test(decimals_parse_exactly_as_strtod),
         cmocka_unit_test(single_column_works_with_or_without_a_header),
         cmocka_unit_test(real_sp500_file_loads_every_row),
         cmocka_unit_test(real_stocks_file_loads_each_symbol),

@@ -316,8 +316,7 @@ static int looks_like_option(const char *a)
     return a[0] == '-' && a[1] == '-' && a[2] != '\0';
 }
 
-static int take_value(parser *p, const row_ref *ref, const char *inline_value, const char *who,
-                      const char **out)
+static int take_value(parser *p, const char *inline_value, const char *who, const char **out)
 {
     if (inline_value != NULL) {
         *out = inline_value;
@@ -341,7 +340,7 @@ static int apply_option(parser *p, const row_ref *ref, int is_short, const char 
         if (inline_value != NULL)
             return hv__opts_usage_error(p->spec, "option %s takes no value", who);
     } else {
-        int rc = take_value(p, ref, inline_value, who, &text);
+        int rc = take_value(p, inline_value, who, &text);
         if (rc != 0)
             return rc;
     }

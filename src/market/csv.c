@@ -261,6 +261,9 @@ void hv__csv_too_big(const hv_csv_opts *o, hv_csv_report *rep)
 
 /* Reports a problem that stops the load (bad header, mixed symbols, a bound); returns err. */
 static int fail(reader *r, uint32_t line, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(reader *r, uint32_t line, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -519,9 +522,6 @@ int hv__csv_opts_resolve(const hv_csv_opts *o, hv_csv_opts *local)
         local->rows_max = HV_CSV_ROWS_MAX;
     return 0;
 }
-
-static int fail(reader *r, uint32_t line, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Counts a data row against the bound. Past it, reports the row and returns HV_ETOOBIG. */
 static int count_row(reader *r)

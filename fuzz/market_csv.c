@@ -1,7 +1,8 @@
 /*
  * Fuzzes the CSV reader: bars and single-column loads, lenient and strict, on arbitrary bytes.
- * The first input byte chooses the options; the rest is the file. Checks the report's
- * invariants and that every loaded bar passed validation.
+ * The first input byte chooses the options (strict, a row bound, a symbol, a named column,
+ * positive values, a small byte bound); the rest is the file. Checks the report's invariants,
+ * that every loaded bar passed validation and that a positive column holds only values > 0.
  */
 #include <math.h>
 #include <stdint.h>
@@ -32,7 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t mode = data[0];
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
-    hv_csv_opts o = { .size = sizeof(o), .strict = mode & 1, .rows_max = (mode & 2) ? 4 : 0 };
+    hv_csv_opts o = { .size = sizeof(o),
+                      .strict = mode & 1,
+                      .rows_max = (mode & 2) ? 4 : 0,
+                      .positive = (mode & 16) != 0,
+                      .bytes_max = (mode & 32) ? 64 : 0 };
     if (mode & 4)
         o.symbol = "MSFT";
     hv_csv_report rep;
@@ -50,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv > 0 || rep.rows_ok != c.len)
         abort();
     for (size_t i = 0; i < c.len; i++)
-        if (!isfinite(c.v[i]))
+        if (!isfinite(c.v[i]) || (o.positive && !(c.v[i] > 0)))
             abort();
     for (uint32_t i = 0; i < rep.issues_kept; i++) {
         char buf[256];

@@ -208,10 +208,15 @@ typedef struct hv_limits hv_limits;
 /* A config with every limit disabled. */
 HV_EXTERN void hv_limits_config_default(hv_limits_config *cfg);
 
+/* Checks a config: size at least sizeof(hv_limits_config); position_max >= 0;
+ * order_notional_max finite and >= 0; drawdown_max_frac 0 (off) or in (0, 1);
+ * orders_per_interval_max at most 1,000,000, and when it is set, interval_ns > 0. Returns 0,
+ * or HV_EINVAL with *err (may be NULL) naming the first bad field and why. Pure. */
+HV_EXTERN int hv_limits_config_check(const hv_limits_config *cfg, hv_field_error *err);
+
 /* Creates a limits checker. Allocates the rate window (orders_per_interval_max timestamps)
- * here, never later. Returns NULL on bad config (size too small, negative or non-finite
- * values, a rate limit without interval_ns, orders_per_interval_max > 1,000,000) or out of
- * memory. */
+ * here, never later. Returns NULL on a config hv_limits_config_check() refuses (call it to
+ * learn which field) or out of memory. */
 HV_EXTERN hv_limits *hv_limits_new(const hv_limits_config *cfg);
 HV_EXTERN void hv_limits_free(hv_limits *l);
 
@@ -280,7 +285,7 @@ typedef struct hv_exchange_config {
     size_t size;               /* sizeof(hv_exchange_config) */
     uint64_t seed;             /* latency jitter */
     uint32_t orders_max;       /* orders open at once, 1..65536 */
-    double fee_bps;            /* >= 0 */
+    double fee_bps;            /* [0, 10000] */
     double fee_min;            /* >= 0, per order */
     double participation_max;  /* (0, 1] of bar volume */
     double half_spread_bps;    /* >= 0 */
@@ -352,9 +357,23 @@ typedef struct hv_exchange hv_exchange;
  * spread, 10 bp impact at 100% of volume, 50 us + [0, 20 us] one-way latency, 10% band. */
 HV_EXTERN void hv_exchange_config_default(hv_exchange_config *cfg);
 
+#define HV_EXCHANGE_BPS_MAX        10000.0 /* fee, spread and impact: at most 100% */
+#define HV_EXCHANGE_FEE_MIN_MAX    1e12
+#define HV_EXCHANGE_LATENCY_MAX_NS 3600000000000ull /* one hour, for each latency field */
+
+/* Checks a config: size at least sizeof(hv_exchange_config); orders_max in [1, 65536];
+ * fee_bps, half_spread_bps and impact_bps finite in [0, HV_EXCHANGE_BPS_MAX]; fee_min finite
+ * in [0, HV_EXCHANGE_FEE_MIN_MAX]; participation_max in (0, 1]; price_band_frac finite in
+ * [0, 1e6]; latency_fixed_ns and latency_jitter_ns at most HV_EXCHANGE_LATENCY_MAX_NS. With
+ * that bound every event the exchange schedules lies within 2 x 2 hours (plus the caller's
+ * own offsets) of the latest time it was given: HV_SIM_TIME_MARGIN_NS (market.h) covers it.
+ * Returns 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why. Pure. */
+HV_EXTERN int hv_exchange_config_check(const hv_exchange_config *cfg, hv_field_error *err);
+
 /* Creates an exchange; every queue and table is allocated here (orders_max slots, a 2 x
  * orders_max inbound queue and a 4 x orders_max + 16 report queue), never later. cfg NULL =
- * defaults. Returns NULL for a bad config or out of memory. */
+ * defaults. Returns NULL for a config hv_exchange_config_check() refuses (call it to learn
+ * which field) or out of memory. */
 HV_EXTERN hv_exchange *hv_exchange_new(const hv_exchange_config *cfg);
 HV_EXTERN void hv_exchange_free(hv_exchange *x);
 

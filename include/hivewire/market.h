@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <hivewire/common.h>
 #include <hivewire/rng.h>
@@ -74,8 +75,34 @@ HV_EXTERN int hv_column_push(hv_column *c, double x);
 HV_EXTERN int hv_date_to_day(int year, int month, int day, int32_t *out);
 HV_EXTERN void hv_day_to_date(int32_t days, int *year, int *month, int *day);
 
-/* Writes "YYYY-MM-DD" (and a NUL) into buf[11]. */
+/* Writes "YYYY-MM-DD" (and a NUL) into buf[11]. Days outside 0001-01-01..9999-12-31 (which
+ * no loader or generator produces) are written as "outofrange". */
 HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
+
+/* The first and last representable days, 0001-01-01 and 9999-12-31, as days since 1970-01-01. */
+#define HV_DAY_MIN (-719162)
+#define HV_DAY_MAX 2932896
+
+/* ---------------------------------------------------------------------------------------------
+ * Simulated time
+ *
+ * Simulations (backtest, the swarm) put bar i at i * bar_ns nanoseconds on a uint64_t clock
+ * that starts at the first bar: one simulated day per bar by default. The clock holds about
+ * 584 years, so a long series at one day per bar does not fit; such a series is refused up
+ * front, never wrapped: shorten the bar (bar_ns) or the series.
+ */
+
+#define HV_SIM_BAR_NS_DEFAULT 86400000000000ull /* one simulated day per bar */
+
+/* Room the clock keeps after the last bar's time for what a simulation schedules after it
+ * (orders sent a few ns after the bar, their trip to the exchange and the reports' trip back:
+ * at most 2 x 2 hours with hv_exchange_config_check()'s latency bound). One day. */
+#define HV_SIM_TIME_MARGIN_NS 86400000000000ull
+
+/* The most bars n whose times (n - 1) * bar_ns plus HV_SIM_TIME_MARGIN_NS fit in uint64_t:
+ * 213,503 at one day per bar, 5,124,072 at one hour. bar_ns == 0 (every bar at time 0) gives
+ * UINT64_MAX. Pure. */
+HV_EXTERN uint64_t hv_sim_bars_max(uint64_t bar_ns);
 
 /* ---------------------------------------------------------------------------------------------
  * CSV reader
@@ -97,16 +124,18 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
 #define HV_CSV_ROWS_MAX        (16u * 1024 * 1024)  /* default data-row bound */
 #define HV_CSV_ISSUES_KEPT     16                   /* issues stored in an hv_csv_report */
 
-/* One bad row. line is 1-based (the line the row starts on); column is the 1-based field
- * number the problem was found in, 0 when it concerns the whole row (e.g. a wrong field
- * count). column_name is the header's name for that column ("" if none). Problems that stop
- * the whole load (no header, missing column, mixed symbols) are reported the same way with
- * fatal = 1 and do not count as bad rows. */
+/* One bad row. line is 1-based (the line the row starts on), 0 when the issue concerns the
+ * whole input (over the byte bound); column is the 1-based field number the problem was found
+ * in, 0 when it concerns the whole row (e.g. a wrong field count). column_name is the header's
+ * name for that column ("" if none). Problems that stop the whole load (no header, missing
+ * column, mixed symbols, a bound exceeded) are reported the same way with fatal = 1 and do not
+ * count as bad rows. */
 typedef struct hv_csv_issue {
     uint32_t line;
     uint32_t column;
     int err;   /* HV_EBADROW (bad value, wrong field count), HV_EPARSE (bad quoting, bad
-                  header), HV_ENOTFOUND (named column missing) */
+                  header), HV_ENOTFOUND (named column missing), HV_ETOOBIG (input over
+                  bytes_max: line 0; more than rows_max rows: the first row past it) */
     int fatal; /* 1: this issue stopped the load (bad header, strict mode); 0: row skipped */
     char column_name[32];
     char reason[96];
@@ -125,6 +154,7 @@ typedef struct hv_csv_opts {
                                  a file with a symbol column and several symbols needs one) */
     hv_csv_issue_cb on_issue; /* optional */
     void *user;
+    int positive; /* column loads: a value that is not > 0 is a bad row ("must be > 0") */
 } hv_csv_opts;
 
 /* What a load saw. Filled by every hv_csv_* call (also on failure). */
@@ -164,23 +194,31 @@ HV_EXTERN int hv_csv_parse_bars(const char *buf, size_t len, const hv_csv_opts *
  * as a header, so "one return per line" files work with or without one. Empty fields and
  * non-finite or malformed numbers are bad rows. Same returns as hv_csv_parse_bars(), plus
  * HV_ENOTFOUND when the named column is not in the header and HV_EPARSE when name == NULL and
- * the header has several columns.
+ * the header has several columns. With opts->positive, a value that is not > 0 is a bad row
+ * ("must be > 0"), so a column of prices names the row of a zero or negative price.
  */
 HV_EXTERN int hv_csv_parse_column(const char *buf, size_t len, const char *name,
                                   const hv_csv_opts *opts, hv_column *out, hv_csv_report *rep);
 
-/* File forms of the two parsers: read `path` (at most opts->bytes_max bytes) and parse it; the
- * report's file is `path` unless opts->file is set. Extra errors: those of open/read mapped
- * by hv_err_from_errno() (HV_ENOTFOUND for a missing file), HV_EISDIR (path is a directory),
- * HV_EIO. Blocking file I/O: not for
- * hot paths. */
+/* File forms of the two parsers: read `path` (at most opts->bytes_max bytes; a bigger file is
+ * a fatal issue of line 0 and HV_ETOOBIG, with nothing parsed) and parse it; the report's file
+ * is `path` unless opts->file is set. Extra errors: those of open/read mapped by
+ * hv_err_from_errno() (HV_ENOTFOUND for a missing file), HV_EISDIR (path is a directory),
+ * HV_EIO. Blocking file I/O: not for hot paths. */
 HV_EXTERN int hv_csv_load_bars(const char *path, const hv_csv_opts *opts, hv_series *out,
                                hv_csv_report *rep);
 HV_EXTERN int hv_csv_load_column(const char *path, const char *name, const hv_csv_opts *opts,
                                  hv_column *out, hv_csv_report *rep);
 
-/* Formats an issue as "file:line:column (name): reason" into buf (always NUL-terminated when
- * cap > 0). Returns the length snprintf would have written. */
+/* The same over an open stream (standard input, a pipe), read to its end; the report's file is
+ * opts->file, or "<stream>". The stream stays open. */
+HV_EXTERN int hv_csv_read_bars(FILE *f, const hv_csv_opts *opts, hv_series *out,
+                               hv_csv_report *rep);
+HV_EXTERN int hv_csv_read_column(FILE *f, const char *name, const hv_csv_opts *opts, hv_column *out,
+                                 hv_csv_report *rep);
+
+/* Formats an issue as "file:line:column (name): reason" ("file: reason" for line 0) into buf
+ * (always NUL-terminated when cap > 0). Returns the length snprintf would have written. */
 HV_EXTERN int hv_csv_issue_format(const char *file, const hv_csv_issue *issue, char *buf,
                                   size_t cap);
 
@@ -198,15 +236,26 @@ HV_EXTERN long hv_log_returns(const double *prices, size_t n, double *out);
 HV_EXTERN long hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
- * Synthetic generator: geometric Brownian motion, optionally with two volatility regimes.
+ * Synthetic generator: geometric Brownian motion, optionally with two volatility regimes, that
+ * stays in a realistic range over any length.
  *
- * Per step (one bar) the log price moves by (mu - s^2 / 2) + s * Z, Z ~ N(0, 1), where s is
- * `sigma`, or with regimes on `regime_sigma[k]` for the current regime k. The regime is a
- * two-state Markov chain: after each bar it leaves state k with probability p_leave[k]. Each
- * bar is built from `substeps` equal sub-steps of that move: open = previous close, close = the
- * last sub-step, high/low = the extremes of the path. Volume is lognormal. Bars fall on
- * weekdays (Saturdays and Sundays are skipped; holidays are not modelled). The log price is
- * clamped to +-HV_SYNTH_LOG_PRICE_MAX so prices stay finite and > 0 with any parameters.
+ * Per step (one bar) the log price moves by d + s * Z - c * (x - m), Z ~ N(0, 1), where s is
+ * `sigma`, or with regimes on `regime_sigma[k]` for the current regime k; d = mu - s^2 / 2
+ * during the first `drift_bars` bars and 0 after; m is the trend (the log start price plus the
+ * drift d accumulated so far) and c the reversion rate that halves a deviation x - m every
+ * `revert_bars` bars. So the deviation from the trend is a stationary AR(1) (standard
+ * deviation about s / sqrt(2 ln 2 / revert_bars): 0.34 in log, a factor of 1.4, for the default
+ * index), and the trend grows for drift_bars bars and then stays flat: prices stay within a
+ * band around start_price * e^(d * drift_bars) however many bars are drawn. drift_bars = 0 and
+ * revert_bars = 0 give plain GBM (unbounded over long runs). Day to day the returns keep the
+ * model's volatility (the reversion adds a factor 1 + ln 2 / (4 revert_bars) to the variance).
+ *
+ * The regime is a two-state Markov chain: after each bar it leaves state k with probability
+ * p_leave[k]. Each bar is built from `substeps` equal sub-steps of that move: open = previous
+ * close, close = the last sub-step, high/low = the extremes of the path. Volume is lognormal.
+ * Bars fall on weekdays (Saturdays and Sundays are skipped; holidays are not modelled), never
+ * after 9999-12-31. The log price is clamped to +-HV_SYNTH_LOG_PRICE_MAX so prices stay finite
+ * and > 0 with any parameters.
  */
 
 typedef struct hv_gbm_params {
@@ -217,9 +266,11 @@ typedef struct hv_gbm_params {
     double p_leave[2];      /* per-bar probability of leaving regime 0 / regime 1 */
     double log_volume_mean; /* mean and stdev of ln(volume); volume 0 when both are 0 */
     double log_volume_sd;
-    double start_price; /* first open; > 0 */
-    int32_t start_day;  /* date of the first bar (moved to Monday if on a weekend) */
-    uint32_t substeps;  /* path points per bar for high/low, 1..HV_SYNTH_SUBSTEPS_MAX */
+    double start_price;   /* first open; > 0 */
+    int32_t start_day;    /* date of the first bar (moved to Monday if on a weekend) */
+    uint32_t substeps;    /* path points per bar for high/low, 1..HV_SYNTH_SUBSTEPS_MAX */
+    uint32_t drift_bars;  /* bars the trend grows at the drift, then flat; 0 = for ever */
+    uint32_t revert_bars; /* half-life of the reversion to the trend, in bars; 0 = none */
 } hv_gbm_params;
 
 #define HV_SYNTH_SUBSTEPS_MAX  64
@@ -227,9 +278,14 @@ typedef struct hv_gbm_params {
 #define HV_TRADING_DAYS_YEAR   252.0
 #define HV_GBM_FIT_MIN_BARS    30
 #define HV_GBM_REGIME_WINDOW   21
+#define HV_GBM_REGIME_FIT_MAX  262144 /* returns the regime fit reads: the most recent */
+#define HV_SYNTH_DRIFT_BARS    6300   /* 25 years of trading days */
+#define HV_SYNTH_REVERT_BARS   1260   /* 5 years of trading days */
 
 /* Fits the parameters to a series: with r the log returns of the closes, mu = mean(r) +
- * var(r)/2 and sigma = stdev(r) (sample, n - 1). Regimes: a start from classifying each day by
+ * var(r)/2 and sigma = stdev(r) (sample, n - 1). Regimes, from the last HV_GBM_REGIME_FIT_MAX
+ * returns (about 1,000 years of daily bars; all of them in shorter series): a start from
+ * classifying each day by
  * its trailing HV_GBM_REGIME_WINDOW-day realised volatility (above sigma: regime 1), then the
  * maximum-likelihood two-state Markov-switching volatility model by Baum-Welch EM (shared mean,
  * per-state volatility; regime 0 is the calmer state; p_leave[k] is the fitted probability of
@@ -241,27 +297,40 @@ HV_EXTERN int hv_gbm_fit(const hv_series *s, hv_gbm_params *out);
 
 /* Defaults without data: an index with 8%/yr drift and 18%/yr volatility (in per-day units),
  * calm/turbulent regimes at 0.7x/1.8x that volatility, price 100 on 2000-01-03, 8 substeps,
- * volume around 1e9. */
+ * volume around 1e9, a trend that grows for HV_SYNTH_DRIFT_BARS bars and a reversion half-life
+ * of HV_SYNTH_REVERT_BARS bars (hv_gbm_fit() keeps these two). */
 HV_EXTERN void hv_gbm_defaults(hv_gbm_params *out);
 
 typedef struct hv_synth {
     hv_gbm_params p;
     hv_rng rng;
-    double price;      /* last close */
-    int32_t day;       /* date of the next bar */
-    int regime;        /* current regime */
-    uint64_t bars;     /* bars generated */
-    uint64_t switches; /* regime changes so far */
+    double price;       /* last close */
+    double trend;       /* log of the trend level */
+    double revert_step; /* share of the deviation from the trend removed per sub-step */
+    int32_t day;        /* date of the next bar */
+    int regime;         /* current regime */
+    uint64_t bars;      /* bars generated */
+    uint64_t switches;  /* regime changes so far */
 } hv_synth;
 
-/* Initialises a generator. Returns 0 or HV_EINVAL (non-finite or negative parameters,
- * start_price <= 0, substeps outside 1..HV_SYNTH_SUBSTEPS_MAX, probabilities outside [0, 1]). */
+/* Checks parameters: mu finite and > -1; sigma, regime_sigma finite and >= 0; p_leave in
+ * [0, 1]; log_volume_mean finite and log_volume_sd finite >= 0; start_price finite > 0;
+ * start_day in 0001-01-01..9999-12-31; substeps in 1..HV_SYNTH_SUBSTEPS_MAX. Returns 0, or
+ * HV_EINVAL with *err (may be NULL) naming the first bad field. Pure. */
+HV_EXTERN int hv_gbm_params_check(const hv_gbm_params *p, hv_field_error *err);
+
+/* Initialises a generator. Returns 0 or HV_EINVAL (parameters hv_gbm_params_check() refuses). */
 HV_EXTERN int hv_synth_init(hv_synth *g, const hv_gbm_params *p, uint64_t seed);
 
-/* Produces the next bar. O(substeps), no allocation. */
-HV_EXTERN void hv_synth_next(hv_synth *g, hv_bar *out);
+/* Bars the generator can still produce before a date would pass 9999-12-31. O(1). */
+HV_EXTERN uint64_t hv_synth_bars_left(const hv_synth *g);
 
-/* Appends n generated bars to s. Returns 0, HV_ENOMEM, HV_EOVERFLOW. */
+/* Produces the next bar. Returns 0, or HV_ERANGE (nothing produced) when its date would pass
+ * 9999-12-31. O(substeps), no allocation. */
+HV_EXTERN int hv_synth_next(hv_synth *g, hv_bar *out);
+
+/* Appends n generated bars to s. Returns 0, HV_ERANGE (n > hv_synth_bars_left(g): nothing is
+ * appended), HV_ENOMEM, HV_EOVERFLOW. */
 HV_EXTERN int hv_synth_fill(hv_synth *g, size_t n, hv_series *s);
 
 /* ---------------------------------------------------------------------------------------------

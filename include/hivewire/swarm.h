@@ -130,7 +130,7 @@ typedef struct hv_swarm hv_swarm;
  * (each voter derives its own Ed25519 key pair and MAC key from the seed and its id, and
  * registers them with the coordinator when it joins), the bus, the exchange venue.
  * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ERANGE
- * (n bars at bar_ns do not fit 64-bit simulated nanoseconds: see hv_swarm_bars_max()),
+ * (n bars at bar_ns do not fit 64-bit simulated nanoseconds: see hv_sim_bars_max()),
  * HV_ENOMEM, HV_ECRYPTO, or an error of the component that refused its part of the config.
  */
 HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
@@ -154,9 +154,9 @@ HV_EXTERN int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
  * is freed. */
 HV_EXTERN const char *hv_swarm_error(const hv_swarm *s);
 
-/* The most bars whose simulated times (bar i at i * bar_ns, plus the exchange's events after
- * the last bar) fit 64-bit nanoseconds: 213,503 at one day per bar. */
-HV_EXTERN uint64_t hv_swarm_bars_max(uint64_t bar_ns);
+/* Checks cfg; on a bad field returns HV_EINVAL and names it in *err (err->field is the
+ * hv_swarm_config member, or the exchange / limits field for those configs). */
+HV_EXTERN int hv_swarm_config_check(const hv_swarm_config *cfg, hv_field_error *err);
 
 /* What one runner thread cost, from getrusage(RUSAGE_THREAD) over the run. */
 typedef struct hv_swarm_usage {

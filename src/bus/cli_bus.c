@@ -9,20 +9,45 @@
 #include <hivewire/bus.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+typedef struct subject_args {
+    const char *pattern;
+} subject_args;
+
+static const hv_opt subject_rows[] = {
+    { .name = "pattern",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(subject_args, pattern),
+      .metavar = "PATTERN",
+      .help = "also validate this pattern ('*' = one token, '>' = one or more trailing tokens) "
+              "and print whether each subject matches it" },
+    { 0 },
+};
+
+static const hv_opt_section subject_sections[] = { { NULL, subject_rows, 0 }, { 0 } };
+
+static const hv_cli_spec spec = {
+    .name = "subject",
+    .synopsis = "[--pattern PATTERN] SUBJECT...",
+    .summary = "check bus subjects/patterns and show which subjects a pattern matches",
+    .about = "Validates each SUBJECT with the bus's rules (NATS: dot-separated tokens, at "
+             "most\n" STR(HV_SUBJECT_MAX) " bytes and " STR(
+                 HV_SUBJECT_TOKENS_MAX) " tokens, no spaces or control "
+                                        "bytes, no wildcards). A subject\n"
+                                        "that starts with '-' goes after "
+                                        "'--'.\n",
+    .sections = subject_sections,
+    .operand = "SUBJECT",
+    .operands_min = 1,
+    .operands_max = HV_OPTS_OPERANDS_MAX,
+    .epilog = "Exit status: 0 all valid, 1 some input invalid, 2 bad usage.\n",
+};
 
 int hv_cmd_subject(int argc, char **argv);
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire subject [--pattern PATTERN] SUBJECT...\n"
-            "  Validates each SUBJECT (NATS rules: dot-separated tokens, at most %d bytes and\n"
-            "  %d tokens, no spaces or control bytes, no wildcards). With --pattern, also\n"
-            "  validates PATTERN ('*' = one token, '>' = one or more trailing tokens) and\n"
-            "  prints whether each subject matches it.\n"
-            "  Exit status: 0 all valid, 1 some input invalid, 2 bad usage.\n",
-            HV_SUBJECT_MAX, HV_SUBJECT_TOKENS_MAX);
-}
 
 static int check(const char *s, int is_pattern)
 {
@@ -38,34 +63,27 @@ static int check(const char *s, int is_pattern)
 
 int hv_cmd_subject(int argc, char **argv)
 {
-    const char *pattern = NULL;
-    int first = 1;
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
-        return HV_EXIT_OK;
-    }
-    if (argc > 2 && strcmp(argv[1], "--pattern") == 0) {
-        pattern = argv[2];
-        first = 3;
-    }
-    if (first >= argc || argv[first][0] == '-') {
-        usage(stderr);
-        return HV_EXIT_USAGE;
-    }
-    int bad = 0;
-    if (pattern != NULL && check(pattern, 1) < 0)
+    subject_args a = { NULL };
+    hv_opts_result res;
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&spec, targets, argc, argv, &res);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (a.pattern != NULL && check(a.pattern, 1) < 0)
         return HV_EXIT_FAIL;
-    for (int i = first; i < argc; i++) {
-        int n = check(argv[i], 0);
+    int bad = 0;
+    for (unsigned i = 0; i < res.noperands; i++) {
+        const char *subj = res.operands[i];
+        int n = check(subj, 0);
         if (n < 0) {
             bad = 1;
             continue;
         }
-        if (pattern == NULL)
-            printf("%s: valid subject, %d token%s\n", argv[i], n, n == 1 ? "" : "s");
+        if (a.pattern == NULL)
+            printf("%s: valid subject, %d token%s\n", subj, n, n == 1 ? "" : "s");
         else
-            printf("%s: %s '%s'\n", argv[i],
-                   hv_subject_matches(pattern, argv[i]) ? "matches" : "does not match", pattern);
+            printf("%s: %s '%s'\n", subj,
+                   hv_subject_matches(a.pattern, subj) ? "matches" : "does not match", a.pattern);
     }
     return bad ? HV_EXIT_FAIL : HV_EXIT_OK;
 }

@@ -10,29 +10,110 @@
 #include <hivewire/sim.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "swarm/cli_sim.h"
 
-static void usage(FILE *f)
+typedef struct sim_args {
+    uint64_t seeds;
+    int trace;
+} sim_args;
+
+static int apply_faults(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                        size_t cap)
 {
-    fprintf(f,
-            "usage: hivewire sim consensus --seed N [--seeds COUNT] [--agents A] [--proposals P]\n"
-            "                              [--faults LIST] [--byzantine K] [--crashed K]\n"
-            "                              [--no-early] [--trace]\n\n"
-            "Runs agents and the consensus engine over a simulated network and clock and checks\n"
-            "the invariants after every step. The same seed gives the same trace hash.\n\n"
-            "  --seed N        seed (required)\n"
-            "  --seeds COUNT   run seeds N .. N+COUNT-1 (default 1)\n"
-            "  --agents A      voting agents, 4..%d (default 7)\n"
-            "  --proposals P   proposals to open, 1..%d (default 20)\n"
-            "  --faults LIST   none | all | comma list of delay,loss,dup,reorder,crash,byzantine\n"
-            "                  (default none)\n"
-            "  --byzantine K   Byzantine agents; needs 'byzantine' in --faults and A >= 3K+1\n"
-            "                  (default floor((A-1)/3))\n"
-            "  --crashed K     crashing agents; needs 'crash' in --faults and, with the\n"
-            "                  Byzantine agents, at most A in all (default 1)\n"
-            "  --no-early      run the engine without early termination\n"
-            "  --trace         print every event\n",
-            HV_SIM_AGENTS_MAX, HV_SIM_PROPOSALS_MAX);
+    hv_sim_consensus_config *c = target;
+    (void)opt;
+    if (hv_sim_parse_faults(v->s, &c->faults) == 0)
+        return 0;
+    snprintf(why, cap,
+             "'%s' is not none, all, or a comma list of delay, loss, dup, reorder, crash, "
+             "byzantine",
+             v->s);
+    return -1;
 }
+
+static const hv_opt config_rows[] = {
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      .flags = HV_OPT_REQUIRED,
+      HV_OPT_AT(hv_sim_consensus_config, seed),
+      .umax = UINT64_MAX,
+      .help = "seed of the run" },
+    { .name = "agents",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(hv_sim_consensus_config, agents),
+      .umin = 4,
+      .umax = HV_SIM_AGENTS_MAX,
+      .dflt = "7",
+      .help = "voting agents" },
+    { .name = "proposals",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(hv_sim_consensus_config, proposals),
+      .umin = 1,
+      .umax = HV_SIM_PROPOSALS_MAX,
+      .dflt = "20",
+      .help = "proposals to open" },
+    { .name = "faults",
+      .kind = HV_OPT_STRING,
+      .apply = apply_faults,
+      .metavar = "LIST",
+      .dflt = "none",
+      .help = "none | all | comma list of delay, loss, dup, reorder, crash, byzantine" },
+    { .name = "byzantine",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(hv_sim_consensus_config, byzantine),
+      .umin = 1,
+      .umax = HV_SIM_AGENTS_MAX,
+      .metavar = "K",
+      .help = "Byzantine agents; needs 'byzantine' in --faults and A >= 3K+1 (default "
+              "floor((A-1)/3))" },
+    { .name = "crashed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(hv_sim_consensus_config, crashed),
+      .umin = 1,
+      .umax = HV_SIM_AGENTS_MAX,
+      .metavar = "K",
+      .help = "crashing agents; needs 'crash' in --faults and, with the Byzantine agents, at "
+              "most A in all (default 1)" },
+    { .name = "no-early",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(hv_sim_consensus_config, no_early),
+      .help = "run the engine without early termination" },
+    { 0 },
+};
+
+static const hv_opt run_rows[] = {
+    { .name = "seeds",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, seeds),
+      .umin = 1,
+      .umax = 100000000,
+      .metavar = "COUNT",
+      .dflt = "1",
+      .help = "run seeds N .. N+COUNT-1" },
+    { .name = "trace",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(sim_args, trace),
+      .help = "print every event" },
+    { 0 },
+};
+
+static const hv_opt_section sim_sections[] = {
+    { NULL, config_rows, 1 },
+    { NULL, run_rows, 0 },
+    { 0 },
+};
+
+static const hv_cli_spec consensus_spec = {
+    .name = "sim consensus",
+    .synopsis = "--seed N [options]",
+    .summary = "the consensus engine over a simulated network and clock",
+    .about = "Runs agents and the consensus engine over a simulated network and clock and\n"
+             "checks the invariants after every step. The same seed gives the same trace\n"
+             "hash; a violated invariant prints the command that replays it.\n",
+    .sections = sim_sections,
+    .epilog = "Exit status: 0 every invariant held, 1 a violation or failed run, 2 bad usage.\n",
+};
 
 static void replay_command(const hv_sim_consensus_config *c, char *out, size_t cap)
 {
@@ -49,15 +130,6 @@ static void replay_command(const hv_sim_consensus_config *c, char *out, size_t c
         snprintf(out + n, cap - (size_t)n, " --no-early");
 }
 
-static int parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    uint64_t x;
-    if (hv__cli_parse_u64(v, &x) != 0 || x < lo || x > hi)
-        return -1;
-    *out = (uint32_t)x;
-    return 0;
-}
-
 /* Options that parse one by one but contradict each other, or leave the engine's assumptions,
  * are usage errors rather than silently ignored or reported "ok". */
 static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
@@ -66,11 +138,12 @@ static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
         (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
     uint32_t crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
     if (c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) {
-        hv__cli_error("sim", "--byzantine %u needs 'byzantine' in --faults", c->byzantine);
+        hv__cli_error("sim consensus", "--byzantine %u needs 'byzantine' in --faults",
+                      c->byzantine);
         return -1;
     }
     if (c->crashed != 0 && !(c->faults & HV_SIM_CRASH)) {
-        hv__cli_error("sim", "--crashed %u needs 'crash' in --faults", c->crashed);
+        hv__cli_error("sim consensus", "--crashed %u needs 'crash' in --faults", c->crashed);
         return -1;
     }
     if (3 * (uint64_t)byz + 1 > c->agents) {
@@ -81,12 +154,12 @@ static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
         return -1;
     }
     if ((uint64_t)byz + crashed > c->agents) {
-        hv__cli_error("sim", "%u Byzantine + %u crashed agents exceed the %u agents", byz, crashed,
-                      c->agents);
+        hv__cli_error("sim consensus", "%u Byzantine + %u crashed agents exceed the %u agents", byz,
+                      crashed, c->agents);
         return -1;
     }
     if (seeds - 1 > UINT64_MAX - c->seed) {
-        hv__cli_error("sim", "--seed %llu --seeds %llu runs past the largest seed",
+        hv__cli_error("sim consensus", "--seed %llu --seeds %llu runs past the largest seed",
                       (unsigned long long)c->seed, (unsigned long long)seeds);
         return -1;
     }
@@ -95,47 +168,14 @@ static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
 
 static int parse_args(int argc, char **argv, hv_sim_consensus_config *c, uint64_t *seeds)
 {
-    int have_seed = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (strcmp(a, "--no-early") == 0) {
-            c->no_early = 1;
-            continue;
-        }
-        if (strcmp(a, "--trace") == 0) {
-            c->trace = stdout;
-            continue;
-        }
-        if (v == NULL) {
-            hv__cli_error("sim", "option '%s' is unknown or lacks its value", a);
-            return -1;
-        }
-        i++;
-        if (strcmp(a, "--seed") == 0)
-            bad = hv__cli_parse_u64(v, &c->seed) != 0, have_seed = 1;
-        else if (strcmp(a, "--seeds") == 0)
-            bad = hv__cli_parse_u64(v, seeds) != 0 || *seeds == 0 || *seeds > 100000000;
-        else if (strcmp(a, "--agents") == 0)
-            bad = parse_u32(v, 4, HV_SIM_AGENTS_MAX, &c->agents);
-        else if (strcmp(a, "--proposals") == 0)
-            bad = parse_u32(v, 1, HV_SIM_PROPOSALS_MAX, &c->proposals);
-        else if (strcmp(a, "--byzantine") == 0)
-            bad = parse_u32(v, 1, HV_SIM_AGENTS_MAX, &c->byzantine);
-        else if (strcmp(a, "--crashed") == 0)
-            bad = parse_u32(v, 1, HV_SIM_AGENTS_MAX, &c->crashed);
-        else if (strcmp(a, "--faults") == 0)
-            bad = hv_sim_parse_faults(v, &c->faults) != 0;
-        else
-            bad = 2;
-        if (bad) {
-            hv__cli_error("sim", bad == 2 ? "unknown option '%s'" : "bad value for %s", a);
-            return -1;
-        }
-    }
-    if (!have_seed)
-        hv__cli_error("sim", "--seed is required");
-    return have_seed ? check_combination(c, *seeds) : -1;
+    sim_args a = { .seeds = 1 };
+    void *targets[] = { &a, c };
+    int rc = hv__opts_parse(&consensus_spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    c->trace = a.trace ? stdout : NULL;
+    *seeds = a.seeds;
+    return check_combination(c, *seeds) == 0 ? HV_OPTS_PROCEED : HV_EXIT_USAGE;
 }
 
 static int run_one(const hv_sim_consensus_config *c, int verbose)
@@ -144,7 +184,8 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
     char cmd[256];
     int rc = hv_sim_consensus_run(c, &r);
     if (rc != 0) {
-        hv__cli_error("sim", "seed %llu: %s", (unsigned long long)c->seed, hv_strerror(rc));
+        hv__cli_error("sim consensus", "seed %llu: %s", (unsigned long long)c->seed,
+                      hv_strerror(rc));
         return HV_EXIT_FAIL;
     }
     if (r.violation) {
@@ -169,34 +210,14 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
     return HV_EXIT_OK;
 }
 
-int hv_cmd_sim(int argc, char **argv);
-int hv__cmd_sim_swarm(int argc, char **argv); /* src/swarm/cli_sim.c */
-
-int hv_cmd_sim(int argc, char **argv)
+static int cmd_consensus(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? HV_EXIT_USAGE : HV_EXIT_OK;
-    }
-    if (strcmp(argv[1], "swarm") == 0)
-        return hv__cmd_sim_swarm(argc - 1, argv + 1);
-    if (strcmp(argv[1], "consensus") != 0) {
-        hv__cli_error("sim", "unknown simulation '%s' (available: consensus, swarm)", argv[1]);
-        return HV_EXIT_USAGE;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return HV_EXIT_OK;
-        }
-    }
     hv_sim_consensus_config c;
     hv_sim_consensus_config_default(&c, 0);
     uint64_t seeds = 1;
-    if (parse_args(argc, argv, &c, &seeds) != 0) {
-        usage(stderr);
-        return HV_EXIT_USAGE;
-    }
+    int rc = parse_args(argc, argv, &c, &seeds);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
     uint64_t first = c.seed, failed = 0;
     for (uint64_t k = 0; k < seeds; k++) {
         c.seed = first + k;
@@ -206,4 +227,23 @@ int hv_cmd_sim(int argc, char **argv)
         printf("%llu seeds from %llu: %llu failed\n", (unsigned long long)seeds,
                (unsigned long long)first, (unsigned long long)failed);
     return failed ? HV_EXIT_FAIL : HV_EXIT_OK;
+}
+
+static const hv_cli_sub sim_subs[] = {
+    { &consensus_spec, cmd_consensus },
+    { &hv__sim_swarm_spec, hv__cmd_sim_swarm },
+    { NULL, NULL },
+};
+
+static const hv_cli_group sim_group = {
+    .name = "sim",
+    .about = "Deterministic simulations: the same seed replays the same run exactly.\n",
+    .subs = sim_subs,
+};
+
+int hv_cmd_sim(int argc, char **argv);
+
+int hv_cmd_sim(int argc, char **argv)
+{
+    return hv__opts_dispatch(&sim_group, argc, argv);
 }

@@ -12,7 +12,7 @@ hv_add_test(NAME dtw_search SOURCES tests/dtw/search_test.c)
 hv_add_test(NAME dtw_pool SOURCES tests/dtw/pool_test.c LABELS concurrent)
 hv_add_test(NAME dtw_library SOURCES tests/dtw/library_test.c)
 hv_add_test(NAME dtw_parse SOURCES tests/dtw/parse_test.c)
-hv_add_test(NAME dtw_cli SOURCES tests/dtw/cli_test.c src/dtw/cli_dtw.c src/cli/cli.c)
+hv_add_test(NAME dtw_cli SOURCES tests/dtw/cli_test.c src/dtw/cli_dtw.c src/cli/cli.c src/cli/opts.c)
 # The malloc interposer of the bench harness counts allocations on the query path.
 hv_add_test(NAME dtw_alloc SOURCES tests/dtw/alloc_test.c bench/alloc_count.c)
 

@@ -9,6 +9,7 @@
 #include <hivewire/dtw.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "dtw/dtw_int.h"
 
 #define FILE_BYTES_MAX ((size_t)256 << 20)
@@ -16,82 +17,81 @@
 typedef struct dtw_args {
     const char *query_path, *patterns_path;
     double band;
-    unsigned k;
+    uint32_t k;
     int all, znorm, json;
-    unsigned threads;
+    uint32_t threads;
 } dtw_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire dtw --query FILE --patterns FILE [--band 0.1] [--k 5] [--all]\n"
-            "                    [--no-znorm] [--threads N] [--json]\n\n"
-            "DTW nearest-neighbour search. Each file holds one series per line as comma-separated\n"
-            "numbers; every series in both files must have the same length. For each query\n"
-            "line, prints the k nearest patterns (index = 0-based line number in the patterns\n"
-            "file) with their distances and how many candidates each pruning stage removed.\n"
-            "A distance is the sum of squared differences along the best warping path.\n\n"
-            "  --query FILE     query series, one per line\n"
-            "  --patterns FILE  pattern series, one per line\n"
-            "  --band F         Sakoe-Chiba band as a fraction of the length, 0..1 (default 0.1;\n"
-            "                   1 = unconstrained DTW, 0 = squared Euclidean distance)\n"
-            "  --k N            number of nearest patterns to report, 1..%u (default 5)\n"
-            "  --all            print every pattern's distance instead (no pruning)\n"
-            "  --no-znorm       compare raw values (default: z-normalise every series)\n"
-            "  --threads N      top-k search with N threads, 1..%u (default 1; same answer)\n"
-            "  --json           one JSON object on stdout\n",
-            HV_DTW_K_MAX, HV_DTW_THREADS_MAX);
-}
+static const hv_opt dtw_rows[] = {
+    { .name = "query",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_REQUIRED | HV_OPT_PATH,
+      HV_OPT_AT(dtw_args, query_path),
+      .help = "query series, one per line as comma-separated numbers" },
+    { .name = "patterns",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_REQUIRED | HV_OPT_PATH,
+      HV_OPT_AT(dtw_args, patterns_path),
+      .help = "pattern series, one per line" },
+    { .name = "band",
+      .kind = HV_OPT_DOUBLE,
+      HV_OPT_AT(dtw_args, band),
+      .dmax = 1,
+      .metavar = "F",
+      .dflt = "0.1",
+      .help = "Sakoe-Chiba band as a fraction of the length (1 = unconstrained DTW, 0 = "
+              "squared Euclidean distance)" },
+    { .name = "k",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(dtw_args, k),
+      .umin = 1,
+      .umax = HV_DTW_K_MAX,
+      .dflt = "5",
+      .help = "number of nearest patterns to report" },
+    { .name = "all",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(dtw_args, all),
+      .help = "print every pattern's distance instead (no pruning)" },
+    { .name = "no-znorm",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      HV_OPT_AT(dtw_args, znorm),
+      .help = "compare raw values (default: z-normalise every series)" },
+    { .name = "threads",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(dtw_args, threads),
+      .umin = 1,
+      .umax = HV_DTW_THREADS_MAX,
+      .dflt = "1",
+      .help = "top-k search with N threads (the same answer)" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(dtw_args, json),
+      .help = "one JSON object on stdout" },
+    { 0 },
+};
+
+static const hv_opt_section dtw_sections[] = { { NULL, dtw_rows, 0 }, { 0 } };
+
+static const hv_cli_spec spec = {
+    .name = "dtw",
+    .synopsis = "--query FILE --patterns FILE [options]",
+    .summary = "DTW top-k search of query series against patterns",
+    .about = "DTW nearest-neighbour search. Each file holds one series per line as\n"
+             "comma-separated numbers; every series in both files must have the same length.\n"
+             "For each query line, prints the k nearest patterns (index = 0-based line number\n"
+             "in the patterns file) with their distances and how many candidates each pruning\n"
+             "stage removed. A distance is the sum of squared differences along the best\n"
+             "warping path.\n",
+    .sections = dtw_sections,
+    .epilog = "Exit status: 0 done, 1 bad input (located by file:line:column), 2 bad usage.\n",
+};
 
 static int parse_args(int argc, char **argv, dtw_args *a)
 {
     *a = (dtw_args){ .band = 0.1, .k = 5, .znorm = 1, .threads = 1 };
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t u;
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-            usage(stdout);
-            return 1;
-        } else if (strcmp(o, "--json") == 0) {
-            a->json = 1;
-        } else if (strcmp(o, "--all") == 0) {
-            a->all = 1;
-        } else if (strcmp(o, "--no-znorm") == 0) {
-            a->znorm = 0;
-        } else if (strcmp(o, "--query") == 0 && v) {
-            a->query_path = argv[++i];
-        } else if (strcmp(o, "--patterns") == 0 && v) {
-            a->patterns_path = argv[++i];
-        } else if (strcmp(o, "--band") == 0 && v) {
-            if (hv__cli_parse_double(argv[++i], &a->band) != 0 || !(a->band >= 0) ||
-                !(a->band <= 1)) {
-                hv__cli_error("dtw", "--band takes a fraction from 0 to 1, got '%s'", v);
-                return -1;
-            }
-        } else if (strcmp(o, "--k") == 0 && v) {
-            if (hv__cli_parse_u64(argv[++i], &u) != 0 || u == 0 || u > HV_DTW_K_MAX) {
-                hv__cli_error("dtw", "--k takes a number from 1 to %u, got '%s'", HV_DTW_K_MAX, v);
-                return -1;
-            }
-            a->k = (unsigned)u;
-        } else if (strcmp(o, "--threads") == 0 && v) {
-            if (hv__cli_parse_u64(argv[++i], &u) != 0 || u == 0 || u > HV_DTW_THREADS_MAX) {
-                hv__cli_error("dtw", "--threads takes a number from 1 to %u, got '%s'",
-                              HV_DTW_THREADS_MAX, v);
-                return -1;
-            }
-            a->threads = (unsigned)u;
-        } else {
-            hv__cli_error("dtw", "unknown option or missing value: '%s'", o);
-            return -1;
-        }
-    }
-    if (a->query_path == NULL || a->patterns_path == NULL) {
-        hv__cli_error("dtw", "--query FILE and --patterns FILE are both required");
-        return -1;
-    }
-    return 0;
+    void *targets[] = { a };
+    return hv__opts_parse(&spec, targets, argc, argv, NULL);
 }
 
 /* Reads and parses one series file, printing a located error on failure. */
@@ -279,8 +279,8 @@ int hv_cmd_dtw(int argc, char **argv)
 {
     dtw_args a;
     int rv = parse_args(argc, argv, &a);
-    if (rv != 0)
-        return rv > 0 ? HV_EXIT_OK : HV_EXIT_USAGE;
+    if (rv != HV_OPTS_PROCEED)
+        return rv;
     hv__dtw_series_file qf = { 0 }, pf = { 0 };
     run r = { .a = &a };
     int code = HV_EXIT_FAIL;

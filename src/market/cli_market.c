@@ -1,5 +1,6 @@
 /*
- * `hivewire market`: inspect a bar file (stats) and generate synthetic bars (synth).
+ * `hivewire market`: inspect a bar file (stats), generate synthetic bars (synth), replay a
+ * file on a schedule (replay).
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,56 +15,147 @@
 #include <hivewire/market.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "cli/sim.h"
 
-#define ISSUES_PRINTED_MAX 10
+/* ---- Options ------------------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire market stats FILE [--symbol S] [--strict] [--json]\n"
-            "       hivewire market synth [--bars N] [--seed N] [--fit FILE] [--regimes]\n"
-            "       hivewire market replay FILE [--speed X] [--ticks K] [--limit N] [--quiet]\n\n"
-            "  stats   load a bar CSV (date, close; optional open, high, low, adjclose, volume,\n"
-            "          symbol) and print rows, date range, malformed rows and the fitted\n"
-            "          geometric Brownian motion (drift, volatility, regimes)\n"
-            "  synth   print N synthetic bars as CSV (same columns as the S&P 500 file),\n"
-            "          with parameters fitted to FILE (default: built-in index-like values)\n"
-            "  replay  emit FILE's bars (or K interpolated ticks per bar) on the replay feed's\n"
-            "          schedule: X times market speed (a daily bar spans 86,400 s; 0 = as fast\n"
-            "          as possible, the default); prints each event and its lag behind its due\n"
-            "          time, then the lag distribution\n\n"
-            "example: hivewire market stats data/sp500-2000.csv\n"
-            "         hivewire market synth --bars 100000 --fit data/sp500-2000.csv --regimes\n"
-            "         hivewire market replay data/sp500-2000.csv --speed 864000 --limit 20\n");
-}
+typedef struct stats_args {
+    const char *symbol;
+    int strict, json;
+} stats_args;
 
-static void print_issue(void *user, const char *file, const hv_csv_issue *is)
-{
-    unsigned *printed = user;
-    if (!is->fatal && ++*printed > ISSUES_PRINTED_MAX)
-        return;
-    char msg[256];
-    hv_csv_issue_format(file, is, msg, sizeof(msg));
-    fprintf(stderr, "hivewire market: %s%s\n", is->fatal ? "" : "skipped ", msg);
-}
+typedef struct synth_args {
+    uint64_t bars, seed;
+    const char *fit;
+    int regimes;
+} synth_args;
 
-static int load_bars(const char *path, const char *symbol, int strict, hv_series *s,
-                     hv_csv_report *rep)
-{
-    unsigned printed = 0;
-    hv_csv_opts o = { .size = sizeof(o),
-                      .strict = strict,
-                      .symbol = symbol,
-                      .on_issue = print_issue,
-                      .user = &printed };
-    int rv = hv_csv_load_bars(path, &o, s, rep);
-    if (printed > ISSUES_PRINTED_MAX)
-        fprintf(stderr, "hivewire market: ... %u more malformed rows\n",
-                printed - ISSUES_PRINTED_MAX);
-    if (rv != 0 && rv != HV_EBADROW && rv != HV_EPARSE)
-        hv__cli_error("market", "%s: %s", path, hv_strerror(rv));
-    return rv;
-}
+typedef struct replay_args {
+    double speed;
+    uint64_t ticks, limit, bar_ns;
+    int quiet;
+} replay_args;
+
+static const hv_opt stats_rows[] = {
+    { .name = "symbol",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(stats_args, symbol),
+      .help = "keep only the rows of this symbol (files with a symbol column)" },
+    { .name = "strict",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(stats_args, strict),
+      .help = "stop at the first malformed row (exit 1) instead of skipping it" },
+    { .name = "json", .kind = HV_OPT_FLAG, HV_OPT_AT(stats_args, json), .help = "JSON on stdout" },
+    { 0 },
+};
+
+static const hv_opt synth_rows[] = {
+    { .name = "bars",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(synth_args, bars),
+      .umin = 1,
+      .umax = 100000000,
+      .dflt = "1000",
+      .help = "bars to print; their weekday dates must end by 9999-12-31 (about 2.08 million "
+              "bars from 2000)" },
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(synth_args, seed),
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "generator seed" },
+    { .name = "fit",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_PATH,
+      HV_OPT_AT(synth_args, fit),
+      .help = "fit drift, volatility, regimes, volume, start price and date to this CSV" },
+    { .name = "regimes",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(synth_args, regimes),
+      .help = "switch between a calm and a turbulent volatility regime" },
+    { 0 },
+};
+
+static const hv_opt replay_rows[] = {
+    { .name = "speed",
+      .kind = HV_OPT_DOUBLE,
+      HV_OPT_AT(replay_args, speed),
+      .dmax = 1e15,
+      .dflt = "0",
+      .help = "market time per wall time (86400: a daily bar per second); 0 = as fast as "
+              "possible" },
+    { .name = "ticks",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(replay_args, ticks),
+      .umin = 1,
+      .umax = HV_REPLAY_TICKS_MAX,
+      .dflt = "1",
+      .help = "events per bar: 1 = the bars, K = ticks interpolated through open, low, high "
+              "and close" },
+    { .name = "limit",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(replay_args, limit),
+      .umax = UINT64_MAX,
+      .help = "stop after N events (default: all)" },
+    HV_CLI_BAR_SECONDS_ROW(replay_args, bar_ns),
+    { .name = "quiet",
+      .short_name = 'q',
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(replay_args, quiet),
+      .help = "print only the summary" },
+    { 0 },
+};
+
+static const hv_opt_section stats_sections[] = { { NULL, stats_rows, 0 }, { 0 } };
+static const hv_opt_section synth_sections[] = { { NULL, synth_rows, 0 }, { 0 } };
+static const hv_opt_section replay_sections[] = { { NULL, replay_rows, 0 }, { 0 } };
+
+static const hv_cli_spec stats_spec = {
+    .name = "market stats",
+    .synopsis = "FILE [options]",
+    .summary = "rows, dates, malformed rows and the fitted model of a bar CSV",
+    .about = "Loads a bar CSV (date, close; optional open, high, low, adjclose, volume,\n"
+             "symbol) and prints rows, date range, malformed rows and the fitted geometric\n"
+             "Brownian motion (drift, volatility, regimes).\n",
+    .sections = stats_sections,
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = 1,
+    .epilog = "example: hivewire market stats data/sp500-2000.csv\n"
+              "Exit status: 0 done, 1 bad data (no valid bars; a fatal or, with --strict, any\n"
+              "malformed row), 2 bad usage.\n",
+};
+
+static const hv_cli_spec synth_spec = {
+    .name = "market synth",
+    .synopsis = "[options]",
+    .summary = "print synthetic bars as CSV",
+    .about = "Prints N synthetic bars as CSV (the columns of the S&P 500 file): an index-like\n"
+             "GBM (or one fitted to --fit FILE) whose trend grows at the drift for 6,300 bars\n"
+             "(25 years) and then stays flat, the log price reverting to the trend with a\n"
+             "1,260-bar half-life, so prices stay realistic over any length (see\n"
+             "docs/MARKET_RISK.md).\n",
+    .sections = synth_sections,
+    .epilog = "example: hivewire market synth --bars 100000 --fit data/sp500-2000.csv --regimes\n",
+};
+
+static const hv_cli_spec replay_spec = {
+    .name = "market replay",
+    .synopsis = "FILE [options]",
+    .summary = "emit a file's bars or ticks on the replay feed's schedule",
+    .about = "Emits FILE's bars (or K interpolated ticks per bar) on the replay feed's\n"
+             "schedule and prints each event and its lag behind its due time, then the lag\n"
+             "distribution.\n",
+    .sections = replay_sections,
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = 1,
+    .epilog = "example: hivewire market replay data/sp500-2000.csv --speed 864000 --limit 20\n"
+              "Exit status: 0 done, 1 bad data (no valid bars), 2 bad usage.\n",
+};
+
+/* ---- stats --------------------------------------------------------------------------------- */
 
 /* Bars per calendar year observed in the series (252-ish for daily, 12 for monthly). */
 static double bars_per_year(const hv_series *s)
@@ -127,160 +219,88 @@ static void stats_json(const hv_series *s, const hv_csv_report *rep, const hv_gb
 
 static int cmd_stats(int argc, char **argv)
 {
-    const char *file = NULL, *symbol = NULL;
-    int json = 0, strict = 0;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--strict") == 0) {
-            strict = 1;
-        } else if (strcmp(argv[i], "--symbol") == 0 && i + 1 < argc) {
-            symbol = argv[++i];
-        } else if (argv[i][0] != '-' && file == NULL) {
-            file = argv[i];
-        } else {
-            hv__cli_error("market", "unknown option '%s'", argv[i]);
-            return HV_EXIT_USAGE;
-        }
-    }
-    if (file == NULL) {
-        hv__cli_error("market", "stats needs a FILE");
-        return HV_EXIT_USAGE;
-    }
+    stats_args a = { 0 };
+    hv_opts_result res;
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&stats_spec, targets, argc, argv, &res);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
     hv_series s;
     hv_series_init(&s);
     hv_csv_report rep;
-    int rv = load_bars(file, symbol, strict, &s, &rep);
-    if (rv == 0 && s.len == 0) {
-        hv__cli_error("market", "%s: no valid bars", file);
-        rv = HV_ETOOFEWOBS;
-    }
-    if (rv == 0) {
+    rc = hv__cli_csv_bars("market stats", res.operands[0], a.symbol, a.strict, NULL, &s, &rep);
+    if (rc == 0) {
         hv_gbm_params p;
         int fitted = hv_gbm_fit(&s, &p) == 0;
-        (json ? stats_json : stats_text)(&s, &rep, &p, fitted);
+        (a.json ? stats_json : stats_text)(&s, &rep, &p, fitted);
     }
     hv_series_fini(&s);
-    return rv == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
+    return rc;
 }
 
-static int synth_args(int argc, char **argv, uint64_t *bars, uint64_t *seed, const char **fit,
-                      int *regimes)
+/* ---- synth --------------------------------------------------------------------------------- */
+
+/* The generator's parameters: the defaults, or fitted to a file. 0 or an exit code. */
+static int synth_params(const synth_args *a, hv_gbm_params *p)
 {
-    for (int i = 2; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "--regimes") == 0) {
-            *regimes = 1;
-        } else if (strcmp(o, "--bars") == 0 && v != NULL) {
-            i++;
-            if (hv__cli_parse_u64(v, bars) != 0 || *bars == 0 || *bars > 100000000) {
-                hv__cli_error("market", "--bars takes a number from 1 to 100000000");
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--seed") == 0 && v != NULL) {
-            i++;
-            if (hv__cli_parse_u64(v, seed) != 0) {
-                hv__cli_error("market", "--seed takes a non-negative integer");
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--fit") == 0 && v != NULL) {
-            *fit = argv[++i];
-        } else {
-            hv__cli_error("market", "unknown option or missing value: '%s'", o);
-            return HV_EXIT_USAGE;
-        }
+    hv_gbm_defaults(p);
+    if (a->fit != NULL) {
+        hv_series s;
+        hv_series_init(&s);
+        hv_csv_report rep;
+        int rc = hv__cli_csv_bars("market synth", a->fit, NULL, 0, NULL, &s, &rep);
+        int rv = rc == 0 ? hv_gbm_fit(&s, p) : 0;
+        if (rv == HV_ETOOFEWOBS)
+            hv__cli_error("market synth", "--fit %s: %zu bars; the fit needs at least %d", a->fit,
+                          s.len, HV_GBM_FIT_MIN_BARS);
+        else if (rv != 0)
+            hv__cli_error("market synth", "--fit %s: %s", a->fit, hv_strerror(rv));
+        hv_series_fini(&s);
+        if (rc != 0 || rv != 0)
+            return HV_EXIT_FAIL;
     }
+    p->regimes = a->regimes;
     return 0;
 }
 
 static int cmd_synth(int argc, char **argv)
 {
-    uint64_t bars = 1000, seed = 1;
-    const char *fit = NULL;
-    int regimes = 0;
-    int rc = synth_args(argc, argv, &bars, &seed, &fit, &regimes);
-    if (rc != 0)
+    synth_args a = { .bars = 1000, .seed = 1 };
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&synth_spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
         return rc;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
-    if (fit != NULL) {
-        hv_series s;
-        hv_series_init(&s);
-        hv_csv_report rep;
-        int rv = load_bars(fit, NULL, 0, &s, &rep);
-        if (rv == 0)
-            rv = hv_gbm_fit(&s, &p);
-        hv_series_fini(&s);
-        if (rv != 0) {
-            hv__cli_error("market", "cannot fit %s: %s", fit, hv_strerror(rv));
-            return HV_EXIT_FAIL;
-        }
-    }
-    p.regimes = regimes;
+    if ((rc = synth_params(&a, &p)) != 0)
+        return rc;
     hv_synth g;
-    if (hv_synth_init(&g, &p, seed) != 0) {
-        hv__cli_error("market", "invalid generator parameters");
+    if (hv_synth_init(&g, &p, a.seed) != 0) {
+        hv__cli_error("market synth", "invalid generator parameters");
         return HV_EXIT_FAIL;
     }
+    uint64_t left = hv_synth_bars_left(&g);
+    if (a.bars > left) {
+        char d[11];
+        hv_day_format(g.day, d);
+        return hv__opts_usage_error(&synth_spec,
+                                    "--bars: %llu bars from %s would pass 9999-12-31; at most "
+                                    "%llu fit",
+                                    (unsigned long long)a.bars, d, (unsigned long long)left);
+    }
     printf("date,open,high,low,close,adjclose,volume\n");
-    for (uint64_t i = 0; i < bars; i++) {
+    for (uint64_t i = 0; i < a.bars; i++) {
         hv_bar b;
-        hv_synth_next(&g, &b);
+        if (hv_synth_next(&g, &b) != 0)
+            return HV_EXIT_FAIL; /* not reached: the count was checked against the dates */
         char d[11];
         hv_day_format(b.day, d);
-        printf("%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f%s", d, b.open, b.high, b.low, b.close, b.adjclose,
-               b.volume, "\n");
+        printf("%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f\n", d, b.open, b.high, b.low, b.close, b.adjclose,
+               b.volume);
     }
     return fflush(stdout) == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 
-typedef struct replay_args {
-    const char *file;
-    double speed;
-    uint64_t ticks, limit;
-    int quiet;
-} replay_args;
-
-static int replay_parse(int argc, char **argv, replay_args *a)
-{
-    *a = (replay_args){ .speed = 0, .ticks = 1, .limit = UINT64_MAX };
-    for (int i = 2; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "--quiet") == 0) {
-            a->quiet = 1;
-        } else if (strcmp(o, "--speed") == 0 && v != NULL) {
-            i++;
-            if (hv__cli_parse_double(v, &a->speed) != 0 || !(a->speed >= 0) ||
-                !isfinite(a->speed)) {
-                hv__cli_error("market", "--speed takes a number >= 0");
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--ticks") == 0 && v != NULL) {
-            i++;
-            if (hv__cli_parse_u64(v, &a->ticks) != 0 || a->ticks == 0 ||
-                a->ticks > HV_REPLAY_TICKS_MAX) {
-                hv__cli_error("market", "--ticks takes a number from 1 to %d", HV_REPLAY_TICKS_MAX);
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--limit") == 0 && v != NULL) {
-            i++;
-            if (hv__cli_parse_u64(v, &a->limit) != 0) {
-                hv__cli_error("market", "--limit takes a non-negative integer");
-                return HV_EXIT_USAGE;
-            }
-        } else if (o[0] != '-' && a->file == NULL) {
-            a->file = o;
-        } else {
-            hv__cli_error("market", "unknown option or missing value: '%s'", o);
-            return HV_EXIT_USAGE;
-        }
-    }
-    if (a->file == NULL) {
-        hv__cli_error("market", "replay needs a FILE");
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
+/* ---- replay -------------------------------------------------------------------------------- */
 
 /* The I/O side of the feed: sleeps until the due time the state machine reports. */
 static void sleep_until(uint64_t t_ns)
@@ -301,28 +321,46 @@ static void replay_event(const hv_replay_event *ev, uint64_t lag_ns, int quiet)
            ev->price, ev->volume, lag_ns / 1e3);
 }
 
+/* Starts the feed; a speed so slow that one event would take more than 1e18 ns is a usage
+ * error of --speed. 0 or an exit code. */
+static int replay_start(const replay_args *a, const hv_series *s, hv_replay *r)
+{
+    hv_replay_opts o = { .size = sizeof(o),
+                         .speed = a->speed,
+                         .bar_ns = a->bar_ns,
+                         .ticks_per_bar = (uint32_t)a->ticks };
+    int rc = hv_replay_init(r, s->bars, s->len, &o, hv_now_ns());
+    if (rc == HV_ERANGE)
+        return hv__opts_usage_error(&replay_spec,
+                                    "--speed: %g is too slow: one event would take more than "
+                                    "1e18 ns (31 years)",
+                                    a->speed);
+    if (rc != 0) {
+        hv__cli_error("market replay", "%s", hv_strerror(rc));
+        return HV_EXIT_FAIL;
+    }
+    return 0;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
-    replay_args a;
-    int rc = replay_parse(argc, argv, &a);
-    if (rc != 0)
+    replay_args a = { .ticks = 1, .limit = UINT64_MAX, .bar_ns = HV_SIM_BAR_NS_DEFAULT };
+    hv_opts_result res;
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&replay_spec, targets, argc, argv, &res);
+    if (rc != HV_OPTS_PROCEED)
         return rc;
     hv_series s;
     hv_series_init(&s);
     hv_csv_report rep;
     hv_hist lag;
-    if (load_bars(a.file, NULL, 0, &s, &rep) != 0 || hv_hist_init(&lag, 3600000000000ull, 7)) {
-        hv_series_fini(&s);
-        return HV_EXIT_FAIL;
-    }
-    hv_replay_opts o = { .size = sizeof(o), .speed = a.speed, .ticks_per_bar = (uint32_t)a.ticks };
     hv_replay r;
-    rc = hv_replay_init(&r, s.bars, s.len, &o, hv_now_ns());
-    if (rc != 0) {
-        hv__cli_error("market", "replay: %s", hv_strerror(rc));
-        hv_hist_fini(&lag);
+    rc = hv__cli_csv_bars("market replay", res.operands[0], NULL, 0, NULL, &s, &rep);
+    if (rc == 0)
+        rc = replay_start(&a, &s, &r);
+    if (rc != 0 || hv_hist_init(&lag, 3600000000000ull, 7) != 0) {
         hv_series_fini(&s);
-        return HV_EXIT_FAIL;
+        return rc != 0 ? rc : HV_EXIT_FAIL;
     }
     uint64_t emitted = 0, t0 = hv_now_ns();
     while (emitted < a.limit) {
@@ -352,26 +390,22 @@ static int cmd_replay(int argc, char **argv)
     return HV_EXIT_OK;
 }
 
+static const hv_cli_sub market_subs[] = {
+    { &stats_spec, cmd_stats },
+    { &synth_spec, cmd_synth },
+    { &replay_spec, cmd_replay },
+    { NULL, NULL },
+};
+
+static const hv_cli_group market_group = {
+    .name = "market",
+    .about = "Market data: inspect a bar CSV, generate synthetic bars, replay a file on\n"
+             "a schedule.\n",
+    .subs = market_subs,
+};
+
 int hv_cmd_market(int argc, char **argv);
 int hv_cmd_market(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? HV_EXIT_USAGE : HV_EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return HV_EXIT_OK;
-        }
-    }
-    if (strcmp(argv[1], "stats") == 0)
-        return cmd_stats(argc, argv);
-    if (strcmp(argv[1], "synth") == 0)
-        return cmd_synth(argc, argv);
-    if (strcmp(argv[1], "replay") == 0)
-        return cmd_replay(argc, argv);
-    hv__cli_error("market", "unknown subcommand '%s'", argv[1]);
-    usage(stderr);
-    return HV_EXIT_USAGE;
+    return hv__opts_dispatch(&market_group, argc, argv);
 }

@@ -7,7 +7,14 @@
 
 #include <hivewire/market.h>
 
-#define DAY_NS (86400ull * 1000000000ull)
+#define DAY_NS HV_SIM_BAR_NS_DEFAULT
+
+uint64_t hv_sim_bars_max(uint64_t bar_ns)
+{
+    if (bar_ns == 0)
+        return UINT64_MAX;
+    return (UINT64_MAX - HV_SIM_TIME_MARGIN_NS) / bar_ns + 1;
+}
 
 int hv_replay_init(hv_replay *r, const hv_bar *bars, size_t n, const hv_replay_opts *opts,
                    uint64_t start_ns)

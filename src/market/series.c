@@ -134,9 +134,10 @@ void hv_day_format(int32_t days, char buf[11])
 {
     int y, m, d;
     hv_day_to_date(days, &y, &m, &d);
-    if (y < 0 || y > 9999)
-        y = 0;
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+    if (y < 1 || y > 9999)
+        snprintf(buf, 11, "%s", "outofrange");
+    else
+        snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
 }
 
 long hv_log_returns(const double *prices, size_t n, double *out)

@@ -1,6 +1,7 @@
 /*
  * Seeded synthetic bars: geometric Brownian motion with optional two-state volatility regimes,
- * and the fit of its parameters to a real series.
+ * a log price that reverts to a trend which grows only for a bounded number of bars (so any
+ * length stays in a realistic range), and the fit of the parameters to a real series.
  */
 #include <float.h>
 #include <math.h>
@@ -23,6 +24,8 @@ void hv_gbm_defaults(hv_gbm_params *p)
     p->start_price = 100.0;
     hv_date_to_day(2000, 1, 3, &p->start_day);
     p->substeps = 8;
+    p->drift_bars = HV_SYNTH_DRIFT_BARS;
+    p->revert_bars = HV_SYNTH_REVERT_BARS;
 }
 
 /* 0 = Sunday .. 6 = Saturday; 1970-01-01 was a Thursday. */
@@ -90,28 +93,33 @@ typedef struct hmm {
     const double *r;
     size_t n;
     double m, sd[2], p[2][2], pi[2];
-    double *alpha, *beta, *c; /* 2n, 2n, n */
+    double *alpha, *beta, *c, *b; /* 2n, 2n, n, 2n */
 } hmm;
 
-/* Emission densities of r[t] (up to a common factor e^shift, returned in *shift). */
-static void emit(const hmm *h, size_t t, double b[2], double *shift)
+/* Emission densities of every r[t], each pair relative to its larger one, into h->b; returns
+ * the sum of the log scale factors. Computed once per EM iteration: the forward, backward and
+ * M steps all read them. */
+static double emit_all(hmm *h)
 {
-    double lb[2];
-    for (int k = 0; k < 2; k++) {
-        double z = (h->r[t] - h->m) / h->sd[k];
-        lb[k] = -0.5 * z * z - log(h->sd[k]);
+    double inv[2] = { 1 / h->sd[0], 1 / h->sd[1] }, lsd[2] = { log(h->sd[0]), log(h->sd[1]) };
+    double shifts = 0;
+    for (size_t t = 0; t < h->n; t++) {
+        double z0 = (h->r[t] - h->m) * inv[0], z1 = (h->r[t] - h->m) * inv[1];
+        double lb0 = -0.5 * z0 * z0 - lsd[0], lb1 = -0.5 * z1 * z1 - lsd[1];
+        double shift = fmax(lb0, lb1);
+        h->b[2 * t] = exp(lb0 - shift);
+        h->b[2 * t + 1] = exp(lb1 - shift);
+        shifts += shift;
     }
-    *shift = fmax(lb[0], lb[1]);
-    b[0] = exp(lb[0] - *shift);
-    b[1] = exp(lb[1] - *shift);
+    return shifts;
 }
 
 /* Forward and backward passes; returns the log-likelihood (up to a constant). */
 static double forward_backward(hmm *h)
 {
-    double ll = 0, b[2], shift;
+    double ll = emit_all(h);
     for (size_t t = 0; t < h->n; t++) {
-        emit(h, t, b, &shift);
+        const double *b = h->b + 2 * t;
         double *a = h->alpha + 2 * t;
         for (int l = 0; l < 2; l++) {
             double prior = t == 0 ? h->pi[l] : a[-2] * h->p[0][l] + a[-1] * h->p[1][l];
@@ -122,11 +130,11 @@ static double forward_backward(hmm *h)
             h->c[t] = DBL_MIN;
         a[0] /= h->c[t];
         a[1] /= h->c[t];
-        ll += log(h->c[t]) + shift;
+        ll += log(h->c[t]);
     }
     h->beta[2 * (h->n - 1)] = h->beta[2 * (h->n - 1) + 1] = 1;
     for (size_t t = h->n - 1; t-- > 0;) {
-        emit(h, t + 1, b, &shift);
+        const double *b = h->b + 2 * (t + 1);
         const double *bn = h->beta + 2 * (t + 1);
         for (int k = 0; k < 2; k++)
             h->beta[2 * t + k] =
@@ -139,7 +147,7 @@ static double forward_backward(hmm *h)
 static int m_step(hmm *h)
 {
     double g[2] = { 0, 0 }, gt[2] = { 0, 0 }, xi[2][2] = { { 0, 0 }, { 0, 0 } };
-    double v[2] = { 0, 0 }, b[2], shift;
+    double v[2] = { 0, 0 };
     for (size_t t = 0; t < h->n; t++) {
         const double *a = h->alpha + 2 * t, *be = h->beta + 2 * t;
         double d2 = (h->r[t] - h->m) * (h->r[t] - h->m);
@@ -154,7 +162,7 @@ static int m_step(hmm *h)
             h->pi[0] = a[0] * be[0], h->pi[1] = a[1] * be[1];
         if (t + 1 == h->n)
             break;
-        emit(h, t + 1, b, &shift);
+        const double *b = h->b + 2 * (t + 1);
         const double *bn = h->beta + 2 * (t + 1);
         for (int k = 0; k < 2; k++)
             for (int l = 0; l < 2; l++)
@@ -184,12 +192,13 @@ static void fit_regimes_em(const double *r, size_t n, double mean, hv_gbm_params
     h.p[0][0] = 1 - h.p[0][1];
     h.p[1][1] = 1 - h.p[1][0];
     h.pi[0] = h.pi[1] = 0.5;
-    double *mem = malloc(5 * n * sizeof(double));
+    double *mem = malloc(7 * n * sizeof(double));
     if (mem == NULL)
         return;
     h.alpha = mem;
     h.beta = mem + 2 * n;
     h.c = mem + 4 * n;
+    h.b = mem + 5 * n;
     double ll_prev = -INFINITY;
     int ok = 1;
     for (int it = 0; it < EM_ITER_MAX && ok; it++) {
@@ -245,8 +254,12 @@ int hv_gbm_fit(const hv_series *s, hv_gbm_params *out)
     moments(r, (size_t)n, &mean, &sd);
     p.mu = mean + sd * sd / 2;
     p.sigma = sd;
-    fit_regimes(r, (size_t)n, sd, &p);
-    fit_regimes_em(r, (size_t)n, mean, &p);
+    /* Regimes from the most recent returns only: the EM costs O(returns) per iteration, and a
+     * bounded window keeps `market stats` on a 16 M-row file to a second or so while holding
+     * far more data than the two-state model needs. */
+    size_t w = (size_t)n < HV_GBM_REGIME_FIT_MAX ? (size_t)n : HV_GBM_REGIME_FIT_MAX;
+    fit_regimes(r + (size_t)n - w, w, sd, &p);
+    fit_regimes_em(r + (size_t)n - w, w, mean, &p);
     free(r);
     fit_volume(s, &p);
     p.start_price = s->bars[0].open > 0 ? s->bars[0].open : s->bars[0].close;
@@ -265,32 +278,78 @@ static int prob(double x)
     return isfinite(x) && x >= 0 && x <= 1;
 }
 
+static int params_error(hv_field_error *err, const char *field, const char *reason)
+{
+    if (err != NULL)
+        *err = (hv_field_error){ field, reason };
+    return HV_EINVAL;
+}
+
+int hv_gbm_params_check(const hv_gbm_params *p, hv_field_error *err)
+{
+    if (p == NULL)
+        return params_error(err, "p", "is NULL");
+    if (!isfinite(p->mu) || p->mu <= -1.0)
+        return params_error(err, "mu", "must be a finite number > -1");
+    if (!finite_nonneg(p->sigma))
+        return params_error(err, "sigma", "must be a finite number >= 0");
+    if (!finite_nonneg(p->regime_sigma[0]) || !finite_nonneg(p->regime_sigma[1]))
+        return params_error(err, "regime_sigma", "must be finite numbers >= 0");
+    if (!prob(p->p_leave[0]) || !prob(p->p_leave[1]))
+        return params_error(err, "p_leave", "must be probabilities in [0, 1]");
+    if (!isfinite(p->log_volume_mean) || !finite_nonneg(p->log_volume_sd))
+        return params_error(err, "log_volume_mean", "mean and sd must be finite, sd >= 0");
+    if (!(isfinite(p->start_price) && p->start_price > 0))
+        return params_error(err, "start_price", "must be a finite number > 0");
+    if (p->start_day < HV_DAY_MIN || p->start_day > HV_DAY_MAX)
+        return params_error(err, "start_day", "must lie in 0001-01-01..9999-12-31");
+    if (p->substeps < 1 || p->substeps > HV_SYNTH_SUBSTEPS_MAX)
+        return params_error(err, "substeps", "must be in [1, 64]");
+    return 0;
+}
+
 int hv_synth_init(hv_synth *g, const hv_gbm_params *p, uint64_t seed)
 {
-    if (g == NULL || p == NULL || !isfinite(p->mu) || !finite_nonneg(p->sigma) ||
-        !finite_nonneg(p->regime_sigma[0]) || !finite_nonneg(p->regime_sigma[1]) ||
-        !prob(p->p_leave[0]) || !prob(p->p_leave[1]) || !isfinite(p->log_volume_mean) ||
-        !finite_nonneg(p->log_volume_sd) || !(isfinite(p->start_price) && p->start_price > 0) ||
-        p->substeps < 1 || p->substeps > HV_SYNTH_SUBSTEPS_MAX || p->mu <= -1.0)
+    if (g == NULL || hv_gbm_params_check(p, NULL) != 0)
         return HV_EINVAL;
     memset(g, 0, sizeof(*g));
     g->p = *p;
     hv_rng_seed(&g->rng, seed);
     g->price = p->start_price;
+    g->trend = log(p->start_price);
     g->day = next_weekday(p->start_day);
+    /* Per sub-step share of the reversion, so that a whole bar halves a deviation from the
+     * trend every revert_bars bars. */
+    g->revert_step =
+        p->revert_bars > 0 ? 1 - pow(0.5, 1.0 / ((double)p->revert_bars * p->substeps)) : 0;
     return 0;
 }
 
-void hv_synth_next(hv_synth *g, hv_bar *out)
+uint64_t hv_synth_bars_left(const hv_synth *g)
 {
+    if (g->day > HV_DAY_MAX)
+        return 0;
+    int64_t days = (int64_t)HV_DAY_MAX - g->day + 1;
+    uint64_t n = (uint64_t)(days / 7) * 5;
+    for (int64_t d = g->day + days / 7 * 7; d <= HV_DAY_MAX; d++)
+        n += weekday((int32_t)d) != 0 && weekday((int32_t)d) != 6;
+    return n;
+}
+
+int hv_synth_next(hv_synth *g, hv_bar *out)
+{
+    if (g->day > HV_DAY_MAX)
+        return HV_ERANGE;
     const hv_gbm_params *p = &g->p;
     double s = p->regimes ? p->regime_sigma[g->regime] : p->sigma;
     double k = (double)p->substeps;
-    double step_drift = (p->mu - s * s / 2) / k, step_sd = s / sqrt(k);
+    int drifting = p->drift_bars == 0 || g->bars < p->drift_bars;
+    double step_drift = drifting ? (p->mu - s * s / 2) / k : 0, step_sd = s / sqrt(k);
     double lp = log(g->price), hi = g->price, lo = g->price;
     out->open = g->price;
     for (uint32_t i = 0; i < p->substeps; i++) {
-        lp += step_drift + step_sd * hv_rng_normal(&g->rng);
+        g->trend += step_drift;
+        lp += step_drift + step_sd * hv_rng_normal(&g->rng) - g->revert_step * (lp - g->trend);
         lp = fmin(fmax(lp, -HV_SYNTH_LOG_PRICE_MAX), HV_SYNTH_LOG_PRICE_MAX);
         double x = exp(lp);
         hi = fmax(hi, x);
@@ -312,12 +371,15 @@ void hv_synth_next(hv_synth *g, hv_bar *out)
         g->regime ^= 1;
         g->switches++;
     }
+    return 0;
 }
 
 int hv_synth_fill(hv_synth *g, size_t n, hv_series *s)
 {
     if (n > SIZE_MAX - s->len)
         return HV_EOVERFLOW;
+    if (n > hv_synth_bars_left(g))
+        return HV_ERANGE;
     int rv = hv_series_reserve(s, s->len + n);
     if (rv != 0)
         return rv;

@@ -6,7 +6,8 @@ hv_library_sources(src/risk/normal.c src/risk/select.c src/risk/var.c src/risk/m
 hv_add_test(NAME risk_var SOURCES tests/risk/var_test.c)
 hv_add_test(NAME risk_mc SOURCES tests/risk/mc_test.c)
 hv_add_test(NAME risk_roll SOURCES tests/risk/roll_test.c)
-hv_add_test(NAME risk_cli_var SOURCES tests/risk/cli_var_test.c src/risk/cli_var.c src/cli/cli.c)
+hv_add_test(NAME risk_cli_var SOURCES tests/risk/cli_var_test.c src/risk/cli_var.c src/cli/cli.c
+            src/cli/opts.c src/cli/sim.c)
 
 hv_cli_command(NAME var FUNC hv_cmd_var
                HELP "VaR and expected shortfall of a return series: hivewire var --returns FILE"

@@ -12,8 +12,8 @@
 #include <hivewire/risk.h>
 
 #include "cli/cli.h"
-
-#define ISSUES_PRINTED_MAX 10
+#include "cli/opts.h"
+#include "cli/sim.h"
 
 typedef struct var_args {
     const char *file;
@@ -27,142 +27,119 @@ typedef struct var_args {
     uint64_t seed;
 } var_args;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire var --returns FILE [--confidence Q] [--method M] [--column NAME]\n"
-            "                    [--prices] [--sims N] [--seed N] [--strict] [--json]\n\n"
-            "Value at risk and expected shortfall of the returns in FILE, printed as positive\n"
-            "loss fractions (0.031 = a loss of 3.1%%); a negative VaR means no loss at this\n"
-            "confidence (the tail is a gain). Historical VaR needs n (1 - Q) >= 1: at least\n"
-            "100 returns at 0.99.\n\n"
-            "  --returns FILE    one number per line (a header line is optional), or a CSV file\n"
-            "                    with a header; '-' reads standard input\n"
-            "  --column NAME     the CSV column to read (needed when FILE has several)\n"
-            "  --prices          the column holds prices: use their log returns\n"
-            "  --confidence Q    confidence in (0, 1), default 0.99\n"
-            "  --method M        historical (default), gaussian, cornish-fisher, montecarlo, all\n"
-            "  --sims N          Monte Carlo draws, default 100000\n"
-            "  --seed N          Monte Carlo seed, default 1\n"
-            "  --strict          stop at the first malformed row instead of skipping it\n"
-            "  --json            one JSON object on stdout\n\n"
-            "example: hivewire var --returns data/sp500-2000.csv --column close --prices\n");
-}
+static const hv_opt_choice method_choices[] = {
+    { "historical", HV_VAR_HISTORICAL, NULL },
+    { "gaussian", HV_VAR_GAUSSIAN, NULL },
+    { "cornish-fisher", HV_VAR_CORNISH_FISHER, NULL },
+    { "montecarlo", HV_VAR_MONTECARLO, NULL },
+    { "all", -1, NULL },
+    { NULL, 0, NULL },
+};
 
-/* Parses the options. Returns 0, or an exit code. */
+static const hv_opt var_rows[] = {
+    { .name = "returns",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_REQUIRED | HV_OPT_PATH,
+      HV_OPT_AT(var_args, file),
+      .help = "one number per line (a header line is optional), or a CSV file with a header; "
+              "'-' reads standard input" },
+    { .name = "column",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(var_args, column),
+      .metavar = "NAME",
+      .help = "the CSV column to read (needed when FILE has several)" },
+    { .name = "prices",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(var_args, prices),
+      .help = "the column holds prices (each must be > 0): use their log returns" },
+    { .name = "confidence",
+      .kind = HV_OPT_DOUBLE,
+      .flags = HV_OPT_MIN_OPEN | HV_OPT_MAX_OPEN,
+      HV_OPT_AT(var_args, confidence),
+      .dmax = 1,
+      .metavar = "Q",
+      .dflt = "0.99",
+      .help = "confidence level" },
+    { .name = "method",
+      .kind = HV_OPT_ENUM,
+      HV_OPT_AT(var_args, method),
+      .choices = method_choices,
+      .dflt = "historical",
+      .help = "estimator, or all four" },
+    { .name = "sims",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(var_args, sims),
+      .umin = 1,
+      .umax = HV_VAR_SIMS_MAX,
+      .dflt = "100000",
+      .help = "Monte Carlo draws" },
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(var_args, seed),
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "Monte Carlo seed" },
+    { .name = "strict",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(var_args, strict),
+      .help = "stop at the first malformed row instead of skipping it" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(var_args, json),
+      .help = "one JSON object on stdout" },
+    { 0 },
+};
+
+static const hv_opt_section var_sections[] = { { NULL, var_rows, 0 }, { 0 } };
+
+static const hv_cli_spec spec = {
+    .name = "var",
+    .synopsis = "--returns FILE [options]",
+    .summary = "VaR and expected shortfall of a return series",
+    .about = "Value at risk and expected shortfall of the returns in FILE, printed as positive\n"
+             "loss fractions (0.031 = a loss of 3.1%); a negative VaR means no loss at this\n"
+             "confidence (the tail is a gain). Historical VaR needs n (1 - Q) >= 1: at least\n"
+             "100 returns at 0.99.\n",
+    .sections = var_sections,
+    .epilog = "example: hivewire var --returns data/sp500-2000.csv --column close --prices\n"
+              "Exit status: 0 done, 1 bad data or a method that cannot estimate, 2 bad usage.\n",
+};
+
+/* Parses the options. Returns HV_OPTS_PROCEED or an exit code. */
 static int parse_args(int argc, char **argv, var_args *a)
 {
     *a = (var_args){ .confidence = 0.99, .method = HV_VAR_HISTORICAL, .sims = 100000, .seed = 1 };
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        } else if (strcmp(o, "--json") == 0) {
-            a->json = 1;
-        } else if (strcmp(o, "--prices") == 0) {
-            a->prices = 1;
-        } else if (strcmp(o, "--strict") == 0) {
-            a->strict = 1;
-        } else if (v == NULL) {
-            hv__cli_error("var", "unknown option or missing value: '%s'", o);
-            return HV_EXIT_USAGE;
-        } else if (strcmp(o, "--returns") == 0) {
-            a->file = argv[++i];
-        } else if (strcmp(o, "--column") == 0) {
-            a->column = argv[++i];
-        } else if (strcmp(o, "--confidence") == 0) {
-            i++;
-            if (hv__cli_parse_double(v, &a->confidence) != 0 ||
-                !(a->confidence > 0 && a->confidence < 1)) {
-                hv__cli_error("var", "--confidence takes a number in (0, 1), not '%s'", v);
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--method") == 0) {
-            i++;
-            hv_var_method m;
-            if (strcmp(v, "all") == 0) {
-                a->method = -1;
-            } else if (hv_var_method_parse(v, &m) == 0) {
-                a->method = (int)m;
-            } else {
-                hv__cli_error("var",
-                              "unknown method '%s' (historical, gaussian, "
-                              "cornish-fisher, montecarlo, all)",
-                              v);
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--sims") == 0) {
-            i++;
-            if (hv__cli_parse_u64(v, &a->sims) != 0 || a->sims == 0 || a->sims > HV_VAR_SIMS_MAX) {
-                hv__cli_error("var", "--sims takes a number from 1 to %u", HV_VAR_SIMS_MAX);
-                return HV_EXIT_USAGE;
-            }
-        } else if (strcmp(o, "--seed") == 0) {
-            i++;
-            if (hv__cli_parse_u64(v, &a->seed) != 0) {
-                hv__cli_error("var", "--seed takes a non-negative integer");
-                return HV_EXIT_USAGE;
-            }
-        } else {
-            hv__cli_error("var", "unknown option '%s'", o);
-            return HV_EXIT_USAGE;
-        }
-    }
-    if (a->file == NULL) {
-        hv__cli_error("var", "--returns FILE is required");
-        usage(stderr);
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
-
-typedef struct issue_log {
-    unsigned printed;
-    int fatal;
-} issue_log;
-
-static void print_issue(void *user, const char *file, const hv_csv_issue *is)
-{
-    issue_log *log = user;
-    log->fatal |= is->fatal;
-    if (!is->fatal && ++log->printed > ISSUES_PRINTED_MAX)
-        return;
-    char msg[256];
-    hv_csv_issue_format(file, is, msg, sizeof(msg));
-    fprintf(stderr, "hivewire var: %s%s\n", is->fatal ? "" : "skipped ", msg);
+    void *targets[] = { a };
+    return hv__opts_parse(&spec, targets, argc, argv, NULL);
 }
 
 /* Loads the column (or the single column) of the file. Returns 0 or an exit code. */
 static int load(const var_args *a, hv_column *col, hv_csv_report *rep)
 {
-    issue_log log = { 0, 0 };
-    const char *name = strcmp(a->file, "-") == 0 ? "<stdin>" : a->file;
-    hv_csv_opts o = {
-        .size = sizeof(o), .file = name, .strict = a->strict, .on_issue = print_issue, .user = &log
-    };
-    int rv;
-    if (strcmp(a->file, "-") == 0) {
-        uint8_t *buf;
-        size_t len;
-        rv = hv__cli_read_all(stdin, HV_CSV_BYTES_MAX, &buf, &len);
-        if (rv == 0) {
-            rv = hv_csv_parse_column((const char *)buf, len, a->column, &o, col, rep);
-            free(buf);
-        }
-    } else {
-        rv = hv_csv_load_column(a->file, a->column, &o, col, rep);
-    }
-    if (log.printed > ISSUES_PRINTED_MAX)
-        fprintf(stderr, "hivewire var: ... %u more malformed rows\n",
-                log.printed - ISSUES_PRINTED_MAX);
+    hv_cli_issue_log log = { .cmd = "var" };
+    int is_stdin = strcmp(a->file, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : a->file;
+    hv_csv_opts o = { .size = sizeof(o),
+                      .file = name,
+                      .strict = a->strict,
+                      .positive = a->prices,
+                      .on_issue = hv__cli_print_issue,
+                      .user = &log };
+    int rv = is_stdin ? hv_csv_read_column(stdin, a->column, &o, col, rep)
+                      : hv_csv_load_column(a->file, a->column, &o, col, rep);
+    hv__cli_issue_log_end(&log);
     if (rv == HV_ENOTFOUND && !log.fatal)
         hv__cli_error("var", "%s: no such file", name);
     else if (rv != 0 && !log.fatal)
         hv__cli_error("var", "%s: %s", name, hv_strerror(rv));
     if (rv == HV_EPARSE && a->column == NULL)
         fprintf(stderr, "hivewire var: name the column with --column NAME\n");
+    if (rv == 0 && col->len == 0) {
+        hv__cli_error("var", "%s: no values%s", name,
+                      rep->rows_bad > 0 ? ": every data row is malformed (see above)"
+                                        : " after the header");
+        return HV_EXIT_FAIL;
+    }
     return rv == 0 ? 0 : HV_EXIT_FAIL;
 }
 
@@ -235,8 +212,8 @@ int hv_cmd_var(int argc, char **argv)
 {
     var_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? HV_EXIT_OK : rc;
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
     hv_column col;
     hv_column_init(&col);
     hv_csv_report rep;

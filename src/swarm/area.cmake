@@ -31,7 +31,7 @@ set_tests_properties(swarm_cli_run_missing_data PROPERTIES TIMEOUT 60 LABELS "un
                      PASS_REGULAR_EXPRESSION "run scripts/fetch-data, or use --synthetic N")
 add_test(NAME swarm_cli_run_bad_usage COMMAND hivewire run --wait sometimes)
 set_tests_properties(swarm_cli_run_bad_usage PROPERTIES TIMEOUT 60 LABELS "unit"
-                     PASS_REGULAR_EXPRESSION "--wait takes block, yield or spin")
+                     PASS_REGULAR_EXPRESSION "--wait: .sometimes. is not one of block, spin, yield")
 
 hv_bench_area(NAME cycle FUNC hv_bench_cycle
               HELP "swarm trading cycles: latency p50/p99, cycles/s, share of each stage"
@@ -67,4 +67,4 @@ set_tests_properties(swarm_sim_cli_replays_a_seed PROPERTIES TIMEOUT 120 LABELS 
                      PASS_REGULAR_EXPRESSION "invariants: all held")
 add_test(NAME swarm_sim_cli_bad_fault COMMAND hivewire sim swarm --faults byzantine)
 set_tests_properties(swarm_sim_cli_bad_fault PROPERTIES TIMEOUT 60 LABELS "unit"
-                     PASS_REGULAR_EXPRESSION "--faults takes none, all, or a list")
+                     PASS_REGULAR_EXPRESSION "--faults: .byzantine. is not none, all, or a list")

@@ -39,7 +39,7 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
     hv_exchange_config_default(&cfg->exchange);
     hv_limits_config_default(&cfg->limits);
     cfg->wait = 0; /* HV_WAIT_BLOCK */
-    cfg->bar_ns = BAR_NS_DEFAULT;
+    cfg->bar_ns = HV_SIM_BAR_NS_DEFAULT;
     cfg->placement = HV_SWARM_PLACE_AUTO;
     cfg->runner = HV_SWARM_RUNNER_AUTO;
     cfg->vote_auth = HV_SWARM_AUTH_AUTO;
@@ -50,13 +50,6 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
     cfg->stall_timeout_ns = 10000000000ull;
 }
 
-uint64_t hv_swarm_bars_max(uint64_t bar_ns)
-{
-    if (bar_ns == 0)
-        return 0;
-    return (UINT64_MAX - TIME_MARGIN_NS) / bar_ns + 1;
-}
-
 static int pattern_ok(const hv_swarm_pattern *p)
 {
     return p->len >= 4 && p->len <= 256 && p->k >= 1 && p->k <= 64 && p->band >= 0 &&
@@ -64,54 +57,72 @@ static int pattern_ok(const hv_swarm_pattern *p)
            p->stride <= 1000 && p->capacity >= 16 && p->capacity <= 65536;
 }
 
-static const char *config_problem(const hv_swarm_config *c)
+static int bad(hv_field_error *e, const char *field, const char *reason)
+{
+    e->field = field;
+    e->reason = reason;
+    return HV_EINVAL;
+}
+
+int hv_swarm_config_check(const hv_swarm_config *c, hv_field_error *e)
 {
     if (c->size < sizeof(*c))
-        return "size: not sizeof(hv_swarm_config)";
+        return bad(e, "size", "must be sizeof(hv_swarm_config)");
     if (c->patterns < 1 || c->patterns > HV_SWARM_PATTERNS_MAX)
-        return "patterns: 1..16";
+        return bad(e, "patterns", "must be 1..16");
     for (uint32_t i = 0; i < c->patterns; i++)
         if (!pattern_ok(&c->pattern[i]))
-            return "pattern: window 4..256, k 1..64, band 0..1, horizon 1..64, stride 1..1000, "
-                   "capacity 16..65536";
+            return bad(e, "pattern",
+                       "every pattern agent needs window 4..256 (agent i: window + 8 i), k "
+                       "1..64, band 0..1, horizon 1..64, stride 1..1000, capacity 16..65536");
     if (c->qty < 1 || c->qty > 1000000000)
-        return "qty: 1..1e9";
+        return bad(e, "qty", "must be 1..1e9");
     if (!(c->cash > 0) || !isfinite(c->cash))
-        return "cash: a finite number > 0";
+        return bad(e, "cash", "must be a finite number > 0");
     if (!(c->signal_threshold >= 0) || !isfinite(c->signal_threshold))
-        return "signal_threshold: a finite number >= 0";
-    if (c->var_window < 20 || c->var_window > 100000 || !(c->var_q > 0.5 && c->var_q < 1))
-        return "var_window 20..100000 and var_q in (0.5, 1)";
+        return bad(e, "signal_threshold", "must be a finite number >= 0");
+    if (c->var_window < 20 || c->var_window > 100000)
+        return bad(e, "var_window", "must be 20..100000");
+    if (!(c->var_q > 0.5 && c->var_q < 1))
+        return bad(e, "var_q", "must be in (0.5, 1)");
     if (!(c->var_budget >= 0) || !isfinite(c->var_budget))
-        return "var_budget: a finite number >= 0";
+        return bad(e, "var_budget", "must be a finite number >= 0");
     if (c->wait < 0 || c->wait > 2)
-        return "wait: block, spin or yield";
+        return bad(e, "wait", "must be block, spin or yield");
     if (c->placement != HV_SWARM_PLACE_NONE && c->placement != HV_SWARM_PLACE_AUTO)
-        return "placement: auto or none";
+        return bad(e, "placement", "must be auto or none");
     if (c->runner < HV_SWARM_RUNNER_AUTO || c->runner > HV_SWARM_RUNNER_THREADS)
-        return "runner: auto, one or threads";
+        return bad(e, "runner", "must be auto, one or threads");
     if (c->vote_auth < HV_SWARM_AUTH_AUTO || c->vote_auth > HV_SWARM_AUTH_MAC)
-        return "vote_auth: auto, sig or mac";
+        return bad(e, "vote_auth", "must be auto, sig or mac");
     if (c->node == 0)
-        return "node: 1..2^32-1";
+        return bad(e, "node", "must be 1..2^32-1");
     if (c->bar_ns == 0)
-        return "bar_ns: > 0";
+        return bad(e, "bar_ns", "must be > 0");
     if (c->proposal_timeout_ns == 0 || c->cycle_timeout_ns == 0 || c->heartbeat_ns == 0 ||
         c->stall_timeout_ns == 0)
-        return "timeouts and the heartbeat interval: > 0";
-    return NULL;
+        return bad(e, "timeouts", "every timeout and the heartbeat interval must be > 0");
+    hv_field_error sub;
+    if (hv_exchange_config_check(&c->exchange, &sub) != 0)
+        return bad(e, sub.field, sub.reason);
+    if (hv_limits_config_check(&c->limits, &sub) != 0)
+        return bad(e, sub.field, sub.reason);
+    return 0;
 }
 
 int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **why)
 {
-    *why = config_problem(cfg);
-    if (*why != NULL)
+    hv_field_error e;
+    if (hv_swarm_config_check(cfg, &e) != 0) {
+        *why = e.reason;
         return HV_EINVAL;
+    }
+    *why = NULL;
     if (nbars < 2 || nbars > HV_SWARM_BARS_MAX) {
         *why = "bars: 2..10,000,000";
         return HV_EINVAL;
     }
-    if (nbars > hv_swarm_bars_max(cfg->bar_ns)) {
+    if (nbars > hv_sim_bars_max(cfg->bar_ns)) {
         *why = "bars: the series is too long for 64-bit simulated nanoseconds at this bar_ns";
         return HV_ERANGE;
     }

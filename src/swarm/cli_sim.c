@@ -10,145 +10,147 @@
 #include <hivewire/swarm.h>
 
 #include "cli/cli.h"
-#include "trading/cli_trading.h"
+#include "cli/sim.h"
+#include "swarm/cli_sim.h"
 
 #define CMD "sim swarm"
 
-int hv__cmd_sim_swarm(int argc, char **argv);
-
-typedef struct sim_opts {
-    const char *data;
-    uint64_t synthetic, seeds;
+typedef struct sim_args {
+    uint64_t seeds;
     const char *faults_text;
     const char *trace_path;
     hv_swarm_sim_config sc;
     hv_swarm_config cfg;
-} sim_opts;
+    hv_cli_bars_opts bars;
+} sim_args;
 
-static void usage(FILE *f)
+static int apply_faults(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                        size_t cap)
 {
-    fprintf(f, "usage: hivewire sim swarm [options]\n\n"
-               "Runs every agent of the trading swarm (hivewire run's defaults) on simulated time\n"
-               "over a seeded network, checking after every step: no order without an accepted\n"
-               "decision, no order executed twice, every proposal ended by its deadline, the\n"
-               "position and cash equal to the sum of the fills, no frame from a crashed agent.\n"
-               "The same seed gives the same trace hash. With no faults the trade list hash is\n"
-               "hivewire run's on the same data and seed.\n\n"
-               "  --seed N          network, fault and swarm seed (default 1)\n"
-               "  --seeds K         run K seeds from N; print only failures and a summary\n"
-               "  --faults LIST     none (default), all, or comma-separated: delay, loss, dup,\n"
-               "                    reorder, crash, restart, slow\n"
-               "  --crashed N       agents that crash with crash/restart, 1..4 (default 1)\n"
-               "  --data FILE       CSV bars (default data/sp500-2000.csv)\n"
-               "  --synthetic N     N synthetic bars instead (seeded by --seed)\n"
-               "  --cycles N        stop after N cycles (default: the whole series)\n"
-               "  --patterns N      pattern agents, 1..16 (default 4)\n"
-               "  --proposal-ms N --cycle-ms N --heartbeat-ms N\n"
-               "                    deadlines and heartbeat period on simulated time\n"
-               "                    (defaults 1000, 2000, 100: hivewire run's)\n"
-               "  --trace FILE      one line per event (- for stdout)\n");
-}
-
-static int parse_ms(const char *a, const char *v, uint64_t *out)
-{
-    uint64_t u;
-    if (hv__cli_parse_u64(v, &u) != 0 || u == 0 || u > 3600000) {
-        hv__cli_error(CMD, "%s takes milliseconds from 1 to 3600000", a);
-        return HV_EXIT_USAGE;
+    (void)opt;
+    sim_args *a = target;
+    if (hv_sim_parse_fault_set(v->s, HV_SIM_SWARM_ALL, &a->sc.faults) != 0) {
+        snprintf(why, cap,
+                 "'%s' is not none, all, or a list of delay, loss, dup, reorder, crash, "
+                 "restart, slow",
+                 v->s);
+        return -1;
     }
-    *out = u * 1000000ull;
+    a->faults_text = v->s;
     return 0;
 }
 
-static int parse_num(const char *a, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    if (hv__cli_parse_u64(v, out) != 0 || *out < lo || *out > hi) {
-        hv__cli_error(CMD, "%s takes a number from %llu to %llu", a, (unsigned long long)lo,
-                      (unsigned long long)hi);
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
+static const hv_opt sim_rows[] = {
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, sc.seed),
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "network, fault and swarm seed" },
+    { .name = "seeds",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, seeds),
+      .umin = 1,
+      .umax = 1000000,
+      .metavar = "K",
+      .dflt = "1",
+      .help = "run K seeds from --seed; print only the failures and a summary" },
+    { .name = "faults",
+      .kind = HV_OPT_STRING,
+      .apply = apply_faults,
+      .metavar = "LIST",
+      .dflt = "none",
+      .help = "none | all | comma list of delay, loss, dup, reorder, crash, restart, slow" },
+    { .name = "crashed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, sc.crashed),
+      .umin = 1,
+      .umax = 4,
+      .needs = "faults",
+      .metavar = "N",
+      .dflt = "1",
+      .help = "agents that crash (with crash or restart in --faults)" },
+    { .name = "trace",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_PATH,
+      HV_OPT_AT(sim_args, trace_path),
+      .help = "write one line per event to FILE (- for stdout)" },
+    { 0 },
+};
 
-static int parse_one(sim_opts *o, const char *a, const char *v)
-{
-    uint64_t u = 0;
-    int rc = 0;
-    if (strcmp(a, "--seed") == 0)
-        rc = parse_num(a, v, 0, UINT64_MAX, &o->sc.seed);
-    else if (strcmp(a, "--seeds") == 0)
-        rc = parse_num(a, v, 1, 1000000, &o->seeds);
-    else if (strcmp(a, "--crashed") == 0 && (rc = parse_num(a, v, 1, 4, &u)) == 0)
-        o->sc.crashed = (uint32_t)u;
-    else if (strcmp(a, "--synthetic") == 0)
-        rc = parse_num(a, v, 2, HV_SWARM_BARS_MAX, &o->synthetic);
-    else if (strcmp(a, "--cycles") == 0)
-        rc = parse_num(a, v, 1, HV_SWARM_BARS_MAX, &o->cfg.cycles_max);
-    else if (strcmp(a, "--patterns") == 0 &&
-             (rc = parse_num(a, v, 1, HV_SWARM_PATTERNS_MAX, &u)) == 0)
-        o->cfg.patterns = (uint32_t)u;
-    else if (strcmp(a, "--proposal-ms") == 0)
-        rc = parse_ms(a, v, &o->cfg.proposal_timeout_ns);
-    else if (strcmp(a, "--cycle-ms") == 0)
-        rc = parse_ms(a, v, &o->cfg.cycle_timeout_ns);
-    else if (strcmp(a, "--heartbeat-ms") == 0)
-        rc = parse_ms(a, v, &o->cfg.heartbeat_ns);
-    else if (strcmp(a, "--data") == 0)
-        o->data = v;
-    else if (strcmp(a, "--trace") == 0)
-        o->trace_path = v;
-    else if (strcmp(a, "--faults") == 0) {
-        o->faults_text = v;
-        if (hv_sim_parse_fault_set(v, HV_SIM_SWARM_ALL, &o->sc.faults) != 0) {
-            hv__cli_error(CMD,
-                          "--faults takes none, all, or a list of delay, loss, dup, "
-                          "reorder, crash, restart, slow (got '%s')",
-                          v);
-            rc = HV_EXIT_USAGE;
-        }
-    } else {
-        hv__cli_error(CMD, "unknown option '%s' (see --help)", a);
-        rc = HV_EXIT_USAGE;
-    }
-    return rc;
-}
+static const hv_opt swarm_rows[] = {
+    { .name = "cycles",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, cfg.cycles_max),
+      .umin = 1,
+      .umax = HV_SWARM_BARS_MAX,
+      .help = "stop after N cycles (default: the whole series)" },
+    { .name = "patterns",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, cfg.patterns),
+      .umin = 1,
+      .umax = HV_SWARM_PATTERNS_MAX,
+      .dflt = "4",
+      .help = "pattern agents" },
+    { .name = "proposal-ms",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, cfg.proposal_timeout_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "1000",
+      .help = "a proposal still open this long (simulated) ends as no quorum" },
+    { .name = "cycle-ms",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, cfg.cycle_timeout_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "2000",
+      .help = "a cycle without its signal or order result this long ends as stalled" },
+    { .name = "heartbeat-ms",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(sim_args, cfg.heartbeat_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "100",
+      .help = "agents' heartbeat period; requests go again after one unanswered" },
+    { 0 },
+};
 
-static int parse_args(int argc, char **argv, sim_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->data = "data/sp500-2000.csv";
-    o->seeds = 1;
-    o->sc.seed = 1;
-    o->faults_text = "none";
-    hv_swarm_config_default(&o->cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (i + 1 >= argc) {
-            hv__cli_error(CMD, "option '%s' needs a value (see --help)", a);
-            return HV_EXIT_USAGE;
-        }
-        int rc = parse_one(o, a, argv[++i]);
-        if (rc != 0)
-            return rc;
-    }
-    if (o->sc.crashed > 0 && !(o->sc.faults & (HV_SIM_CRASH | HV_SIM_RESTART))) {
-        hv__cli_error(CMD, "--crashed needs --faults crash or restart");
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
+enum { T_ARGS, T_BARS };
 
-static void replay_hint(const sim_opts *o, uint64_t seed)
+static const hv_opt_section sim_sections[] = {
+    { "simulation", sim_rows, T_ARGS },
+    { "data", hv__cli_bars_rows, T_BARS },
+    { "swarm (hivewire run's defaults)", swarm_rows, T_ARGS },
+    { 0 },
+};
+
+const hv_cli_spec hv__sim_swarm_spec = {
+    .name = "sim swarm",
+    .synopsis = "[options]",
+    .summary = "every agent of the trading swarm on simulated time over a faulty network",
+    .about = "Runs every agent of the trading swarm, built as hivewire run builds them, on\n"
+             "simulated time over a seeded network, checking after every step: no order\n"
+             "without an accepted decision, no order executed twice, every proposal ended by\n"
+             "its deadline, the position and cash equal to the sum of the fills, no frame\n"
+             "from a crashed agent, never stuck while every agent is alive. The same seed\n"
+             "gives the same trace hash; with no faults the trade list hash is hivewire run's\n"
+             "on the same data and seed.\n",
+    .sections = sim_sections,
+    .epilog = "Exit status: 0 every invariant held, 1 a violation (the command that replays it\n"
+              "is printed) or bad data, 2 bad usage.\n",
+};
+
+static void replay_hint(const sim_args *o, uint64_t seed)
 {
     printf("replay: hivewire sim swarm --seed %" PRIu64 " --faults %s", seed, o->faults_text);
-    if (o->synthetic)
-        printf(" --synthetic %" PRIu64, o->synthetic);
-    else if (strcmp(o->data, "data/sp500-2000.csv") != 0)
-        printf(" --data %s", o->data);
+    if (o->bars.synthetic)
+        printf(" --synthetic %" PRIu64, o->bars.synthetic);
+    else if (strcmp(o->bars.data, HV_CLI_DATA_DEFAULT) != 0)
+        printf(" --data %s", o->bars.data);
     if (o->cfg.cycles_max)
         printf(" --cycles %" PRIu64, o->cfg.cycles_max);
     if (o->sc.crashed)
@@ -156,7 +158,7 @@ static void replay_hint(const sim_opts *o, uint64_t seed)
     printf(" --trace -\n");
 }
 
-static void print_one(const hv_swarm_sim_result *r, const hv_swarm_stats *st, const sim_opts *o,
+static void print_one(const hv_swarm_sim_result *r, const hv_swarm_stats *st, const sim_args *o,
                       size_t nbars)
 {
     printf("sim swarm: seed %" PRIu64 ", faults %s, %zu bars\n", o->sc.seed, o->faults_text, nbars);
@@ -175,7 +177,7 @@ static void print_one(const hv_swarm_sim_result *r, const hv_swarm_stats *st, co
     printf("trace hash %s\n", r->trace_hex);
 }
 
-static int run_seeds(sim_opts *o, const hv_series *bars)
+static int run_seeds(sim_args *o, const hv_series *bars)
 {
     uint64_t first = o->sc.seed, failed = 0;
     for (uint64_t k = 0; k < o->seeds; k++) {
@@ -187,7 +189,7 @@ static int run_seeds(sim_opts *o, const hv_series *bars)
         int rc = hv_swarm_sim(&o->cfg, bars->bars, bars->len, &o->sc, &r, &st);
         if (rc != 0) {
             hv__cli_error(CMD, "seed %" PRIu64 ": %s", o->sc.seed, hv_strerror(rc));
-            return rc == HV_EINVAL || rc == HV_ERANGE ? HV_EXIT_USAGE : HV_EXIT_FAIL;
+            return rc == HV_EINVAL ? HV_EXIT_USAGE : HV_EXIT_FAIL;
         }
         if (o->seeds == 1)
             print_one(&r, &st, o, bars->len);
@@ -209,22 +211,33 @@ static int run_seeds(sim_opts *o, const hv_series *bars)
 
 int hv__cmd_sim_swarm(int argc, char **argv)
 {
-    sim_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc != 0)
-        return rc < 0 ? HV_EXIT_OK : rc;
+    sim_args o;
+    memset(&o, 0, sizeof(o));
+    o.seeds = 1;
+    o.sc.seed = 1;
+    o.faults_text = "none";
+    hv_swarm_config_default(&o.cfg);
+    hv__cli_bars_opts_default(&o.bars);
+    void *targets[] = { &o, &o.bars };
+    int rc = hv__opts_parse(&hv__sim_swarm_spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (o.sc.crashed > 0 && !(o.sc.faults & (HV_SIM_CRASH | HV_SIM_RESTART)))
+        return hv__opts_usage_error(&hv__sim_swarm_spec,
+                                    "--crashed: needs crash or restart in --faults");
+    o.cfg.bar_ns = o.bars.bar_ns;
     FILE *tf = NULL;
     if (o.trace_path != NULL) {
         tf = strcmp(o.trace_path, "-") == 0 ? stdout : fopen(o.trace_path, "w");
         if (tf == NULL) {
-            hv__cli_error(CMD, "cannot write %s", o.trace_path);
+            hv__cli_error(CMD, "--trace: cannot write %s", o.trace_path);
             return HV_EXIT_FAIL;
         }
         o.sc.trace = tf;
     }
     hv_series bars;
     hv_series_init(&bars);
-    rc = hv__cli_load_bars(CMD, o.data, o.synthetic, o.sc.seed, &bars);
+    rc = hv__cli_bars_load(CMD, &o.bars, o.sc.seed, &bars);
     if (rc == 0)
         rc = run_seeds(&o, &bars);
     hv_series_fini(&bars);

@@ -15,368 +15,424 @@
 #include <hivewire/swarm.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "cli/sim.h"
 #include "trading/cli_trading.h"
 
-#define CMD       "run"
-#define SYNTH_MAX 10000000ull
-#define BAR_NS    86400000000000ull
+#define CMD "run"
 
 typedef struct run_opts {
-    const char *data;
-    uint64_t synthetic;
+    hv_cli_bars_opts bars;
     const char *out;
+    int no_report;
     int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
-    uint64_t interval_days;
     hv_swarm_config cfg;
 } run_opts;
 
-static void usage(FILE *f)
-{
-    fprintf(
-        f,
-        "usage: hivewire run [options]\n\n"
-        "Runs the trading swarm: a market-data agent replays daily bars, pattern agents\n"
-        "predict the next move with DTW (each with its own window, k and library), a risk agent\n"
-        "keeps a rolling VaR/ES and the pre-trade limits, a strategy agent proposes orders, the\n"
-        "pattern and risk agents vote on them (rule chosen by the order's criticality; BFT votes\n"
-        "are Ed25519-signed), and an execution agent trades on the simulated exchange. Each agent\n"
-        "is a thread with its own bus inbox; every message is an HVW1 frame. One cycle per bar.\n"
-        "The same seed and data give the same trades and P&L on every run.\n\n"
-        "data:\n"
-        "  --data FILE          CSV bars (default data/sp500-2000.csv; run scripts/fetch-data)\n"
-        "  --synthetic N        N synthetic GBM bars instead (seeded by --seed)\n"
-        "  --cycles N           stop after N cycles (default: the whole series)\n"
-        "agents:\n"
-        "  --patterns N         pattern agents, 1..16 (default 4)\n"
-        "  --voters N           voting agents: N-1 pattern agents + the risk agent (default 5)\n"
-        "  --no-risk-vote       the risk agent does not vote (its limits still bind)\n"
-        "  --window N --k N --band X --horizon N --stride N --capacity N\n"
-        "                       the first pattern agent's DTW window, neighbours, band, label\n"
-        "                       horizon, learning stride and library size; agent i uses\n"
-        "                       window + 8 i (defaults 16/24/32/48, k 8, band 0.1, horizon 5,\n"
-        "                       stride 10, capacity 512)\n"
-        "runners:\n"
-        "  --runner auto|one|threads  one: every agent stepped by one thread (no hand-offs);\n"
-        "                       threads: a thread per agent; auto (default): one\n"
-        "  --wait block|yield|spin   threads: how idle agents wait for their inbox (block)\n"
-        "  --placement auto|none  threads: auto (default) pins the message chain to one CPU and\n"
-        "                       alternates pattern agents over two; none: the OS places them\n"
-        "  --vote-auth auto|sig|mac   votes Ed25519-signed (sig) or keyed-BLAKE2b MAC'd (mac,\n"
-        "                       only when every voter shares this process); auto (default): mac\n"
-        "  --proposal-ms N      a proposal still open N ms after it opened ends as no quorum\n"
-        "                       (default 1000)\n"
-        "strategy:\n"
-        "  --qty N              shares per position (default 100)\n"
-        "  --threshold X        |combined expected return| needed to trade (default 0.001)\n"
-        "  --long-only          flat instead of short on a negative signal\n"
-        "  --cash X             initial cash (default 1000000)\n"
-        "consensus (default: the engine's table; orders are CRITICAL -> BFT):\n"
-        "  --rule-critical R --rule-high R --rule-medium R --rule-low R\n"
-        "                       R = majority | simple | threshold:N/D | weighted:N/D |\n"
-        "                       unanimous | bft\n"
-        "  --crit-order C       criticality of risk-reducing orders (low|medium|high|critical)\n"
-        "  --crit-position C    criticality of orders that open or flip a position\n"
-        "  --no-early           no early termination (wait for every vote)\n"
-        "risk (0 = off, the default):\n"
-        "  --max-position N --max-notional X --max-drawdown FRAC\n"
-        "  --max-orders N --interval-days N   at most N orders in any N-day window\n"
-        "  --var-window N --var-q X   rolling VaR/ES window and confidence (250, 0.99)\n"
-        "  --var-budget X       risk votes no when |position| * price * VaR exceeds X\n"
-        "exchange:\n"
-        "  --seed N             latency jitter, keys and synthetic data seed (default 1)\n"
-        "  --fee-bps X --latency-us N --jitter-us N   (defaults 1 bp, 50 + [0, 20] us)\n"
-        "output:\n"
-        "  --out DIR            write DIR/run.json and DIR/run.html (default out)\n"
-        "  --no-report          write no report files\n"
-        "  --progress | --no-progress   progress bar (default: when stderr is a terminal)\n"
-        "  --quiet              summary only, no stage table\n");
-}
+/* ---- Options ------------------------------------------------------------------------------- */
 
-static int bad(const char *a, const char *what)
+/* Options that set a field of every pattern agent (agent i's window is --window + 8 i). */
+static int apply_patterns(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                          size_t cap)
 {
-    hv__cli_error(CMD, "%s takes %s", a, what);
-    return HV_EXIT_USAGE;
-}
-
-static int parse_rule(const char *v, hv_policy *p)
-{
-    unsigned n = 0, d = 0;
-    memset(p, 0, sizeof(*p));
-    if (strcmp(v, "majority") == 0)
-        p->rule = HV_RULE_MAJORITY;
-    else if (strcmp(v, "simple") == 0)
-        p->rule = HV_RULE_SIMPLE_MAJORITY;
-    else if (strcmp(v, "unanimous") == 0)
-        p->rule = HV_RULE_UNANIMOUS;
-    else if (strcmp(v, "bft") == 0)
-        p->rule = HV_RULE_BFT;
-    else if (sscanf(v, "threshold:%u/%u", &n, &d) == 2)
-        p->rule = HV_RULE_THRESHOLD;
-    else if (sscanf(v, "weighted:%u/%u", &n, &d) == 2)
-        p->rule = HV_RULE_WEIGHTED;
-    else
-        return -1;
-    p->num = n;
-    p->den = d;
+    (void)why;
+    (void)cap;
+    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    for (uint32_t j = 0; j < HV_SWARM_PATTERNS_MAX; j++) {
+        hv_swarm_pattern *p = &c->pattern[j];
+        if (strcmp(opt->name, "window") == 0)
+            p->len = (uint32_t)v->u + 8 * j;
+        else if (strcmp(opt->name, "k") == 0)
+            p->k = (uint32_t)v->u;
+        else if (strcmp(opt->name, "horizon") == 0)
+            p->horizon = (uint32_t)v->u;
+        else if (strcmp(opt->name, "stride") == 0)
+            p->stride = (uint32_t)v->u;
+        else if (strcmp(opt->name, "capacity") == 0)
+            p->capacity = (uint32_t)v->u;
+        else
+            p->band = v->d;
+    }
     return 0;
 }
 
-static int parse_crit(const char *v, hv_crit *c)
+static int apply_voters(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                        size_t cap)
 {
-    static const char *const names[HV_CRIT_COUNT] = { "low", "medium", "high", "critical" };
+    (void)opt;
+    (void)why;
+    (void)cap;
+    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    c->patterns = (uint32_t)v->u - 1;
+    c->risk_votes = 1;
+    return 0;
+}
+
+static int apply_rule(void *target, const hv_opt *opt, const hv_opt_value *v, char *why, size_t cap)
+{
+    static const char *const names[HV_CRIT_COUNT] = { "rule-low", "rule-medium", "rule-high",
+                                                      "rule-critical" };
+    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    hv_policy p;
+    unsigned n = 0, d = 0;
+    memset(&p, 0, sizeof(p));
+    if (strcmp(v->s, "majority") == 0)
+        p.rule = HV_RULE_MAJORITY;
+    else if (strcmp(v->s, "simple") == 0)
+        p.rule = HV_RULE_SIMPLE_MAJORITY;
+    else if (strcmp(v->s, "unanimous") == 0)
+        p.rule = HV_RULE_UNANIMOUS;
+    else if (strcmp(v->s, "bft") == 0)
+        p.rule = HV_RULE_BFT;
+    else if (sscanf(v->s, "threshold:%u/%u", &n, &d) == 2)
+        p.rule = HV_RULE_THRESHOLD;
+    else if (sscanf(v->s, "weighted:%u/%u", &n, &d) == 2)
+        p.rule = HV_RULE_WEIGHTED;
+    p.num = n;
+    p.den = d;
     for (int i = 0; i < HV_CRIT_COUNT; i++)
-        if (strcmp(v, names[i]) == 0) {
-            *c = (hv_crit)i;
+        if (strcmp(opt->name, names[i]) == 0 && p.rule != HV_RULE_AUTO &&
+            hv_crit_table_set_policy(&c->table, (hv_crit)i, &p) == 0)
             return 0;
-        }
+    snprintf(why, cap,
+             "'%s' is not a rule: majority, simple, threshold:N/D (0 < N <= D), weighted:N/D "
+             "(N < D), unanimous, bft",
+             v->s);
     return -1;
 }
 
-static int opt_consensus(run_opts *o, const char *a, const char *v)
+static int apply_crit(void *target, const hv_opt *opt, const hv_opt_value *v, char *why, size_t cap)
 {
-    static const char *const rules[HV_CRIT_COUNT] = { "--rule-low", "--rule-medium", "--rule-high",
-                                                      "--rule-critical" };
-    for (int i = 0; i < HV_CRIT_COUNT; i++) {
-        if (strcmp(a, rules[i]) != 0)
-            continue;
-        hv_policy p;
-        if (parse_rule(v, &p) != 0 || hv_crit_table_set_policy(&o->cfg.table, (hv_crit)i, &p))
-            return bad(a, "a rule: majority, simple, threshold:N/D, weighted:N/D, unanimous, bft");
-        return 0;
+    (void)why;
+    (void)cap;
+    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    uint32_t action = strcmp(opt->name, "crit-order") == 0 ? HV_ACTION_ORDER_EXECUTION
+                                                           : HV_ACTION_POSITION_CHANGE;
+    return hv_crit_table_set_action(&c->table, action, (hv_crit)v->e) == 0 ? 0 : -1;
+}
+
+static int apply_no_report(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                           size_t cap)
+{
+    (void)opt;
+    (void)v;
+    (void)why;
+    (void)cap;
+    ((run_opts *)target)->no_report = 1;
+    return 0;
+}
+
+static const hv_opt_choice runners[] = {
+    { "auto", HV_SWARM_RUNNER_AUTO, "one (the run summary says so)" },
+    { "one", HV_SWARM_RUNNER_ONE, "every agent stepped by one thread: no hand-offs" },
+    { "threads", HV_SWARM_RUNNER_THREADS, "a thread per agent" },
+    { NULL, 0, NULL },
+};
+static const hv_opt_choice waits[] = {
+    { "block", 0, NULL }, { "spin", 1, NULL }, { "yield", 2, NULL }, { NULL, 0, NULL }
+};
+static const hv_opt_choice placements[] = {
+    { "auto", HV_SWARM_PLACE_AUTO, "the message chain on one CPU, pattern agents over two" },
+    { "none", HV_SWARM_PLACE_NONE, "the OS places the threads" },
+    { NULL, 0, NULL },
+};
+static const hv_opt_choice auths[] = {
+    { "auto", HV_SWARM_AUTH_AUTO, "mac: every voter is in this process" },
+    { "sig", HV_SWARM_AUTH_SIG, "Ed25519 signatures" },
+    { "mac", HV_SWARM_AUTH_MAC, "keyed BLAKE2b-256 MACs (voters in one process only)" },
+    { NULL, 0, NULL },
+};
+static const hv_opt_choice crits[] = {
+    { "low", HV_CRIT_LOW, NULL },
+    { "medium", HV_CRIT_MEDIUM, NULL },
+    { "high", HV_CRIT_HIGH, NULL },
+    { "critical", HV_CRIT_CRITICAL, NULL },
+    { NULL, 0, NULL },
+};
+
+#define RUN_AT(member) HV_OPT_AT(run_opts, member)
+#define PATTERN_ROW(n, lo, hi, d, h)                                                    \
+    {                                                                                   \
+        .name = n, .kind = HV_OPT_U64, .umin = lo, .umax = hi, .apply = apply_patterns, \
+        .field = "pattern", .dflt = d, .help = h                                        \
     }
-    hv_crit c;
-    int action = strcmp(a, "--crit-order") == 0      ? HV_ACTION_ORDER_EXECUTION
-                 : strcmp(a, "--crit-position") == 0 ? HV_ACTION_POSITION_CHANGE
-                                                     : -1;
-    if (action < 0)
-        return 1;
-    if (parse_crit(v, &c) != 0)
-        return bad(a, "low, medium, high or critical");
-    hv_crit_table_set_action(&o->cfg.table, (uint32_t)action, c);
-    return 0;
-}
 
-static int opt_u64(run_opts *o, const char *a, const char *v)
-{
-    hv_swarm_config *c = &o->cfg;
-    uint64_t u;
-    static const char *const names[] = {
-        "--synthetic",  "--seed",       "--cycles",       "--patterns",   "--voters",
-        "--window",     "--k",          "--horizon",      "--stride",     "--capacity",
-        "--qty",        "--var-window", "--max-position", "--max-orders", "--interval-days",
-        "--latency-us", "--jitter-us",  "--proposal-ms"
-    };
-    size_t i = 0, n = sizeof(names) / sizeof(names[0]);
-    while (i < n && strcmp(a, names[i]) != 0)
-        i++;
-    if (i == n)
-        return 1;
-    if (hv__cli_parse_u64(v, &u) != 0 || u > (1ull << 40))
-        return bad(a, "a non-negative integer");
-    uint32_t u32 = (uint32_t)(u > UINT32_MAX ? UINT32_MAX : u);
-    switch (i) {
-    case 0:
-        o->synthetic = u;
-        break;
-    case 1:
-        c->seed = u;
-        break;
-    case 2:
-        c->cycles_max = u;
-        break;
-    case 3:
-        c->patterns = u32;
-        break;
-    case 4:
-        if (u < 2)
-            return bad(a, "at least 2 (the risk agent and one pattern agent)");
-        c->patterns = u32 - 1;
-        c->risk_votes = 1;
-        break;
-    case 5:
-        for (uint32_t j = 0; j < HV_SWARM_PATTERNS_MAX; j++)
-            c->pattern[j].len = u32 + 8 * j;
-        break;
-    case 6:
-    case 7:
-    case 8:
-    case 9:
-        for (uint32_t j = 0; j < HV_SWARM_PATTERNS_MAX; j++) {
-            uint32_t *f[4] = { &c->pattern[j].k, &c->pattern[j].horizon, &c->pattern[j].stride,
-                               &c->pattern[j].capacity };
-            *f[i - 6] = u32;
-        }
-        break;
-    case 10:
-        c->qty = (int64_t)u;
-        break;
-    case 11:
-        c->var_window = u32;
-        break;
-    case 12:
-        c->limits.position_max = (int64_t)u;
-        break;
-    case 13:
-        c->limits.orders_per_interval_max = u32;
-        break;
-    case 14:
-        o->interval_days = u;
-        break;
-    case 15:
-        c->exchange.latency_fixed_ns = u * 1000;
-        break;
-    case 16:
-        c->exchange.latency_jitter_ns = u * 1000;
-        break;
-    default:
-        if (u == 0 || u > 3600000)
-            return bad(a, "a number of milliseconds from 1 to 3600000");
-        c->proposal_timeout_ns = u * 1000000ull;
-        break;
-    }
-    return 0;
-}
+static const hv_opt agent_rows[] = {
+    { .name = "cycles",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.cycles_max),
+      .umin = 1,
+      .umax = HV_SWARM_BARS_MAX,
+      .help = "stop after N cycles (default: one per bar of the series)" },
+    { .name = "patterns",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.patterns),
+      .umin = 1,
+      .umax = HV_SWARM_PATTERNS_MAX,
+      .field = "patterns",
+      .dflt = "4",
+      .help = "pattern agents (each votes, with the risk agent)" },
+    { .name = "voters",
+      .kind = HV_OPT_U64,
+      .umin = 2,
+      .umax = HV_SWARM_PATTERNS_MAX + 1,
+      .apply = apply_voters,
+      .help = "voting agents: N-1 pattern agents and the risk agent" },
+    { .name = "no-risk-vote",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      RUN_AT(cfg.risk_votes),
+      .help = "the risk agent does not vote (its limits still bind)" },
+    PATTERN_ROW("window", 4, 256, "16", "agent i's DTW window: N + 8 i bars (16/24/32/48)"),
+    PATTERN_ROW("k", 1, 64, "8", "neighbours of each prediction"),
+    { .name = "band",
+      .kind = HV_OPT_DOUBLE,
+      .dmin = 0,
+      .dmax = 1,
+      .apply = apply_patterns,
+      .field = "pattern",
+      .dflt = "0.1",
+      .help = "Sakoe-Chiba band, as a fraction of the window" },
+    PATTERN_ROW("horizon", 1, 64, "5", "label horizon in bars"),
+    PATTERN_ROW("stride", 1, 1000, "10", "a new pattern every N bars"),
+    PATTERN_ROW("capacity", 16, 65536, "512", "most patterns a library keeps"),
+    { 0 },
+};
 
-static int opt_double(run_opts *o, const char *a, const char *v)
-{
-    hv_swarm_config *c = &o->cfg;
-    double *f = strcmp(a, "--band") == 0           ? &c->pattern[0].band
-                : strcmp(a, "--threshold") == 0    ? &c->signal_threshold
-                : strcmp(a, "--cash") == 0         ? &c->cash
-                : strcmp(a, "--var-q") == 0        ? &c->var_q
-                : strcmp(a, "--var-budget") == 0   ? &c->var_budget
-                : strcmp(a, "--max-notional") == 0 ? &c->limits.order_notional_max
-                : strcmp(a, "--max-drawdown") == 0 ? &c->limits.drawdown_max_frac
-                : strcmp(a, "--fee-bps") == 0      ? &c->exchange.fee_bps
-                                                   : NULL;
-    if (f == NULL)
-        return 1;
-    if (hv__cli_parse_double(v, f) != 0 || *f < 0)
-        return bad(a, "a non-negative number");
-    if (f == &c->pattern[0].band)
-        for (uint32_t j = 1; j < HV_SWARM_PATTERNS_MAX; j++)
-            c->pattern[j].band = *f;
-    return 0;
-}
+static const hv_opt runner_rows[] = {
+    { .name = "runner",
+      .kind = HV_OPT_ENUM,
+      RUN_AT(cfg.runner),
+      .choices = runners,
+      .dflt = "auto",
+      .help = "what drives the agents" },
+    { .name = "wait",
+      .kind = HV_OPT_ENUM,
+      RUN_AT(cfg.wait),
+      .choices = waits,
+      .dflt = "block",
+      .help = "threads: how an idle agent waits for its inbox" },
+    { .name = "placement",
+      .kind = HV_OPT_ENUM,
+      RUN_AT(cfg.placement),
+      .choices = placements,
+      .dflt = "auto",
+      .help = "threads: where the agents' threads run" },
+    { .name = "vote-auth",
+      .kind = HV_OPT_ENUM,
+      RUN_AT(cfg.vote_auth),
+      .choices = auths,
+      .dflt = "auto",
+      .help = "how votes are authenticated" },
+    { .name = "proposal-ms",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.proposal_timeout_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "1000",
+      .help = "a proposal still open N ms after it opened ends as no quorum" },
+    { .name = "cycle-ms",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.cycle_timeout_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "2000",
+      .help = "a cycle without its signal or order result N ms after it began ends as stalled" },
+    { .name = "stall-ms",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.stall_timeout_ns),
+      .umin = 1,
+      .umax = 3600000,
+      .scale = 1000000,
+      .dflt = "10000",
+      .help = "no cycle completed for N ms fails the run, naming the silent agents" },
+    { 0 },
+};
 
-static int opt_string(run_opts *o, const char *a, const char *v)
-{
-    if (strcmp(a, "--data") == 0)
-        o->data = v;
-    else if (strcmp(a, "--out") == 0)
-        o->out = v;
-    else if (strcmp(a, "--wait") == 0) {
-        int w = strcmp(v, "block") == 0   ? 0
-                : strcmp(v, "spin") == 0  ? 1
-                : strcmp(v, "yield") == 0 ? 2
-                                          : -1;
-        if (w < 0)
-            return bad(a, "block, yield or spin");
-        o->cfg.wait = w;
-    } else if (strcmp(a, "--runner") == 0) {
-        int r = strcmp(v, "auto") == 0      ? HV_SWARM_RUNNER_AUTO
-                : strcmp(v, "one") == 0     ? HV_SWARM_RUNNER_ONE
-                : strcmp(v, "threads") == 0 ? HV_SWARM_RUNNER_THREADS
-                                            : -1;
-        if (r < 0)
-            return bad(a, "auto, one or threads");
-        o->cfg.runner = r;
-    } else if (strcmp(a, "--vote-auth") == 0) {
-        int r = strcmp(v, "auto") == 0  ? HV_SWARM_AUTH_AUTO
-                : strcmp(v, "sig") == 0 ? HV_SWARM_AUTH_SIG
-                : strcmp(v, "mac") == 0 ? HV_SWARM_AUTH_MAC
-                                        : -1;
-        if (r < 0)
-            return bad(a, "auto, sig or mac");
-        o->cfg.vote_auth = r;
-    } else if (strcmp(a, "--placement") == 0) {
-        int p = strcmp(v, "auto") == 0   ? HV_SWARM_PLACE_AUTO
-                : strcmp(v, "none") == 0 ? HV_SWARM_PLACE_NONE
-                                         : -1;
-        if (p < 0)
-            return bad(a, "auto or none");
-        o->cfg.placement = p;
-    } else
-        return 1;
-    return 0;
-}
+static const hv_opt strategy_rows[] = {
+    { .name = "qty",
+      .kind = HV_OPT_I64,
+      RUN_AT(cfg.qty),
+      .imin = 1,
+      .imax = 1000000000,
+      .dflt = "100",
+      .help = "shares per position (the target is -qty, 0 or +qty)" },
+    { .name = "threshold",
+      .kind = HV_OPT_DOUBLE,
+      RUN_AT(cfg.signal_threshold),
+      .dmax = 1,
+      .dflt = "0.001",
+      .help = "|combined expected return| needed to move the target" },
+    { .name = "long-only",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      RUN_AT(cfg.allow_short),
+      .help = "flat instead of short on a negative signal" },
+    { .name = "cash",
+      .kind = HV_OPT_DOUBLE,
+      .flags = HV_OPT_MIN_OPEN,
+      RUN_AT(cfg.cash),
+      .dmax = 1e15,
+      .dflt = "1000000",
+      .help = "initial cash" },
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.seed),
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "exchange latency jitter, vote keys and --synthetic data" },
+    { 0 },
+};
 
-static int opt_flag(run_opts *o, const char *a)
-{
-    if (strcmp(a, "--no-risk-vote") == 0)
-        o->cfg.risk_votes = 0;
-    else if (strcmp(a, "--long-only") == 0)
-        o->cfg.allow_short = 0;
-    else if (strcmp(a, "--no-early") == 0)
-        o->cfg.early = 0;
-    else if (strcmp(a, "--no-report") == 0)
-        o->out = NULL;
-    else if (strcmp(a, "--progress") == 0)
-        o->progress = 1;
-    else if (strcmp(a, "--no-progress") == 0)
-        o->progress = 0;
-    else if (strcmp(a, "--quiet") == 0)
-        o->quiet = 1;
-    else
-        return 1;
-    return 0;
-}
+static const hv_opt consensus_rows[] = {
+    { .name = "rule-critical",
+      .kind = HV_OPT_STRING,
+      .apply = apply_rule,
+      .metavar = "R",
+      .help = "rule of CRITICAL actions (orders): majority, simple, threshold:N/D, "
+              "weighted:N/D, unanimous, bft (default bft)" },
+    { .name = "rule-high",
+      .kind = HV_OPT_STRING,
+      .apply = apply_rule,
+      .metavar = "R",
+      .help = "rule of HIGH actions (default bft)" },
+    { .name = "rule-medium",
+      .kind = HV_OPT_STRING,
+      .apply = apply_rule,
+      .metavar = "R",
+      .help = "rule of MEDIUM actions (default threshold:3/4)" },
+    { .name = "rule-low",
+      .kind = HV_OPT_STRING,
+      .apply = apply_rule,
+      .metavar = "R",
+      .help = "rule of LOW actions (default simple)" },
+    { .name = "crit-order",
+      .kind = HV_OPT_ENUM,
+      .choices = crits,
+      .apply = apply_crit,
+      .help = "criticality of risk-reducing orders (default critical)" },
+    { .name = "crit-position",
+      .kind = HV_OPT_ENUM,
+      .choices = crits,
+      .apply = apply_crit,
+      .help = "criticality of orders that open or flip a position (default critical)" },
+    { .name = "no-early",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      RUN_AT(cfg.early),
+      .help = "no early termination: wait for every vote" },
+    { 0 },
+};
 
+static const hv_opt var_rows[] = {
+    { .name = "var-window",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.var_window),
+      .umin = 20,
+      .umax = 100000,
+      .dflt = "250",
+      .help = "rolling VaR/ES window in bars" },
+    { .name = "var-q",
+      .kind = HV_OPT_DOUBLE,
+      .flags = HV_OPT_MIN_OPEN | HV_OPT_MAX_OPEN,
+      RUN_AT(cfg.var_q),
+      .dmin = 0.5,
+      .dmax = 1,
+      .dflt = "0.99",
+      .help = "VaR confidence" },
+    { .name = "var-budget",
+      .kind = HV_OPT_DOUBLE,
+      RUN_AT(cfg.var_budget),
+      .dmax = 1e15,
+      .help = "risk votes no when |position| x price x VaR would exceed X; 0 = off" },
+    { 0 },
+};
+
+static const hv_opt output_rows[] = {
+    { .name = "out",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_DIR,
+      RUN_AT(out),
+      .dflt = "out",
+      .help = "write DIR/run.json and DIR/run.html" },
+    { .name = "no-report",
+      .kind = HV_OPT_FLAG,
+      .apply = apply_no_report,
+      .help = "write no report files" },
+    { .name = "progress",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(progress),
+      .help = "draw the progress bar (default: when stderr is a terminal)" },
+    { .name = "no-progress",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      RUN_AT(progress),
+      .help = "no progress output" },
+    { .name = "quiet",
+      .short_name = 'q',
+      .kind = HV_OPT_FLAG,
+      RUN_AT(quiet),
+      .help = "summary only, no stage table" },
+    { 0 },
+};
+
+enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS };
+
+static const hv_opt_section sections[] = {
+    { "data", hv__cli_bars_rows, T_BARS },
+    { "agents", agent_rows, T_RUN },
+    { "runners", runner_rows, T_RUN },
+    { "strategy", strategy_rows, T_RUN },
+    { "consensus (default: the engine's table; orders are CRITICAL -> BFT)", consensus_rows,
+      T_RUN },
+    { "risk limits (each 0 = off, the default)", hv__cli_limits_rows, T_LIMITS },
+    { "risk", var_rows, T_RUN },
+    { "exchange", hv__cli_exchange_rows, T_EXCHANGE },
+    { "output", output_rows, T_RUN },
+    { 0 },
+};
+
+static const hv_cli_spec spec = {
+    .name = CMD,
+    .synopsis = "[options]",
+    .summary = "run the trading swarm over the S&P 500 series (make run)",
+    .about = "Runs the trading swarm: a market-data agent replays daily bars, pattern agents\n"
+             "predict the next move with DTW (each with its own window, k and library), a risk\n"
+             "agent keeps a rolling VaR/ES and the pre-trade limits, a strategy agent proposes\n"
+             "orders, the pattern and risk agents vote on them (rule chosen by the order's\n"
+             "criticality), and an execution agent trades on the simulated exchange. Every\n"
+             "agent is a state machine; every message an HVW1 frame. One cycle per bar. The\n"
+             "same seed and data give the same trades and P&L on every run, whatever the\n"
+             "runner (docs/SWARM.md).\n",
+    .sections = sections,
+    .epilog = "Exit status: 0 done, 1 bad data or the swarm stopped (the message says which\n"
+              "agent and why), 2 bad usage.\n",
+};
+
+/* Parses and checks everything that can be checked before the data is loaded. */
 static int parse_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->data = "data/sp500-2000.csv";
+    hv__cli_bars_opts_default(&o->bars);
     o->out = "out";
     o->progress = -1;
     hv_swarm_config_default(&o->cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        int rc = opt_flag(o, a);
-        if (rc <= 0) {
-            if (rc < 0)
-                return rc;
-            continue;
-        }
-        if (v == NULL && strncmp(a, "--", 2) == 0) {
-            hv__cli_error(CMD, "unknown option or missing value: '%s' (see --help)", a);
-            return HV_EXIT_USAGE;
-        }
-        rc = opt_string(o, a, v);
-        rc = rc == 1 ? opt_u64(o, a, v) : rc;
-        rc = rc == 1 ? opt_double(o, a, v) : rc;
-        rc = rc == 1 ? opt_consensus(o, a, v) : rc;
-        if (rc == 1) {
-            hv__cli_error(CMD, "unknown option '%s' (see --help)", a);
-            return HV_EXIT_USAGE;
-        }
-        if (rc != 0)
-            return rc;
-        i++;
-    }
-    return 0;
-}
-
-static int check_opts(run_opts *o)
-{
-    hv_swarm_config *c = &o->cfg;
-    if (c->limits.orders_per_interval_max > 0) {
-        if (o->interval_days == 0 || o->interval_days > 100000) {
-            hv__cli_error(CMD, "--max-orders needs --interval-days 1..100000");
-            return HV_EXIT_USAGE;
-        }
-        c->limits.interval_ns = o->interval_days * BAR_NS;
-    }
-    c->exchange.seed = c->seed;
-    if (o->synthetic > SYNTH_MAX || c->patterns < 1 || c->patterns > HV_SWARM_PATTERNS_MAX) {
-        hv__cli_error(CMD, "--synthetic must be <= %llu and --patterns 1..%d",
-                      (unsigned long long)SYNTH_MAX, HV_SWARM_PATTERNS_MAX);
-        return HV_EXIT_USAGE;
-    }
-    return 0;
+    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits };
+    int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (o->no_report)
+        o->out = NULL;
+    o->cfg.bar_ns = o->bars.bar_ns;
+    o->cfg.exchange.seed = o->cfg.seed;
+    if ((rc = hv__cli_check_trading(&spec, &o->cfg.exchange, &o->cfg.limits)) != 0)
+        return rc;
+    hv_field_error fe;
+    if (hv_swarm_config_check(&o->cfg, &fe) != 0)
+        return hv__opts_field_error(&spec, &fe);
+    return HV_OPTS_PROCEED;
 }
 
 /* ---- Progress ------------------------------------------------------------------------------ */
@@ -473,7 +529,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
     const hv_portfolio_stats *p = &st.portfolio;
     double wall = (double)st.wall_ns / 1e9;
     memset(s, 0, sizeof(*s));
-    add(s, "data", "%s, %zu bars", o->synthetic ? "synthetic GBM" : o->data, nbars);
+    add(s, "data", "%s, %zu bars", o->bars.synthetic ? "synthetic GBM" : o->bars.data, nbars);
     add(s, "agents", "%u pattern + market data, risk, strategy, execution, coordinator (%u voters)",
         o->cfg.patterns, o->cfg.patterns + (o->cfg.risk_votes ? 1u : 0u));
     add(s, "cycles", "%" PRIu64, st.cycles);
@@ -563,7 +619,7 @@ static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
         return HV_EXIT_FAIL;
     char title[160];
     snprintf(title, sizeof(title), "hivewire run: %s, seed %llu",
-             o->synthetic ? "synthetic" : o->data, (unsigned long long)o->cfg.seed);
+             o->bars.synthetic ? "synthetic" : o->bars.data, (unsigned long long)o->cfg.seed);
     if (write_report(o->out, "run.json", sw, &s, title) != 0)
         return HV_EXIT_FAIL;
     return write_report(o->out, "run.html", sw, &s, title);
@@ -575,32 +631,28 @@ int hv_cmd_run(int argc, char **argv)
 {
     run_opts o;
     int rc = parse_args(argc, argv, &o);
-    if (rc != 0)
-        return rc < 0 ? HV_EXIT_OK : rc;
-    if ((rc = check_opts(&o)) != 0)
+    if (rc != HV_OPTS_PROCEED)
         return rc;
+    if (o.out != NULL && hv__cli_make_dir(CMD, o.out) != 0) /* before the run, not after */
+        return HV_EXIT_FAIL;
     hv_series bars;
     hv_series_init(&bars);
-    if ((rc = hv__cli_load_bars(CMD, o.data, o.synthetic, o.cfg.seed, &bars)) != 0) {
+    if ((rc = hv__cli_bars_load(CMD, &o.bars, o.cfg.seed, &bars)) != 0) {
         hv_series_fini(&bars);
         return rc;
     }
-    hv_swarm *sw = NULL;
-    int err = hv_swarm_new(&o.cfg, bars.bars, bars.len, &sw);
-    if (err == HV_ERANGE) {
-        hv__cli_error(CMD,
-                      "the series has %zu bars; at %.0f s of simulated time per bar, times "
-                      "overflow 64-bit nanoseconds after %llu bars",
-                      bars.len, (double)o.cfg.bar_ns / 1e9,
-                      (unsigned long long)hv_swarm_bars_max(o.cfg.bar_ns));
+    if (bars.len < 2) {
+        hv__cli_error(CMD, "%s has %zu bar; the swarm needs at least 2",
+                      o.bars.synthetic ? "the synthetic series" : o.bars.data, bars.len);
         hv_series_fini(&bars);
         return HV_EXIT_FAIL;
     }
+    hv_swarm *sw = NULL;
+    int err = hv_swarm_new(&o.cfg, bars.bars, bars.len, &sw);
     if (err != 0) {
-        hv__cli_error(CMD, "cannot build the swarm: %s (check the options against --help)",
-                      hv_strerror(err));
+        hv__cli_error(CMD, "cannot build the swarm: %s", hv_strerror(err));
         hv_series_fini(&bars);
-        return err == HV_EINVAL ? HV_EXIT_USAGE : HV_EXIT_FAIL;
+        return HV_EXIT_FAIL;
     }
     progress pr = { .tty = o.progress < 0 ? isatty(2) : o.progress, .start_ns = hv_now_ns() };
     pr.last_ns = pr.start_ns;

@@ -281,7 +281,7 @@ void hv__sw_agent_init(sw_agent *a, const sw_env *env, const sw_role_ops *role);
 int hv__sw_send(sw_agent *a, sw_msg *m);
 /* Publishes an already-encoded frame of kind `kind` (same outbox rules). */
 int hv__sw_send_frame(sw_agent *a, int kind, const uint8_t *frame, size_t len);
-/* Trading time of a cycle: cycle * bar_ns (hv_swarm_bars_max() bounds it up front). */
+/* Trading time of a cycle: cycle * bar_ns (hv_sim_bars_max() bounds it up front). */
 static inline uint64_t hv__sw_sim_ns(const sw_agent *a, uint64_t cycle)
 {
     return cycle * a->env.cfg.bar_ns;

@@ -17,24 +17,21 @@
 #include <hivewire/profiler.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "cli/sim.h"
 #include "trading/cli_trading.h"
 
-#define CMD       "backtest"
-#define SLOW_MAX  1000
-#define BAR_NS    86400000000000ull /* one simulated day per bar */
-#define BYTES_MAX (256u * 1024 * 1024)
-#define SYNTH_MAX 10000000ull
+#define CMD      "backtest"
+#define SLOW_MAX 1000
 
 typedef struct bt_opts {
-    const char *data;
-    uint64_t synthetic; /* bars; 0 = read data */
+    hv_cli_bars_opts bars;
     uint64_t seed;
     uint64_t fast, slow;
     uint64_t qty;
     double cash;
     hv_exchange_config x;
     hv_limits_config lim;
-    uint64_t interval_days;
     const char *out;
     int quiet;
 } bt_opts;
@@ -54,126 +51,94 @@ typedef struct bt {
     double ring[SLOW_MAX], sum_fast, sum_slow;
     uint64_t seen;
     uint64_t orders, refusals, fills;
+    uint64_t last_order_bar; /* bar of the last order sent, UINT64_MAX before the first */
+    int failed;              /* an HV_E* code: a call failed for another reason than a limit */
+    const char *fail_what;   /* ... and which call */
     int halted_reported;
 } bt;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire backtest [options]\n\n"
-            "Replays daily bars through the simulated exchange with a moving-average crossover\n"
-            "(long when the fast average is above the slow one, flat otherwise), pre-trade risk\n"
-            "limits and a portfolio; prints the stage profile, trades, P&L and max drawdown.\n"
-            "The same seed and data give the same trades and P&L on every run.\n\n"
-            "data:\n"
-            "  --data FILE          CSV bars (date, open, high, low, close[, adjclose, volume])\n"
-            "                       (default data/sp500-2000.csv, fetched by scripts/fetch-data)\n"
-            "  --synthetic N        N synthetic GBM bars instead (seeded by --seed)\n"
-            "strategy:\n"
-            "  --fast N --slow N    moving-average lengths in bars (default 10 and 50)\n"
-            "  --qty N              shares held when long (default 100)\n"
-            "  --cash X             initial cash (default 1000000)\n"
-            "exchange:\n"
-            "  --seed N             latency jitter (and synthetic data) seed (default 1)\n"
-            "  --fee-bps X --fee-min X   fees (default 1 bp, minimum 1.0 per order)\n"
-            "  --participation X    max share of a bar's volume we trade (default 0.1)\n"
-            "  --latency-us N --jitter-us N   one-way latency (default 50 + [0, 20])\n"
-            "limits (0 = off, the default):\n"
-            "  --max-position N --max-notional X --max-drawdown FRAC\n"
-            "  --max-orders N --interval-days N   at most N orders in any N-day window\n"
-            "output:\n"
-            "  --out DIR            also write DIR/backtest.json and DIR/backtest.html\n"
-            "  --quiet              summary only, no stage table\n");
-}
+/* ---- Options ------------------------------------------------------------------------------- */
 
-/* An integer option in [lo, hi]. */
-static int want_u64(const char *a, const char *v, uint64_t *out, uint64_t lo, uint64_t hi)
-{
-    if (v == NULL || hv__cli_parse_u64(v, out) != 0 || *out < lo || *out > hi) {
-        hv__cli_error(CMD, "%s takes an integer in %llu..%llu", a, (unsigned long long)lo,
-                      (unsigned long long)hi);
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
+static const hv_opt strategy_rows[] = {
+    { .name = "fast",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(bt_opts, fast),
+      .umin = 1,
+      .umax = SLOW_MAX - 1,
+      .dflt = "10",
+      .help = "fast moving-average length in bars (below --slow)" },
+    { .name = "slow",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(bt_opts, slow),
+      .umin = 2,
+      .umax = SLOW_MAX,
+      .dflt = "50",
+      .help = "slow moving-average length in bars" },
+    { .name = "qty",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(bt_opts, qty),
+      .umin = 1,
+      .umax = 1000000000,
+      .dflt = "100",
+      .help = "shares held when long" },
+    { .name = "cash",
+      .kind = HV_OPT_DOUBLE,
+      .flags = HV_OPT_MIN_OPEN,
+      HV_OPT_AT(bt_opts, cash),
+      .dmax = 1e15,
+      .dflt = "1000000",
+      .help = "initial cash" },
+    { .name = "seed",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(bt_opts, seed),
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "seed of the latency jitter and of --synthetic data" },
+    { 0 },
+};
 
-/* A finite number option in [lo, hi], or in (lo, hi] when open_lo (nan and inf are refused). */
-static int want_double(const char *a, const char *v, double *out, double lo, double hi, int open_lo)
-{
-    if (v == NULL || hv__cli_parse_double(v, out) != 0 || !isfinite(*out) || *out > hi ||
-        (open_lo ? *out <= lo : *out < lo)) {
-        hv__cli_error(CMD, "%s takes a finite number in %s%g, %g]", a, open_lo ? "(" : "[", lo, hi);
-        return HV_EXIT_USAGE;
-    }
-    return 0;
-}
+static const hv_opt output_rows[] = {
+    { .name = "out",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_DIR,
+      HV_OPT_AT(bt_opts, out),
+      .help = "also write DIR/backtest.json and DIR/backtest.html" },
+    { .name = "quiet",
+      .short_name = 'q',
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(bt_opts, quiet),
+      .help = "summary only, no stage table" },
+    { 0 },
+};
 
-static int parse_number(bt_opts *o, const char *a, const char *v)
-{
-    uint64_t u = 0;
-    int rc = 0;
-#define U64(name, field, lo, hi) \
-    if (strcmp(a, name) == 0)    \
-        return want_u64(a, v, &(field), lo, hi);
-#define DBL(name, field, lo, hi, open_lo) \
-    if (strcmp(a, name) == 0)             \
-        return want_double(a, v, &(field), lo, hi, open_lo);
-    U64("--synthetic", o->synthetic, 1, SYNTH_MAX) /* 0 would silently mean "read --data" */
-    U64("--seed", o->seed, 0, UINT64_MAX)
-    U64("--fast", o->fast, 1, SLOW_MAX - 1)
-    U64("--slow", o->slow, 2, SLOW_MAX)
-    U64("--qty", o->qty, 1, 1000000000)
-    U64("--interval-days", o->interval_days, 1, 100000)
-    DBL("--cash", o->cash, 0, 1e15, 1)
-    DBL("--fee-bps", o->x.fee_bps, 0, 10000, 0)
-    DBL("--fee-min", o->x.fee_min, 0, 1e12, 0)
-    DBL("--participation", o->x.participation_max, 0, 1, 1)
-    DBL("--max-notional", o->lim.order_notional_max, 0, 1e15, 0)
-    DBL("--max-drawdown", o->lim.drawdown_max_frac, 0, 1, 0)
-#undef U64
-#undef DBL
-    /* One hour of latency at most: far beyond any exchange, and u * 1000 cannot overflow. */
-    if (strcmp(a, "--latency-us") == 0 && (rc = want_u64(a, v, &u, 0, 3600000000ull)) == 0)
-        o->x.latency_fixed_ns = u * 1000;
-    else if (strcmp(a, "--jitter-us") == 0 && (rc = want_u64(a, v, &u, 0, 3600000000ull)) == 0)
-        o->x.latency_jitter_ns = u * 1000;
-    else if (strcmp(a, "--max-position") == 0 && (rc = want_u64(a, v, &u, 0, INT64_MAX)) == 0)
-        o->lim.position_max = (int64_t)u;
-    else if (strcmp(a, "--max-orders") == 0 && (rc = want_u64(a, v, &u, 0, 1000000)) == 0)
-        o->lim.orders_per_interval_max = (uint32_t)u;
-    else if (rc == 0) {
-        hv__cli_error(CMD, "unknown option '%s' (see --help)", a);
-        return HV_EXIT_USAGE;
-    }
-    return rc;
-}
+enum { T_OPTS, T_BARS, T_EXCHANGE, T_LIMITS };
 
-static int check_opts(bt_opts *o)
-{
-    if (o->fast < 1 || o->slow <= o->fast || o->slow > SLOW_MAX) {
-        hv__cli_error(CMD, "need 1 <= --fast < --slow <= %d", SLOW_MAX);
-        return HV_EXIT_USAGE;
-    }
-    if (o->qty < 1 || o->qty > 1000000000 || !isfinite(o->cash) || !(o->cash > 0) ||
-        o->synthetic > SYNTH_MAX) {
-        hv__cli_error(CMD, "--qty must be 1..1e9, --cash finite and > 0, --synthetic <= %llu",
-                      (unsigned long long)SYNTH_MAX);
-        return HV_EXIT_USAGE;
-    }
-    if (o->lim.orders_per_interval_max > 0) {
-        if (o->interval_days == 0 || o->interval_days > 100000) {
-            hv__cli_error(CMD, "--max-orders needs --interval-days 1..100000");
-            return HV_EXIT_USAGE;
-        }
-        o->lim.interval_ns = o->interval_days * BAR_NS;
-    }
-    return 0;
-}
+static const hv_opt_section sections[] = {
+    { "data", hv__cli_bars_rows, T_BARS },
+    { "strategy", strategy_rows, T_OPTS },
+    { "exchange", hv__cli_exchange_rows, T_EXCHANGE },
+    { "limits (each 0 = off, the default)", hv__cli_limits_rows, T_LIMITS },
+    { "output", output_rows, T_OPTS },
+    { 0 },
+};
+
+static const hv_cli_spec spec = {
+    .name = CMD,
+    .synopsis = "[options]",
+    .summary = "replay bars through the simulated exchange with limits and the profiler",
+    .about = "Replays bars through the simulated exchange with a moving-average crossover\n"
+             "(long when the fast average is above the slow one, flat otherwise), pre-trade\n"
+             "risk limits and a portfolio; prints the stage profile, trades, P&L and max\n"
+             "drawdown. Bar i is at i x --bar-seconds on the simulated clock. The same seed\n"
+             "and data give the same trades and P&L on every run.\n",
+    .sections = sections,
+    .epilog = "Exit status: 0 done, 1 bad data or failed work, 2 bad usage.\n",
+};
 
 static int parse_args(int argc, char **argv, bt_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->data = "data/sp500-2000.csv";
+    hv__cli_bars_opts_default(&o->bars);
     o->seed = 1;
     o->fast = 10;
     o->slow = 50;
@@ -181,75 +146,37 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     o->cash = 1e6;
     hv_exchange_config_default(&o->x);
     hv_limits_config_default(&o->lim);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (strcmp(a, "--quiet") == 0) {
-            o->quiet = 1;
-            continue;
-        }
-        if ((strcmp(a, "--data") == 0 || strcmp(a, "--out") == 0) && v == NULL) {
-            hv__cli_error(CMD, "%s takes a path", a);
-            return HV_EXIT_USAGE;
-        }
-        if (strcmp(a, "--data") == 0 || strcmp(a, "--out") == 0) {
-            *(a[2] == 'd' ? &o->data : &o->out) = v;
-            i++;
-            continue;
-        }
-        int rc = parse_number(o, a, v);
-        if (rc != 0)
-            return rc;
-        i++;
-    }
+    void *targets[] = { o, &o->bars, &o->x, &o->lim };
+    int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (o->fast >= o->slow)
+        return hv__opts_usage_error(&spec, "--fast %llu must be below --slow %llu",
+                                    (unsigned long long)o->fast, (unsigned long long)o->slow);
     o->x.seed = o->seed;
-    return check_opts(o);
+    rc = hv__cli_check_trading(&spec, &o->x, &o->lim);
+    return rc != 0 ? rc : HV_OPTS_PROCEED;
 }
 
-/* Shared with hivewire run (src/trading/cli_trading.h). */
+/* Shared with hivewire run (src/trading/cli_trading.h) until run takes hv__cli_bars_load(). */
 int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
                       hv_series *s)
 {
-    if (synthetic > 0) {
-        hv_gbm_params p;
-        hv_synth g;
-        hv_gbm_defaults(&p);
-        if (hv_synth_init(&g, &p, seed) != 0 || hv_synth_fill(&g, synthetic, s) != 0) {
-            hv__cli_error(cmd, "cannot generate %llu bars", (unsigned long long)synthetic);
-            return HV_EXIT_FAIL;
-        }
-        return 0;
-    }
-    hv_csv_report rep;
-    int rc = hv_csv_load_bars(path, NULL, s, &rep);
-    for (uint32_t i = 0; i < rep.issues_kept; i++) {
-        char line[256];
-        hv_csv_issue_format(rep.file, &rep.issues[i], line, sizeof(line));
-        fprintf(stderr, "hivewire %s: %s %s\n", cmd, rep.issues[i].fatal ? "error" : "skipped",
-                line);
-    }
-    if (rep.rows_bad > rep.issues_kept)
-        fprintf(stderr, "hivewire %s: ... and %llu more bad rows skipped\n", cmd,
-                (unsigned long long)(rep.rows_bad - rep.issues_kept));
-    if (rc != 0) {
-        hv__cli_error(cmd, "cannot load %s: %s%s", path, hv_strerror(rc),
-                      rc == HV_ENOTFOUND ? " (run scripts/fetch-data, or use --synthetic N)" : "");
-        return HV_EXIT_FAIL;
-    }
-    return 0;
+    hv_cli_bars_opts o;
+    hv__cli_bars_opts_default(&o);
+    o.data = path;
+    o.synthetic = synthetic;
+    return hv__cli_bars_load(cmd, &o, seed, s);
 }
 
 static int load_bars(const bt_opts *o, hv_series *s)
 {
-    int rc = hv__cli_load_bars(CMD, o->data, o->synthetic, o->seed, s);
+    int rc = hv__cli_bars_load(CMD, &o->bars, o->seed, s);
     if (rc != 0)
         return rc;
     if (s->len <= o->slow) {
         hv__cli_error(CMD, "%s has %zu bars; --slow %llu needs more",
-                      o->synthetic ? "the synthetic series" : o->data, s->len,
+                      o->bars.synthetic ? "the synthetic series" : o->bars.data, s->len,
                       (unsigned long long)o->slow);
         return HV_EXIT_FAIL;
     }
@@ -283,10 +210,21 @@ static void bt_fini(bt *b)
     hv_profiler_free(b->prof);
 }
 
+/* Records the first call the exchange, portfolio or limits refused for a reason other than a
+ * limit: the run stops there and says so (no result is reported as if nothing happened). */
+static void fail(bt *b, const char *what, int rc)
+{
+    if (b->failed == 0) {
+        b->failed = rc;
+        b->fail_what = what;
+    }
+}
+
 static void drain(bt *b, uint64_t t)
 {
     hv_exec_report r;
-    while (hv_exchange_poll(b->x, t, &r) == 1) {
+    int rc;
+    while ((rc = hv_exchange_poll(b->x, t, &r)) == 1) {
         if (r.type == HV_EXEC_ACK)
             hv_profiler_record(b->prof, b->lat_ack, r.deliver_ns - r.submit_ns);
         if (r.type == HV_EXEC_FILL) {
@@ -294,6 +232,8 @@ static void drain(bt *b, uint64_t t)
             hv_profiler_record(b->prof, b->lat_fill, r.deliver_ns - r.submit_ns);
         }
     }
+    if (rc < 0)
+        fail(b, "hv_exchange_poll", rc);
 }
 
 /* Long `qty` when the fast average is above the slow one, else flat; 0 until warmed up. */
@@ -324,7 +264,7 @@ static void say_halt(bt *b, uint64_t bar_index)
     b->halted_reported = 1;
 }
 
-static void submit_towards(bt *b, int64_t target, uint64_t t)
+static void submit_towards(bt *b, int64_t target, uint64_t t, uint64_t bar_index)
 {
     hv_portfolio_stats ps;
     hv_exchange_stats xs;
@@ -338,24 +278,40 @@ static void submit_towards(bt *b, int64_t target, uint64_t t)
                            .tif = HV_TIF_GTC,
                            .qty = delta > 0 ? delta : -delta };
     int rc = hv_exchange_submit(b->x, &q, t, NULL);
-    if (rc == 0)
+    if (rc == 0) {
         b->orders++;
-    else
+        b->last_order_bar = bar_index;
+    } else if (rc == HV_ELIMIT || rc == HV_EHALTED) {
         b->refusals++;
+    } else {
+        fail(b, "hv_exchange_submit", rc);
+    }
 }
 
+/* The exchange sees the bar; a full report queue is drained first (each round delivers). */
+static void market_data(bt *b, const hv_bar *bar, uint64_t t)
+{
+    int rc;
+    while ((rc = hv_exchange_on_bar(b->x, bar, t)) == HV_EFULL && b->failed == 0)
+        drain(b, t);
+    if (rc < 0 && rc != HV_EFULL)
+        fail(b, "hv_exchange_on_bar", rc);
+    if ((rc = hv_portfolio_mark(b->pf, bar->close, t)) != 0)
+        fail(b, "hv_portfolio_mark", rc);
+}
+
+/* Bar i at t = i * bar_ns: the caller checked the series fits the clock (hv_sim_bars_max), so
+ * neither t nor the events after it wrap. */
 static void cycle(bt *b, const hv_bar *bar, uint64_t i)
 {
-    uint64_t t = i * BAR_NS;
+    uint64_t t = i * b->o.bars.bar_ns;
     hv_profiler *p = b->prof;
     hv_profiler_cycle_begin(p);
     hv_profiler_begin(p, b->st[ST_CONFIRM]);
     drain(b, t);
     hv_profiler_end(p, b->st[ST_CONFIRM]);
     hv_profiler_begin(p, b->st[ST_MARKET]);
-    while (hv_exchange_on_bar(b->x, bar, t) == HV_EFULL)
-        drain(b, t);
-    hv_portfolio_mark(b->pf, bar->close, t);
+    market_data(b, bar, t);
     hv_profiler_end(p, b->st[ST_MARKET]);
     hv_profiler_begin(p, b->st[ST_SIGNAL]);
     int64_t target = target_position(b, bar->close);
@@ -363,10 +319,12 @@ static void cycle(bt *b, const hv_bar *bar, uint64_t i)
     hv_profiler_begin(p, b->st[ST_RISK]);
     hv_portfolio_stats ps;
     hv_portfolio_stats_get(b->pf, &ps);
-    hv_limits_update_drawdown(b->lim, ps.drawdown_frac, t, NULL);
+    int rc = hv_limits_update_drawdown(b->lim, ps.drawdown_frac, t, NULL);
+    if (rc != 0 && rc != HV_EHALTED)
+        fail(b, "hv_limits_update_drawdown", rc);
     hv_profiler_end(p, b->st[ST_RISK]);
     hv_profiler_begin(p, b->st[ST_EXEC]);
-    submit_towards(b, target, t + 1);
+    submit_towards(b, target, t + 1, i);
     hv_profiler_end(p, b->st[ST_EXEC]);
     hv_profiler_cycle_end(p);
     say_halt(b, i);
@@ -375,7 +333,7 @@ static void cycle(bt *b, const hv_bar *bar, uint64_t i)
 /* Delivers whatever is still in flight after the last bar (bounded: each step delivers). */
 static void finish(bt *b)
 {
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < 1000000 && b->failed == 0; i++) {
         uint64_t t = hv_exchange_next_event_ns(b->x);
         if (t == UINT64_MAX)
             break;
@@ -384,9 +342,9 @@ static void finish(bt *b)
 }
 
 typedef struct summary {
-    char v[12][48];
-    const char *keys[12];
-    const char *vals[12];
+    char v[16][48];
+    const char *keys[16];
+    const char *vals[16];
     size_t n;
 } summary;
 
@@ -406,7 +364,10 @@ static void summarise(const bt *b, size_t nbars, summary *s)
     hv_exchange_stats_get(b->x, &xs);
     memset(s, 0, sizeof(*s));
     add(s, "bars", "%.0f", (double)nbars);
+    add(s, "seconds per bar", "%.0f", (double)(b->o.bars.bar_ns / 1000000000ull));
     add(s, "orders", "%.0f", (double)b->orders);
+    if (b->orders > 0)
+        add(s, "last order at bar", "%.0f", (double)b->last_order_bar);
     add(s, "orders refused by limits", "%.0f", (double)b->refusals);
     add(s, "fills", "%.0f", (double)b->fills);
     add(s, "shares traded", "%.0f", (double)ps.shares_traded);
@@ -485,25 +446,30 @@ static int output(const bt *b, size_t nbars)
     fflush(stdout);
     if (b->o.out == NULL)
         return 0;
-    if (hv__cli_make_dir(CMD, b->o.out) != 0)
-        return HV_EXIT_FAIL;
     char title[160];
     snprintf(title, sizeof(title), "hivewire backtest: %s, seed %llu",
-             b->o.synthetic ? "synthetic" : b->o.data, (unsigned long long)b->o.seed);
+             b->o.bars.synthetic ? "synthetic" : b->o.bars.data, (unsigned long long)b->o.seed);
     if (write_file(b->o.out, "backtest.json", b, &s, title) != 0)
         return HV_EXIT_FAIL;
     return write_file(b->o.out, "backtest.html", b, &s, title);
 }
 
-/* The library validates the settings: build both objects once and throw them away. */
-static int settings_ok(const bt_opts *o)
+/* Runs every bar, then delivers what is still in flight. Returns 0 or HV_EXIT_FAIL. */
+static int run_bars(bt *b, const hv_series *s)
 {
-    hv_exchange *x = hv_exchange_new(&o->x);
-    hv_limits *l = hv_limits_new(&o->lim);
-    int ok = x != NULL && l != NULL;
-    hv_exchange_free(x);
-    hv_limits_free(l);
-    return ok;
+    for (size_t i = 0; i < s->len && b->failed == 0; i++) {
+        cycle(b, &s->bars[i], i);
+        if (b->failed != 0) {
+            hv__cli_error(CMD, "bar %zu: %s: %s", i, b->fail_what, hv_strerror(b->failed));
+            return HV_EXIT_FAIL;
+        }
+    }
+    finish(b);
+    if (b->failed != 0) {
+        hv__cli_error(CMD, "after the last bar: %s: %s", b->fail_what, hv_strerror(b->failed));
+        return HV_EXIT_FAIL;
+    }
+    return 0;
 }
 
 int hv_cmd_backtest(int argc, char **argv);
@@ -513,12 +479,10 @@ int hv_cmd_backtest(int argc, char **argv)
     static bt b; /* large ring; one backtest per process */
     memset(&b, 0, sizeof(b));
     int rc = parse_args(argc, argv, &b.o);
-    if (rc != 0)
-        return rc < 0 ? HV_EXIT_OK : rc;
-    if (!settings_ok(&b.o)) {
-        hv__cli_error(CMD, "invalid exchange or limit settings (see --help)");
-        return HV_EXIT_USAGE;
-    }
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (b.o.out != NULL && hv__cli_make_dir(CMD, b.o.out) != 0)
+        return HV_EXIT_FAIL; /* checked before the run, not after it */
     hv_series s;
     hv_series_init(&s);
     rc = load_bars(&b.o, &s);
@@ -526,12 +490,10 @@ int hv_cmd_backtest(int argc, char **argv)
         hv__cli_error(CMD, "out of memory");
         rc = HV_EXIT_FAIL;
     }
-    if (rc == 0) {
-        for (size_t i = 0; i < s.len; i++)
-            cycle(&b, &s.bars[i], i);
-        finish(&b);
+    if (rc == 0)
+        rc = run_bars(&b, &s);
+    if (rc == 0)
         rc = output(&b, s.len);
-    }
     bt_fini(&b);
     hv_series_fini(&s);
     return rc;

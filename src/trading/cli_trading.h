@@ -10,10 +10,13 @@
 #include <hivewire/market.h>
 #include <hivewire/profiler.h>
 
+#include "cli/sim.h"
+
 /* Loads bars into s (initialised by the caller): `synthetic` GBM bars seeded by `seed` when
  * synthetic > 0, else the CSV at path, printing each skipped or fatal row as "hivewire <cmd>:
- * ...". A missing file says to run scripts/fetch-data or use --synthetic N. Returns 0 or
- * HV_EXIT_FAIL (the message is printed). */
+ * ...", at one simulated day per bar. The same as hv__cli_bars_load() (cli/sim.h, which new
+ * code should call: it also takes --bar-seconds) with the default bar. Returns 0,
+ * HV_EXIT_FAIL or HV_EXIT_USAGE (the message is printed). */
 int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
                       hv_series *s);
 

@@ -81,22 +81,44 @@ void hv_exchange_config_default(hv_exchange_config *cfg)
     cfg->price_band_frac = 0.1;
 }
 
-static int nonneg(double v)
+/* A finite number in [lo, hi]. */
+static int within(double v, double lo, double hi)
 {
-    return isfinite(v) && v >= 0;
+    return isfinite(v) && v >= lo && v <= hi;
 }
 
-static int config_ok(const hv_exchange_config *c)
+static int field_fail(hv_field_error *err, const char *field, const char *reason)
 {
-    if (c->size < sizeof(hv_exchange_config) || c->orders_max < 1 ||
-        c->orders_max > ORDERS_MAX_LIMIT)
-        return 0;
-    if (!nonneg(c->fee_bps) || !nonneg(c->fee_min) || !nonneg(c->half_spread_bps) ||
-        !nonneg(c->impact_bps) || !nonneg(c->price_band_frac))
-        return 0;
-    if (!isfinite(c->participation_max) || c->participation_max <= 0 || c->participation_max > 1)
-        return 0;
-    return c->latency_fixed_ns <= UINT64_MAX / 4 && c->latency_jitter_ns <= UINT64_MAX / 4;
+    if (err != NULL)
+        *err = (hv_field_error){ field, reason };
+    return HV_EINVAL;
+}
+
+int hv_exchange_config_check(const hv_exchange_config *c, hv_field_error *err)
+{
+    if (c == NULL)
+        return field_fail(err, "cfg", "is NULL");
+    if (c->size < sizeof(hv_exchange_config))
+        return field_fail(err, "size", "must be sizeof(hv_exchange_config)");
+    if (c->orders_max < 1 || c->orders_max > ORDERS_MAX_LIMIT)
+        return field_fail(err, "orders_max", "must be in [1, 65536]");
+    if (!within(c->fee_bps, 0, HV_EXCHANGE_BPS_MAX))
+        return field_fail(err, "fee_bps", "must be a finite number in [0, 10000]");
+    if (!within(c->fee_min, 0, HV_EXCHANGE_FEE_MIN_MAX))
+        return field_fail(err, "fee_min", "must be a finite number in [0, 1e12]");
+    if (!within(c->participation_max, 0, 1) || c->participation_max == 0)
+        return field_fail(err, "participation_max", "must be a finite number in (0, 1]");
+    if (!within(c->half_spread_bps, 0, HV_EXCHANGE_BPS_MAX))
+        return field_fail(err, "half_spread_bps", "must be a finite number in [0, 10000]");
+    if (!within(c->impact_bps, 0, HV_EXCHANGE_BPS_MAX))
+        return field_fail(err, "impact_bps", "must be a finite number in [0, 10000]");
+    if (!within(c->price_band_frac, 0, 1e6))
+        return field_fail(err, "price_band_frac", "must be a finite number in [0, 1e6]");
+    if (c->latency_fixed_ns > HV_EXCHANGE_LATENCY_MAX_NS)
+        return field_fail(err, "latency_fixed_ns", "must be at most one hour (3.6e12 ns)");
+    if (c->latency_jitter_ns > HV_EXCHANGE_LATENCY_MAX_NS)
+        return field_fail(err, "latency_jitter_ns", "must be at most one hour (3.6e12 ns)");
+    return 0;
 }
 
 hv_exchange *hv_exchange_new(const hv_exchange_config *cfg)
@@ -105,7 +127,7 @@ hv_exchange *hv_exchange_new(const hv_exchange_config *cfg)
     hv_exchange_config_default(&c);
     if (cfg != NULL)
         c = *cfg;
-    if (!config_ok(&c))
+    if (hv_exchange_config_check(&c, NULL) != 0)
         return NULL;
     hv_exchange *x = calloc(1, sizeof(*x));
     if (x == NULL)
@@ -169,6 +191,14 @@ static uint64_t one_way_ns(hv_exchange *x)
     return x->cfg.latency_fixed_ns + (j ? hv_rng_below(&x->rng, j + 1) : 0);
 }
 
+/* t + one way, saturating below UINT64_MAX (which means "no event"): a caller at the end of
+ * the clock sees late events pile up at its last tick instead of wrapping to time 0. */
+static uint64_t after_one_way(hv_exchange *x, uint64_t t)
+{
+    uint64_t d = one_way_ns(x);
+    return t < UINT64_MAX - 1 - d ? t + d : UINT64_MAX - 1;
+}
+
 /* Index into x->open of the order with this id, or -1. */
 static long open_index(const hv_exchange *x, uint64_t id)
 {
@@ -201,7 +231,7 @@ static void release_slot(hv_exchange *x, uint32_t s)
 static void in_push(hv_exchange *x, int cancel, uint32_t s)
 {
     assert(x->in_len < x->in_cap); /* at most one order and one cancel per open slot */
-    uint64_t arrive = x->now_ns + one_way_ns(x);
+    uint64_t arrive = after_one_way(x, x->now_ns);
     if (arrive < x->in_last_ns)
         arrive = x->in_last_ns;
     x->in_last_ns = arrive;
@@ -213,7 +243,7 @@ static void in_push(hv_exchange *x, int cancel, uint32_t s)
 static outbound *emit(hv_exchange *x, uint32_t s, hv_exec_type type, uint64_t t, uint64_t submit_ns)
 {
     assert(x->out_len < x->out_cap);
-    uint64_t deliver = t + one_way_ns(x);
+    uint64_t deliver = after_one_way(x, t);
     if (deliver < x->out_last_ns)
         deliver = x->out_last_ns;
     x->out_last_ns = deliver;
@@ -547,7 +577,7 @@ static void count_report(hv_exchange *x, const hv_exec_report *r, hv_order_state
     st->accepted += r->type == HV_EXEC_ACK;
     st->rejected += r->type == HV_EXEC_REJECT;
     st->fills += r->type == HV_EXEC_FILL;
-    st->filled += to == HV_ORDER_FILLED;
+    st->filled += r->type == HV_EXEC_FILL && to == HV_ORDER_FILLED; /* not a late cancel's answer */
     st->cancelled += r->type == HV_EXEC_CANCELLED;
     st->expired += r->type == HV_EXEC_EXPIRED;
     st->cancel_rejects += r->type == HV_EXEC_CANCEL_REJECT;

@@ -25,22 +25,35 @@ void hv_limits_config_default(hv_limits_config *cfg)
     cfg->size = sizeof(*cfg);
 }
 
-static int config_ok(const hv_limits_config *c)
+static int field_fail(hv_field_error *err, const char *field, const char *reason)
 {
-    if (c->size < sizeof(hv_limits_config) || c->position_max < 0)
-        return 0;
+    if (err != NULL)
+        *err = (hv_field_error){ field, reason };
+    return HV_EINVAL;
+}
+
+int hv_limits_config_check(const hv_limits_config *c, hv_field_error *err)
+{
+    if (c == NULL)
+        return field_fail(err, "cfg", "is NULL");
+    if (c->size < sizeof(hv_limits_config))
+        return field_fail(err, "size", "must be sizeof(hv_limits_config)");
+    if (c->position_max < 0)
+        return field_fail(err, "position_max", "must be >= 0 (0 = off)");
     if (!isfinite(c->order_notional_max) || c->order_notional_max < 0)
-        return 0;
-    if (!isfinite(c->drawdown_max_frac) || c->drawdown_max_frac < 0)
-        return 0;
+        return field_fail(err, "order_notional_max", "must be a finite number >= 0 (0 = off)");
+    if (!isfinite(c->drawdown_max_frac) || c->drawdown_max_frac < 0 || c->drawdown_max_frac >= 1)
+        return field_fail(err, "drawdown_max_frac", "must be 0 (off) or in (0, 1)");
     if (c->orders_per_interval_max > RATE_MAX)
-        return 0;
-    return c->orders_per_interval_max == 0 || c->interval_ns > 0;
+        return field_fail(err, "orders_per_interval_max", "must be at most 1000000 (0 = off)");
+    if (c->orders_per_interval_max > 0 && c->interval_ns == 0)
+        return field_fail(err, "interval_ns", "must be > 0 when orders_per_interval_max is set");
+    return 0;
 }
 
 hv_limits *hv_limits_new(const hv_limits_config *cfg)
 {
-    if (cfg == NULL || !config_ok(cfg))
+    if (hv_limits_config_check(cfg, NULL) != 0)
         return NULL;
     hv_limits *l = calloc(1, sizeof(*l));
     if (l == NULL)

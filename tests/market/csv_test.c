@@ -334,12 +334,26 @@ static void row_and_byte_bounds_stop_the_load(void **state)
     assert_int_equal(parse(t, &o, &s, &rep), HV_ETOOBIG);
     assert_int_equal(s.len, 2);
     hv_series_fini(&s);
+    /* The fatal issue names the first row past the bound, so a message can say where. */
+    assert_int_equal(rep.issues_kept, 1);
+    assert_int_equal(rep.issues[0].line, 4);
+    assert_int_equal(rep.issues[0].err, HV_ETOOBIG);
+    assert_int_equal(rep.issues[0].fatal, 1);
+    assert_non_null(strstr(rep.issues[0].reason, "more than 2 data rows"));
     o.rows_max = 3;
     assert_int_equal(parse(t, &o, &s, &rep), 0);
+    assert_int_equal(rep.issues_kept, 0);
     hv_series_fini(&s);
-    hv_csv_opts b = { .size = sizeof(b), .bytes_max = 10 };
+    size_t len = strlen(t);
+    hv_csv_opts b = { .size = sizeof(b), .bytes_max = len - 1 };
     assert_int_equal(parse(t, &b, &s, &rep), HV_ETOOBIG);
     assert_int_equal(s.len, 0);
+    assert_int_equal(rep.issues[0].line, 0);
+    char msg[200];
+    hv_csv_issue_format("t.csv", &rep.issues[0], msg, sizeof(msg));
+    assert_string_equal(msg, "t.csv: larger than the input bound of 49 bytes");
+    b.bytes_max = len;
+    assert_int_equal(parse(t, &b, &s, &rep), 0);
     hv_series_fini(&s);
 }
 
@@ -359,8 +373,13 @@ static void a_file_over_the_byte_bound_is_refused(void **state)
     hv_csv_opts o = { .size = sizeof(o), .bytes_max = 200000 };
     assert_int_equal(hv_csv_load_bars(path, &o, &s, NULL), HV_ETOOBIG);
     assert_int_equal(s.len, 0);
-    o.bytes_max = 1000000;
     hv_csv_report rep;
+    assert_int_equal(hv_csv_load_bars(path, &o, &s, &rep), HV_ETOOBIG);
+    assert_string_equal(rep.file, path);
+    assert_int_equal(rep.issues_kept, 1);
+    assert_int_equal(rep.issues[0].line, 0);
+    assert_non_null(strstr(rep.issues[0].reason, "larger than the input bound of 200000 bytes"));
+    o.bytes_max = 1000000;
     assert_int_equal(hv_csv_load_bars(path, &o, &s, &rep), 0);
     assert_int_equal(rep.rows, 20000);
     assert_string_equal(rep.file, path);
@@ -402,6 +421,97 @@ static void column_is_read_by_name(void **state)
     assert_int_equal(rep.issues[0].column, 2);
     assert_int_equal(hv_csv_parse_column(t, strlen(t), "nope", NULL, &c, &rep), HV_ENOTFOUND);
     hv_column_fini(&c);
+}
+
+/* A price column must hold prices: with opts.positive a zero or negative value is a bad row
+ * that names its line, instead of a later failure that cannot say where. */
+static void positive_columns_name_the_row_of_a_zero(void **state)
+{
+    (void)state;
+    const char *t = "date,close\n2000-01-03,10\n2000-01-04,0\n2000-01-05,-1\n2000-01-06,11\n";
+    hv_column c;
+    hv_column_init(&c);
+    hv_csv_report rep;
+    hv_csv_opts o = { .size = sizeof(o), .positive = 1 };
+    assert_int_equal(hv_csv_parse_column(t, strlen(t), "close", &o, &c, &rep), 0);
+    assert_int_equal(c.len, 2);
+    assert_int_equal(rep.rows_bad, 2);
+    assert_int_equal(rep.issues[0].line, 3);
+    assert_int_equal(rep.issues[0].column, 2);
+    assert_string_equal(rep.issues[0].reason, "must be > 0: '0'");
+    assert_int_equal(rep.issues[1].line, 4);
+    hv_column_fini(&c);
+    o.positive = 0;
+    assert_int_equal(hv_csv_parse_column(t, strlen(t), "close", &o, &c, &rep), 0);
+    assert_int_equal(c.len, 4);
+    hv_column_fini(&c);
+    o.positive = 1;
+    o.strict = 1;
+    assert_int_equal(hv_csv_parse_column(t, strlen(t), "close", &o, &c, &rep), HV_EBADROW);
+    assert_int_equal(c.len, 1);
+    hv_column_fini(&c);
+}
+
+/* Plain decimals take a fast path; it must give strtod()'s value bit for bit. Random decimals
+ * of 1 to 17 digits (15 and fewer take the fast path), any point position and sign. */
+static void decimals_parse_exactly_as_strtod(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static char text[N * 24 + 8];
+    static double want[N];
+    uint64_t x = 88172645463325252ull;
+    size_t len = (size_t)sprintf(text, "v\n");
+    for (int i = 0; i < N; i++) {
+        char num[24];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int digits = 1 + (int)(x % 17), dot = (int)((x >> 8) % (uint64_t)(digits + 1));
+        size_t k = 0;
+        if ((x >> 20) & 1)
+            num[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == dot && d > 0)
+                num[k++] = '.';
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            num[k++] = (char)('0' + x % 10);
+        }
+        num[k] = '\0';
+        want[i] = strtod(num, NULL);
+        len += (size_t)sprintf(text + len, "%s\n", num);
+    }
+    hv_column c;
+    hv_column_init(&c);
+    assert_int_equal(hv_csv_parse_column(text, len, "v", NULL, &c, NULL), 0);
+    assert_int_equal(c.len, N);
+    for (int i = 0; i < N; i++)
+        assert_memory_equal(&c.v[i], &want[i], sizeof(double));
+    hv_column_fini(&c);
+}
+
+/* The stream readers parse what a pipe or standard input holds, with the same bounds. */
+static void streams_read_like_files(void **state)
+{
+    (void)state;
+    const char *t = "date,close\n2000-01-03,10\n2000-01-04,11\n";
+    FILE *f = fmemopen((void *)t, strlen(t), "r");
+    assert_non_null(f);
+    hv_series s;
+    hv_series_init(&s);
+    hv_csv_report rep;
+    assert_int_equal(hv_csv_read_bars(f, NULL, &s, &rep), 0);
+    assert_int_equal(s.len, 2);
+    assert_string_equal(rep.file, "<stream>");
+    hv_series_fini(&s);
+    rewind(f);
+    hv_column c;
+    hv_column_init(&c);
+    hv_csv_opts o = { .size = sizeof(o), .file = "<stdin>", .bytes_max = 8 };
+    assert_int_equal(hv_csv_read_column(f, "close", &o, &c, &rep), HV_ETOOBIG);
+    assert_string_equal(rep.file, "<stdin>");
+    assert_int_equal(rep.issues[0].err, HV_ETOOBIG);
+    hv_column_fini(&c);
+    fclose(f);
+    assert_int_equal(hv_csv_read_bars(NULL, NULL, &s, NULL), HV_EINVAL);
 }
 
 static void single_column_works_with_or_without_a_header(void **state)
@@ -489,6 +599,9 @@ int main(void)
         cmocka_unit_test(a_file_over_the_byte_bound_is_refused),
         cmocka_unit_test(bad_arguments_are_rejected),
         cmocka_unit_test(column_is_read_by_name),
+        cmocka_unit_test(positive_columns_name_the_row_of_a_zero),
+        cmocka_unit_test(streams_read_like_files),
+        cmocka_unit_test(decimals_parse_exactly_as_strtod),
         cmocka_unit_test(single_column_works_with_or_without_a_header),
         cmocka_unit_test(real_sp500_file_loads_every_row),
         cmocka_unit_test(real_stocks_file_loads_each_symbol),

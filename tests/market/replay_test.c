@@ -156,6 +156,27 @@ static void due_times_saturate_instead_of_wrapping(void **state)
     assert_int_equal(hv_replay_poll(&r, UINT64_MAX - 2, &ev, &next), 0);
 }
 
+/* The simulated clock's capacity at its edges: the last bar of the largest series and the
+ * margin after it fit in uint64_t; one bar more would not. */
+static void sim_bars_max_is_exact_at_the_edge(void **state)
+{
+    (void)state;
+    assert_int_equal(hv_sim_bars_max(HV_SIM_BAR_NS_DEFAULT), 213503);
+    assert_int_equal(hv_sim_bars_max(3600000000000ull), 5124072);
+    assert_true(hv_sim_bars_max(0) == UINT64_MAX);
+    assert_true(hv_sim_bars_max(UINT64_MAX) == 1);
+    const uint64_t bars_ns[] = { 1, 1000, HV_SIM_BAR_NS_DEFAULT, 3600000000000ull,
+                                 999999999937ull };
+    for (size_t i = 0; i < sizeof(bars_ns) / sizeof(bars_ns[0]); i++) {
+        uint64_t b = bars_ns[i], n = hv_sim_bars_max(b);
+        /* bar n - 1 is at (n - 1) b and the margin after it fits... */
+        assert_true(n - 1 <= (UINT64_MAX - HV_SIM_TIME_MARGIN_NS) / b);
+        assert_true((n - 1) * b <= UINT64_MAX - HV_SIM_TIME_MARGIN_NS);
+        /* ...bar n would not. */
+        assert_true(n > (UINT64_MAX - HV_SIM_TIME_MARGIN_NS) / b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +187,7 @@ int main(void)
         cmocka_unit_test(interpolated_ticks_stay_inside_the_bar),
         cmocka_unit_test(init_rejects_bad_options),
         cmocka_unit_test(due_times_saturate_instead_of_wrapping),
+        cmocka_unit_test(sim_bars_max_is_exact_at_the_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

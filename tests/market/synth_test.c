@@ -22,6 +22,14 @@ static void gen(const hv_gbm_params *p, uint64_t seed, size_t n, hv_series *s)
     assert_int_equal(s->len, n);
 }
 
+/* The defaults, as plain GBM: a drift for ever and no reversion, for the model's moments. */
+static void plain_gbm(hv_gbm_params *p)
+{
+    hv_gbm_defaults(p);
+    p->drift_bars = 0;
+    p->revert_bars = 0;
+}
+
 static void same_seed_gives_the_same_bars(void **state)
 {
     (void)state;
@@ -67,7 +75,7 @@ static void log_returns_have_the_model_mean_and_volatility(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    plain_gbm(&p);
     p.mu = 0.001;
     p.sigma = 0.02;
     enum { N = 100000 };
@@ -92,7 +100,7 @@ static void fit_recovers_the_parameters_of_a_generated_series(void **state)
 {
     (void)state;
     hv_gbm_params p, f;
-    hv_gbm_defaults(&p);
+    plain_gbm(&p);
     p.mu = 0.0005;
     p.sigma = 0.015;
     hv_series s;
@@ -205,6 +213,114 @@ static void extreme_parameters_keep_prices_finite(void **state)
     hv_series_fini(&s);
 }
 
+/* With the defaults the trend grows for drift_bars bars and then stays flat, and the log price
+ * reverts to it: over 400,000 bars (1,600 years) every close stays within a factor e^2.5 of the
+ * trend's final level (7 standard deviations of the stationary deviation), while the day-to-day
+ * volatility is the model's. */
+static void long_runs_stay_in_a_band_around_the_trend(void **state)
+{
+    (void)state;
+    hv_gbm_params p;
+    hv_gbm_defaults(&p);
+    enum { N = 400000 };
+    hv_series s;
+    gen(&p, 5, N, &s);
+    double d = p.mu - p.sigma * p.sigma / 2;
+    double level = log(p.start_price) + d * p.drift_bars;
+    double worst = 0, m = 0, m2 = 0;
+    for (size_t i = 1; i < s.len; i++) {
+        double r = log(s.bars[i].close / s.bars[i - 1].close);
+        m += r;
+        m2 += r * r;
+        if (i > 2 * p.drift_bars)
+            worst = fmax(worst, fabs(log(s.bars[i].close) - level));
+    }
+    double n = (double)(s.len - 1), sd = sqrt(m2 / n - (m / n) * (m / n));
+    printf("band: worst log deviation %.3f after the trend stopped; daily sd %.5f (sigma %.5f)\n",
+           worst, sd, p.sigma);
+    assert_true(worst < 2.5);
+    assert_true(fabs(sd / p.sigma - 1) < 0.02);
+    /* Over the whole run the price went nowhere near the plain model's e^(d N). */
+    assert_true(fabs(log(s.bars[N - 1].close) - level) < 2.5);
+    hv_series_fini(&s);
+}
+
+/* A deviation from the trend halves every revert_bars bars: start 1.0 (in log) above it with
+ * no noise and no drift. */
+static void the_deviation_halves_every_revert_bars(void **state)
+{
+    (void)state;
+    hv_gbm_params p;
+    hv_gbm_defaults(&p);
+    p.sigma = 0;
+    p.mu = 0;
+    p.revert_bars = 100;
+    hv_synth g;
+    assert_int_equal(hv_synth_init(&g, &p, 1), 0);
+    g.trend -= 1.0; /* the price starts e^1 above the trend */
+    hv_bar b;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(hv_synth_next(&g, &b), 0);
+    assert_true(fabs(log(b.close) - g.trend - 0.5) < 1e-9);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(hv_synth_next(&g, &b), 0);
+    assert_true(fabs(log(b.close) - g.trend - 0.25) < 1e-9);
+}
+
+/* Dates never pass 9999-12-31: the generator says how many bars are left, fill refuses more
+ * (appending nothing) and next refuses past the end. */
+static void dates_end_at_9999_12_31(void **state)
+{
+    (void)state;
+    hv_gbm_params p;
+    hv_gbm_defaults(&p);
+    assert_int_equal(hv_date_to_day(9999, 12, 20, &p.start_day), 0); /* a Monday */
+    hv_synth g;
+    assert_int_equal(hv_synth_init(&g, &p, 1), 0);
+    assert_int_equal(hv_synth_bars_left(&g), 10); /* 20-24 and 27-31 December */
+    hv_series s;
+    hv_series_init(&s);
+    assert_int_equal(hv_synth_fill(&g, 11, &s), HV_ERANGE);
+    assert_int_equal(s.len, 0);
+    assert_int_equal(hv_synth_fill(&g, 10, &s), 0);
+    assert_int_equal(s.bars[9].day, HV_DAY_MAX);
+    assert_int_equal(hv_synth_bars_left(&g), 0);
+    hv_bar b;
+    assert_int_equal(hv_synth_next(&g, &b), HV_ERANGE);
+    hv_series_fini(&s);
+    /* From the default start (2000-01-03) the weekdays to the end of 9999. */
+    hv_gbm_defaults(&p);
+    assert_int_equal(hv_synth_init(&g, &p, 1), 0);
+    assert_int_equal(hv_synth_bars_left(&g), 2087100);
+}
+
+static void params_check_names_the_bad_field(void **state)
+{
+    (void)state;
+    hv_gbm_params p;
+    hv_field_error e;
+    hv_gbm_defaults(&p);
+    assert_int_equal(hv_gbm_params_check(&p, &e), 0);
+    p.start_price = 0;
+    assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
+    assert_string_equal(e.field, "start_price");
+    hv_gbm_defaults(&p);
+    p.start_day = HV_DAY_MAX + 1;
+    assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
+    assert_string_equal(e.field, "start_day");
+    p.start_day = HV_DAY_MIN;
+    assert_int_equal(hv_gbm_params_check(&p, &e), 0);
+    p.start_day = HV_DAY_MIN - 1;
+    assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
+    hv_gbm_defaults(&p);
+    p.substeps = HV_SYNTH_SUBSTEPS_MAX + 1;
+    assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
+    assert_string_equal(e.field, "substeps");
+    hv_gbm_defaults(&p);
+    p.p_leave[1] = 1.5;
+    assert_int_equal(hv_gbm_params_check(&p, NULL), HV_EINVAL);
+}
+
 static void fit_on_the_real_sp500_gives_plausible_parameters(void **state)
 {
     (void)state;
@@ -240,6 +356,10 @@ int main(void)
         cmocka_unit_test(fit_needs_enough_bars_and_positive_prices),
         cmocka_unit_test(init_rejects_bad_parameters),
         cmocka_unit_test(extreme_parameters_keep_prices_finite),
+        cmocka_unit_test(long_runs_stay_in_a_band_around_the_trend),
+        cmocka_unit_test(the_deviation_halves_every_revert_bars),
+        cmocka_unit_test(dates_end_at_9999_12_31),
+        cmocka_unit_test(params_check_names_the_bad_field),
         cmocka_unit_test(fit_on_the_real_sp500_gives_plausible_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

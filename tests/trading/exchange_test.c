@@ -316,6 +316,9 @@ static void cancel_after_the_fill_is_rejected_and_changes_nothing(void **state)
     hv_exchange_stats_get(x, &s);
     assert_int_equal(s.open_orders, 0);
     assert_int_equal(s.cancel_rejects, 1);
+    /* the late cancel's answer leaves the order FILLED: it is not counted as filled again */
+    assert_int_equal(s.filled, 1);
+    assert_int_equal(s.filled + s.cancelled, s.submitted);
     hv_exchange_free(x);
 }
 
@@ -677,6 +680,79 @@ static void random_operations_keep_every_invariant(void **state)
     }
 }
 
+/* Each check at its edge: the last valid value passes, the next one names its field. */
+static void config_check_names_the_bad_field_at_each_edge(void **state)
+{
+    (void)state;
+    hv_exchange_config c = quiet();
+    hv_field_error e;
+    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    c.fee_bps = HV_EXCHANGE_BPS_MAX;
+    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    c.fee_bps = 10000.001;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "fee_bps");
+    c.fee_bps = 1e308;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    c = quiet();
+    c.fee_min = HV_EXCHANGE_FEE_MIN_MAX * 2;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "fee_min");
+    c = quiet();
+    c.participation_max = 1;
+    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    c.participation_max = 1.0000001;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "participation_max");
+    c = quiet();
+    c.latency_fixed_ns = HV_EXCHANGE_LATENCY_MAX_NS;
+    c.latency_jitter_ns = HV_EXCHANGE_LATENCY_MAX_NS;
+    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    c.latency_jitter_ns = HV_EXCHANGE_LATENCY_MAX_NS + 1;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "latency_jitter_ns");
+    assert_null(hv_exchange_new(&c));
+    c = quiet();
+    c.impact_bps = NAN;
+    assert_int_equal(hv_exchange_config_check(&c, NULL), HV_EINVAL);
+    c = quiet();
+    c.orders_max = 65537;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "orders_max");
+    c = quiet();
+    c.size = 8;
+    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "size");
+}
+
+/* Near the end of the 64-bit clock, events the exchange schedules saturate at UINT64_MAX - 1
+ * instead of wrapping to time 0 (where they would be "due" at once, out of order). */
+static void events_near_the_end_of_the_clock_saturate(void **state)
+{
+    (void)state;
+    hv_exchange_config c = quiet();
+    c.latency_fixed_ns = 1000;
+    hv_exchange *x = exchange(&c);
+    uint64_t t = UINT64_MAX - 1500;
+    hv_bar b = bar(100, 101, 99, 100, 0);
+    assert_true(hv_exchange_on_bar(x, &b, t) >= 0);
+    hv_order_request q = {
+        .side = HV_SIDE_BUY, .type = HV_ORDER_MARKET, .tif = HV_TIF_GTC, .qty = 1
+    };
+    assert_int_equal(hv_exchange_submit(x, &q, t + 1, NULL), 0);
+    uint64_t next = hv_exchange_next_event_ns(x);
+    assert_true(next == t + 1001); /* the arrival still fits */
+    assert_true(hv_exchange_on_bar(x, &b, next) >= 0);
+    next = hv_exchange_next_event_ns(x); /* the ack would be due past the end: saturated */
+    assert_true(next == UINT64_MAX - 1);
+    hv_exec_report r;
+    int got = 0;
+    while (hv_exchange_poll(x, UINT64_MAX - 1, &r) == 1)
+        got++;
+    assert_int_equal(got, 2); /* the ack and the fill, in order, at the last tick */
+    hv_exchange_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +778,8 @@ int main(void)
         cmocka_unit_test(attached_limits_count_open_orders_toward_the_position),
         cmocka_unit_test(the_same_seed_gives_the_same_trades_and_pnl),
         cmocka_unit_test(random_operations_keep_every_invariant),
+        cmocka_unit_test(config_check_names_the_bad_field_at_each_edge),
+        cmocka_unit_test(events_near_the_end_of_the_clock_saturate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,6 +222,42 @@ static void breaches_format_with_their_numbers(void **state)
     assert_string_equal(hv_limit_name((hv_limit_id)77), "none");
 }
 
+static void config_check_names_the_bad_field_at_each_edge(void **state)
+{
+    (void)state;
+    hv_limits_config c;
+    hv_field_error e;
+    hv_limits_config_default(&c);
+    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    c.drawdown_max_frac = 0.999999;
+    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    c.drawdown_max_frac = 1;
+    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "drawdown_max_frac");
+    c.drawdown_max_frac = 1e308;
+    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_null(hv_limits_new(&c));
+    hv_limits_config_default(&c);
+    c.orders_per_interval_max = 1000000;
+    c.interval_ns = 1;
+    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    c.orders_per_interval_max = 1000001;
+    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "orders_per_interval_max");
+    c.orders_per_interval_max = 5;
+    c.interval_ns = 0;
+    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "interval_ns");
+    hv_limits_config_default(&c);
+    c.order_notional_max = -1;
+    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_string_equal(e.field, "order_notional_max");
+    hv_limits_config_default(&c);
+    c.position_max = -1;
+    assert_int_equal(hv_limits_config_check(&c, NULL), HV_EINVAL);
+    assert_int_equal(hv_limits_config_check(NULL, &e), HV_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +271,7 @@ int main(void)
         cmocka_unit_test(disabled_limits_never_trip),
         cmocka_unit_test(bad_config_and_input_are_refused),
         cmocka_unit_test(breaches_format_with_their_numbers),
+        cmocka_unit_test(config_check_names_the_bad_field_at_each_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

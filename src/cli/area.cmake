@@ -1,0 +1,29 @@
+# cli: the option parser every command uses, and the option rows and loaders the simulated-market
+# commands share. main.c and cli.c are added by hv_finish_cli (cmake/hivewire.cmake).
+set_property(GLOBAL APPEND PROPERTY HV_CLI_SOURCES ${PROJECT_SOURCE_DIR}/src/cli/opts.c
+                                                   ${PROJECT_SOURCE_DIR}/src/cli/sim.c)
+
+# The option parser's own tests (every command's spec passes its self-check).
+hv_add_test(NAME cli_opts SOURCES tests/cli/opts_test.c src/cli/opts.c src/cli/cli.c)
+
+# The table-driven suite of bad inputs and options: one CTest test per row of
+# tests/cli/cases/*.cases (format in tests/cli/run_case.sh), run against the hivewire of this
+# build (so under ASan+UBSan in the sanitizer build). Any area adds rows by adding lines, or a
+# file, there; large inputs come from tests/cli/gen.c at test time.
+add_executable(hv_test_gen ${PROJECT_SOURCE_DIR}/tests/cli/gen.c)
+target_link_libraries(hv_test_gen PRIVATE hivewire_static)
+file(GLOB HV_CLI_CASE_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/cli/cases/*.cases)
+foreach(f IN LISTS HV_CLI_CASE_FILES)
+  # Only the names are read here (a row's text may hold characters CMake lists treat specially);
+  # run_case.sh reads the row itself.
+  file(READ ${f} _hv_cases)
+  string(REGEX MATCHALL "\n[A-Za-z0-9_]+[ \t]" _hv_names "\n${_hv_cases}")
+  foreach(n IN LISTS _hv_names)
+    string(STRIP "${n}" n)
+    add_test(NAME cli_${n}
+             COMMAND sh ${PROJECT_SOURCE_DIR}/tests/cli/run_case.sh $<TARGET_FILE:hivewire>
+                     $<TARGET_FILE:hv_test_gen> ${PROJECT_SOURCE_DIR}/tests/cli/data
+                     ${CMAKE_BINARY_DIR}/cli-cases ${f} ${n})
+    set_tests_properties(cli_${n} PROPERTIES TIMEOUT 600 LABELS "unit;cli")
+  endforeach()
+endforeach()

@@ -214,6 +214,11 @@ typedef struct hv_swarm_stats {
 
 HV_EXTERN void hv_swarm_stats_get(const hv_swarm *s, hv_swarm_stats *out);
 
+/* While the swarm runs, from the progress callback only (the coordinator's thread): the
+ * coordinator's statistics so far (the agents' final reports and the runner's thread usage are
+ * not in yet: those fields are zero), and its profiler via hv_swarm_profiler(). */
+HV_EXTERN void hv_swarm_snapshot(const hv_swarm *s, hv_swarm_stats *out);
+
 /* The cycle profiler (stages in docs/SWARM.md), owned by the swarm. */
 HV_EXTERN const hv_profiler *hv_swarm_profiler(const hv_swarm *s);
 

@@ -215,6 +215,13 @@ void hv_swarm_stats_get(const hv_swarm *s, hv_swarm_stats *out)
     *out = s->stats;
 }
 
+void hv_swarm_snapshot(const hv_swarm *s, hv_swarm_stats *out)
+{
+    *out = s->cast->coord.stats;
+    out->runner = s->runner;
+    out->vote_auth = s->vote_auth;
+}
+
 const hv_profiler *hv_swarm_profiler(const hv_swarm *s)
 {
     return s->cast->coord.prof;

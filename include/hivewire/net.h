@@ -188,6 +188,10 @@ HV_EXTERN int hv_net_run(hv_net *n, int timeout_ms);
 /* An fd that becomes readable when hv_net_run() has work (the owned loop's backend fd), or -1
  * on a caller's loop. */
 HV_EXTERN int hv_net_fd(const hv_net *n);
+/* Milliseconds until the owned loop's next timer (a flush, a retransmission, an ack, a
+ * heartbeat) is due: call hv_net_run() by then. -1 when no timer is armed or on a caller's
+ * loop; 0 when something is due now. */
+HV_EXTERN int hv_net_timeout(const hv_net *n);
 
 /* Per-link figures. Client: its link (index 0). Hub: the i-th peer. HV_ENOTFOUND past the end. */
 HV_EXTERN int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out);

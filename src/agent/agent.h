@@ -68,6 +68,9 @@ typedef struct hv_link_ops {
     int (*fd)(const hv_link *l);
     int (*arm)(hv_link *l);
     void (*disarm)(hv_link *l);
+    /* Optional (NULL: none): when the link itself must be serviced (its own timers: a
+     * transport's flush, retransmission, heartbeat); the runner then calls recv(). */
+    uint64_t (*next_expiry)(const hv_link *l);
 } hv_link_ops;
 
 struct hv_link {
@@ -131,6 +134,7 @@ typedef struct hv_runner_opts {
     int cpu[HV_RUNNER_ACTORS_MAX]; /* THREADS: CPU to pin each actor's thread to, -1 = none */
     int sched_batch;               /* THREADS: agent threads under SCHED_BATCH */
     uint64_t idle_ns;              /* longest single wait before re-checking (default 200 ms) */
+    int until_all;                 /* run until every actor is done, not only actors[0] */
 } hv_runner_opts;
 
 typedef struct hv_runner_stats {
@@ -142,7 +146,8 @@ typedef struct hv_runner_stats {
 
 /*
  * Starts every actor, then drives them until actors[0] is done (the run's owner, e.g. the
- * coordinator) or any call fails; the other actors are stopped then, wherever they are.
+ * coordinator; with o->until_all, until every actor is) or any call fails; the other actors
+ * are stopped then, wherever they are.
  * Returns 0, the first actor error, HV_EINVAL (n == 0 or > HV_RUNNER_ACTORS_MAX, bad mode),
  * or HV_EAGAIN (a thread could not be created). *name_out (may be NULL) gets the failing
  * actor's name.

@@ -118,6 +118,11 @@ static uint64_t wait_bound(const run *r, const hv_actor *a, uint64_t now)
 {
     uint64_t idle = r->o->idle_ns ? r->o->idle_ns : IDLE_DEFAULT;
     uint64_t next = a->ops->next_expiry(a);
+    const hv_link *l = a->link;
+    if (l->ops->next_expiry != NULL) {
+        uint64_t ln = l->ops->next_expiry(l);
+        next = ln < next ? ln : next;
+    }
     if (next <= now)
         return 0;
     return next - now < idle ? next - now : idle;
@@ -167,9 +172,17 @@ static int idle_all(run *r)
     return rc == HV_EAGAIN ? 0 : rc;
 }
 
+static int all_done(const run *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->actors[i]->done)
+            return 0;
+    return 1;
+}
+
 static int run_one(run *r)
 {
-    while (!r->actors[0]->done) {
+    while (r->o->until_all ? !all_done(r) : !r->actors[0]->done) {
         int progress = 0;
         for (size_t i = 0; i < r->n; i++) {
             hv_actor *a = r->actors[i];

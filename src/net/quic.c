@@ -1503,6 +1503,11 @@ int hv_net_fd(const hv_net *n)
     return n->owns_loop ? uv_backend_fd(&n->own_loop) : -1;
 }
 
+int hv_net_timeout(const hv_net *n)
+{
+    return n->owns_loop ? uv_backend_timeout(&n->own_loop) : -1;
+}
+
 int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
 {
     if (index >= n->nconns)

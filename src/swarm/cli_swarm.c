@@ -17,380 +17,27 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/sim.h"
+#include "swarm/cli_node.h"
+#include "swarm/cli_run.h"
 #include "trading/cli_trading.h"
 
 #define CMD "run"
 
-typedef struct run_opts {
-    hv_cli_bars_opts bars;
-    const char *out;
-    int no_report;
-    int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
-    hv_swarm_config cfg;
-} run_opts;
-
-/* ---- Options ------------------------------------------------------------------------------- */
-
-/* Options that set a field of every pattern agent (agent i's window is --window + 8 i). */
-static int apply_patterns(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
-                          size_t cap)
-{
-    (void)why;
-    (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
-    for (uint32_t j = 0; j < HV_SWARM_PATTERNS_MAX; j++) {
-        hv_swarm_pattern *p = &c->pattern[j];
-        if (strcmp(opt->name, "window") == 0)
-            p->len = (uint32_t)v->u + 8 * j;
-        else if (strcmp(opt->name, "k") == 0)
-            p->k = (uint32_t)v->u;
-        else if (strcmp(opt->name, "horizon") == 0)
-            p->horizon = (uint32_t)v->u;
-        else if (strcmp(opt->name, "stride") == 0)
-            p->stride = (uint32_t)v->u;
-        else if (strcmp(opt->name, "capacity") == 0)
-            p->capacity = (uint32_t)v->u;
-        else
-            p->band = v->d;
-    }
-    return 0;
-}
-
-static int apply_voters(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
-                        size_t cap)
-{
-    (void)opt;
-    (void)why;
-    (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
-    c->patterns = (uint32_t)v->u - 1;
-    c->risk_votes = 1;
-    return 0;
-}
-
-static int apply_rule(void *target, const hv_opt *opt, const hv_opt_value *v, char *why, size_t cap)
-{
-    static const char *const names[HV_CRIT_COUNT] = { "rule-low", "rule-medium", "rule-high",
-                                                      "rule-critical" };
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
-    hv_policy p;
-    unsigned n = 0, d = 0;
-    memset(&p, 0, sizeof(p));
-    if (strcmp(v->s, "majority") == 0)
-        p.rule = HV_RULE_MAJORITY;
-    else if (strcmp(v->s, "simple") == 0)
-        p.rule = HV_RULE_SIMPLE_MAJORITY;
-    else if (strcmp(v->s, "unanimous") == 0)
-        p.rule = HV_RULE_UNANIMOUS;
-    else if (strcmp(v->s, "bft") == 0)
-        p.rule = HV_RULE_BFT;
-    else if (sscanf(v->s, "threshold:%u/%u", &n, &d) == 2)
-        p.rule = HV_RULE_THRESHOLD;
-    else if (sscanf(v->s, "weighted:%u/%u", &n, &d) == 2)
-        p.rule = HV_RULE_WEIGHTED;
-    p.num = n;
-    p.den = d;
-    for (int i = 0; i < HV_CRIT_COUNT; i++)
-        if (strcmp(opt->name, names[i]) == 0 && p.rule != HV_RULE_AUTO &&
-            hv_crit_table_set_policy(&c->table, (hv_crit)i, &p) == 0)
-            return 0;
-    snprintf(why, cap,
-             "'%s' is not a rule: majority, simple, threshold:N/D (0 < N <= D), weighted:N/D "
-             "(N < D), unanimous, bft",
-             v->s);
-    return -1;
-}
-
-static int apply_crit(void *target, const hv_opt *opt, const hv_opt_value *v, char *why, size_t cap)
-{
-    (void)why;
-    (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
-    uint32_t action = strcmp(opt->name, "crit-order") == 0 ? HV_ACTION_ORDER_EXECUTION
-                                                           : HV_ACTION_POSITION_CHANGE;
-    return hv_crit_table_set_action(&c->table, action, (hv_crit)v->e) == 0 ? 0 : -1;
-}
-
-static int apply_no_report(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
-                           size_t cap)
-{
-    (void)opt;
-    (void)v;
-    (void)why;
-    (void)cap;
-    ((run_opts *)target)->no_report = 1;
-    return 0;
-}
-
-static const hv_opt_choice runners[] = {
-    { "auto", HV_SWARM_RUNNER_AUTO, "one (the run summary says so)" },
-    { "one", HV_SWARM_RUNNER_ONE, "every agent stepped by one thread: no hand-offs" },
-    { "threads", HV_SWARM_RUNNER_THREADS, "a thread per agent" },
-    { NULL, 0, NULL },
-};
-static const hv_opt_choice waits[] = {
-    { "block", 0, NULL }, { "spin", 1, NULL }, { "yield", 2, NULL }, { NULL, 0, NULL }
-};
-static const hv_opt_choice placements[] = {
-    { "auto", HV_SWARM_PLACE_AUTO, "the message chain on one CPU, pattern agents over two" },
-    { "none", HV_SWARM_PLACE_NONE, "the OS places the threads" },
-    { NULL, 0, NULL },
-};
-static const hv_opt_choice auths[] = {
-    { "auto", HV_SWARM_AUTH_AUTO, "mac: every voter is in this process" },
-    { "sig", HV_SWARM_AUTH_SIG, "Ed25519 signatures" },
-    { "mac", HV_SWARM_AUTH_MAC, "keyed BLAKE2b-256 MACs (voters in one process only)" },
-    { NULL, 0, NULL },
-};
-static const hv_opt_choice crits[] = {
-    { "low", HV_CRIT_LOW, NULL },
-    { "medium", HV_CRIT_MEDIUM, NULL },
-    { "high", HV_CRIT_HIGH, NULL },
-    { "critical", HV_CRIT_CRITICAL, NULL },
-    { NULL, 0, NULL },
-};
-
-#define RUN_AT(member) HV_OPT_AT(run_opts, member)
-#define PATTERN_ROW(n, lo, hi, d, h)                                                    \
-    {                                                                                   \
-        .name = n, .kind = HV_OPT_U64, .umin = lo, .umax = hi, .apply = apply_patterns, \
-        .field = "pattern", .dflt = d, .help = h                                        \
-    }
-
-static const hv_opt agent_rows[] = {
-    { .name = "cycles",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.cycles_max),
-      .umin = 1,
-      .umax = HV_SWARM_BARS_MAX,
-      .help = "stop after N cycles (default: one per bar of the series)" },
-    { .name = "patterns",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.patterns),
-      .umin = 1,
-      .umax = HV_SWARM_PATTERNS_MAX,
-      .field = "patterns",
-      .dflt = "4",
-      .help = "pattern agents (each votes, with the risk agent)" },
-    { .name = "voters",
-      .kind = HV_OPT_U64,
-      .umin = 2,
-      .umax = HV_SWARM_PATTERNS_MAX + 1,
-      .apply = apply_voters,
-      .help = "voting agents: N-1 pattern agents and the risk agent" },
-    { .name = "no-risk-vote",
-      .kind = HV_OPT_FLAG,
-      .flags = HV_OPT_STORE_ZERO,
-      RUN_AT(cfg.risk_votes),
-      .help = "the risk agent does not vote (its limits still bind)" },
-    PATTERN_ROW("window", 4, 256, "16", "agent i's DTW window: N + 8 i bars (16/24/32/48)"),
-    PATTERN_ROW("k", 1, 64, "8", "neighbours of each prediction"),
-    { .name = "band",
-      .kind = HV_OPT_DOUBLE,
-      .dmin = 0,
-      .dmax = 1,
-      .apply = apply_patterns,
-      .field = "pattern",
-      .dflt = "0.1",
-      .help = "Sakoe-Chiba band, as a fraction of the window" },
-    PATTERN_ROW("horizon", 1, 64, "5", "label horizon in bars"),
-    PATTERN_ROW("stride", 1, 1000, "10", "a new pattern every N bars"),
-    PATTERN_ROW("capacity", 16, 65536, "512", "most patterns a library keeps"),
-    { 0 },
-};
-
-static const hv_opt runner_rows[] = {
-    { .name = "runner",
-      .kind = HV_OPT_ENUM,
-      RUN_AT(cfg.runner),
-      .choices = runners,
-      .dflt = "auto",
-      .help = "what drives the agents" },
-    { .name = "wait",
-      .kind = HV_OPT_ENUM,
-      RUN_AT(cfg.wait),
-      .choices = waits,
-      .dflt = "block",
-      .help = "threads: how an idle agent waits for its inbox" },
-    { .name = "placement",
-      .kind = HV_OPT_ENUM,
-      RUN_AT(cfg.placement),
-      .choices = placements,
-      .dflt = "auto",
-      .help = "threads: where the agents' threads run" },
-    { .name = "vote-auth",
-      .kind = HV_OPT_ENUM,
-      RUN_AT(cfg.vote_auth),
-      .choices = auths,
-      .dflt = "auto",
-      .help = "how votes are authenticated" },
-    { .name = "proposal-ms",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.proposal_timeout_ns),
-      .umin = 1,
-      .umax = 3600000,
-      .scale = 1000000,
-      .dflt = "1000",
-      .help = "a proposal still open N ms after it opened ends as no quorum" },
-    { .name = "cycle-ms",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.cycle_timeout_ns),
-      .umin = 1,
-      .umax = 3600000,
-      .scale = 1000000,
-      .dflt = "2000",
-      .help = "a cycle without its signal or order result N ms after it began ends as stalled" },
-    { .name = "stall-ms",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.stall_timeout_ns),
-      .umin = 1,
-      .umax = 3600000,
-      .scale = 1000000,
-      .dflt = "10000",
-      .help = "no cycle completed for N ms fails the run, naming the silent agents" },
-    { 0 },
-};
-
-static const hv_opt strategy_rows[] = {
-    { .name = "qty",
-      .kind = HV_OPT_I64,
-      RUN_AT(cfg.qty),
-      .imin = 1,
-      .imax = 1000000000,
-      .dflt = "100",
-      .help = "shares per position (the target is -qty, 0 or +qty)" },
-    { .name = "threshold",
-      .kind = HV_OPT_DOUBLE,
-      RUN_AT(cfg.signal_threshold),
-      .dmax = 1,
-      .dflt = "0.001",
-      .help = "|combined expected return| needed to move the target" },
-    { .name = "long-only",
-      .kind = HV_OPT_FLAG,
-      .flags = HV_OPT_STORE_ZERO,
-      RUN_AT(cfg.allow_short),
-      .help = "flat instead of short on a negative signal" },
-    { .name = "cash",
-      .kind = HV_OPT_DOUBLE,
-      .flags = HV_OPT_MIN_OPEN,
-      RUN_AT(cfg.cash),
-      .dmax = 1e15,
-      .dflt = "1000000",
-      .help = "initial cash" },
-    { .name = "seed",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.seed),
-      .umax = UINT64_MAX,
-      .dflt = "1",
-      .help = "exchange latency jitter, vote keys and --synthetic data" },
-    { 0 },
-};
-
-static const hv_opt consensus_rows[] = {
-    { .name = "rule-critical",
+static const hv_opt remote_rows[] = {
+    { .name = "remote",
       .kind = HV_OPT_STRING,
-      .apply = apply_rule,
-      .metavar = "R",
-      .help = "rule of CRITICAL actions (orders): majority, simple, threshold:N/D, "
-              "weighted:N/D, unanimous, bft (default bft)" },
-    { .name = "rule-high",
-      .kind = HV_OPT_STRING,
-      .apply = apply_rule,
-      .metavar = "R",
-      .help = "rule of HIGH actions (default bft)" },
-    { .name = "rule-medium",
-      .kind = HV_OPT_STRING,
-      .apply = apply_rule,
-      .metavar = "R",
-      .help = "rule of MEDIUM actions (default threshold:3/4)" },
-    { .name = "rule-low",
-      .kind = HV_OPT_STRING,
-      .apply = apply_rule,
-      .metavar = "R",
-      .help = "rule of LOW actions (default simple)" },
-    { .name = "crit-order",
-      .kind = HV_OPT_ENUM,
-      .choices = crits,
-      .apply = apply_crit,
-      .help = "criticality of risk-reducing orders (default critical)" },
-    { .name = "crit-position",
-      .kind = HV_OPT_ENUM,
-      .choices = crits,
-      .apply = apply_crit,
-      .help = "criticality of orders that open or flip a position (default critical)" },
-    { .name = "no-early",
-      .kind = HV_OPT_FLAG,
-      .flags = HV_OPT_STORE_ZERO,
-      RUN_AT(cfg.early),
-      .help = "no early termination: wait for every vote" },
+      HV_OPT_AT(run_opts, remote),
+      .metavar = "ROLES",
+      .help = "start these agents as child processes on loopback, over QUIC with certificates "
+              "made on the fly: all, or a list of market-data, pattern (every pattern agent) "
+              "or pattern-I, risk, strategy, execution" },
     { 0 },
 };
-
-static const hv_opt var_rows[] = {
-    { .name = "var-window",
-      .kind = HV_OPT_U64,
-      RUN_AT(cfg.var_window),
-      .umin = 20,
-      .umax = 100000,
-      .dflt = "250",
-      .help = "rolling VaR/ES window in bars" },
-    { .name = "var-q",
-      .kind = HV_OPT_DOUBLE,
-      .flags = HV_OPT_MIN_OPEN | HV_OPT_MAX_OPEN,
-      RUN_AT(cfg.var_q),
-      .dmin = 0.5,
-      .dmax = 1,
-      .dflt = "0.99",
-      .help = "VaR confidence" },
-    { .name = "var-budget",
-      .kind = HV_OPT_DOUBLE,
-      RUN_AT(cfg.var_budget),
-      .dmax = 1e15,
-      .help = "risk votes no when |position| x price x VaR would exceed X; 0 = off" },
-    { 0 },
-};
-
-static const hv_opt output_rows[] = {
-    { .name = "out",
-      .kind = HV_OPT_STRING,
-      .flags = HV_OPT_DIR,
-      RUN_AT(out),
-      .dflt = "out",
-      .help = "write DIR/run.json and DIR/run.html" },
-    { .name = "no-report",
-      .kind = HV_OPT_FLAG,
-      .apply = apply_no_report,
-      .help = "write no report files" },
-    { .name = "progress",
-      .kind = HV_OPT_FLAG,
-      RUN_AT(progress),
-      .help = "draw the progress bar (default: when stderr is a terminal)" },
-    { .name = "no-progress",
-      .kind = HV_OPT_FLAG,
-      .flags = HV_OPT_STORE_ZERO,
-      RUN_AT(progress),
-      .help = "no progress output" },
-    { .name = "quiet",
-      .short_name = 'q',
-      .kind = HV_OPT_FLAG,
-      RUN_AT(quiet),
-      .help = "summary only, no stage table" },
-    { 0 },
-};
-
-enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS };
 
 static const hv_opt_section sections[] = {
-    { "data", hv__cli_bars_rows, T_BARS },
-    { "agents", agent_rows, T_RUN },
-    { "runners", runner_rows, T_RUN },
-    { "strategy", strategy_rows, T_RUN },
-    { "consensus (default: the engine's table; orders are CRITICAL -> BFT)", consensus_rows,
-      T_RUN },
-    { "risk limits (each 0 = off, the default)", hv__cli_limits_rows, T_LIMITS },
-    { "risk", var_rows, T_RUN },
-    { "exchange", hv__cli_exchange_rows, T_EXCHANGE },
-    { "output", output_rows, T_RUN },
+    HV_RUN_CONFIG_SECTIONS,
+    { "output", hv__run_output_rows, T_RUN },
+    { "processes", remote_rows, T_RUN },
     { 0 },
 };
 
@@ -410,30 +57,6 @@ static const hv_cli_spec spec = {
     .epilog = "Exit status: 0 done, 1 bad data or the swarm stopped (the message says which\n"
               "agent and why), 2 bad usage.\n",
 };
-
-/* Parses and checks everything that can be checked before the data is loaded. */
-static int parse_args(int argc, char **argv, run_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    hv__cli_bars_opts_default(&o->bars);
-    o->out = "out";
-    o->progress = -1;
-    hv_swarm_config_default(&o->cfg);
-    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits };
-    int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
-    if (rc != HV_OPTS_PROCEED)
-        return rc;
-    if (o->no_report)
-        o->out = NULL;
-    o->cfg.bar_ns = o->bars.bar_ns;
-    o->cfg.exchange.seed = o->cfg.seed;
-    if ((rc = hv__cli_check_trading(&spec, &o->cfg.exchange, &o->cfg.limits)) != 0)
-        return rc;
-    hv_field_error fe;
-    if (hv_swarm_config_check(&o->cfg, &fe) != 0)
-        return hv__opts_field_error(&spec, &fe);
-    return HV_OPTS_PROCEED;
-}
 
 /* ---- Progress ------------------------------------------------------------------------------ */
 
@@ -625,45 +248,236 @@ static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
     return write_report(o->out, "run.html", sw, &s, title);
 }
 
+/* ---- Running, in one process or over several ----------------------------------------------------
+ */
+
+typedef struct node_run {
+    int coordinator;  /* hivewire coordinator (else run --remote) */
+    uint32_t remote;  /* cast slots in other processes */
+    char certs[1024]; /* the directory of the certificates */
+    int temp_certs;   /* made for this run: removed after it */
+    pid_t pids[HV_SWARM_THREADS_MAX];
+    uint32_t npids;
+} node_run;
+
+static const hv_cli_spec *cmd_spec(const node_run *nr);
+
+/* Removes the certificates made for this run (only the files this run wrote). */
+static void remove_certs(const node_run *nr, uint32_t patterns)
+{
+    static const char *const ext[] = { "pem", "key", "vote" };
+    char path[1100];
+    for (uint32_t s = 0; s < patterns + 5; s++) {
+        int role;
+        uint32_t index;
+        char name[32];
+        hv__sw_slot_role(patterns, s, &role, &index);
+        hv__sw_agent_name(role, index, name, sizeof(name));
+        for (int e = 0; e < 3; e++) {
+            snprintf(path, sizeof(path), "%s/%s.%s", nr->certs, name, ext[e]);
+            unlink(path);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/ca.pem", nr->certs);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/ca.key", nr->certs);
+    unlink(path);
+    rmdir(nr->certs);
+}
+
+static int prepare_node(run_opts *o, node_run *nr, sw_node_opts *node, char *paths, size_t cap,
+                        char *host, size_t hcap)
+{
+    char why[256];
+    uint32_t p = o->cfg.patterns, mask = 0;
+    const char *list = nr->coordinator ? o->agents : o->remote;
+    if (list != NULL && hv__node_roles(list, p, &mask, why, sizeof(why)) != 0)
+        return hv__opts_usage_error(cmd_spec(nr), "--%s: %s", nr->coordinator ? "agents" : "remote",
+                                    why);
+    nr->remote = nr->coordinator ? (((1u << (p + 5)) - 1u) & ~1u) & ~mask : mask;
+    memset(node, 0, sizeof(*node));
+    node->remote_mask = nr->remote;
+    if (nr->coordinator) {
+        snprintf(nr->certs, sizeof(nr->certs), "%s", o->certs);
+        if (hv__node_host_port(o->listen, host, hcap, &node->net.port) != 0)
+            return hv__opts_usage_error(cmd_spec(nr), "--listen: '%s' is not HOST:PORT", o->listen);
+    } else {
+        snprintf(nr->certs, sizeof(nr->certs), "/tmp/hivewire-certs-XXXXXX");
+        if (mkdtemp(nr->certs) == NULL) {
+            hv__cli_error(CMD, "cannot make a directory for the certificates: %s", strerror(errno));
+            return HV_EXIT_FAIL;
+        }
+        nr->temp_certs = 1;
+        snprintf(host, hcap, "127.0.0.1");
+    }
+    if ((!nr->coordinator || o->issue_certs) && !o->insecure &&
+        hv__node_issue_certs(nr->certs, p, o->cfg.node, why, sizeof(why)) != 0) {
+        hv__cli_error(CMD, "%s", why);
+        return HV_EXIT_FAIL;
+    }
+    hv__node_net_opts(&node->net, nr->certs, "coordinator", o->insecure, paths, cap);
+    node->net.host = host;
+    if (o->insecure)
+        fprintf(stderr, "hivewire %s: INSECURE: no certificates, nothing verified\n",
+                nr->coordinator ? "coordinator" : CMD);
+    return 0;
+}
+
+static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc, char **argv)
+{
+    hv_swarm *sw = NULL;
+    sw_node_opts node;
+    char paths[3 * 1024], host[256];
+    int err;
+    if (nr != NULL) {
+        int rc = prepare_node(o, nr, &node, paths, sizeof(paths), host, sizeof(host));
+        if (rc != 0)
+            return rc;
+        err = hv__swarm_new_node(&o->cfg, bars->bars, bars->len, &node, &sw);
+    } else {
+        err = hv_swarm_new(&o->cfg, bars->bars, bars->len, &sw);
+    }
+    if (err != 0) {
+        hv__cli_error(CMD, "cannot build the swarm: %s%s%s", hv_strerror(err),
+                      nr != NULL ? ": " : "", nr != NULL ? hv_net_last_error(NULL) : "");
+        return HV_EXIT_FAIL;
+    }
+    sw_gateway *gw = hv__swarm_gateway(sw);
+    if (gw != NULL && nr != NULL && !nr->coordinator) {
+        hv_node_children kids = { .quiet_children = 1 };
+        err = hv__node_spawn(&kids, argc, argv, nr->certs, hv_net_port(gw->hub), nr->remote,
+                             o->cfg.patterns, nr->pids, &nr->npids);
+    } else if (gw != NULL) {
+        fprintf(stderr, "hivewire coordinator: listening on %s:%u for %u agents\n", node.net.host,
+                hv_net_port(gw->hub), (unsigned)__builtin_popcount(nr->remote));
+    }
+    progress pr = { .tty = o->progress < 0 ? isatty(2) : o->progress, .start_ns = hv_now_ns() };
+    pr.last_ns = pr.start_ns;
+    if (err == 0)
+        err = hv_swarm_run(sw, o->progress == 0 ? NULL : on_progress, &pr);
+    int rc;
+    if (err != 0) {
+        hv__cli_error(CMD, "the swarm stopped: %s",
+                      hv_swarm_error(sw)[0] ? hv_swarm_error(sw) : hv_strerror(err));
+        rc = HV_EXIT_FAIL;
+    } else {
+        rc = output(o, sw, bars->len);
+        if (gw != NULL)
+            hv__node_print_links(gw->hub, stdout);
+    }
+    if (nr != NULL)
+        hv__node_reap(nr->pids, nr->npids, 5000);
+    hv_swarm_free(sw);
+    if (nr != NULL && nr->temp_certs)
+        remove_certs(nr, o->cfg.patterns);
+    return rc;
+}
+
+static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
+{
+    if (o->out != NULL && hv__cli_make_dir(CMD, o->out) != 0) /* before the run, not after */
+        return HV_EXIT_FAIL;
+    hv_series bars;
+    hv_series_init(&bars);
+    int rc = hv__cli_bars_load(CMD, &o->bars, o->cfg.seed, &bars);
+    if (rc == 0 && bars.len < 2) {
+        hv__cli_error(CMD, "%s has %zu bar; the swarm needs at least 2",
+                      o->bars.synthetic ? "the synthetic series" : o->bars.data, bars.len);
+        rc = HV_EXIT_FAIL;
+    }
+    if (rc == 0)
+        rc = run_swarm(o, &bars, nr, argc, argv);
+    hv_series_fini(&bars);
+    return rc;
+}
+
 int hv_cmd_run(int argc, char **argv);
 
 int hv_cmd_run(int argc, char **argv)
 {
     run_opts o;
-    int rc = parse_args(argc, argv, &o);
+    hv__run_opts_default(&o);
+    int rc = hv__run_parse(&spec, argc, argv, &o);
     if (rc != HV_OPTS_PROCEED)
         return rc;
-    if (o.out != NULL && hv__cli_make_dir(CMD, o.out) != 0) /* before the run, not after */
-        return HV_EXIT_FAIL;
-    hv_series bars;
-    hv_series_init(&bars);
-    if ((rc = hv__cli_bars_load(CMD, &o.bars, o.cfg.seed, &bars)) != 0) {
-        hv_series_fini(&bars);
+    node_run nr;
+    memset(&nr, 0, sizeof(nr));
+    return load_and_run(&o, o.remote != NULL ? &nr : NULL, argc, argv);
+}
+
+/* ---- hivewire coordinator
+ * ------------------------------------------------------------------------ */
+
+static const hv_opt coord_net_rows[] = {
+    { .name = "listen",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(run_opts, listen),
+      .metavar = "HOST:PORT",
+      .dflt = "127.0.0.1:4433",
+      .help = "where the agents connect" },
+    { .name = "agents",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(run_opts, agents),
+      .metavar = "ROLES",
+      .help = "agents placed with the coordinator (default none: every agent connects): a "
+              "list of market-data, pattern, pattern-I, risk, strategy, execution" },
+    { .name = "certs",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_DIR,
+      HV_OPT_AT(run_opts, certs),
+      .dflt = "certs",
+      .help = "ca.pem, coordinator.pem/.key and the agents' certificates" },
+    { .name = "issue-certs",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(run_opts, issue_certs),
+      .help = "make the CA and every member's certificate in --certs first (those present "
+              "are kept); copy the directory to the agents' machines" },
+    { .name = "insecure",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(run_opts, insecure),
+      .help = "INSECURE: no certificates, nothing verified (tests and demos only)" },
+    { 0 },
+};
+
+static const hv_opt_section coord_sections[] = {
+    { "network", coord_net_rows, T_RUN },
+    HV_RUN_CONFIG_SECTIONS,
+    { "output", hv__run_output_rows, T_RUN },
+    { 0 },
+};
+
+static const hv_cli_spec coord_spec = {
+    .name = "coordinator",
+    .synopsis = "[--listen HOST:PORT] [--agents ROLES] [options]",
+    .summary = "run a trading swarm's coordinator; its agents connect over QUIC",
+    .about = "Runs the coordinator of a trading swarm (and the agents placed with it) and\n"
+             "waits for the other agents to connect over QUIC with mutual TLS (hivewire agent\n"
+             "--agents ROLES --connect HOST:PORT, on this machine or others, with the same swarm\n"
+             "options). Then it runs the swarm as hivewire run does and prints the same summary\n"
+             "and reports, with per-link figures.\n",
+    .sections = coord_sections,
+    .epilog = "Exit status: 0 done, 1 bad data or the swarm stopped (the message says which\n"
+              "agent and why), 2 bad usage.\n",
+};
+
+static const hv_cli_spec *cmd_spec(const node_run *nr)
+{
+    return nr->coordinator ? &coord_spec : &spec;
+}
+
+int hv_cmd_coordinator(int argc, char **argv);
+
+int hv_cmd_coordinator(int argc, char **argv)
+{
+    run_opts o;
+    hv__run_opts_default(&o);
+    o.listen = "127.0.0.1:4433";
+    o.certs = "certs";
+    int rc = hv__run_parse(&coord_spec, argc, argv, &o);
+    if (rc != HV_OPTS_PROCEED)
         return rc;
-    }
-    if (bars.len < 2) {
-        hv__cli_error(CMD, "%s has %zu bar; the swarm needs at least 2",
-                      o.bars.synthetic ? "the synthetic series" : o.bars.data, bars.len);
-        hv_series_fini(&bars);
-        return HV_EXIT_FAIL;
-    }
-    hv_swarm *sw = NULL;
-    int err = hv_swarm_new(&o.cfg, bars.bars, bars.len, &sw);
-    if (err != 0) {
-        hv__cli_error(CMD, "cannot build the swarm: %s", hv_strerror(err));
-        hv_series_fini(&bars);
-        return HV_EXIT_FAIL;
-    }
-    progress pr = { .tty = o.progress < 0 ? isatty(2) : o.progress, .start_ns = hv_now_ns() };
-    pr.last_ns = pr.start_ns;
-    err = hv_swarm_run(sw, o.progress == 0 ? NULL : on_progress, &pr);
-    if (err != 0) {
-        hv__cli_error(CMD, "the swarm stopped: %s", hv_swarm_error(sw));
-        rc = HV_EXIT_FAIL;
-    } else {
-        rc = output(&o, sw, bars.len);
-    }
-    hv_swarm_free(sw);
-    hv_series_fini(&bars);
-    return rc;
+    node_run nr;
+    memset(&nr, 0, sizeof(nr));
+    nr.coordinator = 1;
+    return load_and_run(&o, &nr, argc, argv);
 }

@@ -15,6 +15,7 @@
 #include <hivewire/bus.h>
 
 #include "agent/bus_link.h"
+#include "swarm/node.h"
 #include "swarm/swarm_int.h"
 
 struct hv_swarm {
@@ -27,6 +28,10 @@ struct hv_swarm {
     sw_cast *cast;
     hv_bus_link links[HV_SWARM_THREADS_MAX];
     uint32_t nlinks;
+    sw_gateway *gw;       /* members in other processes: NULL when every agent is here */
+    uint32_t remote_mask; /* cast slots that run elsewhere */
+    hv_actor *run_actors[HV_SWARM_THREADS_MAX + 1]; /* what the runner drives */
+    uint32_t nrun;
     int ran;
     hv_swarm_stats stats;
     char error[256];
@@ -34,6 +39,7 @@ struct hv_swarm {
 
 /* ---- Construction ------------------------------------------------------------------------- */
 
+/* A bus endpoint for every agent of this process; the runner drives them (and the gateway). */
 static int make_links(hv_swarm *s)
 {
     hv_bus_opts bo;
@@ -43,18 +49,56 @@ static int make_links(hv_swarm *s)
     int rc = hv_bus_new(&s->bus, &bo);
     for (uint32_t i = 0; rc == 0 && i < s->cast->nactors; i++) {
         hv_actor *a = s->cast->actors[i];
+        if (s->remote_mask >> i & 1u)
+            continue; /* it runs in another process, behind the gateway */
         /* the coordinator takes every execution report and the curve: a deeper inbox */
         uint32_t cap = i == 0 ? 4096 : 256;
-        rc = hv__bus_link_init(&s->links[i], s->bus, a->name, cap, s->cfg.wait);
+        rc = hv__bus_link_init(&s->links[s->nlinks], s->bus, a->name, cap, s->cfg.wait);
         if (rc == 0) {
-            s->nlinks++;
-            a->link = &s->links[i].link;
+            a->link = &s->links[s->nlinks++].link;
+            s->run_actors[s->nrun++] = a;
         }
     }
     return rc;
 }
 
+static int make_gateway(hv_swarm *s, const sw_node_opts *o)
+{
+    uint64_t remote[HV_SWARM_THREADS_MAX];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->cast->nactors; i++)
+        if (s->remote_mask >> i & 1u)
+            remote[n++] = ((const sw_agent *)s->cast->actors[i])->id;
+    s->gw = calloc(1, sizeof(*s->gw));
+    if (s->gw == NULL)
+        return HV_ENOMEM;
+    int rc = hv__sw_gateway_init(s->gw, s->bus, &o->net, remote, n);
+    if (rc == 0)
+        s->run_actors[s->nrun++] = &s->gw->actor;
+    return rc;
+}
+
+static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+                     const sw_node_opts *node, hv_swarm **out);
+
 int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, hv_swarm **out)
+{
+    return swarm_new(cfg, bars, n, NULL, out);
+}
+
+int hv__swarm_new_node(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+                       const sw_node_opts *o, hv_swarm **out)
+{
+    return swarm_new(cfg, bars, n, o, out);
+}
+
+sw_gateway *hv__swarm_gateway(hv_swarm *s)
+{
+    return s->gw;
+}
+
+static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+                     const sw_node_opts *node, hv_swarm **out)
 {
     *out = NULL;
     const char *why = NULL;
@@ -71,16 +115,25 @@ int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, hv_sw
     s->cfg = *cfg;
     s->bars = bars;
     s->nbars = n;
-    /* AUTO: one thread steps every agent (docs/SWARM.md, runners); MAC votes, since every
-     * voter shares this process. */
+    s->remote_mask = node ? node->remote_mask & 0xfffffffeu : 0; /* never the coordinator */
+    /* AUTO: one thread steps every agent (docs/SWARM.md, runners); MAC votes when every voter
+     * shares this process, signatures as soon as one does not. */
     s->runner = cfg->runner == HV_SWARM_RUNNER_AUTO ? HV_SWARM_RUNNER_ONE : cfg->runner;
-    s->vote_auth = cfg->vote_auth == HV_SWARM_AUTH_AUTO ? HV_SWARM_AUTH_MAC : cfg->vote_auth;
+    s->vote_auth = cfg->vote_auth;
+    if (s->vote_auth == HV_SWARM_AUTH_AUTO)
+        s->vote_auth = s->remote_mask ? HV_SWARM_AUTH_SIG : HV_SWARM_AUTH_MAC;
+    if (s->remote_mask && s->vote_auth == HV_SWARM_AUTH_MAC) {
+        free(s);
+        return HV_EINVAL; /* MAC keys never leave the process */
+    }
     s->cast = calloc(1, sizeof(*s->cast));
     rc = s->cast ? hv__sw_venue_init(&s->venue, cfg) : HV_ENOMEM;
     if (rc == 0)
         rc = hv__sw_cast_init(s->cast, cfg, s->vote_auth, bars, n, &s->venue, NULL, NULL);
     if (rc == 0)
         rc = make_links(s);
+    if (rc == 0 && s->remote_mask)
+        rc = make_gateway(s, node);
     if (rc != 0) {
         hv_swarm_free(s);
         return rc;
@@ -95,6 +148,9 @@ void hv_swarm_free(hv_swarm *s)
         return;
     if (s->cast != NULL)
         hv__sw_cast_fini(s->cast);
+    if (s->gw != NULL)
+        hv__sw_gateway_fini(s->gw);
+    free(s->gw);
     for (uint32_t i = 0; i < s->nlinks; i++)
         hv__bus_link_fini(&s->links[i]);
     hv_bus_free(s->bus);
@@ -124,9 +180,11 @@ static int plan_placement(const hv_swarm *s, hv_runner_opts *o)
             cpus[n++] = c;
     if (n < 2)
         return -1;
-    for (uint32_t i = 0; i < s->cast->nactors; i++) {
-        const sw_agent *a = (const sw_agent *)s->cast->actors[i];
+    for (uint32_t i = 0; i < s->nrun; i++) {
         o->cpu[i] = cpus[0];
+        if (s->gw != NULL && s->run_actors[i] == &s->gw->actor)
+            continue; /* the gateway is part of the chain */
+        const sw_agent *a = (const sw_agent *)s->run_actors[i];
         if (a->env.role == SW_ROLE_PATTERN && s->cfg.patterns > 1)
             o->cpu[i] = cpus[(1 + a->env.index % (uint32_t)n) % (uint32_t)n];
     }
@@ -184,7 +242,7 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     }
     hv_runner_stats rs;
     const char *who = NULL;
-    int rc = hv__runner_run(s->cast->actors, s->cast->nactors, &o, &rs, &who);
+    int rc = hv__runner_run(s->run_actors, s->nrun, &o, &rs, &who);
     if (pinned)
         (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
     s->stats = c->stats;
@@ -199,6 +257,8 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     }
     if (rc != 0 && c->error[0] != 0)
         snprintf(s->error, sizeof(s->error), "%s", c->error);
+    else if (rc != 0 && s->gw != NULL && s->gw->error[0] != 0)
+        snprintf(s->error, sizeof(s->error), "%s", s->gw->error);
     else if (rc != 0)
         snprintf(s->error, sizeof(s->error), "%s stopped: %s", who ? who : "an agent",
                  hv_strerror(rc));

@@ -1,0 +1,356 @@
+/*
+ * The swarm over processes, from the command line: `hivewire agent` (agents in a process of
+ * their own, connected to a coordinator), the pieces `hivewire coordinator` and `hivewire run
+ * --remote` share with it (role lists, certificates for a whole swarm, the hub's options), and
+ * the child processes `run --remote` starts.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "swarm/cli_node.h"
+#include "swarm/cli_run.h"
+
+/* ---- Role lists --------------------------------------------------------------------------------
+ */
+
+static int slot_of(uint32_t patterns, const char *name, size_t len, uint32_t *mask)
+{
+    char want[32];
+    for (uint32_t s = 1; s < patterns + 5; s++) {
+        int role;
+        uint32_t index;
+        hv__sw_slot_role(patterns, s, &role, &index);
+        hv__sw_agent_name(role, index, want, sizeof(want));
+        int whole = strlen(want) == len && memcmp(want, name, len) == 0;
+        int all_patterns = role == SW_ROLE_PATTERN && len == 7 && memcmp(name, "pattern", 7) == 0;
+        if (whole || all_patterns)
+            *mask |= 1u << s;
+    }
+    return 0;
+}
+
+int hv__node_roles(const char *list, uint32_t patterns, uint32_t *mask, char *why, size_t cap)
+{
+    *mask = 0;
+    if (strcmp(list, "all") == 0) {
+        *mask = ((1u << (patterns + 5)) - 1u) & ~1u;
+        return 0;
+    }
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        uint32_t before = *mask;
+        slot_of(patterns, p, len, mask);
+        if (*mask == before) {
+            snprintf(why, cap,
+                     "'%.*s' is not an agent of this swarm: market-data, pattern, pattern-0 .. "
+                     "pattern-%u, risk, strategy, execution, or all",
+                     (int)len, p, patterns - 1);
+            return HV_EINVAL;
+        }
+        p += len;
+        p += *p == ',';
+    }
+    return 0;
+}
+
+int hv__node_host_port(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= cap)
+        return HV_EINVAL;
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != 0 || p > 65535)
+        return HV_EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* ---- Certificates for a whole swarm -----------------------------------------------------------
+ */
+
+static int issue(const char *dir, int role, uint32_t index, uint32_t node, char *why, size_t cap)
+{
+    char name[32], path[1024];
+    hv__sw_agent_name(role, index, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+    if (access(path, R_OK) == 0)
+        return 0; /* issued before: keep it (and its vote key) */
+    const char *err = NULL;
+    uint64_t id = HV_SWARM_ID(node, hv__sw_local_id(role, index));
+    int rc = hv_net_certs_issue(dir, name, hv__sw_wire_role(role), id, &err);
+    if (rc != 0)
+        snprintf(why, cap, "cannot issue %s's certificate in %s: %s", name, dir,
+                 err ? err : hv_strerror(rc));
+    return rc;
+}
+
+int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char *why, size_t cap)
+{
+    char ca[1024];
+    const char *err = NULL;
+    snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+    if (access(ca, R_OK) != 0) {
+        int rc = hv_net_certs_init(dir, &err);
+        if (rc != 0) {
+            snprintf(why, cap, "cannot make a CA in %s: %s", dir, err ? err : hv_strerror(rc));
+            return rc;
+        }
+    }
+    int rc = 0;
+    for (uint32_t s = 0; rc == 0 && s < patterns + 5; s++) {
+        int role;
+        uint32_t index;
+        hv__sw_slot_role(patterns, s, &role, &index);
+        rc = issue(dir, role, index, node, why, cap);
+    }
+    return rc;
+}
+
+void hv__node_net_opts(hv_net_opts *n, const char *certs, const char *name, int insecure,
+                       char *paths, size_t cap)
+{
+    memset(n, 0, sizeof(*n));
+    hv_net_opts_default(n);
+    n->acl = hv__sw_acl();
+    if (insecure) {
+        n->flags |= HV_NET_INSECURE;
+        return;
+    }
+    /* three paths in one caller buffer: ca, cert, key */
+    size_t third = cap / 3;
+    snprintf(paths, third, "%s/ca.pem", certs);
+    snprintf(paths + third, third, "%s/%s.pem", certs, name);
+    snprintf(paths + 2 * third, third, "%s/%s.key", certs, name);
+    n->ca_file = paths;
+    n->cert_file = paths + third;
+    n->key_file = paths + 2 * third;
+}
+
+/* ---- Child processes (run --remote) ------------------------------------------------------------
+ */
+
+/* The options of `run` that an agent process does not take. */
+static int run_only(const char *a)
+{
+    static const char *const names[] = { "--remote",      "--out",   "--no-report", "--progress",
+                                         "--no-progress", "--quiet", "-q",          NULL };
+    for (int i = 0; names[i]; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(a, names[i], n) == 0 && (a[n] == 0 || a[n] == '='))
+            return 1;
+    }
+    return 0;
+}
+
+static int takes_value(const char *a)
+{
+    return strcmp(a, "--remote") == 0 || strcmp(a, "--out") == 0;
+}
+
+int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const char *certs,
+                   uint16_t port, uint32_t mask, uint32_t patterns, pid_t *pids, uint32_t *npids)
+{
+    *npids = 0;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return HV_EIO;
+    exe[n] = 0;
+    char portarg[32];
+    snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
+    for (uint32_t s = 1; s < patterns + 5; s++) {
+        if (!(mask >> s & 1u))
+            continue;
+        int role;
+        uint32_t index;
+        char name[32];
+        hv__sw_slot_role(patterns, s, &role, &index);
+        hv__sw_agent_name(role, index, name, sizeof(name));
+        char **av = calloc((size_t)argc + 12, sizeof(char *));
+        if (av == NULL)
+            return HV_ENOMEM;
+        int k = 0;
+        av[k++] = exe;
+        av[k++] = "agent";
+        av[k++] = "--agents";
+        av[k++] = name;
+        av[k++] = "--connect";
+        av[k++] = portarg;
+        av[k++] = "--certs";
+        av[k++] = (char *)certs;
+        for (int i = 1; i < argc; i++) {
+            if (run_only(argv[i])) {
+                i += takes_value(argv[i]) && strchr(argv[i], '=') == NULL;
+                continue;
+            }
+            av[k++] = argv[i];
+        }
+        av[k] = NULL;
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (kids->quiet_children) {
+                FILE *devnull = freopen("/dev/null", "w", stdout);
+                (void)devnull;
+            }
+            execv(exe, av);
+            _exit(127);
+        }
+        free(av);
+        if (pid < 0)
+            return HV_EAGAIN;
+        pids[(*npids)++] = pid;
+    }
+    return 0;
+}
+
+/* Waits for the children with a pidfd each (poll: no sleeping), then kills the rest. */
+void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms)
+{
+    uint64_t end = hv_now_ns() + grace_ms * 1000000ull;
+    for (uint32_t i = 0; i < n; i++) {
+        if (pids[i] <= 0)
+            continue;
+        int fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+        uint64_t now = hv_now_ns();
+        if (fd >= 0 && now < end) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            int ms = (int)((end - now) / 1000000ull);
+            while (poll(&p, 1, ms) < 0 && errno == EINTR)
+                ;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (waitpid(pids[i], NULL, WNOHANG) != pids[i]) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+        }
+        pids[i] = 0;
+    }
+}
+
+void hv__node_print_links(hv_net *hub, FILE *f)
+{
+    hv_net_link_stats ls;
+    fprintf(f, "%-24s %s\n", "links",
+            "peer id, rtt us (min), bytes out/in, datagrams out/in, retransmits, frames out/in");
+    for (uint32_t i = 0; hv_net_link_stats_get(hub, i, &ls) == 0; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "  link %u", i);
+        fprintf(f,
+                "%-24s %016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
+                ", %" PRIu64 ", %" PRIu64 "/%" PRIu64 "\n",
+                key, ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
+                ls.datagrams_sent, ls.datagrams_recv, ls.retransmits, ls.frames_sent,
+                ls.frames_delivered);
+    }
+}
+
+/* ---- hivewire agent
+ * ------------------------------------------------------------------------------ */
+
+static const hv_opt agent_net_rows[] = {
+    { .name = "agents",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_REQUIRED,
+      HV_OPT_AT(run_opts, agents),
+      .metavar = "ROLES",
+      .help = "the agents this process runs: all, or a list of market-data, pattern (every "
+              "pattern agent) or pattern-I, risk, strategy, execution" },
+    { .name = "connect",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(run_opts, connect),
+      .metavar = "HOST:PORT",
+      .dflt = "127.0.0.1:4433",
+      .help = "the coordinator" },
+    { .name = "certs",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_DIR,
+      HV_OPT_AT(run_opts, certs),
+      .dflt = "certs",
+      .help = "ca.pem and each agent's <name>.pem, .key and .vote (hivewire coordinator "
+              "--issue-certs makes them)" },
+    { .name = "insecure",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(run_opts, insecure),
+      .help = "INSECURE: no certificates, nothing verified (tests and demos only)" },
+    { 0 },
+};
+
+static const hv_opt_section agent_sections[] = {
+    { "network", agent_net_rows, T_RUN },
+    HV_RUN_CONFIG_SECTIONS,
+    { 0 },
+};
+
+static const hv_cli_spec agent_spec = {
+    .name = "agent",
+    .synopsis = "--agents ROLES [--connect HOST:PORT] [options]",
+    .summary = "run agents of a trading swarm in this process, connected to its coordinator",
+    .about = "Runs some agents of a trading swarm in this process, each with its own QUIC\n"
+             "connection and certificate, as the same state machines as in one process. Give\n"
+             "them the same swarm options as the coordinator (data, agents, strategy, ...):\n"
+             "each agent reads its own copy of the data and keeps its own keys. The process\n"
+             "ends when the coordinator says the run is over.\n",
+    .sections = agent_sections,
+    .epilog = "Exit status: 0 the run ended, 1 the agents could not run (the message says\n"
+              "why), 2 bad usage.\n",
+};
+
+int hv_cmd_agent(int argc, char **argv);
+
+int hv_cmd_agent(int argc, char **argv)
+{
+    run_opts o;
+    hv__run_opts_default(&o);
+    o.connect = "127.0.0.1:4433";
+    o.certs = "certs";
+    int rc = hv__run_parse(&agent_spec, argc, argv, &o);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    char why[256], host[256];
+    sw_node_opts node;
+    memset(&node, 0, sizeof(node));
+    if (hv__node_roles(o.agents, o.cfg.patterns, &node.local_mask, why, sizeof(why)) != 0)
+        return hv__opts_usage_error(&agent_spec, "--agents: %s", why);
+    if (hv__node_host_port(o.connect, host, sizeof(host), &node.net.port) != 0)
+        return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o.connect);
+    hv_net_opts_default(&node.net);
+    node.net.host = host;
+    node.net.acl = hv__sw_acl();
+    char paths[3 * 1024];
+    if (o.insecure) {
+        node.net.flags |= HV_NET_INSECURE;
+        fprintf(stderr, "hivewire agent: INSECURE: no certificates, nothing verified\n");
+    } else {
+        snprintf(paths, sizeof(paths), "%s/ca.pem", o.certs);
+        node.net.ca_file = paths;
+        node.certs_dir = o.certs;
+    }
+    hv_series bars;
+    hv_series_init(&bars);
+    if ((rc = hv__cli_bars_load("agent", &o.bars, o.cfg.seed, &bars)) != 0) {
+        hv_series_fini(&bars);
+        return rc;
+    }
+    o.cfg.vote_auth = HV_SWARM_AUTH_SIG;
+    rc = hv__sw_agents_run(&o.cfg, bars.bars, bars.len, &node, why, sizeof(why));
+    hv_series_fini(&bars);
+    if (rc != 0) {
+        hv__cli_error("agent", "%s", why);
+        return HV_EXIT_FAIL;
+    }
+    return HV_EXIT_OK;
+}

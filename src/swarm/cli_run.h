@@ -1,0 +1,57 @@
+/*
+ * The options of the commands that build a trading swarm (run, coordinator, agent): one set of
+ * rows (cli/opts.h) so every process of a swarm is configured by the same options, and the
+ * checks that follow the parse.
+ */
+#ifndef HV_SWARM_CLI_RUN_H
+#define HV_SWARM_CLI_RUN_H
+
+#include <hivewire/swarm.h>
+
+#include "cli/opts.h"
+#include "cli/sim.h"
+
+typedef struct run_opts {
+    hv_cli_bars_opts bars;
+    const char *out;
+    int no_report;
+    int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
+    hv_swarm_config cfg;
+    /* the swarm over processes (run --remote, coordinator, agent) */
+    const char *remote;  /* run: roles started as child processes ("all" or a list) */
+    const char *listen;  /* coordinator: HOST:PORT */
+    const char *connect; /* agent: the coordinator's HOST:PORT */
+    const char *agents;  /* coordinator: roles placed with it; agent: roles it runs */
+    const char *certs;   /* directory of ca.pem and <name>.pem/.key/.vote */
+    int insecure;        /* no certificates at all (tests and demos only) */
+    int issue_certs;     /* coordinator: make the CA and every certificate in --certs */
+} run_opts;
+
+/* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
+ * cli/sim.h. */
+extern const hv_opt hv__run_agent_rows[], hv__run_runner_rows[], hv__run_strategy_rows[],
+    hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[];
+
+enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS };
+
+/* The swarm configuration sections every such command has, in order (ended by { 0 } only when
+ * the caller appends its own, then its { 0 }). */
+#define HV_RUN_CONFIG_SECTIONS                                                                   \
+    { "data", hv__cli_bars_rows, T_BARS }, { "agents", hv__run_agent_rows, T_RUN },              \
+        { "runners", hv__run_runner_rows, T_RUN }, { "strategy", hv__run_strategy_rows, T_RUN }, \
+        { "consensus (default: the engine's table; orders are CRITICAL -> BFT)",                 \
+          hv__run_consensus_rows, T_RUN },                                                       \
+        { "risk limits (each 0 = off, the default)", hv__cli_limits_rows, T_LIMITS },            \
+        { "risk", hv__run_var_rows, T_RUN },                                                     \
+    {                                                                                            \
+        "exchange", hv__cli_exchange_rows, T_EXCHANGE                                            \
+    }
+
+/* Fills o with every default (before hv__run_parse). */
+void hv__run_opts_default(run_opts *o);
+
+/* Parses argv against spec (whose sections target run_opts as above) and checks the swarm's
+ * configuration, naming the option that is wrong. Returns HV_OPTS_PROCEED or an exit code. */
+int hv__run_parse(const hv_cli_spec *spec, int argc, char **argv, run_opts *o);
+
+#endif

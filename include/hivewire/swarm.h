@@ -112,6 +112,10 @@ typedef struct hv_swarm_config {
                                      (default 100 ms); 3 missed = lost */
     uint64_t stall_timeout_ns;    /* last resort: no cycle completed for this long fails the run
                                      with HV_ETIMEDOUT, naming the silent agents (default 10 s) */
+    const char *state_dir;        /* the execution agent's journal (state_dir/execution.journal):
+                                     every bar, order and finish it acts on is written there first,
+                                     and an agent that starts again replays it to the exact same
+                                     venue (NULL, the default: no journal). Borrowed. */
 } hv_swarm_config;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,

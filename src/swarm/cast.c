@@ -199,6 +199,8 @@ static void fini_role(sw_cast *c, int role, uint32_t index)
         hv__sw_risk_fini(&c->risk);
     else if (role == SW_ROLE_COORD)
         hv__sw_coord_fini(&c->coord);
+    else if (role == SW_ROLE_EXEC)
+        hv__sw_exec_fini(&c->exec);
 }
 
 int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, const hv_bar *bars,

@@ -225,6 +225,12 @@ const hv_opt hv__run_runner_rows[] = {
       .scale = 1000000,
       .dflt = "10000",
       .help = "no cycle completed for N ms fails the run, naming the silent agents" },
+    { .name = "state-dir",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_DIR,
+      HV_OPT_AT(run_opts, cfg.state_dir),
+      .help = "the execution agent journals what it acts on in DIR/execution.journal and, "
+              "started again, replays it (default: no journal)" },
     { 0 },
 };
 

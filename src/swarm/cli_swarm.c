@@ -23,6 +23,8 @@
 
 #define CMD "run"
 
+static const char *cmd_name = CMD; /* "coordinator" for hivewire coordinator */
+
 static const hv_opt remote_rows[] = {
     { .name = "remote",
       .kind = HV_OPT_STRING,
@@ -297,14 +299,16 @@ static int prepare_node(run_opts *o, node_run *nr, sw_node_opts *node, char *pat
     nr->remote = nr->coordinator ? (((1u << (p + 5)) - 1u) & ~1u) & ~mask : mask;
     memset(node, 0, sizeof(*node));
     node->remote_mask = nr->remote;
+    uint16_t port = 0;
     if (nr->coordinator) {
         snprintf(nr->certs, sizeof(nr->certs), "%s", o->certs);
-        if (hv__node_host_port(o->listen, host, hcap, &node->net.port) != 0)
+        if (hv__node_host_port(o->listen, host, hcap, &port) != 0)
             return hv__opts_usage_error(cmd_spec(nr), "--listen: '%s' is not HOST:PORT", o->listen);
     } else {
         snprintf(nr->certs, sizeof(nr->certs), "/tmp/hivewire-certs-XXXXXX");
         if (mkdtemp(nr->certs) == NULL) {
-            hv__cli_error(CMD, "cannot make a directory for the certificates: %s", strerror(errno));
+            hv__cli_error(cmd_name, "cannot make a directory for the certificates: %s",
+                          strerror(errno));
             return HV_EXIT_FAIL;
         }
         nr->temp_certs = 1;
@@ -312,11 +316,12 @@ static int prepare_node(run_opts *o, node_run *nr, sw_node_opts *node, char *pat
     }
     if ((!nr->coordinator || o->issue_certs) && !o->insecure &&
         hv__node_issue_certs(nr->certs, p, o->cfg.node, why, sizeof(why)) != 0) {
-        hv__cli_error(CMD, "%s", why);
+        hv__cli_error(cmd_name, "%s", why);
         return HV_EXIT_FAIL;
     }
     hv__node_net_opts(&node->net, nr->certs, "coordinator", o->insecure, paths, cap);
     node->net.host = host;
+    node->net.port = port;
     if (o->insecure)
         fprintf(stderr, "hivewire %s: INSECURE: no certificates, nothing verified\n",
                 nr->coordinator ? "coordinator" : CMD);
@@ -338,7 +343,7 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
         err = hv_swarm_new(&o->cfg, bars->bars, bars->len, &sw);
     }
     if (err != 0) {
-        hv__cli_error(CMD, "cannot build the swarm: %s%s%s", hv_strerror(err),
+        hv__cli_error(cmd_name, "cannot build the swarm: %s%s%s", hv_strerror(err),
                       nr != NULL ? ": " : "", nr != NULL ? hv_net_last_error(NULL) : "");
         return HV_EXIT_FAIL;
     }
@@ -357,7 +362,7 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
         err = hv_swarm_run(sw, o->progress == 0 ? NULL : on_progress, &pr);
     int rc;
     if (err != 0) {
-        hv__cli_error(CMD, "the swarm stopped: %s",
+        hv__cli_error(cmd_name, "the swarm stopped: %s",
                       hv_swarm_error(sw)[0] ? hv_swarm_error(sw) : hv_strerror(err));
         rc = HV_EXIT_FAIL;
     } else {
@@ -479,5 +484,6 @@ int hv_cmd_coordinator(int argc, char **argv)
     node_run nr;
     memset(&nr, 0, sizeof(nr));
     nr.coordinator = 1;
+    cmd_name = "coordinator";
     return load_and_run(&o, &nr, argc, argv);
 }

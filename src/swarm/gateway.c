@@ -128,7 +128,9 @@ static void on_frame(void *user, const hv_net_frame *f, int *verdict)
     }
     g->stats.from_net++;
     rc = to_net(g, subject, f->frame, f->len); /* the other remote agents subscribed to it */
-    if (rc != 0)
+    if (rc == HV_EINVAL)
+        g->stats.refused++; /* the hub refuses to forward it (a sequence it has seen) */
+    else if (rc != 0)
         g->failed = rc;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -173,6 +174,16 @@ static int connect_agent(sw_agent *a, const sw_node_opts *o, hv_net_link *l, cha
     return 0;
 }
 
+/* A process that starts again (after a crash) must not reuse the frame sequence numbers of
+ * the one before: the transport drops a sequence it has seen from that sender. Sequences and
+ * the incarnation sent with JOIN start from the wall clock, in microseconds. */
+static uint64_t sequence_base(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int hv__sw_agents_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
                       const sw_node_opts *o, char *why, size_t cap)
 {
@@ -189,6 +200,7 @@ int hv__sw_agents_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
         if (!(o->local_mask >> i & 1u))
             continue;
         sw_agent *a = (sw_agent *)cast->actors[i];
+        a->seq = a->env.incarnation = sequence_base();
         rc = connect_agent(a, o, &links[nrun], why, cap);
         if (rc == 0)
             run[nrun++] = &a->actor;

@@ -10,7 +10,13 @@
  * or one sent again after a restart) is answered with the first one's result and never
  * executed twice.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -188,10 +194,54 @@ static int on_finish(sw_exec *e, const sw_msg *in)
     return hv__sw_send(&e->a, &m);
 }
 
+/* ---- The journal --------------------------------------------------------------------------------
+ * Every input that changes the venue (a new bar, a new order, the first FINISH) is written to
+ * state_dir/execution.journal before the agent acts on it, as [u32 length LE][HVW1 frame]. An
+ * agent that starts again (after a kill -9) replays the journal through the same handlers with
+ * nothing sent, which rebuilds the exact venue, since the exchange is deterministic for its
+ * seed and inputs; then it goes on. write() without fsync: it survives the process, not the
+ * machine. A record cut short by a crash mid-write is dropped (the input it held was never
+ * acted on). */
+
+static int changes_venue(const sw_exec *e, const sw_msg *m)
+{
+    const sw_venue *v = e->v;
+    if (m->kind == SW_BAR)
+        return v->bar_cycle == UINT64_MAX || m->cycle > v->bar_cycle;
+    if (m->kind == SW_ORDER)
+        return m->order.proposal_id > v->last_tag;
+    return m->kind == SW_FINISH && e->finished_cycle == UINT64_MAX;
+}
+
+static int journal_append(sw_exec *e, const sw_msg *m)
+{
+    uint8_t buf[4 + SW_FRAME_MAX];
+    int n = hv__sw_encode(m, 0, buf + 4, SW_FRAME_MAX);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < 4; i++)
+        buf[i] = (uint8_t)((uint32_t)n >> (8 * i));
+    size_t len = (size_t)n + 4, off = 0;
+    while (off < len) {
+        ssize_t w = write(e->journal, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return HV_EIO;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
 static int exec_on_msg(sw_agent *a, const sw_msg *m, uint64_t now_ns)
 {
     (void)now_ns;
     sw_exec *e = (sw_exec *)a;
+    if (e->journal >= 0 && !e->replaying && changes_venue(e, m)) {
+        int rc = journal_append(e, m);
+        if (rc != 0)
+            return rc;
+    }
     switch (m->kind) {
     case SW_BAR:
         return on_bar(e, m);
@@ -202,6 +252,78 @@ static int exec_on_msg(sw_agent *a, const sw_msg *m, uint64_t now_ns)
     default:
         return 0;
     }
+}
+
+static int discard_publish(hv_link *l, const char *subject, int prio, const uint8_t *f, size_t n)
+{
+    (void)l;
+    (void)subject;
+    (void)prio;
+    (void)f;
+    (void)n;
+    return 0;
+}
+
+static uint64_t zero_clock(hv_link *l)
+{
+    (void)l;
+    return 0;
+}
+
+static const hv_link_ops discard_ops = { .publish = discard_publish, .now = zero_clock };
+
+/* Replays the journal read into buf[0 .. n); returns the length of its whole records. */
+static size_t replay(sw_exec *e, const uint8_t *buf, size_t n)
+{
+    hv_link discard = { .ops = &discard_ops };
+    hv_link *mine = e->a.actor.link;
+    e->a.actor.link = &discard;
+    e->replaying = 1;
+    size_t off = 0;
+    while (n - off >= 4) {
+        uint32_t len = (uint32_t)buf[off] | (uint32_t)buf[off + 1] << 8 |
+                       (uint32_t)buf[off + 2] << 16 | (uint32_t)buf[off + 3] << 24;
+        if (len > SW_FRAME_MAX || n - off - 4 < len)
+            break;
+        sw_msg m;
+        hv_msg hm;
+        if (hv__sw_decode(buf + off + 4, len, &m, &hm) != 0 || exec_on_msg(&e->a, &m, 0) != 0)
+            break;
+        off += 4 + len;
+        e->replayed++;
+    }
+    e->replaying = 0;
+    e->a.actor.link = mine;
+    return off;
+}
+
+static int open_journal(sw_exec *e, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/execution.journal", dir);
+    e->journal = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (e->journal < 0)
+        return HV_EIO;
+    struct stat st;
+    if (fstat(e->journal, &st) != 0)
+        return HV_EIO;
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = n ? malloc(n) : NULL;
+    if (n && buf == NULL)
+        return HV_ENOMEM;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(e->journal, buf + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    size_t whole = replay(e, buf, got);
+    free(buf);
+    /* drop a torn tail, then append after the whole records */
+    if (ftruncate(e->journal, (off_t)whole) != 0 || lseek(e->journal, 0, SEEK_END) < 0)
+        return HV_EIO;
+    return 0;
 }
 
 /* ---- The equity curve as an HVW1 stream --------------------------------------------------------
@@ -293,5 +415,15 @@ int hv__sw_exec_init(sw_exec *e, const sw_env *env)
     hv__sw_agent_init(&e->a, env, &hv__sw_exec_ops);
     e->v = env->venue;
     e->finished_cycle = UINT64_MAX;
-    return e->v != NULL ? 0 : HV_EINVAL;
+    e->journal = -1;
+    if (e->v == NULL)
+        return HV_EINVAL;
+    return env->cfg.state_dir != NULL ? open_journal(e, env->cfg.state_dir) : 0;
+}
+
+void hv__sw_exec_fini(sw_exec *e)
+{
+    if (e->journal >= 0)
+        close(e->journal);
+    e->journal = -1;
 }

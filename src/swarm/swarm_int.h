@@ -379,6 +379,9 @@ typedef struct sw_exec {
     sw_agent a;
     sw_venue *v;
     uint64_t finished_cycle; /* FINISH handled (UINT64_MAX: not yet) */
+    int journal;             /* fd of state_dir/execution.journal, or -1 */
+    int replaying;           /* acting on the journal: nothing is sent */
+    uint64_t replayed;       /* journal records replayed at start */
     sw_msg last_state;       /* the last state sent (kind 0: none), sent again on a repeated bar */
     uint64_t curve_stream;   /* stream ids sent */
 } sw_exec;
@@ -458,6 +461,7 @@ int hv__sw_risk_init(sw_risk *r, const sw_env *env);
 void hv__sw_risk_fini(sw_risk *r);
 int hv__sw_strategy_init(sw_strategy *s, const sw_env *env);
 int hv__sw_exec_init(sw_exec *e, const sw_env *env);
+void hv__sw_exec_fini(sw_exec *e);
 int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progress, void *ud);
 /* coord_profile.c: the profiler's stages, and the replay of the finished cycle c->cur. */
 int hv__sw_coord_profiler(sw_coord *c);

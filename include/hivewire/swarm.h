@@ -141,7 +141,8 @@ HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_
                            hv_swarm **out);
 HV_EXTERN void hv_swarm_free(hv_swarm *s);
 
-/* Called on the coordinator thread after every cycle; return nonzero to stop early. */
+/* Called on the coordinator thread after every cycle, and when an agent is lost or back
+ * (hv_swarm_events); return nonzero to stop early. */
 typedef int (*hv_swarm_progress_fn)(void *ud, uint64_t cycles_done, uint64_t cycles_total);
 
 /*
@@ -229,6 +230,22 @@ HV_EXTERN const hv_profiler *hv_swarm_profiler(const hv_swarm *s);
 /* The equity curve (see hv_portfolio_curve); valid until hv_swarm_free(). */
 HV_EXTERN size_t hv_swarm_equity_curve(const hv_swarm *s, const uint64_t **t_ns,
                                        const double **equity);
+
+/* An agent the coordinator lost (3 heartbeats missed) or got back (it joined again, or was
+ * heard from again). */
+typedef struct hv_swarm_event {
+    uint64_t t_ns;  /* since the first cycle began, on the coordinator's clock */
+    uint64_t cycle; /* the cycle running then */
+    uint64_t agent; /* its id */
+    char name[24];  /* "pattern-2" */
+    int rejoined;   /* 0 lost, 1 back */
+} hv_swarm_event;
+
+#define HV_SWARM_EVENTS_MAX 256
+
+/* The losses and rejoins, in order (the first HV_SWARM_EVENTS_MAX; agents_lost and
+ * agents_rejoined count them all); *out valid until hv_swarm_free(). Returns the count. */
+HV_EXTERN size_t hv_swarm_events(const hv_swarm *s, const hv_swarm_event **out);
 
 /* One fill as the coordinator learned it. */
 typedef struct hv_swarm_trade {

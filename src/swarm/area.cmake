@@ -74,3 +74,11 @@ set_tests_properties(swarm_sim_cli_replays_a_seed PROPERTIES TIMEOUT 120 LABELS 
 add_test(NAME swarm_sim_cli_bad_fault COMMAND hivewire sim swarm --faults byzantine)
 set_tests_properties(swarm_sim_cli_bad_fault PROPERTIES TIMEOUT 60 LABELS "unit"
                      PASS_REGULAR_EXPRESSION "--faults: .byzantine. is not none, all, or a list")
+
+# The swarm over processes on loopback (QUIC, mutual TLS, certificates made for the test).
+foreach(scenario same-trades kill-pattern kill-execution)
+  add_test(NAME swarm_remote_${scenario}
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/swarm/remote.sh $<TARGET_FILE:hivewire> ${scenario})
+  set_tests_properties(swarm_remote_${scenario} PROPERTIES TIMEOUT 300 LABELS "unit;net"
+                       PASS_REGULAR_EXPRESSION "same trades|the run completed")
+endforeach()

@@ -64,12 +64,30 @@ static const hv_cli_spec spec = {
 
 typedef struct progress {
     int tty;
+    int show;           /* draw the bar or the lines (else only the agents' events) */
+    const hv_swarm *sw; /* for the events, read on the coordinator's thread */
+    size_t events_shown;
     uint64_t last_ns, start_ns;
 } progress;
+
+/* An agent lost or back is told at once, one line each (operators and tests wait for them). */
+static void show_events(progress *p)
+{
+    const hv_swarm_event *ev;
+    size_t n = hv_swarm_events(p->sw, &ev);
+    for (; p->events_shown < n; p->events_shown++) {
+        const hv_swarm_event *e = &ev[p->events_shown];
+        fprintf(stderr, "%shivewire %s: %s %s at cycle %" PRIu64 " (%.2f s)\n", p->tty ? "\r" : "",
+                cmd_name, e->name, e->rejoined ? "back" : "lost", e->cycle, (double)e->t_ns / 1e9);
+    }
+}
 
 static int on_progress(void *ud, uint64_t done, uint64_t total)
 {
     progress *p = ud;
+    show_events(p);
+    if (!p->show)
+        return 0;
     uint64_t now = hv_now_ns();
     uint64_t every = p->tty ? 100000000ull : 1000000000ull;
     if (done != total && now - p->last_ns < every)
@@ -85,8 +103,8 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
         if (done == total)
             fputc('\n', stderr);
     } else {
-        fprintf(stderr, "hivewire %s: %" PRIu64 "/%" PRIu64 " cycles, %.0f cycles/s\n", CMD, done,
-                total, rate);
+        fprintf(stderr, "hivewire %s: %" PRIu64 "/%" PRIu64 " cycles, %.0f cycles/s\n", cmd_name,
+                done, total, rate);
     }
     return 0;
 }
@@ -145,6 +163,31 @@ static void add_usage(summary *s, const hv_swarm_stats *st, int placement)
                 : "none (the OS places the threads)");
 }
 
+/* The agents lost and back, a few per summary row ("pattern-0 lost at cycle 812 (1.42 s)"). */
+static void add_events(summary *s, const hv_swarm *sw)
+{
+    const hv_swarm_event *ev;
+    size_t n = hv_swarm_events(sw, &ev);
+    char line[180];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        char one[80];
+        snprintf(one, sizeof(one), "%s%s %s at cycle %" PRIu64 " (%.2f s)", used ? "; " : "",
+                 ev[i].name, ev[i].rejoined ? "back" : "lost", ev[i].cycle,
+                 (double)ev[i].t_ns / 1e9);
+        if (used + strlen(one) >= sizeof(line)) {
+            add(s, "  agent events", "%s", line);
+            used = 0;
+            snprintf(one, sizeof(one), "%s %s at cycle %" PRIu64 " (%.2f s)", ev[i].name,
+                     ev[i].rejoined ? "back" : "lost", ev[i].cycle, (double)ev[i].t_ns / 1e9);
+        }
+        memcpy(line + used, one, strlen(one) + 1);
+        used += strlen(one);
+    }
+    if (used > 0)
+        add(s, "  agent events", "%s", line);
+}
+
 static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summary *s)
 {
     hv_swarm_stats st;
@@ -181,6 +224,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
             " frames refused, %u agents lost (%u rejoined)",
             st.cycles_stalled, st.orders_unknown, st.frames_bad, st.agents_lost,
             st.agents_rejoined);
+    add_events(s, sw);
     add(s, "orders",
         "%" PRIu64 " sent, %" PRIu64 " refused by limits, %" PRIu64 " by the kill switch, %" PRIu64
         " by the exchange",
@@ -356,10 +400,11 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
         fprintf(stderr, "hivewire coordinator: listening on %s:%u for %u agents\n", node.net.host,
                 hv_net_port(gw->hub), (unsigned)__builtin_popcount(nr->remote));
     }
-    progress pr = { .tty = o->progress < 0 ? isatty(2) : o->progress, .start_ns = hv_now_ns() };
+    /* a bar on a terminal, lines else; the agents' events always */
+    progress pr = { .tty = isatty(2), .show = o->progress != 0, .sw = sw, .start_ns = hv_now_ns() };
     pr.last_ns = pr.start_ns;
     if (err == 0)
-        err = hv_swarm_run(sw, o->progress == 0 ? NULL : on_progress, &pr);
+        err = hv_swarm_run(sw, on_progress, &pr);
     int rc;
     if (err != 0) {
         hv__cli_error(cmd_name, "the swarm stopped: %s",

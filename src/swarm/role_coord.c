@@ -131,6 +131,26 @@ static int on_confirm(sw_coord *c, const sw_msg *m, uint64_t now_ns)
 
 static int start_cycles(sw_coord *c, uint64_t now_ns);
 
+static void note_event(sw_coord *c, const sw_member *mb, int back, uint64_t now_ns)
+{
+    if (back)
+        c->stats.agents_rejoined++;
+    else
+        c->stats.agents_lost++;
+    if (c->nevents == HV_SWARM_EVENTS_MAX)
+        return;
+    hv_swarm_event *e = &c->events[c->nevents++];
+    e->t_ns = c->start_ns && now_ns > c->start_ns ? now_ns - c->start_ns : 0;
+    e->cycle = c->cur.cycle;
+    e->agent = mb->id;
+    member_name(mb, e->name, sizeof(e->name));
+    e->rejoined = back;
+    /* told at once, not when the cycle it stalls ends */
+    if (c->progress != NULL && c->phase == SW_PH_CYCLE &&
+        c->progress(c->progress_ud, c->stats.cycles, c->total) != 0)
+        c->stop_requested = 1;
+}
+
 static int on_join(sw_coord *c, const sw_msg *m, uint64_t now_ns)
 {
     sw_member *mb = member(c, m->join.id);
@@ -151,8 +171,10 @@ static int on_join(sw_coord *c, const sw_msg *m, uint64_t now_ns)
         c->stats.joins_refused++; /* a key other than the one registered: not the same agent */
         return 0;
     }
+    if (mb->joined && !mb->lost && m->cycle > mb->incarnation)
+        note_event(c, mb, 0, now_ns); /* it restarted before its silence was noticed */
     if (mb->joined && (mb->lost || m->cycle > mb->incarnation))
-        c->stats.agents_rejoined++;
+        note_event(c, mb, 1, now_ns);
     mb->joined = 1;
     mb->lost = 0;
     mb->incarnation = m->cycle;
@@ -176,7 +198,7 @@ static void on_heartbeat(sw_coord *c, const sw_msg *m, uint64_t now_ns)
     if (mb == NULL || !mb->joined)
         return;
     if (mb->lost)
-        c->stats.agents_rejoined++;
+        note_event(c, mb, 1, now_ns);
     mb->lost = 0;
     mb->last_seen_ns = now_ns;
     mb->last_cycle = m->cycle;
@@ -204,7 +226,7 @@ static void check_liveness(sw_coord *c, uint64_t now_ns)
         sw_member *mb = &c->members[i];
         if (mb->joined && !mb->lost && now_ns >= mb->last_seen_ns + lost_after(c)) {
             mb->lost = 1;
-            c->stats.agents_lost++;
+            note_event(c, mb, 0, now_ns);
         }
     }
 }

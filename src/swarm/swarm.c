@@ -294,6 +294,12 @@ size_t hv_swarm_equity_curve(const hv_swarm *s, const uint64_t **t_ns, const dou
     return s->cast->coord.curve_n;
 }
 
+size_t hv_swarm_events(const hv_swarm *s, const hv_swarm_event **out)
+{
+    *out = s->cast->coord.events;
+    return s->cast->coord.nevents;
+}
+
 size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out)
 {
     *out = s->cast->coord.trades;

@@ -445,6 +445,8 @@ typedef struct sw_coord {
     uint64_t *curve_t;
     double *curve_eq;
     int curve_done;
+    hv_swarm_event events[HV_SWARM_EVENTS_MAX];
+    uint32_t nevents;
     int failed;
     char error[192];
 } sw_coord;

@@ -3,7 +3,7 @@ hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
                    src/swarm/role_pattern.c src/swarm/role_risk.c src/swarm/role_strategy.c
                    src/swarm/role_exec.c src/swarm/role_coord.c src/swarm/coord_profile.c
                    src/swarm/cast.c src/swarm/swarm.c src/swarm/sim.c src/swarm/gateway.c
-                   src/swarm/node.c)
+                   src/swarm/node.c src/swarm/soak.c)
 
 hv_cli_command(NAME run FUNC hv_cmd_run
                HELP "run the trading swarm over the S&P 500 series (make run)"

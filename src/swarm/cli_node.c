@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "swarm/cli_node.h"
 #include "swarm/cli_run.h"
+#include "swarm/soak.h"
 
 /* ---- Role lists --------------------------------------------------------------------------------
  */
@@ -95,6 +96,26 @@ static int issue(const char *dir, int role, uint32_t index, uint32_t node, char 
         snprintf(why, cap, "cannot issue %s's certificate in %s: %s", name, dir,
                  err ? err : hv_strerror(rc));
     return rc;
+}
+
+int hv__node_issue_load_certs(const char *dir, uint32_t n, char *why, size_t cap)
+{
+    char name[32], path[1024];
+    for (uint32_t i = 1; i <= n; i++) {
+        hv__soak_name(i, name, sizeof(name));
+        snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+        if (access(path, R_OK) == 0)
+            continue;
+        const char *err = NULL;
+        uint64_t id = ((uint64_t)HV_SOAK_NODE << 32) | i;
+        int rc = hv_net_certs_issue(dir, name, HV_WIRE_ROLE_WORKER, id, &err);
+        if (rc != 0) {
+            snprintf(why, cap, "cannot issue %s's certificate in %s: %s", name, dir,
+                     err ? err : hv_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
 }
 
 int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char *why, size_t cap)
@@ -264,7 +285,6 @@ void hv__node_print_links(hv_net *hub, FILE *f)
 static const hv_opt agent_net_rows[] = {
     { .name = "agents",
       .kind = HV_OPT_STRING,
-      .flags = HV_OPT_REQUIRED,
       HV_OPT_AT(run_opts, agents),
       .metavar = "ROLES",
       .help = "the agents this process runs: all, or a list of market-data, pattern (every "
@@ -286,6 +306,22 @@ static const hv_opt agent_net_rows[] = {
       .kind = HV_OPT_FLAG,
       HV_OPT_AT(run_opts, insecure),
       .help = "INSECURE: no certificates, nothing verified (tests and demos only)" },
+    { .name = "count",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(run_opts, count),
+      .umin = 1,
+      .umax = HV_SOAK_AGENTS_MAX,
+      .help = "a soak instead of a swarm: N lightweight agents (load-1 .. load-N), each with "
+              "its own connection, sending heartbeats (10 a second) and task results until "
+              "the coordinator's soak ends" },
+    { .name = "for",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(run_opts, soak_s),
+      .umin = 1,
+      .umax = 86400,
+      .needs = "count",
+      .dflt = "10",
+      .help = "the soak's length, in seconds (give the coordinator's, plus its join time)" },
     { 0 },
 };
 
@@ -297,7 +333,7 @@ static const hv_opt_section agent_sections[] = {
 
 static const hv_cli_spec agent_spec = {
     .name = "agent",
-    .synopsis = "--agents ROLES [--connect HOST:PORT] [options]",
+    .synopsis = "--agents ROLES | --count N [--connect HOST:PORT] [options]",
     .summary = "run agents of a trading swarm in this process, connected to its coordinator",
     .about = "Runs some agents of a trading swarm in this process, each with its own QUIC\n"
              "connection and certificate, as the same state machines as in one process. Give\n"
@@ -308,6 +344,40 @@ static const hv_cli_spec agent_spec = {
     .epilog = "Exit status: 0 the run ended, 1 the agents could not run (the message says\n"
               "why), 2 bad usage.\n",
 };
+
+/* hivewire agent --count N: the load side of a soak. */
+static int soak_agents(const run_opts *o)
+{
+    hv_soak_opts so;
+    memset(&so, 0, sizeof(so));
+    so.agents = (uint32_t)o->count;
+    so.heartbeat_ms = 100;
+    so.run_ms = (o->soak_s ? o->soak_s : 10) * 1000u;
+    char host[256], ca[1024];
+    if (hv__node_host_port(o->connect, host, sizeof(host), &so.net.port) != 0)
+        return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o->connect);
+    hv_net_opts_default(&so.net);
+    so.net.host = host;
+    if (o->insecure) {
+        so.net.flags |= HV_NET_INSECURE;
+    } else {
+        snprintf(ca, sizeof(ca), "%s/ca.pem", o->certs);
+        so.net.ca_file = ca;
+        so.cert_dir = o->certs;
+    }
+    hv_soak_result r;
+    int rc = hv__soak_agents(&so, &r);
+    if (rc != 0) {
+        hv__cli_error("agent", "%s", r.error[0] ? r.error : hv_strerror(rc));
+        return HV_EXIT_FAIL;
+    }
+    printf("load agents              %u (%u joined the hub)\n", so.agents, r.connected);
+    printf("heartbeat round trip     p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64
+           " heartbeats)\n",
+           (double)r.rtt_p50_ns / 1e3, (double)r.rtt_p99_ns / 1e3, (double)r.rtt_max_ns / 1e3,
+           r.rtt_samples);
+    return r.connected == so.agents ? HV_EXIT_OK : HV_EXIT_FAIL;
+}
 
 int hv_cmd_agent(int argc, char **argv);
 
@@ -323,6 +393,10 @@ int hv_cmd_agent(int argc, char **argv)
     char why[256], host[256];
     sw_node_opts node;
     memset(&node, 0, sizeof(node));
+    if (o.count > 0)
+        return soak_agents(&o);
+    if (o.agents == NULL)
+        return hv__opts_usage_error(&agent_spec, "option --agents is required (or --count N)");
     if (hv__node_roles(o.agents, o.cfg.patterns, &node.local_mask, why, sizeof(why)) != 0)
         return hv__opts_usage_error(&agent_spec, "--agents: %s", why);
     if (hv__node_host_port(o.connect, host, sizeof(host), &node.net.port) != 0)

@@ -22,6 +22,9 @@ int hv__node_host_port(const char *s, char *host, size_t cap, uint16_t *port);
  * member of a swarm of `patterns` pattern agents on `node` (those already there are kept). */
 int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char *why, size_t cap);
 
+/* Certificates of the load agents load-1 .. load-n of a soak (kept if present). */
+int hv__node_issue_load_certs(const char *dir, uint32_t n, char *why, size_t cap);
+
 /* The hub's or an agent's net options for the certificate `name` in `certs` (paths written
  * into the caller's buffer), with the swarm's role x subject table. */
 void hv__node_net_opts(hv_net_opts *n, const char *certs, const char *name, int insecure,

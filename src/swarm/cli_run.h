@@ -25,6 +25,9 @@ typedef struct run_opts {
     const char *certs;   /* directory of ca.pem and <name>.pem/.key/.vote */
     int insecure;        /* no certificates at all (tests and demos only) */
     int issue_certs;     /* coordinator: make the CA and every certificate in --certs */
+    uint64_t soak;       /* coordinator: a soak of this many load agents (no swarm) */
+    uint64_t soak_s;     /* coordinator: its length once every agent joined, seconds */
+    uint64_t count;      /* agent: this many load agents (a soak) */
 } run_opts;
 
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of

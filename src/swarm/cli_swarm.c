@@ -19,6 +19,7 @@
 #include "cli/sim.h"
 #include "swarm/cli_node.h"
 #include "swarm/cli_run.h"
+#include "swarm/soak.h"
 #include "trading/cli_trading.h"
 
 #define CMD "run"
@@ -486,6 +487,22 @@ static const hv_opt coord_net_rows[] = {
       .kind = HV_OPT_FLAG,
       HV_OPT_AT(run_opts, insecure),
       .help = "INSECURE: no certificates, nothing verified (tests and demos only)" },
+    { .name = "soak",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(run_opts, soak),
+      .umin = 1,
+      .umax = HV_SOAK_AGENTS_MAX,
+      .metavar = "N",
+      .help = "a soak instead of a swarm: wait for N load agents (hivewire agent --count N), "
+              "answer their heartbeats, and report who was lost and the memory per agent" },
+    { .name = "for",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(run_opts, soak_s),
+      .umin = 1,
+      .umax = 86400,
+      .needs = "soak",
+      .dflt = "10",
+      .help = "the soak's length once every agent joined, in seconds" },
     { 0 },
 };
 
@@ -515,6 +532,48 @@ static const hv_cli_spec *cmd_spec(const node_run *nr)
     return nr->coordinator ? &coord_spec : &spec;
 }
 
+/* hivewire coordinator --soak N: the hub side of a soak. */
+static int soak_hub(const run_opts *o)
+{
+    char why[256], host[256], paths[3 * 1024];
+    hv_soak_opts so;
+    memset(&so, 0, sizeof(so));
+    so.agents = (uint32_t)o->soak;
+    so.run_ms = (o->soak_s ? o->soak_s : 10) * 1000u;
+    so.join_ms = 60000;
+    uint16_t port;
+    if (hv__node_host_port(o->listen, host, sizeof(host), &port) != 0)
+        return hv__opts_usage_error(&coord_spec, "--listen: '%s' is not HOST:PORT", o->listen);
+    if (o->issue_certs && !o->insecure &&
+        (hv__node_issue_certs(o->certs, o->cfg.patterns, o->cfg.node, why, sizeof(why)) != 0 ||
+         hv__node_issue_load_certs(o->certs, so.agents, why, sizeof(why)) != 0)) {
+        hv__cli_error("coordinator", "%s", why);
+        return HV_EXIT_FAIL;
+    }
+    hv__node_net_opts(&so.net, o->certs, "coordinator", o->insecure, paths, sizeof(paths));
+    so.net.acl = NULL; /* load agents are workers: the transport's default table */
+    hv_net_opts_default(&so.net);
+    so.net.host = host;
+    so.net.port = port;
+    fprintf(stderr, "hivewire coordinator: soak: waiting for %u agents on %s:%u\n", so.agents, host,
+            port);
+    hv_soak_result r;
+    int rc = hv__soak_hub(&so, &r);
+    if (rc != 0) {
+        hv__cli_error("coordinator", "%s", r.error[0] ? r.error : hv_strerror(rc));
+        return HV_EXIT_FAIL;
+    }
+    uint64_t grew = r.rss_after > r.rss_before ? r.rss_after - r.rss_before : 0;
+    printf("agents joined            %u of %u (%u refused)\n", r.joined, so.agents, r.refused);
+    printf("agents lost              %u\n", r.lost);
+    printf("heartbeats answered      %" PRIu64 ", task results %" PRIu64 "\n", r.heartbeats,
+           r.results);
+    printf("coordinator memory       %.1f MiB resident with every agent connected, %.1f KiB "
+           "per agent\n",
+           (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
+    return r.joined == so.agents && r.lost == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
+}
+
 int hv_cmd_coordinator(int argc, char **argv);
 
 int hv_cmd_coordinator(int argc, char **argv)
@@ -526,6 +585,8 @@ int hv_cmd_coordinator(int argc, char **argv)
     int rc = hv__run_parse(&coord_spec, argc, argv, &o);
     if (rc != HV_OPTS_PROCEED)
         return rc;
+    if (o.soak > 0)
+        return soak_hub(&o);
     node_run nr;
     memset(&nr, 0, sizeof(nr));
     nr.coordinator = 1;

@@ -20,6 +20,7 @@
 #include <hivewire/swarm.h>
 
 #include "bench.h"
+#include "swarm/cli_node.h"
 
 #ifndef HV_CYCLE_SOURCE_DIR
 #define HV_CYCLE_SOURCE_DIR "."
@@ -32,20 +33,23 @@
 typedef struct mode {
     const char *impl;
     int runner, placement, vote_auth;
+    int remote; /* every agent in a process of its own, over QUIC on loopback */
 } mode;
 
-/* The default (runner AUTO = one thread), then the thread-per-agent runner two ways. */
+/* The default (runner AUTO = one thread), the thread-per-agent runner two ways, and every agent
+ * in a process of its own (sp500 only). */
 static const mode every_runner[] = {
-    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
-    { "hivewire_threads", HV_SWARM_RUNNER_THREADS, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
+    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 0 },
+    { "hivewire_threads", HV_SWARM_RUNNER_THREADS, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 0 },
     { "hivewire_threads_os_placement", HV_SWARM_RUNNER_THREADS, HV_SWARM_PLACE_NONE,
-      HV_SWARM_AUTH_AUTO },
+      HV_SWARM_AUTH_AUTO, 0 },
+    { "hivewire_multiprocess", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 1 },
 };
 
 /* Vote authentication: MACs (the default in one process) against Ed25519 signatures. */
 static const mode every_auth[] = {
-    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO },
-    { "hivewire_ed25519_votes", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_SIG },
+    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 0 },
+    { "hivewire_ed25519_votes", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_SIG, 0 },
 };
 
 typedef struct workload {
@@ -70,6 +74,8 @@ typedef struct acc {
     double cps[SAMPLES_MAX];
     double cpu_us[SAMPLES_MAX];   /* per sample: CPU time of every runner thread per cycle */
     double switches[SAMPLES_MAX]; /* per sample: context switches per cycle */
+    double bytes[SAMPLES_MAX];    /* per sample (multi-process): bytes on the wire per cycle */
+    double datagrams[SAMPLES_MAX];
     size_t n;
     hv_swarm_stats last;
 } acc;
@@ -119,6 +125,28 @@ static void acc_profile(acc *a, const hv_swarm *sw)
     }
 }
 
+/* The data file the real-series workloads load (the children of a multi-process run read
+ * their own copy of it). */
+static char sp500_path[4096];
+
+/* Every agent in a `hivewire agent` child of its own, on loopback, with the same data, seed
+ * and options. */
+static int remote_run(const workload *w, const hv_swarm_config *cfg, hv_swarm **sw,
+                      uint64_t *children_cpu)
+{
+    char seed[32], cycles[32], why[256];
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)cfg->seed);
+    snprintf(cycles, sizeof(cycles), "%llu",
+             (unsigned long long)(cfg->cycles_max ? cfg->cycles_max : w->n));
+    char *argv[] = { "run", "--data", sp500_path, "--seed", seed, "--cycles", cycles, NULL };
+    uint32_t all = ((1u << (cfg->patterns + 5)) - 1u) & ~1u;
+    int rc = hv__node_remote_run(cfg, w->bars, w->n, all, 7, argv, NULL, NULL, sw, children_cpu,
+                                 why, sizeof(why));
+    if (rc != 0)
+        fprintf(stderr, "hivewire bench cycle: multi-process run: %s\n", why);
+    return rc;
+}
+
 static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
 {
     hv_swarm_config cfg;
@@ -136,15 +164,23 @@ static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
     cfg.placement = m->placement;
     cfg.vote_auth = m->vote_auth;
     hv_swarm *sw = NULL;
-    int rc = hv_swarm_new(&cfg, w->bars, w->n, &sw);
-    if (rc == 0)
+    uint64_t children_cpu = 0;
+    int rc = m->remote ? remote_run(w, &cfg, &sw, &children_cpu)
+                       : hv_swarm_new(&cfg, w->bars, w->n, &sw);
+    if (rc == 0 && !m->remote)
         rc = hv_swarm_run(sw, NULL, NULL);
     if (rc == 0 && a != NULL && a->n < SAMPLES_MAX) {
         hv_swarm_stats st;
         hv_swarm_stats_get(sw, &st);
         double n = st.cycles > 0 ? (double)st.cycles : 1;
         a->cps[a->n] = st.wall_ns ? (double)st.cycles * 1e9 / (double)st.wall_ns : 0;
-        a->cpu_us[a->n] = (double)st.cpu_ns / 1e3 / n;
+        a->cpu_us[a->n] = (double)(st.cpu_ns + children_cpu) / 1e3 / n;
+        if (m->remote) {
+            uint64_t bytes, dgrams;
+            hv__node_link_totals(hv__swarm_gateway(sw)->hub, &bytes, &dgrams);
+            a->bytes[a->n] = (double)bytes / n;
+            a->datagrams[a->n] = (double)dgrams / n;
+        }
         a->switches[a->n] = (double)(st.switches_voluntary + st.switches_involuntary) / n;
         a->n++;
         a->proposals += st.proposals;
@@ -180,6 +216,14 @@ static void report(hv_bench_report *r, const workload *w, const mode *m, acc *a)
                  "{\"what\": \"context switches (sleeps + preemptions) per cycle\"}");
     snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
     hv_bench_add_hist(r, name, m->impl, "us", &a->cycle, params);
+    if (m->remote) {
+        snprintf(name, sizeof(name), "bytes_per_cycle_%s", w->name);
+        hv_bench_add(r, name, m->impl, "bytes", a->bytes, a->n,
+                     "{\"what\": \"QUIC payload and headers both ways, all links\"}");
+        snprintf(name, sizeof(name), "datagrams_per_cycle_%s", w->name);
+        hv_bench_add(r, name, m->impl, "ops/s", a->datagrams, a->n,
+                     "{\"what\": \"UDP datagrams both ways, all links, per cycle\"}");
+    }
     if (strcmp(w->name, "sp500") != 0 || m != &w->modes[0])
         return;
     for (size_t i = 0; i < a->nstages; i++) {
@@ -250,6 +294,12 @@ static int run_workload(hv_bench_report *r, const hv_bench_opts *o, const worklo
         snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
         hv_bench_ratio(r, name, w->modes[0].impl, w->modes[j].impl);
     }
+    for (size_t j = 2; j < w->nmodes && rc == 0; j++) {
+        if (!w->modes[j].remote)
+            continue; /* the multi-process swarm against a thread per agent: the target */
+        snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[1].impl, w->modes[j].impl);
+    }
     if (rc != 0)
         hv_bench_fail(r, "%s: %s", w->name, hv_strerror(rc));
     for (size_t j = 0; j < ready; j++)
@@ -264,8 +314,11 @@ static int load_sp500(hv_series *s)
         char path[4096];
         hv_csv_report rep;
         snprintf(path, sizeof(path), "%s/data/sp500-2000.csv", roots[i]);
-        if (hv_csv_load_bars(path, NULL, s, &rep) == 0)
+        if (hv_csv_load_bars(path, NULL, s, &rep) == 0) {
+            if (realpath(path, sp500_path) == NULL)
+                snprintf(sp500_path, sizeof(sp500_path), "%s", path);
             return 0;
+        }
         hv_series_fini(s);
         hv_series_init(s);
     }
@@ -283,6 +336,11 @@ static void notes(hv_bench_report *r)
                      "votes MAC'd (every voter in the process); hivewire_threads: a thread per "
                      "agent, the message chain pinned to one CPU (placement auto); "
                      "hivewire_threads_os_placement: a thread per agent placed by the OS");
+    hv_bench_note(r,
+                  "hivewire_multiprocess (sp500 only): every agent a `hivewire agent` process of "
+                  "its own, the coordinator and its gateway in the bench's process, over QUIC "
+                  "with mutual TLS on loopback, votes Ed25519-signed; CPU per cycle includes "
+                  "the children's; target: p50 at most 3x hivewire_threads' in the same run");
     hv_bench_note(r, "rows *_contended: the same with one busy process (a spinning child the "
                      "bench forks and kills) competing for the CPUs; 1,000 cycles per run");
     hv_bench_note(r,
@@ -311,7 +369,7 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     uint64_t cmax_contended = opts->quick ? 100 : 1000;
     if (load_sp500(&real) == 0) {
         workload ws[] = {
-            { "sp500", real.bars, real.len, cmax, 4, 0, every_runner, 3 },
+            { "sp500", real.bars, real.len, cmax, 4, 0, every_runner, 4 },
             { "sp500_contended", real.bars, real.len, cmax_contended, 4, 1, every_runner, 3 },
             { "sp500_vote_auth", real.bars, real.len, cmax, 4, 0, every_auth, 2 },
             { "sp500_1_pattern", real.bars, real.len, cmax, 1, 0, every_runner, 3 },

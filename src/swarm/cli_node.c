@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -277,6 +279,83 @@ void hv__node_print_links(hv_net *hub, FILE *f)
                 ls.datagrams_sent, ls.datagrams_recv, ls.retransmits, ls.frames_sent,
                 ls.frames_delivered);
     }
+}
+
+void hv__node_link_totals(hv_net *hub, uint64_t *bytes, uint64_t *datagrams)
+{
+    hv_net_link_stats ls;
+    *bytes = *datagrams = 0;
+    for (uint32_t i = 0; hv_net_link_stats_get(hub, i, &ls) == 0; i++) {
+        *bytes += ls.bytes_sent + ls.bytes_recv;
+        *datagrams += ls.datagrams_sent + ls.datagrams_recv;
+    }
+}
+
+/* Removes the certificates of a swarm made in dir, and dir (only the files this wrote). */
+void hv__node_remove_certs(const char *dir, uint32_t patterns)
+{
+    static const char *const ext[] = { "pem", "key", "vote" };
+    char path[1100], name[32];
+    for (uint32_t s = 0; s < patterns + 5; s++) {
+        int role;
+        uint32_t index;
+        hv__sw_slot_role(patterns, s, &role, &index);
+        hv__sw_agent_name(role, index, name, sizeof(name));
+        for (int e = 0; e < 3; e++) {
+            snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext[e]);
+            unlink(path);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/ca.pem", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/ca.key", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+                        int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
+                        hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap)
+{
+    char dir[64] = "/tmp/hivewire-certs-XXXXXX", paths[3 * 1024];
+    *sw = NULL;
+    *children_cpu_ns = 0;
+    why[0] = 0;
+    if (mkdtemp(dir) == NULL) {
+        snprintf(why, cap, "cannot make a directory for the certificates: %s", strerror(errno));
+        return HV_EIO;
+    }
+    sw_node_opts node;
+    memset(&node, 0, sizeof(node));
+    node.remote_mask = mask;
+    int rc = hv__node_issue_certs(dir, cfg->patterns, cfg->node, why, cap);
+    hv__node_net_opts(&node.net, dir, "coordinator", 0, paths, sizeof(paths));
+    node.net.host = "127.0.0.1";
+    if (rc == 0 && (rc = hv__swarm_new_node(cfg, bars, n, &node, sw)) != 0)
+        snprintf(why, cap, "cannot build the swarm: %s: %s", hv_strerror(rc),
+                 hv_net_last_error(NULL));
+    pid_t pids[HV_SWARM_THREADS_MAX];
+    uint32_t npids = 0;
+    struct rusage before, after;
+    getrusage(RUSAGE_CHILDREN, &before);
+    if (rc == 0) {
+        hv_node_children kids = { .quiet_children = 1 };
+        rc = hv__node_spawn(&kids, child_argc, child_argv, dir,
+                            hv_net_port(hv__swarm_gateway(*sw)->hub), mask, cfg->patterns, pids,
+                            &npids);
+    }
+    if (rc == 0 && (rc = hv_swarm_run(*sw, progress, ud)) != 0)
+        snprintf(why, cap, "the swarm stopped: %s", hv_swarm_error(*sw));
+    hv__node_reap(pids, npids, 5000);
+    getrusage(RUSAGE_CHILDREN, &after);
+    int64_t us = (int64_t)(after.ru_utime.tv_sec - before.ru_utime.tv_sec + after.ru_stime.tv_sec -
+                           before.ru_stime.tv_sec) *
+                     1000000 +
+                 (after.ru_utime.tv_usec - before.ru_utime.tv_usec) +
+                 (after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+    *children_cpu_ns = us > 0 ? (uint64_t)us * 1000u : 0;
+    hv__node_remove_certs(dir, cfg->patterns);
+    return rc;
 }
 
 /* ---- hivewire agent

@@ -45,4 +45,19 @@ void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms);
 /* The hub's links, one line each: peer, RTT, bytes, datagrams, retransmits, frames. */
 void hv__node_print_links(hv_net *hub, FILE *f);
 
+/* A swarm whose members of `mask` run as `hivewire agent` children on loopback, with
+ * certificates made for it in a temporary directory (removed at the end). child_args are the
+ * swarm options the children get (the same data, seed and configuration as cfg). Runs it to
+ * the end; *sw (the caller frees it) holds the statistics; *children_cpu_ns what the children
+ * cost. Returns 0, or an HV_E* code with why. */
+int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+                        int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
+                        hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap);
+
+/* Removes the certificates of a swarm made in dir, and dir (only the files they are). */
+void hv__node_remove_certs(const char *dir, uint32_t patterns);
+
+/* Sums of the hub's links: bytes and datagrams both ways. */
+void hv__node_link_totals(hv_net *hub, uint64_t *bytes, uint64_t *datagrams);
+
 #endif

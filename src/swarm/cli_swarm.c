@@ -309,29 +309,6 @@ typedef struct node_run {
 
 static const hv_cli_spec *cmd_spec(const node_run *nr);
 
-/* Removes the certificates made for this run (only the files this run wrote). */
-static void remove_certs(const node_run *nr, uint32_t patterns)
-{
-    static const char *const ext[] = { "pem", "key", "vote" };
-    char path[1100];
-    for (uint32_t s = 0; s < patterns + 5; s++) {
-        int role;
-        uint32_t index;
-        char name[32];
-        hv__sw_slot_role(patterns, s, &role, &index);
-        hv__sw_agent_name(role, index, name, sizeof(name));
-        for (int e = 0; e < 3; e++) {
-            snprintf(path, sizeof(path), "%s/%s.%s", nr->certs, name, ext[e]);
-            unlink(path);
-        }
-    }
-    snprintf(path, sizeof(path), "%s/ca.pem", nr->certs);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/ca.key", nr->certs);
-    unlink(path);
-    rmdir(nr->certs);
-}
-
 static int prepare_node(run_opts *o, node_run *nr, sw_node_opts *node, char *paths, size_t cap,
                         char *host, size_t hcap)
 {
@@ -420,7 +397,7 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
         hv__node_reap(nr->pids, nr->npids, 5000);
     hv_swarm_free(sw);
     if (nr != NULL && nr->temp_certs)
-        remove_certs(nr, o->cfg.patterns);
+        hv__node_remove_certs(nr->certs, o->cfg.patterns);
     return rc;
 }
 

@@ -254,3 +254,9 @@ int hv__sw_cast_restart(sw_cast *c, uint32_t i, const hv_bar *bars, size_t n, sw
     a->actor.link = link;
     return rc;
 }
+
+void hv__sw_cast_other_clocks(sw_cast *c)
+{
+    for (uint32_t i = 0; i < c->nactors; i++)
+        ((sw_agent *)c->actors[i])->env.other_clocks = 1;
+}

@@ -79,8 +79,10 @@ void hv__sw_coord_replay(sw_coord *c)
     const sw_trace *t = &cy->out.strat.trace;
     uint64_t left = cy->t_end - cy->t0;
     uint64_t md = take(&left, t->md_ns);
-    uint64_t par = take(&left, t->par_ns);
     uint64_t cpu = t->dtw_cpu_ns + t->var_cpu_ns + t->exec_cpu_ns;
+    /* Across processes the parallel section cannot be measured on one clock: it is taken to
+     * last at least the work done in it, and the rest of the cycle is coordination. */
+    uint64_t par = take(&left, t->par_ns == SW_SPAN_UNKNOWN ? cpu : t->par_ns);
     double scale = cpu > par ? (double)par / (double)cpu : 1.0;
     uint64_t p_var = (uint64_t)((double)t->var_cpu_ns * scale);
     uint64_t p_exec = (uint64_t)((double)t->exec_cpu_ns * scale);

@@ -196,6 +196,8 @@ int hv__sw_agents_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
     int rc = cast && links ? hv__sw_venue_init(&venue, cfg) : HV_ENOMEM;
     if (rc == 0)
         rc = hv__sw_cast_init(cast, cfg, HV_SWARM_AUTH_SIG, bars, n, &venue, NULL, NULL);
+    if (rc == 0)
+        hv__sw_cast_other_clocks(cast);
     for (uint32_t i = 1; rc == 0 && i < cast->nactors; i++) {
         if (!(o->local_mask >> i & 1u))
             continue;

@@ -76,7 +76,10 @@ static int decide(sw_strategy *s)
     *t = s->trace;
     t->md_ns = st->state.bar_md_ns;
     uint64_t bar_sent = st->state.bar_sent_ns;
-    t->par_ns = s->last_in_ns > bar_sent ? s->last_in_ns - bar_sent : 0;
+    if (a->env.other_clocks)
+        t->par_ns = SW_SPAN_UNKNOWN; /* the bar's send time is another process's clock */
+    else
+        t->par_ns = s->last_in_ns > bar_sent ? s->last_in_ns - bar_sent : 0;
     t->var_cpu_ns = s->risk.risk.compute_ns;
     t->exec_cpu_ns = st->state.compute_ns;
     t->strat_ns = hv__sw_clock(a) - t0;

@@ -132,8 +132,10 @@ static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
         rc = hv__sw_cast_init(s->cast, cfg, s->vote_auth, bars, n, &s->venue, NULL, NULL);
     if (rc == 0)
         rc = make_links(s);
-    if (rc == 0 && s->remote_mask)
+    if (rc == 0 && s->remote_mask) {
+        hv__sw_cast_other_clocks(s->cast);
         rc = make_gateway(s, node);
+    }
     if (rc != 0) {
         hv_swarm_free(s);
         return rc;

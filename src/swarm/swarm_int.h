@@ -72,12 +72,16 @@ const char *hv__sw_role_name(int role);
  * own clocks: spans only, never compared across agents). */
 typedef struct sw_trace {
     uint64_t md_ns;       /* market-data agent's handling of NEXT */
-    uint64_t par_ns;      /* bar published -> last input (predictions, risk, state) received */
+    uint64_t par_ns;      /* bar published -> last input (predictions, risk, state) received;
+                             SW_SPAN_UNKNOWN when the market-data agent's clock is not the
+                             strategy's (clocks of different hosts are never subtracted) */
     uint64_t dtw_cpu_ns;  /* sum of the pattern agents' compute */
     uint64_t var_cpu_ns;  /* risk agent's VaR/ES update */
     uint64_t exec_cpu_ns; /* execution agent's bar handling (reports, fills, marking) */
     uint64_t strat_ns;    /* strategy's signal and proposal */
 } sw_trace;
+
+#define SW_SPAN_UNKNOWN UINT64_MAX
 
 typedef struct sw_order {
     int32_t side;   /* hv_side */
@@ -240,6 +244,7 @@ typedef struct sw_env {
     uint32_t index;
     int vote_auth;          /* resolved: HV_SWARM_AUTH_SIG or _MAC */
     uint64_t incarnation;   /* 0, then one more at every restart (sent with JOIN) */
+    int other_clocks;       /* some agents run on other clocks (other processes) */
     const hv_bar *bars;     /* market data: its data (borrowed) */
     size_t nbars;           /* every agent: the length of the series (sizes its buffers) */
     struct sw_venue *venue; /* execution: the exchange connection (borrowed) */
@@ -491,6 +496,9 @@ int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **w
 int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, const hv_bar *bars,
                      size_t n, sw_venue *venue, hv_swarm_progress_fn progress, void *ud);
 void hv__sw_cast_fini(sw_cast *c);
+/* Some of the cast's agents run in other processes, on other clocks: spans that would subtract
+ * one agent's clock from another's are not measured. */
+void hv__sw_cast_other_clocks(sw_cast *c);
 /* Re-creates agent i of the cast fresh (same identity and keys): a restart. */
 int hv__sw_cast_restart(sw_cast *c, uint32_t i, const hv_bar *bars, size_t n, sw_venue *venue);
 

@@ -1,5 +1,6 @@
 # bus: the in-process message bus (rings, topics, inboxes, delivery policies, metrics).
-hv_library_sources(src/bus/ring.c src/bus/topics.c src/bus/bus.c)
+hv_library_sources(src/bus/ring.c src/bus/topics.c src/bus/pool.c src/bus/inbox.c
+                    src/bus/publish.c src/bus/recv.c src/bus/agent.c src/bus/bus.c)
 
 hv_add_test(NAME bus_ring SOURCES tests/bus/ring_test.c LABELS concurrent TIMEOUT 120)
 hv_add_test(NAME bus_topics SOURCES tests/bus/topics_test.c TIMEOUT 60)

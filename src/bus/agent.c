@@ -3,10 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "bus_int.h"
+#include "platform/platform.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Big-reader lock, writer side (the read side is in bus_int.h)                             */
@@ -104,8 +103,7 @@ void hv__agent_destroy(hv_agent *a)
     hv__cache_fini(&a->cache);
     free(a->cells);
     free(a->pending);
-    if (a->efd >= 0)
-        close(a->efd);
+    hv__efd_close(a->efd);
     if (a->lat != NULL)
         hv_hist_fini(a->lat);
     free(a->lat);
@@ -148,11 +146,8 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
         a->lat = calloc(1, sizeof(*a->lat));
         rc = a->lat == NULL ? HV_ENOMEM : hv_hist_init(a->lat, LAT_MAX_NS, AGENT_LAT_SUB_BITS);
     }
-    if (rc == 0 && o->wait == HV_WAIT_BLOCK) {
-        a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (a->efd < 0)
-            rc = HV_EIO;
-    }
+    if (rc == 0 && o->wait == HV_WAIT_BLOCK && hv__efd_open(&a->efd) != 0)
+        rc = HV_EIO;
     return rc;
 }
 

@@ -1,15 +1,10 @@
 /* Inboxes: lanes, coalescing, enqueue under the backpressure policies, and the wake-ups of
  * sleeping owners (eventfd) and blocked publishers (futex). docs/BUS.md sections 5 to 7. */
 #include <limits.h>
-#include <linux/futex.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bus_int.h"
+#include "platform/platform.h"
 
 /*
  * The owner's sequentially consistent fence in the wake-up protocol (publishers need none: their
@@ -33,38 +28,6 @@ static uint64_t tsan_fence_word;
 #else
 #define SC_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
-
-static void ns_to_ts(uint64_t ns, struct timespec *ts)
-{
-    ts->tv_sec = (time_t)(ns / 1000000000u);
-    ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
-static void futex_wait(uint32_t *addr, uint32_t val, uint64_t timeout_ns)
-{
-    struct timespec ts;
-    ns_to_ts(timeout_ns, &ts);
-    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
-}
-
-static void futex_wake_all(uint32_t *addr)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
-static void efd_drain(int fd)
-{
-    uint64_t v;
-    ssize_t n = read(fd, &v, sizeof(v));
-    (void)n;
-}
-
-static void efd_signal(int fd)
-{
-    uint64_t one = 1;
-    ssize_t n = write(fd, &one, sizeof(one));
-    (void)n;
-}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -134,7 +97,7 @@ static inline void wake_check(hv_agent *a)
     if (__atomic_load_n(&a->waiting, __ATOMIC_SEQ_CST) == 0)
         return;
     if (__atomic_exchange_n(&a->waiting, 0, __ATOMIC_ACQ_REL) != 0)
-        efd_signal(a->efd);
+        hv__efd_signal(a->efd);
 }
 
 static inline void wake(hv_agent *a)
@@ -197,7 +160,7 @@ static int wait_space(hv_agent *a, hv_mpmc *lane, uint64_t block_ns, uint64_t *d
     __atomic_fetch_add(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
     uint32_t seq = __atomic_load_n(&a->space_seq, __ATOMIC_SEQ_CST);
     if (hv_mpmc_full_sc(lane))
-        futex_wait(&a->space_seq, seq, *deadline - now);
+        (void)hv__futex_wait(&a->space_seq, seq, *deadline - now);
     else
         hv__cpu_relax(); /* a slot is claimed by the owner and about to be freed */
     __atomic_fetch_sub(&a->space_waiters, 1, __ATOMIC_RELEASE);
@@ -210,7 +173,7 @@ void hv__notify_space(hv_agent *a)
     if (__atomic_load_n(&a->space_waiters, __ATOMIC_SEQ_CST) == 0)
         return;
     __atomic_fetch_add(&a->space_seq, 1, __ATOMIC_RELEASE);
-    futex_wake_all(&a->space_seq);
+    hv__futex_wake(&a->space_seq, INT_MAX);
 }
 
 /*
@@ -312,15 +275,11 @@ static int sleep_once(hv_agent *a, uint64_t deadline)
         hv__cpu_relax();
     } else {
         uint64_t now = bus_clock(a->bus);
-        if (now < deadline) {
-            struct pollfd pfd = { .fd = a->efd, .events = POLLIN };
-            struct timespec ts;
-            ns_to_ts(deadline - now, &ts);
-            ppoll(&pfd, 1, &ts, NULL);
-        }
+        if (now < deadline)
+            (void)hv__efd_wait(a->efd, deadline - now);
     }
     __atomic_store_n(&a->waiting, 0, __ATOMIC_RELAXED);
-    efd_drain(a->efd);
+    hv__efd_drain(a->efd);
     return inbox_ready(a);
 }
 
@@ -381,5 +340,5 @@ void hv_agent_disarm(hv_agent *a)
     if (a == NULL || a->efd < 0)
         return;
     __atomic_store_n(&a->waiting, 0, __ATOMIC_RELAXED);
-    efd_drain(a->efd);
+    hv__efd_drain(a->efd);
 }

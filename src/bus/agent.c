@@ -199,6 +199,7 @@ static void group_leave(hv_bus *b, uint32_t gid)
     if (gid == 0)
         return;
     group *g = &b->groups[gid - 1];
+    HV_ASSERT(g->members > 0);
     if (--g->members == 0)
         memset(g, 0, sizeof(*g));
 }
@@ -207,6 +208,7 @@ static void group_leave(hv_bus *b, uint32_t gid)
 static void sub_remove(hv_bus *b, uint32_t id)
 {
     sub *s = &b->subs[id];
+    HV_ASSERT(s->agent != NULL && b->nsubs > 0);
     hv__topics_remove(b->topics, s->pattern, s->pattern_len, id);
     group_leave(b, s->group);
     free(s->pattern);
@@ -224,6 +226,7 @@ void hv_agent_free(hv_agent *a)
         return;
     hv_bus *b = a->bus;
     write_enter(b);
+    HV_ASSERT(b->agents[a->id - 1] == a && b->live[a->live_index] == a);
     for (uint32_t i = 0; i < b->sub_unused; i++)
         if (b->subs[i].agent == a)
             sub_remove(b, i);

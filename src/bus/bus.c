@@ -36,6 +36,7 @@ void hv__dead_letter(hv_bus *b, hv_bus_msg *m, uint32_t recipient, int reason, u
         d->at_ns = now_ns;
         q->count++;
     }
+    HV_ASSERT(q->count <= q->cap);
     pthread_mutex_unlock(&q->mu);
     hv_bus_msg_release(drop);
 }

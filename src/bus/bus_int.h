@@ -31,6 +31,7 @@
 #include <hivewire/hist.h>
 #include <hivewire/ring.h>
 
+#include "core/assert.h"
 #include "core/spin.h"
 #include "core/timeq.h"
 #include "topics.h"
@@ -157,7 +158,8 @@ struct hv_agent {
     uint64_t c_retried;
     uint64_t c_retries_exhausted;
     uint64_t c_retry_overflow;
-    uint32_t acache_n; /* messages in the allocation cache (atomic: read by stats) */
+    uint64_t now_ns_last; /* the latest now_ns the owner passed in */
+    uint32_t acache_n;    /* messages in the allocation cache (atomic: read by stats) */
     uint32_t acache[ACACHE_MAX];
     uint32_t passed[LANES];
     uint32_t starvation_k;
@@ -227,6 +229,15 @@ static inline int pow2(uint32_t v)
 static inline uint64_t bus_clock(const hv_bus *b)
 {
     return b->opts.clock_ns(b->opts.clock_ud);
+}
+
+/* Every call of the owner that takes now_ns: the owner reads one monotonic clock (or drives a
+ * simulated one forward), so its time never runs backwards. TTLs, request deadlines and
+ * redelivery times are computed from it. */
+static inline void clock_advance(hv_agent *a, uint64_t now_ns)
+{
+    HV_ASSERT(now_ns >= a->now_ns_last);
+    a->now_ns_last = now_ns;
 }
 
 static inline hv_agent *agent_by_id(hv_bus *b, uint32_t id)

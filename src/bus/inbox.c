@@ -183,6 +183,7 @@ void hv__notify_space(hv_agent *a)
 int hv__deliver(hv_agent *a, hv_bus_msg *m, int bp, uint64_t block_ns, uint64_t now_ns,
                 hv_send_result *res, wake_list *w)
 {
+    HV_ASSERT(m->prio >= HV_PRIO_CRITICAL && m->prio <= LANES); /* checked by make_msg */
     hv_mpmc *lane = &a->lanes[m->prio - 1];
     uint64_t deadline = 0;
     for (int tries = 0;; tries++) {

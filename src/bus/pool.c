@@ -63,6 +63,7 @@ static uint32_t stack_pop_n(idx_stack *s, uint32_t *out, uint32_t max)
 /* Pushes the chain first -> ... -> last (n nodes, already linked through next[]). */
 static void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32_t n)
 {
+    HV_DEBUG_ASSERT(first < s->cap && last < s->cap && n <= s->cap);
     uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
     for (;;) {
         __atomic_store_n(&s->next[last], (uint32_t)old, __ATOMIC_RELAXED);
@@ -75,6 +76,7 @@ static void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32
 
 static void stack_push(idx_stack *s, uint32_t idx)
 {
+    HV_DEBUG_ASSERT(idx < s->cap);
     uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
     for (;;) {
         __atomic_store_n(&s->next[idx], (uint32_t)old, __ATOMIC_RELAXED);
@@ -119,7 +121,9 @@ void hv_buf_release(hv_buf *buf)
 {
     if (buf == NULL)
         return;
-    if (__atomic_sub_fetch(&buf->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    uint32_t left = __atomic_sub_fetch(&buf->refs, 1, __ATOMIC_ACQ_REL);
+    HV_ASSERT(left != UINT32_MAX); /* released once more than it was retained */
+    if (left != 0)
         return;
     stack_push(&buf->bus->buf_free, buf->index);
 }
@@ -179,8 +183,9 @@ void hv__acache_flush(hv_agent *a)
 static int msg_unref(hv_bus_msg *m)
 {
     /* A holder that sees refs == 1 is the only holder: no atomic read-modify-write needed. */
-    if (__atomic_load_n(&m->refs_, __ATOMIC_ACQUIRE) != 1 &&
-        __atomic_sub_fetch(&m->refs_, 1, __ATOMIC_ACQ_REL) != 0)
+    uint32_t refs = __atomic_load_n(&m->refs_, __ATOMIC_ACQUIRE);
+    HV_ASSERT(refs != 0); /* released once more than it was retained */
+    if (refs != 1 && __atomic_sub_fetch(&m->refs_, 1, __ATOMIC_ACQ_REL) != 0)
         return 0;
     if (m->buf_ != NULL) {
         hv_buf_release(m->buf_);

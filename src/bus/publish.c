@@ -215,6 +215,7 @@ static int publish_meta(hv_agent *from, const hv_send *m, const send_meta *meta,
     hv_bus *b = from->bus;
     hv_send_result res = { 0 };
     int err = 0;
+    clock_advance(from, now_ns);
     read_enter(from);
     const hv_match_entry *e = route(from, meta->subject, meta->subject_len, &err);
     if (e == NULL) {
@@ -276,6 +277,7 @@ static int send_meta_to(hv_agent *from, uint32_t to, const hv_send *m, const sen
                         uint64_t now_ns)
 {
     hv_send_result res = { 0 };
+    clock_advance(from, now_ns);
     read_enter(from);
     hv_agent *dst = agent_by_id(from->bus, to);
     if (dst == NULL) {
@@ -340,6 +342,7 @@ int hv_bus_send_n(hv_agent *from, uint32_t to, const hv_send *msgs, size_t n, ui
     size_t i = 0;
     uint64_t bytes = 0;
     int rc = 0;
+    clock_advance(from, now_ns);
     read_enter(from);
     hv_agent *dst = agent_by_id(from->bus, to);
     while (dst != NULL && i < n && rc == 0) {
@@ -374,6 +377,7 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
     hv_bus *b = from->bus;
     hv_send_result res = { 0 };
     send_meta meta = { .flags = HV_MSG_F_BROADCAST, .corr_id = m->corr_id, .subject = "" };
+    clock_advance(from, now_ns);
     read_enter(from);
     uint32_t n = b->nlive - 1;
     res.matched = n;
@@ -406,6 +410,7 @@ int hv_bus_broadcast(hv_agent *from, const hv_send *m, uint64_t now_ns, hv_send_
 
 static void pending_add(hv_agent *a, uint64_t corr, uint64_t deadline_ns)
 {
+    HV_ASSERT(a->npending < a->max_pending); /* hv_agent_request checked */
     a->pending[a->npending].corr_id = corr;
     a->pending[a->npending].deadline_ns = deadline_ns;
     a->npending++;

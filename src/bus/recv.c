@@ -195,6 +195,7 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
 {
     if (a == NULL || out == NULL)
         return HV_EINVAL;
+    clock_advance(a, now_ns);
     uint32_t n = 0, popped = 0;
     uint64_t bytes = 0;
     if (now_ns >= a->next_deadline)
@@ -235,6 +236,7 @@ int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
     lat_end(&own_lat);
     if (popped > 0)
         hv__notify_space(a);
+    HV_ASSERT(n <= max && had_timeouts <= n);
     own_add(&a->c_received, n - had_timeouts);
     own_add(&a->c_bytes_received, bytes);
     return (int)n;
@@ -288,6 +290,7 @@ int hv_agent_retry(hv_agent *a, hv_bus_msg *m, uint64_t now_ns)
 {
     if (a == NULL || m == NULL)
         return HV_EINVAL;
+    clock_advance(a, now_ns);
     own_add(&a->c_retried, 1);
     if (m->attempts >= a->retry_max) {
         own_add(&a->c_retries_exhausted, 1);
@@ -302,7 +305,8 @@ int hv_agent_retry(hv_agent *a, hv_bus_msg *m, uint64_t now_ns)
     }
     uint64_t due = sat_add(now_ns, retry_delay(a, own->attempts));
     own->attempts++;
-    hv__timeq_push(&a->retry, due, own); /* cannot fail: room was checked */
+    int rc = hv__timeq_push(&a->retry, due, own);
+    HV_ASSERT(rc == 0); /* room was checked */
     return 0;
 }
 

@@ -339,8 +339,8 @@ static void request_gets_the_reply_with_its_correlation_id(void **state)
     assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
     /* nobody listening */
     q.subject = "svc.none";
-    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 10, &corr), HV_ENOSUBSCRIBER);
-    assert_int_equal(hv_agent_request(f->a[0], &q, 0, 10, &corr), HV_EINVAL);
+    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 60, &corr), HV_ENOSUBSCRIBER);
+    assert_int_equal(hv_agent_request(f->a[0], &q, 0, 60, &corr), HV_EINVAL);
 }
 
 static void request_without_reply_times_out_at_its_deadline(void **state)
@@ -1149,7 +1149,7 @@ static void latency_quantiles_and_alerts(void **state)
     assert_true(l.max_ns >= 9990000 && l.max_ns <= 10000000);
     assert_int_equal(hv_bus_check_alerts(b), 0); /* p99 is still 1 us */
     for (int i = 0; i < 10; i++) {
-        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 1000), 0);
         hv_bus_msg_release(recv1(r, 20000000));
     }
     alert_calls = 0;
@@ -1172,10 +1172,10 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
     hv_agent_opts o;
     hv_agent_opts_default(&o);
     o.latency_hist = 1;
-    hv_agent *s, *r;
-    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    hv_agent *s[22], *r;
     assert_int_equal(hv_agent_new(b, &o, &r), 0);
-    /* runs of equal and different buckets, out of order, and one beyond the 60 s range */
+    /* runs of equal and different buckets, out of order, and one beyond the 60 s range; one
+     * sender per message, since each sender's clock only moves forward */
     static const uint64_t lat[] = { 1000,  1000, 50000,   1000,       2000000, 50000,
                                     50000, 1000, 1000,    7000000,    1000,    2000000,
                                     50000, 1000, 1000,    50000,      1000,    2000000,
@@ -1185,9 +1185,11 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
     hv_hist ref_bus, ref_own;
     assert_int_equal(hv_hist_init(&ref_bus, 60ull * 1000 * 1000 * 1000, 10), 0);
     assert_int_equal(hv_hist_init(&ref_own, 60ull * 1000 * 1000 * 1000, 7), 0);
+    assert_int_equal(n, sizeof(s) / sizeof(s[0]));
     for (size_t i = 0; i < n; i++) {
         hv_send m = text(NULL, "b");
-        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, now - lat[i]), 0);
+        assert_int_equal(hv_agent_new(b, NULL, &s[i]), 0);
+        assert_int_equal(hv_bus_send(s[i], hv_agent_id(r), &m, now - lat[i]), 0);
         hv_hist_record(&ref_bus, lat[i]);
         hv_hist_record(&ref_own, lat[i]);
     }
@@ -1345,11 +1347,34 @@ static void subscriptions_change_safely_while_publishing(void **state)
     pthread_join(t, NULL);
 }
 
+/* Receives at t_ns[0], then at t_ns[1] (in a forked child: see hv_test_aborts). */
+static void recv_at_two_times(void *arg)
+{
+    const uint64_t *t_ns = arg;
+    hv_bus *b = NULL;
+    hv_agent *a = NULL;
+    hv_bus_msg *m;
+    if (hv_bus_new(&b, NULL) != 0 || hv_agent_new(b, NULL, &a) != 0)
+        exit(3);
+    (void)hv_agent_recv(a, &m, 1, t_ns[0]);
+    (void)hv_agent_recv(a, &m, 1, t_ns[1]);
+    hv_bus_free(b);
+}
+
+static void an_agents_time_may_stand_still_but_never_run_backwards(void **state)
+{
+    (void)state;
+    const uint64_t still[2] = { 100, 100 }, back[2] = { 100, 99 };
+    assert_int_equal(hv_test_aborts(recv_at_two_times, (void *)still), 0);
+    assert_int_equal(hv_test_aborts(recv_at_two_times, (void *)back), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(publish_reaches_every_matching_subscription),
+        cmocka_unit_test(an_agents_time_may_stand_still_but_never_run_backwards),
         T(unmatched_publish_is_counted_as_unrouted),
         T(invalid_subjects_and_patterns_are_rejected),
         T(unsubscribe_stops_delivery),

@@ -25,7 +25,10 @@ if(HV_WITH_PEERS)
 endif()
 hv_bench_area(NAME bus FUNC hv_bench_bus
               HELP "bus: SPSC ring vs ck_ring, bus vs ZeroMQ inproc, fan-out, topic match, memory"
-              SOURCES bench/bus_bench.c LIBS ${HV_BUS_BENCH_LIBS} DEFINES ${HV_BUS_BENCH_DEFS})
+              SOURCES bench/bus/harness.c bench/bus/spsc.c bench/bus/p2p.c bench/bus/paced.c
+                      bench/bus/fanout.c bench/bus/all_to_all.c bench/bus/topic_match.c
+                      bench/bus/memory.c
+              LIBS ${HV_BUS_BENCH_LIBS} DEFINES ${HV_BUS_BENCH_DEFS})
 
 hv_cli_command(NAME subject FUNC hv_cmd_subject
                HELP "check bus subjects/patterns and show which subjects a pattern matches"

@@ -134,7 +134,9 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
     int rc = 0;
     for (int l = 0; l < LANES && rc == 0; l++)
         rc = hv_mpmc_init(&a->lanes[l], o->inbox_capacity);
-    a->cells = calloc(o->coalesce_slots, sizeof(*a->cells));
+    a->cells = aligned_alloc(_Alignof(coalesce_cell), o->coalesce_slots * sizeof(*a->cells));
+    if (a->cells != NULL)
+        memset(a->cells, 0, o->coalesce_slots * sizeof(*a->cells));
     a->pending = calloc(o->max_pending, sizeof(*a->pending));
     if (rc == 0 && (a->cells == NULL || a->pending == NULL))
         rc = HV_ENOMEM;

@@ -110,10 +110,28 @@ typedef struct group {
     uint32_t rr; /* round-robin cursor (atomic) */
 } group;
 
+/*
+ * A coalescing cell: the pending message of one key in one inbox. Lanes hold markers, the
+ * cell's address with the lane in bits 1-3 and bit 0 set (cells are 16-byte aligned). Under the
+ * inbox's coalescing lock: msg != NULL iff the marker in lane `lane` is queued and will deliver
+ * it; a marker of another lane (left behind when a more urgent update moved the message up) is
+ * stale and resolves to nothing; `markers` has a bit per lane holding a marker of this cell, at
+ * most one per lane; a cell with no markers is free for any key.
+ */
 typedef struct coalesce_cell {
-    uint64_t key;
-    hv_bus_msg *msg; /* the pending message for key; non-NULL iff a marker is queued */
+    _Alignas(16) uint64_t key;
+    hv_bus_msg *msg;
+    uint8_t lane;    /* the lane whose marker delivers msg */
+    uint8_t markers; /* bit l: a marker of this cell is queued in lane l */
 } coalesce_cell;
+
+_Static_assert(LANES <= 8, "a marker keeps its lane in 3 bits");
+_Static_assert(_Alignof(coalesce_cell) >= 16, "a marker keeps 4 bits under the address");
+
+static inline void *marker_of(coalesce_cell *c, unsigned lane)
+{
+    return (void *)((uintptr_t)c | (uintptr_t)lane << 1 | 1u);
+}
 
 typedef struct pending_req {
     uint64_t corr_id;
@@ -288,16 +306,22 @@ static inline void spin_unlock(uint32_t *l)
     __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
-/* Turns a lane entry into its message (NULL if a coalescing cell was already emptied). */
+/* Turns a lane entry into its message (NULL for a stale marker, or a cell already emptied). */
 static inline hv_bus_msg *resolve(hv_agent *a, void *entry)
 {
     uintptr_t v = (uintptr_t)entry;
     if ((v & 1u) == 0)
         return entry;
-    coalesce_cell *c = (coalesce_cell *)(v & ~(uintptr_t)1);
+    coalesce_cell *c = (coalesce_cell *)(v & ~(uintptr_t)15);
+    unsigned lane = (unsigned)(v >> 1) & 7u;
     spin_lock(&a->clock_);
-    hv_bus_msg *m = c->msg;
-    c->msg = NULL;
+    HV_DEBUG_ASSERT(c->markers & (1u << lane));
+    c->markers = (uint8_t)(c->markers & ~(1u << lane));
+    hv_bus_msg *m = NULL;
+    if (lane == c->lane) { /* the live marker; any other is stale */
+        m = c->msg;
+        c->msg = NULL;
+    }
     spin_unlock(&a->clock_);
     return m;
 }

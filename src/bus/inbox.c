@@ -47,36 +47,68 @@ static coalesce_cell *find_cell(hv_agent *a, uint64_t key)
         coalesce_cell *c = &a->cells[(start + i) & a->coalesce_mask];
         if (c->key == key)
             return c;
-        if (c->msg == NULL && free_cell == NULL)
+        if (c->markers == 0 && free_cell == NULL)
             free_cell = c;
     }
     return free_cell;
 }
 
-enum { ENQ_OK, ENQ_COALESCED, ENQ_FULL };
+/* ENQ_PROMOTED: coalesced, and queued anew in a more urgent lane (owes a wake-up check). */
+enum { ENQ_OK, ENQ_COALESCED, ENQ_PROMOTED, ENQ_FULL };
+
+/* Queues m as the live marker of cell c in lane l (c has no message pending; lock held). When
+ * a stale marker of c still sits in lane l, m is queued as a plain entry instead: one marker
+ * per lane and cell keeps the live one unambiguous. */
+static int arm_cell(hv_agent *a, coalesce_cell *c, hv_bus_msg *m, unsigned l)
+{
+    if (c->markers & (1u << l))
+        return hv_mpmc_push(&a->lanes[l], m) == 0 ? ENQ_OK : ENQ_FULL;
+    if (hv_mpmc_push(&a->lanes[l], marker_of(c, l)) != 0)
+        return ENQ_FULL;
+    c->key = m->coalesce_key;
+    c->msg = m;
+    c->lane = (uint8_t)l;
+    c->markers = (uint8_t)(c->markers | 1u << l);
+    return ENQ_OK;
+}
+
+/*
+ * m replaces the message pending in c (lock held). It is served at the more urgent of the two
+ * priorities: at the pending message's place when that one is at least as urgent, else from
+ * the tail of m's own lane (the old marker goes stale). *replaced gets the pending message.
+ */
+static int coalesce(hv_agent *a, coalesce_cell *c, hv_bus_msg *m, unsigned l, hv_bus_msg **replaced)
+{
+    if (l >= c->lane) {
+        *replaced = c->msg;
+        c->msg = m;
+        return ENQ_COALESCED;
+    }
+    hv_bus_msg *old = c->msg;
+    c->msg = NULL; /* the old marker now resolves to nothing */
+    if (arm_cell(a, c, m, l) == ENQ_FULL) {
+        c->msg = old; /* refused: the pending message stays where it was */
+        return ENQ_FULL;
+    }
+    *replaced = old;
+    return ENQ_PROMOTED;
+}
 
 static int try_enqueue(hv_agent *a, hv_bus_msg *m, hv_bus_msg **replaced)
 {
-    hv_mpmc *lane = &a->lanes[m->prio - 1];
+    unsigned l = (unsigned)m->prio - 1;
     if (m->coalesce_key == 0)
-        return hv_mpmc_push(lane, m) == 0 ? ENQ_OK : ENQ_FULL;
-    /* Invariant under the lock: cell->msg != NULL iff the cell's marker is in a lane. */
+        return hv_mpmc_push(&a->lanes[l], m) == 0 ? ENQ_OK : ENQ_FULL;
     spin_lock(&a->clock_);
     coalesce_cell *c = find_cell(a, m->coalesce_key);
     int rc;
-    if (c == NULL) {
-        rc = hv_mpmc_push(lane, m) == 0 ? ENQ_OK : ENQ_FULL;
-    } else if (c->msg != NULL) {
-        *replaced = c->msg;
-        c->msg = m;
-        rc = ENQ_COALESCED;
-    } else if (hv_mpmc_push(lane, (void *)((uintptr_t)c | 1u)) == 0) {
-        c->key = m->coalesce_key;
-        c->msg = m;
-        rc = ENQ_OK;
-    } else {
-        rc = ENQ_FULL;
-    }
+    if (c == NULL)
+        rc = hv_mpmc_push(&a->lanes[l], m) == 0 ? ENQ_OK : ENQ_FULL;
+    else if (c->msg != NULL)
+        rc = coalesce(a, c, m, l, replaced);
+    else
+        rc = arm_cell(a, c, m, l);
+    HV_DEBUG_ASSERT(c == NULL || c->msg == NULL || (c->markers & (1u << c->lane)));
     spin_unlock(&a->clock_);
     return rc;
 }
@@ -194,11 +226,13 @@ int hv__deliver(hv_agent *a, hv_bus_msg *m, int bp, uint64_t block_ns, uint64_t 
             wake_later(w, a);
             return 0;
         }
-        if (rc == ENQ_COALESCED) {
+        if (rc == ENQ_COALESCED || rc == ENQ_PROMOTED) {
             res->delivered++;
             res->coalesced++;
             shared_add(&a->c_coalesced, 1);
             hv_bus_msg_release(old);
+            if (rc == ENQ_PROMOTED)
+                wake_later(w, a);
             return 0;
         }
         if (bp == HV_BP_DROP_OLDEST && tries < EVICT_TRIES) {

@@ -512,6 +512,86 @@ static void coalescing_key_replaces_the_undelivered_message(void **state)
     assert_int_equal(bs.msgs_in_use, 0);
 }
 
+/* A direct send from a[0] to `to` with priority prio and coalescing key (0: none); returns
+ * what hv_bus_send returned. */
+static int send_prio(fixture *f, hv_agent *to, const char *s, int prio, uint64_t key)
+{
+    hv_send m = text(NULL, s);
+    m.prio = (uint8_t)prio;
+    m.coalesce_key = key;
+    return hv_bus_send(f->a[0], hv_agent_id(to), &m, 0);
+}
+
+static void
+a_critical_update_coalesced_over_a_low_one_is_served_before_a_normal_message(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "low", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "normal", HV_PRIO_NORMAL, 0), 0);
+    assert_int_equal(send_prio(f, f->a[1], "critical", HV_PRIO_CRITICAL, 7), 0);
+    expect_payload(f->a[1], "critical");
+    expect_payload(f->a[1], "normal");
+    expect_empty(f->a[1], 0); /* the LOW marker left behind delivers nothing */
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.coalesced, 1);
+    assert_int_equal(s.received, 2);
+    hv_bus_stats bs;
+    hv_bus_stats_get(f->bus, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
+static void a_less_urgent_update_keeps_the_pending_messages_place(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "normal", HV_PRIO_NORMAL, 0), 0);
+    assert_int_equal(send_prio(f, f->a[1], "high", HV_PRIO_HIGH, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "low", HV_PRIO_LOW, 7), 0);
+    hv_bus_msg *m = recv1(f->a[1], 0); /* served at HIGH, ahead of the NORMAL message */
+    assert_memory_equal(m->data, "low", 3);
+    assert_int_equal(m->prio, HV_PRIO_LOW); /* the field keeps the sender's priority */
+    hv_bus_msg_release(m);
+    expect_payload(f->a[1], "normal");
+    expect_empty(f->a[1], 0);
+}
+
+static void a_key_whose_stale_marker_is_still_queued_queues_afresh(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "1", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "2", HV_PRIO_CRITICAL, 7), 0); /* LOW marker stale */
+    expect_payload(f->a[1], "2");
+    /* the LOW lane still holds the stale marker: "3" queues behind it without a cell */
+    assert_int_equal(send_prio(f, f->a[1], "3", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "4", HV_PRIO_NORMAL, 7), 0); /* a cell again */
+    assert_int_equal(send_prio(f, f->a[1], "5", HV_PRIO_NORMAL, 7), 0); /* coalesces "4" */
+    expect_payload(f->a[1], "5");
+    expect_payload(f->a[1], "3");
+    expect_empty(f->a[1], 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.coalesced, 2);
+    assert_int_equal(s.received, 3);
+}
+
+static void an_update_that_finds_its_lane_full_leaves_the_pending_message_in_place(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 2, HV_BP_REJECT_NEW);
+    assert_int_equal(send_prio(f, r, "c1", HV_PRIO_CRITICAL, 0), 0);
+    assert_int_equal(send_prio(f, r, "c2", HV_PRIO_CRITICAL, 0), 0);
+    assert_int_equal(send_prio(f, r, "pending", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, r, "update", HV_PRIO_CRITICAL, 7), HV_EREJECTED);
+    expect_payload(r, "c1");
+    expect_payload(r, "c2");
+    expect_payload(r, "pending");
+    expect_empty(r, 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.coalesced, 0);
+    assert_int_equal(s.rejected, 1);
+}
+
 static void ttl_expiry_is_decided_at_receive_time(void **state)
 {
     fixture *f = *state;
@@ -1391,6 +1471,10 @@ int main(void)
         T(higher_priorities_are_served_first),
         T(starvation_guard_serves_low_after_k_critical),
         T(coalescing_key_replaces_the_undelivered_message),
+        T(a_critical_update_coalesced_over_a_low_one_is_served_before_a_normal_message),
+        T(a_less_urgent_update_keeps_the_pending_messages_place),
+        T(a_key_whose_stale_marker_is_still_queued_queues_afresh),
+        T(an_update_that_finds_its_lane_full_leaves_the_pending_message_in_place),
         T(ttl_expiry_is_decided_at_receive_time),
         T(huge_ttl_and_timeout_saturate_instead_of_wrapping),
         T(drop_oldest_evicts_and_counts),

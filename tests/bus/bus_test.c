@@ -864,7 +864,7 @@ static void eventfd_becomes_readable_for_an_armed_agent(void **state)
     hv_agent_disarm(r);
 }
 
-/* ---- wake-ups at random points: the publisher side has no fence of its own (see bus.c) ---- */
+/* ---- wake-ups at random points: the publisher side has no fence of its own (see inbox.c) ---- */
 
 #define RW_PUBS 2
 #define RW_MSGS 1500

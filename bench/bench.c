@@ -249,6 +249,18 @@ int hv_bench_add_plan(hv_bench_report *r, const char *name, const char *unit,
     return 0;
 }
 
+int hv_bench_run(hv_bench_report *r, const char *name, const char *unit, const hv_bench_plan *p,
+                 const char *params_json,
+                 void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap))
+{
+    double *v = hv_bench_interleave_new(p);
+    if (v == NULL)
+        return HV_ENOMEM;
+    int rc = hv_bench_add_plan(r, name, unit, p, v, params_json, params);
+    free(v);
+    return rc;
+}
+
 static void add_note(hv_bench_report *r, const char *text)
 {
     if (r->nnotes == MAX_NOTES) {

@@ -95,6 +95,12 @@ int hv_bench_add_plan(hv_bench_report *r, const char *name, const char *unit,
                       const hv_bench_plan *p, const double *v, const char *params_json,
                       void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap));
 
+/* hv_bench_interleave() then hv_bench_add_plan(), for a workload that needs nothing else from
+ * the samples. Returns 0, HV_ENOMEM, or hv_bench_add_plan()'s error. */
+int hv_bench_run(hv_bench_report *r, const char *name, const char *unit, const hv_bench_plan *p,
+                 const char *params_json,
+                 void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap));
+
 /* Adds the ratio "how many times better a is than b" for workload `name`. When both results
  * came from hv_bench_add() with the same sample count, the ratio is computed per interleaved
  * pair and the median taken; otherwise it is the ratio of medians. Returns HV_ENOTFOUND if

@@ -191,13 +191,9 @@ static void run_set(hv_bench_report *rep, const hv_bench_opts *opts, ctx *c, con
     hv_bench_plan pl = {
         .impls = impls, .nimpl = nimpl, .samples = hv_bench_samples(opts, 31), .ctx = c
     };
-    double *v = hv_bench_interleave_new(&pl);
-    if (v == NULL)
-        return;
     char p[256];
     params(p, sizeof(p), c, calls, extra);
-    hv_bench_add_plan(rep, name, "ns", &pl, v, p, NULL);
-    free(v);
+    hv_bench_run(rep, name, "ns", &pl, p, NULL);
 }
 
 /* Rolling: push one return and query all three rolling estimators, against recomputing the

@@ -41,6 +41,10 @@ double hv__bb_run_pair(void (*producer)(void *), void (*consumer)(void *), void 
 /* Prints "bench bus: what" and exits 1: a benchmark that lost messages measures nothing. */
 __attribute__((noreturn)) void hv__bb_fail(const char *what);
 
+/* msg/s of a round that moved n sequence numbers 0..n-1 in secs, after checking the consumer's
+ * sum of them; a wrong sum fails the bench with "what lost or duplicated messages". */
+double hv__bb_rate(uint64_t n, uint64_t sum, double secs, const char *what);
+
 /* A bus with default options, and an agent on it with the given wait and backpressure
  * policies (block timeout 5 s). Exit through hv__bb_fail() on error. */
 hv_bus *hv__bb_new_bus(void);

@@ -95,6 +95,15 @@ void hv__bb_fail(const char *what)
     exit(1);
 }
 
+double hv__bb_rate(uint64_t n, uint64_t sum, double secs, const char *what)
+{
+    if (sum != n * (n - 1) / 2) {
+        fprintf(stderr, "bench bus: %s lost or duplicated messages\n", what);
+        exit(1);
+    }
+    return (double)n / secs;
+}
+
 hv_bus *hv__bb_new_bus(void)
 {
     hv_bus *b;

@@ -124,10 +124,7 @@ void hv__bb_memory(hv_bench_report *r, const hv_bench_opts *o)
     hv_bench_plan p = { .impls = impls,
                         .nimpl = sizeof(impls) / sizeof(impls[0]),
                         .samples = hv_bench_samples(o, 3) };
-    double *v = hv_bench_interleave_new(&p);
-    if (v == NULL)
+    if (hv_bench_run(r, name, "bytes", &p, NULL, params) != 0)
         hv__bb_fail("out of memory");
-    hv_bench_add_plan(r, name, "bytes", &p, v, NULL, params);
     hv_bench_ratio(r, name, "hivewire", "zeromq_inproc");
-    free(v);
 }

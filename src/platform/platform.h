@@ -63,6 +63,13 @@ void hv__efd_drain(int fd);
  * Does not drain. */
 int hv__efd_wait(int fd, uint64_t timeout_ns);
 
+/* Waits until any of fds[0..n) is readable, at most timeout_ns (an agent's eventfd beside a
+ * helper's, say). Returns a mask with bit i set for each readable fds[i] (0 after a signal:
+ * callers re-check), HV_ETIMEDOUT after the timeout, HV_EINVAL when n is 0 or above
+ * HV_EFD_WAIT_MAX. Drains nothing. */
+#define HV_EFD_WAIT_MAX 8
+int hv__efd_wait_any(const int *fds, unsigned n, uint64_t timeout_ns);
+
 /* ---------------------------------------------------------------------------------------- */
 /* CPUs, scheduling, resource usage (cpu.c)                                                  */
 

@@ -58,7 +58,24 @@ void hv__efd_drain(int fd)
 
 int hv__efd_wait(int fd, uint64_t timeout_ns)
 {
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int rc = hv__efd_wait_any(&fd, 1, timeout_ns);
+    return rc < 0 ? rc : 0;
+}
+
+int hv__efd_wait_any(const int *fds, unsigned n, uint64_t timeout_ns)
+{
+    if (n == 0 || n > HV_EFD_WAIT_MAX)
+        return HV_EINVAL;
+    struct pollfd p[HV_EFD_WAIT_MAX];
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
     struct timespec ts = ns_to_timespec(timeout_ns);
-    return ppoll(&pfd, 1, &ts, NULL) == 0 ? HV_ETIMEDOUT : 0;
+    int k = ppoll(p, n, &ts, NULL);
+    if (k == 0)
+        return HV_ETIMEDOUT;
+    int mask = 0;
+    for (unsigned i = 0; k > 0 && i < n; i++)
+        if (p[i].revents & POLLIN)
+            mask |= 1 << i;
+    return mask; /* k < 0: a signal, mask 0 */
 }

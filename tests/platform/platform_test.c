@@ -98,6 +98,28 @@ static void eventfd_signal_wakes_a_poller(void **state)
     hv__efd_close(s.efd);
 }
 
+static void wait_any_says_which_eventfds_are_readable(void **state)
+{
+    (void)state;
+    int fds[3] = { -1, -1, -1 };
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hv__efd_open(&fds[i]), 0);
+    assert_int_equal(hv__efd_wait_any(fds, 3, 0), HV_ETIMEDOUT);
+    hv__efd_signal(fds[1]);
+    assert_int_equal(hv__efd_wait_any(fds, 3, LONG_NS), 1 << 1);
+    hv__efd_signal(fds[2]);
+    assert_int_equal(hv__efd_wait_any(fds, 3, LONG_NS), (1 << 1) | (1 << 2));
+    assert_int_equal(hv__efd_wait_any(fds, 1, 0), HV_ETIMEDOUT); /* only fds[0] watched */
+    assert_int_equal(hv__efd_wait_any(fds, 0, 0), HV_EINVAL);
+    int many[HV_EFD_WAIT_MAX + 1];
+    for (int i = 0; i < HV_EFD_WAIT_MAX + 1; i++)
+        many[i] = fds[1];
+    assert_int_equal(hv__efd_wait_any(many, HV_EFD_WAIT_MAX, 0), (1 << HV_EFD_WAIT_MAX) - 1);
+    assert_int_equal(hv__efd_wait_any(many, HV_EFD_WAIT_MAX + 1, 0), HV_EINVAL);
+    for (int i = 0; i < 3; i++)
+        hv__efd_close(fds[i]);
+}
+
 static void cpu_allowed_lists_the_affinity_mask_in_order(void **state)
 {
     (void)state;
@@ -200,6 +222,7 @@ int main(void)
         cmocka_unit_test(futex_wake_wakes_a_sleeper),
         cmocka_unit_test(eventfd_keeps_a_signal_until_drained),
         cmocka_unit_test(eventfd_signal_wakes_a_poller),
+        cmocka_unit_test(wait_any_says_which_eventfds_are_readable),
         cmocka_unit_test(cpu_allowed_lists_the_affinity_mask_in_order),
         cmocka_unit_test(cpu_allowed_counts_all_but_writes_at_most_max),
         cmocka_unit_test(pin_self_pins_and_restore_gives_the_saved_mask_back),

@@ -21,11 +21,11 @@ static uint64_t mem_hivewire(void)
     }
     uint8_t payload[64] = { 0 };
     hv_send m = { .subject = "md.AAPL.quote", .data = payload, .len = sizeof(payload) };
-    for (int k = 0; k < 10; k++) {
-        hv_bus_publish(a[0], &m, 1, NULL);
+    for (uint64_t k = 0; k < 10; k++) { /* a[0]'s time moves forward: 1, 2, 3, ... */
+        hv_bus_publish(a[0], &m, 2 * k + 1, NULL);
         for (int i = 0; i < NAGENTS; i++) {
             hv_bus_msg *x[16];
-            int n = hv_agent_recv(a[i], x, 16, 2);
+            int n = hv_agent_recv(a[i], x, 16, 2 * k + 2);
             for (int j = 0; j < n; j++)
                 hv_bus_msg_release(x[j]);
         }
@@ -70,15 +70,15 @@ static uint64_t (*const setups[])(void) = {
 #endif
 };
 
-/* Runs the implementation's set-up in a forked child and returns its RSS growth in bytes (-1
- * if the child could not report). */
+/* Runs the implementation's set-up in a forked child and returns its RSS growth in bytes. A
+ * child that cannot report fails the bench: a missing figure must not pass as a number. */
 static double rss_growth_sample(const hv_bench_impl *impl, void *x, unsigned s)
 {
     (void)x;
     (void)s;
     int fd[2];
     if (pipe(fd) != 0)
-        return -1;
+        hv__bb_fail("memory_100_agents: pipe");
     pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
@@ -94,7 +94,9 @@ static double rss_growth_sample(const hv_bench_impl *impl, void *x, unsigned s)
     close(fd[0]);
     int st;
     waitpid(pid, &st, 0);
-    return rd == sizeof(delta) ? delta : -1;
+    if (rd != sizeof(delta) || delta < 0)
+        hv__bb_fail("memory_100_agents: the measuring child did not report");
+    return delta;
 }
 
 /* path: the row's params. */

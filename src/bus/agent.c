@@ -102,6 +102,7 @@ void hv__agent_destroy(hv_agent *a)
         hv_mpmc_fini(&a->lanes[l]);
     hv__cache_fini(&a->cache);
     free(a->cells);
+    free(a->marks);
     free(a->pending);
     hv__efd_close(a->efd);
     if (a->lat != NULL)
@@ -134,11 +135,10 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
     int rc = 0;
     for (int l = 0; l < LANES && rc == 0; l++)
         rc = hv_mpmc_init(&a->lanes[l], o->inbox_capacity);
-    a->cells = aligned_alloc(_Alignof(coalesce_cell), o->coalesce_slots * sizeof(*a->cells));
-    if (a->cells != NULL)
-        memset(a->cells, 0, o->coalesce_slots * sizeof(*a->cells));
+    a->cells = calloc(o->coalesce_slots, sizeof(*a->cells)); /* aligned for max_align_t */
+    a->marks = calloc(o->coalesce_slots, sizeof(*a->marks));
     a->pending = calloc(o->max_pending, sizeof(*a->pending));
-    if (rc == 0 && (a->cells == NULL || a->pending == NULL))
+    if (rc == 0 && (a->cells == NULL || a->marks == NULL || a->pending == NULL))
         rc = HV_ENOMEM;
     if (rc == 0)
         rc = hv__cache_init(&a->cache, o->cache_entries);

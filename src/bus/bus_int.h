@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <hivewire/bus.h>
@@ -112,21 +113,27 @@ typedef struct group {
 
 /*
  * A coalescing cell: the pending message of one key in one inbox. Lanes hold markers, the
- * cell's address with the lane in bits 1-3 and bit 0 set (cells are 16-byte aligned). Under the
- * inbox's coalescing lock: msg != NULL iff the marker in lane `lane` is queued and will deliver
- * it; a marker of another lane (left behind when a more urgent update moved the message up) is
- * stale and resolves to nothing; `markers` has a bit per lane holding a marker of this cell, at
- * most one per lane; a cell with no markers is free for any key.
+ * cell's address with the lane in bits 1-3 and bit 0 set (cells are 16-byte aligned). Beside
+ * cell i, marks[i] (a separate array, so that a cell stays 16 bytes) says which lane's marker
+ * is live and which lanes hold one. Under the inbox's coalescing lock: msg != NULL iff the
+ * marker in lane `lane` is queued and will deliver it; a marker of another lane (left behind
+ * when a more urgent update moved the message up) is stale and resolves to nothing; at most one
+ * marker per lane and cell; a cell with no markers is free for any key.
  */
 typedef struct coalesce_cell {
     _Alignas(16) uint64_t key;
     hv_bus_msg *msg;
+} coalesce_cell;
+
+typedef struct cell_marks {
     uint8_t lane;    /* the lane whose marker delivers msg */
     uint8_t markers; /* bit l: a marker of this cell is queued in lane l */
-} coalesce_cell;
+} cell_marks;
 
 _Static_assert(LANES <= 8, "a marker keeps its lane in 3 bits");
 _Static_assert(_Alignof(coalesce_cell) >= 16, "a marker keeps 4 bits under the address");
+_Static_assert(sizeof(coalesce_cell) == 16, "a cell is a key and a message pointer");
+_Static_assert(_Alignof(max_align_t) >= _Alignof(coalesce_cell), "calloc aligns the cells");
 
 static inline void *marker_of(coalesce_cell *c, unsigned lane)
 {
@@ -150,6 +157,7 @@ struct hv_agent {
     uint32_t id;
     uint32_t coalesce_mask;
     coalesce_cell *cells;
+    cell_marks *marks; /* marks[i] belongs to cells[i] */
     /* publishers blocked for space, and the coalescing lock */
     _Alignas(HV_RING_ALIGN) uint32_t space_seq;
     uint32_t space_waiters;
@@ -315,10 +323,11 @@ static inline hv_bus_msg *resolve(hv_agent *a, void *entry)
     coalesce_cell *c = (coalesce_cell *)(v & ~(uintptr_t)15);
     unsigned lane = (unsigned)(v >> 1) & 7u;
     spin_lock(&a->clock_);
-    HV_DEBUG_ASSERT(c->markers & (1u << lane));
-    c->markers = (uint8_t)(c->markers & ~(1u << lane));
+    cell_marks *k = &a->marks[c - a->cells];
+    HV_DEBUG_ASSERT(k->markers & (1u << lane));
+    k->markers = (uint8_t)(k->markers & ~(1u << lane));
     hv_bus_msg *m = NULL;
-    if (lane == c->lane) { /* the live marker; any other is stale */
+    if (lane == k->lane) { /* the live marker; any other is stale */
         m = c->msg;
         c->msg = NULL;
     }

@@ -47,7 +47,7 @@ static coalesce_cell *find_cell(hv_agent *a, uint64_t key)
         coalesce_cell *c = &a->cells[(start + i) & a->coalesce_mask];
         if (c->key == key)
             return c;
-        if (c->markers == 0 && free_cell == NULL)
+        if (a->marks[c - a->cells].markers == 0 && free_cell == NULL)
             free_cell = c;
     }
     return free_cell;
@@ -61,14 +61,15 @@ enum { ENQ_OK, ENQ_COALESCED, ENQ_PROMOTED, ENQ_FULL };
  * per lane and cell keeps the live one unambiguous. */
 static int arm_cell(hv_agent *a, coalesce_cell *c, hv_bus_msg *m, unsigned l)
 {
-    if (c->markers & (1u << l))
+    cell_marks *k = &a->marks[c - a->cells];
+    if (k->markers & (1u << l))
         return hv_mpmc_push(&a->lanes[l], m) == 0 ? ENQ_OK : ENQ_FULL;
     if (hv_mpmc_push(&a->lanes[l], marker_of(c, l)) != 0)
         return ENQ_FULL;
     c->key = m->coalesce_key;
     c->msg = m;
-    c->lane = (uint8_t)l;
-    c->markers = (uint8_t)(c->markers | 1u << l);
+    k->lane = (uint8_t)l;
+    k->markers = (uint8_t)(k->markers | 1u << l);
     return ENQ_OK;
 }
 
@@ -79,7 +80,7 @@ static int arm_cell(hv_agent *a, coalesce_cell *c, hv_bus_msg *m, unsigned l)
  */
 static int coalesce(hv_agent *a, coalesce_cell *c, hv_bus_msg *m, unsigned l, hv_bus_msg **replaced)
 {
-    if (l >= c->lane) {
+    if (l >= a->marks[c - a->cells].lane) {
         *replaced = c->msg;
         c->msg = m;
         return ENQ_COALESCED;
@@ -108,7 +109,8 @@ static int try_enqueue(hv_agent *a, hv_bus_msg *m, hv_bus_msg **replaced)
         rc = coalesce(a, c, m, l, replaced);
     else
         rc = arm_cell(a, c, m, l);
-    HV_DEBUG_ASSERT(c == NULL || c->msg == NULL || (c->markers & (1u << c->lane)));
+    HV_DEBUG_ASSERT(c == NULL || c->msg == NULL ||
+                    (a->marks[c - a->cells].markers & (1u << a->marks[c - a->cells].lane)));
     spin_unlock(&a->clock_);
     return rc;
 }

@@ -61,7 +61,7 @@ static uint32_t stack_pop_n(idx_stack *s, uint32_t *out, uint32_t max)
 }
 
 /* Pushes the chain first -> ... -> last (n nodes, already linked through next[]). */
-static void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32_t n)
+static inline void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32_t n)
 {
     HV_DEBUG_ASSERT(first < s->cap && last < s->cap && n <= s->cap);
     uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
@@ -74,17 +74,9 @@ static void stack_push_chain(idx_stack *s, uint32_t first, uint32_t last, uint32
     __atomic_fetch_sub(&s->in_use, n, __ATOMIC_RELAXED);
 }
 
-static void stack_push(idx_stack *s, uint32_t idx)
+static inline void stack_push(idx_stack *s, uint32_t idx)
 {
-    HV_DEBUG_ASSERT(idx < s->cap);
-    uint64_t old = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
-    for (;;) {
-        __atomic_store_n(&s->next[idx], (uint32_t)old, __ATOMIC_RELAXED);
-        uint64_t nw = (((old >> 32) + 1) << 32) | idx;
-        if (__atomic_compare_exchange_n(&s->head, &old, nw, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-            break;
-    }
-    __atomic_fetch_sub(&s->in_use, 1, __ATOMIC_RELAXED);
+    stack_push_chain(s, idx, idx, 1);
 }
 
 int hv_bus_buf_alloc(hv_bus *b, hv_buf **out)

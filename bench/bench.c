@@ -211,6 +211,56 @@ int hv_bench_ratio(hv_bench_report *r, const char *name, const char *a, const ch
     return 0;
 }
 
+void hv_bench_interleave(const hv_bench_plan *p, double *out)
+{
+    for (unsigned s = 0; s < p->samples; s++) {
+        if (p->before != NULL)
+            p->before(p->ctx, s);
+        for (size_t k = 0; k < p->nimpl; k++) {
+            size_t i = p->rotate ? (s + k) % p->nimpl : k;
+            out[i * p->samples + s] = p->impls[i].sample(&p->impls[i], p->ctx, s);
+        }
+        if (p->after != NULL)
+            p->after(p->ctx, s);
+    }
+}
+
+double *hv_bench_interleave_new(const hv_bench_plan *p)
+{
+    double *v = calloc(p->nimpl * p->samples + 1, sizeof(double));
+    if (v != NULL)
+        hv_bench_interleave(p, v);
+    return v;
+}
+
+int hv_bench_add_plan(hv_bench_report *r, const char *name, const char *unit,
+                      const hv_bench_plan *p, const double *v, const char *params_json,
+                      void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap))
+{
+    for (size_t i = 0; i < p->nimpl; i++) {
+        char buf[1024];
+        if (params != NULL)
+            params(&p->impls[i], p->ctx, buf, sizeof(buf));
+        int rc = hv_bench_add(r, name, p->impls[i].name, unit, v + i * p->samples, p->samples,
+                              params != NULL ? buf : params_json);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int hv_bench_run(hv_bench_report *r, const char *name, const char *unit, const hv_bench_plan *p,
+                 const char *params_json,
+                 void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap))
+{
+    double *v = hv_bench_interleave_new(p);
+    if (v == NULL)
+        return HV_ENOMEM;
+    int rc = hv_bench_add_plan(r, name, unit, p, v, params_json, params);
+    free(v);
+    return rc;
+}
+
 static void add_note(hv_bench_report *r, const char *text)
 {
     if (r->nnotes == MAX_NOTES) {

@@ -52,6 +52,55 @@ int hv_bench_add(hv_bench_report *r, const char *name, const char *impl, const c
 int hv_bench_add_hist(hv_bench_report *r, const char *name, const char *impl, const char *unit,
                       const hv_hist *h, const char *params_json);
 
+/*
+ * One implementation of a workload (hivewire or a peer), in the table a workload passes to
+ * hv_bench_interleave(). sample() runs one timed round and returns its figure in the unit the
+ * workload reports; s is the sample's number (a workload may vary its input with it).
+ */
+typedef struct hv_bench_impl {
+    const char *name; /* the result's "impl" */
+    double (*sample)(const struct hv_bench_impl *impl, void *ctx, unsigned s);
+    int variant;      /* for the workload: which path, batched or not, ... */
+    const char *path; /* what this implementation does (for params), or NULL */
+} hv_bench_impl;
+
+/* How to run a table of implementations. */
+typedef struct hv_bench_plan {
+    const hv_bench_impl *impls;
+    size_t nimpl;
+    unsigned samples;
+    void *ctx;                             /* passed to every callback */
+    int rotate;                            /* round s starts with impls[s % nimpl] */
+    void (*before)(void *ctx, unsigned s); /* before round s, or NULL */
+    void (*after)(void *ctx, unsigned s);  /* after round s, or NULL */
+} hv_bench_plan;
+
+/*
+ * Takes p->samples samples of every implementation, interleaved (BENCHMARKING.md rule 2):
+ * round s takes sample s of each implementation in table order (rotated with p->rotate), so
+ * every peer sees the machine in the same state as hivewire. out[i * samples + s] gets sample
+ * s of impls[i]; out holds nimpl * samples values.
+ */
+void hv_bench_interleave(const hv_bench_plan *p, double *out);
+
+/* hv_bench_interleave() into a new array (free() it), NULL on allocation failure. */
+double *hv_bench_interleave_new(const hv_bench_plan *p);
+
+/*
+ * Adds one result per implementation of p from the samples v of hv_bench_interleave(). params
+ * (when not NULL) writes an implementation's params JSON into buf; else every result gets
+ * params_json. Returns 0 or the first hv_bench_add() error.
+ */
+int hv_bench_add_plan(hv_bench_report *r, const char *name, const char *unit,
+                      const hv_bench_plan *p, const double *v, const char *params_json,
+                      void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap));
+
+/* hv_bench_interleave() then hv_bench_add_plan(), for a workload that needs nothing else from
+ * the samples. Returns 0, HV_ENOMEM, or hv_bench_add_plan()'s error. */
+int hv_bench_run(hv_bench_report *r, const char *name, const char *unit, const hv_bench_plan *p,
+                 const char *params_json,
+                 void (*params)(const hv_bench_impl *impl, void *ctx, char *buf, size_t cap));
+
 /* Adds the ratio "how many times better a is than b" for workload `name`. When both results
  * came from hv_bench_add() with the same sample count, the ratio is computed per interleaved
  * pair and the median taken; otherwise it is the ratio of medians. Returns HV_ENOTFOUND if

@@ -209,45 +209,69 @@ static void run_latency(ctx *c, const char *name)
     hv_hist_fini(&h);
 }
 
-static const char *const impls[4] = { "hivewire", "hivewire_scalar", "banded_nolb", "full_dtw" };
+/* One run_versus() workload: round s searches query s % nq with every implementation. */
+typedef struct versus {
+    ctx *c;
+    const char *name;
+    double *qz;
+    double check[4]; /* each implementation's nearest distance in the current round */
+    unsigned mismatches;
+} versus;
+
+static double versus_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    versus *vs = x;
+    const double *q = vs->c->queries + (s % vs->c->nq) * vs->c->n;
+    return time_impl(vs->c, impl->variant, q, vs->qz, vs->check);
+}
+
+/* Same band: the cascade must find exactly the brute-force nearest distance. */
+static void versus_check(void *x, unsigned s)
+{
+    versus *vs = x;
+    if (vs->check[0] == vs->check[2] && vs->check[1] == vs->check[2])
+        return;
+    if (vs->mismatches++ == 0)
+        hv_bench_fail(vs->c->rep,
+                      "%s round %u: cascade and brute force disagree (hivewire %.17g, "
+                      "scalar %.17g, banded brute force %.17g): a pruning bug",
+                      vs->name, s, vs->check[0], vs->check[1], vs->check[2]);
+}
+
+/* variant: time_impl()'s implementation number. */
+static const hv_bench_impl impls[4] = { { "hivewire", versus_sample, 0, NULL },
+                                        { "hivewire_scalar", versus_sample, 1, NULL },
+                                        { "banded_nolb", versus_sample, 2, NULL },
+                                        { "full_dtw", versus_sample, 3, NULL } };
 
 /* Paired rounds: the same query through all four implementations, order rotated. */
 static void run_versus(ctx *c, const char *name, unsigned rounds)
 {
-    double *s[4], *qz = malloc(c->n * sizeof(double));
-    for (int i = 0; i < 4; i++)
-        s[i] = malloc(rounds * sizeof(double));
-    unsigned mismatches = 0;
-    for (unsigned r = 0; r < rounds; r++) {
-        const double *q = c->queries + (r % c->nq) * c->n;
-        double check[4];
-        for (int j = 0; j < 4; j++) {
-            int impl = (int)((r + (unsigned)j) % 4);
-            s[impl][r] = time_impl(c, impl, q, qz, check);
-        }
-        /* Same band: the cascade must find exactly the brute-force nearest distance. */
-        if (check[0] != check[2] || check[1] != check[2]) {
-            if (mismatches++ == 0)
-                hv_bench_fail(c->rep,
-                              "%s round %u: cascade and brute force disagree (hivewire %.17g, "
-                              "scalar %.17g, banded brute force %.17g): a pruning bug",
-                              name, r, check[0], check[1], check[2]);
-        }
+    versus vs = { .c = c, .name = name, .qz = malloc(c->n * sizeof(double)) };
+    hv_bench_plan p = { .impls = impls,
+                        .nimpl = 4,
+                        .samples = rounds,
+                        .ctx = &vs,
+                        .rotate = 1,
+                        .after = versus_check };
+    double *v = vs.qz != NULL ? hv_bench_interleave_new(&p) : NULL;
+    if (v == NULL) {
+        hv_bench_fail(c->rep, "%s: out of memory", name);
+        free(vs.qz);
+        return;
     }
     char params[512], extra[64];
     snprintf(extra, sizeof(extra), ", \"rounds\": %u", rounds);
     params_json(c, params, sizeof(params), extra);
-    for (int i = 0; i < 4; i++)
-        hv_bench_add(c->rep, name, impls[i], "us", s[i], rounds, params);
+    hv_bench_add_plan(c->rep, name, "us", &p, v, params, NULL);
     hv_bench_ratio(c->rep, name, "hivewire", "full_dtw");
     hv_bench_ratio(c->rep, name, "hivewire", "banded_nolb");
     hv_bench_ratio(c->rep, name, "hivewire", "hivewire_scalar");
-    if (mismatches > 1)
-        hv_bench_fail(c->rep, "%s: %u of %u rounds disagreed with brute force", name, mismatches,
+    if (vs.mismatches > 1)
+        hv_bench_fail(c->rep, "%s: %u of %u rounds disagreed with brute force", name, vs.mismatches,
                       rounds);
-    for (int i = 0; i < 4; i++)
-        free(s[i]);
-    free(qz);
+    free(v);
+    free(vs.qz);
 }
 
 /* The multi-threaded batch against the single-threaded search, paired per query. */

@@ -62,64 +62,110 @@ static uint64_t clock_reads_round(uint64_t n, int reads)
     return acc;
 }
 
+/* What every sample of one workload works on. */
+typedef struct prof_ctx {
+    hv_profiler *p;
+    const int *stages; /* stages[0] for scope_empty, all 8 for cycle_8_stages */
+    uint64_t n;        /* scopes (cycles) per sample */
+    uint64_t sink;
+} prof_ctx;
+
+/* ns per scope (per cycle) of one timed round. */
+static double scope_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    (void)impl;
+    (void)s;
+    prof_ctx *c = x;
+    uint64_t t0 = hv_now_ns();
+    scope_round(c->p, c->stages[0], c->n);
+    return (double)(hv_now_ns() - t0) / (double)c->n;
+}
+
+static double clock_pair_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    (void)impl;
+    (void)s;
+    prof_ctx *c = x;
+    uint64_t t0 = hv_now_ns();
+    c->sink += clock_pair_round(c->n);
+    return (double)(hv_now_ns() - t0) / (double)c->n;
+}
+
+static double cycle_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    (void)impl;
+    (void)s;
+    prof_ctx *c = x;
+    uint64_t t0 = hv_now_ns();
+    cycle_round(c->p, c->stages, c->n);
+    return (double)(hv_now_ns() - t0) / (double)c->n;
+}
+
+static double clock_reads_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    (void)s;
+    prof_ctx *c = x;
+    uint64_t t0 = hv_now_ns();
+    c->sink += clock_reads_round(c->n, impl->variant);
+    return (double)(hv_now_ns() - t0) / (double)c->n;
+}
+
+static const hv_bench_impl scope_impls[] = {
+    { "hivewire", scope_sample, 0, NULL },
+    { "clock_gettime_pair", clock_pair_sample, 0, NULL },
+};
+
+static const hv_bench_impl cycle_impls[] = {
+    { "hivewire", cycle_sample, 0, NULL },
+    { "clock_gettime_x18", clock_reads_sample, 18, NULL },
+};
+
+/* Warms both implementations up with n / 10, then takes the interleaved samples and adds them
+ * with params. Returns the heap allocations made by the samples (UINT64_MAX: not counted). */
+static uint64_t run_plan(hv_bench_report *r, const char *name, const hv_bench_impl impls[2],
+                         prof_ctx *c, unsigned ns, const char *params)
+{
+    uint64_t n = c->n;
+    c->n = n / 10;
+    impls[0].sample(&impls[0], c, 0);
+    impls[1].sample(&impls[1], c, 0);
+    c->n = n;
+    hv_bench_plan p = { .impls = impls, .nimpl = 2, .samples = ns, .ctx = c };
+    double *v = calloc(2 * (size_t)ns, sizeof(double));
+    uint64_t a0 = hv_bench_allocs();
+    if (v != NULL)
+        hv_bench_interleave(&p, v);
+    uint64_t a1 = hv_bench_allocs();
+    hv_bench_consume(&c->sink);
+    if (v != NULL)
+        hv_bench_add_plan(r, name, "ns", &p, v, params, NULL);
+    hv_bench_ratio(r, name, impls[0].name, impls[1].name);
+    free(v);
+    return a0 == UINT64_MAX ? UINT64_MAX : a1 - a0;
+}
+
 static void bench_scope(hv_bench_report *r, const hv_bench_opts *o, hv_profiler *p, int stage)
 {
     unsigned ns = hv_bench_samples(o, 21);
-    uint64_t n = o->quick ? 20000 : 1000000;
-    double *a = calloc(ns, sizeof(double)), *b = calloc(ns, sizeof(double));
-    scope_round(p, stage, n / 10); /* warm-up */
-    clock_pair_round(n / 10);
-    uint64_t allocs0 = hv_bench_allocs();
-    for (unsigned i = 0; i < ns; i++) {
-        uint64_t t0 = hv_now_ns();
-        scope_round(p, stage, n);
-        uint64_t t1 = hv_now_ns();
-        uint64_t sink = clock_pair_round(n);
-        uint64_t t2 = hv_now_ns();
-        hv_bench_consume(&sink);
-        a[i] = (double)(t1 - t0) / (double)n;
-        b[i] = (double)(t2 - t1) / (double)n;
-    }
-    uint64_t allocs1 = hv_bench_allocs();
+    prof_ctx c = { .p = p, .stages = &stage, .n = o->quick ? 20000 : 1000000 };
     char params[96];
     snprintf(params, sizeof(params), "{\"scopes_per_sample\": %llu, \"threads\": 1}",
-             (unsigned long long)n);
-    hv_bench_add(r, "scope_empty", "hivewire", "ns", a, ns, params);
-    hv_bench_add(r, "scope_empty", "clock_gettime_pair", "ns", b, ns, params);
-    hv_bench_ratio(r, "scope_empty", "hivewire", "clock_gettime_pair");
-    if (allocs0 != UINT64_MAX)
+             (unsigned long long)c.n);
+    uint64_t allocs = run_plan(r, "scope_empty", scope_impls, &c, ns, params);
+    if (allocs != UINT64_MAX)
         hv_bench_note(r, "scope_empty: %llu heap allocations over %llu scopes (plus peer)",
-                      (unsigned long long)(allocs1 - allocs0), (unsigned long long)(n * ns));
-    free(a);
-    free(b);
+                      (unsigned long long)allocs, (unsigned long long)(c.n * ns));
 }
 
 static void bench_cycle(hv_bench_report *r, const hv_bench_opts *o, hv_profiler *p,
                         const int *stages)
 {
-    unsigned ns = hv_bench_samples(o, 21);
-    uint64_t n = o->quick ? 5000 : 200000;
-    double *a = calloc(ns, sizeof(double)), *b = calloc(ns, sizeof(double));
-    cycle_round(p, stages, n / 10);
-    for (unsigned i = 0; i < ns; i++) {
-        uint64_t t0 = hv_now_ns();
-        cycle_round(p, stages, n);
-        uint64_t t1 = hv_now_ns();
-        uint64_t sink = clock_reads_round(n, 18);
-        uint64_t t2 = hv_now_ns();
-        hv_bench_consume(&sink);
-        a[i] = (double)(t1 - t0) / (double)n;
-        b[i] = (double)(t2 - t1) / (double)n;
-    }
+    prof_ctx c = { .p = p, .stages = stages, .n = o->quick ? 5000 : 200000 };
     char params[96];
     snprintf(params, sizeof(params),
              "{\"cycles_per_sample\": %llu, \"stages\": 8, \"clock_reads\": 18}",
-             (unsigned long long)n);
-    hv_bench_add(r, "cycle_8_stages", "hivewire", "ns", a, ns, params);
-    hv_bench_add(r, "cycle_8_stages", "clock_gettime_x18", "ns", b, ns, params);
-    hv_bench_ratio(r, "cycle_8_stages", "hivewire", "clock_gettime_x18");
-    free(a);
-    free(b);
+             (unsigned long long)c.n);
+    run_plan(r, "cycle_8_stages", cycle_impls, &c, hv_bench_samples(o, 21), params);
 }
 
 int hv_bench_profiler(const hv_bench_opts *opts);

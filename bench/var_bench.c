@@ -120,6 +120,7 @@ typedef struct ctx {
     size_t offset; /* advances every round */
     hv_rng rng;
     double sink;
+    unsigned calls; /* per sample */
 } ctx;
 
 static int call(ctx *c, enum impl which, const double *w)
@@ -173,27 +174,26 @@ static void params(char *buf, size_t cap, const ctx *c, unsigned calls, const ch
              WINDOW, c->q, hv__var_tail_k(WINDOW, c->q), c->d->source, calls, extra ? extra : "");
 }
 
+/* Sample s of one implementation (variant: its enum impl): a round from window s * 7919. */
+static double var_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    ctx *c = x;
+    return round_ns(c, (enum impl)impl->variant, (size_t)s * 7919, c->calls);
+}
+
 /* Runs the listed implementations interleaved, one round each per sample, and adds them. */
 static void run_set(hv_bench_report *rep, const hv_bench_opts *opts, ctx *c, const char *name,
-                    const enum impl *impls, const char *const *labels, size_t nimpl, unsigned calls,
-                    const char *extra)
+                    const hv_bench_impl *impls, size_t nimpl, unsigned calls, const char *extra)
 {
-    unsigned samples = hv_bench_samples(opts, 31);
-    double *v = calloc((size_t)samples * nimpl, sizeof(double));
-    if (v == NULL)
-        return;
     for (size_t j = 0; j < nimpl; j++) /* warm-up */
-        round_ns(c, impls[j], 0, calls / 4 + 1);
-    for (unsigned s = 0; s < samples; s++) {
-        size_t start = (size_t)s * 7919;
-        for (size_t j = 0; j < nimpl; j++)
-            v[j * samples + s] = round_ns(c, impls[j], start, calls);
-    }
+        round_ns(c, (enum impl)impls[j].variant, 0, calls / 4 + 1);
+    c->calls = calls;
+    hv_bench_plan pl = {
+        .impls = impls, .nimpl = nimpl, .samples = hv_bench_samples(opts, 31), .ctx = c
+    };
     char p[256];
     params(p, sizeof(p), c, calls, extra);
-    for (size_t j = 0; j < nimpl; j++)
-        hv_bench_add(rep, name, labels[j], "ns", v + j * samples, samples, p);
-    free(v);
+    hv_bench_run(rep, name, "ns", &pl, p, NULL);
 }
 
 /* Rolling: push one return and query all three rolling estimators, against recomputing the
@@ -229,42 +229,57 @@ static double roll_round(const var_data *d, double q, int rolling, size_t start,
     return (double)(t1 - t0) / pushes;
 }
 
+typedef struct roll_ctx {
+    const var_data *d;
+    double q;
+    unsigned pushes;
+    double *scratch;
+    double sink;
+} roll_ctx;
+
+/* variant 1: the rolling window, 0: recomputing each window. */
+static double roll_sample(const hv_bench_impl *impl, void *x, unsigned s)
+{
+    roll_ctx *c = x;
+    return roll_round(c->d, c->q, impl->variant, (size_t)s * 7919, c->pushes, c->scratch, &c->sink);
+}
+
 static void run_rolling(hv_bench_report *rep, const hv_bench_opts *opts, const var_data *d,
                         double q, double *scratch)
 {
-    unsigned samples = hv_bench_samples(opts, 31);
-    unsigned pushes = opts->quick ? 500 : ROLL_PUSHES;
-    if (d->n < WINDOW + pushes + 2)
+    static const hv_bench_impl impls[] = { { "hivewire_rolling", roll_sample, 1, NULL },
+                                           { "recompute", roll_sample, 0, NULL } };
+    roll_ctx c = { .d = d, .q = q, .pushes = opts->quick ? 500 : ROLL_PUSHES, .scratch = scratch };
+    if (d->n < WINDOW + c.pushes + 2)
         return;
-    double *v = calloc(2 * (size_t)samples, sizeof(double)), sink = 0;
+    hv_bench_plan pl = {
+        .impls = impls, .nimpl = 2, .samples = hv_bench_samples(opts, 31), .ctx = &c
+    };
+    double *v = hv_bench_interleave_new(&pl);
     if (v == NULL)
         return;
-    for (unsigned s = 0; s < samples; s++) {
-        size_t start = (size_t)s * 7919;
-        v[s] = roll_round(d, q, 1, start, pushes, scratch, &sink);
-        v[samples + s] = roll_round(d, q, 0, start, pushes, scratch, &sink);
-    }
-    hv_bench_consume(&sink);
+    hv_bench_consume(&c.sink);
     char p[256];
     snprintf(p, sizeof(p),
              "{\"window\": %d, \"confidence\": %g, \"data\": \"%s\", \"pushes_per_sample\": %u, "
              "\"per_push\": \"push + historical + gaussian + cornish-fisher\"}",
-             WINDOW, q, d->source, pushes);
-    hv_bench_add(rep, "rolling_update_250", "hivewire_rolling", "ns", v, samples, p);
-    hv_bench_add(rep, "rolling_update_250", "recompute", "ns", v + samples, samples, p);
+             WINDOW, q, d->source, c.pushes);
+    hv_bench_add_plan(rep, "rolling_update_250", "ns", &pl, v, p, NULL);
     hv_bench_ratio(rep, "rolling_update_250", "hivewire_rolling", "recompute");
     free(v);
 }
 
 static void run_historical(hv_bench_report *rep, const hv_bench_opts *opts, ctx *c, unsigned calls)
 {
-    static const enum impl impls[3] = { I_HIST, I_HIST_QSELECT, I_QSORT };
-    static const char *const labels[3] = { "hivewire", "hivewire_quickselect", "qsort" };
+    static const hv_bench_impl impls[] = { { "hivewire", var_sample, I_HIST, NULL },
+                                           { "hivewire_quickselect", var_sample, I_HIST_QSELECT,
+                                             NULL },
+                                           { "qsort", var_sample, I_QSORT, NULL } };
     char name[64];
     snprintf(name, sizeof(name), "historical_250_q%g", c->q);
     if (!hv_bench_selected(opts, name))
         return;
-    run_set(rep, opts, c, name, impls, labels, 3, calls, NULL);
+    run_set(rep, opts, c, name, impls, 3, calls, NULL);
     hv_bench_ratio(rep, name, "hivewire", "qsort");
     hv_bench_ratio(rep, name, "hivewire_quickselect", "qsort");
 }
@@ -273,20 +288,19 @@ static void run_parametric(hv_bench_report *rep, const hv_bench_opts *opts, ctx 
 {
     static const struct {
         const char *name;
-        enum impl impl;
-    } rows[] = { { "gaussian_250", I_GAUSS }, { "cornish_fisher_250", I_CF } };
+        hv_bench_impl impl;
+    } rows[] = { { "gaussian_250", { "hivewire", var_sample, I_GAUSS, NULL } },
+                 { "cornish_fisher_250", { "hivewire", var_sample, I_CF, NULL } } };
     for (size_t i = 0; i < 2; i++) {
         if (!hv_bench_selected(opts, rows[i].name))
             continue;
-        const char *label = "hivewire";
-        run_set(rep, opts, c, rows[i].name, &rows[i].impl, &label, 1, calls, NULL);
+        run_set(rep, opts, c, rows[i].name, &rows[i].impl, 1, calls, NULL);
     }
     if (hv_bench_selected(opts, "montecarlo_250")) {
-        const enum impl mc = I_MC;
-        const char *label = "hivewire";
+        static const hv_bench_impl mc = { "hivewire", var_sample, I_MC, NULL };
         char extra[64];
         snprintf(extra, sizeof(extra), ", \"sims\": %d", MC_SIMS);
-        run_set(rep, opts, c, "montecarlo_250", &mc, &label, 1, opts->quick ? 4 : 40, extra);
+        run_set(rep, opts, c, "montecarlo_250", &mc, 1, opts->quick ? 4 : 40, extra);
     }
 }
 

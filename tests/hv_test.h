@@ -8,10 +8,38 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/*
+ * Runs fn(arg) in a forked child: returns 1 if the child died of SIGABRT (a failed HV_ASSERT),
+ * 0 if fn returned, -1 if the child could not be run. The child writes nothing to stderr and
+ * dumps no core. fn must not use cmocka's assertions (they cannot report from the child).
+ */
+static inline int hv_test_aborts(void (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit no_core = { 0, 0 };
+        (void)setrlimit(RLIMIT_CORE, &no_core);
+        if (freopen("/dev/null", "w", stderr) == NULL)
+            _exit(2);
+        fn(arg);
+        _exit(0);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    if (WIFSIGNALED(status))
+        return WTERMSIG(status) == SIGABRT ? 1 : -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
 
 /*
  * The real market data file data/<name> (fetched by scripts/fetch-data / `make deps`), for the

@@ -20,7 +20,9 @@
  * Time. Publish and receive take now_ns from the caller (the clock hv_now_ns() uses, or a
  * simulated one): deadlines, TTLs, request timeouts and latencies are computed from it. Only
  * the calls that block (hv_agent_wait, a publisher blocked by backpressure) read a clock, the
- * one given in hv_bus_opts (hv_now_ns by default), to bound their wait.
+ * one given in hv_bus_opts (hv_now_ns by default), to bound their wait. The now_ns of one
+ * agent's calls (as sender and as receiver) never runs backwards: an earlier one than the
+ * agent's last is a programmer error and aborts (an assertion kept in release builds).
  *
  * Threads. hv_bus functions are thread-safe unless noted. An hv_agent belongs to one thread at
  * a time (its "owner"): only the owner may publish from it, receive, wait, request or reply.
@@ -123,7 +125,8 @@ typedef struct hv_send {
     uint32_t type;         /* application message type */
     uint8_t prio;          /* enum hv_prio; 0 = HV_PRIO_NORMAL */
     uint64_t corr_id;      /* carried as is (request/reply set their own) */
-    uint64_t coalesce_key; /* non-zero: replaces an undelivered message with the same key */
+    uint64_t coalesce_key; /* non-zero: replaces an undelivered message with the same key, served
+                            * at the more urgent of the two priorities (docs/BUS.md, 5) */
     uint64_t ttl_ns;       /* non-zero: expires at now_ns + ttl_ns into the dead-letter queue */
     const void *data;      /* payload copied once (inline or into one pooled buffer) ... */
     size_t len;

@@ -3,8 +3,10 @@
  *
  * The engine is a state machine with no I/O and no clock. The caller feeds it proposals and
  * votes together with the current time (now_ns, any monotonic nanosecond clock, simulated or
- * real); it returns decisions and tells the caller when to call again (next deadline). The
- * same code runs in-process on the bus, behind the QUIC transport and in the simulator.
+ * real: the now_ns of propose and tick never runs backwards, which the engine asserts, in
+ * release builds too); it returns decisions and tells the caller when to call again (next
+ * deadline). The same code runs in-process on the bus, behind the QUIC transport and in the
+ * simulator.
  *
  * Memory is allocated once, in hv_consensus_new(): a bounded table of proposals, a bounded
  * registry of voters (with their Ed25519 public keys and MAC keys) and a bounded evidence

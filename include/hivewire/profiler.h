@@ -15,7 +15,9 @@
  * the simulated clock: they are recorded with hv_profiler_record(), are not CPU time, take no
  * share of the cycle and are listed apart.
  *
- * The clock is injected (hv_profiler_config.clock, default hv_now_ns) so tests drive it.
+ * The clock is injected (hv_profiler_config.clock, default hv_now_ns) so tests drive it. It
+ * must be monotonic: a reading earlier than the previous one aborts (an assertion kept in
+ * release builds).
  *
  * Threads: a profiler belongs to one thread (begin/end/record are not thread-safe). Give each
  * thread its own and combine them with hv_profiler_merge(). The report functions only read.

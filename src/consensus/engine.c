@@ -8,7 +8,6 @@
  * slots oldest first so they can be recycled. The voter registry is another linear-probing
  * hash (voter id -> keys).
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +16,7 @@
 #include <hivewire/consensus.h>
 
 #include "consensus/consensus_int.h"
+#include "core/assert.h"
 
 enum { SLOT_FREE = 0, SLOT_OPEN = 1, SLOT_CLOSED = 2 };
 enum { VS_CHOICE_MASK = 0x3, VS_EXCLUDED = 0x80 };
@@ -67,6 +67,7 @@ struct hv_consensus {
     uint32_t ev_head, nev;
     uint64_t seq;
     int early;
+    uint64_t now_ns_last; /* the latest now_ns of a propose or tick */
     hv_consensus_stats st;
     hv_hist latency;
 };
@@ -187,7 +188,7 @@ static void heap_push(hv_consensus *c, uint32_t s)
 static void heap_remove(hv_consensus *c, uint32_t s)
 {
     uint32_t pos = c->slots[s].heap_pos;
-    assert(pos < c->nheap && c->heap[pos] == s);
+    HV_ASSERT(pos < c->nheap && c->heap[pos] == s);
     c->slots[s].heap_pos = NO_POS;
     uint32_t last = c->heap[--c->nheap];
     if (pos == c->nheap)
@@ -482,8 +483,21 @@ static void adopt_row(hv_consensus *c, uint32_t s, uint32_t n)
     memset(&c->vstate[to], 0, n * sizeof(*c->vstate));
 }
 
+/*
+ * The coordinator's own calls (propose, tick) read one monotonic clock or drive a simulated one
+ * forward, so their time never runs backwards. Votes are not checked: a vote's now_ns may be
+ * the time the caller dates it with (today's swarm coordinator uses the cycle the vote carries),
+ * which a straggling vote makes earlier than the latest proposal.
+ */
+static void clock_advance(hv_consensus *c, uint64_t now_ns)
+{
+    HV_ASSERT(now_ns >= c->now_ns_last);
+    c->now_ns_last = now_ns;
+}
+
 int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
 {
+    clock_advance(c, now_ns);
     int rv = check_proposal(c, p, now_ns);
     if (rv != 0)
         return rv;
@@ -503,7 +517,7 @@ int hv_consensus_propose(hv_consensus *c, const hv_proposal *p, uint64_t now_ns)
     if (rv != 0)
         return rv;
     uint32_t s = take_slot(c);
-    assert(s != EMPTY && c->slots[s].state == SLOT_FREE);
+    HV_ASSERT(s != EMPTY && c->slots[s].state == SLOT_FREE);
     adopt_row(c, s, p->nvoters);
     slot *sl = &c->slots[s];
     sl->wtot = wtot;
@@ -562,8 +576,8 @@ static void close_slot(hv_consensus *c, uint32_t s, uint8_t outcome, uint8_t rea
                        uint64_t now_ns, hv_decision *out)
 {
     slot *sl = &c->slots[s];
-    assert(sl->state == SLOT_OPEN && sl->heap_pos < c->nheap);
-    assert(sl->a + sl->r + sl->b + sl->x + sl->o == sl->n);
+    HV_ASSERT(sl->state == SLOT_OPEN && sl->heap_pos < c->nheap);
+    HV_ASSERT(sl->a + sl->r + sl->b + sl->x + sl->o == sl->n);
     hv_decision *d = &sl->decision;
     d->proposal_id = sl->id;
     d->round = sl->round;
@@ -626,6 +640,7 @@ static void decide_at_deadline(hv_consensus *c, uint32_t s, hv_decision *out)
 
 size_t hv_consensus_tick(hv_consensus *c, uint64_t now_ns, hv_decision *out, size_t cap)
 {
+    clock_advance(c, now_ns);
     size_t k = 0;
     while (k < cap && c->nheap > 0) {
         uint32_t s = c->heap[0];
@@ -674,14 +689,14 @@ static void tally(slot *sl, uint8_t choice, uint32_t weight, int sign)
                     : choice == HV_CHOICE_REJECT ? &sl->r
                                                  : &sl->b;
     if (sign > 0) {
-        assert(sl->o > 0 && sl->wo >= weight);
+        HV_ASSERT(sl->o > 0 && sl->wo >= weight);
         (*cnt)++;
         sl->o--;
         sl->wo -= weight;
         if (choice == HV_CHOICE_APPROVE)
             sl->wa += weight;
     } else {
-        assert(*cnt > 0 && (choice != HV_CHOICE_APPROVE || sl->wa >= weight));
+        HV_ASSERT(*cnt > 0 && (choice != HV_CHOICE_APPROVE || sl->wa >= weight));
         (*cnt)--;
         if (choice == HV_CHOICE_APPROVE)
             sl->wa -= weight;
@@ -720,7 +735,7 @@ static int equivocate(hv_consensus *c, uint32_t s, size_t i, const hv_vote *v, u
                       hv_decision *out)
 {
     slot *sl = &c->slots[s];
-    assert(sl->rule == HV_RULE_BFT && (c->vstate[i] & VS_CHOICE_MASK) != 0);
+    HV_ASSERT(sl->rule == HV_RULE_BFT && (c->vstate[i] & VS_CHOICE_MASK) != 0);
     record_evidence(c, sl, i, v, now_ns);
     uint8_t prev = c->vstate[i] & VS_CHOICE_MASK;
     c->vstate[i] |= VS_EXCLUDED;

@@ -5,8 +5,8 @@
 const char *hv_strerror(int err)
 {
     switch (err) {
-#define HV_ERR_STR_(name, val, msg) \
-    case (val):                     \
+#define HV_ERR_STR_(name, val, cls, msg) \
+    case (val):                          \
         return (msg);
         HV_ERRNO_MAP(HV_ERR_STR_)
 #undef HV_ERR_STR_
@@ -20,13 +20,30 @@ const char *hv_strerror(int err)
 const char *hv_err_name(int err)
 {
     switch (err) {
-#define HV_ERR_NAME_(name, val, msg) \
-    case (val):                      \
+#define HV_ERR_NAME_(name, val, cls, msg) \
+    case (val):                           \
         return "HV_E" #name;
         HV_ERRNO_MAP(HV_ERR_NAME_)
 #undef HV_ERR_NAME_
     default:
         return NULL;
+    }
+}
+
+/* The classes of the table in common.h. */
+#define HV_ERR_CLASS_FATAL 0
+#define HV_ERR_CLASS_RETRY 1
+
+int hv_err_retryable(int err)
+{
+    switch (err) {
+#define HV_ERR_CLASS_(name, val, cls, msg) \
+    case (val):                            \
+        return HV_ERR_CLASS_##cls;
+        HV_ERRNO_MAP(HV_ERR_CLASS_)
+#undef HV_ERR_CLASS_
+    default:
+        return 0;
     }
 }
 

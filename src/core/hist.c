@@ -3,6 +3,8 @@
 
 #include <hivewire/hist.h>
 
+#include "core/assert.h"
+
 /*
  * Index of v: values below 2^(M+1) map to themselves; above, shift = floor(log2 v) - M and
  * index = shift * 2^M + (v >> shift). Consecutive shifts tile the index space without gaps
@@ -70,6 +72,7 @@ void hv_hist_record_n(hv_hist *h, uint64_t v, uint64_t n)
         v = h->value_max;
         h->overflow += n;
     }
+    HV_DEBUG_ASSERT(index_of(v, h->sub_bits) < h->nbuckets); /* v <= value_max */
     h->counts[index_of(v, h->sub_bits)] += n;
     h->count += n;
     h->sum += (double)v * (double)n;

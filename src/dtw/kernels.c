@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "dtw/dtw_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -411,6 +412,7 @@ double hv__dtw_core(const double *a, const double *b, size_t n, size_t r, const 
     for (size_t i = 0; i < n; i++) {
         size_t jlo = i > r ? i - r : 0;
         size_t jhi = i + r < n - 1 ? i + r : n - 1;
+        HV_DEBUG_ASSERT(jlo <= jhi && jhi < n); /* the band of row i, inside the rows */
         double ai = a[i], left = INFINITY, rowmin = INFINITY;
         cur[jlo] = INFINITY;
         for (size_t j = jlo; j <= jhi; j++) {

@@ -32,6 +32,7 @@
 
 #include "core/spin.h"
 #include "dtw/dtw_int.h"
+#include "platform/platform.h"
 
 #define CHUNK_MIN 32u /* patterns per claim, at least (unless fewer are left) */
 #define MEMO_CAP                                                               \
@@ -273,9 +274,9 @@ long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, con
     size_t b, e;
     while (claim(p, gen, count, &b, &e) == 0)
         run_range(p, &p->w[0], gen, count, b, e);
-    uint64_t t0 = hv_now_ns();
+    uint64_t t0 = hv__mono_ns();
     while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count &&
-           hv_now_ns() - t0 < FINISH_SPIN_NS)
+           hv__mono_ns() - t0 < FINISH_SPIN_NS)
         hv__cpu_relax();
     if (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) != count) {
         pthread_mutex_lock(&p->mu);

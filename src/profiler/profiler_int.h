@@ -30,6 +30,7 @@ struct hv_profiler {
     uint32_t nstages;
     uint64_t dropped;
     uint64_t mismatched;
+    uint64_t now_ns_last; /* the latest clock reading */
 };
 
 /* Formats a duration with a unit chosen for 3-4 significant digits ("812 ns", "12.3 us"). */

@@ -3,13 +3,14 @@
  * with seeded latency, trade against replayed bars, and their reports travel back over another
  * FIFO link; the owner's view of each order changes only when a report is delivered.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hivewire/exchange.h>
 #include <hivewire/rng.h>
+
+#include "core/assert.h"
 
 #define ORDERS_MAX_LIMIT 65536u
 #define QTY_MAX          1000000000000000ll /* 10^15: exact in a double */
@@ -219,7 +220,7 @@ static long open_index(const hv_exchange *x, uint64_t id)
 static void release_slot(hv_exchange *x, uint32_t s)
 {
     long i = open_index(x, x->slots[s].o.id);
-    assert(i >= 0);
+    HV_ASSERT(i >= 0);
     memmove(&x->open[i], &x->open[i + 1], (x->nopen - (uint32_t)i - 1) * sizeof(uint32_t));
     x->nopen--;
     x->slots[s].used = 0;
@@ -230,7 +231,7 @@ static void release_slot(hv_exchange *x, uint32_t s)
 
 static void in_push(hv_exchange *x, int cancel, uint32_t s)
 {
-    assert(x->in_len < x->in_cap); /* at most one order and one cancel per open slot */
+    HV_ASSERT(x->in_len < x->in_cap); /* at most one order and one cancel per open slot */
     uint64_t arrive = after_one_way(x, x->now_ns);
     if (arrive < x->in_last_ns)
         arrive = x->in_last_ns;
@@ -242,7 +243,7 @@ static void in_push(hv_exchange *x, int cancel, uint32_t s)
 /* Queues a report produced at exchange time t. The caller checked there is room. */
 static outbound *emit(hv_exchange *x, uint32_t s, hv_exec_type type, uint64_t t, uint64_t submit_ns)
 {
-    assert(x->out_len < x->out_cap);
+    HV_ASSERT(x->out_len < x->out_cap);
     uint64_t deliver = after_one_way(x, t);
     if (deliver < x->out_last_ns)
         deliver = x->out_last_ns;
@@ -525,7 +526,7 @@ int hv_exchange_submit(hv_exchange *x, const hv_order_request *req, uint64_t now
     sl->o.leaves_qty = req->qty;
     sl->o.submit_ns = now_ns;
     rc = hv_order_transition(&sl->o.state, HV_ORDER_SUBMITTED);
-    assert(rc == 0);
+    HV_ASSERT(rc == 0);
     x->open[x->nopen++] = s; /* ids grow, so the open list stays sorted */
     *open_qty(x, req->side) += req->qty;
     x->stats.submitted++;
@@ -597,7 +598,7 @@ static void deliver(hv_exchange *x, outbound *e)
         o->cancel_pending = 0;
     } else {
         int rc = hv_order_transition(&o->state, to);
-        assert(rc == 0);
+        HV_ASSERT(rc == 0);
         (void)rc;
     }
     if (r->type == HV_EXEC_FILL) {

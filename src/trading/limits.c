@@ -7,6 +7,8 @@
 
 #include <hivewire/exchange.h>
 
+#include "core/assert.h"
+
 #define RATE_MAX 1000000u
 
 struct hv_limits {
@@ -121,6 +123,7 @@ int hv_limits_update_drawdown(hv_limits *l, double drawdown_frac, uint64_t now_n
 static void window_expire(hv_limits *l, uint64_t now_ns)
 {
     uint32_t cap = l->cfg.orders_per_interval_max;
+    HV_ASSERT(l->count <= cap && (l->count == 0 || now_ns >= l->window[l->head])); /* clock_ok */
     while (l->count > 0 && now_ns - l->window[l->head] >= l->cfg.interval_ns) {
         l->head = (l->head + 1) % cap;
         l->count--;

@@ -339,8 +339,8 @@ static void request_gets_the_reply_with_its_correlation_id(void **state)
     assert_int_equal(hv_agent_next_deadline(f->a[0]), UINT64_MAX);
     /* nobody listening */
     q.subject = "svc.none";
-    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 10, &corr), HV_ENOSUBSCRIBER);
-    assert_int_equal(hv_agent_request(f->a[0], &q, 0, 10, &corr), HV_EINVAL);
+    assert_int_equal(hv_agent_request(f->a[0], &q, 1000, 60, &corr), HV_ENOSUBSCRIBER);
+    assert_int_equal(hv_agent_request(f->a[0], &q, 0, 60, &corr), HV_EINVAL);
 }
 
 static void request_without_reply_times_out_at_its_deadline(void **state)
@@ -507,9 +507,85 @@ static void coalescing_key_replaces_the_undelivered_message(void **state)
     again.coalesce_key = 77;
     assert_int_equal(hv_bus_publish(f->a[0], &again, 0, NULL), 1);
     expect_payload(f->a[1], "px=5");
-    hv_bus_stats bs;
-    hv_bus_stats_get(f->bus, &bs);
-    assert_int_equal(bs.msgs_in_use, 0);
+    expect_all_msgs_returned(f->bus);
+}
+
+/* A direct send from a[0] to `to` with priority prio and coalescing key (0: none); returns
+ * what hv_bus_send returned. */
+static int send_prio(fixture *f, hv_agent *to, const char *s, int prio, uint64_t key)
+{
+    hv_send m = text(NULL, s);
+    m.prio = (uint8_t)prio;
+    m.coalesce_key = key;
+    return hv_bus_send(f->a[0], hv_agent_id(to), &m, 0);
+}
+
+static void
+a_critical_update_coalesced_over_a_low_one_is_served_before_a_normal_message(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "low", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "normal", HV_PRIO_NORMAL, 0), 0);
+    assert_int_equal(send_prio(f, f->a[1], "critical", HV_PRIO_CRITICAL, 7), 0);
+    expect_payload(f->a[1], "critical");
+    expect_payload(f->a[1], "normal");
+    expect_empty(f->a[1], 0); /* the LOW marker left behind delivers nothing */
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.coalesced, 1);
+    assert_int_equal(s.received, 2);
+    expect_all_msgs_returned(f->bus);
+}
+
+static void a_less_urgent_update_keeps_the_pending_messages_place(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "normal", HV_PRIO_NORMAL, 0), 0);
+    assert_int_equal(send_prio(f, f->a[1], "high", HV_PRIO_HIGH, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "low", HV_PRIO_LOW, 7), 0);
+    hv_bus_msg *m = recv1(f->a[1], 0); /* served at HIGH, ahead of the NORMAL message */
+    assert_memory_equal(m->data, "low", 3);
+    assert_int_equal(m->prio, HV_PRIO_LOW); /* the field keeps the sender's priority */
+    hv_bus_msg_release(m);
+    expect_payload(f->a[1], "normal");
+    expect_empty(f->a[1], 0);
+}
+
+static void a_key_whose_stale_marker_is_still_queued_queues_afresh(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(send_prio(f, f->a[1], "1", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "2", HV_PRIO_CRITICAL, 7), 0); /* LOW marker stale */
+    expect_payload(f->a[1], "2");
+    /* the LOW lane still holds the stale marker: "3" queues behind it without a cell */
+    assert_int_equal(send_prio(f, f->a[1], "3", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, f->a[1], "4", HV_PRIO_NORMAL, 7), 0); /* a cell again */
+    assert_int_equal(send_prio(f, f->a[1], "5", HV_PRIO_NORMAL, 7), 0); /* coalesces "4" */
+    expect_payload(f->a[1], "5");
+    expect_payload(f->a[1], "3");
+    expect_empty(f->a[1], 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(f->a[1], &s);
+    assert_int_equal(s.coalesced, 2);
+    assert_int_equal(s.received, 3);
+}
+
+static void an_update_that_finds_its_lane_full_leaves_the_pending_message_in_place(void **state)
+{
+    fixture *f = *state;
+    hv_agent *r = agent(f->bus, 2, HV_BP_REJECT_NEW);
+    assert_int_equal(send_prio(f, r, "c1", HV_PRIO_CRITICAL, 0), 0);
+    assert_int_equal(send_prio(f, r, "c2", HV_PRIO_CRITICAL, 0), 0);
+    assert_int_equal(send_prio(f, r, "pending", HV_PRIO_LOW, 7), 0);
+    assert_int_equal(send_prio(f, r, "update", HV_PRIO_CRITICAL, 7), HV_EREJECTED);
+    expect_payload(r, "c1");
+    expect_payload(r, "c2");
+    expect_payload(r, "pending");
+    expect_empty(r, 0);
+    hv_agent_stats s;
+    hv_agent_stats_get(r, &s);
+    assert_int_equal(s.coalesced, 0);
+    assert_int_equal(s.rejected, 1);
 }
 
 static void ttl_expiry_is_decided_at_receive_time(void **state)
@@ -784,7 +860,7 @@ static void eventfd_becomes_readable_for_an_armed_agent(void **state)
     hv_agent_disarm(r);
 }
 
-/* ---- wake-ups at random points: the publisher side has no fence of its own (see bus.c) ---- */
+/* ---- wake-ups at random points: the publisher side has no fence of its own (see inbox.c) ---- */
 
 #define RW_PUBS 2
 #define RW_MSGS 1500
@@ -1149,7 +1225,7 @@ static void latency_quantiles_and_alerts(void **state)
     assert_true(l.max_ns >= 9990000 && l.max_ns <= 10000000);
     assert_int_equal(hv_bus_check_alerts(b), 0); /* p99 is still 1 us */
     for (int i = 0; i < 10; i++) {
-        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 0), 0);
+        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, 1000), 0);
         hv_bus_msg_release(recv1(r, 20000000));
     }
     alert_calls = 0;
@@ -1172,10 +1248,10 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
     hv_agent_opts o;
     hv_agent_opts_default(&o);
     o.latency_hist = 1;
-    hv_agent *s, *r;
-    assert_int_equal(hv_agent_new(b, NULL, &s), 0);
+    hv_agent *s[22], *r;
     assert_int_equal(hv_agent_new(b, &o, &r), 0);
-    /* runs of equal and different buckets, out of order, and one beyond the 60 s range */
+    /* runs of equal and different buckets, out of order, and one beyond the 60 s range; one
+     * sender per message, since each sender's clock only moves forward */
     static const uint64_t lat[] = { 1000,  1000, 50000,   1000,       2000000, 50000,
                                     50000, 1000, 1000,    7000000,    1000,    2000000,
                                     50000, 1000, 1000,    50000,      1000,    2000000,
@@ -1185,9 +1261,11 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
     hv_hist ref_bus, ref_own;
     assert_int_equal(hv_hist_init(&ref_bus, 60ull * 1000 * 1000 * 1000, 10), 0);
     assert_int_equal(hv_hist_init(&ref_own, 60ull * 1000 * 1000 * 1000, 7), 0);
+    assert_int_equal(n, sizeof(s) / sizeof(s[0]));
     for (size_t i = 0; i < n; i++) {
         hv_send m = text(NULL, "b");
-        assert_int_equal(hv_bus_send(s, hv_agent_id(r), &m, now - lat[i]), 0);
+        assert_int_equal(hv_agent_new(b, NULL, &s[i]), 0);
+        assert_int_equal(hv_bus_send(s[i], hv_agent_id(r), &m, now - lat[i]), 0);
         hv_hist_record(&ref_bus, lat[i]);
         hv_hist_record(&ref_own, lat[i]);
     }
@@ -1345,11 +1423,34 @@ static void subscriptions_change_safely_while_publishing(void **state)
     pthread_join(t, NULL);
 }
 
+/* Receives at t_ns[0], then at t_ns[1] (in a forked child: see hv_test_aborts). */
+static void recv_at_two_times(void *arg)
+{
+    const uint64_t *t_ns = arg;
+    hv_bus *b = NULL;
+    hv_agent *a = NULL;
+    hv_bus_msg *m;
+    if (hv_bus_new(&b, NULL) != 0 || hv_agent_new(b, NULL, &a) != 0)
+        exit(3);
+    (void)hv_agent_recv(a, &m, 1, t_ns[0]);
+    (void)hv_agent_recv(a, &m, 1, t_ns[1]);
+    hv_bus_free(b);
+}
+
+static void an_agents_time_may_stand_still_but_never_run_backwards(void **state)
+{
+    (void)state;
+    const uint64_t still[2] = { 100, 100 }, back[2] = { 100, 99 };
+    assert_int_equal(hv_test_aborts(recv_at_two_times, (void *)still), 0);
+    assert_int_equal(hv_test_aborts(recv_at_two_times, (void *)back), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(publish_reaches_every_matching_subscription),
+        cmocka_unit_test(an_agents_time_may_stand_still_but_never_run_backwards),
         T(unmatched_publish_is_counted_as_unrouted),
         T(invalid_subjects_and_patterns_are_rejected),
         T(unsubscribe_stops_delivery),
@@ -1366,6 +1467,10 @@ int main(void)
         T(higher_priorities_are_served_first),
         T(starvation_guard_serves_low_after_k_critical),
         T(coalescing_key_replaces_the_undelivered_message),
+        T(a_critical_update_coalesced_over_a_low_one_is_served_before_a_normal_message),
+        T(a_less_urgent_update_keeps_the_pending_messages_place),
+        T(a_key_whose_stale_marker_is_still_queued_queues_afresh),
+        T(an_update_that_finds_its_lane_full_leaves_the_pending_message_in_place),
         T(ttl_expiry_is_decided_at_receive_time),
         T(huge_ttl_and_timeout_saturate_instead_of_wrapping),
         T(drop_oldest_evicts_and_counts),

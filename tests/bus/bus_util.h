@@ -37,4 +37,12 @@ static inline hv_agent *test_agent(hv_bus *b, const hv_agent_opts *o)
     return a;
 }
 
+/* Every pooled message is back in b's pool: none queued, none held. */
+static inline void expect_all_msgs_returned(hv_bus *b)
+{
+    hv_bus_stats bs;
+    hv_bus_stats_get(b, &bs);
+    assert_int_equal(bs.msgs_in_use, 0);
+}
+
 #endif

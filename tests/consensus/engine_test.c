@@ -198,7 +198,8 @@ static void majority_quorum_holds_back_early_acceptance(void **state)
     assert_int_equal(hv_consensus_tick(f->c, 1000, out, 1), 1);
     assert_int_equal(out[0].outcome, HV_OUTCOME_NO_QUORUM);
     p.id = 2;
-    assert_int_equal(hv_consensus_propose(f->c, &p, 0), 0);
+    p.deadline_ns = 2000;
+    assert_int_equal(hv_consensus_propose(f->c, &p, 1000), 0);
     cast_ok(f, 2, 1, R, 0, &d);
     for (uint64_t v = 2; v <= 5; v++)
         cast_ok(f, 2, v, A, 0, &d);
@@ -380,8 +381,9 @@ static void early_termination_never_changes_the_outcome(void **state)
         }
         for (uint32_t i = 0; i < n; i++)
             on.voters[i].weight = off.voters[i].weight = 1 + (uint32_t)hv_rng_below(&rng, 5);
-        assert_int_equal(fx_open(&on, pid, rule, num, den, n), 0);
-        assert_int_equal(fx_open(&off, pid, rule, num, den, n), 0);
+        uint64_t t0 = (pid - 1) * 1000; /* each proposal opens where the last one's time ended */
+        assert_int_equal(fx_open_at(&on, pid, rule, num, den, n, t0), 0);
+        assert_int_equal(fx_open_at(&off, pid, rule, num, den, n, t0), 0);
         uint64_t approve_bias = hv_rng_below(&rng, 4);
         int bft = rule == HV_RULE_BFT;
         for (uint64_t v = 1; v <= n; v++) {
@@ -390,13 +392,13 @@ static void early_termination_never_changes_the_outcome(void **state)
             uint64_t x = hv_rng_below(&rng, 4);
             uint8_t ch = x < approve_bias ? A : x == 3 ? B : R;
             hv_decision d;
-            int r1 = fx_cast(&on, pid, v, ch, bft, 10, &d);
+            int r1 = fx_cast(&on, pid, v, ch, bft, t0 + 10, &d);
             assert_true(r1 == 0 || r1 == HV_EPROPOSALCLOSED);
-            assert_int_equal(fx_cast(&off, pid, v, ch, bft, 10, &d), 0);
+            assert_int_equal(fx_cast(&off, pid, v, ch, bft, t0 + 10, &d), 0);
         }
         hv_decision out[8];
-        hv_consensus_tick(on.c, 1000, out, 8);
-        hv_consensus_tick(off.c, 1000, out, 8);
+        hv_consensus_tick(on.c, t0 + 1000, out, 8);
+        hv_consensus_tick(off.c, t0 + 1000, out, 8);
         assert_int_equal(outcome_of(&on, pid), outcome_of(&off, pid));
         assert_int_not_equal(outcome_of(&on, pid), HV_OUTCOME_PENDING);
     }
@@ -499,7 +501,6 @@ static void propose_refuses_bad_proposals(void **state)
     fx *f = *state;
     hv_proposal p = { .id = 1, .voters = f->voters, .nvoters = 3, .deadline_ns = 100 };
     p.policy.rule = HV_RULE_SIMPLE_MAJORITY;
-    assert_int_equal(hv_consensus_propose(f->c, &p, 100), HV_EINVAL); /* deadline passed */
     p.id = 0;
     assert_int_equal(hv_consensus_propose(f->c, &p, 0), HV_EINVAL);
     p.id = 1;
@@ -523,6 +524,8 @@ static void propose_refuses_bad_proposals(void **state)
     p.nvoters = 3;
     assert_int_equal(hv_consensus_propose(f->c, &p, 0), 0);
     assert_int_equal(hv_consensus_propose(f->c, &p, 0), HV_EEXIST);
+    p.id = 2;
+    assert_int_equal(hv_consensus_propose(f->c, &p, 100), HV_EINVAL); /* deadline passed */
 }
 
 static void votes_get_a_distinct_error_per_fault(void **state)
@@ -871,6 +874,27 @@ static void stats_count_by_rule_outcome_and_latency(void **state)
 #define T(fn)   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TNE(fn) cmocka_unit_test_setup_teardown(fn, setup_no_early, teardown)
 
+/* Ticks at t_ns[0], then opens a proposal at t_ns[1] (in a forked child). */
+static void tick_then_propose(void *arg)
+{
+    const uint64_t *t_ns = arg;
+    fx f;
+    hv_decision out[1];
+    if (fx_init(&f, 0) != 0)
+        exit(3);
+    (void)hv_consensus_tick(f.c, t_ns[0], out, 1);
+    (void)fx_open_at(&f, 1, HV_RULE_SIMPLE_MAJORITY, 0, 0, 3, t_ns[1]);
+    fx_fini(&f);
+}
+
+static void the_coordinators_time_never_runs_backwards(void **state)
+{
+    (void)state;
+    const uint64_t still[2] = { 1000, 1000 }, back[2] = { 1000, 999 };
+    assert_int_equal(hv_test_aborts(tick_then_propose, (void *)still), 0);
+    assert_int_equal(hv_test_aborts(tick_then_propose, (void *)back), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -915,6 +939,7 @@ int main(void)
         T(auto_rule_comes_from_the_criticality_table),
         cmocka_unit_test(overridden_table_changes_the_rule),
         T(stats_count_by_rule_outcome_and_latency),
+        cmocka_unit_test(the_coordinators_time_never_runs_backwards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

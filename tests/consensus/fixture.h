@@ -58,16 +58,23 @@ static inline void fx_fini(fx *f)
     hv_consensus_free(f->c);
 }
 
-/* Opens proposal id over voters 1..n with the given policy, deadline 1000 ns, at t = 0. */
-static inline int fx_open(fx *f, uint64_t id, hv_rule rule, uint32_t num, uint32_t den, uint32_t n)
+/* Opens proposal id over voters 1..n with the given policy at t = now, deadline now + 1000 ns. */
+static inline int fx_open_at(fx *f, uint64_t id, hv_rule rule, uint32_t num, uint32_t den,
+                             uint32_t n, uint64_t now)
 {
     hv_proposal p = { .id = id, .proposer = 99, .action = HV_ACTION_OTHER };
     p.policy = (hv_policy){ .rule = rule, .num = num, .den = den };
     memcpy(p.payload_hash, f->hash, 32);
     p.voters = f->voters;
     p.nvoters = n;
-    p.deadline_ns = 1000;
-    return hv_consensus_propose(f->c, &p, 0);
+    p.deadline_ns = now + 1000;
+    return hv_consensus_propose(f->c, &p, now);
+}
+
+/* fx_open_at() at t = 0: deadline 1000 ns. */
+static inline int fx_open(fx *f, uint64_t id, hv_rule rule, uint32_t num, uint32_t den, uint32_t n)
+{
+    return fx_open_at(f, id, rule, num, den, n, 0);
 }
 
 /* A vote from voter on proposal pid, signed (BFT) or MAC'd. */

@@ -10,7 +10,7 @@ static void every_code_has_a_distinct_message_and_name(void **state)
 {
     (void)state;
     static const int codes[] = {
-#define HV_CODE_(name, val, msg) (val),
+#define HV_CODE_(name, val, cls, msg) (val),
         HV_ERRNO_MAP(HV_CODE_)
 #undef HV_CODE_
     };
@@ -22,6 +22,45 @@ static void every_code_has_a_distinct_message_and_name(void **state)
         for (size_t j = i + 1; j < n; j++)
             assert_int_not_equal(codes[i], codes[j]);
     }
+}
+
+static void every_code_is_retryable_or_fatal_as_its_table_row_says(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        int retry;
+    } rows[] = {
+#define HV_CLASS_(name, val, cls, msg) { (val), #cls[0] == 'R' },
+        HV_ERRNO_MAP(HV_CLASS_)
+#undef HV_CLASS_
+    };
+    size_t retryable = 0;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_int_equal(hv_err_retryable(rows[i].code), rows[i].retry);
+        retryable += (size_t)rows[i].retry;
+    }
+    assert_int_equal(retryable, 9);
+}
+
+static void transient_conditions_are_retryable_and_bad_input_is_not(void **state)
+{
+    (void)state;
+    static const int retry[] = { HV_EAGAIN,    HV_ETIMEDOUT,   HV_EFULL,
+                                 HV_ENOMEM,    HV_EIO,         HV_ENOSUBSCRIBER,
+                                 HV_EREJECTED, HV_EPEERCLOSED, HV_ETRANSPORT };
+    static const int fatal[] = { HV_EINVAL,   HV_EBADMAGIC, HV_ETRUNCATED,      HV_EBADSIG,
+                                 HV_EDUPVOTE, HV_ELIMIT,    HV_EHALTED,         HV_EAUTH,
+                                 HV_ESTATE,   HV_ENOAGENT,  HV_EPROPOSALCLOSED, HV_EHANDSHAKE };
+    for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
+        assert_int_equal(hv_err_retryable(retry[i]), 1);
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        assert_int_equal(hv_err_retryable(fatal[i]), 0);
+    /* not an error, or not a known one: never retried */
+    assert_int_equal(hv_err_retryable(0), 0);
+    assert_int_equal(hv_err_retryable(5), 0);
+    assert_int_equal(hv_err_retryable(-9999), 0);
+    assert_int_equal(hv_err_retryable(hv_err_from_errno(EAGAIN)), 1);
 }
 
 static void unknown_code_is_reported_as_unknown(void **state)
@@ -57,6 +96,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_code_has_a_distinct_message_and_name),
+        cmocka_unit_test(every_code_is_retryable_or_fatal_as_its_table_row_says),
+        cmocka_unit_test(transient_conditions_are_retryable_and_bad_input_is_not),
         cmocka_unit_test(unknown_code_is_reported_as_unknown),
         cmocka_unit_test(errno_values_map_to_hv_codes),
         cmocka_unit_test(clock_is_monotonic),

@@ -346,6 +346,34 @@ static void the_default_clock_measures_real_time(void **state)
     hv_profiler_free(p);
 }
 
+/* Times one scope whose end reads the clock at t_ns[1] after its begin read t_ns[0] (in a
+ * forked child). */
+static void scope_over(void *arg)
+{
+    const uint64_t *t_ns = arg;
+    fake_clock clk = { t_ns[0], 0 };
+    hv_profiler_config cfg;
+    hv_profiler_config_default(&cfg);
+    cfg.clock = fake_now;
+    cfg.clock_ctx = &clk;
+    hv_profiler *p = hv_profiler_new(&cfg);
+    if (p == NULL)
+        exit(3);
+    int id = hv_profiler_stage(p, "s", HV_STAGE_TIMED);
+    (void)hv_profiler_begin(p, id);
+    clk.now = t_ns[1];
+    (void)hv_profiler_end(p, id);
+    hv_profiler_free(p);
+}
+
+static void a_clock_that_runs_backwards_is_a_programmer_error(void **state)
+{
+    (void)state;
+    const uint64_t still[2] = { 500, 500 }, back[2] = { 500, 499 };
+    assert_int_equal(hv_test_aborts(scope_over, (void *)still), 0);
+    assert_int_equal(hv_test_aborts(scope_over, (void *)back), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +388,7 @@ int main(void)
         cmocka_unit_test(ranking_orders_by_self_time),
         cmocka_unit_test(merge_adds_stages_by_name),
         cmocka_unit_test(the_default_clock_measures_real_time),
+        cmocka_unit_test(a_clock_that_runs_backwards_is_a_programmer_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,28 +15,27 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "agent/agent.h"
+#include "platform/platform.h"
 
 #define DRAIN_MAX    64u          /* frames taken from one link before moving on */
 #define IDLE_DEFAULT 200000000ull /* longest wait before re-checking the quit flag */
 
-/* ---- Thread helpers ------------------------------------------------------------------------- */
+/* ---- Thread helpers (src/platform) ------------------------------------------------------------
+ */
 
 static void usage_self(hv_runner_usage *u)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+    hv__thread_usage t;
+    if (hv__thread_usage_self(&t) != 0)
         return;
-    u->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
-                ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
-    u->switches_voluntary = (uint64_t)ru.ru_nvcsw;
-    u->switches_involuntary = (uint64_t)ru.ru_nivcsw;
+    u->cpu_ns = t.cpu_ns;
+    u->switches_voluntary = t.switches_voluntary;
+    u->switches_involuntary = t.switches_involuntary;
 }
 
 static void usage_delta(hv_runner_usage *u, const hv_runner_usage *before)
@@ -44,22 +43,6 @@ static void usage_delta(hv_runner_usage *u, const hv_runner_usage *before)
     u->cpu_ns -= before->cpu_ns;
     u->switches_voluntary -= before->switches_voluntary;
     u->switches_involuntary -= before->switches_involuntary;
-}
-
-static int pin_self(int cpu)
-{
-    if (cpu < 0 || cpu >= CPU_SETSIZE)
-        return 0;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-static int sched_batch_self(void)
-{
-    struct sched_param sp = { .sched_priority = 0 };
-    return pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) == 0;
 }
 
 /* ---- Stepping one actor -----------------------------------------------------------------------
@@ -242,8 +225,8 @@ static void actor_loop(run *r, hv_actor *a)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    w->usage.cpu = pin_self(w->cpu) ? w->cpu : -1;
-    w->usage.batch = w->r->o->sched_batch ? sched_batch_self() : 0;
+    w->usage.cpu = w->cpu >= 0 && hv__cpu_pin_self(w->cpu) == 0 ? w->cpu : -1;
+    w->usage.batch = w->r->o->sched_batch ? hv__sched_batch_self() == 0 : 0;
     int rc = w->a->ops->start(w->a, hv__actor_time(w->a, hv_now_ns()));
     if (rc < 0)
         fail(w->r, w->a, rc);

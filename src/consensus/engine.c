@@ -485,9 +485,9 @@ static void adopt_row(hv_consensus *c, uint32_t s, uint32_t n)
 
 /*
  * The coordinator's own calls (propose, tick) read one monotonic clock or drive a simulated one
- * forward, so their time never runs backwards. Votes are not checked: a vote's now_ns may be
- * the time the caller dates it with (today's swarm coordinator uses the cycle the vote carries),
- * which a straggling vote makes earlier than the latest proposal.
+ * forward, so their time never runs backwards. Votes are not checked here: a caller may date a
+ * vote with its own time for it (the swarm's coordinator, which passes its runner's clock, asserts
+ * its time at its own entry instead).
  */
 static void clock_advance(hv_consensus *c, uint64_t now_ns)
 {

@@ -13,6 +13,7 @@
 #include <hivewire/bus.h>
 #include <hivewire/rng.h>
 
+#include "core/assert.h"
 #include "swarm/swarm_int.h"
 
 #define JOIN_RETRY_FIRST_NS 10000000ull   /* 10 ms, doubling ... */
@@ -229,9 +230,17 @@ static int a_start(hv_actor *x, uint64_t now_ns)
     return send_join(a, now_ns);
 }
 
+/* Time never runs backwards at an agent's entry (the runners and the simulator guarantee it). */
+static void clock_advance(sw_agent *a, uint64_t now_ns)
+{
+    HV_ASSERT(now_ns >= a->now_last);
+    a->now_last = now_ns;
+}
+
 static int a_on_msg(hv_actor *x, const uint8_t *frame, size_t len, uint64_t now_ns)
 {
     sw_agent *a = agent_of(x);
+    clock_advance(a, now_ns);
     sw_msg m;
     hv_msg hm;
     a->rep.received++;
@@ -275,6 +284,7 @@ static uint64_t a_next_expiry(const hv_actor *x)
 static int a_on_expiry(hv_actor *x, uint64_t now_ns)
 {
     sw_agent *a = agent_of(x);
+    clock_advance(a, now_ns);
     int rc = 0;
     if (a->out.n > 0 && now_ns >= a->out.retry_ns)
         rc = outbox_flush(a, now_ns);

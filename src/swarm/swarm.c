@@ -4,8 +4,6 @@
  * thread, or a thread each with placement. Statistics come from the coordinator, which had
  * them from the agents' final reports.
  */
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,7 @@
 #include <hivewire/bus.h>
 
 #include "agent/bus_link.h"
+#include "platform/platform.h"
 #include "swarm/node.h"
 #include "swarm/swarm_int.h"
 
@@ -172,14 +171,9 @@ static int plan_placement(const hv_swarm *s, hv_runner_opts *o)
     enum { CPUS_USED_MAX = 64 };
     for (uint32_t i = 0; i < HV_RUNNER_ACTORS_MAX; i++)
         o->cpu[i] = -1;
-    cpu_set_t allowed;
-    int cpus[CPUS_USED_MAX], n = 0;
-    if (s->cfg.placement != HV_SWARM_PLACE_AUTO ||
-        sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
-        return -1;
-    for (int c = 0; c < CPU_SETSIZE && n < CPUS_USED_MAX; c++)
-        if (CPU_ISSET(c, &allowed))
-            cpus[n++] = c;
+    int cpus[CPUS_USED_MAX];
+    int n = s->cfg.placement == HV_SWARM_PLACE_AUTO ? hv__cpu_allowed(cpus, CPUS_USED_MAX) : 0;
+    n = n > CPUS_USED_MAX ? CPUS_USED_MAX : n;
     if (n < 2)
         return -1;
     for (uint32_t i = 0; i < s->nrun; i++) {
@@ -193,14 +187,9 @@ static int plan_placement(const hv_swarm *s, hv_runner_opts *o)
     return cpus[0];
 }
 
-static int pin_caller(int cpu, cpu_set_t *saved)
+static int pin_caller(int cpu, hv__cpu_mask *saved)
 {
-    if (cpu < 0 || pthread_getaffinity_np(pthread_self(), sizeof(*saved), saved) != 0)
-        return 0;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+    return cpu >= 0 && hv__cpu_mask_save(saved) == 0 && hv__cpu_pin_self(cpu) == 0;
 }
 
 /* ---- Running ------------------------------------------------------------------------------- */
@@ -233,7 +222,7 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     memset(&o, 0, sizeof(o));
     o.mode = s->runner == HV_SWARM_RUNNER_THREADS ? HV_RUNNER_THREADS : HV_RUNNER_ONE;
     o.sched_batch = 1;
-    cpu_set_t saved;
+    hv__cpu_mask saved;
     int pinned = 0;
     if (o.mode == HV_RUNNER_THREADS) {
         int coord_cpu = plan_placement(s, &o);
@@ -246,7 +235,7 @@ int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
     const char *who = NULL;
     int rc = hv__runner_run(s->run_actors, s->nrun, &o, &rs, &who);
     if (pinned)
-        (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+        (void)hv__cpu_mask_restore(&saved);
     s->stats = c->stats;
     s->stats.runner = s->runner;
     s->stats.vote_auth = s->vote_auth;

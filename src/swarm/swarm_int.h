@@ -260,6 +260,7 @@ struct sw_agent {
     uint64_t join_next_ns, join_backoff_ns;
     uint64_t hb_next_ns;
     uint64_t cycle_seen; /* highest cycle worked on (UINT64_MAX: none yet) */
+    uint64_t now_last;   /* the latest time it was given (asserted never to go back) */
     sw_report rep;       /* counters; the role adds its statistics when it reports */
     sw_msg last_vote;    /* voters: the last vote cast, cast again word for word if asked again */
     sw_outbox out;

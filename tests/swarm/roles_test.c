@@ -183,16 +183,17 @@ static void an_agent_joins_until_welcomed_then_says_it_is_alive(void **state)
     assert_int_equal(m.cycle, 1);
     /* a malformed frame is counted and refused, never fatal */
     uint8_t junk[16] = { 1, 2, 3 };
-    assert_int_equal(x->ops->on_msg(x, junk, sizeof(junk), t1 + 3), 0);
+    uint64_t hb = e.cfg.heartbeat_ns;
+    assert_int_equal(x->ops->on_msg(x, junk, sizeof(junk), hb + 3), 0);
     assert_int_equal(md.a.rep.bad, 1);
     /* STOP: the final report; EXIT: done */
     sw_msg stop = msg(SW_STOP, 3);
-    assert_int_equal(feed(&md.a, &stop, id_of(SW_ROLE_COORD, 0), t1 + 4), 0);
+    assert_int_equal(feed(&md.a, &stop, id_of(SW_ROLE_COORD, 0), hb + 4), 0);
     assert_true(sent(&l, 0, SW_REPORT, 0, &m));
     assert_int_equal(m.report.role, SW_ROLE_MD);
     assert_true(m.report.received >= 4);
     sw_msg ex = msg(SW_EXIT, 3);
-    assert_int_equal(feed(&md.a, &ex, id_of(SW_ROLE_COORD, 0), t1 + 5), 0);
+    assert_int_equal(feed(&md.a, &ex, id_of(SW_ROLE_COORD, 0), hb + 5), 0);
     assert_true(x->done);
 }
 

@@ -84,6 +84,7 @@ typedef struct hv_net_frame {
 typedef struct hv_net_link_stats {
     uint64_t peer_id;
     double rtt_us, rtt_min_us, rtt_var_us;
+    double handshake_us; /* last connection: QUIC start to HVW1 session open (TLS + HVW1) */
     uint64_t bytes_sent, bytes_recv, datagrams_sent, datagrams_recv;
     uint64_t packets_lost, retransmits; /* QUIC loss detection; bytes re-sent by QUIC */
     uint64_t frames_sent, frames_delivered, frames_replayed, duplicates;

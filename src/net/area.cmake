@@ -18,3 +18,16 @@ hv_cli_command(NAME certs FUNC hv_cmd_certs
 hv_cli_command(NAME net FUNC hv_cmd_net
                HELP "net echo (server) and net ping (client): check a QUIC link between two hosts"
                SOURCES)
+
+set(HV_NET_BENCH_LIBS "")
+set(HV_NET_BENCH_DEFS "")
+if(HV_WITH_PEERS)
+  pkg_check_modules(NATS IMPORTED_TARGET libnats)
+  if(NATS_FOUND)
+    list(APPEND HV_NET_BENCH_LIBS PkgConfig::NATS)
+    list(APPEND HV_NET_BENCH_DEFS HV_HAVE_NATS=1)
+  endif()
+endif()
+hv_bench_area(NAME net FUNC hv_bench_net
+              HELP "net: HVW1 over QUIC vs GnuTLS over TCP and NATS (plain, TLS) on loopback"
+              SOURCES bench/net_bench.c LIBS ${HV_NET_BENCH_LIBS} DEFINES ${HV_NET_BENCH_DEFS})

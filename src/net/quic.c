@@ -31,6 +31,7 @@
 #define GSO_PKTS_MAX 32
 #define SUBS_MAX     64
 #define RX_BATCH     64
+#define ACL_MEMO     4
 
 static const char tls_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
@@ -47,6 +48,7 @@ struct hv_net {
     hv_udp udp;
     uv_poll_t poll;
     uv_timer_t reconnect;
+    uv_timer_t run_timer; /* hv_net_run()'s timeout on an owned loop */
     gnutls_certificate_credentials_t cred;
     gnutls_datum_t ticket_key;
     hv_net_peer self;
@@ -60,6 +62,7 @@ struct hv_net {
     uint32_t nsubs;
     uint64_t sub_seq;
     char err[256];
+    uint64_t ts; /* the time of the datagram being read (one clock read per datagram) */
     hv_net_stats st;
     uint8_t rxbuf[65536];
     uint8_t txbuf[GSO_PKTS_MAX * PKT_MAX];
@@ -90,8 +93,14 @@ struct conn {
     double tokens;
     uint64_t tokens_ns;
     uint64_t rate_refused;
-    uint64_t lost_ns; /* hub: when the connection went away (kept for resumption) */
-    int dead;         /* close at the end of the current callback */
+    uint64_t lost_ns;  /* hub: when the connection went away (kept for resumption) */
+    uint64_t start_ns; /* when the current QUIC connection began (handshake time) */
+    int dead;          /* close at the end of the current callback */
+    int removed;       /* conn_remove() ran: memory freed once its timers have closed */
+    int in_read;       /* inside ngtcp2_conn_read_pkt: no writes until it returns */
+    char acl_memo[ACL_MEMO][HV_SUBJECT_MAX]; /* subjects this peer was allowed to publish on */
+    uint8_t acl_memo_len[ACL_MEMO];
+    uint8_t acl_memo_next;
     int timers_open;
     hv_net_link_stats ls;
 };
@@ -155,10 +164,29 @@ static int acl_allows(const hv_net_acl *acl, uint8_t role, const char *subject, 
     return 0;
 }
 
+/* The role table's answer for a publish on subject, remembered for the last few subjects the
+ * connection was allowed (the table does not change while the hub runs). */
+static int publish_allowed(conn *c, const char *subject, size_t len)
+{
+    for (int i = 0; i < ACL_MEMO; i++) {
+        if (c->acl_memo_len[i] == len && memcmp(c->acl_memo[i], subject, len) == 0)
+            return 1;
+    }
+    if (!acl_allows(c->net->o.acl, c->peer.role, subject, 0))
+        return 0;
+    int k = c->acl_memo_next++ % ACL_MEMO;
+    memcpy(c->acl_memo[k], subject, len);
+    c->acl_memo_len[k] = (uint8_t)len;
+    return 1;
+}
+
+/* One token of the connection's bucket, at the time of the datagram being read. */
 static int rate_take(conn *c)
 {
     const hv_net_opts *o = &c->net->o;
-    uint64_t t = now_ns();
+    uint64_t t = c->net->ts;
+    if (t < c->tokens_ns)
+        t = c->tokens_ns;
     c->tokens += (double)(t - c->tokens_ns) * 1e-9 * o->rate_frames_per_s;
     if (c->tokens > o->rate_burst)
         c->tokens = o->rate_burst;
@@ -182,7 +210,7 @@ static int s_frame(void *user, const hv_session_frame *f)
     memcpy(subject, f->topic.ptr, f->topic.len);
     subject[f->topic.len] = 0;
     if (n->is_hub) {
-        if (!(n->o.flags & HV_NET_INSECURE) && !acl_allows(n->o.acl, c->peer.role, subject, 0)) {
+        if (!(n->o.flags & HV_NET_INSECURE) && !publish_allowed(c, subject, f->topic.len)) {
             n->st.refused_acl++;
             c->ls.refused++;
             return HV_EAUTH;
@@ -319,6 +347,7 @@ static void s_event(void *user, int ev, int err)
     case HV_SESSION_EV_OPEN:
         nev = HV_NET_PEER_JOINED;
         n->st.peers_joined++;
+        c->ls.handshake_us = (double)(now_ns() - c->start_ns) / 1e3;
         n->backoff_ms = 0;
         if (!n->is_hub) {
             /* Subscriptions live on the hub's connection state: send them again. */
@@ -426,7 +455,7 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
         key = HV_SESSION_CONTROL;
     }
     c->ls.bytes_recv += len;
-    int rv = len ? hv__session_rx(c->s, key, data, len, now_ns()) : 0;
+    int rv = len ? hv__session_rx(c->s, key, data, len, c->net->ts) : 0;
     if (c->retired) {
         hv__session_free(c->retired);
         c->retired = NULL;
@@ -747,6 +776,7 @@ static void conn_remove(conn *c)
             break;
         }
     }
+    c->removed = 1;
     conn_drop_quic(c);
     hv__session_free(c->s);
     hv__session_free(c->retired);
@@ -967,7 +997,10 @@ static void conn_queued(conn *c)
             uv_timer_stop(&c->flush);
             c->flush_armed = 0;
         }
-        conn_settle(c);
+        /* ngtcp2 forbids writing from its own callbacks: a frame queued by a consumer that
+         * answers from on_frame is written when the read returns (on_readable settles it). */
+        if (!c->in_read)
+            conn_settle(c);
         return;
     }
     if (!c->flush_armed && c->q) {
@@ -1027,6 +1060,7 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
         return NULL;
     }
     ngtcp2_conn_set_tls_native_handle(c->q, c->tls);
+    c->start_ns = now_ns();
     return c;
 }
 
@@ -1039,7 +1073,10 @@ static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sock
                          NULL };
     ngtcp2_pkt_info pi = { 0 };
     c->ls.datagrams_recv++;
-    int rv = ngtcp2_conn_read_pkt(c->q, &path, &pi, pkt, len, now_ns());
+    c->in_read = 1;
+    n->ts = now_ns();
+    int rv = ngtcp2_conn_read_pkt(c->q, &path, &pi, pkt, len, n->ts);
+    c->in_read = 0;
     if (rv != 0) {
         int err = rv == NGTCP2_ERR_CRYPTO ? HV_EAUTH : HV_ETRANSPORT;
         if (rv == NGTCP2_ERR_CRYPTO)
@@ -1050,6 +1087,35 @@ static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sock
         conn_close(c, err, NULL);
         return;
     }
+}
+
+/* Feeds one datagram to its connection (a hub accepts new ones); remembers the connection so
+ * it is settled (written) once after the whole batch. */
+static void rx_datagram(hv_net *n, const uint8_t *pkt, size_t len,
+                        const struct sockaddr_storage *from, socklen_t flen, conn **touched,
+                        int *nt)
+{
+    ngtcp2_version_cid vc;
+    if (ngtcp2_pkt_decode_version_cid(&vc, pkt, len, SCID_LEN) != 0)
+        return;
+    conn *c = conn_by_dcid(n, vc.dcid, vc.dcidlen);
+    if (c == NULL && n->is_hub && !n->closing)
+        c = hub_accept(n, pkt, len, from, flen);
+    if (c == NULL || c->q == NULL)
+        return;
+    conn_read(c, pkt, len, from, flen);
+    for (int k = 0; k < *nt; k++) {
+        if (touched[k] == c)
+            return;
+    }
+    if (*nt == RX_BATCH) {
+        for (int k = 0; k < *nt; k++) {
+            if (!touched[k]->removed)
+                conn_settle(touched[k]);
+        }
+        *nt = 0;
+    }
+    touched[(*nt)++] = c;
 }
 
 static void on_readable(uv_poll_t *p, int status, int events)
@@ -1063,32 +1129,21 @@ static void on_readable(uv_poll_t *p, int status, int events)
     for (int i = 0; i < RX_BATCH; i++) {
         struct sockaddr_storage from;
         socklen_t flen;
-        int len = hv__udp_recv(&n->udp, n->rxbuf, sizeof(n->rxbuf), &from, &flen);
+        size_t seg;
+        int len = hv__udp_recv(&n->udp, n->rxbuf, sizeof(n->rxbuf), &from, &flen, &seg);
         if (len < 0)
             break;
-        n->st.datagrams_recv++;
-        ngtcp2_version_cid vc;
-        if (ngtcp2_pkt_decode_version_cid(&vc, n->rxbuf, (size_t)len, SCID_LEN) != 0)
-            continue;
-        conn *c = conn_by_dcid(n, vc.dcid, vc.dcidlen);
-        if (c == NULL && n->is_hub && !n->closing)
-            c = hub_accept(n, n->rxbuf, (size_t)len, &from, flen);
-        if (c == NULL || c->q == NULL)
-            continue;
-        conn_read(c, n->rxbuf, (size_t)len, &from, flen);
-        int seen = 0;
-        for (int k = 0; k < nt; k++)
-            seen |= touched[k] == c;
-        if (!seen && c->q)
-            touched[nt++] = c;
+        /* With GRO one receive holds several datagrams of seg bytes (the last shorter). */
+        for (size_t off = 0; off < (size_t)len; off += seg) {
+            size_t dl = (size_t)len - off < seg ? (size_t)len - off : seg;
+            n->st.datagrams_recv++;
+            rx_datagram(n, n->rxbuf + off, dl, &from, flen, touched, &nt);
+        }
     }
     for (int k = 0; k < nt; k++) {
-        conn *c = touched[k];
-        int still = 0;
-        for (uint32_t i = 0; i < n->nconns; i++)
-            still |= n->conns[i] == c;
-        if (still)
-            conn_settle(c);
+        if (touched[k]->removed)
+            continue;
+        conn_settle(touched[k]);
     }
     /* Sessions kept for resumption expire after the grace period. */
     if (n->is_hub) {
@@ -1134,6 +1189,7 @@ static int client_start(hv_net *n)
                                &quic_callbacks_client, &st, &tp, NULL, c) != 0)
         return HV_ETRANSPORT;
     ngtcp2_conn_set_tls_native_handle(c->q, c->tls);
+    c->start_ns = now_ns();
     c->ls.connections++;
     conn_settle(c);
     return 0;
@@ -1267,6 +1323,7 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     uv_poll_start(&n->poll, UV_READABLE, on_readable);
     uv_timer_init(n->loop, &n->reconnect);
     n->reconnect.data = n;
+    uv_timer_init(n->loop, &n->run_timer);
     return 0;
 }
 
@@ -1334,6 +1391,7 @@ void hv_net_free(hv_net *n)
     if (n->poll.data) {
         uv_close((uv_handle_t *)&n->poll, on_closed_noop);
         uv_close((uv_handle_t *)&n->reconnect, on_closed_noop);
+        uv_close((uv_handle_t *)&n->run_timer, on_closed_noop);
     }
     /* Let the loop finish the closes of this object's handles. */
     if (n->owns_loop && n->loop) {
@@ -1351,21 +1409,29 @@ void hv_net_free(hv_net *n)
     free(n);
 }
 
-static int frame_subject_ok(const char *subject, const uint8_t *frame, size_t len)
+/* Parses a frame to send: whole, within this end's frame limit, and (subject non-NULL) its
+ * topic equal to subject. 0 or a parse error, HV_EINVAL. */
+static int out_parse(const hv_net *n, const char *subject, const uint8_t *frame, size_t len,
+                     hv_frame *f)
 {
-    hv_frame f;
-    int rv = hv_frame_parse(frame, len, NULL, &f);
+    hv_codec_limits lim = { .frame_max_bytes = n->o.frame_max_bytes };
+    int rv = hv_frame_parse(frame, len, &lim, f);
     if (rv < 0)
         return rv;
+    if ((size_t)rv != len)
+        return HV_EINVAL;
+    if (subject == NULL)
+        return 0;
     size_t sl = strlen(subject);
-    if (f.topic.len != sl || memcmp(f.topic.ptr, subject, sl) != 0)
+    if (f->topic.len != sl || memcmp(f->topic.ptr, subject, sl) != 0)
         return HV_EINVAL;
     return 0;
 }
 
-static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, size_t len)
+static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, const hv_frame *f)
 {
-    int rv = hv__session_send(c->s, prio, frame, len, now_ns());
+    /* The session does not read the time when it queues. */
+    int rv = hv__session_send_parsed(c->s, prio, frame, f, c->net->ts);
     if (rv == HV_EFULL)
         c->ls.full++;
     if (rv < 0)
@@ -1385,23 +1451,20 @@ static int peer_matches(const conn *c, const char *subject)
 
 int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len)
 {
-    int rv = frame_subject_ok(subject, frame, len);
+    hv_frame f;
+    int rv = out_parse(n, subject, frame, len, &f);
     if (rv < 0)
         return rv;
-    uint64_t sender = 0;
-    hv_frame f;
-    (void)hv_frame_parse(frame, len, NULL, &f);
-    sender = f.sender_id;
     if (!n->is_hub) {
         if (n->nconns == 0 || n->conns[0]->s == NULL)
             return HV_ESTATE;
-        return conn_send(n->conns[0], prio, frame, len);
+        return conn_send(n->conns[0], prio, frame, &f);
     }
     /* All or nothing: every matching peer must have room first. */
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
         if (c->s && peer_matches(c, subject) &&
-            (rv = hv__session_can_send(c->s, prio, sender, len)) < 0) {
+            (rv = hv__session_can_send(c->s, prio, f.sender_id, len)) < 0) {
             if (rv == HV_EFULL)
                 c->ls.full++;
             return rv;
@@ -1409,7 +1472,7 @@ int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *
     }
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
-        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, len)) < 0)
+        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, &f)) < 0)
             return rv;
     }
     return 0;
@@ -1417,10 +1480,14 @@ int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *
 
 int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame, size_t len)
 {
+    hv_frame f;
+    int rv = out_parse(n, NULL, frame, len, &f);
+    if (rv < 0)
+        return rv;
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
         if (c->s && c->peer.id == peer_id)
-            return conn_send(c, prio, frame, len);
+            return conn_send(c, prio, frame, &f);
     }
     return HV_ENOAGENT;
 }
@@ -1484,17 +1551,14 @@ int hv_net_run(hv_net *n, int timeout_ms)
 {
     if (!n->owns_loop)
         return HV_ESTATE;
-    if (timeout_ms > 0) {
-        /* Wait for I/O or a timer, at most timeout_ms. */
-        uv_timer_t t;
-        uv_timer_init(n->loop, &t);
-        uv_timer_start(&t, stop_cb, (uint64_t)timeout_ms, 0);
-        uv_run(n->loop, UV_RUN_ONCE);
-        uv_close((uv_handle_t *)&t, NULL);
+    if (timeout_ms <= 0) {
         uv_run(n->loop, UV_RUN_NOWAIT);
         return 0;
     }
-    uv_run(n->loop, UV_RUN_NOWAIT);
+    /* Wait for I/O or a timer, at most timeout_ms: one loop turn, one kept timer. */
+    uv_timer_start(&n->run_timer, stop_cb, (uint64_t)timeout_ms, 0);
+    uv_run(n->loop, UV_RUN_ONCE);
+    uv_timer_stop(&n->run_timer);
     return 0;
 }
 

@@ -675,7 +675,6 @@ static int recs_reserve(txlane *l, uint32_t max)
 
 int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t len, uint64_t now_ns)
 {
-    (void)now_ns;
     if (s->state == HV_SESSION_REFUSED)
         return HV_ESTATE;
     if (prio < 1 || prio > HV_SESSION_PRIO_COUNT)
@@ -685,8 +684,24 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
     int n = hv_frame_parse(frame, len, &lim, &f);
     if (n < 0)
         return n;
-    if ((size_t)n != len || f.topic_id != 0 || f.type == HV_MSG_HANDSHAKE ||
-        f.type == HV_MSG_HANDSHAKE_ACK)
+    if ((size_t)n != len)
+        return HV_EINVAL;
+    return hv__session_send_parsed(s, prio, frame, &f, now_ns);
+}
+
+int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, const hv_frame *fp,
+                            uint64_t now_ns)
+{
+    (void)now_ns;
+    if (s->state == HV_SESSION_REFUSED)
+        return HV_ESTATE;
+    if (prio < 1 || prio > HV_SESSION_PRIO_COUNT)
+        return HV_EINVAL;
+    hv_frame f = *fp;
+    size_t len = f.frame_len;
+    if (len > s->frame_max)
+        return HV_ETOOBIG;
+    if (f.topic_id != 0 || f.type == HV_MSG_HANDSHAKE || f.type == HV_MSG_HANDSHAKE_ACK)
         return HV_EINVAL;
     uint64_t last = 0;
     int has_last;
@@ -1056,14 +1071,13 @@ static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t n
     return 0;
 }
 
-/* Delivers one frame of a lane; 0 consumed, HV_EFULL deferred, other negative: fatal. */
-static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, uint64_t now_ns)
+/* Delivers one frame of a lane (p[0..n), parsed as *fp); 0 consumed, HV_EFULL deferred, other
+ * negative: fatal. */
+static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, const hv_frame *fp,
+                      uint64_t now_ns)
 {
-    hv_codec_limits lim = { .frame_max_bytes = s->frame_max };
-    hv_frame f;
-    int rv = hv_frame_parse(p, n, &lim, &f);
-    if (rv < 0)
-        return rv;
+    hv_frame f = *fp;
+    int rv;
     if (f.sender_id != l->sender || f.type == HV_MSG_HANDSHAKE || f.type == HV_MSG_HANDSHAKE_ACK)
         return HV_EBADFIELD;
     if (l->has_seq && f.seq <= l->last_seq) {
@@ -1138,7 +1152,7 @@ static int64_t rx_frames(hv_session *s, rxlane *l, const uint8_t *p, size_t n, u
             break;
         if (fl < 0)
             return fl;
-        int rv = rx_deliver(s, l, p + off, (size_t)fl, now_ns);
+        int rv = rx_deliver(s, l, p + off, (size_t)fl, &f, now_ns);
         if (rv == HV_EFULL) {
             l->blocked = 1;
             break;

@@ -184,6 +184,12 @@ const uint8_t *hv__session_token(const hv_session *s);
 int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t len,
                      uint64_t now_ns);
 
+/* hv__session_send() of a frame the caller has parsed whole (fp from hv_frame_parse() over
+ * exactly fp->frame_len bytes at frame): the transport parses once per publish. Same results;
+ * a frame above the negotiated limit is HV_ETOOBIG. */
+int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, const hv_frame *fp,
+                            uint64_t now_ns);
+
 /* Queues an application frame on the control stream (subscribe, unsubscribe); not replayed
  * after a reconnect. 0, HV_EFULL, HV_ESTATE, parse errors. */
 int hv__session_send_control(hv_session *s, const uint8_t *frame, size_t len, uint64_t now_ns);

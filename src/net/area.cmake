@@ -2,7 +2,10 @@
 hv_library_sources(src/net/session.c)
 
 hv_add_test(NAME net_session SOURCES tests/net/session_test.c TIMEOUT 60)
-hv_add_test(NAME net_quic SOURCES tests/net/quic_test.c TIMEOUT 180)
+hv_add_test(NAME net_quic SOURCES tests/net/quic_test.c tests/net/net_util.c TIMEOUT 180)
+# Loss (nftables in network namespaces the test makes; skips without root), delay, reordering.
+hv_add_test(NAME net_loss SOURCES tests/net/loss_test.c tests/net/net_util.c tests/net/relay.c
+            TIMEOUT 180)
 
 hv_add_fuzzer(NAME net_session SOURCES fuzz/net_session.c CORPUS fuzz/corpus/net_session)
 

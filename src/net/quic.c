@@ -750,8 +750,11 @@ static void send_close(conn *c, int err)
     if (c->q == NULL || ngtcp2_conn_is_in_closing_period(c->q) ||
         ngtcp2_conn_is_in_draining_period(c->q))
         return;
-    /* Flush what the session queued (a refusal's answer) before closing. */
-    (void)conn_write(c);
+    /* Flush what the session queued (a refusal's answer) before closing. A connection whose
+     * session moved to another one (resumption) writes nothing more: ngtcp2 would retransmit
+     * from that session's queues, which now serve the new connection. */
+    if (c->s)
+        (void)conn_write(c);
     ngtcp2_connection_close_error ce;
     ngtcp2_connection_close_error_default(&ce);
     if (err)

@@ -12,18 +12,26 @@
 #define NS_PER_MS      1000000ull
 #define PENDING_MAX    8 /* incoming data streams whose preamble is not complete yet */
 #define CTL_RING_MAX   (1u << 20)
-#define CTL_FRAME_MAX  4096 /* session control frames we build */
-#define RING_MIN_BYTES 4096u
+#define CTL_FRAME_MAX  4096   /* session control frames we build */
+#define RING_MIN_BYTES 4096u  /* receive buffers start at this size */
+#define CHUNK_BYTES    16384u /* send queues grow and shrink by chunks of this size */
 #define RECS_MIN       64u
 
-/* ---- A growable byte ring addressed by absolute 64-bit offsets ----------------------------- */
+/* ---- A byte queue of fixed chunks addressed by absolute 64-bit offsets ------------------- */
 
-typedef struct bring {
-    uint8_t *buf;
-    size_t cap; /* power of two, 0 before the first push */
-    size_t max;
+/*
+ * Bytes handed to the transport stay where they are until the transport has confirmed them:
+ * ngtcp2 keeps pointers to stream data and reads them again to retransmit, so the queue never
+ * moves a byte it holds. It grows and shrinks by whole chunks (a chunk is freed once every byte
+ * in it is released, and the last one too when the queue empties), so an idle lane or control
+ * stream holds no chunk at all.
+ */
+typedef struct bq {
+    uint8_t **chunks; /* slot (offset / CHUNK_BYTES) & mask, NULL until needed */
+    uint32_t mask;    /* slots - 1 (a power of two), 0 before the first push */
+    size_t max;       /* bytes held at most */
     uint64_t head, tail;
-} bring;
+} bq;
 
 static size_t pow2_at_least(size_t n)
 {
@@ -33,52 +41,92 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
-static int bring_reserve(bring *r, size_t n)
+static uint8_t **bq_slot(const bq *q, uint64_t off)
 {
-    size_t used = (size_t)(r->tail - r->head);
-    if (used + n > r->max)
+    return &q->chunks[(off / CHUNK_BYTES) & q->mask];
+}
+
+static int bq_reserve(bq *q, size_t n)
+{
+    size_t used = (size_t)(q->tail - q->head);
+    if (used + n > q->max)
         return HV_EFULL;
-    if (used + n <= r->cap)
+    if (n == 0)
         return 0;
-    size_t cap = pow2_at_least(used + n);
-    if (cap < RING_MIN_BYTES)
-        cap = RING_MIN_BYTES;
-    uint8_t *nb = malloc(cap);
-    if (nb == NULL)
-        return HV_ENOMEM;
-    for (uint64_t o = r->head; o < r->tail; o++)
-        nb[o & (cap - 1)] = r->buf[o & (r->cap - 1)];
-    free(r->buf);
-    r->buf = nb;
-    r->cap = cap;
+    if (q->chunks == NULL) {
+        /* Live bytes span at most max / CHUNK_BYTES + 2 chunks: no two share a slot. */
+        size_t slots = pow2_at_least(q->max / CHUNK_BYTES + 2);
+        q->chunks = calloc(slots, sizeof(*q->chunks));
+        if (q->chunks == NULL)
+            return HV_ENOMEM;
+        q->mask = (uint32_t)(slots - 1);
+    }
+    for (uint64_t c = q->tail / CHUNK_BYTES; c <= (q->tail + n - 1) / CHUNK_BYTES; c++) {
+        uint8_t **slot = bq_slot(q, c * CHUNK_BYTES);
+        if (*slot == NULL && (*slot = malloc(CHUNK_BYTES)) == NULL)
+            return HV_ENOMEM;
+    }
     return 0;
 }
 
-static void bring_put(bring *r, const void *src, size_t n)
+/* Appends n bytes; bq_reserve(q, n) must have succeeded. */
+static void bq_put(bq *q, const void *src, size_t n)
 {
     const uint8_t *p = src;
-    size_t at = (size_t)(r->tail & (r->cap - 1));
-    size_t first = r->cap - at < n ? r->cap - at : n;
-    memcpy(r->buf + at, p, first);
-    memcpy(r->buf, p + first, n - first);
-    r->tail += n;
+    while (n) {
+        size_t at = (size_t)(q->tail % CHUNK_BYTES);
+        size_t k = CHUNK_BYTES - at < n ? CHUNK_BYTES - at : n;
+        memcpy(*bq_slot(q, q->tail) + at, p, k);
+        q->tail += k;
+        p += k;
+        n -= k;
+    }
 }
 
-/* Pieces of [from, tail): up to two. */
-static int bring_pieces(const bring *r, uint64_t from, const uint8_t **base, size_t *len)
+/* Up to max contiguous pieces of [from, tail); returns how many. */
+static int bq_pieces(const bq *q, uint64_t from, const uint8_t **base, size_t *len, int max)
 {
-    if (from >= r->tail)
-        return 0;
-    size_t n = (size_t)(r->tail - from);
-    size_t at = (size_t)(from & (r->cap - 1));
-    size_t first = r->cap - at < n ? r->cap - at : n;
-    base[0] = r->buf + at;
-    len[0] = first;
-    if (first == n)
-        return 1;
-    base[1] = r->buf;
-    len[1] = n - first;
-    return 2;
+    int k = 0;
+    while (from < q->tail && k < max) {
+        size_t at = (size_t)(from % CHUNK_BYTES);
+        size_t n = (size_t)(q->tail - from);
+        base[k] = *bq_slot(q, from) + at;
+        len[k] = CHUNK_BYTES - at < n ? CHUNK_BYTES - at : n;
+        from += len[k++];
+    }
+    return k;
+}
+
+/* Releases every byte below head (head <= tail); frees the chunks nothing needs now: those
+ * wholly below head, and the one head is in when the queue is empty. */
+static void bq_release(bq *q, uint64_t head)
+{
+    assert(head >= q->head && head <= q->tail);
+    uint64_t last = head / CHUNK_BYTES + (head == q->tail);
+    for (uint64_t c = q->head / CHUNK_BYTES; c < last && q->chunks; c++) {
+        uint8_t **slot = bq_slot(q, c * CHUNK_BYTES);
+        free(*slot);
+        *slot = NULL;
+    }
+    q->head = head;
+}
+
+/* Drops every byte and chunk; the queue starts again at offset 0. */
+static void bq_clear(bq *q)
+{
+    for (uint32_t i = 0; q->chunks && i <= q->mask; i++) {
+        free(q->chunks[i]);
+        q->chunks[i] = NULL;
+    }
+    q->head = q->tail = 0;
+}
+
+static void bq_fini(bq *q)
+{
+    bq_clear(q);
+    free(q->chunks);
+    q->chunks = NULL;
+    q->mask = 0;
 }
 
 /* ---- Lanes ------------------------------------------------------------------------------- */
@@ -92,7 +140,7 @@ typedef struct txlane {
     int used;
     uint64_t sender;
     uint8_t prio;
-    bring ring;
+    bq ring;
     rec *recs;
     uint32_t rcap, rhead, rtail; /* rcap: power of two; rhead/rtail count up */
     uint64_t sent;               /* ring offset handed to the transport on this connection */
@@ -148,7 +196,7 @@ struct hv_session {
     uint64_t connect_ns, last_rx_ns, next_hb_ns;
     int negotiated; /* a handshake completed once: intern limits are known */
     /* control stream */
-    bring ctl;
+    bq ctl;
     uint64_t ctl_sent, ctl_base;
     uint8_t *crx;
     size_t crx_len, crx_cap;
@@ -261,7 +309,7 @@ int hv__session_new(const hv_session_opts *opts, hv_session **out)
 
 static void txlane_free(txlane *l)
 {
-    free(l->ring.buf);
+    bq_fini(&l->ring);
     free(l->recs);
     hv_intern_fini(&l->intern);
     memset(l, 0, sizeof(*l));
@@ -284,7 +332,7 @@ void hv__session_free(hv_session *s)
         rxlane_free(&s->rx[i]);
     free(s->tx);
     free(s->rx);
-    free(s->ctl.buf);
+    bq_fini(&s->ctl);
     free(s->crx);
     free(s->scratch);
     free(s);
@@ -345,10 +393,10 @@ uint64_t hv__session_unacked(const hv_session *s)
 
 static int ctl_push(hv_session *s, const uint8_t *frame, size_t len)
 {
-    int rv = bring_reserve(&s->ctl, len);
+    int rv = bq_reserve(&s->ctl, len);
     if (rv < 0)
         return rv;
-    bring_put(&s->ctl, frame, len);
+    bq_put(&s->ctl, frame, len);
     return 0;
 }
 
@@ -434,7 +482,7 @@ static void txlane_release(txlane *l)
         const rec *r = &l->recs[l->rhead & (l->rcap - 1)];
         if (!l->has_acked || r->seq > l->acked_seq || r->end > l->qacked)
             break;
-        l->ring.head = r->end;
+        bq_release(&l->ring, r->end);
         l->rhead++;
     }
 }
@@ -446,7 +494,7 @@ static void txlane_rewind(hv_session *s, txlane *l)
         const rec *r = &l->recs[l->rhead & (l->rcap - 1)];
         if (!l->has_acked || r->seq > l->acked_seq)
             break;
-        l->ring.head = r->end;
+        bq_release(&l->ring, r->end);
         l->rhead++;
     }
     for (uint32_t i = l->rhead; i != l->rtail; i++) {
@@ -459,7 +507,8 @@ static void txlane_rewind(hv_session *s, txlane *l)
 
 static void conn_reset(hv_session *s, uint64_t now_ns)
 {
-    s->ctl.head = s->ctl.tail = s->ctl_sent = s->ctl_base = 0;
+    bq_clear(&s->ctl);
+    s->ctl_sent = s->ctl_base = 0;
     s->crx_len = 0;
     for (unsigned i = 0; i < s->ntx; i++)
         txlane_rewind(s, &s->tx[i]);
@@ -716,8 +765,7 @@ int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, c
     }
     /* Room first (the whole frame: interning only shrinks it), so that a refusal leaves the
      * interning table untouched. */
-    if ((rv = bring_reserve(&l->ring, len)) < 0 ||
-        (rv = recs_reserve(l, s->o.lane_frames_max)) < 0) {
+    if ((rv = bq_reserve(&l->ring, len)) < 0 || (rv = recs_reserve(l, s->o.lane_frames_max)) < 0) {
         if (rv == HV_EFULL)
             s->st.full++;
         return rv;
@@ -733,9 +781,9 @@ int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, c
         hdr[9] = define ? (uint8_t)f.topic.len : 0;
         st_u16(hdr + 10, id);
     }
-    bring_put(&l->ring, hdr, sizeof(hdr));
+    bq_put(&l->ring, hdr, sizeof(hdr));
     size_t rest_off = HV_FRAME_HEADER_BYTES + (id && !define ? f.topic.len : 0);
-    bring_put(&l->ring, frame + rest_off, len - rest_off);
+    bq_put(&l->ring, frame + rest_off, len - rest_off);
     l->recs[l->rtail & (l->rcap - 1)] = (rec){ f.seq, l->ring.tail };
     l->rtail++;
     s->st.frames_sent++;
@@ -806,7 +854,7 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
 {
     if (lane == HV_SESSION_CONTROL) {
         *offset = s->ctl_sent - s->ctl_base;
-        return bring_pieces(&s->ctl, s->ctl_sent, base, len);
+        return bq_pieces(&s->ctl, s->ctl_sent, base, len, 3);
     }
     if (lane < 0 || lane >= s->ntx)
         return 0;
@@ -822,7 +870,7 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
     } else {
         *offset = HV_SESSION_PREAMBLE_BYTES + (l->sent - l->base);
     }
-    return k + bring_pieces(&l->ring, l->sent, base + k, len + k);
+    return k + bq_pieces(&l->ring, l->sent, base + k, len + k, 3 - k);
 }
 
 void hv__session_tx_advance(hv_session *s, int lane, size_t n)
@@ -851,7 +899,7 @@ void hv__session_tx_acked(hv_session *s, int lane, uint64_t offset)
         if (at > s->ctl_sent)
             at = s->ctl_sent;
         if (at > s->ctl.head)
-            s->ctl.head = at;
+            bq_release(&s->ctl, at);
         return;
     }
     if (lane < 0 || lane >= s->ntx)

@@ -1409,6 +1409,177 @@ static void bench_sweep(env *e)
     }
 }
 
+/* ---- Memory per idle connection ---------------------------------------------------------- */
+
+/* A hub in its own process (`hivewire net echo`) and many idle agents (distinct certificates)
+ * on one loop here: the hub's resident memory grows by so much per connection. */
+
+typedef struct idle {
+    env *e;
+    pid_t hub;
+    uint16_t port;
+    uv_loop_t loop;
+    hv_net **cli;
+    uint32_t n;
+} idle;
+
+static uint64_t rss_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    uint64_t kb = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtoull(line + 6, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+static uint16_t free_udp_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int idle_spawn_hub(idle *d)
+{
+    char listen[64];
+    d->port = free_udp_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)d->port);
+    pid_t pid = fork();
+    if (pid < 0)
+        return HV_EIO;
+    if (pid == 0) {
+        int dn = open("/dev/null", O_RDWR);
+        if (dn >= 0) {
+            dup2(dn, 1);
+            dup2(dn, 2);
+        }
+        execl("/proc/self/exe", "hivewire", "net", "echo", "--listen", listen, "--certs", d->e->dir,
+              "--name", "hub", (char *)NULL);
+        _exit(127);
+    }
+    d->hub = pid;
+    return 0;
+}
+
+static void stop_loop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* Runs the agents' loop for ms milliseconds. */
+static void idle_run(idle *d, uint64_t ms)
+{
+    uv_timer_t t;
+    uv_timer_init(&d->loop, &t);
+    uv_timer_start(&t, stop_loop, ms, 0);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&d->loop, UV_RUN_NOWAIT);
+}
+
+/* Connects agents [d->n, upto) and waits until every one has its session. */
+static int idle_grow(idle *d, uint32_t upto)
+{
+    env *e = d->e;
+    for (; d->n < upto; d->n++) {
+        char name[32], crt[256], key[256];
+        const char *err;
+        snprintf(name, sizeof(name), "idle%u", d->n);
+        if (hv_net_certs_issue(e->dir, name, HV_WIRE_ROLE_WORKER, (3ull << 32) | d->n, &err) < 0)
+            return HV_EIO;
+        snprintf(crt, sizeof(crt), "%s/%s.pem", e->dir, name);
+        snprintf(key, sizeof(key), "%s/%s.key", e->dir, name);
+        hv_net_opts o = { .size = sizeof(o),
+                          .ca_file = e->ca,
+                          .cert_file = crt,
+                          .key_file = key,
+                          .port = d->port,
+                          .loop = &d->loop };
+        int rv = hv_net_connect(&o, &d->cli[d->n]);
+        if (rv < 0)
+            return rv;
+    }
+    uint64_t t0 = now();
+    for (;;) {
+        uint32_t ready = 0;
+        for (uint32_t i = 0; i < d->n; i++)
+            ready += hv_net_ready(d->cli[i]) > 0;
+        if (ready == d->n)
+            return 0;
+        if (now() - t0 > 3 * WAIT_NS)
+            return HV_ETIMEDOUT;
+        idle_run(d, 20);
+    }
+}
+
+static void idle_cleanup(idle *d)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        char p[300];
+        hv_net_free(d->cli[i]);
+        static const char *const ext[] = { "pem", "key", "vote" };
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof(p), "%s/idle%u.%s", d->e->dir, i, ext[k]);
+            unlink(p);
+        }
+    }
+    uv_run(&d->loop, UV_RUN_NOWAIT);
+    uv_loop_close(&d->loop);
+    free(d->cli);
+    if (d->hub > 0) {
+        kill(d->hub, SIGKILL);
+        waitpid(d->hub, NULL, 0);
+    }
+}
+
+static void bench_idle(env *e)
+{
+    if (!hv_bench_selected(e->opts, "idle_conn_bytes"))
+        return;
+    uint32_t steps = e->opts->quick ? 2 : 5, per = e->opts->quick ? 10 : 200;
+    idle d = { .e = e };
+    d.cli = calloc((size_t)steps * per + per, sizeof(*d.cli));
+    uv_loop_init(&d.loop);
+    double slope[8];
+    uint64_t rss[8] = { 0 };
+    int rv = d.cli ? idle_spawn_hub(&d) : HV_ENOMEM;
+    /* A first step warms the hub up (allocator arenas, code, TLS tables): slopes from there. */
+    for (uint32_t k = 0; rv == 0 && k <= steps; k++) {
+        rv = idle_grow(&d, (k + 1) * per);
+        if (rv == 0) {
+            idle_run(&d, 2500); /* two heartbeats each way: the steady state of an idle link */
+            rss[k] = rss_of(d.hub);
+        }
+        if (rv == 0 && k > 0)
+            slope[k - 1] = (double)(int64_t)(rss[k] - rss[k - 1]) / per;
+    }
+    if (rv < 0) {
+        hv_bench_fail(e->r, "idle_conn_bytes: %s with %u agents", hv_strerror(rv), d.n);
+    } else {
+        char params[512], extra[256];
+        snprintf(extra, sizeof(extra),
+                 "\"agents\": %u, \"per_step\": %u, \"hub_rss_bytes\": %llu, \"mutual_tls\": 1, "
+                 "\"heartbeat_ms\": 1000",
+                 d.n, per, (unsigned long long)rss[steps]);
+        params_json(e, IMPL_HW, params, sizeof(params), extra);
+        hv_bench_add(e->r, "idle_conn_bytes", impl_name[IMPL_HW], "bytes", slope, steps, params);
+    }
+    idle_cleanup(&d);
+}
+
 /* ---- Entry ------------------------------------------------------------------------------- */
 
 static void versions(env *e)
@@ -1488,6 +1659,7 @@ int hv_bench_net(const hv_bench_opts *opts)
         bench_handshake(&e, &p);
         bench_reconnect(&e, &p);
         bench_sweep(&e);
+        bench_idle(&e);
         hw_stop(&p.h);
         gt_stop(&p.g);
 #ifdef HV_HAVE_NATS

@@ -86,7 +86,11 @@ typedef struct hv_net_link_stats {
     double rtt_us, rtt_min_us, rtt_var_us;
     double handshake_us; /* last connection: QUIC start to HVW1 session open (TLS + HVW1) */
     uint64_t bytes_sent, bytes_recv, datagrams_sent, datagrams_recv;
-    uint64_t packets_lost, retransmits; /* QUIC loss detection; bytes re-sent by QUIC */
+    /* QUIC loss detection: packets with this end's stream data declared lost (then re-sent),
+     * summed per stream (a packet carrying two streams counts twice), spurious losses
+     * included, over every connection of the link. ngtcp2 0.12 counts nothing else: packets
+     * that held only acks, and bytes re-sent, are not available. */
+    uint64_t packets_lost;
     uint64_t frames_sent, frames_delivered, frames_replayed, duplicates;
     uint64_t full;           /* publishes answered HV_EFULL */
     uint64_t refused;        /* frames refused (authorization, rate, size) */
@@ -100,6 +104,7 @@ typedef struct hv_net_stats {
         refused_streams, refused_version;
     uint64_t peers, peers_joined, peers_lost;
     uint64_t datagrams_sent, datagrams_recv, gso_sends;
+    uint64_t retries; /* hub: Retry packets sent (address validation of a client's Initial) */
 } hv_net_stats;
 
 typedef struct hv_net_opts {

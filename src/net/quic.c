@@ -20,18 +20,20 @@
 #include <hivewire/codec.h>
 #include <hivewire/net.h>
 
+#include "net/idmap.h"
 #include "net/net_int.h"
 #include "net/session.h"
 #include "platform/udp.h"
 
-#define NS_PER_MS    1000000ull
-#define SCID_LEN     16
-#define SCIDS_MAX    8
-#define PKT_MAX      1452
-#define GSO_PKTS_MAX 32
-#define SUBS_MAX     64
-#define RX_BATCH     64
-#define ACL_MEMO     4
+#define NS_PER_MS              1000000ull
+#define SCID_LEN               16
+#define SCIDS_MAX              10 /* ngtcp2 pools at most 8, plus the Initial DCID the client chose */
+#define PKT_MAX                1452
+#define GSO_PKTS_MAX           32
+#define SUBS_MAX               64
+#define RX_BATCH               64
+#define RETRY_TOKEN_TIMEOUT_NS (10ull * 1000 * NS_PER_MS)
+#define ACL_MEMO               4
 
 static const char tls_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
@@ -50,10 +52,15 @@ struct hv_net {
     uv_timer_t reconnect;
     uv_timer_t run_timer; /* hv_net_run()'s timeout on an owned loop */
     gnutls_certificate_credentials_t cred;
+    gnutls_priority_t prio; /* one parsed priority string for every connection */
     gnutls_datum_t ticket_key;
+    uint8_t retry_secret[32]; /* hub: keys the address-validation tokens of Retry packets */
     hv_net_peer self;
     conn **conns;
     uint32_t nconns, cap;
+    hv_idmap cids;    /* connection id -> conn: one lookup per datagram */
+    hv_idmap peers;   /* agent id -> the conn holding that peer's session */
+    uv_timer_t sweep; /* hub: ends sessions kept past the resumption grace */
     struct sockaddr_storage remote;
     socklen_t remote_len;
     uint32_t backoff_ms;
@@ -78,8 +85,9 @@ struct conn {
     hv_session *retired; /* a session handed over by resumption, freed after rx returns */
     struct sockaddr_storage peer_addr;
     socklen_t peer_len;
-    ngtcp2_cid scids[SCIDS_MAX];
+    ngtcp2_cid scids[SCIDS_MAX]; /* this end's ids the peer may use: all in net->cids */
     int nscid;
+    uint32_t idx; /* in net->conns */
     int64_t ctl_stream;
     int64_t lane_stream[HV_SESSION_LANES_MAX];
     uv_timer_t timer;
@@ -88,7 +96,7 @@ struct conn {
     int flush_armed;
     hv_net_peer peer;
     int identified;
-    char subs[SUBS_MAX][HV_SUBJECT_MAX + 1];
+    char **subs; /* hub: the peer's subscription patterns (SUBS_MAX at most) */
     uint32_t nsubs;
     double tokens;
     uint64_t tokens_ns;
@@ -97,6 +105,7 @@ struct conn {
     uint64_t start_ns; /* when the current QUIC connection began (handshake time) */
     int dead;          /* close at the end of the current callback */
     int removed;       /* conn_remove() ran: memory freed once its timers have closed */
+    int joined;        /* the session opened on the current QUIC connection */
     int in_read;       /* inside ngtcp2_conn_read_pkt: no writes until it returns */
     char acl_memo[ACL_MEMO][HV_SUBJECT_MAX]; /* subjects this peer was allowed to publish on */
     uint8_t acl_memo_len[ACL_MEMO];
@@ -246,7 +255,11 @@ static int conn_add_sub(conn *c, const char *pattern)
     }
     if (c->nsubs == SUBS_MAX)
         return HV_EFULL;
-    snprintf(c->subs[c->nsubs++], HV_SUBJECT_MAX + 1, "%s", pattern);
+    if (c->subs == NULL && (c->subs = calloc(SUBS_MAX, sizeof(*c->subs))) == NULL)
+        return HV_ENOMEM;
+    if ((c->subs[c->nsubs] = strdup(pattern)) == NULL)
+        return HV_ENOMEM;
+    c->nsubs++;
     return 0;
 }
 
@@ -281,16 +294,22 @@ static int s_control(void *user, const hv_session_frame *f)
     return HV_ENOTSUP;
 }
 
+static conn *peer_conn(const hv_net *n, uint64_t peer_id)
+{
+    uint8_t k[8];
+    hv__idmap_u64(peer_id, k);
+    return hv__idmap_get(&n->peers, k, sizeof(k));
+}
+
+/* The connection that holds peer_id's session, if token is that session's. */
 static conn *find_resumable(hv_net *n, conn *self, const uint8_t *token, uint64_t peer_id)
 {
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *o = n->conns[i];
-        if (o == self || o->s == NULL)
-            continue;
-        const uint8_t *t = hv__session_token(o->s);
-        if (t && sodium_memcmp(t, token, HV_SESSION_TOKEN_BYTES) == 0 && o->peer.id == peer_id)
-            return o;
-    }
+    conn *o = peer_conn(n, peer_id);
+    if (o == NULL || o == self || o->s == NULL)
+        return NULL;
+    const uint8_t *t = hv__session_token(o->s);
+    if (t && sodium_memcmp(t, token, HV_SESSION_TOKEN_BYTES) == 0)
+        return o;
     return NULL;
 }
 
@@ -319,8 +338,11 @@ static int s_hello(void *user, hv_session *s, const hv_session_hello *h)
         return 0; /* unknown or expired token: a new session (the client is told) */
     hv_session *os = old->s;
     old->s = NULL;
-    memcpy(c->subs, old->subs, sizeof(c->subs));
+    free(c->subs); /* none yet: the subscriptions move with the session */
+    c->subs = old->subs;
     c->nsubs = old->nsubs;
+    old->subs = NULL;
+    old->nsubs = 0;
     c->ls.connections = old->ls.connections;
     hv__session_set_user(os, c);
     int rv = hv__session_accept(os, h, now_ns());
@@ -331,6 +353,7 @@ static int s_hello(void *user, hv_session *s, const hv_session_hello *h)
     }
     c->retired = s;
     c->s = os;
+    old->joined = 0; /* the peer is here now: closing the old connection loses nobody */
     if (old->q)
         old->dead = HV_EPEERCLOSED;
     else
@@ -347,7 +370,14 @@ static void s_event(void *user, int ev, int err)
     case HV_SESSION_EV_OPEN:
         nev = HV_NET_PEER_JOINED;
         n->st.peers_joined++;
+        c->joined = 1;
         c->ls.handshake_us = (double)(now_ns() - c->start_ns) / 1e3;
+        if (n->is_hub) {
+            uint8_t k[8];
+            hv__idmap_u64(c->peer.id, k);
+            if (hv__idmap_put(&n->peers, k, sizeof(k), c) < 0)
+                c->dead = HV_ENOMEM;
+        }
         n->backoff_ms = 0;
         if (!n->is_hub) {
             /* Subscriptions live on the hub's connection state: send them again. */
@@ -549,6 +579,35 @@ static void q_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx)
     randombytes_buf(dst, len);
 }
 
+/* Routes datagrams for cid to c. 0, HV_EFULL (SCIDS_MAX ids), HV_ENOMEM. */
+static int conn_cid_add(conn *c, const ngtcp2_cid *cid)
+{
+    if (c->nscid == SCIDS_MAX)
+        return HV_EFULL;
+    int rv = hv__idmap_put(&c->net->cids, cid->data, cid->datalen, c);
+    if (rv < 0)
+        return rv;
+    c->scids[c->nscid++] = *cid;
+    return 0;
+}
+
+static void conn_cid_del(conn *c, const ngtcp2_cid *cid)
+{
+    for (int i = 0; i < c->nscid; i++) {
+        if (ngtcp2_cid_eq(&c->scids[i], cid)) {
+            (void)hv__idmap_del(&c->net->cids, cid->data, cid->datalen);
+            c->scids[i] = c->scids[--c->nscid];
+            return;
+        }
+    }
+}
+
+static void conn_cids_clear(conn *c)
+{
+    while (c->nscid)
+        conn_cid_del(c, &c->scids[c->nscid - 1]);
+}
+
 static int q_new_cid(ngtcp2_conn *q, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user)
 {
     (void)q;
@@ -556,21 +615,13 @@ static int q_new_cid(ngtcp2_conn *q, ngtcp2_cid *cid, uint8_t *token, size_t cid
     randombytes_buf(cid->data, cidlen);
     cid->datalen = cidlen;
     randombytes_buf(token, NGTCP2_STATELESS_RESET_TOKENLEN);
-    if (c->nscid < SCIDS_MAX)
-        c->scids[c->nscid++] = *cid;
-    return 0;
+    return conn_cid_add(c, cid) < 0 ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 }
 
 static int q_remove_cid(ngtcp2_conn *q, const ngtcp2_cid *cid, void *user)
 {
     (void)q;
-    conn *c = user;
-    for (int i = 0; i < c->nscid; i++) {
-        if (ngtcp2_cid_eq(&c->scids[i], cid)) {
-            c->scids[i] = c->scids[--c->nscid];
-            break;
-        }
-    }
+    conn_cid_del(user, cid);
     return 0;
 }
 
@@ -606,7 +657,7 @@ static int tls_setup(conn *c)
         return HV_ECRYPTO;
     int rv = n->is_hub ? ngtcp2_crypto_gnutls_configure_server_session(c->tls)
                        : ngtcp2_crypto_gnutls_configure_client_session(c->tls);
-    if (rv != 0 || gnutls_priority_set_direct(c->tls, tls_priority, NULL) < 0 ||
+    if (rv != 0 || gnutls_priority_set(c->tls, n->prio) < 0 ||
         gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, n->cred) < 0)
         return HV_ECRYPTO;
     gnutls_datum_t alpn = { (unsigned char *)HV_NET_ALPN, sizeof(HV_NET_ALPN) - 1 };
@@ -713,6 +764,7 @@ static conn *conn_alloc(hv_net *n)
     uv_timer_init(n->loop, &c->flush);
     c->timer.data = c;
     c->flush.data = c;
+    c->idx = n->nconns;
     n->conns[n->nconns++] = c;
     n->st.peers++;
     return c;
@@ -726,8 +778,11 @@ static void on_timer_closed(uv_handle_t *h)
 }
 
 /* Drops the QUIC connection (the session may live on). */
+static uint64_t conn_stream_losses(conn *c);
+
 static void conn_drop_quic(conn *c)
 {
+    c->ls.packets_lost += conn_stream_losses(c); /* the count dies with the connection */
     if (c->q) {
         ngtcp2_conn_del(c->q);
         c->q = NULL;
@@ -739,7 +794,7 @@ static void conn_drop_quic(conn *c)
     c->ctl_stream = -1;
     for (int i = 0; i < HV_SESSION_LANES_MAX; i++)
         c->lane_stream[i] = -1;
-    c->nscid = 0;
+    conn_cids_clear(c);
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->flush);
     c->flush_armed = 0;
@@ -773,12 +828,19 @@ static void send_close(conn *c, int err)
 static void conn_remove(conn *c)
 {
     hv_net *n = c->net;
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        if (n->conns[i] == c) {
-            n->conns[i] = n->conns[--n->nconns];
-            break;
-        }
+    assert(c->idx < n->nconns && n->conns[c->idx] == c);
+    n->conns[c->idx] = n->conns[--n->nconns];
+    n->conns[c->idx]->idx = c->idx;
+    if (peer_conn(n, c->peer.id) == c) {
+        uint8_t k[8];
+        hv__idmap_u64(c->peer.id, k);
+        (void)hv__idmap_del(&n->peers, k, sizeof(k));
     }
+    for (uint32_t i = 0; i < c->nsubs; i++)
+        free(c->subs[i]);
+    free(c->subs);
+    c->subs = NULL;
+    c->nsubs = 0;
     c->removed = 1;
     conn_drop_quic(c);
     hv__session_free(c->s);
@@ -806,11 +868,15 @@ static void conn_close(conn *c, int err, const char *why)
                     hv__session_id(c->s) != 0 && !n->closing;
     if (c->s && had_quic)
         hv__session_transport_lost(c->s, now_ns());
-    if (had_quic) {
+    /* A peer that joined is lost; one that never got past TLS was refused. */
+    if (had_quic && c->joined) {
         n->st.peers_lost++;
         if (n->o.on_peer)
             n->o.on_peer(n->o.user, &c->peer, HV_NET_PEER_LOST, err);
+    } else if (had_quic && err == HV_EAUTH && n->o.on_peer) {
+        n->o.on_peer(n->o.user, &c->peer, HV_NET_PEER_REFUSED, err);
     }
+    c->joined = 0;
     if (n->is_hub) {
         if (resumable && !n->closing) {
             c->lost_ns = now_ns();
@@ -1017,22 +1083,57 @@ static void conn_queued(conn *c)
 
 static conn *conn_by_dcid(hv_net *n, const uint8_t *dcid, size_t len)
 {
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *c = n->conns[i];
-        for (int k = 0; k < c->nscid; k++) {
-            if (c->scids[k].datalen == len && memcmp(c->scids[k].data, dcid, len) == 0)
-                return c;
-        }
-    }
-    return NULL;
+    return hv__idmap_get(&n->cids, dcid, len);
+}
+
+/* Answers a client's Initial with a Retry packet carrying an address-validation token, so its
+ * next Initial proves the address and ngtcp2 may buffer a ClientHello that arrives out of
+ * order (a resumed ClientHello spans two datagrams). Stateless: no connection is kept. */
+static void send_retry(hv_net *n, const ngtcp2_pkt_hd *hd, const struct sockaddr_storage *from,
+                       socklen_t from_len)
+{
+    ngtcp2_cid scid;
+    scid.datalen = SCID_LEN;
+    randombytes_buf(scid.data, SCID_LEN);
+    uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+    ngtcp2_ssize tl = ngtcp2_crypto_generate_retry_token(
+        token, n->retry_secret, sizeof(n->retry_secret), hd->version, (const struct sockaddr *)from,
+        from_len, &scid, &hd->dcid, now_ns());
+    if (tl < 0)
+        return;
+    uint8_t buf[PKT_MAX];
+    ngtcp2_ssize w = ngtcp2_crypto_write_retry(buf, sizeof(buf), hd->version, &hd->scid, &scid,
+                                               &hd->dcid, token, (size_t)tl);
+    if (w > 0)
+        (void)hv__udp_send(&n->udp, buf, (size_t)w, PKT_MAX, (const struct sockaddr *)from,
+                           from_len);
+    n->st.retries++;
+}
+
+/* The original DCID a Retry token vouches for; 0, or -1 for a token that is not ours, stale,
+ * or from another address. */
+static int retry_token_check(hv_net *n, const ngtcp2_pkt_hd *hd,
+                             const struct sockaddr_storage *from, socklen_t from_len,
+                             ngtcp2_cid *odcid)
+{
+    return ngtcp2_crypto_verify_retry_token(
+        odcid, hd->token.base, hd->token.len, n->retry_secret, sizeof(n->retry_secret), hd->version,
+        (const struct sockaddr *)from, from_len, &hd->dcid, RETRY_TOKEN_TIMEOUT_NS, now_ns());
 }
 
 static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
                         const struct sockaddr_storage *from, socklen_t from_len)
 {
     ngtcp2_pkt_hd hd;
-    if (ngtcp2_accept(&hd, pkt, len) != 0)
+    int arv = ngtcp2_accept(&hd, pkt, len);
+    if (arv == NGTCP2_ERR_RETRY)
+        send_retry(n, &hd, from, from_len); /* 0-RTT before its Initial */
+    if (arv != 0)
         return NULL;
+    ngtcp2_cid odcid = hd.dcid;
+    int retried = hd.type == NGTCP2_PKT_INITIAL && hd.token.len > 0;
+    if (retried && retry_token_check(n, &hd, from, from_len, &odcid) != 0)
+        return NULL; /* a forged or stale token: drop it, as RFC 9000 allows */
     conn *c = conn_alloc(n);
     if (c == NULL)
         return NULL;
@@ -1041,14 +1142,21 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
     ngtcp2_cid scid;
     scid.datalen = SCID_LEN;
     randombytes_buf(scid.data, SCID_LEN);
-    c->scids[c->nscid++] = scid;
     /* The client's further Initial packets (a long ClientHello: resumption with client
      * certificates) still carry the DCID it chose. */
-    c->scids[c->nscid++] = hd.dcid;
+    if (conn_cid_add(c, &scid) < 0 || conn_cid_add(c, &hd.dcid) < 0) {
+        conn_remove(c);
+        return NULL;
+    }
     ngtcp2_settings st;
     ngtcp2_transport_params tp;
     quic_settings(&n->o, &st, &tp);
-    tp.original_dcid = hd.dcid;
+    tp.original_dcid = odcid;
+    if (retried) {
+        tp.retry_scid = hd.dcid;
+        tp.retry_scid_present = 1;
+        st.token = hd.token;
+    }
     randombytes_buf(tp.stateless_reset_token, sizeof(tp.stateless_reset_token));
     tp.stateless_reset_token_present = 1;
     ngtcp2_path path = { { (struct sockaddr *)&n->udp.local, n->udp.local_len },
@@ -1067,6 +1175,14 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
     return c;
 }
 
+/* Forgets a connection that never got anywhere, without a word to the peer (ngtcp2 asked for
+ * silence, or a Retry answered for it). */
+static void conn_drop_silently(conn *c)
+{
+    conn_drop_quic(c);
+    conn_remove(c);
+}
+
 static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sockaddr_storage *from,
                       socklen_t from_len)
 {
@@ -1080,6 +1196,13 @@ static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sock
     n->ts = now_ns();
     int rv = ngtcp2_conn_read_pkt(c->q, &path, &pi, pkt, len, n->ts);
     c->in_read = 0;
+    if (n->is_hub && (rv == NGTCP2_ERR_RETRY || rv == NGTCP2_ERR_DROP_CONN)) {
+        ngtcp2_pkt_hd hd;
+        if (rv == NGTCP2_ERR_RETRY && ngtcp2_accept(&hd, pkt, len) == 0)
+            send_retry(n, &hd, from, from_len);
+        conn_drop_silently(c);
+        return;
+    }
     if (rv != 0) {
         int err = rv == NGTCP2_ERR_CRYPTO ? HV_EAUTH : HV_ETRANSPORT;
         if (rv == NGTCP2_ERR_CRYPTO)
@@ -1148,16 +1271,20 @@ static void on_readable(uv_poll_t *p, int status, int events)
             continue;
         conn_settle(touched[k]);
     }
-    /* Sessions kept for resumption expire after the grace period. */
-    if (n->is_hub) {
-        uint64_t t = now_ns();
-        for (uint32_t i = 0; i < n->nconns; i++) {
-            conn *c = n->conns[i];
-            if (c->q == NULL && c->lost_ns &&
-                t - c->lost_ns > (uint64_t)n->o.resume_grace_ms * NS_PER_MS) {
-                conn_remove(c);
-                i--;
-            }
+}
+
+/* Hub, once a second (not per datagram): sessions kept for resumption expire after the
+ * grace period. */
+static void on_sweep(uv_timer_t *t)
+{
+    hv_net *n = t->data;
+    uint64_t now = now_ns();
+    for (uint32_t i = 0; i < n->nconns; i++) {
+        conn *c = n->conns[i];
+        if (c->q == NULL && c->lost_ns &&
+            now - c->lost_ns > (uint64_t)n->o.resume_grace_ms * NS_PER_MS) {
+            conn_remove(c);
+            i--;
         }
     }
 }
@@ -1178,8 +1305,9 @@ static int client_start(hv_net *n)
     randombytes_buf(dcid.data, dcid.datalen);
     scid.datalen = SCID_LEN;
     randombytes_buf(scid.data, SCID_LEN);
-    c->nscid = 0;
-    c->scids[c->nscid++] = scid;
+    conn_cids_clear(c);
+    if (conn_cid_add(c, &scid) < 0)
+        return HV_ENOMEM;
     ngtcp2_settings st;
     ngtcp2_transport_params tp;
     quic_settings(&n->o, &st, &tp);
@@ -1277,6 +1405,11 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     }
     n->is_hub = hub;
     n->udp.fd = -1;
+    if (hv__idmap_init(&n->cids) < 0 || hv__idmap_init(&n->peers) < 0) {
+        hv__idmap_fini(&n->cids);
+        free(n);
+        return HV_ENOMEM;
+    }
     if (n->o.loop) {
         n->loop = n->o.loop;
     } else {
@@ -1302,6 +1435,9 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     }
     if (hub && gnutls_session_ticket_key_generate(&n->ticket_key) < 0)
         return HV_ECRYPTO;
+    if (gnutls_priority_init(&n->prio, tls_priority, NULL) < 0)
+        return HV_ECRYPTO;
+    randombytes_buf(n->retry_secret, sizeof(n->retry_secret));
     struct sockaddr_storage addr;
     socklen_t alen;
     if (hv__udp_resolve(n->o.host, hub ? n->o.port : 0, &addr, &alen) < 0) {
@@ -1327,6 +1463,13 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     uv_timer_init(n->loop, &n->reconnect);
     n->reconnect.data = n;
     uv_timer_init(n->loop, &n->run_timer);
+    uv_timer_init(n->loop, &n->sweep);
+    n->sweep.data = n;
+    if (hub) {
+        uint64_t every = n->o.resume_grace_ms < 1000 ? n->o.resume_grace_ms : 1000;
+        uv_timer_start(&n->sweep, on_sweep, every, every);
+        uv_unref((uv_handle_t *)&n->sweep); /* a caller's loop may end while we wait */
+    }
     return 0;
 }
 
@@ -1395,6 +1538,7 @@ void hv_net_free(hv_net *n)
         uv_close((uv_handle_t *)&n->poll, on_closed_noop);
         uv_close((uv_handle_t *)&n->reconnect, on_closed_noop);
         uv_close((uv_handle_t *)&n->run_timer, on_closed_noop);
+        uv_close((uv_handle_t *)&n->sweep, on_closed_noop);
     }
     /* Let the loop finish the closes of this object's handles. */
     if (n->owns_loop && n->loop) {
@@ -1406,9 +1550,13 @@ void hv_net_free(hv_net *n)
     hv__udp_close(&n->udp);
     if (n->cred)
         gnutls_certificate_free_credentials(n->cred);
+    if (n->prio)
+        gnutls_priority_deinit(n->prio);
     gnutls_free(n->ticket_key.data);
     gnutls_free(n->tls_resume.data);
     free(n->conns);
+    hv__idmap_fini(&n->cids);
+    hv__idmap_fini(&n->peers);
     free(n);
 }
 
@@ -1487,12 +1635,10 @@ int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame,
     int rv = out_parse(n, NULL, frame, len, &f);
     if (rv < 0)
         return rv;
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *c = n->conns[i];
-        if (c->s && c->peer.id == peer_id)
-            return conn_send(c, prio, frame, &f);
-    }
-    return HV_ENOAGENT;
+    conn *c = n->is_hub ? peer_conn(n, peer_id) : NULL;
+    if (c == NULL || c->s == NULL)
+        return HV_ENOAGENT;
+    return conn_send(c, prio, frame, &f);
 }
 
 int hv_net_subscribe(hv_net *n, const char *pattern)
@@ -1570,6 +1716,19 @@ int hv_net_fd(const hv_net *n)
     return n->owns_loop ? uv_backend_fd(&n->own_loop) : -1;
 }
 
+/* Packets with stream data of this end declared lost on the current connection. */
+static uint64_t conn_stream_losses(conn *c)
+{
+    if (c->q == NULL)
+        return 0;
+    uint64_t n = c->ctl_stream >= 0 ? ngtcp2_conn_get_stream_loss_count(c->q, c->ctl_stream) : 0;
+    for (int i = 0; i < HV_SESSION_LANES_MAX; i++) {
+        if (c->lane_stream[i] >= 0)
+            n += ngtcp2_conn_get_stream_loss_count(c->q, c->lane_stream[i]);
+    }
+    return n;
+}
+
 int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
 {
     if (index >= n->nconns)
@@ -1577,6 +1736,7 @@ int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
     conn *c = n->conns[index];
     *out = c->ls;
     out->peer_id = c->peer.id;
+    out->packets_lost += conn_stream_losses(c);
     if (c->q) {
         ngtcp2_conn_stat cs;
         ngtcp2_conn_get_conn_stat(c->q, &cs);

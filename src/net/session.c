@@ -9,13 +9,15 @@
 
 #include "net/session.h"
 
-#define NS_PER_MS      1000000ull
-#define PENDING_MAX    8 /* incoming data streams whose preamble is not complete yet */
-#define CTL_RING_MAX   (1u << 20)
-#define CTL_FRAME_MAX  4096   /* session control frames we build */
-#define RING_MIN_BYTES 4096u  /* receive buffers start at this size */
-#define CHUNK_BYTES    16384u /* send queues grow and shrink by chunks of this size */
-#define RECS_MIN       64u
+#define NS_PER_MS        1000000ull
+#define PENDING_MAX      8           /* incoming data streams whose preamble is not complete yet */
+#define CTL_RING_MAX     (64u << 10) /* control bytes queued and unconfirmed, at most */
+#define CTL_FRAME_MAX    4096        /* session control frames we build */
+#define RING_MIN_BYTES   4096u       /* lane receive buffers start at this size */
+#define CTL_RX_MIN_BYTES 512u        /* the control stream's (its frames are small) */
+#define LANE_CHUNK_SHIFT 14          /* lane send queues grow and shrink by 16 KiB chunks */
+#define CTL_CHUNK_SHIFT  12          /* the control queue by 4 KiB chunks (its frames are small) */
+#define RECS_MIN         64u
 
 /* ---- A byte queue of fixed chunks addressed by absolute 64-bit offsets ------------------- */
 
@@ -27,11 +29,14 @@
  * stream holds no chunk at all.
  */
 typedef struct bq {
-    uint8_t **chunks; /* slot (offset / CHUNK_BYTES) & mask, NULL until needed */
+    uint8_t **chunks; /* slot (offset >> shift) & mask, NULL until needed */
     uint32_t mask;    /* slots - 1 (a power of two), 0 before the first push */
+    uint32_t shift;   /* chunks of 1 << shift bytes */
     size_t max;       /* bytes held at most */
     uint64_t head, tail;
 } bq;
+
+#define BQ_CHUNK(q) ((size_t)1 << (q)->shift)
 
 static size_t pow2_at_least(size_t n)
 {
@@ -43,7 +48,7 @@ static size_t pow2_at_least(size_t n)
 
 static uint8_t **bq_slot(const bq *q, uint64_t off)
 {
-    return &q->chunks[(off / CHUNK_BYTES) & q->mask];
+    return &q->chunks[(off >> q->shift) & q->mask];
 }
 
 static int bq_reserve(bq *q, size_t n)
@@ -54,16 +59,16 @@ static int bq_reserve(bq *q, size_t n)
     if (n == 0)
         return 0;
     if (q->chunks == NULL) {
-        /* Live bytes span at most max / CHUNK_BYTES + 2 chunks: no two share a slot. */
-        size_t slots = pow2_at_least(q->max / CHUNK_BYTES + 2);
+        /* Live bytes span at most (max >> shift) + 2 chunks: no two share a slot. */
+        size_t slots = pow2_at_least((q->max >> q->shift) + 2);
         q->chunks = calloc(slots, sizeof(*q->chunks));
         if (q->chunks == NULL)
             return HV_ENOMEM;
         q->mask = (uint32_t)(slots - 1);
     }
-    for (uint64_t c = q->tail / CHUNK_BYTES; c <= (q->tail + n - 1) / CHUNK_BYTES; c++) {
-        uint8_t **slot = bq_slot(q, c * CHUNK_BYTES);
-        if (*slot == NULL && (*slot = malloc(CHUNK_BYTES)) == NULL)
+    for (uint64_t c = q->tail >> q->shift; c <= (q->tail + n - 1) >> q->shift; c++) {
+        uint8_t **slot = bq_slot(q, c << q->shift);
+        if (*slot == NULL && (*slot = malloc(BQ_CHUNK(q))) == NULL)
             return HV_ENOMEM;
     }
     return 0;
@@ -74,8 +79,8 @@ static void bq_put(bq *q, const void *src, size_t n)
 {
     const uint8_t *p = src;
     while (n) {
-        size_t at = (size_t)(q->tail % CHUNK_BYTES);
-        size_t k = CHUNK_BYTES - at < n ? CHUNK_BYTES - at : n;
+        size_t at = (size_t)(q->tail & (BQ_CHUNK(q) - 1));
+        size_t k = BQ_CHUNK(q) - at < n ? BQ_CHUNK(q) - at : n;
         memcpy(*bq_slot(q, q->tail) + at, p, k);
         q->tail += k;
         p += k;
@@ -88,10 +93,10 @@ static int bq_pieces(const bq *q, uint64_t from, const uint8_t **base, size_t *l
 {
     int k = 0;
     while (from < q->tail && k < max) {
-        size_t at = (size_t)(from % CHUNK_BYTES);
+        size_t at = (size_t)(from & (BQ_CHUNK(q) - 1));
         size_t n = (size_t)(q->tail - from);
         base[k] = *bq_slot(q, from) + at;
-        len[k] = CHUNK_BYTES - at < n ? CHUNK_BYTES - at : n;
+        len[k] = BQ_CHUNK(q) - at < n ? BQ_CHUNK(q) - at : n;
         from += len[k++];
     }
     return k;
@@ -102,9 +107,9 @@ static int bq_pieces(const bq *q, uint64_t from, const uint8_t **base, size_t *l
 static void bq_release(bq *q, uint64_t head)
 {
     assert(head >= q->head && head <= q->tail);
-    uint64_t last = head / CHUNK_BYTES + (head == q->tail);
-    for (uint64_t c = q->head / CHUNK_BYTES; c < last && q->chunks; c++) {
-        uint8_t **slot = bq_slot(q, c * CHUNK_BYTES);
+    uint64_t last = (head >> q->shift) + (head == q->tail);
+    for (uint64_t c = q->head >> q->shift; c < last && q->chunks; c++) {
+        uint8_t **slot = bq_slot(q, c << q->shift);
         free(*slot);
         *slot = NULL;
     }
@@ -201,14 +206,30 @@ struct hv_session {
     uint8_t *crx;
     size_t crx_len, crx_cap;
     /* lanes */
-    txlane *tx;
+    txlane **tx; /* each lane allocated alone: ngtcp2 may point at its preamble */
     rxlane *rx;
-    uint16_t ntx, nrx;
+    uint16_t ntx, nrx, tx_cap, rx_cap; /* grown on demand up to lanes_max */
     uint32_t rr[HV_SESSION_PRIO_COUNT];
     pending pend[PENDING_MAX];
-    uint8_t *scratch; /* frame_max: a frame rebuilt with its literal topic */
+    uint8_t *scratch; /* a frame rebuilt with its literal topic; grown on demand to frame_max */
+    size_t scratch_cap;
     hv_session_stats st;
 };
+
+/* Doubles a lane array (from 4) up to max entries. 0 or HV_ENOMEM. */
+static int grow_array(void **arr, uint16_t *cap, size_t size, uint16_t max)
+{
+    uint16_t n = *cap ? *cap * 2 : 4;
+    if (n > max)
+        n = max;
+    void *na = realloc(*arr, (size_t)n * size);
+    if (na == NULL)
+        return HV_ENOMEM;
+    memset((char *)na + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+    *arr = na;
+    *cap = n;
+    return 0;
+}
 
 /* ---- Little helpers ---------------------------------------------------------------------- */
 
@@ -295,13 +316,7 @@ int hv__session_new(const hv_session_opts *opts, hv_session **out)
     s->o.name = s->name;
     s->frame_max = o.frame_max_bytes;
     s->ctl.max = CTL_RING_MAX;
-    s->tx = calloc(o.lanes_max, sizeof(txlane));
-    s->rx = calloc(o.lanes_max, sizeof(rxlane));
-    s->scratch = malloc(o.frame_max_bytes);
-    if (s->tx == NULL || s->rx == NULL || s->scratch == NULL) {
-        hv__session_free(s);
-        return HV_ENOMEM;
-    }
+    s->ctl.shift = CTL_CHUNK_SHIFT;
     s->state = HV_SESSION_IDLE;
     *out = s;
     return 0;
@@ -326,8 +341,10 @@ void hv__session_free(hv_session *s)
 {
     if (s == NULL)
         return;
-    for (unsigned i = 0; i < s->ntx; i++)
-        txlane_free(&s->tx[i]);
+    for (unsigned i = 0; i < s->ntx; i++) {
+        txlane_free(s->tx[i]);
+        free(s->tx[i]);
+    }
     for (unsigned i = 0; i < s->nrx; i++)
         rxlane_free(&s->rx[i]);
     free(s->tx);
@@ -375,7 +392,7 @@ size_t hv__session_buffered_bytes(const hv_session *s)
 {
     size_t n = (size_t)(s->ctl.tail - s->ctl.head) + s->crx_len;
     for (unsigned i = 0; i < s->ntx; i++)
-        n += (size_t)(s->tx[i].ring.tail - s->tx[i].ring.head);
+        n += (size_t)(s->tx[i]->ring.tail - s->tx[i]->ring.head);
     for (unsigned i = 0; i < s->nrx; i++)
         n += s->rx[i].len;
     return n;
@@ -385,7 +402,7 @@ uint64_t hv__session_unacked(const hv_session *s)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < s->ntx; i++)
-        n += s->tx[i].rtail - s->tx[i].rhead;
+        n += s->tx[i]->rtail - s->tx[i]->rhead;
     return n;
 }
 
@@ -511,7 +528,7 @@ static void conn_reset(hv_session *s, uint64_t now_ns)
     s->ctl_sent = s->ctl_base = 0;
     s->crx_len = 0;
     for (unsigned i = 0; i < s->ntx; i++)
-        txlane_rewind(s, &s->tx[i]);
+        txlane_rewind(s, s->tx[i]);
     for (unsigned i = 0; i < s->nrx; i++) {
         s->rx[i].bound = 0;
         s->rx[i].len = 0; /* the peer resends what we did not consume */
@@ -568,8 +585,9 @@ static void forget_lanes(hv_session *s)
 {
     uint64_t dropped = 0;
     for (unsigned i = 0; i < s->ntx; i++) {
-        dropped += s->tx[i].rtail - s->tx[i].rhead;
-        txlane_free(&s->tx[i]);
+        dropped += s->tx[i]->rtail - s->tx[i]->rhead;
+        txlane_free(s->tx[i]);
+        free(s->tx[i]);
     }
     for (unsigned i = 0; i < s->nrx; i++)
         rxlane_free(&s->rx[i]);
@@ -656,7 +674,7 @@ static txlane *txlane_get(hv_session *s, uint64_t sender, uint8_t prio, uint64_t
     txlane *found = NULL;
     *has_last = 0;
     for (unsigned i = 0; i < s->ntx; i++) {
-        txlane *l = &s->tx[i];
+        txlane *l = s->tx[i];
         if (l->sender != sender)
             continue;
         if (l->prio == prio)
@@ -678,18 +696,26 @@ static int txlane_create(hv_session *s, uint64_t sender, uint8_t prio, txlane **
 {
     if (s->ntx >= s->o.lanes_max)
         return HV_EFULL;
-    txlane *l = &s->tx[s->ntx];
-    memset(l, 0, sizeof(*l));
+    if (s->ntx == s->tx_cap &&
+        grow_array((void **)&s->tx, &s->tx_cap, sizeof(*s->tx), s->o.lanes_max) < 0)
+        return HV_ENOMEM;
+    txlane *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return HV_ENOMEM;
     /* Lanes made before the first handshake do not intern: the limits are not known yet. */
     uint32_t im = s->negotiated ? s->intern_max_neg : 0;
     uint32_t ib = s->negotiated ? s->intern_bytes_neg : 0;
     int rv = hv_intern_init(&l->intern, im, ib ? ib : 1);
-    if (rv < 0)
+    if (rv < 0) {
+        free(l);
         return rv;
+    }
+    s->tx[s->ntx] = l;
     l->used = 1;
     l->sender = sender;
     l->prio = prio;
     l->ring.max = s->o.lane_buffer_bytes;
+    l->ring.shift = LANE_CHUNK_SHIFT;
     st_u16(l->pre, 0);
     uint32_t magic = HV_SESSION_PREAMBLE_MAGIC;
     for (int i = 0; i < 4; i++)
@@ -796,7 +822,7 @@ int hv__session_can_send(const hv_session *s, uint8_t prio, uint64_t sender, siz
     if (s->state == HV_SESSION_REFUSED)
         return HV_ESTATE;
     for (unsigned i = 0; i < s->ntx; i++) {
-        const txlane *l = &s->tx[i];
+        const txlane *l = s->tx[i];
         if (l->sender != sender || l->prio != prio)
             continue;
         if ((size_t)(l->ring.tail - l->ring.head) + len > l->ring.max ||
@@ -839,7 +865,7 @@ int hv__session_tx_next_lane(hv_session *s, const uint64_t *skip)
         unsigned n = s->ntx;
         for (unsigned k = 0; k < n; k++) {
             unsigned i = (s->rr[p - 1] + k) % n;
-            if (s->tx[i].prio == p && tx_has_pending(&s->tx[i]) &&
+            if (s->tx[i]->prio == p && tx_has_pending(s->tx[i]) &&
                 !(skip && (skip[i >> 6] >> (i & 63)) & 1)) {
                 s->rr[p - 1] = i + 1;
                 return (int)i;
@@ -858,7 +884,7 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
     }
     if (lane < 0 || lane >= s->ntx)
         return 0;
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
     int k = 0;
     if (l->pre_sent < HV_SESSION_PREAMBLE_BYTES) {
         if (l->ring.tail == l->sent)
@@ -881,7 +907,7 @@ void hv__session_tx_advance(hv_session *s, int lane, size_t n)
         return;
     }
     assert(lane >= 0 && lane < s->ntx);
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
     if (l->pre_sent < HV_SESSION_PREAMBLE_BYTES) {
         size_t p = HV_SESSION_PREAMBLE_BYTES - l->pre_sent;
         p = p < n ? p : n;
@@ -904,7 +930,7 @@ void hv__session_tx_acked(hv_session *s, int lane, uint64_t offset)
     }
     if (lane < 0 || lane >= s->ntx)
         return;
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
     if (offset <= HV_SESSION_PREAMBLE_BYTES)
         return;
     uint64_t at = l->base + (offset - HV_SESSION_PREAMBLE_BYTES);
@@ -919,8 +945,8 @@ int hv__session_lane_info(const hv_session *s, int lane, uint64_t *sender, uint8
 {
     if (lane < 0 || lane >= s->ntx)
         return HV_ENOTFOUND;
-    *sender = s->tx[lane].sender;
-    *prio = s->tx[lane].prio;
+    *sender = s->tx[lane]->sender;
+    *prio = s->tx[lane]->prio;
     return 0;
 }
 
@@ -946,7 +972,7 @@ static void apply_ack(hv_session *s, const hv_msg_ack *a)
 {
     s->st.acks_received++;
     for (unsigned i = 0; i < s->ntx; i++) {
-        txlane *l = &s->tx[i];
+        txlane *l = s->tx[i];
         if (l->sender != a->acked_sender || !recs_find(l, a->acked_seq))
             continue;
         if (!l->has_acked || a->acked_seq > l->acked_seq) {
@@ -1062,8 +1088,9 @@ static int rx_control_frame(hv_session *s, const uint8_t *p, size_t n, uint64_t 
     }
 }
 
-static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const uint8_t *p,
-                      size_t n)
+/* Appends to a receive buffer that starts at min bytes and doubles up to max. */
+static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t min, size_t max,
+                      const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0;
@@ -1071,8 +1098,8 @@ static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const
         return HV_EFULL;
     if (*len + n > *cap) {
         size_t c = pow2_at_least(*len + n);
-        if (c < RING_MIN_BYTES)
-            c = RING_MIN_BYTES;
+        if (c < min)
+            c = min;
         if (c > max)
             c = max;
         uint8_t *nb = realloc(*buf, c);
@@ -1088,7 +1115,8 @@ static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const
 
 static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t now_ns)
 {
-    int rv = buf_append(&s->crx, &s->crx_len, &s->crx_cap, (size_t)s->frame_max * 2, data, len);
+    int rv = buf_append(&s->crx, &s->crx_len, &s->crx_cap, CTL_RX_MIN_BYTES,
+                        (size_t)s->frame_max * 2, data, len);
     if (rv < 0)
         return rv;
     size_t off = 0;
@@ -1116,6 +1144,20 @@ static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t n
         s->crx_len -= off;
     }
     credit(s, HV_SESSION_CONTROL, len);
+    return 0;
+}
+
+/* Room for a rebuilt frame of n bytes (n <= frame_max), grown by doubling. */
+static int scratch_reserve(hv_session *s, size_t n)
+{
+    size_t cap = pow2_at_least(n) < 1024 ? 1024 : pow2_at_least(n);
+    if (cap > s->frame_max)
+        cap = s->frame_max;
+    uint8_t *nb = realloc(s->scratch, cap);
+    if (nb == NULL)
+        return HV_ENOMEM;
+    s->scratch = nb;
+    s->scratch_cap = cap;
     return 0;
 }
 
@@ -1151,6 +1193,8 @@ static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, cons
         flen = HV_FRAME_HEADER_BYTES + tl + payload;
         if (flen > s->frame_max)
             return HV_ETOOBIG;
+        if (flen > s->scratch_cap && (rv = scratch_reserve(s, flen)) < 0)
+            return rv;
         memcpy(s->scratch, p, HV_FRAME_HEADER_BYTES);
         s->scratch[9] = (uint8_t)tl;
         st_u16(s->scratch + 10, 0);
@@ -1225,7 +1269,7 @@ static int rx_lane_bytes(hv_session *s, rxlane *l, const uint8_t *data, size_t l
         if (len == 0)
             return 0;
     }
-    int rv = buf_append(&l->buf, &l->len, &l->cap, s->o.rx_buffer_bytes, data, len);
+    int rv = buf_append(&l->buf, &l->len, &l->cap, RING_MIN_BYTES, s->o.rx_buffer_bytes, data, len);
     if (rv < 0)
         return rv;
     if (l->blocked)
@@ -1270,6 +1314,9 @@ static int rxlane_bind(hv_session *s, int64_t key, const uint8_t pre[HV_SESSION_
     }
     if (s->nrx >= s->o.lanes_max)
         return HV_EFULL;
+    if (s->nrx == s->rx_cap &&
+        grow_array((void **)&s->rx, &s->rx_cap, sizeof(*s->rx), s->o.lanes_max) < 0)
+        return HV_ENOMEM;
     rxlane *l = &s->rx[s->nrx];
     memset(l, 0, sizeof(*l));
     int rv = hv_intern_init(&l->intern, s->o.intern_max,

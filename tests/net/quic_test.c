@@ -305,6 +305,88 @@ static void unauthorized_oversize_and_flood_are_refused(void **state)
     hv_net_free(hub);
 }
 
+/* Many agents on one hub: each connection is found by its ids (connection ids per datagram,
+ * agent id per send) and gets its own frames only, also after others leave. */
+#define MANY 40
+
+static void many_agents_each_get_their_own_frames(void **state)
+{
+    (void)state;
+    static nt_rx crx[MANY];
+    static hv_net *cli[MANY];
+    static char crt[MANY][300], key[MANY][300];
+    memset(crx, 0, sizeof(crx));
+    nt_rx hr = { 0 };
+    hv_net_opts ho;
+    nt_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&ho);
+    for (int i = 0; i < MANY; i++) {
+        char name[32];
+        const char *err;
+        snprintf(name, sizeof(name), "many%d", i);
+        assert_int_equal(
+            hv_net_certs_issue(dir, name, HV_WIRE_ROLE_WORKER, (5ull << 32) | (uint64_t)i, &err),
+            0);
+        hv_net_opts co;
+        nt_opts(&co, dir, "agent", &crx[i]);
+        snprintf(crt[i], sizeof(crt[i]), "%s/%s.pem", dir, name);
+        snprintf(key[i], sizeof(key[i]), "%s/%s.key", dir, name);
+        co.cert_file = crt[i];
+        co.key_file = key[i];
+        co.port = hv_net_port(hub);
+        assert_int_equal(hv_net_connect(&co, &cli[i]), 0);
+    }
+    uint8_t buf[512];
+    uint64_t t0 = hv_now_ns();
+    for (int round = 0; round < 2; round++) {
+        int from = round ? MANY / 2 : 0; /* round 1: the first half has left */
+        while (hv_net_ready(hub) != MANY - from) {
+            assert_true(hv_now_ns() - t0 < NT_WAIT_NS);
+            hv_net_run(hub, 1);
+            for (int i = from; i < MANY; i++)
+                hv_net_run(cli[i], 0);
+        }
+        for (int i = from; i < MANY; i++) {
+            for (uint64_t k = 1; k <= 5; k++) {
+                size_t n = nt_frame(buf, sizeof(buf), 1, round * 5 + k, "swarm.own", 8 + i);
+                assert_int_equal(hv_net_send(hub, (5ull << 32) | (uint64_t)i, 2, buf, n), 0);
+            }
+        }
+        size_t n = nt_frame(buf, sizeof(buf), 1, 99, "swarm.own", 8);
+        assert_int_equal(hv_net_send(hub, (5ull << 32) | MANY, 2, buf, n), HV_ENOAGENT);
+        for (;;) {
+            int done = 1;
+            for (int i = from; i < MANY; i++)
+                done &= crx[i].count == 5u * (round + 1);
+            if (done)
+                break;
+            assert_true(hv_now_ns() - t0 < NT_WAIT_NS);
+            hv_net_run(hub, 0);
+            for (int i = from; i < MANY; i++)
+                hv_net_run(cli[i], 1);
+        }
+        for (int i = from; i < MANY; i++) {
+            assert_int_equal(crx[i].bad_order, 0);
+            assert_int_equal(crx[i].duplicates, 0);
+        }
+        for (int i = 0; round == 0 && i < MANY / 2; i++) {
+            hv_net_free(cli[i]);
+            cli[i] = NULL;
+        }
+    }
+    for (int i = MANY / 2; i < MANY; i++)
+        hv_net_free(cli[i]);
+    hv_net_free(hub);
+    for (int i = 0; i < MANY; i++) {
+        char p[300];
+        static const char *const ext[] = { "pem", "key", "vote" };
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof(p), "%s/many%d.%s", dir, i, ext[k]);
+            unlink(p);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +398,7 @@ int main(void)
         cmocka_unit_test(missing_certificates_need_the_insecure_flag),
         cmocka_unit_test(client_without_a_certificate_is_refused),
         cmocka_unit_test(unauthorized_oversize_and_flood_are_refused),
+        cmocka_unit_test(many_agents_each_get_their_own_frames),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

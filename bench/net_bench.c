@@ -1159,8 +1159,8 @@ static int hw_handshake_full(hw *h, double *us)
     return 0;
 }
 
-/* The connection breaks; the client resumes (TLS ticket + HVW1 token). */
-static int hw_handshake_resumed(hw *h, double *us, int *resumed)
+/* The connection breaks; the client resumes (TLS ticket + HVW1 token, its handshake in 0-RTT). */
+static int hw_handshake_resumed(hw *h, double *us, int *resumed, int *early)
 {
     hv_net_link_stats before, ls;
     hv_net_link_stats_get(h->cli, 0, &before);
@@ -1170,6 +1170,7 @@ static int hw_handshake_resumed(hw *h, double *us, int *resumed)
     hv_net_link_stats_get(h->cli, 0, &ls);
     *us = ls.handshake_us;
     *resumed = ls.resumed > before.resumed;
+    *early = ls.early_accepted > before.early_accepted;
     return 0;
 }
 
@@ -1190,7 +1191,7 @@ static void bench_handshake(env *e, peers *p)
     if (!hv_bench_selected(e->opts, "handshake"))
         return;
     double full[IMPLS][64], res[2][64];
-    int ok[IMPLS] = { 0 }, resumed_all[2] = { 1, 1 };
+    int ok[IMPLS] = { 0 }, resumed_all[2] = { 1, 1 }, early_all = 1;
     for (int i = 0; i < IMPLS; i++)
         ok[i] = p->have[i];
     unsigned n = e->hs_samples;
@@ -1201,11 +1202,13 @@ static void bench_handshake(env *e, peers *p)
             ok[IMPL_HW] = 0;
         if (s)
             full[IMPL_HW][s - 1] = us;
-        if (ok[IMPL_HW] && hw_handshake_resumed(&p->h, &us, &resumed) < 0)
+        int early = 0;
+        if (ok[IMPL_HW] && hw_handshake_resumed(&p->h, &us, &resumed, &early) < 0)
             ok[IMPL_HW] = 0;
         if (s) {
             res[0][s - 1] = us;
             resumed_all[0] &= resumed;
+            early_all &= early;
         }
         if (ok[IMPL_GT] && gt_connect(&p->g, 0, &us, &resumed) < 0)
             ok[IMPL_GT] = 0;
@@ -1245,7 +1248,12 @@ static void bench_handshake(env *e, peers *p)
         if (i > IMPL_GT)
             continue;
         char extra[128];
-        snprintf(extra, sizeof(extra), "\"every_sample_resumed\": %d", resumed_all[i]);
+        if (i == IMPL_HW)
+            snprintf(extra, sizeof(extra),
+                     "\"every_sample_resumed\": %d, \"every_sample_0rtt\": %d", resumed_all[i],
+                     early_all);
+        else
+            snprintf(extra, sizeof(extra), "\"every_sample_resumed\": %d", resumed_all[i]);
         params_json(e, i, params, sizeof(params), extra);
         hv_bench_add(e->r, "handshake_resumed", impl_name[i], "us", res[i], n, params);
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2.h>
@@ -34,6 +35,7 @@
 #define RX_BATCH               64
 #define RETRY_TOKEN_TIMEOUT_NS (10ull * 1000 * NS_PER_MS)
 #define ACL_MEMO               4
+#define AR_ENTRIES             1024 /* 0-RTT ClientHellos remembered for replay refusal */
 
 static const char tls_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
@@ -64,7 +66,11 @@ struct hv_net {
     struct sockaddr_storage remote;
     socklen_t remote_len;
     uint32_t backoff_ms;
-    gnutls_datum_t tls_resume; /* client: the last session ticket */
+    gnutls_datum_t tls_resume;        /* client: the last session ticket */
+    ngtcp2_transport_params early_tp; /* client: the hub's transport parameters, for 0-RTT */
+    int has_early_tp;
+    gnutls_anti_replay_t anti_replay; /* hub: refuses a 0-RTT ClientHello seen before */
+    struct ar_entry *ar;              /* hub: ClientHellos seen within the window */
     char subs[SUBS_MAX][HV_SUBJECT_MAX + 1];
     uint32_t nsubs;
     uint64_t sub_seq;
@@ -101,12 +107,16 @@ struct conn {
     double tokens;
     uint64_t tokens_ns;
     uint64_t rate_refused;
-    uint64_t lost_ns;  /* hub: when the connection went away (kept for resumption) */
-    uint64_t start_ns; /* when the current QUIC connection began (handshake time) */
-    int dead;          /* close at the end of the current callback */
-    int removed;       /* conn_remove() ran: memory freed once its timers have closed */
-    int joined;        /* the session opened on the current QUIC connection */
-    int in_read;       /* inside ngtcp2_conn_read_pkt: no writes until it returns */
+    uint64_t lost_ns;    /* hub: when the connection went away (kept for resumption) */
+    uint64_t start_ns;   /* when the current QUIC connection began (handshake time) */
+    int dead;            /* close at the end of the current callback */
+    int removed;         /* conn_remove() ran: memory freed once its timers have closed */
+    int joined;          /* the session opened on the current QUIC connection */
+    int early;           /* client: this connection sent 0-RTT data */
+    int rx_early;        /* the stream data being delivered came in 0-RTT packets */
+    struct stash *stash; /* lane bytes that came before the session opened */
+    uint32_t nstash;
+    int in_read; /* inside ngtcp2_conn_read_pkt: no writes until it returns */
     char acl_memo[ACL_MEMO][HV_SUBJECT_MAX]; /* subjects this peer was allowed to publish on */
     uint8_t acl_memo_len[ACL_MEMO];
     uint8_t acl_memo_next;
@@ -240,7 +250,8 @@ static int s_frame(void *user, const hv_session_frame *f)
                         .subject = subject,
                         .subject_len = f->topic.len,
                         .frame = f->frame,
-                        .len = f->len };
+                        .len = f->len,
+                        .early = (uint8_t)c->rx_early };
     int verdict = 0;
     if (n->o.on_frame)
         n->o.on_frame(n->o.user, &nf, &verdict);
@@ -456,7 +467,121 @@ static int session_new(conn *c, hv_session **out)
     return hv__session_new(&so, out);
 }
 
+/* ---- 0-RTT: lane bytes before the session opens, and the anti-replay memory ------------ */
+
+/* Lane bytes that arrive before the HVW1 handshake is done (0-RTT on a hub, 0.5-RTT on a
+ * client, or plain reordering) wait here, per stream, and go to the session once it is open:
+ * only then is it known which session (fresh or resumed) they belong to. Bounded by QUIC flow
+ * control: no more than the receive window per stream, and lanes_max streams. */
+typedef struct stash {
+    int64_t sid;
+    uint8_t *buf;
+    size_t len, cap;
+    int early;
+} stash;
+
+static int stash_put(conn *c, int64_t sid, const uint8_t *data, size_t len, int early)
+{
+    const hv_net_opts *o = &c->net->o;
+    stash *st = NULL;
+    for (uint32_t i = 0; i < c->nstash && st == NULL; i++)
+        st = c->stash[i].sid == sid ? &c->stash[i] : NULL;
+    if (st == NULL) {
+        if (c->nstash == o->lanes_max)
+            return HV_EFULL;
+        if (c->stash == NULL && (c->stash = calloc(o->lanes_max, sizeof(*c->stash))) == NULL)
+            return HV_ENOMEM;
+        st = &c->stash[c->nstash++];
+        *st = (stash){ .sid = sid, .early = early };
+    }
+    if (st->len + len > o->rx_buffer_bytes)
+        return HV_EFULL; /* more than the window the peer was given */
+    if (st->len + len > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < st->len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(st->buf, cap);
+        if (nb == NULL)
+            return HV_ENOMEM;
+        st->buf = nb;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, len);
+    st->len += len;
+    return 0;
+}
+
+static void stash_clear(conn *c)
+{
+    for (uint32_t i = 0; i < c->nstash; i++)
+        free(c->stash[i].buf);
+    free(c->stash);
+    c->stash = NULL;
+    c->nstash = 0;
+}
+
+/* The session is open: hands it the waiting lane bytes, stream by stream. */
+static void stash_flush(conn *c)
+{
+    for (uint32_t i = 0; i < c->nstash && !c->dead; i++) {
+        stash *st = &c->stash[i];
+        c->rx_early = st->early;
+        int rv = hv__session_rx(c->s, st->sid, st->buf, st->len, c->net->ts);
+        if (rv < 0)
+            c->dead = rv;
+    }
+    c->rx_early = 0;
+    stash_clear(c);
+}
+
+typedef struct ar_entry {
+    uint8_t key[crypto_generichash_BYTES];
+    time_t exp;
+} ar_entry;
+
+/* GnuTLS asks whether a 0-RTT ClientHello (key) was seen before it expires (exp): remember
+ * it, or refuse. A full table refuses too: then 0-RTT is declined and the handshake goes on
+ * in 1-RTT, never a replay let through. */
+static int ar_add(void *ptr, time_t exp, const gnutls_datum_t *key, const gnutls_datum_t *data)
+{
+    (void)data;
+    hv_net *n = ptr;
+    uint8_t h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof(h), key->data, key->size, NULL, 0);
+    time_t now = time(NULL);
+    ar_entry *free_slot = NULL;
+    for (int i = 0; i < AR_ENTRIES; i++) {
+        ar_entry *e = &n->ar[i];
+        if (e->exp > now && sodium_memcmp(e->key, h, sizeof(h)) == 0)
+            return GNUTLS_E_DB_ENTRY_EXISTS;
+        if (e->exp <= now && free_slot == NULL)
+            free_slot = e;
+    }
+    if (free_slot == NULL)
+        return GNUTLS_E_DB_ERROR;
+    memcpy(free_slot->key, h, sizeof(h));
+    free_slot->exp = exp;
+    return 0;
+}
+
 /* ---- ngtcp2 callbacks -------------------------------------------------------------------- */
+
+/* The peer's identity from its certificate (a resumed TLS session keeps it: a hub knows it
+ * as soon as 0-RTT data arrives). 0, or -1 with c->dead set. */
+static int conn_identify(conn *c)
+{
+    hv_net *n = c->net;
+    if (n->o.flags & HV_NET_INSECURE)
+        return 0;
+    if (hv__net_session_peer(c->tls, &c->peer) < 0 ||
+        (!n->is_hub && c->peer.role != HV_WIRE_ROLE_COORDINATOR)) {
+        n->st.refused_identity++;
+        c->dead = HV_EAUTH;
+        return -1;
+    }
+    c->identified = 1;
+    return 0;
+}
 
 static int lane_of_stream(const conn *c, int64_t sid)
 {
@@ -476,6 +601,9 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
     conn *c = user;
     if (c->s == NULL)
         return 0;
+    int early = (flags & NGTCP2_STREAM_DATA_FLAG_EARLY) != 0;
+    if (early && !c->identified && conn_identify(c) < 0)
+        return 0; /* c->dead is set: the connection closes after this read */
     int64_t key = sid;
     if (ngtcp2_is_bidi_stream(sid)) {
         if (c->net->is_hub && c->ctl_stream < 0)
@@ -485,7 +613,15 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
         key = HV_SESSION_CONTROL;
     }
     c->ls.bytes_recv += len;
+    if (key != HV_SESSION_CONTROL && hv__session_state(c->s) != HV_SESSION_OPEN) {
+        int sr = len ? stash_put(c, key, data, len, early) : 0;
+        if (sr < 0 && !c->dead)
+            c->dead = sr;
+        return 0;
+    }
+    c->rx_early = early;
     int rv = len ? hv__session_rx(c->s, key, data, len, c->net->ts) : 0;
+    c->rx_early = 0;
     if (c->retired) {
         hv__session_free(c->retired);
         c->retired = NULL;
@@ -499,6 +635,9 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
     }
     if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && key != HV_SESSION_CONTROL)
         hv__session_rx_closed(c->s, key);
+    if (key == HV_SESSION_CONTROL && c->nstash && c->s &&
+        hv__session_state(c->s) == HV_SESSION_OPEN)
+        stash_flush(c);
     return 0;
 }
 
@@ -536,26 +675,49 @@ static int q_stream_close(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint64_t 
     return 0;
 }
 
+/* Client: the hub declined the 0-RTT data. ngtcp2 forgets the streams; the session starts the
+ * connection over (handshake first, lanes from their first unacknowledged frame). */
+static int client_early_rejected(conn *c)
+{
+    if (ngtcp2_conn_early_data_rejected(c->q) != 0)
+        return -1;
+    c->ctl_stream = -1;
+    for (int i = 0; i < HV_SESSION_LANES_MAX; i++)
+        c->lane_stream[i] = -1;
+    hv__session_set_early(c->s, 0);
+    if (ngtcp2_conn_open_bidi_stream(c->q, &c->ctl_stream, NULL) != 0 ||
+        hv__session_connect(c->s, now_ns()) < 0)
+        return -1;
+    return 0;
+}
+
 static int q_handshake_completed(ngtcp2_conn *q, void *user)
 {
-    (void)q;
     conn *c = user;
     hv_net *n = c->net;
-    if (!(n->o.flags & HV_NET_INSECURE)) {
-        if (hv__net_session_peer(c->tls, &c->peer) < 0) {
-            n->st.refused_identity++;
-            c->dead = HV_EAUTH;
-            return 0;
-        }
-        if (!n->is_hub && c->peer.role != HV_WIRE_ROLE_COORDINATOR) {
-            n->st.refused_identity++;
-            c->dead = HV_EAUTH;
-            return 0;
-        }
-        c->identified = 1;
-    }
+    if (!c->identified && conn_identify(c) < 0)
+        return 0;
     if (gnutls_session_is_resumed(c->tls))
         c->ls.resumed++;
+    if (n->is_hub) {
+        if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA)
+            c->ls.early_accepted++;
+        return 0;
+    }
+    /* Remembered with the session ticket: the next connection may speak first (0-RTT). */
+    const ngtcp2_transport_params *tp = ngtcp2_conn_get_remote_transport_params(q);
+    if (tp) {
+        n->early_tp = *tp;
+        n->has_early_tp = 1;
+    }
+    if (!c->early)
+        return 0;
+    if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA) {
+        c->ls.early_accepted++;
+        return 0;
+    }
+    if (client_early_rejected(c) < 0)
+        c->dead = HV_ETRANSPORT;
     return 0;
 }
 
@@ -649,10 +811,21 @@ static int tls_ticket_hook(gnutls_session_t tls, unsigned htype, unsigned when, 
     return 0;
 }
 
+/* 0-RTT is on unless the options turn it off; a client also needs a ticket and the hub's
+ * transport parameters from an earlier connection. */
+static int early_allowed(const hv_net *n)
+{
+    if (n->o.flags & HV_NET_NO_EARLY_DATA)
+        return 0;
+    return n->is_hub ? n->anti_replay != NULL : n->tls_resume.data && n->has_early_tp;
+}
+
 static int tls_setup(conn *c)
 {
     hv_net *n = c->net;
     unsigned fl = n->is_hub ? GNUTLS_SERVER : GNUTLS_CLIENT;
+    if (early_allowed(n))
+        fl |= GNUTLS_ENABLE_EARLY_DATA;
     if (gnutls_init(&c->tls, fl | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
         return HV_ECRYPTO;
     int rv = n->is_hub ? ngtcp2_crypto_gnutls_configure_server_session(c->tls)
@@ -672,6 +845,11 @@ static int tls_setup(conn *c)
             c->tls, (n->o.flags & HV_NET_INSECURE) ? GNUTLS_CERT_IGNORE : GNUTLS_CERT_REQUIRE);
         if (gnutls_session_ticket_enable_server(c->tls, &n->ticket_key) < 0)
             return HV_ECRYPTO;
+        if (early_allowed(n)) {
+            /* QUIC tickets allow early data without a size limit (RFC 9001, 4.6.1). */
+            gnutls_anti_replay_enable(c->tls, n->anti_replay);
+            gnutls_record_set_max_early_data_size(c->tls, 0xffffffffu);
+        }
     } else {
         gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, "localhost", 9);
         gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
@@ -795,6 +973,7 @@ static void conn_drop_quic(conn *c)
     for (int i = 0; i < HV_SESSION_LANES_MAX; i++)
         c->lane_stream[i] = -1;
     conn_cids_clear(c);
+    stash_clear(c);
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->flush);
     c->flush_armed = 0;
@@ -1291,6 +1470,22 @@ static void on_sweep(uv_timer_t *t)
 
 /* ---- Client connections ------------------------------------------------------------------ */
 
+/* Speaks first: the control stream opens at once and the HVW1 handshake (with the session
+ * token) and each lane's replay-safe frames go out in 0-RTT. If that fails here, the
+ * connection simply waits for the handshake as without 0-RTT. */
+static void client_start_early(conn *c)
+{
+    ngtcp2_conn_set_early_remote_transport_params(c->q, &c->net->early_tp);
+    if (ngtcp2_conn_open_bidi_stream(c->q, &c->ctl_stream, NULL) != 0)
+        return;
+    if (hv__session_connect(c->s, now_ns()) < 0) {
+        c->dead = HV_ESTATE;
+        return;
+    }
+    hv__session_set_early(c->s, 1);
+    c->early = 1;
+}
+
 static int client_start(hv_net *n)
 {
     conn *c = n->nconns ? n->conns[0] : conn_alloc(n);
@@ -1322,6 +1517,9 @@ static int client_start(hv_net *n)
     ngtcp2_conn_set_tls_native_handle(c->q, c->tls);
     c->start_ns = now_ns();
     c->ls.connections++;
+    c->early = 0;
+    if (early_allowed(n))
+        client_start_early(c);
     conn_settle(c);
     return 0;
 }
@@ -1438,6 +1636,13 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     if (gnutls_priority_init(&n->prio, tls_priority, NULL) < 0)
         return HV_ECRYPTO;
     randombytes_buf(n->retry_secret, sizeof(n->retry_secret));
+    if (hub && !(n->o.flags & HV_NET_NO_EARLY_DATA)) {
+        n->ar = calloc(AR_ENTRIES, sizeof(*n->ar));
+        if (n->ar == NULL || gnutls_anti_replay_init(&n->anti_replay) < 0)
+            return HV_ENOMEM;
+        gnutls_anti_replay_set_add_function(n->anti_replay, ar_add);
+        gnutls_anti_replay_set_ptr(n->anti_replay, n);
+    }
     struct sockaddr_storage addr;
     socklen_t alen;
     if (hv__udp_resolve(n->o.host, hub ? n->o.port : 0, &addr, &alen) < 0) {
@@ -1552,6 +1757,9 @@ void hv_net_free(hv_net *n)
         gnutls_certificate_free_credentials(n->cred);
     if (n->prio)
         gnutls_priority_deinit(n->prio);
+    if (n->anti_replay)
+        gnutls_anti_replay_deinit(n->anti_replay);
+    free(n->ar);
     gnutls_free(n->ticket_key.data);
     gnutls_free(n->tls_resume.data);
     free(n->conns);
@@ -1579,10 +1787,10 @@ static int out_parse(const hv_net *n, const char *subject, const uint8_t *frame,
     return 0;
 }
 
-static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, const hv_frame *f)
+static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, const hv_frame *f, uint32_t flags)
 {
     /* The session does not read the time when it queues. */
-    int rv = hv__session_send_parsed(c->s, prio, frame, f, c->net->ts);
+    int rv = hv__session_send_parsed(c->s, prio, frame, f, flags, c->net->ts);
     if (rv == HV_EFULL)
         c->ls.full++;
     if (rv < 0)
@@ -1600,7 +1808,8 @@ static int peer_matches(const conn *c, const char *subject)
     return 0;
 }
 
-int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len)
+static int publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len,
+                   uint32_t flags)
 {
     hv_frame f;
     int rv = out_parse(n, subject, frame, len, &f);
@@ -1609,7 +1818,7 @@ int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *
     if (!n->is_hub) {
         if (n->nconns == 0 || n->conns[0]->s == NULL)
             return HV_ESTATE;
-        return conn_send(n->conns[0], prio, frame, &f);
+        return conn_send(n->conns[0], prio, frame, &f, flags);
     }
     /* All or nothing: every matching peer must have room first. */
     for (uint32_t i = 0; i < n->nconns; i++) {
@@ -1623,10 +1832,21 @@ int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *
     }
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
-        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, &f)) < 0)
+        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, &f, 0)) < 0)
             return rv;
     }
     return 0;
+}
+
+int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len)
+{
+    return publish(n, subject, prio, frame, len, 0);
+}
+
+int hv_net_publish_replay_safe(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame,
+                               size_t len)
+{
+    return publish(n, subject, prio, frame, len, HV_SESSION_SEND_EARLY);
 }
 
 int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame, size_t len)
@@ -1638,7 +1858,7 @@ int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame,
     conn *c = n->is_hub ? peer_conn(n, peer_id) : NULL;
     if (c == NULL || c->s == NULL)
         return HV_ENOAGENT;
-    return conn_send(c, prio, frame, &f);
+    return conn_send(c, prio, frame, &f, 0);
 }
 
 int hv_net_subscribe(hv_net *n, const char *pattern)

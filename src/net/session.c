@@ -88,13 +88,15 @@ static void bq_put(bq *q, const void *src, size_t n)
     }
 }
 
-/* Up to max contiguous pieces of [from, tail); returns how many. */
-static int bq_pieces(const bq *q, uint64_t from, const uint8_t **base, size_t *len, int max)
+/* Up to max contiguous pieces of [from, end), end <= tail; returns how many. */
+static int bq_pieces(const bq *q, uint64_t from, uint64_t end, const uint8_t **base, size_t *len,
+                     int max)
 {
+    assert(end <= q->tail);
     int k = 0;
-    while (from < q->tail && k < max) {
+    while (from < end && k < max) {
         size_t at = (size_t)(from & (BQ_CHUNK(q) - 1));
-        size_t n = (size_t)(q->tail - from);
+        size_t n = (size_t)(end - from);
         base[k] = *bq_slot(q, from) + at;
         len[k] = BQ_CHUNK(q) - at < n ? BQ_CHUNK(q) - at : n;
         from += len[k++];
@@ -138,7 +140,8 @@ static void bq_fini(bq *q)
 
 typedef struct rec {
     uint64_t seq;
-    uint64_t end; /* absolute ring offset just past the frame */
+    uint64_t end;  /* absolute ring offset just past the frame */
+    uint8_t early; /* the caller said it is safe to replay: it may travel in 0-RTT */
 } rec;
 
 typedef struct txlane {
@@ -200,6 +203,7 @@ struct hv_session {
     uint64_t ctl_seq;
     uint64_t connect_ns, last_rx_ns, next_hb_ns;
     int negotiated; /* a handshake completed once: intern limits are known */
+    int early;      /* client: the connection is in 0-RTT: replay-safe frames may go */
     /* control stream */
     bq ctl;
     uint64_t ctl_sent, ctl_base;
@@ -383,6 +387,11 @@ void hv__session_set_user(hv_session *s, void *user)
 {
     s->o.user = user;
 }
+void hv__session_set_early(hv_session *s, int on)
+{
+    s->early = on && !s->o.is_server;
+}
+
 const uint8_t *hv__session_token(const hv_session *s)
 {
     return s->has_token ? s->token : NULL;
@@ -568,6 +577,7 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 static void open_session(hv_session *s, int resumed, uint64_t now_ns)
 {
     s->state = HV_SESSION_OPEN;
+    s->early = 0;
     s->negotiated = 1;
     s->timeout_ms = s->o.peer_timeout_ms ? s->o.peer_timeout_ms : 3 * s->hb_ms;
     s->next_hb_ns = now_ns + (uint64_t)s->hb_ms * NS_PER_MS;
@@ -761,11 +771,25 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
         return n;
     if ((size_t)n != len)
         return HV_EINVAL;
-    return hv__session_send_parsed(s, prio, frame, &f, now_ns);
+    return hv__session_send_parsed(s, prio, frame, &f, 0, now_ns);
+}
+
+int hv__session_early_type(uint8_t type)
+{
+    switch (type) {
+    case HV_MSG_PUBLISH:
+    case HV_MSG_METRICS:
+    case HV_MSG_HEARTBEAT:
+    case HV_MSG_PATTERN_RESULT:
+    case HV_MSG_STRATEGY_CORRELATION:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, const hv_frame *fp,
-                            uint64_t now_ns)
+                            uint32_t flags, uint64_t now_ns)
 {
     (void)now_ns;
     if (s->state == HV_SESSION_REFUSED)
@@ -777,6 +801,8 @@ int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, c
     if (len > s->frame_max)
         return HV_ETOOBIG;
     if (f.topic_id != 0 || f.type == HV_MSG_HANDSHAKE || f.type == HV_MSG_HANDSHAKE_ACK)
+        return HV_EINVAL;
+    if ((flags & HV_SESSION_SEND_EARLY) && !hv__session_early_type(f.type))
         return HV_EINVAL;
     uint64_t last = 0;
     int has_last;
@@ -810,7 +836,8 @@ int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, c
     bq_put(&l->ring, hdr, sizeof(hdr));
     size_t rest_off = HV_FRAME_HEADER_BYTES + (id && !define ? f.topic.len : 0);
     bq_put(&l->ring, frame + rest_off, len - rest_off);
-    l->recs[l->rtail & (l->rcap - 1)] = (rec){ f.seq, l->ring.tail };
+    l->recs[l->rtail & (l->rcap - 1)] =
+        (rec){ f.seq, l->ring.tail, (uint8_t)((flags & HV_SESSION_SEND_EARLY) != 0) };
     l->rtail++;
     s->st.frames_sent++;
     s->st.bytes_sent += out_len;
@@ -855,17 +882,41 @@ static int tx_has_pending(const txlane *l)
     return l->sent < l->ring.tail;
 }
 
+/* Where the lane's run of replay-safe frames from `sent` ends (== sent: none). */
+static uint64_t lane_early_end(const txlane *l)
+{
+    uint64_t end = l->sent;
+    for (uint32_t i = l->rhead; i != l->rtail; i++) {
+        const rec *r = &l->recs[i & (l->rcap - 1)];
+        if (r->end <= l->sent)
+            continue;
+        if (!r->early)
+            break;
+        end = r->end;
+    }
+    return end;
+}
+
+/* Whether the lane has bytes the scheduler may hand out now: any once the session is open,
+ * only its replay-safe run before (a client's 0-RTT). */
+static int lane_ready(const hv_session *s, const txlane *l)
+{
+    if (s->state == HV_SESSION_OPEN)
+        return tx_has_pending(l);
+    return lane_early_end(l) > l->sent;
+}
+
 int hv__session_tx_next_lane(hv_session *s, const uint64_t *skip)
 {
     if (s->ctl_sent < s->ctl.tail)
         return HV_SESSION_CONTROL;
-    if (s->state != HV_SESSION_OPEN)
+    if (s->state != HV_SESSION_OPEN && !(s->early && s->state == HV_SESSION_HELLO))
         return HV_ENOTFOUND;
     for (unsigned p = 1; p <= HV_SESSION_PRIO_COUNT; p++) {
         unsigned n = s->ntx;
         for (unsigned k = 0; k < n; k++) {
             unsigned i = (s->rr[p - 1] + k) % n;
-            if (s->tx[i]->prio == p && tx_has_pending(s->tx[i]) &&
+            if (s->tx[i]->prio == p && lane_ready(s, s->tx[i]) &&
                 !(skip && (skip[i >> 6] >> (i & 63)) & 1)) {
                 s->rr[p - 1] = i + 1;
                 return (int)i;
@@ -880,15 +931,16 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
 {
     if (lane == HV_SESSION_CONTROL) {
         *offset = s->ctl_sent - s->ctl_base;
-        return bq_pieces(&s->ctl, s->ctl_sent, base, len, 3);
+        return bq_pieces(&s->ctl, s->ctl_sent, s->ctl.tail, base, len, 3);
     }
     if (lane < 0 || lane >= s->ntx)
         return 0;
     txlane *l = s->tx[lane];
+    uint64_t end = s->state == HV_SESSION_OPEN ? l->ring.tail : lane_early_end(l);
+    if (end == l->sent)
+        return 0; /* open a stream only with a frame to send */
     int k = 0;
     if (l->pre_sent < HV_SESSION_PREAMBLE_BYTES) {
-        if (l->ring.tail == l->sent)
-            return 0; /* open a stream only with a frame to send */
         base[0] = l->pre + l->pre_sent;
         len[0] = HV_SESSION_PREAMBLE_BYTES - l->pre_sent;
         *offset = l->pre_sent;
@@ -896,7 +948,7 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
     } else {
         *offset = HV_SESSION_PREAMBLE_BYTES + (l->sent - l->base);
     }
-    return k + bq_pieces(&l->ring, l->sent, base + k, len + k, 3 - k);
+    return k + bq_pieces(&l->ring, l->sent, end, base + k, len + k, 3 - k);
 }
 
 void hv__session_tx_advance(hv_session *s, int lane, size_t n)

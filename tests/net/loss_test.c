@@ -69,8 +69,11 @@ static void ns_free(netns *n)
 /* One side: its end of the veth up with an address, lo up, and the drop rule. */
 static int ns_side(const char *name, const char *veth, const char *addr, int loss_pct)
 {
+    /* gso_max_segs 1: the sender's UDP GSO batches are cut into datagrams before the veth, so
+     * the rule drops datagrams, not whole batches of 32. */
     if (sh("ip -n %s addr add %s/24 dev %s", name, addr, veth) != 0 ||
-        sh("ip -n %s link set %s up", name, veth) != 0 || sh("ip -n %s link set lo up", name) != 0)
+        sh("ip -n %s link set %s gso_max_segs 1 up", name, veth) != 0 ||
+        sh("ip -n %s link set lo gso_max_segs 1 up", name) != 0)
         return -1;
     if (loss_pct == 0)
         return 0;

@@ -16,6 +16,10 @@ void nt_on_frame(void *user, const hv_net_frame *f, int *verdict)
     if (fr.seq != r->last_seq[k] + 1)
         r->bad_order++;
     r->last_seq[k] = fr.seq;
+    if (f->early) {
+        r->early++;
+        r->early_last = fr.seq;
+    }
     r->per_sender[k]++;
     r->count++;
     r->peer_id = f->peer->id;

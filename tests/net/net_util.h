@@ -21,6 +21,8 @@ typedef struct nt_rx {
     uint64_t count;
     uint64_t bad_order;  /* a frame whose seq is not the previous one + 1 (gap or reorder) */
     uint64_t duplicates; /* a frame whose seq is not above the previous one */
+    uint64_t early;      /* frames that came in 0-RTT */
+    uint64_t early_last; /* the seq of the last of them */
     int full;            /* answer HV_EFULL (a full consumer) */
     int joined, lost, refused, reset;
     uint64_t peer_id;

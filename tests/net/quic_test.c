@@ -305,6 +305,103 @@ static void unauthorized_oversize_and_flood_are_refused(void **state)
     hv_net_free(hub);
 }
 
+static size_t vote_frame(uint8_t *buf, size_t cap, uint64_t sender, uint64_t seq)
+{
+    hv_msg m = { .type = HV_MSG_VOTE };
+    m.vote.proposal_id = 1;
+    m.vote.voter = sender;
+    m.vote.weight = 1;
+    hv_frame f = { .seq = seq, .sender_id = sender, .topic = hv_str_from("swarm.vote.cast") };
+    int n = hv_frame_encode(buf, cap, &f, &m, NULL);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* After a break the agent speaks first: its handshake and the frames it marked safe to replay
+ * go in 0-RTT and arrive marked early; a vote never does, and holds the frames behind it on
+ * its lane until the session is open. */
+static void replay_safe_frames_ride_0rtt_and_votes_wait(void **state)
+{
+    (void)state;
+    nt_rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    nt_opts(&ho, dir, "hub", &hr);
+    hv_net *hub = start_hub(&ho);
+    nt_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    co.reconnect_min_ms = 1;
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    uint64_t me = hv_net_self(cli)->id;
+    uint8_t buf[512];
+    size_t n = nt_frame(buf, sizeof(buf), me, 1, "swarm.md.bar", 32);
+    assert_int_equal(hv_net_publish(cli, "swarm.md.bar", 2, buf, n), 0);
+    /* Frame 1 acknowledged (else, unmarked, it would hold the lane until the session opens). */
+    hv_net_link_stats ls;
+    SPIN_UNTIL(hub, cli,
+               (hv_net_link_stats_get(cli, 0, &ls), hr.count == 1 && ls.buffered_bytes == 0));
+    n = vote_frame(buf, sizeof(buf), me, 2);
+    assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.vote.cast", 2, buf, n), HV_EINVAL);
+    hv__net_break(cli);
+    for (uint64_t seq = 2; seq <= 6; seq++) {
+        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
+        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
+    }
+    n = vote_frame(buf, sizeof(buf), me, 7);
+    assert_int_equal(hv_net_publish(cli, "swarm.vote.cast", 2, buf, n), 0);
+    for (uint64_t seq = 8; seq <= 10; seq++) {
+        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
+        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
+    }
+    SPIN_UNTIL(hub, cli, hr.count == 10);
+    assert_int_equal(hr.bad_order, 0);
+    assert_int_equal(hr.duplicates, 0);
+    assert_int_equal(hr.early, 5);      /* 2..6 */
+    assert_int_equal(hr.early_last, 6); /* not the vote, nor what waited behind it */
+    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_int_equal(ls.connections, 2);
+    assert_int_equal(ls.early_accepted, 1);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
+/* Without 0-RTT (a hub that declines it) the same frames wait for the handshake. */
+static void a_hub_without_0rtt_takes_the_frames_after_the_handshake(void **state)
+{
+    (void)state;
+    nt_rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    nt_opts(&ho, dir, "hub", &hr);
+    ho.flags = HV_NET_NO_EARLY_DATA;
+    hv_net *hub = start_hub(&ho);
+    nt_opts(&co, dir, "agent", &cr);
+    co.port = hv_net_port(hub);
+    co.reconnect_min_ms = 1;
+    hv_net *cli;
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
+    uint64_t me = hv_net_self(cli)->id;
+    uint8_t buf[512];
+    size_t n = nt_frame(buf, sizeof(buf), me, 1, "swarm.md.bar", 32);
+    assert_int_equal(hv_net_publish(cli, "swarm.md.bar", 2, buf, n), 0);
+    SPIN_UNTIL(hub, cli, hr.count == 1);
+    hv__net_break(cli);
+    for (uint64_t seq = 2; seq <= 6; seq++) {
+        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
+        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
+    }
+    SPIN_UNTIL(hub, cli, hr.count == 6);
+    assert_int_equal(hr.bad_order, 0);
+    assert_int_equal(hr.early, 0);
+    hv_net_link_stats ls;
+    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_int_equal(ls.early_accepted, 0);
+    assert_true(ls.resumed >= 1);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
 /* Many agents on one hub: each connection is found by its ids (connection ids per datagram,
  * agent id per send) and gets its own frames only, also after others leave. */
 #define MANY 40
@@ -399,6 +496,8 @@ int main(void)
         cmocka_unit_test(client_without_a_certificate_is_refused),
         cmocka_unit_test(unauthorized_oversize_and_flood_are_refused),
         cmocka_unit_test(many_agents_each_get_their_own_frames),
+        cmocka_unit_test(replay_safe_frames_ride_0rtt_and_votes_wait),
+        cmocka_unit_test(a_hub_without_0rtt_takes_the_frames_after_the_handshake),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -285,7 +285,8 @@ static void start_client(pair *l, const char *host, uint16_t port)
 
 static void stop(pair *l)
 {
-    hv_net_free(l->cli);
+    if (l->cli)
+        hv_net_free(l->cli);
     hv_net_free(l->hub);
     if (l->relay)
         relay_close(l->relay);
@@ -364,6 +365,50 @@ static void loss_delay_and_reordering_together_deliver_every_frame_once_in_order
     ns_free(&ns);
 }
 
+/* Someone who recorded an agent's 0-RTT flight sends it to the hub again after the agent has
+ * left: the hub must not take the early data a second time (GnuTLS anti-replay with the hub's
+ * memory of ClientHellos), so no session opens and nothing is delivered. */
+static void a_replayed_0rtt_flight_opens_nothing(void **state)
+{
+    (void)state;
+    pair l = { 0 };
+    relay r;
+    start_hub(&l, "127.0.0.1");
+    start_relay(&l, &r, "127.0.0.1", "127.0.0.1", 3);
+    r.delay_us = r.jitter_us = r.straggler_pct = 0;
+    start_client(&l, "127.0.0.1", relay_port(&r));
+    uint64_t me = NT_AGENT_ID;
+    hv_net_link_stats ls;
+    SPIN(&l, hv_net_ready(l.cli));
+    publish(&l, l.cli, 0, me, 1, 32);
+    SPIN(&l, (hv_net_link_stats_get(l.cli, 0, &ls), l.hr.count == 1 && ls.buffered_bytes == 0));
+    /* The recording: the agent's whole first flight of its next (0-RTT) connection. */
+    r.record = 1;
+    hv__net_break(l.cli);
+    uint8_t buf[512];
+    for (uint64_t seq = 2; seq <= 4; seq++) {
+        size_t n = nt_frame(buf, sizeof(buf), me, seq, SUBJECT, 32);
+        assert_int_equal(hv_net_publish_replay_safe(l.cli, SUBJECT, 2, buf, n), 0);
+    }
+    SPIN(&l, (hv_net_link_stats_get(l.cli, 0, &ls), l.hr.count == 4 && ls.early_accepted == 1));
+    r.record = 0;
+    assert_int_equal(l.hr.early, 3);
+    /* The agent leaves; then the recording is played to the hub. */
+    hv_net_free(l.cli);
+    l.cli = NULL;
+    SPIN(&l, hv_net_ready(l.hub) == 0);
+    int joined = l.hr.joined;
+    hv_net_stats hs0, hs;
+    hv_net_stats_get(l.hub, &hs0);
+    assert_true(r.nkept > 0);
+    relay_replay(&r);
+    SPIN(&l, (hv_net_stats_get(l.hub, &hs), hs.datagrams_recv >= hs0.datagrams_recv + r.nkept));
+    assert_int_equal(l.hr.joined, joined);
+    assert_int_equal(l.hr.count, 4);
+    assert_int_equal(l.hr.early, 3);
+    stop(&l);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -393,6 +438,7 @@ int main(void)
         cmocka_unit_test_teardown(five_percent_loss_each_way_delivers_every_frame_once_in_order,
                                   ns_teardown),
         cmocka_unit_test(delay_and_reordering_deliver_every_frame_once_in_order),
+        cmocka_unit_test(a_replayed_0rtt_flight_opens_nothing),
         cmocka_unit_test_teardown(
             loss_delay_and_reordering_together_deliver_every_frame_once_in_order, ns_teardown),
     };

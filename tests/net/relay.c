@@ -64,6 +64,11 @@ static void receive_all(relay *r, uint64_t now_ns)
             r->have_client = 1;
         }
         r->arrivals++;
+        if (to_hub && r->record && r->nkept < RELAY_KEEP_MAX) {
+            relay_pkt *k = &r->kept[r->nkept++];
+            k->len = (uint16_t)n;
+            memcpy(k->data, tmp.data, (size_t)n);
+        }
         if (r->nq == RELAY_QUEUE_MAX) {
             r->dropped_full++;
             continue;
@@ -105,4 +110,11 @@ int relay_pump(relay *r, uint64_t now_ns)
         }
         *p = r->q[--r->nq];
     }
+}
+
+void relay_replay(relay *r)
+{
+    for (uint32_t i = 0; i < r->nkept; i++)
+        (void)sendto(r->fd, r->kept[i].data, r->kept[i].len, 0, (const struct sockaddr *)&r->hub,
+                     sizeof(r->hub));
 }

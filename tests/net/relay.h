@@ -20,6 +20,7 @@
 
 #define RELAY_QUEUE_MAX 2048
 #define RELAY_PKT_MAX   1500
+#define RELAY_KEEP_MAX  16
 
 typedef struct relay_pkt {
     uint64_t due_ns;
@@ -41,7 +42,10 @@ typedef struct relay {
     relay_pkt *q;           /* RELAY_QUEUE_MAX slots */
     uint32_t nq;
     uint64_t arrivals, forwarded, reordered, dropped_full;
-    uint64_t last_sent_order[2]; /* per direction, to count overtakes */
+    uint64_t last_sent_order[2];    /* per direction, to count overtakes */
+    int record;                     /* keep copies of client datagrams from now on ... */
+    relay_pkt kept[RELAY_KEEP_MAX]; /* ... up to RELAY_KEEP_MAX, to replay them later */
+    uint32_t nkept;
 } relay;
 
 /* Opens the relay on bind_addr (port 0: any) forwarding to hub. 0 or -1 (errno set). */
@@ -53,5 +57,7 @@ uint16_t relay_port(const relay *r);
 /* Reads every waiting datagram, then sends every held one whose time has come (earliest
  * first). Returns the number sent. */
 int relay_pump(relay *r, uint64_t now_ns);
+/* Sends every kept client datagram to the hub again, now (an attacker replaying a recording). */
+void relay_replay(relay *r);
 
 #endif

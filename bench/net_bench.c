@@ -152,6 +152,21 @@ static uint64_t tcp_out_segs(void)
     return segs;
 }
 
+/* A loopback port nobody uses now (type SOCK_STREAM or SOCK_DGRAM), 0 if none. */
+static uint16_t free_port(int type)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
 static double median_of(double *v, size_t n)
 {
     double tmp[256];
@@ -653,20 +668,6 @@ typedef struct ns {
     const char *impl;
 } ns;
 
-static uint16_t free_tcp_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static int write_conf(ns *s)
 {
     env *e = s->e;
@@ -701,7 +702,7 @@ static int log_ready(const char *path)
 static int nats_spawn(ns *s)
 {
     if (s->port == 0)
-        s->port = free_tcp_port();
+        s->port = free_port(SOCK_STREAM);
     if (s->port == 0 || write_conf(s) < 0)
         return HV_EIO;
     unlink(s->log);
@@ -1446,24 +1447,10 @@ static uint64_t rss_of(pid_t pid)
     return kb * 1024;
 }
 
-static uint16_t free_udp_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static int idle_spawn_hub(idle *d)
 {
     char listen[64];
-    d->port = free_udp_port();
+    d->port = free_port(SOCK_DGRAM);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)d->port);
     pid_t pid = fork();
     if (pid < 0)

@@ -317,89 +317,91 @@ static size_t vote_frame(uint8_t *buf, size_t cap, uint64_t sender, uint64_t seq
     return (size_t)n;
 }
 
+/* A hub (flags: its options) and an agent whose frame 1 has arrived and been acknowledged
+ * (an unmarked frame left in the lane would hold it until the next session opens). */
+typedef struct early_pair {
+    nt_rx hr, cr;
+    hv_net *hub, *cli;
+    uint64_t me;
+} early_pair;
+
+static void early_pair_start(early_pair *p, uint32_t hub_flags)
+{
+    memset(p, 0, sizeof(*p));
+    hv_net_opts ho, co;
+    nt_opts(&ho, dir, "hub", &p->hr);
+    ho.flags = hub_flags;
+    p->hub = start_hub(&ho);
+    nt_opts(&co, dir, "agent", &p->cr);
+    co.port = hv_net_port(p->hub);
+    co.reconnect_min_ms = 1;
+    assert_int_equal(hv_net_connect(&co, &p->cli), 0);
+    SPIN_UNTIL(p->hub, p->cli, hv_net_ready(p->cli));
+    p->me = hv_net_self(p->cli)->id;
+    uint8_t buf[512];
+    size_t n = nt_frame(buf, sizeof(buf), p->me, 1, "swarm.md.bar", 32);
+    assert_int_equal(hv_net_publish(p->cli, "swarm.md.bar", 2, buf, n), 0);
+    hv_net_link_stats ls;
+    SPIN_UNTIL(p->hub, p->cli,
+               (hv_net_link_stats_get(p->cli, 0, &ls), p->hr.count == 1 && ls.buffered_bytes == 0));
+}
+
+/* Publishes frames from..to marked safe to replay. */
+static void publish_replay_safe(early_pair *p, uint64_t from, uint64_t to)
+{
+    uint8_t buf[512];
+    for (uint64_t seq = from; seq <= to; seq++) {
+        size_t n = nt_frame(buf, sizeof(buf), p->me, seq, "swarm.md.bar", 32);
+        assert_int_equal(hv_net_publish_replay_safe(p->cli, "swarm.md.bar", 2, buf, n), 0);
+    }
+}
+
 /* After a break the agent speaks first: its handshake and the frames it marked safe to replay
  * go in 0-RTT and arrive marked early; a vote never does, and holds the frames behind it on
  * its lane until the session is open. */
 static void replay_safe_frames_ride_0rtt_and_votes_wait(void **state)
 {
     (void)state;
-    nt_rx hr = { 0 }, cr = { 0 };
-    hv_net_opts ho, co;
-    nt_opts(&ho, dir, "hub", &hr);
-    hv_net *hub = start_hub(&ho);
-    nt_opts(&co, dir, "agent", &cr);
-    co.port = hv_net_port(hub);
-    co.reconnect_min_ms = 1;
-    hv_net *cli;
-    assert_int_equal(hv_net_connect(&co, &cli), 0);
-    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
-    uint64_t me = hv_net_self(cli)->id;
+    early_pair p;
+    early_pair_start(&p, 0);
     uint8_t buf[512];
-    size_t n = nt_frame(buf, sizeof(buf), me, 1, "swarm.md.bar", 32);
-    assert_int_equal(hv_net_publish(cli, "swarm.md.bar", 2, buf, n), 0);
-    /* Frame 1 acknowledged (else, unmarked, it would hold the lane until the session opens). */
+    size_t n = vote_frame(buf, sizeof(buf), p.me, 2);
+    assert_int_equal(hv_net_publish_replay_safe(p.cli, "swarm.vote.cast", 2, buf, n), HV_EINVAL);
+    hv__net_break(p.cli);
+    publish_replay_safe(&p, 2, 6);
+    n = vote_frame(buf, sizeof(buf), p.me, 7);
+    assert_int_equal(hv_net_publish(p.cli, "swarm.vote.cast", 2, buf, n), 0);
+    publish_replay_safe(&p, 8, 10);
+    SPIN_UNTIL(p.hub, p.cli, p.hr.count == 10);
+    assert_int_equal(p.hr.bad_order, 0);
+    assert_int_equal(p.hr.duplicates, 0);
+    assert_int_equal(p.hr.early, 5);      /* 2..6 */
+    assert_int_equal(p.hr.early_last, 6); /* not the vote, nor what waited behind it */
     hv_net_link_stats ls;
-    SPIN_UNTIL(hub, cli,
-               (hv_net_link_stats_get(cli, 0, &ls), hr.count == 1 && ls.buffered_bytes == 0));
-    n = vote_frame(buf, sizeof(buf), me, 2);
-    assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.vote.cast", 2, buf, n), HV_EINVAL);
-    hv__net_break(cli);
-    for (uint64_t seq = 2; seq <= 6; seq++) {
-        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
-        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
-    }
-    n = vote_frame(buf, sizeof(buf), me, 7);
-    assert_int_equal(hv_net_publish(cli, "swarm.vote.cast", 2, buf, n), 0);
-    for (uint64_t seq = 8; seq <= 10; seq++) {
-        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
-        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
-    }
-    SPIN_UNTIL(hub, cli, hr.count == 10);
-    assert_int_equal(hr.bad_order, 0);
-    assert_int_equal(hr.duplicates, 0);
-    assert_int_equal(hr.early, 5);      /* 2..6 */
-    assert_int_equal(hr.early_last, 6); /* not the vote, nor what waited behind it */
-    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_int_equal(hv_net_link_stats_get(p.cli, 0, &ls), 0);
     assert_int_equal(ls.connections, 2);
     assert_int_equal(ls.early_accepted, 1);
-    hv_net_free(cli);
-    hv_net_free(hub);
+    hv_net_free(p.cli);
+    hv_net_free(p.hub);
 }
 
 /* Without 0-RTT (a hub that declines it) the same frames wait for the handshake. */
 static void a_hub_without_0rtt_takes_the_frames_after_the_handshake(void **state)
 {
     (void)state;
-    nt_rx hr = { 0 }, cr = { 0 };
-    hv_net_opts ho, co;
-    nt_opts(&ho, dir, "hub", &hr);
-    ho.flags = HV_NET_NO_EARLY_DATA;
-    hv_net *hub = start_hub(&ho);
-    nt_opts(&co, dir, "agent", &cr);
-    co.port = hv_net_port(hub);
-    co.reconnect_min_ms = 1;
-    hv_net *cli;
-    assert_int_equal(hv_net_connect(&co, &cli), 0);
-    SPIN_UNTIL(hub, cli, hv_net_ready(cli));
-    uint64_t me = hv_net_self(cli)->id;
-    uint8_t buf[512];
-    size_t n = nt_frame(buf, sizeof(buf), me, 1, "swarm.md.bar", 32);
-    assert_int_equal(hv_net_publish(cli, "swarm.md.bar", 2, buf, n), 0);
-    SPIN_UNTIL(hub, cli, hr.count == 1);
-    hv__net_break(cli);
-    for (uint64_t seq = 2; seq <= 6; seq++) {
-        n = nt_frame(buf, sizeof(buf), me, seq, "swarm.md.bar", 32);
-        assert_int_equal(hv_net_publish_replay_safe(cli, "swarm.md.bar", 2, buf, n), 0);
-    }
-    SPIN_UNTIL(hub, cli, hr.count == 6);
-    assert_int_equal(hr.bad_order, 0);
-    assert_int_equal(hr.early, 0);
+    early_pair p;
+    early_pair_start(&p, HV_NET_NO_EARLY_DATA);
+    hv__net_break(p.cli);
+    publish_replay_safe(&p, 2, 6);
+    SPIN_UNTIL(p.hub, p.cli, p.hr.count == 6);
+    assert_int_equal(p.hr.bad_order, 0);
+    assert_int_equal(p.hr.early, 0);
     hv_net_link_stats ls;
-    assert_int_equal(hv_net_link_stats_get(cli, 0, &ls), 0);
+    assert_int_equal(hv_net_link_stats_get(p.cli, 0, &ls), 0);
     assert_int_equal(ls.early_accepted, 0);
     assert_true(ls.resumed >= 1);
-    hv_net_free(cli);
-    hv_net_free(hub);
+    hv_net_free(p.cli);
+    hv_net_free(p.hub);
 }
 
 /* Many agents on one hub: each connection is found by its ids (connection ids per datagram,

@@ -511,6 +511,17 @@ static int stash_put(conn *c, int64_t sid, const uint8_t *data, size_t len, int 
     return 0;
 }
 
+static void stash_drop(conn *c, int64_t sid)
+{
+    for (uint32_t i = 0; i < c->nstash; i++) {
+        if (c->stash[i].sid == sid) {
+            free(c->stash[i].buf);
+            c->stash[i] = c->stash[--c->nstash];
+            return;
+        }
+    }
+}
+
 static void stash_clear(conn *c)
 {
     for (uint32_t i = 0; i < c->nstash; i++)
@@ -668,10 +679,12 @@ static int q_stream_close(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint64_t 
     (void)suser;
     conn *c = user;
     int lane = lane_of_stream(c, sid);
-    if (lane >= 0)
+    if (lane >= 0) {
         c->lane_stream[lane] = -1;
-    else if (c->s && !ngtcp2_is_bidi_stream(sid))
+    } else if (c->s && !ngtcp2_is_bidi_stream(sid)) {
+        stash_drop(c, sid); /* its partial data goes, as the session's would */
         hv__session_rx_closed(c->s, sid);
+    }
     return 0;
 }
 

@@ -193,7 +193,9 @@ HV_EXTERN int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const
 HV_EXTERN int hv_net_publish_replay_safe(hv_net *n, const char *subject, uint8_t prio,
                                          const uint8_t *frame, size_t len);
 
-/* Hub: sends one frame to one peer (by agent id). HV_ENOAGENT if unknown. Else as publish. */
+/* Hub: sends one frame to one peer (by agent id, found in O(1)): to the connection that holds
+ * that peer's session, queued there while it reconnects. HV_ENOAGENT if no session has that
+ * id (and always on a client). Else as publish. */
 HV_EXTERN int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame,
                           size_t len);
 /* Client: subscribes to a pattern at the hub (sent now or after the next handshake).

@@ -36,7 +36,8 @@ extern "C" {
 #define HV_NET_VOTE_KEY_BYTES 32
 
 /* opts.flags */
-#define HV_NET_INSECURE 0x01u /* INSECURE: no certificate verification at all (tests, demos) */
+#define HV_NET_INSECURE      0x01u /* INSECURE: no certificate verification at all (tests, demos) */
+#define HV_NET_NO_EARLY_DATA 0x02u /* never TLS 0-RTT (a client: never send it; a hub: decline) */
 
 typedef struct hv_net hv_net;
 
@@ -79,18 +80,25 @@ typedef struct hv_net_frame {
     size_t subject_len;
     const uint8_t *frame;
     size_t len;
+    uint8_t early; /* came in TLS 0-RTT: its sender marked it safe to replay (it may be a copy) */
 } hv_net_frame;
 
 typedef struct hv_net_link_stats {
     uint64_t peer_id;
     double rtt_us, rtt_min_us, rtt_var_us;
+    double handshake_us; /* last connection: QUIC start to HVW1 session open (TLS + HVW1) */
     uint64_t bytes_sent, bytes_recv, datagrams_sent, datagrams_recv;
-    uint64_t packets_lost, retransmits; /* QUIC loss detection; bytes re-sent by QUIC */
+    /* QUIC loss detection: packets with this end's stream data declared lost (then re-sent),
+     * summed per stream (a packet carrying two streams counts twice), spurious losses
+     * included, over every connection of the link. ngtcp2 0.12 counts nothing else: packets
+     * that held only acks, and bytes re-sent, are not available. */
+    uint64_t packets_lost;
     uint64_t frames_sent, frames_delivered, frames_replayed, duplicates;
     uint64_t full;           /* publishes answered HV_EFULL */
     uint64_t refused;        /* frames refused (authorization, rate, size) */
     uint64_t connections;    /* connections this link ran over (1 + reconnects) */
     uint64_t resumed;        /* of which resumed at TLS level */
+    uint64_t early_accepted; /* of which carried 0-RTT data the hub accepted */
     uint64_t buffered_bytes; /* held by the session now */
 } hv_net_link_stats;
 
@@ -99,6 +107,7 @@ typedef struct hv_net_stats {
         refused_streams, refused_version;
     uint64_t peers, peers_joined, peers_lost;
     uint64_t datagrams_sent, datagrams_recv, gso_sends;
+    uint64_t retries; /* hub: Retry packets sent (address validation of a client's Initial) */
 } hv_net_stats;
 
 typedef struct hv_net_opts {
@@ -169,7 +178,24 @@ HV_EXTERN const hv_net_peer *hv_net_self(const hv_net *n);
  */
 HV_EXTERN int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame,
                              size_t len);
-/* Hub: sends one frame to one peer (by agent id). HV_ENOAGENT if unknown. Else as publish. */
+/*
+ * Client: as hv_net_publish(), for a frame the hub may receive twice without harm (market
+ * data, metrics, results that carry their own ids). While a resumed connection is in its first
+ * round trip, such frames travel in TLS 0-RTT, ahead of the handshake's answer; the hub sees
+ * them with hv_net_frame.early set. 0-RTT data can be replayed by someone who recorded it: the
+ * hub refuses a ClientHello it has seen (GnuTLS anti-replay, a bounded memory that declines
+ * 0-RTT when full) and tickets die with the hub's process, but the HVW1 type decides too: only
+ * publish, metrics, heartbeat, pattern_result and strategy_correlation frames may be marked
+ * (else HV_EINVAL); votes, proposals, decisions (orders follow from them) and task
+ * assignments never travel early. A lane sends its frames in order: an unmarked frame holds
+ * the marked ones behind it until the session is open. A hub treats this as hv_net_publish().
+ */
+HV_EXTERN int hv_net_publish_replay_safe(hv_net *n, const char *subject, uint8_t prio,
+                                         const uint8_t *frame, size_t len);
+
+/* Hub: sends one frame to one peer (by agent id, found in O(1)): to the connection that holds
+ * that peer's session, queued there while it reconnects. HV_ENOAGENT if no session has that
+ * id (and always on a client). Else as publish. */
 HV_EXTERN int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame,
                           size_t len);
 /* Client: subscribes to a pattern at the hub (sent now or after the next handshake).

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2.h>
@@ -20,17 +21,21 @@
 #include <hivewire/codec.h>
 #include <hivewire/net.h>
 
+#include "net/idmap.h"
 #include "net/net_int.h"
 #include "net/session.h"
 #include "platform/udp.h"
 
-#define NS_PER_MS    1000000ull
-#define SCID_LEN     16
-#define SCIDS_MAX    8
-#define PKT_MAX      1452
-#define GSO_PKTS_MAX 32
-#define SUBS_MAX     64
-#define RX_BATCH     64
+#define NS_PER_MS              1000000ull
+#define SCID_LEN               16
+#define SCIDS_MAX              10 /* ngtcp2 pools at most 8, plus the Initial DCID the client chose */
+#define PKT_MAX                1452
+#define GSO_PKTS_MAX           32
+#define SUBS_MAX               64
+#define RX_BATCH               64
+#define RETRY_TOKEN_TIMEOUT_NS (10ull * 1000 * NS_PER_MS)
+#define ACL_MEMO               4
+#define AR_ENTRIES             1024 /* 0-RTT ClientHellos remembered for replay refusal */
 
 static const char tls_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
@@ -47,19 +52,30 @@ struct hv_net {
     hv_udp udp;
     uv_poll_t poll;
     uv_timer_t reconnect;
+    uv_timer_t run_timer; /* hv_net_run()'s timeout on an owned loop */
     gnutls_certificate_credentials_t cred;
+    gnutls_priority_t prio; /* one parsed priority string for every connection */
     gnutls_datum_t ticket_key;
+    uint8_t retry_secret[32]; /* hub: keys the address-validation tokens of Retry packets */
     hv_net_peer self;
     conn **conns;
     uint32_t nconns, cap;
+    hv_idmap cids;    /* connection id -> conn: one lookup per datagram */
+    hv_idmap peers;   /* agent id -> the conn holding that peer's session */
+    uv_timer_t sweep; /* hub: ends sessions kept past the resumption grace */
     struct sockaddr_storage remote;
     socklen_t remote_len;
     uint32_t backoff_ms;
-    gnutls_datum_t tls_resume; /* client: the last session ticket */
+    gnutls_datum_t tls_resume;        /* client: the last session ticket */
+    ngtcp2_transport_params early_tp; /* client: the hub's transport parameters, for 0-RTT */
+    int has_early_tp;
+    gnutls_anti_replay_t anti_replay; /* hub: refuses a 0-RTT ClientHello seen before */
+    struct ar_entry *ar;              /* hub: ClientHellos seen within the window */
     char subs[SUBS_MAX][HV_SUBJECT_MAX + 1];
     uint32_t nsubs;
     uint64_t sub_seq;
     char err[256];
+    uint64_t ts; /* the time of the datagram being read (one clock read per datagram) */
     hv_net_stats st;
     uint8_t rxbuf[65536];
     uint8_t txbuf[GSO_PKTS_MAX * PKT_MAX];
@@ -75,8 +91,9 @@ struct conn {
     hv_session *retired; /* a session handed over by resumption, freed after rx returns */
     struct sockaddr_storage peer_addr;
     socklen_t peer_len;
-    ngtcp2_cid scids[SCIDS_MAX];
+    ngtcp2_cid scids[SCIDS_MAX]; /* this end's ids the peer may use: all in net->cids */
     int nscid;
+    uint32_t idx; /* in net->conns */
     int64_t ctl_stream;
     int64_t lane_stream[HV_SESSION_LANES_MAX];
     uv_timer_t timer;
@@ -85,13 +102,24 @@ struct conn {
     int flush_armed;
     hv_net_peer peer;
     int identified;
-    char subs[SUBS_MAX][HV_SUBJECT_MAX + 1];
+    char **subs; /* hub: the peer's subscription patterns (SUBS_MAX at most) */
     uint32_t nsubs;
     double tokens;
     uint64_t tokens_ns;
     uint64_t rate_refused;
-    uint64_t lost_ns; /* hub: when the connection went away (kept for resumption) */
-    int dead;         /* close at the end of the current callback */
+    uint64_t lost_ns;    /* hub: when the connection went away (kept for resumption) */
+    uint64_t start_ns;   /* when the current QUIC connection began (handshake time) */
+    int dead;            /* close at the end of the current callback */
+    int removed;         /* conn_remove() ran: memory freed once its timers have closed */
+    int joined;          /* the session opened on the current QUIC connection */
+    int early;           /* client: this connection sent 0-RTT data */
+    int rx_early;        /* the stream data being delivered came in 0-RTT packets */
+    struct stash *stash; /* lane bytes that came before the session opened */
+    uint32_t nstash;
+    int in_read; /* inside ngtcp2_conn_read_pkt: no writes until it returns */
+    char acl_memo[ACL_MEMO][HV_SUBJECT_MAX]; /* subjects this peer was allowed to publish on */
+    uint8_t acl_memo_len[ACL_MEMO];
+    uint8_t acl_memo_next;
     int timers_open;
     hv_net_link_stats ls;
 };
@@ -155,10 +183,29 @@ static int acl_allows(const hv_net_acl *acl, uint8_t role, const char *subject, 
     return 0;
 }
 
+/* The role table's answer for a publish on subject, remembered for the last few subjects the
+ * connection was allowed (the table does not change while the hub runs). */
+static int publish_allowed(conn *c, const char *subject, size_t len)
+{
+    for (int i = 0; i < ACL_MEMO; i++) {
+        if (c->acl_memo_len[i] == len && memcmp(c->acl_memo[i], subject, len) == 0)
+            return 1;
+    }
+    if (!acl_allows(c->net->o.acl, c->peer.role, subject, 0))
+        return 0;
+    int k = c->acl_memo_next++ % ACL_MEMO;
+    memcpy(c->acl_memo[k], subject, len);
+    c->acl_memo_len[k] = (uint8_t)len;
+    return 1;
+}
+
+/* One token of the connection's bucket, at the time of the datagram being read. */
 static int rate_take(conn *c)
 {
     const hv_net_opts *o = &c->net->o;
-    uint64_t t = now_ns();
+    uint64_t t = c->net->ts;
+    if (t < c->tokens_ns)
+        t = c->tokens_ns;
     c->tokens += (double)(t - c->tokens_ns) * 1e-9 * o->rate_frames_per_s;
     if (c->tokens > o->rate_burst)
         c->tokens = o->rate_burst;
@@ -182,7 +229,7 @@ static int s_frame(void *user, const hv_session_frame *f)
     memcpy(subject, f->topic.ptr, f->topic.len);
     subject[f->topic.len] = 0;
     if (n->is_hub) {
-        if (!(n->o.flags & HV_NET_INSECURE) && !acl_allows(n->o.acl, c->peer.role, subject, 0)) {
+        if (!(n->o.flags & HV_NET_INSECURE) && !publish_allowed(c, subject, f->topic.len)) {
             n->st.refused_acl++;
             c->ls.refused++;
             return HV_EAUTH;
@@ -203,7 +250,8 @@ static int s_frame(void *user, const hv_session_frame *f)
                         .subject = subject,
                         .subject_len = f->topic.len,
                         .frame = f->frame,
-                        .len = f->len };
+                        .len = f->len,
+                        .early = (uint8_t)c->rx_early };
     int verdict = 0;
     if (n->o.on_frame)
         n->o.on_frame(n->o.user, &nf, &verdict);
@@ -218,7 +266,11 @@ static int conn_add_sub(conn *c, const char *pattern)
     }
     if (c->nsubs == SUBS_MAX)
         return HV_EFULL;
-    snprintf(c->subs[c->nsubs++], HV_SUBJECT_MAX + 1, "%s", pattern);
+    if (c->subs == NULL && (c->subs = calloc(SUBS_MAX, sizeof(*c->subs))) == NULL)
+        return HV_ENOMEM;
+    if ((c->subs[c->nsubs] = strdup(pattern)) == NULL)
+        return HV_ENOMEM;
+    c->nsubs++;
     return 0;
 }
 
@@ -253,16 +305,22 @@ static int s_control(void *user, const hv_session_frame *f)
     return HV_ENOTSUP;
 }
 
+static conn *peer_conn(const hv_net *n, uint64_t peer_id)
+{
+    uint8_t k[8];
+    hv__idmap_u64(peer_id, k);
+    return hv__idmap_get(&n->peers, k, sizeof(k));
+}
+
+/* The connection that holds peer_id's session, if token is that session's. */
 static conn *find_resumable(hv_net *n, conn *self, const uint8_t *token, uint64_t peer_id)
 {
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *o = n->conns[i];
-        if (o == self || o->s == NULL)
-            continue;
-        const uint8_t *t = hv__session_token(o->s);
-        if (t && sodium_memcmp(t, token, HV_SESSION_TOKEN_BYTES) == 0 && o->peer.id == peer_id)
-            return o;
-    }
+    conn *o = peer_conn(n, peer_id);
+    if (o == NULL || o == self || o->s == NULL)
+        return NULL;
+    const uint8_t *t = hv__session_token(o->s);
+    if (t && sodium_memcmp(t, token, HV_SESSION_TOKEN_BYTES) == 0)
+        return o;
     return NULL;
 }
 
@@ -291,8 +349,11 @@ static int s_hello(void *user, hv_session *s, const hv_session_hello *h)
         return 0; /* unknown or expired token: a new session (the client is told) */
     hv_session *os = old->s;
     old->s = NULL;
-    memcpy(c->subs, old->subs, sizeof(c->subs));
+    free(c->subs); /* none yet: the subscriptions move with the session */
+    c->subs = old->subs;
     c->nsubs = old->nsubs;
+    old->subs = NULL;
+    old->nsubs = 0;
     c->ls.connections = old->ls.connections;
     hv__session_set_user(os, c);
     int rv = hv__session_accept(os, h, now_ns());
@@ -303,6 +364,7 @@ static int s_hello(void *user, hv_session *s, const hv_session_hello *h)
     }
     c->retired = s;
     c->s = os;
+    old->joined = 0; /* the peer is here now: closing the old connection loses nobody */
     if (old->q)
         old->dead = HV_EPEERCLOSED;
     else
@@ -319,6 +381,14 @@ static void s_event(void *user, int ev, int err)
     case HV_SESSION_EV_OPEN:
         nev = HV_NET_PEER_JOINED;
         n->st.peers_joined++;
+        c->joined = 1;
+        c->ls.handshake_us = (double)(now_ns() - c->start_ns) / 1e3;
+        if (n->is_hub) {
+            uint8_t k[8];
+            hv__idmap_u64(c->peer.id, k);
+            if (hv__idmap_put(&n->peers, k, sizeof(k), c) < 0)
+                c->dead = HV_ENOMEM;
+        }
         n->backoff_ms = 0;
         if (!n->is_hub) {
             /* Subscriptions live on the hub's connection state: send them again. */
@@ -397,7 +467,132 @@ static int session_new(conn *c, hv_session **out)
     return hv__session_new(&so, out);
 }
 
+/* ---- 0-RTT: lane bytes before the session opens, and the anti-replay memory ------------ */
+
+/* Lane bytes that arrive before the HVW1 handshake is done (0-RTT on a hub, 0.5-RTT on a
+ * client, or plain reordering) wait here, per stream, and go to the session once it is open:
+ * only then is it known which session (fresh or resumed) they belong to. Bounded by QUIC flow
+ * control: no more than the receive window per stream, and lanes_max streams. */
+typedef struct stash {
+    int64_t sid;
+    uint8_t *buf;
+    size_t len, cap;
+    int early;
+} stash;
+
+static int stash_put(conn *c, int64_t sid, const uint8_t *data, size_t len, int early)
+{
+    const hv_net_opts *o = &c->net->o;
+    stash *st = NULL;
+    for (uint32_t i = 0; i < c->nstash && st == NULL; i++)
+        st = c->stash[i].sid == sid ? &c->stash[i] : NULL;
+    if (st == NULL) {
+        if (c->nstash == o->lanes_max)
+            return HV_EFULL;
+        if (c->stash == NULL && (c->stash = calloc(o->lanes_max, sizeof(*c->stash))) == NULL)
+            return HV_ENOMEM;
+        st = &c->stash[c->nstash++];
+        *st = (stash){ .sid = sid, .early = early };
+    }
+    if (st->len + len > o->rx_buffer_bytes)
+        return HV_EFULL; /* more than the window the peer was given */
+    if (st->len + len > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < st->len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(st->buf, cap);
+        if (nb == NULL)
+            return HV_ENOMEM;
+        st->buf = nb;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, len);
+    st->len += len;
+    return 0;
+}
+
+static void stash_drop(conn *c, int64_t sid)
+{
+    for (uint32_t i = 0; i < c->nstash; i++) {
+        if (c->stash[i].sid == sid) {
+            free(c->stash[i].buf);
+            c->stash[i] = c->stash[--c->nstash];
+            return;
+        }
+    }
+}
+
+static void stash_clear(conn *c)
+{
+    for (uint32_t i = 0; i < c->nstash; i++)
+        free(c->stash[i].buf);
+    free(c->stash);
+    c->stash = NULL;
+    c->nstash = 0;
+}
+
+/* The session is open: hands it the waiting lane bytes, stream by stream. */
+static void stash_flush(conn *c)
+{
+    for (uint32_t i = 0; i < c->nstash && !c->dead; i++) {
+        stash *st = &c->stash[i];
+        c->rx_early = st->early;
+        int rv = hv__session_rx(c->s, st->sid, st->buf, st->len, c->net->ts);
+        if (rv < 0)
+            c->dead = rv;
+    }
+    c->rx_early = 0;
+    stash_clear(c);
+}
+
+typedef struct ar_entry {
+    uint8_t key[crypto_generichash_BYTES];
+    time_t exp;
+} ar_entry;
+
+/* GnuTLS asks whether a 0-RTT ClientHello (key) was seen before it expires (exp): remember
+ * it, or refuse. A full table refuses too: then 0-RTT is declined and the handshake goes on
+ * in 1-RTT, never a replay let through. */
+static int ar_add(void *ptr, time_t exp, const gnutls_datum_t *key, const gnutls_datum_t *data)
+{
+    (void)data;
+    hv_net *n = ptr;
+    uint8_t h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof(h), key->data, key->size, NULL, 0);
+    time_t now = time(NULL);
+    ar_entry *free_slot = NULL;
+    for (int i = 0; i < AR_ENTRIES; i++) {
+        ar_entry *e = &n->ar[i];
+        if (e->exp > now && sodium_memcmp(e->key, h, sizeof(h)) == 0)
+            return GNUTLS_E_DB_ENTRY_EXISTS;
+        if (e->exp <= now && free_slot == NULL)
+            free_slot = e;
+    }
+    if (free_slot == NULL)
+        return GNUTLS_E_DB_ERROR;
+    memcpy(free_slot->key, h, sizeof(h));
+    free_slot->exp = exp;
+    return 0;
+}
+
 /* ---- ngtcp2 callbacks -------------------------------------------------------------------- */
+
+/* The peer's identity from its certificate (a resumed TLS session keeps it: a hub knows it
+ * as soon as 0-RTT data arrives). 0, or -1 with c->dead set. */
+static int conn_identify(conn *c)
+{
+    hv_net *n = c->net;
+    if (n->o.flags & HV_NET_INSECURE)
+        return 0;
+    if (hv__net_session_peer(c->tls, &c->peer) < 0 ||
+        (!n->is_hub && c->peer.role != HV_WIRE_ROLE_COORDINATOR)) {
+        n->st.refused_identity++;
+        c->dead = HV_EAUTH;
+        return -1;
+    }
+    c->identified = 1;
+    return 0;
+}
 
 static int lane_of_stream(const conn *c, int64_t sid)
 {
@@ -417,6 +612,9 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
     conn *c = user;
     if (c->s == NULL)
         return 0;
+    int early = (flags & NGTCP2_STREAM_DATA_FLAG_EARLY) != 0;
+    if (early && !c->identified && conn_identify(c) < 0)
+        return 0; /* c->dead is set: the connection closes after this read */
     int64_t key = sid;
     if (ngtcp2_is_bidi_stream(sid)) {
         if (c->net->is_hub && c->ctl_stream < 0)
@@ -426,7 +624,15 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
         key = HV_SESSION_CONTROL;
     }
     c->ls.bytes_recv += len;
-    int rv = len ? hv__session_rx(c->s, key, data, len, now_ns()) : 0;
+    if (key != HV_SESSION_CONTROL && hv__session_state(c->s) != HV_SESSION_OPEN) {
+        int sr = len ? stash_put(c, key, data, len, early) : 0;
+        if (sr < 0 && !c->dead)
+            c->dead = sr;
+        return 0;
+    }
+    c->rx_early = early;
+    int rv = len ? hv__session_rx(c->s, key, data, len, c->net->ts) : 0;
+    c->rx_early = 0;
     if (c->retired) {
         hv__session_free(c->retired);
         c->retired = NULL;
@@ -440,6 +646,9 @@ static int q_recv_stream_data(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint6
     }
     if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && key != HV_SESSION_CONTROL)
         hv__session_rx_closed(c->s, key);
+    if (key == HV_SESSION_CONTROL && c->nstash && c->s &&
+        hv__session_state(c->s) == HV_SESSION_OPEN)
+        stash_flush(c);
     return 0;
 }
 
@@ -470,33 +679,58 @@ static int q_stream_close(ngtcp2_conn *q, uint32_t flags, int64_t sid, uint64_t 
     (void)suser;
     conn *c = user;
     int lane = lane_of_stream(c, sid);
-    if (lane >= 0)
+    if (lane >= 0) {
         c->lane_stream[lane] = -1;
-    else if (c->s && !ngtcp2_is_bidi_stream(sid))
+    } else if (c->s && !ngtcp2_is_bidi_stream(sid)) {
+        stash_drop(c, sid); /* its partial data goes, as the session's would */
         hv__session_rx_closed(c->s, sid);
+    }
+    return 0;
+}
+
+/* Client: the hub declined the 0-RTT data. ngtcp2 forgets the streams; the session starts the
+ * connection over (handshake first, lanes from their first unacknowledged frame). */
+static int client_early_rejected(conn *c)
+{
+    if (ngtcp2_conn_early_data_rejected(c->q) != 0)
+        return -1;
+    c->ctl_stream = -1;
+    for (int i = 0; i < HV_SESSION_LANES_MAX; i++)
+        c->lane_stream[i] = -1;
+    hv__session_set_early(c->s, 0);
+    if (ngtcp2_conn_open_bidi_stream(c->q, &c->ctl_stream, NULL) != 0 ||
+        hv__session_connect(c->s, now_ns()) < 0)
+        return -1;
     return 0;
 }
 
 static int q_handshake_completed(ngtcp2_conn *q, void *user)
 {
-    (void)q;
     conn *c = user;
     hv_net *n = c->net;
-    if (!(n->o.flags & HV_NET_INSECURE)) {
-        if (hv__net_session_peer(c->tls, &c->peer) < 0) {
-            n->st.refused_identity++;
-            c->dead = HV_EAUTH;
-            return 0;
-        }
-        if (!n->is_hub && c->peer.role != HV_WIRE_ROLE_COORDINATOR) {
-            n->st.refused_identity++;
-            c->dead = HV_EAUTH;
-            return 0;
-        }
-        c->identified = 1;
-    }
+    if (!c->identified && conn_identify(c) < 0)
+        return 0;
     if (gnutls_session_is_resumed(c->tls))
         c->ls.resumed++;
+    if (n->is_hub) {
+        if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA)
+            c->ls.early_accepted++;
+        return 0;
+    }
+    /* Remembered with the session ticket: the next connection may speak first (0-RTT). */
+    const ngtcp2_transport_params *tp = ngtcp2_conn_get_remote_transport_params(q);
+    if (tp) {
+        n->early_tp = *tp;
+        n->has_early_tp = 1;
+    }
+    if (!c->early)
+        return 0;
+    if (gnutls_session_get_flags(c->tls) & GNUTLS_SFLAGS_EARLY_DATA) {
+        c->ls.early_accepted++;
+        return 0;
+    }
+    if (client_early_rejected(c) < 0)
+        c->dead = HV_ETRANSPORT;
     return 0;
 }
 
@@ -520,6 +754,35 @@ static void q_rand(uint8_t *dst, size_t len, const ngtcp2_rand_ctx *ctx)
     randombytes_buf(dst, len);
 }
 
+/* Routes datagrams for cid to c. 0, HV_EFULL (SCIDS_MAX ids), HV_ENOMEM. */
+static int conn_cid_add(conn *c, const ngtcp2_cid *cid)
+{
+    if (c->nscid == SCIDS_MAX)
+        return HV_EFULL;
+    int rv = hv__idmap_put(&c->net->cids, cid->data, cid->datalen, c);
+    if (rv < 0)
+        return rv;
+    c->scids[c->nscid++] = *cid;
+    return 0;
+}
+
+static void conn_cid_del(conn *c, const ngtcp2_cid *cid)
+{
+    for (int i = 0; i < c->nscid; i++) {
+        if (ngtcp2_cid_eq(&c->scids[i], cid)) {
+            (void)hv__idmap_del(&c->net->cids, cid->data, cid->datalen);
+            c->scids[i] = c->scids[--c->nscid];
+            return;
+        }
+    }
+}
+
+static void conn_cids_clear(conn *c)
+{
+    while (c->nscid)
+        conn_cid_del(c, &c->scids[c->nscid - 1]);
+}
+
 static int q_new_cid(ngtcp2_conn *q, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user)
 {
     (void)q;
@@ -527,21 +790,13 @@ static int q_new_cid(ngtcp2_conn *q, ngtcp2_cid *cid, uint8_t *token, size_t cid
     randombytes_buf(cid->data, cidlen);
     cid->datalen = cidlen;
     randombytes_buf(token, NGTCP2_STATELESS_RESET_TOKENLEN);
-    if (c->nscid < SCIDS_MAX)
-        c->scids[c->nscid++] = *cid;
-    return 0;
+    return conn_cid_add(c, cid) < 0 ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 }
 
 static int q_remove_cid(ngtcp2_conn *q, const ngtcp2_cid *cid, void *user)
 {
     (void)q;
-    conn *c = user;
-    for (int i = 0; i < c->nscid; i++) {
-        if (ngtcp2_cid_eq(&c->scids[i], cid)) {
-            c->scids[i] = c->scids[--c->nscid];
-            break;
-        }
-    }
+    conn_cid_del(user, cid);
     return 0;
 }
 
@@ -569,15 +824,26 @@ static int tls_ticket_hook(gnutls_session_t tls, unsigned htype, unsigned when, 
     return 0;
 }
 
+/* 0-RTT is on unless the options turn it off; a client also needs a ticket and the hub's
+ * transport parameters from an earlier connection. */
+static int early_allowed(const hv_net *n)
+{
+    if (n->o.flags & HV_NET_NO_EARLY_DATA)
+        return 0;
+    return n->is_hub ? n->anti_replay != NULL : n->tls_resume.data && n->has_early_tp;
+}
+
 static int tls_setup(conn *c)
 {
     hv_net *n = c->net;
     unsigned fl = n->is_hub ? GNUTLS_SERVER : GNUTLS_CLIENT;
+    if (early_allowed(n))
+        fl |= GNUTLS_ENABLE_EARLY_DATA;
     if (gnutls_init(&c->tls, fl | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
         return HV_ECRYPTO;
     int rv = n->is_hub ? ngtcp2_crypto_gnutls_configure_server_session(c->tls)
                        : ngtcp2_crypto_gnutls_configure_client_session(c->tls);
-    if (rv != 0 || gnutls_priority_set_direct(c->tls, tls_priority, NULL) < 0 ||
+    if (rv != 0 || gnutls_priority_set(c->tls, n->prio) < 0 ||
         gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, n->cred) < 0)
         return HV_ECRYPTO;
     gnutls_datum_t alpn = { (unsigned char *)HV_NET_ALPN, sizeof(HV_NET_ALPN) - 1 };
@@ -592,6 +858,11 @@ static int tls_setup(conn *c)
             c->tls, (n->o.flags & HV_NET_INSECURE) ? GNUTLS_CERT_IGNORE : GNUTLS_CERT_REQUIRE);
         if (gnutls_session_ticket_enable_server(c->tls, &n->ticket_key) < 0)
             return HV_ECRYPTO;
+        if (early_allowed(n)) {
+            /* QUIC tickets allow early data without a size limit (RFC 9001, 4.6.1). */
+            gnutls_anti_replay_enable(c->tls, n->anti_replay);
+            gnutls_record_set_max_early_data_size(c->tls, 0xffffffffu);
+        }
     } else {
         gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, "localhost", 9);
         gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
@@ -684,6 +955,7 @@ static conn *conn_alloc(hv_net *n)
     uv_timer_init(n->loop, &c->flush);
     c->timer.data = c;
     c->flush.data = c;
+    c->idx = n->nconns;
     n->conns[n->nconns++] = c;
     n->st.peers++;
     return c;
@@ -697,8 +969,11 @@ static void on_timer_closed(uv_handle_t *h)
 }
 
 /* Drops the QUIC connection (the session may live on). */
+static uint64_t conn_stream_losses(conn *c);
+
 static void conn_drop_quic(conn *c)
 {
+    c->ls.packets_lost += conn_stream_losses(c); /* the count dies with the connection */
     if (c->q) {
         ngtcp2_conn_del(c->q);
         c->q = NULL;
@@ -710,7 +985,8 @@ static void conn_drop_quic(conn *c)
     c->ctl_stream = -1;
     for (int i = 0; i < HV_SESSION_LANES_MAX; i++)
         c->lane_stream[i] = -1;
-    c->nscid = 0;
+    conn_cids_clear(c);
+    stash_clear(c);
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->flush);
     c->flush_armed = 0;
@@ -721,8 +997,11 @@ static void send_close(conn *c, int err)
     if (c->q == NULL || ngtcp2_conn_is_in_closing_period(c->q) ||
         ngtcp2_conn_is_in_draining_period(c->q))
         return;
-    /* Flush what the session queued (a refusal's answer) before closing. */
-    (void)conn_write(c);
+    /* Flush what the session queued (a refusal's answer) before closing. A connection whose
+     * session moved to another one (resumption) writes nothing more: ngtcp2 would retransmit
+     * from that session's queues, which now serve the new connection. */
+    if (c->s)
+        (void)conn_write(c);
     ngtcp2_connection_close_error ce;
     ngtcp2_connection_close_error_default(&ce);
     if (err)
@@ -741,12 +1020,20 @@ static void send_close(conn *c, int err)
 static void conn_remove(conn *c)
 {
     hv_net *n = c->net;
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        if (n->conns[i] == c) {
-            n->conns[i] = n->conns[--n->nconns];
-            break;
-        }
+    assert(c->idx < n->nconns && n->conns[c->idx] == c);
+    n->conns[c->idx] = n->conns[--n->nconns];
+    n->conns[c->idx]->idx = c->idx;
+    if (peer_conn(n, c->peer.id) == c) {
+        uint8_t k[8];
+        hv__idmap_u64(c->peer.id, k);
+        (void)hv__idmap_del(&n->peers, k, sizeof(k));
     }
+    for (uint32_t i = 0; i < c->nsubs; i++)
+        free(c->subs[i]);
+    free(c->subs);
+    c->subs = NULL;
+    c->nsubs = 0;
+    c->removed = 1;
     conn_drop_quic(c);
     hv__session_free(c->s);
     hv__session_free(c->retired);
@@ -773,11 +1060,15 @@ static void conn_close(conn *c, int err, const char *why)
                     hv__session_id(c->s) != 0 && !n->closing;
     if (c->s && had_quic)
         hv__session_transport_lost(c->s, now_ns());
-    if (had_quic) {
+    /* A peer that joined is lost; one that never got past TLS was refused. */
+    if (had_quic && c->joined) {
         n->st.peers_lost++;
         if (n->o.on_peer)
             n->o.on_peer(n->o.user, &c->peer, HV_NET_PEER_LOST, err);
+    } else if (had_quic && err == HV_EAUTH && n->o.on_peer) {
+        n->o.on_peer(n->o.user, &c->peer, HV_NET_PEER_REFUSED, err);
     }
+    c->joined = 0;
     if (n->is_hub) {
         if (resumable && !n->closing) {
             c->lost_ns = now_ns();
@@ -967,7 +1258,10 @@ static void conn_queued(conn *c)
             uv_timer_stop(&c->flush);
             c->flush_armed = 0;
         }
-        conn_settle(c);
+        /* ngtcp2 forbids writing from its own callbacks: a frame queued by a consumer that
+         * answers from on_frame is written when the read returns (on_readable settles it). */
+        if (!c->in_read)
+            conn_settle(c);
         return;
     }
     if (!c->flush_armed && c->q) {
@@ -981,22 +1275,57 @@ static void conn_queued(conn *c)
 
 static conn *conn_by_dcid(hv_net *n, const uint8_t *dcid, size_t len)
 {
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *c = n->conns[i];
-        for (int k = 0; k < c->nscid; k++) {
-            if (c->scids[k].datalen == len && memcmp(c->scids[k].data, dcid, len) == 0)
-                return c;
-        }
-    }
-    return NULL;
+    return hv__idmap_get(&n->cids, dcid, len);
+}
+
+/* Answers a client's Initial with a Retry packet carrying an address-validation token, so its
+ * next Initial proves the address and ngtcp2 may buffer a ClientHello that arrives out of
+ * order (a resumed ClientHello spans two datagrams). Stateless: no connection is kept. */
+static void send_retry(hv_net *n, const ngtcp2_pkt_hd *hd, const struct sockaddr_storage *from,
+                       socklen_t from_len)
+{
+    ngtcp2_cid scid;
+    scid.datalen = SCID_LEN;
+    randombytes_buf(scid.data, SCID_LEN);
+    uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+    ngtcp2_ssize tl = ngtcp2_crypto_generate_retry_token(
+        token, n->retry_secret, sizeof(n->retry_secret), hd->version, (const struct sockaddr *)from,
+        from_len, &scid, &hd->dcid, now_ns());
+    if (tl < 0)
+        return;
+    uint8_t buf[PKT_MAX];
+    ngtcp2_ssize w = ngtcp2_crypto_write_retry(buf, sizeof(buf), hd->version, &hd->scid, &scid,
+                                               &hd->dcid, token, (size_t)tl);
+    if (w > 0)
+        (void)hv__udp_send(&n->udp, buf, (size_t)w, PKT_MAX, (const struct sockaddr *)from,
+                           from_len);
+    n->st.retries++;
+}
+
+/* The original DCID a Retry token vouches for; 0, or -1 for a token that is not ours, stale,
+ * or from another address. */
+static int retry_token_check(hv_net *n, const ngtcp2_pkt_hd *hd,
+                             const struct sockaddr_storage *from, socklen_t from_len,
+                             ngtcp2_cid *odcid)
+{
+    return ngtcp2_crypto_verify_retry_token(
+        odcid, hd->token.base, hd->token.len, n->retry_secret, sizeof(n->retry_secret), hd->version,
+        (const struct sockaddr *)from, from_len, &hd->dcid, RETRY_TOKEN_TIMEOUT_NS, now_ns());
 }
 
 static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
                         const struct sockaddr_storage *from, socklen_t from_len)
 {
     ngtcp2_pkt_hd hd;
-    if (ngtcp2_accept(&hd, pkt, len) != 0)
+    int arv = ngtcp2_accept(&hd, pkt, len);
+    if (arv == NGTCP2_ERR_RETRY)
+        send_retry(n, &hd, from, from_len); /* 0-RTT before its Initial */
+    if (arv != 0)
         return NULL;
+    ngtcp2_cid odcid = hd.dcid;
+    int retried = hd.type == NGTCP2_PKT_INITIAL && hd.token.len > 0;
+    if (retried && retry_token_check(n, &hd, from, from_len, &odcid) != 0)
+        return NULL; /* a forged or stale token: drop it, as RFC 9000 allows */
     conn *c = conn_alloc(n);
     if (c == NULL)
         return NULL;
@@ -1005,14 +1334,21 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
     ngtcp2_cid scid;
     scid.datalen = SCID_LEN;
     randombytes_buf(scid.data, SCID_LEN);
-    c->scids[c->nscid++] = scid;
     /* The client's further Initial packets (a long ClientHello: resumption with client
      * certificates) still carry the DCID it chose. */
-    c->scids[c->nscid++] = hd.dcid;
+    if (conn_cid_add(c, &scid) < 0 || conn_cid_add(c, &hd.dcid) < 0) {
+        conn_remove(c);
+        return NULL;
+    }
     ngtcp2_settings st;
     ngtcp2_transport_params tp;
     quic_settings(&n->o, &st, &tp);
-    tp.original_dcid = hd.dcid;
+    tp.original_dcid = odcid;
+    if (retried) {
+        tp.retry_scid = hd.dcid;
+        tp.retry_scid_present = 1;
+        st.token = hd.token;
+    }
     randombytes_buf(tp.stateless_reset_token, sizeof(tp.stateless_reset_token));
     tp.stateless_reset_token_present = 1;
     ngtcp2_path path = { { (struct sockaddr *)&n->udp.local, n->udp.local_len },
@@ -1027,7 +1363,16 @@ static conn *hub_accept(hv_net *n, const uint8_t *pkt, size_t len,
         return NULL;
     }
     ngtcp2_conn_set_tls_native_handle(c->q, c->tls);
+    c->start_ns = now_ns();
     return c;
+}
+
+/* Forgets a connection that never got anywhere, without a word to the peer (ngtcp2 asked for
+ * silence, or a Retry answered for it). */
+static void conn_drop_silently(conn *c)
+{
+    conn_drop_quic(c);
+    conn_remove(c);
 }
 
 static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sockaddr_storage *from,
@@ -1039,7 +1384,17 @@ static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sock
                          NULL };
     ngtcp2_pkt_info pi = { 0 };
     c->ls.datagrams_recv++;
-    int rv = ngtcp2_conn_read_pkt(c->q, &path, &pi, pkt, len, now_ns());
+    c->in_read = 1;
+    n->ts = now_ns();
+    int rv = ngtcp2_conn_read_pkt(c->q, &path, &pi, pkt, len, n->ts);
+    c->in_read = 0;
+    if (n->is_hub && (rv == NGTCP2_ERR_RETRY || rv == NGTCP2_ERR_DROP_CONN)) {
+        ngtcp2_pkt_hd hd;
+        if (rv == NGTCP2_ERR_RETRY && ngtcp2_accept(&hd, pkt, len) == 0)
+            send_retry(n, &hd, from, from_len);
+        conn_drop_silently(c);
+        return;
+    }
     if (rv != 0) {
         int err = rv == NGTCP2_ERR_CRYPTO ? HV_EAUTH : HV_ETRANSPORT;
         if (rv == NGTCP2_ERR_CRYPTO)
@@ -1050,6 +1405,35 @@ static void conn_read(conn *c, const uint8_t *pkt, size_t len, const struct sock
         conn_close(c, err, NULL);
         return;
     }
+}
+
+/* Feeds one datagram to its connection (a hub accepts new ones); remembers the connection so
+ * it is settled (written) once after the whole batch. */
+static void rx_datagram(hv_net *n, const uint8_t *pkt, size_t len,
+                        const struct sockaddr_storage *from, socklen_t flen, conn **touched,
+                        int *nt)
+{
+    ngtcp2_version_cid vc;
+    if (ngtcp2_pkt_decode_version_cid(&vc, pkt, len, SCID_LEN) != 0)
+        return;
+    conn *c = conn_by_dcid(n, vc.dcid, vc.dcidlen);
+    if (c == NULL && n->is_hub && !n->closing)
+        c = hub_accept(n, pkt, len, from, flen);
+    if (c == NULL || c->q == NULL)
+        return;
+    conn_read(c, pkt, len, from, flen);
+    for (int k = 0; k < *nt; k++) {
+        if (touched[k] == c)
+            return;
+    }
+    if (*nt == RX_BATCH) {
+        for (int k = 0; k < *nt; k++) {
+            if (!touched[k]->removed)
+                conn_settle(touched[k]);
+        }
+        *nt = 0;
+    }
+    touched[(*nt)++] = c;
 }
 
 static void on_readable(uv_poll_t *p, int status, int events)
@@ -1063,48 +1447,57 @@ static void on_readable(uv_poll_t *p, int status, int events)
     for (int i = 0; i < RX_BATCH; i++) {
         struct sockaddr_storage from;
         socklen_t flen;
-        int len = hv__udp_recv(&n->udp, n->rxbuf, sizeof(n->rxbuf), &from, &flen);
+        size_t seg;
+        int len = hv__udp_recv(&n->udp, n->rxbuf, sizeof(n->rxbuf), &from, &flen, &seg);
         if (len < 0)
             break;
-        n->st.datagrams_recv++;
-        ngtcp2_version_cid vc;
-        if (ngtcp2_pkt_decode_version_cid(&vc, n->rxbuf, (size_t)len, SCID_LEN) != 0)
-            continue;
-        conn *c = conn_by_dcid(n, vc.dcid, vc.dcidlen);
-        if (c == NULL && n->is_hub && !n->closing)
-            c = hub_accept(n, n->rxbuf, (size_t)len, &from, flen);
-        if (c == NULL || c->q == NULL)
-            continue;
-        conn_read(c, n->rxbuf, (size_t)len, &from, flen);
-        int seen = 0;
-        for (int k = 0; k < nt; k++)
-            seen |= touched[k] == c;
-        if (!seen && c->q)
-            touched[nt++] = c;
+        /* With GRO one receive holds several datagrams of seg bytes (the last shorter). */
+        for (size_t off = 0; off < (size_t)len; off += seg) {
+            size_t dl = (size_t)len - off < seg ? (size_t)len - off : seg;
+            n->st.datagrams_recv++;
+            rx_datagram(n, n->rxbuf + off, dl, &from, flen, touched, &nt);
+        }
     }
     for (int k = 0; k < nt; k++) {
-        conn *c = touched[k];
-        int still = 0;
-        for (uint32_t i = 0; i < n->nconns; i++)
-            still |= n->conns[i] == c;
-        if (still)
-            conn_settle(c);
+        if (touched[k]->removed)
+            continue;
+        conn_settle(touched[k]);
     }
-    /* Sessions kept for resumption expire after the grace period. */
-    if (n->is_hub) {
-        uint64_t t = now_ns();
-        for (uint32_t i = 0; i < n->nconns; i++) {
-            conn *c = n->conns[i];
-            if (c->q == NULL && c->lost_ns &&
-                t - c->lost_ns > (uint64_t)n->o.resume_grace_ms * NS_PER_MS) {
-                conn_remove(c);
-                i--;
-            }
+}
+
+/* Hub, once a second (not per datagram): sessions kept for resumption expire after the
+ * grace period. */
+static void on_sweep(uv_timer_t *t)
+{
+    hv_net *n = t->data;
+    uint64_t now = now_ns();
+    for (uint32_t i = 0; i < n->nconns; i++) {
+        conn *c = n->conns[i];
+        if (c->q == NULL && c->lost_ns &&
+            now - c->lost_ns > (uint64_t)n->o.resume_grace_ms * NS_PER_MS) {
+            conn_remove(c);
+            i--;
         }
     }
 }
 
 /* ---- Client connections ------------------------------------------------------------------ */
+
+/* Speaks first: the control stream opens at once and the HVW1 handshake (with the session
+ * token) and each lane's replay-safe frames go out in 0-RTT. If that fails here, the
+ * connection simply waits for the handshake as without 0-RTT. */
+static void client_start_early(conn *c)
+{
+    ngtcp2_conn_set_early_remote_transport_params(c->q, &c->net->early_tp);
+    if (ngtcp2_conn_open_bidi_stream(c->q, &c->ctl_stream, NULL) != 0)
+        return;
+    if (hv__session_connect(c->s, now_ns()) < 0) {
+        c->dead = HV_ESTATE;
+        return;
+    }
+    hv__session_set_early(c->s, 1);
+    c->early = 1;
+}
 
 static int client_start(hv_net *n)
 {
@@ -1120,8 +1513,9 @@ static int client_start(hv_net *n)
     randombytes_buf(dcid.data, dcid.datalen);
     scid.datalen = SCID_LEN;
     randombytes_buf(scid.data, SCID_LEN);
-    c->nscid = 0;
-    c->scids[c->nscid++] = scid;
+    conn_cids_clear(c);
+    if (conn_cid_add(c, &scid) < 0)
+        return HV_ENOMEM;
     ngtcp2_settings st;
     ngtcp2_transport_params tp;
     quic_settings(&n->o, &st, &tp);
@@ -1134,7 +1528,11 @@ static int client_start(hv_net *n)
                                &quic_callbacks_client, &st, &tp, NULL, c) != 0)
         return HV_ETRANSPORT;
     ngtcp2_conn_set_tls_native_handle(c->q, c->tls);
+    c->start_ns = now_ns();
     c->ls.connections++;
+    c->early = 0;
+    if (early_allowed(n))
+        client_start_early(c);
     conn_settle(c);
     return 0;
 }
@@ -1218,6 +1616,11 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     }
     n->is_hub = hub;
     n->udp.fd = -1;
+    if (hv__idmap_init(&n->cids) < 0 || hv__idmap_init(&n->peers) < 0) {
+        hv__idmap_fini(&n->cids);
+        free(n);
+        return HV_ENOMEM;
+    }
     if (n->o.loop) {
         n->loop = n->o.loop;
     } else {
@@ -1243,6 +1646,16 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     }
     if (hub && gnutls_session_ticket_key_generate(&n->ticket_key) < 0)
         return HV_ECRYPTO;
+    if (gnutls_priority_init(&n->prio, tls_priority, NULL) < 0)
+        return HV_ECRYPTO;
+    randombytes_buf(n->retry_secret, sizeof(n->retry_secret));
+    if (hub && !(n->o.flags & HV_NET_NO_EARLY_DATA)) {
+        n->ar = calloc(AR_ENTRIES, sizeof(*n->ar));
+        if (n->ar == NULL || gnutls_anti_replay_init(&n->anti_replay) < 0)
+            return HV_ENOMEM;
+        gnutls_anti_replay_set_add_function(n->anti_replay, ar_add);
+        gnutls_anti_replay_set_ptr(n->anti_replay, n);
+    }
     struct sockaddr_storage addr;
     socklen_t alen;
     if (hv__udp_resolve(n->o.host, hub ? n->o.port : 0, &addr, &alen) < 0) {
@@ -1267,6 +1680,14 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     uv_poll_start(&n->poll, UV_READABLE, on_readable);
     uv_timer_init(n->loop, &n->reconnect);
     n->reconnect.data = n;
+    uv_timer_init(n->loop, &n->run_timer);
+    uv_timer_init(n->loop, &n->sweep);
+    n->sweep.data = n;
+    if (hub) {
+        uint64_t every = n->o.resume_grace_ms < 1000 ? n->o.resume_grace_ms : 1000;
+        uv_timer_start(&n->sweep, on_sweep, every, every);
+        uv_unref((uv_handle_t *)&n->sweep); /* a caller's loop may end while we wait */
+    }
     return 0;
 }
 
@@ -1334,6 +1755,8 @@ void hv_net_free(hv_net *n)
     if (n->poll.data) {
         uv_close((uv_handle_t *)&n->poll, on_closed_noop);
         uv_close((uv_handle_t *)&n->reconnect, on_closed_noop);
+        uv_close((uv_handle_t *)&n->run_timer, on_closed_noop);
+        uv_close((uv_handle_t *)&n->sweep, on_closed_noop);
     }
     /* Let the loop finish the closes of this object's handles. */
     if (n->owns_loop && n->loop) {
@@ -1345,27 +1768,42 @@ void hv_net_free(hv_net *n)
     hv__udp_close(&n->udp);
     if (n->cred)
         gnutls_certificate_free_credentials(n->cred);
+    if (n->prio)
+        gnutls_priority_deinit(n->prio);
+    if (n->anti_replay)
+        gnutls_anti_replay_deinit(n->anti_replay);
+    free(n->ar);
     gnutls_free(n->ticket_key.data);
     gnutls_free(n->tls_resume.data);
     free(n->conns);
+    hv__idmap_fini(&n->cids);
+    hv__idmap_fini(&n->peers);
     free(n);
 }
 
-static int frame_subject_ok(const char *subject, const uint8_t *frame, size_t len)
+/* Parses a frame to send: whole, within this end's frame limit, and (subject non-NULL) its
+ * topic equal to subject. 0 or a parse error, HV_EINVAL. */
+static int out_parse(const hv_net *n, const char *subject, const uint8_t *frame, size_t len,
+                     hv_frame *f)
 {
-    hv_frame f;
-    int rv = hv_frame_parse(frame, len, NULL, &f);
+    hv_codec_limits lim = { .frame_max_bytes = n->o.frame_max_bytes };
+    int rv = hv_frame_parse(frame, len, &lim, f);
     if (rv < 0)
         return rv;
+    if ((size_t)rv != len)
+        return HV_EINVAL;
+    if (subject == NULL)
+        return 0;
     size_t sl = strlen(subject);
-    if (f.topic.len != sl || memcmp(f.topic.ptr, subject, sl) != 0)
+    if (f->topic.len != sl || memcmp(f->topic.ptr, subject, sl) != 0)
         return HV_EINVAL;
     return 0;
 }
 
-static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, size_t len)
+static int conn_send(conn *c, uint8_t prio, const uint8_t *frame, const hv_frame *f, uint32_t flags)
 {
-    int rv = hv__session_send(c->s, prio, frame, len, now_ns());
+    /* The session does not read the time when it queues. */
+    int rv = hv__session_send_parsed(c->s, prio, frame, f, flags, c->net->ts);
     if (rv == HV_EFULL)
         c->ls.full++;
     if (rv < 0)
@@ -1383,25 +1821,23 @@ static int peer_matches(const conn *c, const char *subject)
     return 0;
 }
 
-int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len)
+static int publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len,
+                   uint32_t flags)
 {
-    int rv = frame_subject_ok(subject, frame, len);
+    hv_frame f;
+    int rv = out_parse(n, subject, frame, len, &f);
     if (rv < 0)
         return rv;
-    uint64_t sender = 0;
-    hv_frame f;
-    (void)hv_frame_parse(frame, len, NULL, &f);
-    sender = f.sender_id;
     if (!n->is_hub) {
         if (n->nconns == 0 || n->conns[0]->s == NULL)
             return HV_ESTATE;
-        return conn_send(n->conns[0], prio, frame, len);
+        return conn_send(n->conns[0], prio, frame, &f, flags);
     }
     /* All or nothing: every matching peer must have room first. */
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
         if (c->s && peer_matches(c, subject) &&
-            (rv = hv__session_can_send(c->s, prio, sender, len)) < 0) {
+            (rv = hv__session_can_send(c->s, prio, f.sender_id, len)) < 0) {
             if (rv == HV_EFULL)
                 c->ls.full++;
             return rv;
@@ -1409,20 +1845,33 @@ int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *
     }
     for (uint32_t i = 0; i < n->nconns; i++) {
         conn *c = n->conns[i];
-        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, len)) < 0)
+        if (c->s && peer_matches(c, subject) && (rv = conn_send(c, prio, frame, &f, 0)) < 0)
             return rv;
     }
     return 0;
 }
 
+int hv_net_publish(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame, size_t len)
+{
+    return publish(n, subject, prio, frame, len, 0);
+}
+
+int hv_net_publish_replay_safe(hv_net *n, const char *subject, uint8_t prio, const uint8_t *frame,
+                               size_t len)
+{
+    return publish(n, subject, prio, frame, len, HV_SESSION_SEND_EARLY);
+}
+
 int hv_net_send(hv_net *n, uint64_t peer_id, uint8_t prio, const uint8_t *frame, size_t len)
 {
-    for (uint32_t i = 0; i < n->nconns; i++) {
-        conn *c = n->conns[i];
-        if (c->s && c->peer.id == peer_id)
-            return conn_send(c, prio, frame, len);
-    }
-    return HV_ENOAGENT;
+    hv_frame f;
+    int rv = out_parse(n, NULL, frame, len, &f);
+    if (rv < 0)
+        return rv;
+    conn *c = n->is_hub ? peer_conn(n, peer_id) : NULL;
+    if (c == NULL || c->s == NULL)
+        return HV_ENOAGENT;
+    return conn_send(c, prio, frame, &f, 0);
 }
 
 int hv_net_subscribe(hv_net *n, const char *pattern)
@@ -1484,17 +1933,14 @@ int hv_net_run(hv_net *n, int timeout_ms)
 {
     if (!n->owns_loop)
         return HV_ESTATE;
-    if (timeout_ms > 0) {
-        /* Wait for I/O or a timer, at most timeout_ms. */
-        uv_timer_t t;
-        uv_timer_init(n->loop, &t);
-        uv_timer_start(&t, stop_cb, (uint64_t)timeout_ms, 0);
-        uv_run(n->loop, UV_RUN_ONCE);
-        uv_close((uv_handle_t *)&t, NULL);
+    if (timeout_ms <= 0) {
         uv_run(n->loop, UV_RUN_NOWAIT);
         return 0;
     }
-    uv_run(n->loop, UV_RUN_NOWAIT);
+    /* Wait for I/O or a timer, at most timeout_ms: one loop turn, one kept timer. */
+    uv_timer_start(&n->run_timer, stop_cb, (uint64_t)timeout_ms, 0);
+    uv_run(n->loop, UV_RUN_ONCE);
+    uv_timer_stop(&n->run_timer);
     return 0;
 }
 
@@ -1508,6 +1954,19 @@ int hv_net_timeout(const hv_net *n)
     return n->owns_loop ? uv_backend_timeout(&n->own_loop) : -1;
 }
 
+/* Packets with stream data of this end declared lost on the current connection. */
+static uint64_t conn_stream_losses(conn *c)
+{
+    if (c->q == NULL)
+        return 0;
+    uint64_t n = c->ctl_stream >= 0 ? ngtcp2_conn_get_stream_loss_count(c->q, c->ctl_stream) : 0;
+    for (int i = 0; i < HV_SESSION_LANES_MAX; i++) {
+        if (c->lane_stream[i] >= 0)
+            n += ngtcp2_conn_get_stream_loss_count(c->q, c->lane_stream[i]);
+    }
+    return n;
+}
+
 int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
 {
     if (index >= n->nconns)
@@ -1515,6 +1974,7 @@ int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
     conn *c = n->conns[index];
     *out = c->ls;
     out->peer_id = c->peer.id;
+    out->packets_lost += conn_stream_losses(c);
     if (c->q) {
         ngtcp2_conn_stat cs;
         ngtcp2_conn_get_conn_stat(c->q, &cs);

@@ -9,21 +9,34 @@
 
 #include "net/session.h"
 
-#define NS_PER_MS      1000000ull
-#define PENDING_MAX    8 /* incoming data streams whose preamble is not complete yet */
-#define CTL_RING_MAX   (1u << 20)
-#define CTL_FRAME_MAX  4096 /* session control frames we build */
-#define RING_MIN_BYTES 4096u
-#define RECS_MIN       64u
+#define NS_PER_MS        1000000ull
+#define PENDING_MAX      8           /* incoming data streams whose preamble is not complete yet */
+#define CTL_RING_MAX     (64u << 10) /* control bytes queued and unconfirmed, at most */
+#define CTL_FRAME_MAX    4096        /* session control frames we build */
+#define RING_MIN_BYTES   4096u       /* lane receive buffers start at this size */
+#define CTL_RX_MIN_BYTES 512u        /* the control stream's (its frames are small) */
+#define LANE_CHUNK_SHIFT 14          /* lane send queues grow and shrink by 16 KiB chunks */
+#define CTL_CHUNK_SHIFT  12          /* the control queue by 4 KiB chunks (its frames are small) */
+#define RECS_MIN         64u
 
-/* ---- A growable byte ring addressed by absolute 64-bit offsets ----------------------------- */
+/* ---- A byte queue of fixed chunks addressed by absolute 64-bit offsets ------------------- */
 
-typedef struct bring {
-    uint8_t *buf;
-    size_t cap; /* power of two, 0 before the first push */
-    size_t max;
+/*
+ * Bytes handed to the transport stay where they are until the transport has confirmed them:
+ * ngtcp2 keeps pointers to stream data and reads them again to retransmit, so the queue never
+ * moves a byte it holds. It grows and shrinks by whole chunks (a chunk is freed once every byte
+ * in it is released, and the last one too when the queue empties), so an idle lane or control
+ * stream holds no chunk at all.
+ */
+typedef struct bq {
+    uint8_t **chunks; /* slot (offset >> shift) & mask, NULL until needed */
+    uint32_t mask;    /* slots - 1 (a power of two), 0 before the first push */
+    uint32_t shift;   /* chunks of 1 << shift bytes */
+    size_t max;       /* bytes held at most */
     uint64_t head, tail;
-} bring;
+} bq;
+
+#define BQ_CHUNK(q) ((size_t)1 << (q)->shift)
 
 static size_t pow2_at_least(size_t n)
 {
@@ -33,66 +46,109 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
-static int bring_reserve(bring *r, size_t n)
+static uint8_t **bq_slot(const bq *q, uint64_t off)
 {
-    size_t used = (size_t)(r->tail - r->head);
-    if (used + n > r->max)
+    return &q->chunks[(off >> q->shift) & q->mask];
+}
+
+static int bq_reserve(bq *q, size_t n)
+{
+    size_t used = (size_t)(q->tail - q->head);
+    if (used + n > q->max)
         return HV_EFULL;
-    if (used + n <= r->cap)
+    if (n == 0)
         return 0;
-    size_t cap = pow2_at_least(used + n);
-    if (cap < RING_MIN_BYTES)
-        cap = RING_MIN_BYTES;
-    uint8_t *nb = malloc(cap);
-    if (nb == NULL)
-        return HV_ENOMEM;
-    for (uint64_t o = r->head; o < r->tail; o++)
-        nb[o & (cap - 1)] = r->buf[o & (r->cap - 1)];
-    free(r->buf);
-    r->buf = nb;
-    r->cap = cap;
+    if (q->chunks == NULL) {
+        /* Live bytes span at most (max >> shift) + 2 chunks: no two share a slot. */
+        size_t slots = pow2_at_least((q->max >> q->shift) + 2);
+        q->chunks = calloc(slots, sizeof(*q->chunks));
+        if (q->chunks == NULL)
+            return HV_ENOMEM;
+        q->mask = (uint32_t)(slots - 1);
+    }
+    for (uint64_t c = q->tail >> q->shift; c <= (q->tail + n - 1) >> q->shift; c++) {
+        uint8_t **slot = bq_slot(q, c << q->shift);
+        if (*slot == NULL && (*slot = malloc(BQ_CHUNK(q))) == NULL)
+            return HV_ENOMEM;
+    }
     return 0;
 }
 
-static void bring_put(bring *r, const void *src, size_t n)
+/* Appends n bytes; bq_reserve(q, n) must have succeeded. */
+static void bq_put(bq *q, const void *src, size_t n)
 {
     const uint8_t *p = src;
-    size_t at = (size_t)(r->tail & (r->cap - 1));
-    size_t first = r->cap - at < n ? r->cap - at : n;
-    memcpy(r->buf + at, p, first);
-    memcpy(r->buf, p + first, n - first);
-    r->tail += n;
+    while (n) {
+        size_t at = (size_t)(q->tail & (BQ_CHUNK(q) - 1));
+        size_t k = BQ_CHUNK(q) - at < n ? BQ_CHUNK(q) - at : n;
+        memcpy(*bq_slot(q, q->tail) + at, p, k);
+        q->tail += k;
+        p += k;
+        n -= k;
+    }
 }
 
-/* Pieces of [from, tail): up to two. */
-static int bring_pieces(const bring *r, uint64_t from, const uint8_t **base, size_t *len)
+/* Up to max contiguous pieces of [from, end), end <= tail; returns how many. */
+static int bq_pieces(const bq *q, uint64_t from, uint64_t end, const uint8_t **base, size_t *len,
+                     int max)
 {
-    if (from >= r->tail)
-        return 0;
-    size_t n = (size_t)(r->tail - from);
-    size_t at = (size_t)(from & (r->cap - 1));
-    size_t first = r->cap - at < n ? r->cap - at : n;
-    base[0] = r->buf + at;
-    len[0] = first;
-    if (first == n)
-        return 1;
-    base[1] = r->buf;
-    len[1] = n - first;
-    return 2;
+    assert(end <= q->tail);
+    int k = 0;
+    while (from < end && k < max) {
+        size_t at = (size_t)(from & (BQ_CHUNK(q) - 1));
+        size_t n = (size_t)(end - from);
+        base[k] = *bq_slot(q, from) + at;
+        len[k] = BQ_CHUNK(q) - at < n ? BQ_CHUNK(q) - at : n;
+        from += len[k++];
+    }
+    return k;
+}
+
+/* Releases every byte below head (head <= tail); frees the chunks nothing needs now: those
+ * wholly below head, and the one head is in when the queue is empty. */
+static void bq_release(bq *q, uint64_t head)
+{
+    assert(head >= q->head && head <= q->tail);
+    uint64_t last = (head >> q->shift) + (head == q->tail);
+    for (uint64_t c = q->head >> q->shift; c < last && q->chunks; c++) {
+        uint8_t **slot = bq_slot(q, c << q->shift);
+        free(*slot);
+        *slot = NULL;
+    }
+    q->head = head;
+}
+
+/* Drops every byte and chunk; the queue starts again at offset 0. */
+static void bq_clear(bq *q)
+{
+    for (uint32_t i = 0; q->chunks && i <= q->mask; i++) {
+        free(q->chunks[i]);
+        q->chunks[i] = NULL;
+    }
+    q->head = q->tail = 0;
+}
+
+static void bq_fini(bq *q)
+{
+    bq_clear(q);
+    free(q->chunks);
+    q->chunks = NULL;
+    q->mask = 0;
 }
 
 /* ---- Lanes ------------------------------------------------------------------------------- */
 
 typedef struct rec {
     uint64_t seq;
-    uint64_t end; /* absolute ring offset just past the frame */
+    uint64_t end;  /* absolute ring offset just past the frame */
+    uint8_t early; /* the caller said it is safe to replay: it may travel in 0-RTT */
 } rec;
 
 typedef struct txlane {
     int used;
     uint64_t sender;
     uint8_t prio;
-    bring ring;
+    bq ring;
     rec *recs;
     uint32_t rcap, rhead, rtail; /* rcap: power of two; rhead/rtail count up */
     uint64_t sent;               /* ring offset handed to the transport on this connection */
@@ -147,20 +203,37 @@ struct hv_session {
     uint64_t ctl_seq;
     uint64_t connect_ns, last_rx_ns, next_hb_ns;
     int negotiated; /* a handshake completed once: intern limits are known */
+    int early;      /* client: the connection is in 0-RTT: replay-safe frames may go */
     /* control stream */
-    bring ctl;
+    bq ctl;
     uint64_t ctl_sent, ctl_base;
     uint8_t *crx;
     size_t crx_len, crx_cap;
     /* lanes */
-    txlane *tx;
+    txlane **tx; /* each lane allocated alone: ngtcp2 may point at its preamble */
     rxlane *rx;
-    uint16_t ntx, nrx;
+    uint16_t ntx, nrx, tx_cap, rx_cap; /* grown on demand up to lanes_max */
     uint32_t rr[HV_SESSION_PRIO_COUNT];
     pending pend[PENDING_MAX];
-    uint8_t *scratch; /* frame_max: a frame rebuilt with its literal topic */
+    uint8_t *scratch; /* a frame rebuilt with its literal topic; grown on demand to frame_max */
+    size_t scratch_cap;
     hv_session_stats st;
 };
+
+/* Doubles a lane array (from 4) up to max entries. 0 or HV_ENOMEM. */
+static int grow_array(void **arr, uint16_t *cap, size_t size, uint16_t max)
+{
+    uint16_t n = *cap ? *cap * 2 : 4;
+    if (n > max)
+        n = max;
+    void *na = realloc(*arr, (size_t)n * size);
+    if (na == NULL)
+        return HV_ENOMEM;
+    memset((char *)na + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+    *arr = na;
+    *cap = n;
+    return 0;
+}
 
 /* ---- Little helpers ---------------------------------------------------------------------- */
 
@@ -247,13 +320,7 @@ int hv__session_new(const hv_session_opts *opts, hv_session **out)
     s->o.name = s->name;
     s->frame_max = o.frame_max_bytes;
     s->ctl.max = CTL_RING_MAX;
-    s->tx = calloc(o.lanes_max, sizeof(txlane));
-    s->rx = calloc(o.lanes_max, sizeof(rxlane));
-    s->scratch = malloc(o.frame_max_bytes);
-    if (s->tx == NULL || s->rx == NULL || s->scratch == NULL) {
-        hv__session_free(s);
-        return HV_ENOMEM;
-    }
+    s->ctl.shift = CTL_CHUNK_SHIFT;
     s->state = HV_SESSION_IDLE;
     *out = s;
     return 0;
@@ -261,7 +328,7 @@ int hv__session_new(const hv_session_opts *opts, hv_session **out)
 
 static void txlane_free(txlane *l)
 {
-    free(l->ring.buf);
+    bq_fini(&l->ring);
     free(l->recs);
     hv_intern_fini(&l->intern);
     memset(l, 0, sizeof(*l));
@@ -278,13 +345,15 @@ void hv__session_free(hv_session *s)
 {
     if (s == NULL)
         return;
-    for (unsigned i = 0; i < s->ntx; i++)
-        txlane_free(&s->tx[i]);
+    for (unsigned i = 0; i < s->ntx; i++) {
+        txlane_free(s->tx[i]);
+        free(s->tx[i]);
+    }
     for (unsigned i = 0; i < s->nrx; i++)
         rxlane_free(&s->rx[i]);
     free(s->tx);
     free(s->rx);
-    free(s->ctl.buf);
+    bq_fini(&s->ctl);
     free(s->crx);
     free(s->scratch);
     free(s);
@@ -318,6 +387,11 @@ void hv__session_set_user(hv_session *s, void *user)
 {
     s->o.user = user;
 }
+void hv__session_set_early(hv_session *s, int on)
+{
+    s->early = on && !s->o.is_server;
+}
+
 const uint8_t *hv__session_token(const hv_session *s)
 {
     return s->has_token ? s->token : NULL;
@@ -327,7 +401,7 @@ size_t hv__session_buffered_bytes(const hv_session *s)
 {
     size_t n = (size_t)(s->ctl.tail - s->ctl.head) + s->crx_len;
     for (unsigned i = 0; i < s->ntx; i++)
-        n += (size_t)(s->tx[i].ring.tail - s->tx[i].ring.head);
+        n += (size_t)(s->tx[i]->ring.tail - s->tx[i]->ring.head);
     for (unsigned i = 0; i < s->nrx; i++)
         n += s->rx[i].len;
     return n;
@@ -337,7 +411,7 @@ uint64_t hv__session_unacked(const hv_session *s)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < s->ntx; i++)
-        n += s->tx[i].rtail - s->tx[i].rhead;
+        n += s->tx[i]->rtail - s->tx[i]->rhead;
     return n;
 }
 
@@ -345,10 +419,10 @@ uint64_t hv__session_unacked(const hv_session *s)
 
 static int ctl_push(hv_session *s, const uint8_t *frame, size_t len)
 {
-    int rv = bring_reserve(&s->ctl, len);
+    int rv = bq_reserve(&s->ctl, len);
     if (rv < 0)
         return rv;
-    bring_put(&s->ctl, frame, len);
+    bq_put(&s->ctl, frame, len);
     return 0;
 }
 
@@ -434,7 +508,7 @@ static void txlane_release(txlane *l)
         const rec *r = &l->recs[l->rhead & (l->rcap - 1)];
         if (!l->has_acked || r->seq > l->acked_seq || r->end > l->qacked)
             break;
-        l->ring.head = r->end;
+        bq_release(&l->ring, r->end);
         l->rhead++;
     }
 }
@@ -446,7 +520,7 @@ static void txlane_rewind(hv_session *s, txlane *l)
         const rec *r = &l->recs[l->rhead & (l->rcap - 1)];
         if (!l->has_acked || r->seq > l->acked_seq)
             break;
-        l->ring.head = r->end;
+        bq_release(&l->ring, r->end);
         l->rhead++;
     }
     for (uint32_t i = l->rhead; i != l->rtail; i++) {
@@ -459,10 +533,11 @@ static void txlane_rewind(hv_session *s, txlane *l)
 
 static void conn_reset(hv_session *s, uint64_t now_ns)
 {
-    s->ctl.head = s->ctl.tail = s->ctl_sent = s->ctl_base = 0;
+    bq_clear(&s->ctl);
+    s->ctl_sent = s->ctl_base = 0;
     s->crx_len = 0;
     for (unsigned i = 0; i < s->ntx; i++)
-        txlane_rewind(s, &s->tx[i]);
+        txlane_rewind(s, s->tx[i]);
     for (unsigned i = 0; i < s->nrx; i++) {
         s->rx[i].bound = 0;
         s->rx[i].len = 0; /* the peer resends what we did not consume */
@@ -502,6 +577,7 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 static void open_session(hv_session *s, int resumed, uint64_t now_ns)
 {
     s->state = HV_SESSION_OPEN;
+    s->early = 0;
     s->negotiated = 1;
     s->timeout_ms = s->o.peer_timeout_ms ? s->o.peer_timeout_ms : 3 * s->hb_ms;
     s->next_hb_ns = now_ns + (uint64_t)s->hb_ms * NS_PER_MS;
@@ -519,8 +595,9 @@ static void forget_lanes(hv_session *s)
 {
     uint64_t dropped = 0;
     for (unsigned i = 0; i < s->ntx; i++) {
-        dropped += s->tx[i].rtail - s->tx[i].rhead;
-        txlane_free(&s->tx[i]);
+        dropped += s->tx[i]->rtail - s->tx[i]->rhead;
+        txlane_free(s->tx[i]);
+        free(s->tx[i]);
     }
     for (unsigned i = 0; i < s->nrx; i++)
         rxlane_free(&s->rx[i]);
@@ -607,7 +684,7 @@ static txlane *txlane_get(hv_session *s, uint64_t sender, uint8_t prio, uint64_t
     txlane *found = NULL;
     *has_last = 0;
     for (unsigned i = 0; i < s->ntx; i++) {
-        txlane *l = &s->tx[i];
+        txlane *l = s->tx[i];
         if (l->sender != sender)
             continue;
         if (l->prio == prio)
@@ -629,18 +706,26 @@ static int txlane_create(hv_session *s, uint64_t sender, uint8_t prio, txlane **
 {
     if (s->ntx >= s->o.lanes_max)
         return HV_EFULL;
-    txlane *l = &s->tx[s->ntx];
-    memset(l, 0, sizeof(*l));
+    if (s->ntx == s->tx_cap &&
+        grow_array((void **)&s->tx, &s->tx_cap, sizeof(*s->tx), s->o.lanes_max) < 0)
+        return HV_ENOMEM;
+    txlane *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return HV_ENOMEM;
     /* Lanes made before the first handshake do not intern: the limits are not known yet. */
     uint32_t im = s->negotiated ? s->intern_max_neg : 0;
     uint32_t ib = s->negotiated ? s->intern_bytes_neg : 0;
     int rv = hv_intern_init(&l->intern, im, ib ? ib : 1);
-    if (rv < 0)
+    if (rv < 0) {
+        free(l);
         return rv;
+    }
+    s->tx[s->ntx] = l;
     l->used = 1;
     l->sender = sender;
     l->prio = prio;
     l->ring.max = s->o.lane_buffer_bytes;
+    l->ring.shift = LANE_CHUNK_SHIFT;
     st_u16(l->pre, 0);
     uint32_t magic = HV_SESSION_PREAMBLE_MAGIC;
     for (int i = 0; i < 4; i++)
@@ -675,7 +760,6 @@ static int recs_reserve(txlane *l, uint32_t max)
 
 int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t len, uint64_t now_ns)
 {
-    (void)now_ns;
     if (s->state == HV_SESSION_REFUSED)
         return HV_ESTATE;
     if (prio < 1 || prio > HV_SESSION_PRIO_COUNT)
@@ -685,8 +769,40 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
     int n = hv_frame_parse(frame, len, &lim, &f);
     if (n < 0)
         return n;
-    if ((size_t)n != len || f.topic_id != 0 || f.type == HV_MSG_HANDSHAKE ||
-        f.type == HV_MSG_HANDSHAKE_ACK)
+    if ((size_t)n != len)
+        return HV_EINVAL;
+    return hv__session_send_parsed(s, prio, frame, &f, 0, now_ns);
+}
+
+int hv__session_early_type(uint8_t type)
+{
+    switch (type) {
+    case HV_MSG_PUBLISH:
+    case HV_MSG_METRICS:
+    case HV_MSG_HEARTBEAT:
+    case HV_MSG_PATTERN_RESULT:
+    case HV_MSG_STRATEGY_CORRELATION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, const hv_frame *fp,
+                            uint32_t flags, uint64_t now_ns)
+{
+    (void)now_ns;
+    if (s->state == HV_SESSION_REFUSED)
+        return HV_ESTATE;
+    if (prio < 1 || prio > HV_SESSION_PRIO_COUNT)
+        return HV_EINVAL;
+    hv_frame f = *fp;
+    size_t len = f.frame_len;
+    if (len > s->frame_max)
+        return HV_ETOOBIG;
+    if (f.topic_id != 0 || f.type == HV_MSG_HANDSHAKE || f.type == HV_MSG_HANDSHAKE_ACK)
+        return HV_EINVAL;
+    if ((flags & HV_SESSION_SEND_EARLY) && !hv__session_early_type(f.type))
         return HV_EINVAL;
     uint64_t last = 0;
     int has_last;
@@ -701,8 +817,7 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
     }
     /* Room first (the whole frame: interning only shrinks it), so that a refusal leaves the
      * interning table untouched. */
-    if ((rv = bring_reserve(&l->ring, len)) < 0 ||
-        (rv = recs_reserve(l, s->o.lane_frames_max)) < 0) {
+    if ((rv = bq_reserve(&l->ring, len)) < 0 || (rv = recs_reserve(l, s->o.lane_frames_max)) < 0) {
         if (rv == HV_EFULL)
             s->st.full++;
         return rv;
@@ -718,10 +833,11 @@ int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t l
         hdr[9] = define ? (uint8_t)f.topic.len : 0;
         st_u16(hdr + 10, id);
     }
-    bring_put(&l->ring, hdr, sizeof(hdr));
+    bq_put(&l->ring, hdr, sizeof(hdr));
     size_t rest_off = HV_FRAME_HEADER_BYTES + (id && !define ? f.topic.len : 0);
-    bring_put(&l->ring, frame + rest_off, len - rest_off);
-    l->recs[l->rtail & (l->rcap - 1)] = (rec){ f.seq, l->ring.tail };
+    bq_put(&l->ring, frame + rest_off, len - rest_off);
+    l->recs[l->rtail & (l->rcap - 1)] =
+        (rec){ f.seq, l->ring.tail, (uint8_t)((flags & HV_SESSION_SEND_EARLY) != 0) };
     l->rtail++;
     s->st.frames_sent++;
     s->st.bytes_sent += out_len;
@@ -733,7 +849,7 @@ int hv__session_can_send(const hv_session *s, uint8_t prio, uint64_t sender, siz
     if (s->state == HV_SESSION_REFUSED)
         return HV_ESTATE;
     for (unsigned i = 0; i < s->ntx; i++) {
-        const txlane *l = &s->tx[i];
+        const txlane *l = s->tx[i];
         if (l->sender != sender || l->prio != prio)
             continue;
         if ((size_t)(l->ring.tail - l->ring.head) + len > l->ring.max ||
@@ -766,17 +882,41 @@ static int tx_has_pending(const txlane *l)
     return l->sent < l->ring.tail;
 }
 
+/* Where the lane's run of replay-safe frames from `sent` ends (== sent: none). */
+static uint64_t lane_early_end(const txlane *l)
+{
+    uint64_t end = l->sent;
+    for (uint32_t i = l->rhead; i != l->rtail; i++) {
+        const rec *r = &l->recs[i & (l->rcap - 1)];
+        if (r->end <= l->sent)
+            continue;
+        if (!r->early)
+            break;
+        end = r->end;
+    }
+    return end;
+}
+
+/* Whether the lane has bytes the scheduler may hand out now: any once the session is open,
+ * only its replay-safe run before (a client's 0-RTT). */
+static int lane_ready(const hv_session *s, const txlane *l)
+{
+    if (s->state == HV_SESSION_OPEN)
+        return tx_has_pending(l);
+    return lane_early_end(l) > l->sent;
+}
+
 int hv__session_tx_next_lane(hv_session *s, const uint64_t *skip)
 {
     if (s->ctl_sent < s->ctl.tail)
         return HV_SESSION_CONTROL;
-    if (s->state != HV_SESSION_OPEN)
+    if (s->state != HV_SESSION_OPEN && !(s->early && s->state == HV_SESSION_HELLO))
         return HV_ENOTFOUND;
     for (unsigned p = 1; p <= HV_SESSION_PRIO_COUNT; p++) {
         unsigned n = s->ntx;
         for (unsigned k = 0; k < n; k++) {
             unsigned i = (s->rr[p - 1] + k) % n;
-            if (s->tx[i].prio == p && tx_has_pending(&s->tx[i]) &&
+            if (s->tx[i]->prio == p && lane_ready(s, s->tx[i]) &&
                 !(skip && (skip[i >> 6] >> (i & 63)) & 1)) {
                 s->rr[p - 1] = i + 1;
                 return (int)i;
@@ -791,15 +931,16 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
 {
     if (lane == HV_SESSION_CONTROL) {
         *offset = s->ctl_sent - s->ctl_base;
-        return bring_pieces(&s->ctl, s->ctl_sent, base, len);
+        return bq_pieces(&s->ctl, s->ctl_sent, s->ctl.tail, base, len, 3);
     }
     if (lane < 0 || lane >= s->ntx)
         return 0;
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
+    uint64_t end = s->state == HV_SESSION_OPEN ? l->ring.tail : lane_early_end(l);
+    if (end == l->sent)
+        return 0; /* open a stream only with a frame to send */
     int k = 0;
     if (l->pre_sent < HV_SESSION_PREAMBLE_BYTES) {
-        if (l->ring.tail == l->sent)
-            return 0; /* open a stream only with a frame to send */
         base[0] = l->pre + l->pre_sent;
         len[0] = HV_SESSION_PREAMBLE_BYTES - l->pre_sent;
         *offset = l->pre_sent;
@@ -807,7 +948,7 @@ int hv__session_tx_peek(hv_session *s, int lane, const uint8_t *base[3], size_t 
     } else {
         *offset = HV_SESSION_PREAMBLE_BYTES + (l->sent - l->base);
     }
-    return k + bring_pieces(&l->ring, l->sent, base + k, len + k);
+    return k + bq_pieces(&l->ring, l->sent, end, base + k, len + k, 3 - k);
 }
 
 void hv__session_tx_advance(hv_session *s, int lane, size_t n)
@@ -818,7 +959,7 @@ void hv__session_tx_advance(hv_session *s, int lane, size_t n)
         return;
     }
     assert(lane >= 0 && lane < s->ntx);
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
     if (l->pre_sent < HV_SESSION_PREAMBLE_BYTES) {
         size_t p = HV_SESSION_PREAMBLE_BYTES - l->pre_sent;
         p = p < n ? p : n;
@@ -836,12 +977,12 @@ void hv__session_tx_acked(hv_session *s, int lane, uint64_t offset)
         if (at > s->ctl_sent)
             at = s->ctl_sent;
         if (at > s->ctl.head)
-            s->ctl.head = at;
+            bq_release(&s->ctl, at);
         return;
     }
     if (lane < 0 || lane >= s->ntx)
         return;
-    txlane *l = &s->tx[lane];
+    txlane *l = s->tx[lane];
     if (offset <= HV_SESSION_PREAMBLE_BYTES)
         return;
     uint64_t at = l->base + (offset - HV_SESSION_PREAMBLE_BYTES);
@@ -856,8 +997,8 @@ int hv__session_lane_info(const hv_session *s, int lane, uint64_t *sender, uint8
 {
     if (lane < 0 || lane >= s->ntx)
         return HV_ENOTFOUND;
-    *sender = s->tx[lane].sender;
-    *prio = s->tx[lane].prio;
+    *sender = s->tx[lane]->sender;
+    *prio = s->tx[lane]->prio;
     return 0;
 }
 
@@ -883,7 +1024,7 @@ static void apply_ack(hv_session *s, const hv_msg_ack *a)
 {
     s->st.acks_received++;
     for (unsigned i = 0; i < s->ntx; i++) {
-        txlane *l = &s->tx[i];
+        txlane *l = s->tx[i];
         if (l->sender != a->acked_sender || !recs_find(l, a->acked_seq))
             continue;
         if (!l->has_acked || a->acked_seq > l->acked_seq) {
@@ -999,8 +1140,9 @@ static int rx_control_frame(hv_session *s, const uint8_t *p, size_t n, uint64_t 
     }
 }
 
-static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const uint8_t *p,
-                      size_t n)
+/* Appends to a receive buffer that starts at min bytes and doubles up to max. */
+static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t min, size_t max,
+                      const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0;
@@ -1008,8 +1150,8 @@ static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const
         return HV_EFULL;
     if (*len + n > *cap) {
         size_t c = pow2_at_least(*len + n);
-        if (c < RING_MIN_BYTES)
-            c = RING_MIN_BYTES;
+        if (c < min)
+            c = min;
         if (c > max)
             c = max;
         uint8_t *nb = realloc(*buf, c);
@@ -1025,7 +1167,8 @@ static int buf_append(uint8_t **buf, size_t *len, size_t *cap, size_t max, const
 
 static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t now_ns)
 {
-    int rv = buf_append(&s->crx, &s->crx_len, &s->crx_cap, (size_t)s->frame_max * 2, data, len);
+    int rv = buf_append(&s->crx, &s->crx_len, &s->crx_cap, CTL_RX_MIN_BYTES,
+                        (size_t)s->frame_max * 2, data, len);
     if (rv < 0)
         return rv;
     size_t off = 0;
@@ -1056,14 +1199,27 @@ static int rx_control(hv_session *s, const uint8_t *data, size_t len, uint64_t n
     return 0;
 }
 
-/* Delivers one frame of a lane; 0 consumed, HV_EFULL deferred, other negative: fatal. */
-static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, uint64_t now_ns)
+/* Room for a rebuilt frame of n bytes (n <= frame_max), grown by doubling. */
+static int scratch_reserve(hv_session *s, size_t n)
 {
-    hv_codec_limits lim = { .frame_max_bytes = s->frame_max };
-    hv_frame f;
-    int rv = hv_frame_parse(p, n, &lim, &f);
-    if (rv < 0)
-        return rv;
+    size_t cap = pow2_at_least(n) < 1024 ? 1024 : pow2_at_least(n);
+    if (cap > s->frame_max)
+        cap = s->frame_max;
+    uint8_t *nb = realloc(s->scratch, cap);
+    if (nb == NULL)
+        return HV_ENOMEM;
+    s->scratch = nb;
+    s->scratch_cap = cap;
+    return 0;
+}
+
+/* Delivers one frame of a lane (p[0..n), parsed as *fp); 0 consumed, HV_EFULL deferred, other
+ * negative: fatal. */
+static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, const hv_frame *fp,
+                      uint64_t now_ns)
+{
+    hv_frame f = *fp;
+    int rv;
     if (f.sender_id != l->sender || f.type == HV_MSG_HANDSHAKE || f.type == HV_MSG_HANDSHAKE_ACK)
         return HV_EBADFIELD;
     if (l->has_seq && f.seq <= l->last_seq) {
@@ -1089,6 +1245,8 @@ static int rx_deliver(hv_session *s, rxlane *l, const uint8_t *p, size_t n, uint
         flen = HV_FRAME_HEADER_BYTES + tl + payload;
         if (flen > s->frame_max)
             return HV_ETOOBIG;
+        if (flen > s->scratch_cap && (rv = scratch_reserve(s, flen)) < 0)
+            return rv;
         memcpy(s->scratch, p, HV_FRAME_HEADER_BYTES);
         s->scratch[9] = (uint8_t)tl;
         st_u16(s->scratch + 10, 0);
@@ -1138,7 +1296,7 @@ static int64_t rx_frames(hv_session *s, rxlane *l, const uint8_t *p, size_t n, u
             break;
         if (fl < 0)
             return fl;
-        int rv = rx_deliver(s, l, p + off, (size_t)fl, now_ns);
+        int rv = rx_deliver(s, l, p + off, (size_t)fl, &f, now_ns);
         if (rv == HV_EFULL) {
             l->blocked = 1;
             break;
@@ -1163,7 +1321,7 @@ static int rx_lane_bytes(hv_session *s, rxlane *l, const uint8_t *data, size_t l
         if (len == 0)
             return 0;
     }
-    int rv = buf_append(&l->buf, &l->len, &l->cap, s->o.rx_buffer_bytes, data, len);
+    int rv = buf_append(&l->buf, &l->len, &l->cap, RING_MIN_BYTES, s->o.rx_buffer_bytes, data, len);
     if (rv < 0)
         return rv;
     if (l->blocked)
@@ -1208,6 +1366,9 @@ static int rxlane_bind(hv_session *s, int64_t key, const uint8_t pre[HV_SESSION_
     }
     if (s->nrx >= s->o.lanes_max)
         return HV_EFULL;
+    if (s->nrx == s->rx_cap &&
+        grow_array((void **)&s->rx, &s->rx_cap, sizeof(*s->rx), s->o.lanes_max) < 0)
+        return HV_ENOMEM;
     rxlane *l = &s->rx[s->nrx];
     memset(l, 0, sizeof(*l));
     int rv = hv_intern_init(&l->intern, s->o.intern_max,

@@ -184,6 +184,26 @@ const uint8_t *hv__session_token(const hv_session *s);
 int hv__session_send(hv_session *s, uint8_t prio, const uint8_t *frame, size_t len,
                      uint64_t now_ns);
 
+/* hv__session_send() of a frame the caller has parsed whole (fp from hv_frame_parse() over
+ * exactly fp->frame_len bytes at frame): the transport parses once per publish. Same results;
+ * a frame above the negotiated limit is HV_ETOOBIG. flags: HV_SESSION_SEND_EARLY marks the
+ * frame safe to replay (HV_EINVAL unless hv__session_early_type(type)). */
+#define HV_SESSION_SEND_EARLY 0x1u
+int hv__session_send_parsed(hv_session *s, uint8_t prio, const uint8_t *frame, const hv_frame *fp,
+                            uint32_t flags, uint64_t now_ns);
+
+/* Whether frames of an HVW1 type may be marked safe to replay (travel in 0-RTT): publish,
+ * metrics, heartbeat, pattern_result, strategy_correlation. Never: votes, proposals, decisions
+ * (orders follow from them), task assignments and results, streams, batches, session frames. */
+int hv__session_early_type(uint8_t type);
+
+/* Client: the connection under the session is in TLS 0-RTT (on) or not (off, also implied
+ * when the session opens). While on and the handshake is unanswered, the scheduler hands out,
+ * after the control stream, each lane's leading run of frames marked safe to replay, in
+ * order: a lane never skips a frame, so a vote behind a market-data frame holds the lane's
+ * rest until the session is open. */
+void hv__session_set_early(hv_session *s, int on);
+
 /* Queues an application frame on the control stream (subscribe, unsubscribe); not replayed
  * after a reconnect. 0, HV_EFULL, HV_ESTATE, parse errors. */
 int hv__session_send_control(hv_session *s, const uint8_t *frame, size_t len, uint64_t now_ns);

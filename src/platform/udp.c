@@ -16,6 +16,9 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 int hv__udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len)
 {
@@ -58,6 +61,7 @@ int hv__udp_open(hv_udp *u, const struct sockaddr *bind_addr, socklen_t len)
         seg = 0; /* per-call segment sizes from here on */
         (void)setsockopt(u->fd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg));
     }
+    u->gro = setsockopt(u->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
     return 0;
 }
 
@@ -69,12 +73,19 @@ void hv__udp_close(hv_udp *u)
 }
 
 int hv__udp_recv(hv_udp *u, uint8_t *buf, size_t cap, struct sockaddr_storage *from,
-                 socklen_t *from_len)
+                 socklen_t *from_len, size_t *seg)
 {
     struct iovec iov = { buf, cap };
-    struct msghdr msg = {
-        .msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov, .msg_iovlen = 1
-    };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = { .msg_name = from,
+                          .msg_namelen = sizeof(*from),
+                          .msg_iov = &iov,
+                          .msg_iovlen = 1,
+                          .msg_control = u->gro ? ctl.buf : NULL,
+                          .msg_controllen = u->gro ? sizeof(ctl.buf) : 0 };
     ssize_t n;
     do {
         n = recvmsg(u->fd, &msg, 0);
@@ -82,6 +93,16 @@ int hv__udp_recv(hv_udp *u, uint8_t *buf, size_t cap, struct sockaddr_storage *f
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? HV_EAGAIN : hv_err_from_errno(errno);
     *from_len = msg.msg_namelen;
+    *seg = (size_t)n;
+    for (struct cmsghdr *cm = u->gro ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        int gs;
+        if (cm->cmsg_level != IPPROTO_UDP || cm->cmsg_type != UDP_GRO ||
+            cm->cmsg_len < CMSG_LEN(sizeof(gs)))
+            continue;
+        memcpy(&gs, CMSG_DATA(cm), sizeof(gs));
+        if (gs > 0 && (size_t)gs < *seg)
+            *seg = (size_t)gs;
+    }
     return (int)n;
 }
 

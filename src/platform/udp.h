@@ -13,6 +13,7 @@ typedef struct hv_udp {
     int fd;
     int family;
     int gso; /* the kernel accepted UDP_SEGMENT */
+    int gro; /* the kernel accepted UDP_GRO: one receive may hold many datagrams */
     struct sockaddr_storage local;
     socklen_t local_len;
 } hv_udp;
@@ -25,9 +26,11 @@ int hv__udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *ou
 int hv__udp_open(hv_udp *u, const struct sockaddr *bind_addr, socklen_t len);
 void hv__udp_close(hv_udp *u);
 
-/* Receives one datagram. Returns its length, HV_EAGAIN when none is waiting, or an error. */
+/* Receives one datagram, or with GRO several of one sender coalesced by the kernel: datagrams
+ * of *seg bytes each, the last possibly shorter (*seg = the length when there is one).
+ * Returns the total length, HV_EAGAIN when none is waiting, or an error. */
 int hv__udp_recv(hv_udp *u, uint8_t *buf, size_t cap, struct sockaddr_storage *from,
-                 socklen_t *from_len);
+                 socklen_t *from_len, size_t *seg);
 
 /* Sends len bytes to `to` as datagrams of seg bytes each (the last may be shorter): one
  * sendmsg with UDP_SEGMENT when the socket has GSO and len > seg, else one sendmsg per

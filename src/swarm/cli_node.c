@@ -268,7 +268,7 @@ void hv__node_print_links(hv_net *hub, FILE *f)
 {
     hv_net_link_stats ls;
     fprintf(f, "%-24s %s\n", "links",
-            "peer id, rtt us (min), bytes out/in, datagrams out/in, retransmits, frames out/in");
+            "peer id, rtt us (min), bytes out/in, datagrams out/in, packets lost, frames out/in");
     for (uint32_t i = 0; hv_net_link_stats_get(hub, i, &ls) == 0; i++) {
         char key[32];
         snprintf(key, sizeof(key), "  link %u", i);
@@ -276,7 +276,7 @@ void hv__node_print_links(hv_net *hub, FILE *f)
                 "%-24s %016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
                 ", %" PRIu64 ", %" PRIu64 "/%" PRIu64 "\n",
                 key, ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
-                ls.datagrams_sent, ls.datagrams_recv, ls.retransmits, ls.frames_sent,
+                ls.datagrams_sent, ls.datagrams_recv, ls.packets_lost, ls.frames_sent,
                 ls.frames_delivered);
     }
 }

@@ -42,7 +42,7 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 /* Waits up to grace_ms for the children to exit, then kills the rest. */
 void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms);
 
-/* The hub's links, one line each: peer, RTT, bytes, datagrams, retransmits, frames. */
+/* The hub's links, one line each: peer, RTT, bytes, datagrams, packets lost, frames. */
 void hv__node_print_links(hv_net *hub, FILE *f);
 
 /* A swarm whose members of `mask` run as `hivewire agent` children on loopback, with

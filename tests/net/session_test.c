@@ -144,12 +144,13 @@ static size_t pump_dir(side *a, side *b, int64_t key_base, size_t budget, int qa
         assert_true(k > 0);
         size_t n = len[0] < budget - moved ? len[0] : budget - moved;
         hv__session_tx_advance(a->s, lane, n);
-        if (qack)
-            hv__session_tx_acked(a->s, lane, off + n);
         int64_t key = lane == HV_SESSION_CONTROL ? HV_SESSION_CONTROL : key_base + lane;
         int rv = hv__session_rx(b->s, key, base[0], n, now);
         if (rv < 0 && b->rx_err == 0)
             b->rx_err = rv;
+        /* Confirmed after delivery, as QUIC would: the session may free the bytes at once. */
+        if (qack)
+            hv__session_tx_acked(a->s, lane, off + n);
         moved += n;
     }
     return moved;
@@ -347,6 +348,105 @@ static void reconnect_replays_what_was_lost_and_removes_duplicates(void **state)
     assert_int_equal(hv__session_handle_expiry(sv.s, e), 0);
     pump(&c, &sv, e);
     assert_int_equal(hv__session_unacked(c.s), 0);
+    side_fini(&c);
+    side_fini(&sv);
+}
+
+/* ngtcp2 keeps pointers to stream data and reads them again to retransmit: bytes handed out
+ * must stay where they are, unchanged, while the queue grows behind them, until confirmed. */
+static void bytes_handed_to_the_transport_stay_put_until_confirmed(void **state)
+{
+    (void)state;
+    side c, sv;
+    side_init(&c, 0, 7);
+    side_init(&sv, 1, 1);
+    connect_pair(&c, &sv, 0);
+    uint8_t buf[256];
+    size_t n = make_frame(buf, sizeof(buf), 7, 1, "md.spx");
+    assert_int_equal(hv__session_send(c.s, 3, buf, n, 0), 0);
+    int lane = hv__session_tx_next_lane(c.s, NULL);
+    assert_true(lane >= 0);
+    const uint8_t *base[3];
+    size_t len[3];
+    uint64_t off;
+    int k = hv__session_tx_peek(c.s, lane, base, len, &off);
+    assert_true(k >= 2); /* the preamble, then the frame */
+    uint8_t copy[3][256];
+    for (int i = 0; i < k; i++) {
+        assert_true(len[i] <= sizeof(copy[i]));
+        memcpy(copy[i], base[i], len[i]);
+        hv__session_tx_advance(c.s, lane, len[i]);
+    }
+    /* Far more than any first buffer holds, none of it confirmed. */
+    for (uint64_t seq = 2; seq < 3000; seq++) {
+        n = make_frame(buf, sizeof(buf), 7, seq, "md.spx");
+        assert_int_equal(hv__session_send(c.s, 3, buf, n, 0), 0);
+    }
+    for (int i = 0; i < k; i++)
+        assert_memory_equal(base[i], copy[i], len[i]);
+    side_fini(&c);
+    side_fini(&sv);
+}
+
+static int send_marked(side *c, uint64_t seq, int early)
+{
+    uint8_t buf[256];
+    size_t n = make_frame(buf, sizeof(buf), 7, seq, "md.spx");
+    hv_frame f;
+    assert_int_equal(hv_frame_parse(buf, n, NULL, &f), (int)n);
+    return hv__session_send_parsed(c->s, 3, buf, &f, early ? HV_SESSION_SEND_EARLY : 0, 0);
+}
+
+/* In 0-RTT a client hands out the control stream, then only each lane's leading run of frames
+ * marked safe to replay; the rest waits for the session to open. */
+static void early_data_carries_only_the_leading_run_of_replay_safe_frames(void **state)
+{
+    (void)state;
+    side c, sv;
+    side_init(&c, 0, 7);
+    side_init(&sv, 1, 1);
+    side_new_session(&c);
+    assert_int_equal(send_marked(&c, 1, 1), 0);
+    assert_int_equal(send_marked(&c, 2, 1), 0);
+    assert_int_equal(send_marked(&c, 3, 0), 0);
+    assert_int_equal(send_marked(&c, 4, 1), 0);
+    assert_int_equal(hv__session_connect(c.s, 0), 0);
+    /* Not in 0-RTT: the handshake only. */
+    assert_int_equal(hv__session_tx_next_lane(c.s, NULL), HV_SESSION_CONTROL);
+    const uint8_t *base[3];
+    size_t len[3];
+    uint64_t off;
+    int k = hv__session_tx_peek(c.s, HV_SESSION_CONTROL, base, len, &off);
+    size_t hs = 0;
+    for (int i = 0; i < k; i++)
+        hs += len[i];
+    hv__session_tx_advance(c.s, HV_SESSION_CONTROL, hs);
+    assert_int_equal(hv__session_tx_next_lane(c.s, NULL), HV_ENOTFOUND);
+    /* In 0-RTT: frames 1 and 2, and not one byte of 3 or 4. */
+    hv__session_set_early(c.s, 1);
+    int lane = hv__session_tx_next_lane(c.s, NULL);
+    assert_true(lane >= 0);
+    uint8_t one[256];
+    size_t fl = make_frame(one, sizeof(one), 7, 1, "md.spx");
+    k = hv__session_tx_peek(c.s, lane, base, len, &off);
+    size_t total = 0;
+    for (int i = 0; i < k; i++)
+        total += len[i];
+    /* The preamble and frames 1 and 2 (a lane made before any handshake does not intern). */
+    assert_int_equal(total, HV_SESSION_PREAMBLE_BYTES + 2 * fl);
+    for (int i = 0; i < k; i++)
+        hv__session_tx_advance(c.s, lane, len[i]);
+    assert_int_equal(hv__session_tx_next_lane(c.s, NULL), HV_ENOTFOUND);
+    /* Types that must never be replayed cannot be marked. */
+    uint8_t vb[256];
+    hv_msg m = { .type = HV_MSG_VOTE };
+    hv_frame vf = { .seq = 9, .sender_id = 7, .topic = hv_str_from("swarm.vote.cast") };
+    int vn = hv_frame_encode(vb, sizeof(vb), &vf, &m, NULL);
+    assert_true(vn > 0);
+    assert_int_equal(hv_frame_parse(vb, (size_t)vn, NULL, &vf), vn);
+    assert_int_equal(hv__session_send_parsed(c.s, 3, vb, &vf, HV_SESSION_SEND_EARLY, 0), HV_EINVAL);
+    assert_int_equal(hv__session_send_parsed(c.s, 3, vb, &vf, 0, 0), 0);
+    assert_int_equal(hv__session_tx_next_lane(c.s, NULL), HV_ENOTFOUND);
     side_fini(&c);
     side_fini(&sv);
 }
@@ -658,6 +758,8 @@ int main(void)
         cmocka_unit_test(silent_peer_is_declared_lost_after_the_timeout),
         cmocka_unit_test(handshake_that_never_comes_times_out),
         cmocka_unit_test(reconnect_replays_what_was_lost_and_removes_duplicates),
+        cmocka_unit_test(bytes_handed_to_the_transport_stay_put_until_confirmed),
+        cmocka_unit_test(early_data_carries_only_the_leading_run_of_replay_safe_frames),
         cmocka_unit_test(duplicates_from_a_replay_are_removed),
         cmocka_unit_test(replayed_frames_already_delivered_are_dropped),
         cmocka_unit_test(a_new_session_discards_the_old_replay_state_and_says_so),

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/sim.h"
+#include "obs/cli_obs.h"
 #include "trading/cli_trading.h"
 
 #define CMD "run"
@@ -27,6 +28,7 @@ typedef struct run_opts {
     int no_report;
     int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
     hv_swarm_config cfg;
+    hv_obs_cli obs; /* --metrics, --serve, alerts (src/obs) */
 } run_opts;
 
 /* ---- Options ------------------------------------------------------------------------------- */
@@ -378,7 +380,7 @@ static const hv_opt output_rows[] = {
     { 0 },
 };
 
-enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS };
+enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS, T_OBS };
 
 static const hv_opt_section sections[] = {
     { "data", hv__cli_bars_rows, T_BARS },
@@ -391,6 +393,7 @@ static const hv_opt_section sections[] = {
     { "risk", var_rows, T_RUN },
     { "exchange", hv__cli_exchange_rows, T_EXCHANGE },
     { "output", output_rows, T_RUN },
+    { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
 
@@ -419,7 +422,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->out = "out";
     o->progress = -1;
     hv_swarm_config_default(&o->cfg);
-    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits };
+    hv__obs_cli_default(&o->obs);
+    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits, &o->obs };
     int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
     if (rc != HV_OPTS_PROCEED)
         return rc;
@@ -438,13 +442,17 @@ static int parse_args(int argc, char **argv, run_opts *o)
 /* ---- Progress ------------------------------------------------------------------------------ */
 
 typedef struct progress {
-    int tty;
+    int show, tty;
     uint64_t last_ns, start_ns;
+    hv_obs_cli *obs;
 } progress;
 
 static int on_progress(void *ud, uint64_t done, uint64_t total)
 {
     progress *p = ud;
+    hv__obs_cli_progress(p->obs, done, total);
+    if (!p->show)
+        return 0;
     uint64_t now = hv_now_ns();
     uint64_t every = p->tty ? 100000000ull : 1000000000ull;
     if (done != total && now - p->last_ns < every)
@@ -586,7 +594,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
     add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
 }
 
-static int write_report(const char *dir, const char *name, const hv_swarm *sw, const summary *s,
+static int write_report(run_opts *o, const char *name, const hv_swarm *sw, const summary *s,
                         const char *title)
 {
     const uint64_t *t;
@@ -599,10 +607,11 @@ static int write_report(const char *dir, const char *name, const hv_swarm *sw, c
                           .equity_n = n,
                           .equity_t_ns = t,
                           .equity = eq };
-    return hv__cli_write_report(CMD, dir, name, hv_swarm_profiler(sw), &x);
+    hv__obs_cli_report(&o->obs, &x);
+    return hv__cli_write_report(CMD, o->out, name, hv_swarm_profiler(sw), &x);
 }
 
-static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
+static int output(run_opts *o, const hv_swarm *sw, size_t nbars)
 {
     summary s;
     summarise(o, sw, nbars, &s);
@@ -620,9 +629,9 @@ static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
     char title[160];
     snprintf(title, sizeof(title), "hivewire run: %s, seed %llu",
              o->bars.synthetic ? "synthetic" : o->bars.data, (unsigned long long)o->cfg.seed);
-    if (write_report(o->out, "run.json", sw, &s, title) != 0)
+    if (write_report(o, "run.json", sw, &s, title) != 0)
         return HV_EXIT_FAIL;
-    return write_report(o->out, "run.html", sw, &s, title);
+    return write_report(o, "run.html", sw, &s, title);
 }
 
 int hv_cmd_run(int argc, char **argv);
@@ -654,15 +663,26 @@ int hv_cmd_run(int argc, char **argv)
         hv_series_fini(&bars);
         return HV_EXIT_FAIL;
     }
-    progress pr = { .tty = o.progress < 0 ? isatty(2) : o.progress, .start_ns = hv_now_ns() };
+    if (hv__obs_cli_begin(&o.obs, CMD, sw, &o.cfg, bars.bars, bars.len,
+                          o.bars.synthetic ? "synthetic" : o.bars.data) != 0) {
+        hv_swarm_free(sw);
+        hv_series_fini(&bars);
+        return HV_EXIT_FAIL;
+    }
+    progress pr = { .show = o.progress != 0,
+                    .tty = o.progress < 0 ? isatty(2) : o.progress,
+                    .start_ns = hv_now_ns(),
+                    .obs = &o.obs };
     pr.last_ns = pr.start_ns;
-    err = hv_swarm_run(sw, o.progress == 0 ? NULL : on_progress, &pr);
+    err = hv_swarm_run(sw, on_progress, &pr);
+    hv__obs_cli_end(&o.obs, err);
     if (err != 0) {
         hv__cli_error(CMD, "the swarm stopped: %s", hv_swarm_error(sw));
         rc = HV_EXIT_FAIL;
     } else {
         rc = output(&o, sw, bars.len);
     }
+    hv__obs_cli_close(&o.obs);
     hv_swarm_free(sw);
     hv_series_fini(&bars);
     return rc;

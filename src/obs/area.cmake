@@ -30,3 +30,7 @@ target_link_libraries(hivewire_obs PUBLIC hivewire_static PkgConfig::MHD PkgConf
 # The option rows and run hooks, for the commands (hivewire run).
 set_property(GLOBAL APPEND PROPERTY HV_CLI_SOURCES ${PROJECT_SOURCE_DIR}/src/obs/cli_obs.c)
 set_property(GLOBAL APPEND PROPERTY HV_CLI_LIBS hivewire_obs)
+
+hv_add_test(NAME obs_alerts SOURCES tests/obs/alerts_test.c LIBS hivewire_obs TIMEOUT 60)
+hv_add_test(NAME obs_expo SOURCES tests/obs/expo_test.c tests/obs/promparse.c LIBS hivewire_obs
+            LABELS concurrent TIMEOUT 60)

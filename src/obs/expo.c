@@ -224,11 +224,18 @@ static void run_families(const hv_obs_snap *s, hv_obs_buf *b)
           s->cycles_per_s);
 }
 
-static void latency_families(const hv_obs_snap *s, hv_obs_buf *b)
+/* Stages of one kind (external or timed). A family with no series is left out: a family must
+ * have samples. */
+static uint32_t stages_of(const hv_obs_snap *s, int external)
 {
-    family(b, "hivewire_cycle_duration_seconds", "histogram",
-           "Time of each trading cycle (the profiler's cycle).");
-    hist(b, "hivewire_cycle_duration_seconds", NOKV, &s->cycle, hv__obs_lat_bounds);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nstages; i++)
+        n += s->stage[i].external == external;
+    return n;
+}
+
+static void timed_families(const hv_obs_snap *s, hv_obs_buf *b)
+{
     family(b, "hivewire_stage_duration_seconds", "histogram",
            "Critical-path time of each occurrence of a cycle stage (docs/SWARM.md).");
     for (uint32_t i = 0; i < s->nstages; i++)
@@ -241,6 +248,17 @@ static void latency_families(const hv_obs_snap *s, hv_obs_buf *b)
         if (!s->stage[i].external)
             line_d(b, "hivewire_stage_self_seconds_total", KV("stage", s->stage[i].name),
                    (double)s->stage[i].self_ns / 1e9);
+}
+
+static void latency_families(const hv_obs_snap *s, hv_obs_buf *b)
+{
+    family(b, "hivewire_cycle_duration_seconds", "histogram",
+           "Time of each trading cycle (the profiler's cycle).");
+    hist(b, "hivewire_cycle_duration_seconds", NOKV, &s->cycle, hv__obs_lat_bounds);
+    if (stages_of(s, 0) > 0)
+        timed_families(s, b);
+    if (stages_of(s, 1) == 0)
+        return;
     family(b, "hivewire_stage_external_seconds", "histogram",
            "Durations measured apart from the cycle: CPU time of the parallel stages, simulated "
            "exchange latencies.");
@@ -366,6 +384,8 @@ static void bus_agent_families(const hv_obs_snap *s, hv_obs_buf *b)
           "and sends it again).",
           AGENT_FIELD(send_rejected) },
     };
+    if (s->nagents == 0)
+        return;
     for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
         family(b, rows[r].name, "counter", rows[r].help);
         for (uint32_t i = 0; i < s->nagents; i++) {
@@ -436,6 +456,19 @@ static void agent_families(const hv_obs_snap *s, hv_obs_buf *b)
     counter(b, "hivewire_inputs_missing_total",
             "Predictions the strategy decided without (from the final reports).",
             st->inputs_missing);
+    counter(b, "hivewire_agents_lost_total", "Times an agent missed 3 heartbeats.",
+            st->agents_lost);
+    counter(b, "hivewire_agents_rejoined_total", "Times a lost or restarted agent joined again.",
+            st->agents_rejoined);
+    counter(b, "hivewire_joins_refused_total",
+            "Joins refused (unknown id, wrong role, changed key).", st->joins_refused);
+    gauge(b, "hivewire_agents_reported", "Agents whose final report reached the coordinator.",
+          st->agents_reported);
+    uint32_t members = 0;
+    for (uint32_t i = 0; i < s->nagents; i++)
+        members += s->agent[i].member != 0;
+    if (members == 0)
+        return;
     family(b, "hivewire_agent_up", "gauge", "1: the agent joined and is not lost.");
     for (uint32_t i = 0; i < s->nagents; i++)
         if (s->agent[i].member)
@@ -453,17 +486,9 @@ static void agent_families(const hv_obs_snap *s, hv_obs_buf *b)
         if (s->agent[i].member)
             line_d(b, "hivewire_agent_last_cycle", KV("agent", s->agent[i].name),
                    maybe(s->agent[i].last_cycle != UINT64_MAX, (double)s->agent[i].last_cycle));
-    counter(b, "hivewire_agents_lost_total", "Times an agent missed 3 heartbeats.",
-            st->agents_lost);
-    counter(b, "hivewire_agents_rejoined_total", "Times a lost or restarted agent joined again.",
-            st->agents_rejoined);
-    counter(b, "hivewire_joins_refused_total",
-            "Joins refused (unknown id, wrong role, changed key).", st->joins_refused);
-    gauge(b, "hivewire_agents_reported", "Agents whose final report reached the coordinator.",
-          st->agents_reported);
 }
 
-static void machine_families(const hv_obs_snap *s, hv_obs_buf *b)
+static void thread_families(const hv_obs_snap *s, hv_obs_buf *b)
 {
     family(b, "hivewire_runner_cpu_seconds_total", "counter",
            "User + system CPU time of each runner thread.");
@@ -481,6 +506,11 @@ static void machine_families(const hv_obs_snap *s, hv_obs_buf *b)
                KV("thread", s->thread[i].name, "kind", "involuntary"),
                s->thread[i].switches_involuntary);
     }
+    uint32_t measured = 0;
+    for (uint32_t i = 0; i < s->nthreads; i++)
+        measured += s->thread[i].have_wait != 0;
+    if (measured == 0)
+        return;
     family(b, "hivewire_runner_runqueue_wait_seconds_total", "counter",
            "Time a runner thread was runnable but waited for a CPU (schedstat; the threads this "
            "process could measure).");
@@ -488,6 +518,12 @@ static void machine_families(const hv_obs_snap *s, hv_obs_buf *b)
         if (s->thread[i].have_wait)
             line_d(b, "hivewire_runner_runqueue_wait_seconds_total",
                    KV("thread", s->thread[i].name), (double)s->thread[i].runq_wait_ns / 1e9);
+}
+
+static void machine_families(const hv_obs_snap *s, hv_obs_buf *b)
+{
+    if (s->nthreads > 0)
+        thread_families(s, b);
     gauge(b, "hivewire_process_resident_memory_bytes", "Resident memory of the process.",
           (double)s->rss_bytes);
     gauge(b, "hivewire_cpu_pressure_some_ratio",

@@ -34,3 +34,14 @@ set_property(GLOBAL APPEND PROPERTY HV_CLI_LIBS hivewire_obs)
 hv_add_test(NAME obs_alerts SOURCES tests/obs/alerts_test.c LIBS hivewire_obs TIMEOUT 60)
 hv_add_test(NAME obs_expo SOURCES tests/obs/expo_test.c tests/obs/promparse.c LIBS hivewire_obs
             LABELS concurrent TIMEOUT 60)
+
+# End to end, on the built `hivewire` (HV_BIN): /metrics scraped during a run (also under TSan:
+# the HTTP threads against the swarm's), and the dashboard in headless Chromium.
+hv_add_test(NAME obs_scrape
+            SOURCES tests/obs/scrape_test.c tests/obs/promparse.c tests/obs/runproc.c
+            LABELS concurrent TIMEOUT 300)
+set_property(TEST obs_scrape APPEND PROPERTY ENVIRONMENT "HV_BIN=$<TARGET_FILE:hivewire>"
+             "HV_BUILD_DIR=${CMAKE_BINARY_DIR}")
+if(HV_SANITIZE STREQUAL "thread")
+  target_compile_definitions(test_obs_scrape PRIVATE HV_OBS_SCRAPE_BARS="5000")
+endif()

@@ -52,3 +52,4 @@ set_property(TEST obs_dashboard APPEND PROPERTY ENVIRONMENT "HV_BIN=$<TARGET_FIL
 if(HV_SANITIZE)
   target_compile_definitions(test_obs_dashboard PRIVATE HV_OBS_DASH_BARS="40000")
 endif()
+hv_add_test(NAME obs_sample SOURCES tests/obs/sample_test.c LIBS hivewire_obs TIMEOUT 120)

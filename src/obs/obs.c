@@ -525,3 +525,8 @@ void hv__obs_links(hv_obs *o, const hv_obs_link *links, uint32_t n)
 {
     hv__obs_store_links(&o->store, links, n);
 }
+
+int hv__obs_read(hv_obs *o, hv_obs_snap *out)
+{
+    return hv__obs_store_read(&o->store, 0, 0, out) == 1;
+}

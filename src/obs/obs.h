@@ -76,6 +76,9 @@ void hv__obs_done(hv_obs *o, int run_rc);
 #define HV_OBS_LOG_MAX 1024
 size_t hv__obs_alert_log(const hv_obs *o, const hv_obs_alert_event **ev, uint64_t *dropped);
 
+/* Any thread: a copy of the latest published snapshot. Returns 1, or 0 before the first. */
+int hv__obs_read(hv_obs *o, hv_obs_snap *out);
+
 /* Any thread: the per-link figures of a networked run (docs/OBSERVABILITY.md, "Links"). */
 void hv__obs_links(hv_obs *o, const hv_obs_link *links, uint32_t n);
 

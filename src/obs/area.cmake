@@ -53,3 +53,11 @@ if(HV_SANITIZE)
   target_compile_definitions(test_obs_dashboard PRIVATE HV_OBS_DASH_BARS="40000")
 endif()
 hv_add_test(NAME obs_sample SOURCES tests/obs/sample_test.c LIBS hivewire_obs TIMEOUT 120)
+
+# The observer's parsers of outside text: --metrics/--serve addresses and /proc files.
+hv_add_fuzzer(NAME obs_parse SOURCES fuzz/obs_parse.c CORPUS fuzz/corpus/obs_parse)
+foreach(_t fuzz_obs_parse fuzzreplay_obs_parse)
+  if(TARGET ${_t})
+    target_link_libraries(${_t} PRIVATE hivewire_obs)
+  endif()
+endforeach()

@@ -100,6 +100,8 @@ int hv__obs_parse_addr(const char *text, hv_obs_addr *out, char *why, size_t cap
         memcpy(host, text, (size_t)(colon - text));
         host[colon - text] = 0;
         port = colon + 1;
+        if (strchr(host, ':') != NULL) /* an IPv6 address needs its brackets */
+            goto bad;
     }
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");

@@ -16,6 +16,9 @@
 
 #define EXPO_MAX_BYTES   (8u << 20)
 #define SSE_KEEPALIVE_NS 10000000000ull /* a comment line every 10 s on an idle stream */
+#define SSE_EVERY_NS                                               \
+    250000000ull /* at most 4 events a second per client (the page \
+                    redraws at most that often) */
 
 struct hv_obs_http {
     hv_obs_store *store;
@@ -138,7 +141,8 @@ typedef struct sse {
     hv_obs_snap *snap;
     hv_obs_cursor cur;
     uint64_t gen;
-    char *out; /* the event being written */
+    uint64_t sent_ns; /* when the last event went */
+    char *out;        /* the event being written */
     size_t len, off;
 } sse;
 
@@ -148,6 +152,10 @@ static int next_event(sse *s)
     free(s->out);
     s->out = NULL;
     s->len = s->off = 0;
+    uint64_t since = hv_now_ns() - s->sent_ns;
+    if (s->gen > 0 && since < SSE_EVERY_NS &&
+        hv__obs_store_wait_closed(s->h->store, SSE_EVERY_NS - since))
+        return -1;
     int got = hv__obs_store_read(s->h->store, s->gen, SSE_KEEPALIVE_NS, s->snap);
     if (got < 0)
         return -1;
@@ -157,6 +165,7 @@ static int next_event(sse *s)
         return s->out ? 0 : -1;
     }
     s->gen = s->snap->gen;
+    s->sent_ns = hv_now_ns();
     char *js = hv__obs_state_json(s->snap, &s->cur);
     if (js == NULL)
         return -1;

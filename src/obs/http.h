@@ -5,7 +5,8 @@
  *   GET /metrics      the Prometheus text exposition of the latest snapshot
  *   GET /             the dashboard (dashboard servers only): one self-contained page
  *   GET /events       Server-Sent Events: the whole state on connect, then what changed, one
- *                     event per published snapshot, a comment every 10 s to keep the line up
+ *                     event per new snapshot but at most 4 a second per client, a comment
+ *                     every 10 s to keep the line up
  *   GET /state        the whole state as one JSON object
  *
  * Anything else is 404 (405 for methods other than GET and HEAD).

@@ -66,6 +66,8 @@ void hv__obs_hist_digest(const hv_hist *h, const double *bounds_s, uint32_t nbou
             b++;
         if (b < nbounds)
             out->cum[b] += c;
+        if (seen >= h->count)
+            break; /* the rest is empty: most values sit in the first buckets */
     }
     for (uint32_t k = 1; k < nbounds; k++)
         out->cum[k] += out->cum[k - 1];

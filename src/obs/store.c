@@ -84,6 +84,18 @@ int hv__obs_store_read(hv_obs_store *s, uint64_t after, uint64_t timeout_ns, hv_
     return got;
 }
 
+int hv__obs_store_wait_closed(hv_obs_store *s, uint64_t timeout_ns)
+{
+    struct timespec until = deadline(timeout_ns);
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    while (!s->closing && rc == 0)
+        rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
+    int closing = s->closing;
+    pthread_mutex_unlock(&s->mu);
+    return closing;
+}
+
 void hv__obs_store_close(hv_obs_store *s)
 {
     pthread_mutex_lock(&s->mu);

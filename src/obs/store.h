@@ -42,6 +42,9 @@ int hv__obs_store_publish(hv_obs_store *s, hv_obs_snap *src, int block);
  * (the store is closing). */
 int hv__obs_store_read(hv_obs_store *s, uint64_t after, uint64_t timeout_ns, hv_obs_snap *out);
 
+/* Waits up to timeout_ns for the store to close. Returns 1 if it is closing, else 0. */
+int hv__obs_store_wait_closed(hv_obs_store *s, uint64_t timeout_ns);
+
 /* Wakes every waiting reader and makes further reads return HV_ECLOSED. */
 void hv__obs_store_close(hv_obs_store *s);
 

@@ -174,28 +174,44 @@ static const char *limit_text(int id, double t, char *buf, size_t cap)
     return buf;
 }
 
+/* The line's text: what was measured, and the limit it crossed. The bus alert is the bus's own
+ * verdict, with no number of ours to compare. */
+static void message(const hv_obs_alerts *a, int id, const verdict *v, int raised,
+                    hv_obs_alert_event *ev)
+{
+    char lim[32];
+    double t = a->st[id].threshold;
+    if (id == HV_OBS_ALERT_BUS_LATENCY && raised)
+        snprintf(ev->message, sizeof(ev->message), "%s", v->why);
+    else if (id == HV_OBS_ALERT_BUS_LATENCY)
+        snprintf(ev->message, sizeof(ev->message), "%s, %u times in a row", v->why,
+                 a->cfg.clear_after);
+    else if (raised)
+        snprintf(ev->message, sizeof(ev->message), "%s > %s", v->why,
+                 limit_text(id, t, lim, sizeof(lim)));
+    else
+        snprintf(ev->message, sizeof(ev->message), "%s, at or below %s %u times in a row", v->why,
+                 limit_text(id, t * a->cfg.clear_ratio, lim, sizeof(lim)), a->cfg.clear_after);
+}
+
 static int step(hv_obs_alerts *a, int id, const verdict *v, uint64_t now_ns, hv_obs_alert_event *ev)
 {
     hv_obs_alert_state *s = &a->st[id];
     if (!s->enabled || !v->valid)
         return 0;
     s->value = v->value;
-    char lim[32];
     int change = -1;
     if (!s->active && v->value > s->threshold) {
         s->active = 1;
         s->raised++;
         a->under[id] = 0;
         change = 1;
-        snprintf(ev->message, sizeof(ev->message), "%s > %s", v->why,
-                 limit_text(id, s->threshold, lim, sizeof(lim)));
+        message(a, id, v, 1, ev);
     } else if (s->active && v->value <= s->threshold * a->cfg.clear_ratio) {
         if (++a->under[id] >= a->cfg.clear_after) {
             s->active = 0;
             change = 0;
-            snprintf(ev->message, sizeof(ev->message), "%s, at or below %s %u times in a row",
-                     v->why, limit_text(id, s->threshold * a->cfg.clear_ratio, lim, sizeof(lim)),
-                     a->cfg.clear_after);
+            message(a, id, v, 0, ev);
         }
     } else {
         a->under[id] = 0;

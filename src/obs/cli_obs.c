@@ -193,8 +193,9 @@ static void on_signal(int sig)
     (void)w;
 }
 
-/* Waits for SIGINT or SIGTERM, at most seconds (UINT64_MAX: forever). */
-static void wait_for_stop(uint64_t seconds)
+/* Waits for SIGINT or SIGTERM, at most seconds (UINT64_MAX: forever). Says so on stderr once
+ * the signals are caught, so whoever reads the line may send one. */
+static void wait_for_stop(const char *cmd, uint64_t seconds)
 {
     if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
         return;
@@ -204,6 +205,11 @@ static void wait_for_stop(uint64_t seconds)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    if (seconds == UINT64_MAX)
+        fprintf(stderr, "hivewire %s: serving the final state until Ctrl-C\n", cmd);
+    else
+        fprintf(stderr, "hivewire %s: serving the final state for %llu s (Ctrl-C stops)\n", cmd,
+                (unsigned long long)seconds);
     uint64_t deadline = seconds == UINT64_MAX ? UINT64_MAX : hv_now_ns() + seconds * 1000000000ull;
     for (;;) {
         uint64_t now = hv_now_ns();
@@ -227,14 +233,8 @@ void hv__obs_cli_close(hv_obs_cli *c)
     if (c->obs == NULL)
         return;
     int serving = hv__obs_port(c->obs, 0) != 0 || hv__obs_port(c->obs, 1) != 0;
-    if (serving && c->serve_for_s > 0) {
-        if (c->serve_for_s == UINT64_MAX)
-            fprintf(stderr, "hivewire %s: serving the final state until Ctrl-C\n", c->opts.cmd);
-        else
-            fprintf(stderr, "hivewire %s: serving the final state for %llu s (Ctrl-C stops)\n",
-                    c->opts.cmd, (unsigned long long)c->serve_for_s);
-        wait_for_stop(c->serve_for_s);
-    }
+    if (serving && c->serve_for_s > 0)
+        wait_for_stop(c->opts.cmd, c->serve_for_s);
     hv__obs_free(c->obs);
     c->obs = NULL;
 }

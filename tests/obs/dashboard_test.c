@@ -400,6 +400,7 @@ static void live_updates_then_the_final_state_in_headless_chromium(void **state)
     json_decref(v.j);
     cdp_stop(c);
     free(c);
+    assert_non_null(rp_wait_for(p, "serving the final state", 60000));
     assert_int_equal(rp_finish(p, SIGINT, 60000), 0);
     free(p);
 }

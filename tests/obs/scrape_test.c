@@ -150,6 +150,8 @@ static void a_port_in_use_stops_the_run_before_it_starts(void **state)
     assert_non_null(strstr(b->err, "cannot listen on 127.0.0.1:"));
     assert_non_null(strstr(b->err, "Address already in use"));
     assert_null(strstr(b->err, "cycles/s")); /* no run */
+    /* the first one ends its serving cleanly on SIGTERM (once it serves the final state) */
+    assert_non_null(rp_wait_for(a, "serving the final state", 60000));
     assert_int_equal(rp_finish(a, SIGTERM, 60000), 0);
     free(a);
     free(b);

@@ -116,8 +116,8 @@ static void the_parser_refuses_what_the_format_does_not_allow(void **state)
         "# HELP x h\n# TYPE x gauge\nx one\n",          /* bad value */
         "# HELP x_total h\n# TYPE x_total counter\nx_total -1\n",
         "# HELP x h\n# TYPE x counter\nx 1\n", /* counter without _total */
-        "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
-        "h_sum 1\nh_count 1\n", /* not cumulative */
+        ("# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n"
+         "h_sum 1\nh_count 1\n"), /* not cumulative */
         "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", /* no +Inf */
         "# HELP x h\n# TYPE x gauge\nx 1\nx 2\n", /* the same series twice */
         "# HELP x h\n# TYPE x gauge\n\nx 1\n",    /* blank line */

@@ -10,17 +10,23 @@
  * thread per cycle. Cycle latency and the per-stage critical-path times come from the swarm's
  * profiler, histograms merged over the samples.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hivewire/swarm.h>
 
 #include "bench.h"
 #include "swarm/cli_node.h"
+#include "obs/obs.h"
 
 #ifndef HV_CYCLE_SOURCE_DIR
 #define HV_CYCLE_SOURCE_DIR "."
@@ -45,6 +51,14 @@ static const mode every_runner[] = {
       HV_SWARM_AUTH_AUTO, 0 },
     { "hivewire_multiprocess", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 1 },
 };
+
+/* The default, and the same observed (docs/OBSERVABILITY.md): --metrics and --serve on, a
+ * scraper every 100 ms and a dashboard connected. Sample by sample, interleaved. */
+static const mode every_observation[] = {
+    { "hivewire", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 0 },
+    { "hivewire_observed", HV_SWARM_RUNNER_AUTO, HV_SWARM_PLACE_AUTO, HV_SWARM_AUTH_AUTO, 0 },
+};
+#define OBSERVATION_SAMPLES 9
 
 /* Vote authentication: MACs (the default in one process) against Ed25519 signatures. */
 static const mode every_auth[] = {
@@ -76,7 +90,10 @@ typedef struct acc {
     double switches[SAMPLES_MAX]; /* per sample: context switches per cycle */
     double bytes[SAMPLES_MAX];    /* per sample (multi-process): bytes on the wire per cycle */
     double datagrams[SAMPLES_MAX];
+    double obs_us[SAMPLES_MAX];  /* observed runs: wall time per snapshot on the coordinator */
+    double scrapes[SAMPLES_MAX]; /* observed runs: /metrics requests answered */
     size_t n;
+    int observed;
     hv_swarm_stats last;
 } acc;
 
@@ -147,7 +164,136 @@ static int remote_run(const workload *w, const hv_swarm_config *cfg, hv_swarm **
     return rc;
 }
 
-static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
+/* ---- Watching a run: a Prometheus scraper and a dashboard, on loopback ---------------------- */
+
+typedef struct watcher {
+    uint16_t metrics_port, serve_port;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    uint64_t scrapes, sse_bytes;
+} watcher;
+
+static int connect_local(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* GET path; reads the answer to its end. Returns the bytes read, or -1. */
+static ssize_t get(uint16_t port, const char *path, watcher *w)
+{
+    int fd = connect_local(port);
+    char buf[16384];
+    int n = snprintf(buf, sizeof(buf), "GET %s HTTP/1.0\r\n\r\n", path);
+    if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    ssize_t total = 0, r;
+    while ((r = read(fd, buf, sizeof(buf))) > 0) {
+        total += r;
+        if (w != NULL) { /* the event stream: count as it comes */
+            pthread_mutex_lock(&w->mu);
+            w->sse_bytes += (uint64_t)r;
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+    close(fd);
+    return total;
+}
+
+/* Scrapes /metrics every 100 ms until told to stop. */
+static void *scraper(void *p)
+{
+    watcher *w = p;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        ssize_t n = get(w->metrics_port, "/metrics", NULL);
+        pthread_mutex_lock(&w->mu);
+        w->scrapes += n > 0;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* A dashboard: reads /events until the server closes it. */
+static void *dashboard(void *p)
+{
+    watcher *w = p;
+    (void)get(w->serve_port, "/events", w);
+    return NULL;
+}
+
+static int observed_progress(void *ud, uint64_t done, uint64_t total)
+{
+    return hv__obs_progress(ud, done, total);
+}
+
+/* Runs sw observed: servers on loopback, the scraper and a dashboard connected. */
+static int run_observed(hv_swarm *sw, const hv_swarm_config *cfg, const workload *wl,
+                        double *obs_us, double *scrapes)
+{
+    hv_obs_opts o;
+    hv__obs_opts_default(&o);
+    o.log = NULL; /* alerts are evaluated, not printed */
+    char why[160], err[256] = "";
+    hv__obs_parse_addr("127.0.0.1:0", &o.metrics, why, sizeof(why));
+    hv__obs_parse_addr("127.0.0.1:0", &o.serve, why, sizeof(why));
+    hv_obs *obs = NULL;
+    int rc = hv__obs_new(&o, &obs, err, sizeof(err));
+    if (rc == 0)
+        rc = hv__obs_attach(obs, sw, cfg, wl->bars, wl->n, wl->name);
+    if (rc != 0) {
+        hv__obs_free(obs);
+        return rc;
+    }
+    watcher w = { .metrics_port = hv__obs_port(obs, 0), .serve_port = hv__obs_port(obs, 1) };
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    pthread_t ts, td;
+    int started = pthread_create(&ts, NULL, scraper, &w) == 0;
+    started += pthread_create(&td, NULL, dashboard, &w) == 0;
+    rc = started == 2 ? hv_swarm_run(sw, observed_progress, obs) : HV_EAGAIN;
+    hv__obs_done(obs, rc);
+    hv_obs_snap *s = malloc(sizeof(*s));
+    if (s != NULL && hv__obs_read(obs, s)) {
+        *obs_us = s->publishes ? (double)s->publish_ns / 1e3 / (double)s->publishes : 0;
+        *scrapes = (double)s->scrapes;
+    }
+    free(s);
+    pthread_mutex_lock(&w.mu);
+    w.stop = 1;
+    pthread_cond_broadcast(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+    if (started >= 1)
+        pthread_join(ts, NULL);
+    hv__obs_free(obs); /* ends the event stream: the dashboard thread returns */
+    if (started == 2)
+        pthread_join(td, NULL);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    return rc;
+}
+
+static int one_run_as(const workload *w, const mode *m, uint64_t seed, acc *a, int observed)
 {
     hv_swarm_config cfg;
     hv_swarm_config_default(&cfg);
@@ -165,9 +311,12 @@ static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
     cfg.vote_auth = m->vote_auth;
     hv_swarm *sw = NULL;
     uint64_t children_cpu = 0;
+    double obs_us = 0, scrapes = 0;
     int rc = m->remote ? remote_run(w, &cfg, &sw, &children_cpu)
                        : hv_swarm_new(&cfg, w->bars, w->n, &sw);
-    if (rc == 0 && !m->remote)
+    if (rc == 0 && observed)
+        rc = run_observed(sw, &cfg, w, &obs_us, &scrapes);
+    else if (rc == 0 && !m->remote)
         rc = hv_swarm_run(sw, NULL, NULL);
     if (rc == 0 && a != NULL && a->n < SAMPLES_MAX) {
         hv_swarm_stats st;
@@ -182,6 +331,8 @@ static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
             a->datagrams[a->n] = (double)dgrams / n;
         }
         a->switches[a->n] = (double)(st.switches_voluntary + st.switches_involuntary) / n;
+        a->obs_us[a->n] = obs_us;
+        a->scrapes[a->n] = scrapes;
         a->n++;
         a->proposals += st.proposals;
         a->last = st;
@@ -189,6 +340,11 @@ static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
     }
     hv_swarm_free(sw);
     return rc;
+}
+
+static int one_run(const workload *w, const mode *m, uint64_t seed, acc *a)
+{
+    return one_run_as(w, m, seed, a, 0);
 }
 
 static void report(hv_bench_report *r, const workload *w, const mode *m, acc *a)
@@ -223,6 +379,16 @@ static void report(hv_bench_report *r, const workload *w, const mode *m, acc *a)
         snprintf(name, sizeof(name), "datagrams_per_cycle_%s", w->name);
         hv_bench_add(r, name, m->impl, "ops/s", a->datagrams, a->n,
                      "{\"what\": \"UDP datagrams both ways, all links, per cycle\"}");
+    }
+    if (a->observed) {
+        snprintf(name, sizeof(name), "obs_publish_%s", w->name);
+        hv_bench_add(r, name, m->impl, "us", a->obs_us, a->n,
+                     "{\"what\": \"coordinator-thread wall time per published snapshot (one per "
+                     "100 ms)\"}");
+        snprintf(name, sizeof(name), "obs_scrapes_%s", w->name);
+        hv_bench_add(r, name, m->impl, "ops/s", a->scrapes, a->n,
+                     "{\"what\": \"/metrics requests answered during the run (one per 100 ms "
+                     "asked)\"}");
     }
     if (strcmp(w->name, "sp500") != 0 || m != &w->modes[0])
         return;
@@ -307,6 +473,44 @@ static int run_workload(hv_bench_report *r, const hv_bench_opts *o, const worklo
     return rc;
 }
 
+/* The default swarm unobserved and observed, interleaved sample by sample after a warm-up run
+ * of each; the ratio of cycles/s is the cost of watching. */
+static int run_observation(hv_bench_report *r, const hv_bench_opts *o, const workload *w)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "cycle_%s", w->name);
+    if (!hv_bench_selected(o, name))
+        return 0;
+    acc a[2];
+    memset(a, 0, sizeof(a));
+    int rc = acc_init(&a[0]);
+    if (rc == 0)
+        rc = acc_init(&a[1]);
+    a[1].observed = 1;
+    unsigned n = hv_bench_samples(o, OBSERVATION_SAMPLES);
+    n = n > SAMPLES_MAX ? SAMPLES_MAX : n;
+    for (int j = 0; j < 2 && rc == 0; j++)
+        rc = one_run_as(w, &w->modes[j], o->seed + 1000, NULL, j);
+    for (unsigned i = 0; rc == 0 && i < n; i++)
+        for (int j = 0; rc == 0 && j < 2; j++)
+            rc = one_run_as(w, &w->modes[j], o->seed + i, &a[j], j);
+    for (int j = 0; j < 2 && rc == 0; j++)
+        report(r, w, &w->modes[j], &a[j]);
+    if (rc == 0) {
+        snprintf(name, sizeof(name), "cycles_per_s_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[1].impl);
+        snprintf(name, sizeof(name), "cpu_per_cycle_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[1].impl);
+        snprintf(name, sizeof(name), "cycle_latency_%s", w->name);
+        hv_bench_ratio(r, name, w->modes[0].impl, w->modes[1].impl);
+    } else {
+        hv_bench_fail(r, "%s: %s", w->name, hv_strerror(rc));
+    }
+    acc_fini(&a[0]);
+    acc_fini(&a[1]);
+    return rc;
+}
+
 static int load_sp500(hv_series *s)
 {
     const char *roots[2] = { ".", HV_CYCLE_SOURCE_DIR };
@@ -348,6 +552,10 @@ static void notes(hv_bench_report *r)
                   "mode idle; contended, the best mode's cycle p99 <= 1/3 of thread-per-agent's; "
                   "CPU per cycle of the default <= 150 us idle; and the original 100 us p50, "
                   "10,000 cycles/s");
+    hv_bench_note(r, "sp500_observed: the default swarm with --metrics and --serve on loopback, a "
+                     "scraper polling /metrics every 100 ms and a dashboard on /events "
+                     "(hivewire_observed), interleaved with the same run unobserved; target "
+                     "(issue 18): at most 3%% fewer cycles/s");
     hv_bench_note(r, "sp500_1_pattern: one pattern agent instead of four (2 voters, orders by "
                      "MAJORITY): how much of a cycle is left when compute is taken away");
     hv_bench_note(r, "reference, not measured here: the original system reported 21.30 ms per "
@@ -376,6 +584,9 @@ int hv_bench_cycle(const hv_bench_opts *opts)
         };
         for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]) && rc == 0; i++)
             rc = run_workload(r, opts, &ws[i]);
+        workload wo = { "sp500_observed", real.bars, real.len, cmax, 4, 0, every_observation, 2 };
+        if (rc == 0)
+            rc = run_observation(r, opts, &wo);
     } else {
         hv_bench_note(r, "data/sp500-2000.csv not found: run scripts/fetch-data; real-series "
                          "rows skipped");

@@ -85,7 +85,7 @@ typedef struct hv_net_frame {
 
 typedef struct hv_net_link_stats {
     uint64_t peer_id;
-    double rtt_us, rtt_min_us, rtt_var_us;
+    double rtt_us, rtt_min_us, rtt_var_us; /* the connection's; the last one's once it closed */
     double handshake_us; /* last connection: QUIC start to HVW1 session open (TLS + HVW1) */
     uint64_t bytes_sent, bytes_recv, datagrams_sent, datagrams_recv;
     /* QUIC loss detection: packets with this end's stream data declared lost (then re-sent),

@@ -146,6 +146,15 @@ HV_EXTERN size_t hv_profiler_rank(const hv_profiler *p, int *ids, size_t n);
 
 #define HV_REPORT_SUMMARY_MAX 32
 
+/* One alert of the run (docs/OBSERVABILITY.md): raised at raised_s, cleared at cleared_s
+ * (seconds since the run began; cleared_s < 0: still raised when the run ended). */
+typedef struct hv_report_alert {
+    const char *name;     /* "cycle_latency_p99" */
+    const char *severity; /* "warning" or "critical" */
+    const char *message;  /* the line written on stderr when it was raised */
+    double raised_s, cleared_s;
+} hv_report_alert;
+
 /* Optional extra content for the JSON and HTML reports. Everything may be NULL / 0. Strings
  * and arrays are borrowed for the duration of the call. */
 typedef struct hv_report_extra {
@@ -158,6 +167,10 @@ typedef struct hv_report_extra {
     size_t equity_n;
     const uint64_t *equity_t_ns;
     const double *equity;
+    /* alerts: when alerts_watched, the reports list alerts[0..alerts_n) (or say none came) */
+    int alerts_watched;
+    size_t alerts_n;
+    const hv_report_alert *alerts;
 } hv_report_extra;
 
 /*

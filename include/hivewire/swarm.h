@@ -17,6 +17,7 @@
 #ifndef HIVEWIRE_SWARM_H
 #define HIVEWIRE_SWARM_H
 
+#include <hivewire/bus.h>
 #include <hivewire/common.h>
 #include <hivewire/consensus.h>
 #include <hivewire/exchange.h>
@@ -258,8 +259,37 @@ typedef struct hv_swarm_trade {
     double fee;
 } hv_swarm_trade;
 
-/* The fills, in delivery order; *out valid until hv_swarm_free(). Returns the count. */
+/* The fills, in delivery order; *out valid until hv_swarm_free(). Returns the count. Also
+ * from the progress callback (the fills so far; *out then valid until the callback returns). */
 HV_EXTERN size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out);
+
+/* One agent as the coordinator sees it: its liveness. */
+typedef struct hv_swarm_agent_info {
+    char name[32];         /* "market-data", "pattern-0", "risk", ... */
+    uint64_t id;           /* global id (HV_SWARM_ID) */
+    int joined;            /* it registered with the coordinator */
+    int lost;              /* silent for 3 heartbeats and not heard from since */
+    int reported;          /* its final report arrived */
+    uint64_t last_cycle;   /* the last cycle it said it worked on (UINT64_MAX: none yet) */
+    uint64_t last_seen_ns; /* when the coordinator last heard from it, on the runner's clock
+                              (hv_now_ns() under hv_swarm_run); 0: never */
+} hv_swarm_agent_info;
+
+/* The agents the coordinator expects (itself excluded), in its order: fills up to cap entries
+ * of out and returns how many there are. From the progress callback or after hv_swarm_run(). */
+HV_EXTERN uint32_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, uint32_t cap);
+
+/* The swarm's in-process bus, and agent i's endpoint on it (0 is the coordinator; NULL past the
+ * last agent), for their statistics only: hv_bus_stats_get, hv_bus_latency,
+ * hv_bus_latency_reset, hv_bus_check_alerts, hv_agent_stats_get and hv_agent_name, from any
+ * thread while the swarm exists. The runner owns them: never send, receive or subscribe
+ * through them. */
+HV_EXTERN hv_bus *hv_swarm_bus(const hv_swarm *s);
+HV_EXTERN hv_agent *hv_swarm_endpoint(const hv_swarm *s, uint32_t i);
+
+/* The coordinator's consensus engine, for hv_consensus_stats_get() and hv_consensus_latency():
+ * from the progress callback or after hv_swarm_run(). */
+HV_EXTERN const hv_consensus *hv_swarm_consensus(const hv_swarm *s);
 
 /* ---- The whole-swarm simulator ---------------------------------------------------------------
  *

@@ -971,9 +971,22 @@ static void on_timer_closed(uv_handle_t *h)
 /* Drops the QUIC connection (the session may live on). */
 static uint64_t conn_stream_losses(conn *c);
 
+/* The connection's RTT figures into c->ls (they stay as the link's last known ones). */
+static void conn_keep_rtt(conn *c)
+{
+    if (c->q == NULL)
+        return;
+    ngtcp2_conn_stat cs;
+    ngtcp2_conn_get_conn_stat(c->q, &cs);
+    c->ls.rtt_us = (double)cs.smoothed_rtt / 1000.0;
+    c->ls.rtt_min_us = (double)cs.min_rtt / 1000.0;
+    c->ls.rtt_var_us = (double)cs.rttvar / 1000.0;
+}
+
 static void conn_drop_quic(conn *c)
 {
     c->ls.packets_lost += conn_stream_losses(c); /* the count dies with the connection */
+    conn_keep_rtt(c);
     if (c->q) {
         ngtcp2_conn_del(c->q);
         c->q = NULL;
@@ -1975,13 +1988,10 @@ int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
     *out = c->ls;
     out->peer_id = c->peer.id;
     out->packets_lost += conn_stream_losses(c);
-    if (c->q) {
-        ngtcp2_conn_stat cs;
-        ngtcp2_conn_get_conn_stat(c->q, &cs);
-        out->rtt_us = (double)cs.smoothed_rtt / 1000.0;
-        out->rtt_min_us = (double)cs.min_rtt / 1000.0;
-        out->rtt_var_us = (double)cs.rttvar / 1000.0;
-    }
+    conn_keep_rtt(c);
+    out->rtt_us = c->ls.rtt_us;
+    out->rtt_min_us = c->ls.rtt_min_us;
+    out->rtt_var_us = c->ls.rtt_var_us;
     if (c->s) {
         hv_session_stats ss;
         hv__session_get_stats(c->s, &ss);

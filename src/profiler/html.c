@@ -318,6 +318,36 @@ static void equity_section(FILE *f, const hv_report_extra *x)
     drawdown_chart(f, x, dd_max);
 }
 
+static void alerts_section(FILE *f, const hv_report_extra *x)
+{
+    if (x == NULL || !x->alerts_watched)
+        return;
+    fputs("<h2>Alerts</h2>\n", f);
+    if (x->alerts_n == 0 || x->alerts == NULL) {
+        fputs("<p id=\"alerts\" class=\"note\">No alert was raised.</p>\n", f);
+        return;
+    }
+    fputs("<table id=\"alerts\">\n<tr><th class=\"l\">alert</th><th class=\"l\">severity</th>"
+          "<th>raised (s)</th><th>cleared (s)</th><th class=\"l\">message</th></tr>\n",
+          f);
+    for (size_t i = 0; i < x->alerts_n; i++) {
+        const hv_report_alert *a = &x->alerts[i];
+        fputs("<tr><td class=\"l\">", f);
+        esc(f, a->name ? a->name : "");
+        fputs("</td><td class=\"l\">", f);
+        esc(f, a->severity ? a->severity : "");
+        fprintf(f, "</td><td>%.1f</td><td>", a->raised_s);
+        if (a->cleared_s >= 0)
+            fprintf(f, "%.1f", a->cleared_s);
+        else
+            fputs("still raised at the end", f);
+        fputs("</td><td class=\"l\">", f);
+        esc(f, a->message ? a->message : "");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 int hv_profiler_write_html(const hv_profiler *p, const hv_report_extra *extra, FILE *f)
 {
     const char *title = extra && extra->title ? extra->title : "hivewire trading-cycle profile";
@@ -329,6 +359,7 @@ int hv_profiler_write_html(const hv_profiler *p, const hv_report_extra *extra, F
     esc(f, title);
     fputs("</h1>\n", f);
     summary_section(f, p, extra);
+    alerts_section(f, extra);
     stage_time_chart(f, p, ids, n);
     table_section(f, p, ids, n);
     latency_section(f, p, ids, n);

@@ -185,6 +185,23 @@ static json_t *equity_json(const hv_report_extra *x)
     return o;
 }
 
+static json_t *alerts_json(const hv_report_extra *x)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; x->alerts != NULL && i < x->alerts_n; i++) {
+        const hv_report_alert *a = &x->alerts[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(a->name ? a->name : ""));
+        json_object_set_new(o, "severity", json_string(a->severity ? a->severity : ""));
+        json_object_set_new(o, "message", json_string(a->message ? a->message : ""));
+        json_object_set_new(o, "raised_s", json_real(a->raised_s));
+        json_object_set_new(o, "cleared_s",
+                            a->cleared_s >= 0 ? json_real(a->cleared_s) : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static void extra_json(json_t *root, const hv_report_extra *x)
 {
     if (x == NULL)
@@ -199,6 +216,8 @@ static void extra_json(json_t *root, const hv_report_extra *x)
     json_object_set_new(root, "summary", sum);
     if (x->equity_n > 0 && x->equity && x->equity_t_ns)
         json_object_set_new(root, "equity", equity_json(x));
+    if (x->alerts_watched)
+        json_object_set_new(root, "alerts", alerts_json(x));
 }
 
 char *hv_profiler_json(const hv_profiler *p, const hv_report_extra *extra)

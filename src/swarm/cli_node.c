@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -165,22 +164,26 @@ void hv__node_net_opts(hv_net_opts *n, const char *certs, const char *name, int 
 /* ---- Child processes (run --remote) ------------------------------------------------------------
  */
 
-/* The options of `run` that an agent process does not take. */
-static int run_only(const char *a)
+/* The options of `run` that an agent process does not take: --remote, and the output and
+ * observability sections. Returns how many arguments to skip at argv[i] (0: pass it on). */
+static int run_only(char **argv, int i, int argc)
 {
-    static const char *const names[] = { "--remote",      "--out",   "--no-report", "--progress",
-                                         "--no-progress", "--quiet", "-q",          NULL };
-    for (int i = 0; names[i]; i++) {
-        size_t n = strlen(names[i]);
-        if (strncmp(a, names[i], n) == 0 && (a[n] == 0 || a[n] == '='))
-            return 1;
+    static const hv_opt remote_row[] = { { .name = "remote", .kind = HV_OPT_STRING }, { 0 } };
+    const hv_opt *const tables[] = { remote_row, hv__run_output_rows, hv__obs_rows };
+    const char *a = argv[i];
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        for (const hv_opt *r = tables[t]; r->name != NULL; r++) {
+            size_t n = strlen(r->name);
+            int shortform = r->short_name && a[0] == '-' && a[1] == r->short_name && a[2] == 0;
+            int longform = strncmp(a, "--", 2) == 0 && strncmp(a + 2, r->name, n) == 0 &&
+                           (a[2 + n] == 0 || a[2 + n] == '=');
+            if (!shortform && !longform)
+                continue;
+            int inline_value = longform && a[2 + n] == '=';
+            return r->kind == HV_OPT_FLAG || inline_value || i + 1 >= argc ? 1 : 2;
+        }
     }
     return 0;
-}
-
-static int takes_value(const char *a)
-{
-    return strcmp(a, "--remote") == 0 || strcmp(a, "--out") == 0;
 }
 
 int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const char *certs,
@@ -215,8 +218,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
         av[k++] = "--certs";
         av[k++] = (char *)certs;
         for (int i = 1; i < argc; i++) {
-            if (run_only(argv[i])) {
-                i += takes_value(argv[i]) && strchr(argv[i], '=') == NULL;
+            int skip = run_only(argv, i, argc);
+            if (skip > 0) {
+                i += skip - 1;
                 continue;
             }
             av[k++] = argv[i];

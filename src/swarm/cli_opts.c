@@ -368,11 +368,12 @@ void hv__run_opts_default(run_opts *o)
     o->out = "out";
     o->progress = -1;
     hv_swarm_config_default(&o->cfg);
+    hv__obs_cli_default(&o->obs);
 }
 
 int hv__run_parse(const hv_cli_spec *spec, int argc, char **argv, run_opts *o)
 {
-    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits };
+    void *targets[] = { o, &o->bars, &o->cfg.exchange, &o->cfg.limits, &o->obs };
     int rc = hv__opts_parse(spec, targets, argc, argv, NULL);
     if (rc != HV_OPTS_PROCEED)
         return rc;

@@ -10,6 +10,7 @@
 
 #include "cli/opts.h"
 #include "cli/sim.h"
+#include "obs/cli_obs.h"
 
 typedef struct run_opts {
     hv_cli_bars_opts bars;
@@ -28,6 +29,7 @@ typedef struct run_opts {
     uint64_t soak;       /* coordinator: a soak of this many load agents (no swarm) */
     uint64_t soak_s;     /* coordinator: its length once every agent joined, seconds */
     uint64_t count;      /* agent: this many load agents (a soak) */
+    hv_obs_cli obs;      /* run, coordinator: --metrics, --serve, alerts (src/obs) */
 } run_opts;
 
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
@@ -35,7 +37,7 @@ typedef struct run_opts {
 extern const hv_opt hv__run_agent_rows[], hv__run_runner_rows[], hv__run_strategy_rows[],
     hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[];
 
-enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS };
+enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS, T_OBS };
 
 /* The swarm configuration sections every such command has, in order (ended by { 0 } only when
  * the caller appends its own, then its { 0 }). */

@@ -41,6 +41,7 @@ static const hv_opt_section sections[] = {
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
     { "processes", remote_rows, T_RUN },
+    { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
 
@@ -69,6 +70,7 @@ typedef struct progress {
     const hv_swarm *sw; /* for the events, read on the coordinator's thread */
     size_t events_shown;
     uint64_t last_ns, start_ns;
+    hv_obs_cli *obs;
 } progress;
 
 /* An agent lost or back is told at once, one line each (operators and tests wait for them). */
@@ -87,6 +89,7 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
 {
     progress *p = ud;
     show_events(p);
+    hv__obs_cli_progress(p->obs, done, total);
     if (!p->show)
         return 0;
     uint64_t now = hv_now_ns();
@@ -256,7 +259,7 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
     add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
 }
 
-static int write_report(const char *dir, const char *name, const hv_swarm *sw, const summary *s,
+static int write_report(run_opts *o, const char *name, const hv_swarm *sw, const summary *s,
                         const char *title)
 {
     const uint64_t *t;
@@ -269,10 +272,11 @@ static int write_report(const char *dir, const char *name, const hv_swarm *sw, c
                           .equity_n = n,
                           .equity_t_ns = t,
                           .equity = eq };
-    return hv__cli_write_report(CMD, dir, name, hv_swarm_profiler(sw), &x);
+    hv__obs_cli_report(&o->obs, &x);
+    return hv__cli_write_report(CMD, o->out, name, hv_swarm_profiler(sw), &x);
 }
 
-static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
+static int output(run_opts *o, const hv_swarm *sw, size_t nbars)
 {
     summary s;
     summarise(o, sw, nbars, &s);
@@ -290,9 +294,9 @@ static int output(const run_opts *o, const hv_swarm *sw, size_t nbars)
     char title[160];
     snprintf(title, sizeof(title), "hivewire run: %s, seed %llu",
              o->bars.synthetic ? "synthetic" : o->bars.data, (unsigned long long)o->cfg.seed);
-    if (write_report(o->out, "run.json", sw, &s, title) != 0)
+    if (write_report(o, "run.json", sw, &s, title) != 0)
         return HV_EXIT_FAIL;
-    return write_report(o->out, "run.html", sw, &s, title);
+    return write_report(o, "run.html", sw, &s, title);
 }
 
 /* ---- Running, in one process or over several ----------------------------------------------------
@@ -350,6 +354,43 @@ static int prepare_node(run_opts *o, node_run *nr, sw_node_opts *node, char *pat
     return 0;
 }
 
+/* The hub's per-link figures to the observer, named after the agents at the other end. */
+typedef struct obs_links {
+    hv_obs *obs;
+    hv_swarm_agent_info agents[HV_SWARM_THREADS_MAX];
+    uint32_t nagents;
+} obs_links;
+
+static void links_to_obs(void *ud, const hv_net_link_stats *ls, uint32_t n)
+{
+    const obs_links *ol = ud;
+    hv_obs_link out[HV_SWARM_THREADS_MAX];
+    for (uint32_t i = 0; i < n && i < HV_SWARM_THREADS_MAX; i++) {
+        out[i].s = ls[i];
+        snprintf(out[i].name, sizeof(out[i].name), "%016" PRIx64, ls[i].peer_id);
+        for (uint32_t a = 0; a < ol->nagents; a++)
+            if (ol->agents[a].id == ls[i].peer_id)
+                snprintf(out[i].name, sizeof(out[i].name), "%s", ol->agents[a].name);
+    }
+    hv__obs_links(ol->obs, out, n < HV_SWARM_THREADS_MAX ? n : HV_SWARM_THREADS_MAX);
+}
+
+/* Starts the observer (servers, alerts) on sw; a networked run's links feed it 4 times a
+ * second from the gateway's thread. */
+static int observe(run_opts *o, hv_swarm *sw, const hv_series *bars, obs_links *ol)
+{
+    const char *title = o->bars.synthetic ? "synthetic" : o->bars.data;
+    if (hv__obs_cli_begin(&o->obs, cmd_name, sw, &o->cfg, bars->bars, bars->len, title) != 0)
+        return HV_EXIT_FAIL;
+    sw_gateway *gw = hv__swarm_gateway(sw);
+    if (gw != NULL && o->obs.obs != NULL) {
+        ol->obs = o->obs.obs;
+        ol->nagents = hv_swarm_agents(sw, ol->agents, HV_SWARM_THREADS_MAX);
+        hv__sw_gateway_watch(gw, links_to_obs, ol, 250000000ull);
+    }
+    return 0;
+}
+
 static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc, char **argv)
 {
     hv_swarm *sw = NULL;
@@ -369,6 +410,11 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
                       nr != NULL ? ": " : "", nr != NULL ? hv_net_last_error(NULL) : "");
         return HV_EXIT_FAIL;
     }
+    obs_links ol;
+    if (observe(o, sw, bars, &ol) != 0) {
+        hv_swarm_free(sw);
+        return HV_EXIT_FAIL;
+    }
     sw_gateway *gw = hv__swarm_gateway(sw);
     if (gw != NULL && nr != NULL && !nr->coordinator) {
         hv_node_children kids = { .quiet_children = 1 };
@@ -379,10 +425,17 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
                 hv_net_port(gw->hub), (unsigned)__builtin_popcount(nr->remote));
     }
     /* a bar on a terminal, lines else; the agents' events always */
-    progress pr = { .tty = isatty(2), .show = o->progress != 0, .sw = sw, .start_ns = hv_now_ns() };
+    progress pr = { .tty = isatty(2),
+                    .show = o->progress != 0,
+                    .sw = sw,
+                    .start_ns = hv_now_ns(),
+                    .obs = &o->obs };
     pr.last_ns = pr.start_ns;
     if (err == 0)
         err = hv_swarm_run(sw, on_progress, &pr);
+    if (gw != NULL)
+        hv__sw_gateway_links(gw); /* the final figures, when watched */
+    hv__obs_cli_end(&o->obs, err);
     int rc;
     if (err != 0) {
         hv__cli_error(cmd_name, "the swarm stopped: %s",
@@ -395,6 +448,7 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
     }
     if (nr != NULL)
         hv__node_reap(nr->pids, nr->npids, 5000);
+    hv__obs_cli_close(&o->obs);
     hv_swarm_free(sw);
     if (nr != NULL && nr->temp_certs)
         hv__node_remove_certs(nr->certs, o->cfg.patterns);
@@ -487,6 +541,7 @@ static const hv_opt_section coord_sections[] = {
     { "network", coord_net_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
+    { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
 

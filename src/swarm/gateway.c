@@ -215,10 +215,33 @@ static uint64_t gl_now(hv_link *l)
     return hv_now_ns();
 }
 
+void hv__sw_gateway_watch(sw_gateway *g, sw_gateway_links_fn fn, void *ud, uint64_t every_ns)
+{
+    g->on_links = fn;
+    g->links_ud = ud;
+    g->links_every_ns = every_ns;
+    g->links_next_ns = 0;
+}
+
+void hv__sw_gateway_links(sw_gateway *g)
+{
+    hv_net_link_stats ls[HV_SWARM_THREADS_MAX];
+    uint32_t n = 0;
+    if (g->on_links == NULL)
+        return;
+    while (n < HV_SWARM_THREADS_MAX && hv_net_link_stats_get(g->hub, n, &ls[n]) == 0)
+        n++;
+    g->on_links(g->links_ud, ls, n);
+}
+
 /* Runs the hub (its callbacks publish what arrived onto the bus), then takes a bus frame. */
 static int gl_recv(hv_link *l, hv_link_msg *out, uint64_t now_ns)
 {
     sw_gateway *g = gw_of_link(l);
+    if (g->on_links != NULL && now_ns >= g->links_next_ns) {
+        hv__sw_gateway_links(g);
+        g->links_next_ns = now_ns + g->links_every_ns;
+    }
     int rc = hv_net_run(g->hub, 0);
     if (rc == 0 && g->failed)
         rc = g->failed;

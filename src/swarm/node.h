@@ -40,6 +40,10 @@ typedef struct sw_gateway_stats {
     uint64_t peer_events[4]; /* by enum hv_net_event: joined, lost, refused, reset */
 } sw_gateway_stats;
 
+/* Receives the hub's per-link figures (links[0 .. n), valid during the call), on the thread that
+ * runs the gateway. */
+typedef void (*sw_gateway_links_fn)(void *ud, const hv_net_link_stats *links, uint32_t n);
+
 struct sw_gateway {
     hv_actor actor; /* first: what the runner sees */
     sw_gateway_link glink;
@@ -54,6 +58,9 @@ struct sw_gateway {
     int failed;
     sw_gateway_stats stats;
     char error[128];
+    sw_gateway_links_fn on_links; /* hv__sw_gateway_watch() */
+    void *links_ud;
+    uint64_t links_every_ns, links_next_ns;
 };
 
 /* Listens with hub_opts (its callbacks and user are the gateway's own), on bus b, for the
@@ -62,6 +69,11 @@ struct sw_gateway {
 int hv__sw_gateway_init(sw_gateway *g, hv_bus *b, const hv_net_opts *hub_opts,
                         const uint64_t *remote, uint32_t nremote);
 void hv__sw_gateway_fini(sw_gateway *g);
+/* Before hv_swarm_run(): fn gets the per-link figures every every_ns while the gateway runs
+ * (on its runner's thread). */
+void hv__sw_gateway_watch(sw_gateway *g, sw_gateway_links_fn fn, void *ud, uint64_t every_ns);
+/* Gives fn the figures now (the thread that runs the gateway, or any after the run). */
+void hv__sw_gateway_links(sw_gateway *g);
 
 /* ---- Roles on the network ----------------------------------------------------------------------
  */

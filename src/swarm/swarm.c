@@ -296,3 +296,38 @@ size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out)
     *out = s->cast->coord.trades;
     return s->cast->coord.ntrades;
 }
+
+uint32_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, uint32_t cap)
+{
+    const sw_coord *c = &s->cast->coord;
+    for (uint32_t i = 0; i < c->nmembers && i < cap; i++) {
+        const sw_member *m = &c->members[i];
+        hv_swarm_agent_info *o = &out[i];
+        if (m->role == SW_ROLE_PATTERN)
+            snprintf(o->name, sizeof(o->name), "pattern-%u", m->index);
+        else
+            snprintf(o->name, sizeof(o->name), "%s", hv__sw_role_name(m->role));
+        o->id = m->id;
+        o->joined = m->joined;
+        o->lost = m->lost;
+        o->reported = m->reported;
+        o->last_cycle = m->last_cycle;
+        o->last_seen_ns = m->last_seen_ns;
+    }
+    return c->nmembers;
+}
+
+hv_bus *hv_swarm_bus(const hv_swarm *s)
+{
+    return s->bus;
+}
+
+hv_agent *hv_swarm_endpoint(const hv_swarm *s, uint32_t i)
+{
+    return i < s->nlinks ? s->links[i].ep : NULL;
+}
+
+const hv_consensus *hv_swarm_consensus(const hv_swarm *s)
+{
+    return s->cast->coord.cons;
+}

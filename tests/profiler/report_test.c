@@ -188,6 +188,46 @@ static void html_report_is_self_contained_with_the_expected_charts(void **state)
     hv_profiler_free(p);
 }
 
+/* The alerts of a run: listed in both reports with their times (null: still raised), or
+ * "none" when alerts were watched and none came; absent when nobody watched. */
+static void alerts_are_listed_in_both_reports(void **state)
+{
+    (void)state;
+    fake_clock clk = { 0 };
+    hv_profiler *p = sample_profile(&clk);
+    const hv_report_alert al[2] = {
+        { "cpu_contended", "warning", "CPU contended: <30%> waited", 1.0, 4.0 },
+        { "cycle_latency_p99", "critical", "p99 7 ms > 5 ms", 2.5, -1 },
+    };
+    hv_report_extra x = { .title = "t", .alerts_watched = 1, .alerts_n = 2, .alerts = al };
+    char *s = hv_profiler_json(p, &x);
+    json_t *root = json_loads(s, 0, NULL);
+    assert_non_null(root);
+    json_t *arr = json_object_get(root, "alerts");
+    assert_int_equal(json_array_size(arr), 2);
+    json_t *a0 = json_array_get(arr, 0), *a1 = json_array_get(arr, 1);
+    assert_string_equal(json_string_value(json_object_get(a0, "name")), "cpu_contended");
+    assert_true(json_real_value(json_object_get(a0, "cleared_s")) == 4.0);
+    assert_string_equal(json_string_value(json_object_get(a1, "severity")), "critical");
+    assert_true(json_is_null(json_object_get(a1, "cleared_s")));
+    json_decref(root);
+    free(s);
+    char *html = capture(hv_profiler_write_html, p, &x);
+    assert_non_null(strstr(html, "<table id=\"alerts\">"));
+    assert_non_null(strstr(html, "CPU contended: &lt;30%&gt; waited"));
+    assert_non_null(strstr(html, "still raised at the end"));
+    free(html);
+    x.alerts_n = 0;
+    html = capture(hv_profiler_write_html, p, &x);
+    assert_non_null(strstr(html, "No alert was raised."));
+    free(html);
+    x.alerts_watched = 0;
+    s = hv_profiler_json(p, &x);
+    assert_null(strstr(s, "\"alerts\""));
+    free(s);
+    hv_profiler_free(p);
+}
+
 static void html_without_extras_or_samples_still_renders(void **state)
 {
     (void)state;
@@ -212,6 +252,7 @@ int main(void)
         cmocka_unit_test(table_ranks_stages_and_adds_up_to_the_cycle),
         cmocka_unit_test(json_export_parses_and_carries_every_stage),
         cmocka_unit_test(html_report_is_self_contained_with_the_expected_charts),
+        cmocka_unit_test(alerts_are_listed_in_both_reports),
         cmocka_unit_test(html_without_extras_or_samples_still_renders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
- * Internal: the observability options of the long-running commands (`hivewire run`, and the
- * coordinator and agents when they come) and the hooks a command calls around its run:
+ * Internal: the observability options of the long-running commands (`hivewire run` and
+ * `hivewire coordinator`) and the hooks a command calls around its run:
  *
  *   hv__obs_cli_default(&c)              before parsing (the defaults)
  *   { "observability", hv__obs_rows, T }  a section of the command's table, target &c

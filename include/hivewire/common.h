@@ -32,7 +32,7 @@ extern "C" {
  *   -200 .. -299 bus             -300 .. -399 consensus
  *   -400 .. -499 market data, DTW, risk
  *   -500 .. -599 trading (exchange, orders, limits)
- *   -600 .. -699 transport
+ *   -600 .. -699 transport       -700 .. -799 replicated log
  * New codes are appended inside their area's range; existing ones never move.
  *
  * The class says what a caller (a transport, the replicated log, an agent runner) should do:
@@ -111,7 +111,10 @@ extern "C" {
     X(HANDSHAKE, -600, FATAL, "handshake failed")                       \
     X(AUTH, -601, FATAL, "authentication failed")                       \
     X(PEERCLOSED, -602, RETRY, "peer closed the connection")            \
-    X(TRANSPORT, -603, RETRY, "transport error")
+    X(TRANSPORT, -603, RETRY, "transport error")                        \
+                                                                        \
+    X(CHAIN, -700, FATAL, "log entry does not extend the hash chain")   \
+    X(NOTLEADER, -701, RETRY, "not the leader of the replicated log")
 
 enum hv_errno {
 #define HV_ERR_ENUM_(name, val, cls, msg) HV_E##name = (val),

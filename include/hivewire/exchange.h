@@ -448,6 +448,33 @@ HV_EXTERN const hv_hist *hv_exchange_report_latency(const hv_exchange *x);
 /* "ack", "reject", "fill", "cancelled", "expired", "cancel_reject", or "unknown". */
 HV_EXTERN const char *hv_exec_type_name(hv_exec_type t);
 
+/* ---------------------------------------------------------------------------------------- */
+/* State export: what a replicated log snapshots (docs/LOG.md, "Snapshots")                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * save writes the object's state into buf[0..cap) as little-endian fields and returns the
+ * number of bytes the state takes: when that is more than cap nothing useful was written (call
+ * with cap 0 to size a buffer). The exchange saves its RNG, clock, every order and both links
+ * in flight and its counters (not its latency histograms, which are statistics); the portfolio
+ * its accounting and equity curve; the limits their counters, kill switch and rate window.
+ *
+ * load replaces the state of an object created with the same configuration (the exchange's
+ * whole config, the portfolio's curve capacity, the limits' rate-window size) with a saved one.
+ * Everything is checked before anything changes (on failure the object is as it was): the
+ * exchange's open list, free slots, links and every queued report must be consistent, so no
+ * later call can trip an assertion. Returns 0, HV_EINVAL (NULL, or saved under another
+ * configuration), HV_EBADLEN (cut short), HV_ETRAILING (bytes after the state), HV_EBADFIELD
+ * (a bad tag, value or inconsistent state) or HV_ENOMEM. Attachments (portfolio and limits of
+ * an exchange) are kept, not saved.
+ */
+HV_EXTERN size_t hv_exchange_state_save(const hv_exchange *x, uint8_t *buf, size_t cap);
+HV_EXTERN int hv_exchange_state_load(hv_exchange *x, const uint8_t *buf, size_t len);
+HV_EXTERN size_t hv_portfolio_state_save(const hv_portfolio *p, uint8_t *buf, size_t cap);
+HV_EXTERN int hv_portfolio_state_load(hv_portfolio *p, const uint8_t *buf, size_t len);
+HV_EXTERN size_t hv_limits_state_save(const hv_limits *l, uint8_t *buf, size_t cap);
+HV_EXTERN int hv_limits_state_load(hv_limits *l, const uint8_t *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,5 +19,6 @@
 #include <hivewire/exchange.h>
 #include <hivewire/profiler.h>
 #include <hivewire/swarm.h>
+#include <hivewire/log.h>
 
 #endif /* HIVEWIRE_HIVEWIRE_H */

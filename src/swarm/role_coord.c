@@ -32,6 +32,16 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+uint64_t hv__sw_trade_hash(uint64_t h, const hv_exec_report *r)
+{
+    int32_t side = (int32_t)r->side;
+    h = fnv(h, &r->order_id, sizeof(r->order_id));
+    h = fnv(h, &side, sizeof(side));
+    h = fnv(h, &r->fill_qty, sizeof(r->fill_qty));
+    h = fnv(h, &r->fill_price, sizeof(r->fill_price));
+    return fnv(h, &r->fee, sizeof(r->fee));
+}
+
 static int fail_with(sw_coord *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -110,14 +120,7 @@ static int on_confirm(sw_coord *c, const sw_msg *m, uint64_t now_ns)
     int rc = 0;
     if (r->type == HV_EXEC_FILL) {
         st->fills++;
-        uint64_t h = st->trades_hash;
-        int32_t side = (int32_t)r->side;
-        h = fnv(h, &r->order_id, sizeof(r->order_id));
-        h = fnv(h, &side, sizeof(side));
-        h = fnv(h, &r->fill_qty, sizeof(r->fill_qty));
-        h = fnv(h, &r->fill_price, sizeof(r->fill_price));
-        h = fnv(h, &r->fee, sizeof(r->fee));
-        st->trades_hash = h;
+        st->trades_hash = hv__sw_trade_hash(st->trades_hash, r);
         hv_profiler_record(c->prof, c->ext_fill, r->deliver_ns - r->submit_ns);
         rc = keep_trade(c, m);
     }
@@ -753,7 +756,7 @@ int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progr
     c->total = env->nbars;
     if (cfg->cycles_max > 0 && cfg->cycles_max < c->total)
         c->total = cfg->cycles_max;
-    c->stats.trades_hash = 0xcbf29ce484222325ull;
+    c->stats.trades_hash = HV_SW_TRADE_HASH_INIT;
     c->stats.last_order_cycle = UINT64_MAX;
     c->stats.runner = cfg->runner;
     c->stats.vote_auth = env->vote_auth;

@@ -46,21 +46,83 @@ void hv__sw_venue_fini(sw_venue *v)
     v->pf = NULL;
 }
 
-static int drain(sw_exec *e, uint64_t t, uint64_t cycle)
+hv_order_request hv__sw_order_request(const sw_order *o, uint64_t tag)
+{
+    hv_order_request q = { .side = (hv_side)o->side,
+                           .type = HV_ORDER_MARKET,
+                           .tif = HV_TIF_GTC,
+                           .qty = o->qty,
+                           .client_tag = tag };
+    return q;
+}
+
+/* Delivers every report due by t to fn. */
+static int drain(sw_venue *v, uint64_t t, sw_report_fn fn, void *ud)
 {
     hv_exec_report r;
     int n;
-    while ((n = hv_exchange_poll(e->v->x, t, &r)) == 1) {
-        sw_msg m;
-        memset(&m, 0, sizeof(m));
-        m.kind = SW_CONFIRM;
-        m.cycle = cycle;
-        m.confirm = r;
-        int rc = hv__sw_send(&e->a, &m);
+    while ((n = hv_exchange_poll(v->x, t, &r)) == 1) {
+        int rc = fn(ud, &r);
         if (rc != 0)
             return rc;
     }
     return n;
+}
+
+int hv__sw_venue_bar(sw_venue *v, const hv_bar *bar, uint64_t t, sw_report_fn fn, void *ud)
+{
+    int rc = drain(v, t, fn, ud);
+    for (int i = 0; rc == 0 && i < 64; i++) {
+        rc = hv_exchange_on_bar(v->x, bar, t);
+        if (rc != HV_EFULL)
+            break;
+        rc = drain(v, t, fn, ud);
+    }
+    if (rc < 0)
+        return rc;
+    return hv_portfolio_mark(v->pf, bar->close, t);
+}
+
+/* After the last bar nothing can fill any more: cancel what is still working (cancels are
+ * allowed even with the kill switch on). */
+static int cancel_open(sw_venue *v, uint64_t t)
+{
+    hv_exchange_stats xs;
+    hv_exchange_stats_get(v->x, &xs);
+    for (uint64_t id = 1; id <= xs.submitted; id++) {
+        hv_order o;
+        if (hv_exchange_order(v->x, id, &o) != 0 || o.cancel_pending)
+            continue;
+        int rc = hv_exchange_cancel(v->x, id, t);
+        if (rc != 0 && rc != HV_ESTATE)
+            return rc;
+    }
+    return 0;
+}
+
+int hv__sw_venue_finish(sw_venue *v, uint64_t t, sw_report_fn fn, void *ud)
+{
+    int rc = cancel_open(v, t);
+    for (int i = 0; rc == 0 && i < 1000000; i++) {
+        uint64_t next = hv_exchange_next_event_ns(v->x);
+        if (next == UINT64_MAX)
+            break;
+        t = next > t ? next : t;
+        rc = drain(v, t, fn, ud);
+        rc = rc < 0 ? rc : 0;
+    }
+    return rc;
+}
+
+static int publish_report(void *ud, const hv_exec_report *r)
+{
+    sw_exec *e = ud;
+    sw_msg m;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_CONFIRM;
+    m.cycle = e->bar_now;
+    m.confirm = *r;
+    return hv__sw_send(&e->a, &m);
 }
 
 static int on_bar(sw_exec *e, const sw_msg *in)
@@ -76,17 +138,10 @@ static int on_bar(sw_exec *e, const sw_msg *in)
     uint64_t t0 = hv__sw_clock(a);
     uint64_t t = hv__sw_sim_ns(a, in->cycle);
     v->bar_cycle = in->cycle;
+    e->bar_now = in->cycle;
     hv__sw_seen(a, in->cycle);
-    int rc = drain(e, t, in->cycle);
-    for (int i = 0; rc == 0 && i < 64; i++) {
-        rc = hv_exchange_on_bar(v->x, &in->bar.bar, t);
-        if (rc != HV_EFULL)
-            break;
-        rc = drain(e, t, in->cycle);
-    }
-    if (rc < 0)
-        return rc;
-    if ((rc = hv_portfolio_mark(v->pf, in->bar.bar.close, t)) != 0)
+    int rc = hv__sw_venue_bar(v, &in->bar.bar, t, publish_report, e);
+    if (rc != 0)
         return rc;
     hv_portfolio_stats ps;
     hv_exchange_stats xs;
@@ -124,67 +179,45 @@ static int send_result(sw_exec *e, const sw_msg *in, int rc, uint64_t order_id, 
     return hv__sw_send(&e->a, &m);
 }
 
+int hv__sw_venue_order(sw_venue *v, uint64_t tag, const sw_order *o, uint64_t t, uint64_t *id)
+{
+    if (tag <= v->last_tag) { /* sent before: answer as the first time, never execute again */
+        *id = tag == v->last_tag ? v->last_order_id : 0;
+        return tag == v->last_tag ? v->last_rc : HV_EEXIST;
+    }
+    hv_order_request q = hv__sw_order_request(o, tag);
+    *id = 0;
+    int rc = hv_exchange_submit(v->x, &q, t, id);
+    v->last_tag = tag;
+    v->last_rc = rc;
+    v->last_order_id = *id;
+    return rc;
+}
+
 static int on_order(sw_exec *e, const sw_msg *in)
 {
     sw_agent *a = &e->a;
-    sw_venue *v = e->v;
-    uint64_t tag = in->order.proposal_id;
-    if (tag <= v->last_tag) { /* sent before: answer as the first time, never execute again */
+    uint64_t id = 0, t0 = hv__sw_clock(a);
+    int repeat = in->order.proposal_id <= e->v->last_tag;
+    int rc = hv__sw_venue_order(e->v, in->order.proposal_id, &in->order.order,
+                                hv__sw_sim_ns(a, in->cycle) + 1, &id);
+    if (repeat) {
         a->rep.stale++;
-        if (tag == v->last_tag)
-            return send_result(e, in, v->last_rc, v->last_order_id, 0);
-        return send_result(e, in, HV_EEXIST, 0, 0);
+        return send_result(e, in, rc, id, 0);
     }
-    uint64_t t0 = hv__sw_clock(a);
-    const sw_order *o = &in->order.order;
-    hv_order_request q = { .side = (hv_side)o->side,
-                           .type = HV_ORDER_MARKET,
-                           .tif = HV_TIF_GTC,
-                           .qty = o->qty,
-                           .client_tag = tag };
-    uint64_t id = 0;
-    int rc = hv_exchange_submit(v->x, &q, hv__sw_sim_ns(a, in->cycle) + 1, &id);
-    v->last_tag = tag;
-    v->last_rc = rc;
-    v->last_order_id = id;
     hv__sw_seen(a, in->cycle);
     return send_result(e, in, rc, id, hv__sw_clock(a) - t0);
-}
-
-/* After the last bar nothing can fill any more: cancel what is still working (cancels are
- * allowed even with the kill switch on). */
-static int cancel_open(sw_exec *e, uint64_t t)
-{
-    hv_exchange_stats xs;
-    hv_exchange_stats_get(e->v->x, &xs);
-    for (uint64_t id = 1; id <= xs.submitted; id++) {
-        hv_order o;
-        if (hv_exchange_order(e->v->x, id, &o) != 0 || o.cancel_pending)
-            continue;
-        int rc = hv_exchange_cancel(e->v->x, id, t);
-        if (rc != 0 && rc != HV_ESTATE)
-            return rc;
-    }
-    return 0;
 }
 
 /* After the last bar: cancel open orders and deliver everything in flight (bounded: every step
  * delivers). A repeated FINISH finds nothing left and answers again. */
 static int on_finish(sw_exec *e, const sw_msg *in)
 {
-    uint64_t now = hv__sw_sim_ns(&e->a, in->cycle) + 2;
     if (e->finished_cycle == UINT64_MAX) {
-        int rc = cancel_open(e, now);
+        e->bar_now = in->cycle;
+        int rc = hv__sw_venue_finish(e->v, hv__sw_sim_ns(&e->a, in->cycle) + 2, publish_report, e);
         if (rc != 0)
             return rc;
-        for (int i = 0; i < 1000000; i++) {
-            uint64_t t = hv_exchange_next_event_ns(e->v->x);
-            if (t == UINT64_MAX)
-                break;
-            now = t > now ? t : now;
-            if ((rc = drain(e, now, in->cycle)) < 0)
-                return rc;
-        }
         e->finished_cycle = in->cycle;
     }
     sw_msg m;

@@ -96,6 +96,20 @@ static int send_result(sw_risk *r, const sw_msg *dec, int rc, const hv_limit_bre
     return hv__sw_send(&r->a, &m);
 }
 
+int hv__sw_limits_admit(hv_limits *l, const sw_order *o, int64_t position, int64_t open_buy,
+                        int64_t open_sell, double drawdown_frac, uint64_t t, hv_limit_breach *b)
+{
+    hv_limits_input in = { .side = (hv_side)o->side,
+                           .qty = o->qty,
+                           .price = o->ref_price,
+                           .position = position,
+                           .open_buy_qty = open_buy,
+                           .open_sell_qty = open_sell,
+                           .drawdown_frac = drawdown_frac };
+    memset(b, 0, sizeof(*b));
+    return hv_limits_admit(l, &in, t, b);
+}
+
 /* An accepted proposal passes the binding pre-trade check here, then goes to execution. */
 static int act_on(sw_risk *r, const sw_msg *dec)
 {
@@ -107,16 +121,9 @@ static int act_on(sw_risk *r, const sw_msg *dec)
         return 0;
     uint64_t t0 = hv__sw_clock(a);
     const sw_order *o = &r->held.vreq.order;
-    hv_limits_input in = { .side = (hv_side)o->side,
-                           .qty = o->qty,
-                           .price = o->ref_price,
-                           .position = r->position,
-                           .open_buy_qty = r->open_buy,
-                           .open_sell_qty = r->open_sell,
-                           .drawdown_frac = r->drawdown_frac };
     hv_limit_breach b;
-    memset(&b, 0, sizeof(b));
-    int rc = hv_limits_admit(r->limits, &in, hv__sw_sim_ns(a, dec->cycle) + 1, &b);
+    int rc = hv__sw_limits_admit(r->limits, o, r->position, r->open_buy, r->open_sell,
+                                 r->drawdown_frac, hv__sw_sim_ns(a, dec->cycle) + 1, &b);
     note_halt(r, rc, dec->cycle, &b);
     uint64_t risk_ns = hv__sw_clock(a) - t0;
     if (rc != 0)

@@ -381,10 +381,35 @@ typedef struct sw_venue {
 int hv__sw_venue_init(sw_venue *v, const hv_swarm_config *cfg);
 void hv__sw_venue_fini(sw_venue *v);
 
+/* What the execution agent and the replicated log's state machine (src/log/fsm.c) both do to
+ * the venue, so that the log's copy of the venue is the venue (role_exec.c). Each report
+ * delivered goes to fn (0, or an error that stops the step). */
+typedef int (*sw_report_fn)(void *ud, const hv_exec_report *r);
+/* Trades bar at simulated time t: delivers the reports due, feeds the bar (delivering more
+ * while the report queue is full), marks the account at the close. 0 or an HV_E* code. */
+int hv__sw_venue_bar(sw_venue *v, const hv_bar *bar, uint64_t t, sw_report_fn fn, void *ud);
+/* After the last bar, at time t: cancels what is still working and delivers everything in
+ * flight. 0 or an HV_E* code. */
+int hv__sw_venue_finish(sw_venue *v, uint64_t t, sw_report_fn fn, void *ud);
+/* The exchange order an approved proposal becomes: market, good till cancelled, tagged. */
+hv_order_request hv__sw_order_request(const sw_order *o, uint64_t tag);
+/* Submits order o tagged with its proposal id at time t. Tags only grow: a tag at or below the
+ * last one is never executed again and gets the last one's answer (its own) or HV_EEXIST (an
+ * older one). Returns the exchange's answer; *id the order id (0 when refused). */
+int hv__sw_venue_order(sw_venue *v, uint64_t tag, const sw_order *o, uint64_t t, uint64_t *id);
+/* The risk agent's binding pre-trade check of order o against the account (role_risk.c). */
+int hv__sw_limits_admit(hv_limits *l, const sw_order *o, int64_t position, int64_t open_buy,
+                        int64_t open_sell, double drawdown_frac, uint64_t t, hv_limit_breach *b);
+/* The trade list hash (FNV-1a) extended with one fill, as `trade list hash` prints it
+ * (role_coord.c). */
+uint64_t hv__sw_trade_hash(uint64_t h, const hv_exec_report *r);
+#define HV_SW_TRADE_HASH_INIT 0xcbf29ce484222325ull
+
 typedef struct sw_exec {
     sw_agent a;
     sw_venue *v;
     uint64_t finished_cycle; /* FINISH handled (UINT64_MAX: not yet) */
+    uint64_t bar_now;        /* the cycle whose bar or finish is being handled */
     int journal;             /* fd of state_dir/execution.journal, or -1 */
     int replaying;           /* acting on the journal: nothing is sent */
     uint64_t replayed;       /* journal records replayed at start */

@@ -27,3 +27,6 @@ set_tests_properties(trading_cli_backtest PROPERTIES TIMEOUT 60 LABELS "unit")
 # Invariants of exchange + portfolio + limits under arbitrary operation streams.
 hv_add_fuzzer(NAME trading_exchange SOURCES fuzz/trading_exchange.c
               CORPUS fuzz/corpus/trading_exchange)
+
+# State export (what the replicated log snapshots, docs/LOG.md).
+hv_add_test(NAME trading_state SOURCES tests/trading/state_test.c TIMEOUT 60)

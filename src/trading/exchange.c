@@ -11,6 +11,7 @@
 #include <hivewire/rng.h>
 
 #include "core/assert.h"
+#include "core/ser.h"
 
 #define ORDERS_MAX_LIMIT 65536u
 #define QTY_MAX          1000000000000000ll /* 10^15: exact in a double */
@@ -701,4 +702,380 @@ const char *hv_exec_type_name(hv_exec_type t)
     static const char *const names[] = { "ack",       "reject",  "fill",
                                          "cancelled", "expired", "cancel_reject" };
     return (unsigned)t < 6 ? names[t] : "unknown";
+}
+
+/* ---- state export (docs/LOG.md, "Snapshots") -------------------------------------------------
+ * Everything that decides the exchange's future: the configuration (checked, not loaded), the
+ * RNG, the clock, every order and both links in flight, the counters. The latency histograms
+ * are statistics, not state: they are neither saved nor replaced. */
+
+#define STATE_TAG 0x31585648u /* "HVX1" */
+
+static void save_config(hv_wr *w, const hv_exchange_config *c)
+{
+    hv__wr_u64(w, c->seed);
+    hv__wr_u32(w, c->orders_max);
+    hv__wr_f64(w, c->fee_bps);
+    hv__wr_f64(w, c->fee_min);
+    hv__wr_f64(w, c->participation_max);
+    hv__wr_f64(w, c->half_spread_bps);
+    hv__wr_f64(w, c->impact_bps);
+    hv__wr_u64(w, c->latency_fixed_ns);
+    hv__wr_u64(w, c->latency_jitter_ns);
+    hv__wr_f64(w, c->price_band_frac);
+}
+
+static void save_stats(hv_wr *w, const hv_exchange_stats *s)
+{
+    const uint64_t c[] = { s->submitted,     s->accepted,         s->rejected,
+                           s->fills,         s->filled,           s->cancelled,
+                           s->expired,       s->cancel_rejects,   s->limit_refusals,
+                           s->full_refusals, s->backlog_stalls,   s->portfolio_errors,
+                           s->bars,          s->reports_delivered };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        hv__wr_u64(w, c[i]);
+    hv__wr_u32(w, s->open_orders);
+    hv__wr_i64(w, s->open_buy_qty);
+    hv__wr_i64(w, s->open_sell_qty);
+    hv__wr_f64(w, s->fees);
+    hv__wr_f64(w, s->notional);
+}
+
+static void load_stats(hv_rd *r, hv_exchange_stats *s)
+{
+    uint64_t *c[] = { &s->submitted,     &s->accepted,         &s->rejected,
+                      &s->fills,         &s->filled,           &s->cancelled,
+                      &s->expired,       &s->cancel_rejects,   &s->limit_refusals,
+                      &s->full_refusals, &s->backlog_stalls,   &s->portfolio_errors,
+                      &s->bars,          &s->reports_delivered };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        *c[i] = hv__rd_u64(r);
+    s->open_orders = hv__rd_u32(r);
+    s->open_buy_qty = hv__rd_i64(r);
+    s->open_sell_qty = hv__rd_i64(r);
+    s->fees = hv__rd_f64(r);
+    s->notional = hv__rd_f64(r);
+}
+
+static void save_order(hv_wr *w, const hv_order *o)
+{
+    hv__wr_u64(w, o->id);
+    hv__wr_u8(w, (uint8_t)o->req.side);
+    hv__wr_u8(w, (uint8_t)o->req.type);
+    hv__wr_u8(w, (uint8_t)o->req.tif);
+    hv__wr_u8(w, (uint8_t)o->state);
+    hv__wr_u8(w, (uint8_t)o->cancel_pending);
+    hv__wr_i64(w, o->req.qty);
+    hv__wr_f64(w, o->req.limit_price);
+    hv__wr_u64(w, o->req.expire_ns);
+    hv__wr_u64(w, o->req.client_tag);
+    hv__wr_i64(w, o->filled_qty);
+    hv__wr_i64(w, o->leaves_qty);
+    hv__wr_f64(w, o->avg_fill_price);
+    hv__wr_f64(w, o->fees);
+    hv__wr_u64(w, o->submit_ns);
+}
+
+static void load_order(hv_rd *r, hv_order *o)
+{
+    o->id = hv__rd_u64(r);
+    o->req.side = (hv_side)hv__rd_u8(r);
+    o->req.type = (hv_order_type)hv__rd_u8(r);
+    o->req.tif = (hv_tif)hv__rd_u8(r);
+    o->state = (hv_order_state)hv__rd_u8(r);
+    o->cancel_pending = hv__rd_u8(r);
+    o->req.qty = hv__rd_i64(r);
+    o->req.limit_price = hv__rd_f64(r);
+    o->req.expire_ns = hv__rd_u64(r);
+    o->req.client_tag = hv__rd_u64(r);
+    o->filled_qty = hv__rd_i64(r);
+    o->leaves_qty = hv__rd_i64(r);
+    o->avg_fill_price = hv__rd_f64(r);
+    o->fees = hv__rd_f64(r);
+    o->submit_ns = hv__rd_u64(r);
+}
+
+static void save_report(hv_wr *w, const hv_exec_report *e)
+{
+    hv__wr_u8(w, (uint8_t)e->type);
+    hv__wr_u8(w, (uint8_t)e->side);
+    hv__wr_u8(w, (uint8_t)e->state);
+    hv__wr_u32(w, (uint32_t)e->reason);
+    hv__wr_u64(w, e->order_id);
+    hv__wr_u64(w, e->client_tag);
+    hv__wr_i64(w, e->fill_qty);
+    hv__wr_f64(w, e->fill_price);
+    hv__wr_f64(w, e->fee);
+    hv__wr_i64(w, e->filled_qty);
+    hv__wr_i64(w, e->leaves_qty);
+    hv__wr_u64(w, e->submit_ns);
+    hv__wr_u64(w, e->exchange_ns);
+    hv__wr_u64(w, e->deliver_ns);
+}
+
+static void load_report(hv_rd *r, hv_exec_report *e)
+{
+    e->type = (hv_exec_type)hv__rd_u8(r);
+    e->side = (hv_side)hv__rd_u8(r);
+    e->state = (hv_order_state)hv__rd_u8(r);
+    e->reason = (int32_t)hv__rd_u32(r);
+    e->order_id = hv__rd_u64(r);
+    e->client_tag = hv__rd_u64(r);
+    e->fill_qty = hv__rd_i64(r);
+    e->fill_price = hv__rd_f64(r);
+    e->fee = hv__rd_f64(r);
+    e->filled_qty = hv__rd_i64(r);
+    e->leaves_qty = hv__rd_i64(r);
+    e->submit_ns = hv__rd_u64(r);
+    e->exchange_ns = hv__rd_u64(r);
+    e->deliver_ns = hv__rd_u64(r);
+}
+
+size_t hv_exchange_state_save(const hv_exchange *x, uint8_t *buf, size_t cap)
+{
+    hv_wr w = { buf, cap, 0 };
+    hv__wr_u32(&w, STATE_TAG);
+    save_config(&w, &x->cfg);
+    for (int i = 0; i < 4; i++)
+        hv__wr_u64(&w, x->rng.s[i]);
+    hv__wr_u64(&w, x->now_ns);
+    hv__wr_u64(&w, x->next_id);
+    hv__wr_u8(&w, (uint8_t)x->have_bar);
+    hv__wr_f64(&w, x->last_close);
+    hv__wr_u32(&w, (uint32_t)x->last_breach.limit);
+    hv__wr_f64(&w, x->last_breach.value);
+    hv__wr_f64(&w, x->last_breach.limit_value);
+    hv__wr_u64(&w, x->last_breach.now_ns);
+    save_stats(&w, &x->stats);
+    hv__wr_u32(&w, x->nopen); /* the used slots are exactly the open list, in id order */
+    for (uint32_t i = 0; i < x->nopen; i++) {
+        const slot *sl = &x->slots[x->open[i]];
+        hv__wr_u32(&w, x->open[i]);
+        save_order(&w, &sl->o);
+        hv__wr_u8(&w, (uint8_t)sl->x_live);
+        hv__wr_i64(&w, sl->x_leaves);
+        hv__wr_f64(&w, sl->x_notional);
+        hv__wr_f64(&w, sl->x_fees);
+    }
+    for (uint32_t i = 0; i < x->nfree; i++)
+        hv__wr_u32(&w, x->free_stack[i]);
+    hv__wr_u64(&w, x->in_last_ns);
+    hv__wr_u32(&w, x->in_len);
+    for (uint32_t i = 0; i < x->in_len; i++) {
+        const inbound *e = &x->in[(x->in_head + i) % x->in_cap];
+        hv__wr_u8(&w, (uint8_t)e->cancel);
+        hv__wr_u32(&w, e->slot);
+        hv__wr_u64(&w, e->submit_ns);
+        hv__wr_u64(&w, e->arrive_ns);
+    }
+    hv__wr_u64(&w, x->out_last_ns);
+    hv__wr_u32(&w, x->out_len);
+    for (uint32_t i = 0; i < x->out_len; i++) {
+        const outbound *e = &x->out[(x->out_head + i) % x->out_cap];
+        hv__wr_u32(&w, e->slot);
+        save_report(&w, &e->r);
+    }
+    return w.len;
+}
+
+/* What a loaded state must satisfy so that no later call trips an assertion or reads outside
+ * its tables: enums in range, the open list sorted by id and made of exactly the used slots,
+ * the free stack exactly the others, at most one order and one cancel in flight per order,
+ * and every queued report a legal transition of its order's state in queue order. */
+static int order_ok(const hv_exchange *x, const slot *sl)
+{
+    const hv_order *o = &sl->o;
+    return o->id > 0 && o->id < x->next_id && (unsigned)o->req.side <= HV_SIDE_SELL &&
+           (unsigned)o->req.type <= HV_ORDER_LIMIT && (unsigned)o->req.tif <= HV_TIF_GTD &&
+           (unsigned)o->state < HV_ORDER_STATE_COUNT && o->cancel_pending <= 1 && o->req.qty > 0 &&
+           o->req.qty <= QTY_MAX && o->filled_qty >= 0 && o->leaves_qty >= 0 &&
+           o->filled_qty <= o->req.qty && o->leaves_qty <= o->req.qty && sl->x_live <= 1 &&
+           sl->x_leaves >= 0 && sl->x_leaves <= o->req.qty;
+}
+
+static int tables_ok(const hv_exchange *x, uint8_t *seen)
+{
+    uint32_t n = x->cfg.orders_max;
+    for (uint32_t i = 0; i < x->nopen; i++) {
+        uint32_t s = x->open[i];
+        if (s >= n || seen[s] || !order_ok(x, &x->slots[s]))
+            return 0;
+        if (i > 0 && x->slots[x->open[i - 1]].o.id >= x->slots[s].o.id)
+            return 0;
+        seen[s] = 1;
+    }
+    for (uint32_t i = 0; i < x->nfree; i++) {
+        if (x->free_stack[i] >= n || seen[x->free_stack[i]])
+            return 0;
+        seen[x->free_stack[i]] = 2;
+    }
+    return 1;
+}
+
+static int links_ok(const hv_exchange *x, const uint8_t *seen, uint8_t *flight)
+{
+    for (uint32_t i = 0; i < x->in_len; i++) {
+        const inbound *e = &x->in[i];
+        uint8_t bit = e->cancel ? 2 : 1;
+        if (e->slot >= x->cfg.orders_max || seen[e->slot] != 1 || e->cancel > 1 ||
+            (flight[e->slot] & bit) || (i > 0 && e->arrive_ns < x->in[i - 1].arrive_ns) ||
+            e->arrive_ns > x->in_last_ns)
+            return 0;
+        if (e->cancel && !x->slots[e->slot].o.cancel_pending)
+            return 0;
+        flight[e->slot] |= bit;
+    }
+    hv_order *view = malloc(x->cfg.orders_max * sizeof(*view)); /* the owner's, replayed */
+    if (view == NULL)
+        return 0;
+    for (uint32_t i = 0; i < x->nopen; i++)
+        view[x->open[i]] = x->slots[x->open[i]].o;
+    int ok = 1;
+    for (uint32_t i = 0; ok && i < x->out_len; i++) {
+        const outbound *e = &x->out[i];
+        const hv_exec_report *r = &e->r;
+        ok = e->slot < x->cfg.orders_max && seen[e->slot] == 1 &&
+             (unsigned)r->type <= HV_EXEC_CANCEL_REJECT && (unsigned)r->side <= HV_SIDE_SELL &&
+             r->fill_qty >= 0 && r->fee >= 0 &&
+             (i == 0 || r->deliver_ns >= x->out[i - 1].r.deliver_ns);
+        if (!ok || r->type == HV_EXEC_CANCEL_REJECT)
+            continue;
+        hv_order *o = &view[e->slot];
+        ok = hv_order_transition(&o->state, target_state(o, r)) == 0 &&
+             (r->type != HV_EXEC_FILL || (r->fill_qty > 0 && r->fill_qty <= o->leaves_qty));
+        if (ok && r->type == HV_EXEC_FILL)
+            o->leaves_qty -= r->fill_qty;
+        if (hv_order_state_is_terminal(o->state))
+            o->leaves_qty = 0;
+    }
+    free(view);
+    return ok;
+}
+
+static int state_ok(const hv_exchange *x)
+{
+    uint32_t n = x->cfg.orders_max;
+    if (x->nopen + x->nfree != n || x->in_len > x->in_cap || x->out_len > x->out_cap ||
+        x->have_bar > 1 || (unsigned)x->last_breach.limit > HV_LIMIT_DRAWDOWN)
+        return 0;
+    uint8_t *seen = calloc(2 * (size_t)n, 1);
+    if (seen == NULL)
+        return 0;
+    int ok = tables_ok(x, seen) && links_ok(x, seen, seen + n);
+    free(seen);
+    return ok;
+}
+
+/* Reads the links and the tables of a saved state into y (whose arrays are its own). */
+static void load_tables(hv_rd *r, hv_exchange *y)
+{
+    uint32_t n = y->cfg.orders_max;
+    y->nopen = hv__rd_u32(r);
+    if (y->nopen > n) {
+        r->bad = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < y->nopen && !r->bad; i++) {
+        uint32_t s = hv__rd_u32(r);
+        slot tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        load_order(r, &tmp.o);
+        tmp.used = 1;
+        tmp.x_live = hv__rd_u8(r);
+        tmp.x_leaves = hv__rd_i64(r);
+        tmp.x_notional = hv__rd_f64(r);
+        tmp.x_fees = hv__rd_f64(r);
+        y->open[i] = s < n ? s : n;
+        if (s < n)
+            y->slots[s] = tmp;
+    }
+    y->nfree = n - y->nopen;
+    for (uint32_t i = 0; i < y->nfree; i++)
+        y->free_stack[i] = hv__rd_u32(r);
+    y->in_last_ns = hv__rd_u64(r);
+    y->in_len = hv__rd_u32(r);
+    for (uint32_t i = 0; i < y->in_len && i < y->in_cap && !r->bad; i++) {
+        y->in[i].cancel = hv__rd_u8(r);
+        y->in[i].slot = hv__rd_u32(r);
+        y->in[i].submit_ns = hv__rd_u64(r);
+        y->in[i].arrive_ns = hv__rd_u64(r);
+    }
+    y->out_last_ns = hv__rd_u64(r);
+    y->out_len = hv__rd_u32(r);
+    for (uint32_t i = 0; i < y->out_len && i < y->out_cap && !r->bad; i++) {
+        y->out[i].slot = hv__rd_u32(r);
+        load_report(r, &y->out[i].r);
+    }
+}
+
+/* The counts a loaded state carries twice (derived ones) must agree. */
+static void derive(hv_exchange *y)
+{
+    y->x_live_count = y->x_gtd_live = 0;
+    for (uint32_t i = 0; i < y->nopen; i++) {
+        const slot *sl = &y->slots[y->open[i]];
+        y->x_live_count += (uint32_t)sl->x_live;
+        y->x_gtd_live += sl->x_live && sl->o.req.tif == HV_TIF_GTD;
+    }
+}
+
+int hv_exchange_state_load(hv_exchange *x, const uint8_t *buf, size_t len)
+{
+    if (x == NULL || buf == NULL)
+        return HV_EINVAL;
+    hv_rd r = { buf, len, 0, 0 };
+    if (hv__rd_u32(&r) != STATE_TAG)
+        return HV_EBADFIELD;
+    uint8_t mine[128], theirs[128];
+    hv_wr w = { mine, sizeof(mine), 0 };
+    save_config(&w, &x->cfg);
+    hv__rd_bytes(&r, theirs, w.len);
+    if (r.bad)
+        return HV_EBADLEN;
+    if (memcmp(mine, theirs, w.len) != 0)
+        return HV_EINVAL; /* saved by an exchange of another configuration */
+    hv_exchange *y = hv_exchange_new(&x->cfg);
+    if (y == NULL)
+        return HV_ENOMEM;
+    for (int i = 0; i < 4; i++)
+        y->rng.s[i] = hv__rd_u64(&r);
+    y->now_ns = hv__rd_u64(&r);
+    y->next_id = hv__rd_u64(&r);
+    y->have_bar = hv__rd_u8(&r);
+    y->last_close = hv__rd_f64(&r);
+    y->last_breach.limit = (hv_limit_id)hv__rd_u32(&r);
+    y->last_breach.value = hv__rd_f64(&r);
+    y->last_breach.limit_value = hv__rd_f64(&r);
+    y->last_breach.now_ns = hv__rd_u64(&r);
+    load_stats(&r, &y->stats);
+    load_tables(&r, y);
+    int rc = r.bad ? HV_EBADLEN : r.off != len ? HV_ETRAILING : 0;
+    if (rc == 0 && !state_ok(y))
+        rc = HV_EBADFIELD;
+    if (rc == 0) {
+        derive(y);
+        /* take y's tables, keep x's histograms and attachments */
+        slot *sl = x->slots;
+        uint32_t *fs = x->free_stack, *op = x->open;
+        inbound *in = x->in;
+        outbound *out = x->out;
+        hv_hist ack = x->ack_latency, rep = x->report_latency;
+        hv_portfolio *pf = x->portfolio;
+        hv_limits *lim = x->limits;
+        hv_hist yack = y->ack_latency, yrep = y->report_latency;
+        *x = *y;
+        x->ack_latency = ack;
+        x->report_latency = rep;
+        x->portfolio = pf;
+        x->limits = lim;
+        y->slots = sl;
+        y->free_stack = fs;
+        y->open = op;
+        y->in = in;
+        y->out = out;
+        y->ack_latency = yack;
+        y->report_latency = yrep;
+    }
+    hv_exchange_free(y);
+    return rc;
 }

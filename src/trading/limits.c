@@ -8,6 +8,7 @@
 #include <hivewire/exchange.h>
 
 #include "core/assert.h"
+#include "core/ser.h"
 
 #define RATE_MAX 1000000u
 
@@ -246,4 +247,92 @@ int hv_limit_breach_format(const hv_limit_breach *b, char *buf, size_t n)
         return snprintf(buf, n, "limit %s: %.2f > max %.2f", hv_limit_name(b->limit), b->value,
                         b->limit_value);
     }
+}
+
+/* ---- state export (docs/LOG.md, "Snapshots") ------------------------------------------------ */
+
+#define STATE_TAG 0x31525648u /* "HVR1" */
+
+static void save_breach(hv_wr *w, const hv_limit_breach *b)
+{
+    hv__wr_u32(w, (uint32_t)b->limit);
+    hv__wr_f64(w, b->value);
+    hv__wr_f64(w, b->limit_value);
+    hv__wr_u64(w, b->now_ns);
+}
+
+static void load_breach(hv_rd *r, hv_limit_breach *b)
+{
+    uint32_t id = hv__rd_u32(r);
+    if (id > HV_LIMIT_DRAWDOWN)
+        r->bad = 1;
+    b->limit = (hv_limit_id)(id > HV_LIMIT_DRAWDOWN ? 0 : id);
+    b->value = hv__rd_f64(r);
+    b->limit_value = hv__rd_f64(r);
+    b->now_ns = hv__rd_u64(r);
+}
+
+size_t hv_limits_state_save(const hv_limits *l, uint8_t *buf, size_t cap)
+{
+    hv_wr w = { buf, cap, 0 };
+    hv__wr_u32(&w, STATE_TAG);
+    hv__wr_u32(&w, l->cfg.orders_per_interval_max);
+    hv__wr_u64(&w, l->stats.checks);
+    hv__wr_u64(&w, l->stats.admitted);
+    for (int i = 0; i < 5; i++)
+        hv__wr_u64(&w, l->stats.trips[i]);
+    hv__wr_u8(&w, (uint8_t)l->stats.halted);
+    save_breach(&w, &l->halt);
+    hv__wr_u64(&w, l->last_ns);
+    hv__wr_u32(&w, l->count);
+    for (uint32_t i = 0; i < l->count; i++)
+        hv__wr_u64(&w, l->window[(l->head + i) % l->cfg.orders_per_interval_max]);
+    return w.len;
+}
+
+int hv_limits_state_load(hv_limits *l, const uint8_t *buf, size_t len)
+{
+    if (l == NULL || buf == NULL)
+        return HV_EINVAL;
+    hv_rd r = { buf, len, 0, 0 };
+    if (hv__rd_u32(&r) != STATE_TAG)
+        return HV_EBADFIELD;
+    uint32_t cap = hv__rd_u32(&r);
+    if (!r.bad && cap != l->cfg.orders_per_interval_max)
+        return HV_EINVAL; /* saved by limits of another configuration */
+    hv_limits_stats st;
+    memset(&st, 0, sizeof(st));
+    st.checks = hv__rd_u64(&r);
+    st.admitted = hv__rd_u64(&r);
+    for (int i = 0; i < 5; i++)
+        st.trips[i] = hv__rd_u64(&r);
+    uint8_t halted = hv__rd_u8(&r);
+    hv_limit_breach halt;
+    load_breach(&r, &halt);
+    uint64_t last = hv__rd_u64(&r);
+    uint32_t count = hv__rd_u32(&r);
+    if (r.bad)
+        return HV_EBADLEN;
+    if (halted > 1 || count > cap)
+        return HV_EBADFIELD;
+    if ((size_t)count * 8 != len - r.off)
+        return len - r.off < (size_t)count * 8 ? HV_EBADLEN : HV_ETRAILING;
+    /* the window holds admission times in order, none after the clock (window_expire) */
+    uint64_t prev = 0;
+    hv_rd check = r;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t t = hv__rd_u64(&check);
+        if (t < prev || t > last)
+            return HV_EBADFIELD;
+        prev = t;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        l->window[i] = hv__rd_u64(&r);
+    st.halted = halted;
+    l->stats = st;
+    l->halt = halt;
+    l->last_ns = last;
+    l->head = 0;
+    l->count = count;
+    return 0;
 }

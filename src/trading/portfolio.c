@@ -5,6 +5,8 @@
 
 #include <hivewire/exchange.h>
 
+#include "core/ser.h"
+
 struct hv_portfolio {
     hv_portfolio_stats s;
     int marked;
@@ -159,4 +161,96 @@ size_t hv_portfolio_curve(const hv_portfolio *p, const uint64_t **t_ns, const do
     *t_ns = p->t_ns;
     *equity = p->equity;
     return p->n + (size_t)p->tail;
+}
+
+/* ---- state export (docs/LOG.md, "Snapshots") ------------------------------------------------ */
+
+#define STATE_TAG 0x31505648u /* "HVP1" */
+
+static void save_pstats(hv_wr *w, const hv_portfolio_stats *s)
+{
+    const double f[] = { s->cash_initial,      s->cash,           s->avg_cost,      s->mark_price,
+                         s->realized_pnl,      s->unrealized_pnl, s->fees,          s->equity,
+                         s->equity_peak,       s->drawdown,       s->drawdown_frac, s->max_drawdown,
+                         s->max_drawdown_frac, s->notional_traded };
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        hv__wr_f64(w, f[i]);
+    hv__wr_i64(w, s->position);
+    hv__wr_u64(w, s->fills);
+    hv__wr_i64(w, s->shares_traded);
+}
+
+static void load_pstats(hv_rd *r, hv_portfolio_stats *s)
+{
+    double *f[] = { &s->cash_initial,      &s->cash,           &s->avg_cost,      &s->mark_price,
+                    &s->realized_pnl,      &s->unrealized_pnl, &s->fees,          &s->equity,
+                    &s->equity_peak,       &s->drawdown,       &s->drawdown_frac, &s->max_drawdown,
+                    &s->max_drawdown_frac, &s->notional_traded };
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        *f[i] = hv__rd_f64(r);
+    s->position = hv__rd_i64(r);
+    s->fills = hv__rd_u64(r);
+    s->shares_traded = hv__rd_i64(r);
+}
+
+size_t hv_portfolio_state_save(const hv_portfolio *p, uint8_t *buf, size_t cap)
+{
+    hv_wr w = { buf, cap, 0 };
+    hv__wr_u32(&w, STATE_TAG);
+    hv__wr_u64(&w, p->cap);
+    save_pstats(&w, &p->s);
+    hv__wr_u8(&w, (uint8_t)p->marked);
+    hv__wr_u8(&w, (uint8_t)p->tail);
+    hv__wr_u64(&w, p->last_mark_ns);
+    hv__wr_u64(&w, p->stride);
+    hv__wr_u64(&w, p->marks);
+    hv__wr_u64(&w, p->n);
+    for (size_t i = 0; i < p->n + (size_t)p->tail; i++) {
+        hv__wr_u64(&w, p->t_ns[i]);
+        hv__wr_f64(&w, p->equity[i]);
+    }
+    return w.len;
+}
+
+int hv_portfolio_state_load(hv_portfolio *p, const uint8_t *buf, size_t len)
+{
+    if (p == NULL || buf == NULL)
+        return HV_EINVAL;
+    hv_rd r = { buf, len, 0, 0 };
+    if (hv__rd_u32(&r) != STATE_TAG)
+        return HV_EBADFIELD;
+    if (hv__rd_u64(&r) != p->cap)
+        return r.bad ? HV_EBADLEN : HV_EINVAL; /* saved by a portfolio of another size */
+    hv_portfolio_stats s;
+    load_pstats(&r, &s);
+    uint8_t marked = hv__rd_u8(&r), tail = hv__rd_u8(&r);
+    uint64_t last = hv__rd_u64(&r), stride = hv__rd_u64(&r), marks = hv__rd_u64(&r);
+    uint64_t n = hv__rd_u64(&r);
+    if (r.bad)
+        return HV_EBADLEN;
+    /* stride a power of two, the curve within its capacity, the tail slot only past n */
+    if (marked > 1 || tail > 1 || stride == 0 || (stride & (stride - 1)) != 0 || n > p->cap ||
+        s.position == INT64_MIN || s.cash_initial <= 0)
+        return HV_EBADFIELD;
+    if ((n + tail) * 16 != len - r.off)
+        return len - r.off < (n + tail) * 16 ? HV_EBADLEN : HV_ETRAILING;
+    hv_rd check = r; /* every point finite before anything changes */
+    for (size_t i = 0; i < n + tail; i++) {
+        (void)hv__rd_u64(&check);
+        (void)hv__rd_f64(&check);
+    }
+    if (check.bad)
+        return HV_EBADFIELD;
+    for (size_t i = 0; i < n + tail; i++) {
+        p->t_ns[i] = hv__rd_u64(&r);
+        p->equity[i] = hv__rd_f64(&r);
+    }
+    p->s = s;
+    p->marked = marked;
+    p->tail = tail;
+    p->last_mark_ns = last;
+    p->stride = stride;
+    p->marks = marks;
+    p->n = n;
+    return 0;
 }

@@ -40,18 +40,19 @@ static void every_code_is_retryable_or_fatal_as_its_table_row_says(void **state)
         assert_int_equal(hv_err_retryable(rows[i].code), rows[i].retry);
         retryable += (size_t)rows[i].retry;
     }
-    assert_int_equal(retryable, 9);
+    assert_int_equal(retryable, 10);
 }
 
 static void transient_conditions_are_retryable_and_bad_input_is_not(void **state)
 {
     (void)state;
-    static const int retry[] = { HV_EAGAIN,    HV_ETIMEDOUT,   HV_EFULL,
-                                 HV_ENOMEM,    HV_EIO,         HV_ENOSUBSCRIBER,
-                                 HV_EREJECTED, HV_EPEERCLOSED, HV_ETRANSPORT };
+    static const int retry[] = { HV_EAGAIN,     HV_ETIMEDOUT,     HV_EFULL,     HV_ENOMEM,
+                                 HV_EIO,        HV_ENOSUBSCRIBER, HV_EREJECTED, HV_EPEERCLOSED,
+                                 HV_ETRANSPORT, HV_ENOTLEADER };
     static const int fatal[] = { HV_EINVAL,   HV_EBADMAGIC, HV_ETRUNCATED,      HV_EBADSIG,
                                  HV_EDUPVOTE, HV_ELIMIT,    HV_EHALTED,         HV_EAUTH,
-                                 HV_ESTATE,   HV_ENOAGENT,  HV_EPROPOSALCLOSED, HV_EHANDSHAKE };
+                                 HV_ESTATE,   HV_ENOAGENT,  HV_EPROPOSALCLOSED, HV_EHANDSHAKE,
+                                 HV_ECHAIN };
     for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
         assert_int_equal(hv_err_retryable(retry[i]), 1);
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)

@@ -115,9 +115,8 @@ static void decision(logrun *r, hv_log_entry *e, double close)
 }
 
 /* Steps within a cycle: 0 cycle, 1 decision (maybe), 2 result (if accepted), 3 end. */
-int logrun_next(logrun *r, logw *w)
+int logrun_entry(logrun *r, hv_log_entry *e)
 {
-    hv_log_entry *e = &r->e;
     if (r->finished)
         return 0;
     memset(e, 0, sizeof(*e));
@@ -155,5 +154,10 @@ int logrun_next(logrun *r, logw *w)
         e->end.cycle = r->cycle++;
         r->step = 0;
     }
-    return logw_put(w, e) == 0;
+    return 1;
+}
+
+int logrun_next(logrun *r, logw *w)
+{
+    return logrun_entry(r, &r->e) && logw_put(w, &r->e) == 0;
 }

@@ -49,5 +49,8 @@ void logrun_fini(logrun *r);
  * w (genesis first, then per cycle: cycle, maybe a decision and its result, cycle end; then
  * finish). Returns 1 when an entry was written, 0 once the run is over. */
 int logrun_next(logrun *r, logw *w);
+/* The same, unchained: the next entry of the run into *e (its seq and prev left to the
+ * caller). Returns 1, or 0 once the run is over. */
+int logrun_entry(logrun *r, hv_log_entry *e);
 
 #endif

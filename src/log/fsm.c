@@ -32,6 +32,7 @@ struct hv_log_fsm {
     sw_venue venue;
     hv_limits *limits;
     int last_rc;
+    int last_decoded;     /* scratch holds the last entry applied */
     hv_log_entry scratch; /* the entry being applied (too big for the stack of a callback) */
 };
 
@@ -340,6 +341,7 @@ int hv_log_fsm_apply(hv_log_fsm *f, const uint8_t *entry, size_t len)
     hv_log_status *st = &f->st;
     hv_log_entry *e = &f->scratch;
     int rc = hv_log_entry_decode(entry, len, e);
+    f->last_decoded = rc == 0;
     if (rc == 0 && (e->seq != st->seq + 1 || memcmp(e->prev, st->head, sizeof(st->head)) != 0))
         rc = HV_ECHAIN;
     if (rc == 0) {
@@ -394,6 +396,11 @@ int hv_log_fsm_genesis(const hv_log_fsm *f, hv_log_genesis *out)
 int hv__log_fsm_last_rc(const hv_log_fsm *f)
 {
     return f->last_rc;
+}
+
+const hv_log_entry *hv__log_fsm_last_entry(const hv_log_fsm *f)
+{
+    return f->last_decoded ? &f->scratch : NULL;
 }
 
 /* ---- Snapshots (docs/LOG.md, "Snapshots") ------------------------------------------------- */

@@ -2,7 +2,7 @@
 # state machine and its snapshots.
 pkg_check_modules(RAFT REQUIRED IMPORTED_TARGET raft)
 hv_library_sources(src/log/entry.c src/log/fsm.c src/log/store.c src/log/verify.c
-                   src/log/replica.c)
+                   src/log/replica.c src/log/tls.c)
 hv_library_link(PkgConfig::RAFT)
 
 hv_add_test(NAME log_entry SOURCES tests/log/entry_test.c tests/log/log_util.c TIMEOUT 60)
@@ -41,3 +41,8 @@ set_tests_properties(log_cli_verify PROPERTIES TIMEOUT 60 LABELS "unit" FIXTURES
 add_test(NAME log_cli_show COMMAND hivewire log show --data-dir ${CMAKE_BINARY_DIR}/log-dir)
 set_tests_properties(log_cli_show PROPERTIES TIMEOUT 60 LABELS "unit" FIXTURES_REQUIRED log_dir
                      PASS_REGULAR_EXPRESSION "decision +#[0-9]+ +proposal [0-9]+ \\(cycle")
+
+# The replicas' mutual-TLS transport on loopback (certificates made by the test), and three
+# replicas on it.
+hv_add_test(NAME log_tls SOURCES tests/log/tls_test.c tests/log/log_util.c TIMEOUT 180
+            LABELS net)

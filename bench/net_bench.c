@@ -62,6 +62,7 @@
 #include <hivewire/net.h>
 
 #include "bench.h"
+#include "bench/nats_server.h"
 #include "net/net_int.h"
 
 #ifdef HV_HAVE_NATS
@@ -150,21 +151,6 @@ static uint64_t tcp_out_segs(void)
     }
     fclose(f);
     return segs;
-}
-
-/* A loopback port nobody uses now (type SOCK_STREAM or SOCK_DGRAM), 0 if none. */
-static uint16_t free_port(int type)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
 }
 
 static double median_of(double *v, size_t n)
@@ -684,62 +670,26 @@ static int write_conf(ns *s)
     return fclose(f) == 0 ? 0 : HV_EIO;
 }
 
-/* Whether the server's log says it is ready. */
-static int log_ready(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    char line[512];
-    int ready = 0;
-    while (!ready && fgets(line, sizeof(line), f))
-        ready = strstr(line, "Server is ready") != NULL;
-    fclose(f);
-    return ready;
-}
-
 /* Starts nats-server on s->port (0: a free one) and waits until it says it is ready. */
 static int nats_spawn(ns *s)
 {
     if (s->port == 0)
-        s->port = free_port(SOCK_STREAM);
+        s->port = hv_bench_free_port(SOCK_STREAM);
     if (s->port == 0 || write_conf(s) < 0)
         return HV_EIO;
-    unlink(s->log);
-    pid_t pid = fork();
-    if (pid < 0)
-        return HV_EIO;
-    if (pid == 0) {
-        int dn = open("/dev/null", O_RDWR);
-        if (dn >= 0) {
-            dup2(dn, 0);
-            dup2(dn, 1);
-            dup2(dn, 2);
-        }
-        execlp("nats-server", "nats-server", "-c", s->conf, "-l", s->log, (char *)NULL);
-        _exit(127);
-    }
-    s->pid = pid;
-    uint64_t t0 = now();
-    while (!log_ready(s->log)) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            s->pid = 0;
-            return HV_EIO;
-        }
-        if (now() - t0 > NATS_READY_NS)
-            return HV_ETIMEDOUT;
-        poll(NULL, 0, 1); /* a bench polling a child's log: not a test waiting on an event */
-    }
-    return 0;
+    hv_nats_server srv;
+    memset(&srv, 0, sizeof(srv));
+    snprintf(srv.conf, sizeof(srv.conf), "%s", s->conf);
+    snprintf(srv.log, sizeof(srv.log), "%s", s->log);
+    int rc = hv_nats_server_spawn(&srv, NATS_READY_NS);
+    s->pid = srv.pid;
+    return rc;
 }
 
 static void nats_kill(ns *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-    }
+    hv_nats_server srv = { .pid = s->pid };
+    hv_nats_server_kill(&srv);
     s->pid = 0;
 }
 
@@ -1450,7 +1400,7 @@ static uint64_t rss_of(pid_t pid)
 static int idle_spawn_hub(idle *d)
 {
     char listen[64];
-    d->port = free_port(SOCK_DGRAM);
+    d->port = hv_bench_free_port(SOCK_DGRAM);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)d->port);
     pid_t pid = fork();
     if (pid < 0)
@@ -1584,23 +1534,7 @@ static void versions(env *e)
     snprintf(e->ver_quic, sizeof(e->ver_quic), "hivewire HVW1 1.0, ngtcp2 %s, GnuTLS %s, libuv %s",
              ni ? ni->version_str : "?", gnutls_check_version(NULL), uv_version_string());
     snprintf(e->ver_gnutls, sizeof(e->ver_gnutls), "GnuTLS %s, TCP", gnutls_check_version(NULL));
-    snprintf(e->ver_nats, sizeof(e->ver_nats), "none");
-#ifdef HV_HAVE_NATS
-    char sv[64] = "?";
-    FILE *f = popen("nats-server --version 2>/dev/null", "r");
-    if (f) {
-        char line[128];
-        if (fgets(line, sizeof(line), f)) {
-            char *v = strstr(line, "v");
-            if (v) {
-                v[strcspn(v, "\n")] = 0;
-                snprintf(sv, sizeof(sv), "%s", v + 1);
-            }
-        }
-        pclose(f);
-    }
-    snprintf(e->ver_nats, sizeof(e->ver_nats), "nats-server %s, libnats %s", sv, nats_GetVersion());
-#endif
+    hv_nats_versions(e->ver_nats, sizeof(e->ver_nats));
 }
 
 static void sizes(env *e)

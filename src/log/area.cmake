@@ -46,3 +46,17 @@ set_tests_properties(log_cli_show PROPERTIES TIMEOUT 60 LABELS "unit" FIXTURES_R
 # replicas on it.
 hv_add_test(NAME log_tls SOURCES tests/log/tls_test.c tests/log/log_util.c TIMEOUT 180
             LABELS net)
+
+# The log against NATS JetStream (3 nats-servers started by the bench), when libnats is there.
+set(HV_LOG_BENCH_LIBS "")
+set(HV_LOG_BENCH_DEFS "")
+if(HV_WITH_PEERS)
+  pkg_check_modules(NATS IMPORTED_TARGET libnats)
+  if(NATS_FOUND)
+    list(APPEND HV_LOG_BENCH_LIBS PkgConfig::NATS)
+    list(APPEND HV_LOG_BENCH_DEFS HV_HAVE_NATS=1)
+  endif()
+endif()
+hv_bench_area(NAME log FUNC hv_bench_log
+              HELP "log: commit latency, decisions/s, failover of 3 replicas vs NATS JetStream R3"
+              SOURCES bench/log_bench.c LIBS ${HV_LOG_BENCH_LIBS} DEFINES ${HV_LOG_BENCH_DEFS})

@@ -10,6 +10,9 @@
  * Then it is "ready" (on_role(1)) and hv_replica_propose() chains each entry (seq, previous
  * hash) after the last one it proposed.
  *
+ * A replica writes to sockets whose peer may have died: the process must ignore SIGPIPE (the
+ * write then fails with EPIPE and the connection is dropped), as every libuv program must.
+ *
  * Threads: everything on the loop's thread, callbacks included. Ownership: the replica copies
  * the options' strings; the transport and the loop belong to the caller and must outlive the
  * replica (until the close callback has run).

@@ -34,4 +34,5 @@ if(HV_WITH_PEERS)
 endif()
 hv_bench_area(NAME net FUNC hv_bench_net
               HELP "net: HVW1 over QUIC vs GnuTLS over TCP and NATS (plain, TLS) on loopback"
-              SOURCES bench/net_bench.c LIBS ${HV_NET_BENCH_LIBS} DEFINES ${HV_NET_BENCH_DEFS})
+              SOURCES bench/net_bench.c bench/nats_server.c LIBS ${HV_NET_BENCH_LIBS}
+              DEFINES ${HV_NET_BENCH_DEFS})

@@ -448,6 +448,7 @@ static void three_replicas_over_mutual_tls_commit_a_run_and_agree(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* replica.h: a peer's socket may be gone */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bytes_cross_the_transport_intact_both_ways),
         cmocka_unit_test(strangers_are_refused_before_raft_sees_a_byte),

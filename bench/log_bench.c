@@ -41,6 +41,7 @@
 
 #include <hivewire/codec.h>
 #include <hivewire/log.h>
+#include <hivewire/market.h>
 #include <hivewire/net.h>
 #include <hivewire/swarm.h>
 
@@ -52,6 +53,11 @@
 #include "bench/nats_server.h"
 #include "log/replica.h"
 #include "log/tls.h"
+#include "swarm/replicated.h"
+
+#ifndef HV_LOG_SOURCE_DIR
+#define HV_LOG_SOURCE_DIR "."
+#endif
 
 #define REPLICAS 3
 #define VOTES    5
@@ -829,6 +835,114 @@ static void commit_rows(bctx *b, unsigned rounds, hv_bench_plan *p)
     free(v);
 }
 
+/* ---- The default swarm with and without the log ------------------------------------------- */
+
+typedef struct swctx {
+    hv_series bars;
+    uint64_t cycles;
+    char base[200];
+    unsigned runs;
+    int failed;
+} swctx;
+
+/* One whole run of the default swarm (the one-thread runner): cycles per second of wall time;
+ * with three replicas in the process when replicated (a new log each run). */
+static double s_swarm(const hv_bench_impl *impl, void *ctx, unsigned s)
+{
+    (void)s;
+    swctx *w = ctx;
+    hv_swarm_config cfg;
+    hv_swarm_config_default(&cfg);
+    cfg.cycles_max = w->cycles;
+    hv_swarm *sw = NULL;
+    sw_replicas *r = NULL;
+    char dir[300], certs[320], err[512];
+    snprintf(dir, sizeof(dir), "%.200s/run-%u", w->base, w->runs++);
+    snprintf(certs, sizeof(certs), "%.200s/certs", w->base);
+    int rc = hv_swarm_new(&cfg, w->bars.bars, w->bars.len, &sw);
+    if (rc == 0 && impl->variant) {
+        sw_replicas_opts o = { .n = 3,
+                               .data_dir = dir,
+                               .certs_dir = certs,
+                               .node = cfg.node,
+                               .cfg = &cfg,
+                               .bars = w->bars.bars,
+                               .nbars = w->bars.len,
+                               .cycles = w->cycles,
+                               .fresh = 1 };
+        rc = hv__sw_replicas_new(&r, &o, err, sizeof(err));
+        if (rc == 0)
+            rc = hv__swarm_attach_log(sw, hv__sw_replicas_ops(), r, hv__sw_replicas_actor(r));
+    }
+    uint64_t t0 = hv_now_ns();
+    if (rc == 0)
+        rc = hv_swarm_run(sw, NULL, NULL);
+    double secs = (double)(hv_now_ns() - t0) / 1e9;
+    if (r != NULL && rc == 0)
+        rc = hv__sw_replicas_settle(r);
+    hv__sw_replicas_free(r);
+    hv_swarm_free(sw);
+    w->failed |= rc != 0;
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    w->failed |= system(cmd) != 0;
+    return rc == 0 ? (double)w->cycles / secs : 0;
+}
+
+static void swarm_rows(hv_bench_report *r, const hv_bench_opts *opts, const char *base)
+{
+    swctx *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return;
+    hv_series_init(&w->bars);
+    const char *roots[2] = { ".", HV_LOG_SOURCE_DIR };
+    const char *what = "synthetic";
+    for (int i = 0; i < 2 && w->bars.len == 0; i++) {
+        char path[4096];
+        hv_csv_report rep;
+        snprintf(path, sizeof(path), "%s/data/sp500-2000.csv", roots[i]);
+        if (hv_csv_load_bars(path, NULL, &w->bars, &rep) == 0)
+            what = "sp500-2000.csv";
+        else {
+            hv_series_fini(&w->bars);
+            hv_series_init(&w->bars);
+        }
+    }
+    if (w->bars.len == 0) {
+        hv_gbm_params p;
+        hv_gbm_defaults(&p);
+        hv_synth g;
+        if (hv_synth_init(&g, &p, 1) != 0 || hv_synth_fill(&g, 5105, &w->bars) != 0) {
+            hv_bench_fail(r, "log: no bars for the swarm");
+            free(w);
+            return;
+        }
+    }
+    w->cycles = opts->quick ? 300 : w->bars.len;
+    snprintf(w->base, sizeof(w->base), "%.150s/swarm", base);
+    mkdir(w->base, 0700);
+    hv_bench_impl impls[2] = { { .name = "unreplicated", .sample = s_swarm, .variant = 0 },
+                               { .name = "replicated_3", .sample = s_swarm, .variant = 1 } };
+    hv_bench_plan p = {
+        .impls = impls, .nimpl = 2, .samples = hv_bench_samples(opts, 5), .ctx = w, .rotate = 1
+    };
+    char pj[512];
+    snprintf(pj, sizeof(pj),
+             "{\"data\": \"%s\", \"cycles\": %" PRIu64 ", \"swarm\": \"default (4 pattern "
+             "agents, 5 voters), runner one\", \"replicas\": \"3 in the coordinator's process, "
+             "mTLS on loopback, raft_uv in %s\", \"filesystem\": \"%s\"}",
+             what, w->cycles, w->base, fs_name(w->base));
+    hv_bench_run(r, "swarm_cycles_per_s", "cycles/s", &p, pj, NULL);
+    hv_bench_ratio(r, "swarm_cycles_per_s", "replicated_3", "unreplicated");
+    if (w->failed)
+        hv_bench_fail(r, "log: a swarm run failed");
+    hv_bench_note(r, "swarm_cycles_per_s: the ratio replicated_3 vs unreplicated is the share of "
+                     "its cycles/s the default swarm keeps on the replicated log (the target: at "
+                     "least 0.7)");
+    hv_series_fini(&w->bars);
+    free(w);
+}
+
 int hv_bench_log(const hv_bench_opts *opts)
 {
     hv_bench_report *r = hv_bench_report_new("log", opts);
@@ -899,6 +1013,8 @@ int hv_bench_log(const hv_bench_opts *opts)
     }
     if (b->failed)
         hv_bench_fail(r, "log: an operation failed (a commit, a publish, or a failover)");
+    if (hv_bench_selected(opts, "swarm_cycles_per_s"))
+        swarm_rows(r, opts, basebuf);
     hv_bench_note(r, "hivewire's commit is timed in the leader's process (where the swarm's "
                      "coordinator proposes); JetStream's publish-ack in a client process: the "
                      "JetStream figure includes a loopback hop the hivewire one does not");

@@ -17,19 +17,11 @@
 #endif
 
 #include "bench/nats_server.h"
+#include "platform/platform.h"
 
 uint16_t hv_bench_free_port(int type)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    return hv__loopback_free_port(type);
 }
 
 /* Whether the server's log says it is ready. */

@@ -59,4 +59,14 @@ if(HV_WITH_PEERS)
 endif()
 hv_bench_area(NAME log FUNC hv_bench_log
               HELP "log: commit latency, decisions/s, failover of 3 replicas vs NATS JetStream R3"
-              SOURCES bench/log_bench.c LIBS ${HV_LOG_BENCH_LIBS} DEFINES ${HV_LOG_BENCH_DEFS})
+              SOURCES bench/log_bench.c LIBS ${HV_LOG_BENCH_LIBS}
+              DEFINES ${HV_LOG_BENCH_DEFS} HV_LOG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The swarm's coordinator on three in-process replicas (src/swarm/replicated.c): the same trades,
+# the same state on every replica and from disk, and again after a restart.
+hv_add_test(NAME swarm_replicated SOURCES tests/swarm/replicated_test.c TIMEOUT 300 LABELS net)
+add_test(NAME log_run_replicas
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/log/replicas.sh $<TARGET_FILE:hivewire>
+                 ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+set_tests_properties(log_run_replicas PROPERTIES TIMEOUT 300 LABELS "unit;net"
+                     PASS_REGULAR_EXPRESSION "same trades, same state|skipped")

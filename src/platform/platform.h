@@ -110,4 +110,9 @@ typedef struct hv__thread_usage {
  * (u is then zeroed). */
 int hv__thread_usage_self(hv__thread_usage *u);
 
+/* A loopback port nobody uses now (type SOCK_STREAM or SOCK_DGRAM), 0 if none: for tests,
+ * benchmarks and local clusters that start their own servers (a race with another process that
+ * takes it first is possible and then shows as a failed bind). */
+uint16_t hv__loopback_free_port(int type);
+
 #endif

@@ -1,4 +1,5 @@
 /* The project's UDP socket on Linux: recvmsg/sendmsg and UDP GSO. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -11,6 +12,7 @@
 
 #include <hivewire/common.h>
 
+#include "platform/platform.h"
 #include "platform/udp.h"
 
 #ifndef UDP_SEGMENT
@@ -158,4 +160,18 @@ int hv__udp_send(hv_udp *u, const uint8_t *buf, size_t len, size_t seg, const st
         sent++;
     }
     return sent;
+}
+
+uint16_t hv__loopback_free_port(int type)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }

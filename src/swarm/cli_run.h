@@ -19,17 +19,19 @@ typedef struct run_opts {
     int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
     hv_swarm_config cfg;
     /* the swarm over processes (run --remote, coordinator, agent) */
-    const char *remote;  /* run: roles started as child processes ("all" or a list) */
-    const char *listen;  /* coordinator: HOST:PORT */
-    const char *connect; /* agent: the coordinator's HOST:PORT */
-    const char *agents;  /* coordinator: roles placed with it; agent: roles it runs */
-    const char *certs;   /* directory of ca.pem and <name>.pem/.key/.vote */
-    int insecure;        /* no certificates at all (tests and demos only) */
-    int issue_certs;     /* coordinator: make the CA and every certificate in --certs */
-    uint64_t soak;       /* coordinator: a soak of this many load agents (no swarm) */
-    uint64_t soak_s;     /* coordinator: its length once every agent joined, seconds */
-    uint64_t count;      /* agent: this many load agents (a soak) */
-    hv_obs_cli obs;      /* run, coordinator: --metrics, --serve, alerts (src/obs) */
+    const char *remote;   /* run: roles started as child processes ("all" or a list) */
+    const char *listen;   /* coordinator: HOST:PORT */
+    const char *connect;  /* agent: the coordinator's HOST:PORT */
+    const char *agents;   /* coordinator: roles placed with it; agent: roles it runs */
+    const char *certs;    /* directory of ca.pem and <name>.pem/.key/.vote */
+    int insecure;         /* no certificates at all (tests and demos only) */
+    int issue_certs;      /* coordinator: make the CA and every certificate in --certs */
+    uint64_t soak;        /* coordinator: a soak of this many load agents (no swarm) */
+    uint64_t soak_s;      /* coordinator: its length once every agent joined, seconds */
+    uint64_t count;       /* agent: this many load agents (a soak) */
+    hv_obs_cli obs;       /* run, coordinator: --metrics, --serve, alerts (src/obs) */
+    uint64_t replicas;    /* run: the coordinator on a replicated log of this many (0: none) */
+    const char *data_dir; /* run: the replicas' directory */
 } run_opts;
 
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
@@ -51,6 +53,15 @@ enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS, T_OBS };
     {                                                                                            \
         "exchange", hv__cli_exchange_rows, T_EXCHANGE                                            \
     }
+
+/* run --replicas (cli_replicas.c): its rows; the replicas started and attached to sw before
+ * the run (0, or an exit code after a message), and after it settled, compared with the run and
+ * stopped (0, or an exit code). */
+struct sw_replicas;
+extern const hv_opt hv__run_replica_rows[];
+int hv__run_replicas_begin(const run_opts *o, hv_swarm *sw, const hv_bar *bars, size_t n,
+                           struct sw_replicas **out);
+int hv__run_replicas_end(const run_opts *o, struct sw_replicas *r, const hv_swarm *sw, int ok);
 
 /* Fills o with every default (before hv__run_parse). */
 void hv__run_opts_default(run_opts *o);

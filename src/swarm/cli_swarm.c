@@ -41,6 +41,7 @@ static const hv_opt_section sections[] = {
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
     { "processes", remote_rows, T_RUN },
+    { "replicated decision log (docs/LOG.md)", hv__run_replica_rows, T_RUN },
     { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
@@ -410,8 +411,11 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
                       nr != NULL ? ": " : "", nr != NULL ? hv_net_last_error(NULL) : "");
         return HV_EXIT_FAIL;
     }
+    struct sw_replicas *reps = NULL;
     obs_links ol;
-    if (observe(o, sw, bars, &ol) != 0) {
+    if (hv__run_replicas_begin(o, sw, bars->bars, bars->len, &reps) != 0 ||
+        observe(o, sw, bars, &ol) != 0) {
+        hv__run_replicas_end(o, reps, sw, 0);
         hv_swarm_free(sw);
         return HV_EXIT_FAIL;
     }
@@ -446,6 +450,8 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
         if (gw != NULL)
             hv__node_print_links(gw->hub, stdout);
     }
+    int rrc = hv__run_replicas_end(o, reps, sw, err == 0);
+    rc = rc == 0 ? rrc : rc;
     if (nr != NULL)
         hv__node_reap(nr->pids, nr->npids, 5000);
     hv__obs_cli_close(&o->obs);

@@ -55,6 +55,31 @@ static int fail_with(sw_coord *c, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* ---- The replicated log (sw_log_ops): nothing without one --------------------------------------
+ */
+
+static int log_append(sw_coord *c, hv_log_entry *e, uint64_t token)
+{
+    if (c->log == NULL)
+        return 0;
+    int rc = c->log->append(c->log_ud, e, token);
+    return rc != 0 ? fail_with(c, rc, "the replicated log took no entry: %s", hv_strerror(rc)) : 0;
+}
+
+static int log_mark(sw_coord *c, int type, uint64_t n, uint8_t how)
+{
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = (uint8_t)type;
+    if (type == HV_LOG_CYCLE)
+        e.cycle.cycle = n;
+    else if (type == HV_LOG_CYCLE_END)
+        e.end = (hv_log_cycle_end){ n, how };
+    else
+        e.finish.cycles = n;
+    return log_append(c, &e, 0);
+}
+
 static sw_member *member(sw_coord *c, uint64_t id)
 {
     for (uint32_t i = 0; i < c->nmembers; i++)
@@ -182,6 +207,20 @@ static int on_join(sw_coord *c, const sw_msg *m, uint64_t now_ns)
     mb->lost = 0;
     mb->incarnation = m->cycle;
     mb->last_seen_ns = now_ns;
+    if (c->log != NULL) {
+        hv_log_entry e;
+        memset(&e, 0, sizeof(e));
+        e.type = HV_LOG_MEMBER;
+        e.member = (hv_log_member){ .id = mb->id,
+                                    .incarnation = mb->incarnation,
+                                    .role = (uint32_t)mb->role,
+                                    .index = mb->index,
+                                    .auth = m->join.auth };
+        memcpy(e.member.pk, m->join.pk, sizeof(e.member.pk));
+        int rc = log_append(c, &e, 0);
+        if (rc != 0)
+            return rc;
+    }
     sw_msg w;
     memset(&w, 0, sizeof(w));
     w.kind = SW_WELCOME;
@@ -274,11 +313,10 @@ static void count_decision(sw_coord *c, const hv_decision *d)
         c->stats.decided_early++;
 }
 
-/* A decision of the engine (on a vote, or at a deadline): published to the risk agent; for the
- * cycle's own proposal, the cycle moves on. */
-static int on_decided(sw_coord *c, const hv_decision *d, uint64_t now_ns)
+/* A decision taken: published to the risk agent; for the cycle's own proposal, the cycle moves
+ * on. Under the replicated log, only once its entry committed (drain_notices). */
+static int publish_decision(sw_coord *c, const hv_decision *d, uint64_t now_ns)
 {
-    count_decision(c, d);
     sw_msg m;
     memset(&m, 0, sizeof(m));
     m.kind = SW_DECISION;
@@ -301,6 +339,62 @@ static int on_decided(sw_coord *c, const hv_decision *d, uint64_t now_ns)
     return 0;
 }
 
+/* The decision of the cycle's proposal with its evidence (the votes counted), to the log. */
+static int log_decision(sw_coord *c, const hv_decision *d)
+{
+    sw_cycle *cy = &c->cur;
+    const sw_order *o = &cy->vreq.vreq.order;
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = HV_LOG_DECISION;
+    hv_log_decision *x = &e.decision;
+    x->cycle = cy->cycle;
+    x->proposer = cy->out.sender;
+    x->action = (uint32_t)o->action;
+    memcpy(x->payload_hash, cy->vreq.vreq.hash, sizeof(x->payload_hash));
+    x->order = (hv_log_order){ o->side, o->action, o->qty, o->ref_price, o->target };
+    x->d = *d;
+    x->nvotes = cy->nvotes;
+    memcpy(x->votes, cy->votes, cy->nvotes * sizeof(x->votes[0]));
+    return log_append(c, &e, d->proposal_id);
+}
+
+static int on_decided(sw_coord *c, const hv_decision *d, uint64_t now_ns)
+{
+    count_decision(c, d);
+    sw_cycle *cy = &c->cur;
+    if (c->log == NULL)
+        return publish_decision(c, d, now_ns);
+    /* replicated: only the cycle's own proposal is carried out, once its entry committed; a
+     * proposal whose cycle already ended (stalled) is decided but not acted on */
+    if (c->phase != SW_PH_CYCLE || cy->step != SW_ST_VOTE || d->proposal_id != cy->cycle + 1)
+        return 0;
+    cy->decision = *d;
+    cy->step = SW_ST_COMMIT;
+    return log_decision(c, d);
+}
+
+/* Commit notices of the log: a committed decision is published now. */
+static int drain_notices(sw_coord *c, uint64_t now_ns)
+{
+    uint64_t token;
+    int status;
+    while (c->log != NULL && c->log->notice(c->log_ud, &token, &status) == 1) {
+        if (status != 0)
+            return fail_with(c, HV_ENOTLEADER,
+                             "this replica stopped leading the decision log (a new leader "
+                             "takes the run over)");
+        sw_cycle *cy = &c->cur;
+        if (c->phase != SW_PH_CYCLE || cy->step != SW_ST_COMMIT || token != cy->cycle + 1)
+            continue;
+        cy->step = SW_ST_VOTE;
+        int rc = publish_decision(c, &cy->decision, now_ns);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int on_vote(sw_coord *c, const sw_msg *m, uint64_t now_ns)
 {
     hv_decision d;
@@ -316,6 +410,11 @@ static int on_vote(sw_coord *c, const sw_msg *m, uint64_t now_ns)
         c->stats.votes_bad++;
     else
         c->stats.votes_counted += rc == 0;
+    sw_cycle *cy = &c->cur;
+    if (rc == 0 && m->vote.v.proposal_id == cy->cycle + 1 && cy->nvotes < SW_VOTERS_MAX) {
+        cy->votes[cy->nvotes].v = m->vote.v; /* the evidence the decision's entry carries */
+        cy->votes[cy->nvotes++].auth = (uint8_t)m->vote.auth;
+    }
     /* a late vote can find the deadline passed before the tick: the engine then decides */
     if (d.outcome != HV_OUTCOME_PENDING)
         return on_decided(c, &d, now_ns);
@@ -396,7 +495,8 @@ static int begin_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
     c->cur.deadline_ns = now_ns + c->a.env.cfg.cycle_timeout_ns;
     c->cur.retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
     hv__sw_seen(&c->a, cycle);
-    return publish(c, SW_NEXT, cycle);
+    int rc = log_mark(c, HV_LOG_CYCLE, cycle, 0);
+    return rc != 0 ? rc : publish(c, SW_NEXT, cycle);
 }
 
 static int start_cycles(sw_coord *c, uint64_t now_ns)
@@ -425,6 +525,10 @@ static void count_result(sw_coord *c, const sw_msg *r)
 static int end_cycle(sw_coord *c, uint64_t now_ns, int stalled)
 {
     sw_cycle *cy = &c->cur;
+    int rc =
+        log_mark(c, HV_LOG_CYCLE_END, cy->cycle, stalled ? HV_LOG_END_STALLED : HV_LOG_END_DONE);
+    if (rc != 0)
+        return rc;
     cy->t_end = now_ns;
     c->stats.cycles++;
     if (stalled) {
@@ -470,6 +574,19 @@ static int on_result(sw_coord *c, const sw_msg *m, uint64_t now_ns)
     cy->result = *m;
     cy->have_result = 1;
     count_result(c, m);
+    if (c->log != NULL) {
+        hv_log_entry e;
+        memset(&e, 0, sizeof(e));
+        e.type = HV_LOG_RESULT;
+        e.result = (hv_log_result){ .proposal_id = m->result.proposal_id,
+                                    .cycle = cy->cycle,
+                                    .order_id = m->result.order_id,
+                                    .rc = m->result.rc > 0 ? 0 : m->result.rc,
+                                    .breach = m->result.breach };
+        int rc = log_append(c, &e, 0);
+        if (rc != 0)
+            return rc;
+    }
     return end_cycle(c, now_ns, 0);
 }
 
@@ -477,6 +594,12 @@ static int on_result(sw_coord *c, const sw_msg *m, uint64_t now_ns)
 
 static int begin_finish(sw_coord *c, uint64_t now_ns)
 {
+    if (c->log != NULL && !c->finish_logged) {
+        c->finish_logged = 1;
+        int rc = log_mark(c, HV_LOG_FINISH, c->stats.cycles, 0);
+        if (rc != 0)
+            return rc;
+    }
     c->phase = SW_PH_FINISH;
     c->phase_deadline_ns = now_ns + c->a.env.cfg.cycle_timeout_ns;
     c->retry_ns = now_ns + FINISH_RETRY_NS;
@@ -614,6 +737,8 @@ static int resend(sw_coord *c, uint64_t now_ns)
 {
     sw_cycle *cy = &c->cur;
     cy->retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
+    if (cy->step == SW_ST_COMMIT)
+        return 0; /* the log's commit: nothing of the agents' is awaited */
     c->stats.requests_resent++;
     if (cy->step == SW_ST_VOTE)
         return hv__sw_send(&c->a, &cy->vreq);
@@ -626,6 +751,8 @@ static uint64_t coord_next_expiry(const sw_agent *a)
 {
     const sw_coord *c = (const sw_coord *)a;
     uint64_t t = UINT64_MAX;
+    if (c->log != NULL && c->log->pending(c->log_ud))
+        return 0; /* a commit notice waits */
     switch (c->phase) {
     case SW_PH_JOIN:
         return c->phase_deadline_ns;
@@ -652,7 +779,9 @@ static int coord_on_expiry(sw_agent *a, uint64_t now_ns)
     sw_coord *c = (sw_coord *)a;
     char who[160];
     check_liveness(c, now_ns);
-    int rc = tick(c, now_ns);
+    int rc = drain_notices(c, now_ns);
+    if (rc == 0)
+        rc = tick(c, now_ns);
     if (rc != 0 || c->phase == SW_PH_DONE)
         return rc;
     switch (c->phase) {

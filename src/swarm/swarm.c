@@ -15,6 +15,7 @@
 #include "agent/bus_link.h"
 #include "platform/platform.h"
 #include "swarm/node.h"
+#include "swarm/replicated.h"
 #include "swarm/swarm_int.h"
 
 struct hv_swarm {
@@ -29,7 +30,7 @@ struct hv_swarm {
     uint32_t nlinks;
     sw_gateway *gw;       /* members in other processes: NULL when every agent is here */
     uint32_t remote_mask; /* cast slots that run elsewhere */
-    hv_actor *run_actors[HV_SWARM_THREADS_MAX + 1]; /* what the runner drives */
+    hv_actor *run_actors[HV_SWARM_THREADS_MAX + 2]; /* what the runner drives */
     uint32_t nrun;
     int ran;
     hv_swarm_stats stats;
@@ -94,6 +95,18 @@ int hv__swarm_new_node(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
 sw_gateway *hv__swarm_gateway(hv_swarm *s)
 {
     return s->gw;
+}
+
+int hv__swarm_attach_log(hv_swarm *s, const sw_log_ops *ops, void *ud, hv_actor *actor)
+{
+    if (s->runner != HV_SWARM_RUNNER_ONE || s->ran)
+        return HV_EINVAL; /* the log and the coordinator share one thread */
+    if (s->nrun == sizeof(s->run_actors) / sizeof(s->run_actors[0]))
+        return HV_EFULL;
+    s->cast->coord.log = ops;
+    s->cast->coord.log_ud = ud;
+    s->run_actors[s->nrun++] = actor;
+    return 0;
 }
 
 static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,

@@ -14,6 +14,7 @@
 #include <hivewire/consensus.h>
 #include <hivewire/dtw.h>
 #include <hivewire/exchange.h>
+#include <hivewire/log.h>
 #include <hivewire/market.h>
 #include <hivewire/profiler.h>
 #include <hivewire/risk.h>
@@ -420,7 +421,25 @@ typedef struct sw_exec {
 /* ---- The coordinator ---------------------------------------------------------------------- */
 
 enum sw_phase { SW_PH_JOIN, SW_PH_CYCLE, SW_PH_FINISH, SW_PH_REPORT, SW_PH_DONE };
-enum sw_step { SW_ST_OUT, SW_ST_VOTE, SW_ST_RESULT };
+enum sw_step { SW_ST_OUT, SW_ST_VOTE, SW_ST_COMMIT, SW_ST_RESULT };
+
+/* The replicated decision log as the coordinator sees it (docs/LOG.md; src/swarm/replicated.c
+ * implements it on hv_replica): borrowed, like the execution agent's venue, and called on the
+ * coordinator's thread. Without it (NULL) decisions are published as soon as they are taken.
+ * With it, the coordinator logs every member it registers, every cycle's start and end, every
+ * decision of its cycle's proposal with the votes counted, every order result and the finish;
+ * a decision is published only once its entry has committed. */
+typedef struct sw_log_ops {
+    /* Appends e (the log sets seq and prev; for a cycle entry, the bar from its own copy of the
+     * data). A notice with this token follows when token is not 0. Returns 0, or an error that
+     * stops the run (the log is full or lost its leadership). */
+    int (*append)(void *ud, hv_log_entry *e, uint64_t token);
+    /* 1 while a notice waits. */
+    int (*pending)(void *ud);
+    /* The next notice: 1 and *token, *status (0 committed, HV_ENOTLEADER: this replica stopped
+     * leading, the entry may or may not commit), or 0. */
+    int (*notice)(void *ud, uint64_t *token, int *status);
+} sw_log_ops;
 
 typedef struct sw_member {
     uint64_t id;
@@ -445,6 +464,8 @@ typedef struct sw_cycle {
     int have_out, proposal, decided, have_result;
     sw_msg out, result;
     hv_decision decision;
+    uint32_t nvotes; /* the votes counted for its proposal: the decision's evidence */
+    hv_log_vote votes[SW_VOTERS_MAX];
 } sw_cycle;
 
 typedef struct sw_coord {
@@ -480,6 +501,9 @@ typedef struct sw_coord {
     uint32_t nevents;
     int failed;
     char error[192];
+    const sw_log_ops *log; /* the replicated log (borrowed), or NULL */
+    void *log_ud;
+    int finish_logged;
 } sw_coord;
 
 /* What a role must implement (one table each, in role_*.c). */

@@ -12,6 +12,7 @@
 #include <raft/uv.h>
 
 #include "log/replica.h"
+#include "platform/platform.h"
 #include "log_util.h"
 #include "replica_util.h"
 
@@ -114,18 +115,6 @@ static void on_commit(void *ud, uint64_t token, int status, int verdict)
         feed(ud);
 }
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t n = sizeof(a);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &n) != 0)
-        return -1;
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static void child_main(int out, const char *dir, uint64_t cycles, uint64_t seed, int propose,
                        size_t seg_bytes, unsigned threshold)
 {
@@ -135,7 +124,7 @@ static void child_main(int out, const char *dir, uint64_t cycles, uint64_t seed,
     if (uv_loop_init(&c.loop) != 0 || logrun_init(&c.run, cycles, seed) != 0)
         _exit(4);
     char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", hv__loopback_free_port(SOCK_STREAM));
     static struct raft_uv_transport tcp;
     if (raft_uv_tcp_init(&tcp, &c.loop) != 0)
         _exit(5);

@@ -15,23 +15,12 @@
 #include <hivewire/swarm.h>
 
 #include "log/log_int.h"
+#include "platform/platform.h"
 #include "log/replica.h"
 #include "log/tls.h"
 #include "log_util.h"
 
 static char g_ca[64], g_other[64];
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t n = sizeof(a);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &n) != 0)
-        return -1;
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 static int issue(const char *dir, int k)
 {
@@ -206,7 +195,7 @@ static void bytes_cross_the_transport_intact_both_ways(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", hv__loopback_free_port(SOCK_STREAM));
     side s, c;
     open_side(&s, &loop, g_ca, 2, 2, addr);
     g_server = &s;
@@ -250,7 +239,7 @@ static void strangers_are_refused_before_raft_sees_a_byte(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", hv__loopback_free_port(SOCK_STREAM));
     side s, c;
     hv_log_tls_stats st;
     open_side(&s, &loop, g_ca, 2, 2, addr);
@@ -386,7 +375,7 @@ static void three_replicas_over_mutual_tls_commit_a_run_and_agree(void **state)
         c->total++;
     char addr[3][64];
     for (int k = 0; k < 3; k++)
-        snprintf(addr[k], sizeof(addr[k]), "127.0.0.1:%d", free_port());
+        snprintf(addr[k], sizeof(addr[k]), "127.0.0.1:%d", hv__loopback_free_port(SOCK_STREAM));
     for (int k = 0; k < 3; k++) {
         member *m = &c->m[k];
         m->cl = c;

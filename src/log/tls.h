@@ -10,8 +10,8 @@
  * and closes, allocated with raft_malloc); the other end is pumped through the TLS session by
  * this transport. A socketpair is private to the process: nothing else can reach it.
  *
- * The wire, inside TLS: the client's hello (16 + n bytes: "HVRT" magic, version u32 = 1, raft
- * id u64, then the address as u32 length + bytes... see docs/PROTOCOL.md, "Replica transport"),
+ * The wire, inside TLS: the client's hello (20 + n bytes: "HVRT" magic, version u32 = 1, raft
+ * id u64, the address's length u32 and its n bytes; docs/PROTOCOL.md, "Replica transport"),
  * then Raft's own stream of messages (raft_uv's encoding), both ways.
  *
  * Threads: the loop's. Ownership: the caller embeds the raft_uv_transport; after its close

@@ -335,8 +335,7 @@ static void live_updates_then_the_final_state_in_headless_chromium(void **state)
                      "300",
                      NULL };
     run_proc *p = calloc(1, sizeof(*p));
-    assert_int_equal(rp_start(p, argv), 0);
-    uint16_t port = rp_port(p, "dashboard", 60000);
+    uint16_t port = rp_serve(p, argv, "dashboard");
     if (port == 0)
         fail_msg("no dashboard port announced; stderr: %s", p->err);
     char url[64];

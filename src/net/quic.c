@@ -1642,7 +1642,7 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
         n->owns_loop = 1;
     }
     *out = n;
-    int rv = hv__net_credentials(&n->o, &n->cred, n->err, sizeof(n->err));
+    int rv = hv__net_credentials(&n->o, hub, &n->cred, n->err, sizeof(n->err));
     if (rv < 0)
         return rv;
     if (n->o.flags & HV_NET_INSECURE) {

@@ -148,7 +148,7 @@ static char sp500_path[4096];
 
 /* Every agent in a `hivewire agent` child of its own, on loopback, with the same data, seed
  * and options. */
-static int remote_run(const workload *w, const hv_swarm_config *cfg, hv_swarm **sw,
+static int remote_run(const workload *w, const hv_swarm_opts *cfg, hv_swarm **sw,
                       uint64_t *children_cpu)
 {
     char seed[32], cycles[32], why[256];
@@ -248,8 +248,8 @@ static int observed_progress(void *ud, uint64_t done, uint64_t total)
 }
 
 /* Runs sw observed: servers on loopback, the scraper and a dashboard connected. */
-static int run_observed(hv_swarm *sw, const hv_swarm_config *cfg, const workload *wl,
-                        double *obs_us, double *scrapes)
+static int run_observed(hv_swarm *sw, const hv_swarm_opts *cfg, const workload *wl, double *obs_us,
+                        double *scrapes)
 {
     hv_obs_opts o;
     hv__obs_opts_default(&o);
@@ -295,8 +295,8 @@ static int run_observed(hv_swarm *sw, const hv_swarm_config *cfg, const workload
 
 static int one_run_as(const workload *w, const mode *m, uint64_t seed, acc *a, int observed)
 {
-    hv_swarm_config cfg;
-    hv_swarm_config_default(&cfg);
+    hv_swarm_opts cfg;
+    hv_swarm_opts_default(&cfg);
     cfg.seed = seed;
     cfg.exchange.seed = seed;
     cfg.cycles_max = w->cycles_max;
@@ -593,7 +593,7 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     }
     hv_gbm_params gp;
     hv_synth g;
-    hv_gbm_defaults(&gp);
+    hv_gbm_params_default(&gp);
     size_t n = opts->quick ? 600 : 20000;
     if (rc == 0 &&
         (hv_synth_init(&g, &gp, opts->seed + 77) != 0 || hv_synth_fill(&g, n, &synth) != 0))

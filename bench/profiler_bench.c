@@ -176,8 +176,8 @@ int hv_bench_profiler(const hv_bench_opts *opts)
                                     "strategy_signal", "coordination",         "consensus",
                                     "order_execution", "order_confirmation" };
     hv_bench_report *r = hv_bench_report_new("profiler", opts);
-    hv_profiler *p = hv_profiler_new(NULL);
-    if (r == NULL || p == NULL) {
+    hv_profiler *p = NULL;
+    if (r == NULL || hv_profiler_new(NULL, &p) != 0) {
         fprintf(stderr, "hivewire bench profiler: out of memory\n");
         hv_profiler_free(p);
         return r ? hv_bench_report_finish(r) : 1;

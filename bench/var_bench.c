@@ -69,7 +69,7 @@ static int load_data(var_data *d, uint64_t seed)
         return 0;
 #endif
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_synth g;
     hv_series s;
     hv_series_init(&s);

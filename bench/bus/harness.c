@@ -107,7 +107,7 @@ double hv__bb_rate(uint64_t n, uint64_t sum, double secs, const char *what)
 hv_bus *hv__bb_new_bus(void)
 {
     hv_bus *b;
-    if (hv_bus_new(&b, NULL) != 0)
+    if (hv_bus_new(NULL, &b) != 0)
         hv__bb_fail("hv_bus_new");
     return b;
 }

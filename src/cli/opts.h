@@ -14,7 +14,7 @@
  * so a row cannot write a value of the wrong width. A section's rows refer to one target
  * struct; a command passes one target per section index, so rows can be shared between
  * commands whose option structs differ (the exchange and limits rows of `backtest` and `run`
- * target an hv_exchange_config and an hv_limits_config wherever each command keeps them).
+ * target an hv_exchange_opts and an hv_limits_opts wherever each command keeps them).
  *
  * Everything a man page or a shell completion needs is in the tables: names, short names,
  * value kinds, metavariables, ranges, enum choices, defaults, which values are paths, and the

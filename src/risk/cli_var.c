@@ -147,7 +147,7 @@ static int to_returns(const var_args *a, hv_column *col)
 {
     if (!a->prices)
         return 0;
-    long n = hv_log_returns(col->v, col->len, col->v);
+    int n = hv_log_returns(col->v, col->len, col->v);
     if (n < 0) {
         hv__cli_error("var", "--prices: every price must be a finite number > 0");
         return HV_EXIT_FAIL;

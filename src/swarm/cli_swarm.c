@@ -583,8 +583,7 @@ static int soak_hub(const run_opts *o)
         return HV_EXIT_FAIL;
     }
     hv__node_net_opts(&so.net, o->certs, "coordinator", o->insecure, paths, sizeof(paths));
-    so.net.acl = NULL; /* load agents are workers: the transport's default table */
-    hv_net_opts_default(&so.net);
+    so.net.acl = hv_net_acl_default(); /* load agents are workers: the transport's table */
     so.net.host = host;
     so.net.port = port;
     fprintf(stderr, "hivewire coordinator: soak: waiting for %u agents on %s:%u\n", so.agents, host,

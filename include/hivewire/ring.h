@@ -33,6 +33,14 @@ extern "C" {
  * index into a false-sharing pair. */
 #define HV_RING_ALIGN 128
 
+/* The alignment of each side's fields, spelled for C11 and for C++ (which includes this header
+ * too: the structs must have the same layout in both). */
+#ifdef __cplusplus
+#define HV_RING_ALIGNED alignas(HV_RING_ALIGN)
+#else
+#define HV_RING_ALIGNED _Alignas(HV_RING_ALIGN)
+#endif
+
 #define HV_RING_CAPACITY_MAX (1u << 30)
 
 /* ---------------------------------------------------------------------------------------- */
@@ -40,19 +48,19 @@ extern "C" {
 
 typedef struct hv_spsc {
     /* producer's line: written only by the producer */
-    _Alignas(HV_RING_ALIGN) uint64_t tail; /* next slot to fill (released by commit) */
-    uint64_t head_cache;                   /* producer's last view of head */
+    HV_RING_ALIGNED uint64_t tail; /* next slot to fill (released by commit) */
+    uint64_t head_cache;           /* producer's last view of head */
     uint8_t *p_slots;
     uint64_t p_mask;
     uint32_t p_slot_bytes;
     /* consumer's line: written only by the consumer */
-    _Alignas(HV_RING_ALIGN) uint64_t head; /* next slot to read (released by release) */
-    uint64_t tail_cache;                   /* consumer's last view of tail */
+    HV_RING_ALIGNED uint64_t head; /* next slot to read (released by release) */
+    uint64_t tail_cache;           /* consumer's last view of tail */
     uint8_t *c_slots;
     uint64_t c_mask;
     uint32_t c_slot_bytes;
     /* cold */
-    _Alignas(HV_RING_ALIGN) uint32_t capacity;
+    HV_RING_ALIGNED uint32_t capacity;
     uint32_t slot_bytes;
 } hv_spsc;
 
@@ -160,13 +168,13 @@ typedef struct hv_mpmc_cell {
 } hv_mpmc_cell;
 
 typedef struct hv_mpmc {
-    _Alignas(HV_RING_ALIGN) uint64_t enq; /* next position to claim for a push */
+    HV_RING_ALIGNED uint64_t enq; /* next position to claim for a push */
     hv_mpmc_cell *e_cells;
     uint64_t e_mask;
-    _Alignas(HV_RING_ALIGN) uint64_t deq; /* next position to claim for a pop */
+    HV_RING_ALIGNED uint64_t deq; /* next position to claim for a pop */
     hv_mpmc_cell *d_cells;
     uint64_t d_mask;
-    _Alignas(HV_RING_ALIGN) hv_mpmc_cell *cells; /* owned */
+    HV_RING_ALIGNED hv_mpmc_cell *cells; /* owned */
 } hv_mpmc;
 
 /*

@@ -41,7 +41,10 @@ install(TARGETS hivewire_static hivewire_shared EXPORT hivewireTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS hivewire RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS hivewire hivewire-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${CMAKE_BINARY_DIR}/hivewire.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${CMAKE_BINARY_DIR}/hivewire.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME hivewire)
 install(DIRECTORY include/hivewire DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # pkg-config: prefix is found from the .pc file's own place, so the tree can be moved or installed

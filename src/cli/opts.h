@@ -121,7 +121,8 @@ typedef struct hv_cli_spec {
     const hv_opt_section *sections;
     const char *operand; /* name of the positional operands ("FILE"), NULL for none */
     unsigned operands_min, operands_max;
-    const char *epilog; /* shown after the options (examples, exit status), or NULL */
+    const char *epilog;  /* shown after the options (examples, exit status), or NULL */
+    const char *program; /* the program, NULL: "hivewire" ("hivewire-bench" has name "") */
 } hv_cli_spec;
 
 typedef struct hv_opts_result {
@@ -155,6 +156,10 @@ int hv__opts_given(const hv_cli_spec *spec, const hv_opts_result *res, const cha
 /* Writes the command's --help text (usage, about, options by section, epilog), at most 80
  * columns wide. */
 void hv__opts_help(const hv_cli_spec *spec, FILE *f);
+
+/* One option as --help shows it: label "-s, --name METAVAR" (or "--name A|B" for choices) and
+ * text: its help, "(required)", its range and default. Both truncated to their capacity. */
+void hv__opts_describe(const hv_opt *o, char *label, size_t label_cap, char *text, size_t text_cap);
 
 /* Prints "hivewire <spec name>: <message>" on stderr and returns HV_EXIT_USAGE. */
 int hv__opts_usage_error(const hv_cli_spec *spec, const char *fmt, ...)

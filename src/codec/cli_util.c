@@ -9,22 +9,6 @@
 #include "codec/cli_util.h"
 #include "codec/codec_int.h"
 
-int hv__cli_option_number(const char *cmd, int argc, char **argv, int i, uint64_t lo, uint64_t hi,
-                          uint64_t *out)
-{
-    if (i + 1 >= argc) {
-        hv__cli_error(cmd, "%s needs a value: a number from %llu to %llu", argv[i],
-                      (unsigned long long)lo, (unsigned long long)hi);
-        return HV_EXIT_USAGE;
-    }
-    if (hv__cli_parse_u64(argv[i + 1], out) != 0 || *out < lo || *out > hi) {
-        hv__cli_error(cmd, "%s takes a number from %llu to %llu, not '%s'", argv[i],
-                      (unsigned long long)lo, (unsigned long long)hi, argv[i + 1]);
-        return HV_EXIT_USAGE;
-    }
-    return -1;
-}
-
 int hv__frame_reader_init(hv__frame_reader *r, const char *cmd, const uint8_t *in, size_t len,
                           size_t frame_max)
 {

@@ -241,6 +241,9 @@ static const hv_cli_group sim_group = {
     .subs = sim_subs,
 };
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_sim = &sim_group;
+
 int hv_cmd_sim(int argc, char **argv);
 
 int hv_cmd_sim(int argc, char **argv)

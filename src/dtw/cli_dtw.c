@@ -274,6 +274,9 @@ static int print_json(run *r, size_t count)
     return 0;
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_dtw = &spec;
+
 int hv_cmd_dtw(int argc, char **argv);
 
 int hv_cmd_dtw(int argc, char **argv)

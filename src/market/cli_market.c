@@ -404,6 +404,9 @@ static const hv_cli_group market_group = {
     .subs = market_subs,
 };
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_market = &market_group;
+
 int hv_cmd_market(int argc, char **argv);
 int hv_cmd_market(int argc, char **argv)
 {

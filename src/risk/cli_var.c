@@ -207,6 +207,9 @@ static void print_text(const var_args *a, const hv_column *col, const hv_csv_rep
     printf("%-16s %10s %12s %12s\n", "method", "confidence", "VaR", "ES");
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_var = &spec;
+
 int hv_cmd_var(int argc, char **argv);
 int hv_cmd_var(int argc, char **argv)
 {

@@ -190,10 +190,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 {
     *npids = 0;
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return HV_EIO;
-    exe[n] = 0;
+    int rc = hv__cli_hivewire_path(exe, sizeof(exe));
+    if (rc != 0)
+        return rc;
     char portarg[32];
     snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
     for (uint32_t s = 1; s < patterns + 5; s++) {
@@ -460,6 +459,9 @@ static int soak_agents(const run_opts *o)
            r.rtt_samples);
     return r.connected == so.agents ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_agent = &agent_spec;
 
 int hv_cmd_agent(int argc, char **argv);
 

@@ -473,6 +473,9 @@ static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
     return rc;
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_run = &spec;
+
 int hv_cmd_run(int argc, char **argv);
 
 int hv_cmd_run(int argc, char **argv)
@@ -604,6 +607,9 @@ static int soak_hub(const run_opts *o)
            (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
     return r.joined == so.agents && r.lost == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_coordinator = &coord_spec;
 
 int hv_cmd_coordinator(int argc, char **argv);
 

@@ -469,6 +469,9 @@ static int run_bars(bt *b, const hv_series *s)
     return 0;
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_backtest = &spec;
+
 int hv_cmd_backtest(int argc, char **argv);
 
 int hv_cmd_backtest(int argc, char **argv)

@@ -65,7 +65,7 @@ test: lint test-release test-asan test-tsan fuzz
 
 bench: build
 	@mkdir -p out/bench
-	$(BUILD)/release/hivewire bench all --json > out/bench/all.jsonl
+	$(BUILD)/release/hivewire-bench all --json > out/bench/all.jsonl
 	@echo "bench: JSON rows in out/bench/all.jsonl"
 
 # The whole-swarm simulator over many more seeds than make test runs (SIM_SEEDS, default 20000).

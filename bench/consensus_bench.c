@@ -1,5 +1,5 @@
 /*
- * `hivewire bench consensus`: engine time per decision.
+ * `hivewire-bench consensus`: engine time per decision.
  *
  * Workloads: a 5-voter MAJORITY vote (MAC-authenticated, and trusted in-process without MACs),
  * 4- and 7-voter Ed25519-signed BFT votes (engine time including signature verification, and

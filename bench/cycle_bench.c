@@ -1,5 +1,5 @@
 /*
- * hivewire bench cycle: full trading cycles of the swarm (hivewire run's defaults: 4 pattern
+ * hivewire-bench cycle: full trading cycles of the swarm (hivewire run's defaults: 4 pattern
  * agents + the risk agent voting = 5 voters, market data, strategy, execution, coordinator)
  * over the real S&P 500 series and a long synthetic one, under every runner: all agents
  * stepped by one thread (the default), a thread per agent with the default placement, and a
@@ -160,7 +160,7 @@ static int remote_run(const workload *w, const hv_swarm_opts *cfg, hv_swarm **sw
     int rc = hv__node_remote_run(cfg, w->bars, w->n, all, 7, argv, NULL, NULL, sw, children_cpu,
                                  why, sizeof(why));
     if (rc != 0)
-        fprintf(stderr, "hivewire bench cycle: multi-process run: %s\n", why);
+        fprintf(stderr, "hivewire-bench cycle: multi-process run: %s\n", why);
     return rc;
 }
 

@@ -1,5 +1,5 @@
 /*
- * `hivewire bench dtw`: 1-NN DTW of a query against K = 1,000 stored patterns of length 64,
+ * `hivewire-bench dtw`: 1-NN DTW of a query against K = 1,000 stored patterns of length 64,
  * 128 and 256 with a 10% Sakoe-Chiba band, on real S&P 500 windows (data/sp500-2000.csv,
  * when present) and on seeded random walks.
  *

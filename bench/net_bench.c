@@ -1,5 +1,5 @@
 /*
- * hivewire bench net: HVW1 over QUIC (ngtcp2 + GnuTLS, mutual TLS) against the floor of a
+ * hivewire-bench net: HVW1 over QUIC (ngtcp2 + GnuTLS, mutual TLS) against the floor of a
  * secure stream (GnuTLS over TCP, the small peer below) and NATS (nats-server started by the
  * bench on free loopback ports, libnats C client), plain and with mutual TLS. Everything runs
  * on loopback in one run; per round every implementation runs the same workload in turn

@@ -1,5 +1,5 @@
 /*
- * hivewire bench trading: simulated-exchange throughput.
+ * hivewire-bench trading: simulated-exchange throughput.
  *
  * Orders per second of wall-clock time (CLOCK_MONOTONIC via hv_now_ns(), so time the thread
  * spends descheduled counts against it) through the whole life of an order on the simulated clock:

@@ -1,5 +1,5 @@
 /*
- * `hivewire bench var`: VaR + ES by each method over 250 returns, against a full-sort
+ * `hivewire-bench var`: VaR + ES by each method over 250 returns, against a full-sort
  * baseline for the historical method, and the rolling window against recomputing each window
  * from scratch.
  *

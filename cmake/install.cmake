@@ -143,3 +143,15 @@ endif()
 # Built here against the library just built, and run by CTest (examples/CMakeLists.txt); the
 # install test builds them again against an installed tree.
 add_subdirectory(examples)
+
+# ---- The install test ----------------------------------------------------------------------------
+
+# Not in the sanitizer and fuzzing builds: their libraries need the sanitizers' runtimes in
+# every consumer.
+if(NOT HV_SANITIZE AND NOT HV_FUZZ)
+  add_test(NAME install_consumers
+           COMMAND sh ${PROJECT_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR}
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER} ${CMAKE_COMMAND})
+  set_tests_properties(install_consumers PROPERTIES TIMEOUT 600 LABELS "unit;install"
+                       PASS_REGULAR_EXPRESSION "install_test: installed")
+endif()

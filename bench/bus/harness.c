@@ -1,5 +1,5 @@
 /*
- * hivewire bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
+ * hivewire-bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
  * workloads, in the same run, interleaved (hivewire, then each peer, per sample). One file per
  * scenario:
  *

@@ -167,7 +167,10 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
 
 int hv_agent_new(hv_bus *b, const hv_agent_opts *opts, hv_agent **out)
 {
-    if (b == NULL || out == NULL)
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    if (b == NULL)
         return HV_EINVAL;
     hv_agent_opts o;
     if (opts == NULL)

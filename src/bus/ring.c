@@ -11,7 +11,10 @@ static int valid_capacity(size_t capacity)
 
 int hv_spsc_new(size_t capacity, size_t slot_bytes, hv_spsc **out)
 {
-    if (out == NULL || !valid_capacity(capacity) || slot_bytes == 0 || slot_bytes > 65536)
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    if (!valid_capacity(capacity) || slot_bytes == 0 || slot_bytes > 65536)
         return HV_EINVAL;
     hv_spsc *r = aligned_alloc(HV_RING_ALIGN, sizeof(*r));
     if (r == NULL)

@@ -1,5 +1,5 @@
 # risk: VaR and expected shortfall (historical, Gaussian, Cornish-Fisher, Monte Carlo), the
-# rolling window, the `hivewire var` command and `hivewire bench var`.
+# rolling window, the `hivewire var` command and `hivewire-bench var`.
 hv_library_sources(src/risk/normal.c src/risk/select.c src/risk/var.c src/risk/mc.c
                    src/risk/roll.c)
 

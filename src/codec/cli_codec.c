@@ -34,6 +34,16 @@ typedef struct opts {
     uint64_t frame_max;
 } opts;
 
+/* --frame-max, which both commands take (with their own defaults). */
+#define FRAME_MAX_ROW(dflt_, help_)                                                   \
+    {                                                                                 \
+        .name = "frame-max", .kind = HV_OPT_U64, HV_OPT_AT(opts, frame_max),          \
+        .umin = HV_FRAME_MIN_LIMIT, .umax = HV_FRAME_MAX_CEILING, .metavar = "BYTES", \
+        .dflt = dflt_, .help = help_                                                  \
+    }
+
+#define EXIT_STATUS "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n"
+
 static const hv_opt encode_rows[] = {
     { .name = "batch",
       .kind = HV_OPT_FLAG,
@@ -68,14 +78,7 @@ static const hv_opt encode_rows[] = {
       .metavar = "BYTES",
       .dflt = "16384",
       .help = "at most this much interned topic text" },
-    { .name = "frame-max",
-      .kind = HV_OPT_U64,
-      HV_OPT_AT(opts, frame_max),
-      .umin = HV_FRAME_MIN_LIMIT,
-      .umax = HV_FRAME_MAX_CEILING,
-      .metavar = "BYTES",
-      .dflt = "1048576",
-      .help = "largest frame" },
+    FRAME_MAX_ROW("1048576", "largest frame"),
     { 0 },
 };
 
@@ -89,18 +92,11 @@ static const hv_cli_spec encode_spec = {
              "one JSON array of them, and writes HVW1 frames to stdout. Reads at most 256 MiB;\n"
              "holds the input and one message at a time (an array is read element by element).\n",
     .sections = encode_sections,
-    .epilog = "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n",
+    .epilog = EXIT_STATUS,
 };
 
 static const hv_opt decode_rows[] = {
-    { .name = "frame-max",
-      .kind = HV_OPT_U64,
-      HV_OPT_AT(opts, frame_max),
-      .umin = HV_FRAME_MIN_LIMIT,
-      .umax = HV_FRAME_MAX_CEILING,
-      .metavar = "BYTES",
-      .dflt = "16777216",
-      .help = "largest frame accepted" },
+    FRAME_MAX_ROW("16777216", "largest frame accepted"),
     { 0 },
 };
 
@@ -115,7 +111,7 @@ static const hv_cli_spec decode_spec = {
              "batch has decoded). Interned topics are resolved (tables of up to 65535 topics\n"
              "and 1 MiB of topic text).\n",
     .sections = decode_sections,
-    .epilog = "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n",
+    .epilog = EXIT_STATUS,
 };
 
 /* The commands' tables, for the generated man page and completion (cmake/hivewire.cmake). */

@@ -15,7 +15,7 @@
  * the simulated clock: they are recorded with hv_profiler_record(), are not CPU time, take no
  * share of the cycle and are listed apart.
  *
- * The clock is injected (hv_profiler_config.clock, default hv_now_ns) so tests drive it. It
+ * The clock is injected (hv_profiler_opts.clock, default hv_now_ns) so tests drive it. It
  * must be monotonic: a reading earlier than the previous one aborts (an assertion kept in
  * release builds).
  *
@@ -36,15 +36,15 @@ extern "C" {
 
 typedef uint64_t (*hv_profiler_clock_fn)(void *ctx);
 
-typedef struct hv_profiler_config {
-    size_t size;                /* sizeof(hv_profiler_config) */
+typedef struct hv_profiler_opts {
+    size_t size;                /* sizeof(hv_profiler_opts) */
     hv_profiler_clock_fn clock; /* NULL: hv_now_ns */
     void *clock_ctx;            /* passed to clock */
     uint32_t depth_max;         /* nesting bound including the cycle, 2..64; 0: 16 */
     uint32_t stages_max;        /* registered stages including the cycle, 2..256; 0: 32 */
     uint64_t value_max_ns;      /* histogram range; longer scopes clamp; 0: 60 s */
     uint32_t sub_bits;          /* histogram precision 2^-sub_bits; 0: 8 */
-} hv_profiler_config;
+} hv_profiler_opts;
 
 /* Stage id 0 is the cycle itself, registered by hv_profiler_new() under the name "cycle". */
 #define HV_PROFILER_CYCLE 0
@@ -55,12 +55,17 @@ typedef struct hv_profiler_config {
 
 typedef struct hv_profiler hv_profiler;
 
-/* A config with every field at its default. */
-HV_EXTERN void hv_profiler_config_default(hv_profiler_config *cfg);
+/* Options with every field at its default. */
+HV_EXTERN void hv_profiler_opts_default(hv_profiler_opts *o);
 
-/* Creates a profiler (cfg NULL = defaults). Allocates the stack and stage table here. Returns
- * NULL for a bad config (size too small, values out of the ranges above) or out of memory. */
-HV_EXTERN hv_profiler *hv_profiler_new(const hv_profiler_config *cfg);
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size
+ * wrong, a value out of the ranges above). Pure; any thread. */
+HV_EXTERN int hv_profiler_opts_check(const hv_profiler_opts *o, hv_field_error *err);
+
+/* Creates a profiler (opts NULL = defaults). Allocates the stack and stage table here. Returns
+ * 0, HV_EINVAL (NULL out, or opts refused by hv_profiler_opts_check(), which names the field),
+ * HV_ENOMEM. On success the caller owns *out (hv_profiler_free()); on failure *out is NULL. */
+HV_EXTERN int hv_profiler_new(const hv_profiler_opts *opts, hv_profiler **out);
 HV_EXTERN void hv_profiler_free(hv_profiler *p);
 
 /* Registers a stage (name copied, 1..47 bytes) of kind HV_STAGE_TIMED or HV_STAGE_EXTERNAL and

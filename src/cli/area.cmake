@@ -27,3 +27,16 @@ foreach(f IN LISTS HV_CLI_CASE_FILES)
     set_tests_properties(cli_${n} PROPERTIES TIMEOUT 600 LABELS "unit;cli")
   endforeach()
 endforeach()
+
+# The generated man page and bash completion list every command, subcommand and option, and
+# every one of them answers --help (hivewire help CMD [SUB] too).
+add_test(NAME cli_docs
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/cli/docs_test.sh $<TARGET_FILE:hivewire>
+                 ${CMAKE_BINARY_DIR}/hivewire.1 ${CMAKE_BINARY_DIR}/hivewire.bash)
+set_tests_properties(cli_docs PROPERTIES TIMEOUT 300 LABELS "unit;cli")
+
+# hivewire bench without a hivewire-bench beside hivewire says where to get it (the case rows
+# above run the one beside it).
+add_test(NAME cli_bench_missing
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/cli/bench_missing.sh $<TARGET_FILE:hivewire>)
+set_tests_properties(cli_bench_missing PROPERTIES TIMEOUT 60 LABELS "unit;cli")

@@ -40,14 +40,14 @@ const hv_opt hv__cli_bars_rows[] = {
 const hv_opt hv__cli_exchange_rows[] = {
     { .name = "fee-bps",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_exchange_config, fee_bps),
+      HV_OPT_AT(hv_exchange_opts, fee_bps),
       .dmax = HV_EXCHANGE_BPS_MAX,
       .field = "fee_bps",
       .dflt = "1",
       .help = "fee in basis points of the notional" },
     { .name = "fee-min",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_exchange_config, fee_min),
+      HV_OPT_AT(hv_exchange_opts, fee_min),
       .dmax = HV_EXCHANGE_FEE_MIN_MAX,
       .field = "fee_min",
       .dflt = "1.0",
@@ -55,7 +55,7 @@ const hv_opt hv__cli_exchange_rows[] = {
     { .name = "participation",
       .kind = HV_OPT_DOUBLE,
       .flags = HV_OPT_MIN_OPEN,
-      HV_OPT_AT(hv_exchange_config, participation_max),
+      HV_OPT_AT(hv_exchange_opts, participation_max),
       .dmax = 1,
       .field = "participation_max",
       .metavar = "FRAC",
@@ -63,7 +63,7 @@ const hv_opt hv__cli_exchange_rows[] = {
       .help = "largest share of a bar's volume our orders take" },
     { .name = "latency-us",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_exchange_config, latency_fixed_ns),
+      HV_OPT_AT(hv_exchange_opts, latency_fixed_ns),
       .umax = HV_EXCHANGE_LATENCY_MAX_NS / 1000,
       .scale = 1000,
       .field = "latency_fixed_ns",
@@ -71,7 +71,7 @@ const hv_opt hv__cli_exchange_rows[] = {
       .help = "fixed one-way latency to the simulated exchange, in microseconds" },
     { .name = "jitter-us",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_exchange_config, latency_jitter_ns),
+      HV_OPT_AT(hv_exchange_opts, latency_jitter_ns),
       .umax = HV_EXCHANGE_LATENCY_MAX_NS / 1000,
       .scale = 1000,
       .field = "latency_jitter_ns",
@@ -83,20 +83,20 @@ const hv_opt hv__cli_exchange_rows[] = {
 const hv_opt hv__cli_limits_rows[] = {
     { .name = "max-position",
       .kind = HV_OPT_I64,
-      HV_OPT_AT(hv_limits_config, position_max),
+      HV_OPT_AT(hv_limits_opts, position_max),
       .imax = 1000000000000000ll,
       .field = "position_max",
       .help = "largest |position| in shares, counting open orders; 0 = off" },
     { .name = "max-notional",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_limits_config, order_notional_max),
+      HV_OPT_AT(hv_limits_opts, order_notional_max),
       .dmax = 1e15,
       .field = "order_notional_max",
       .help = "largest notional of one order; 0 = off" },
     { .name = "max-drawdown",
       .kind = HV_OPT_DOUBLE,
       .flags = HV_OPT_MAX_OPEN,
-      HV_OPT_AT(hv_limits_config, drawdown_max_frac),
+      HV_OPT_AT(hv_limits_opts, drawdown_max_frac),
       .dmax = 1,
       .field = "drawdown_max_frac",
       .metavar = "FRAC",
@@ -104,14 +104,14 @@ const hv_opt hv__cli_limits_rows[] = {
               "equity peak; 0 = off" },
     { .name = "max-orders",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_limits_config, orders_per_interval_max),
+      HV_OPT_AT(hv_limits_opts, orders_per_interval_max),
       .umax = 1000000,
       .needs = "interval-days",
       .field = "orders_per_interval_max",
       .help = "at most N orders in any --interval-days window; 0 = off" },
     { .name = "interval-days",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_limits_config, interval_ns),
+      HV_OPT_AT(hv_limits_opts, interval_ns),
       .umin = 1,
       .umax = 100000,
       .scale = DAY_NS,
@@ -120,13 +120,13 @@ const hv_opt hv__cli_limits_rows[] = {
     { 0 },
 };
 
-int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_config *x,
-                          const hv_limits_config *lim)
+int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_opts *x,
+                          const hv_limits_opts *lim)
 {
     hv_field_error e;
-    if (x != NULL && hv_exchange_config_check(x, &e) != 0)
+    if (x != NULL && hv_exchange_opts_check(x, &e) != 0)
         return hv__opts_field_error(spec, &e);
-    if (lim != NULL && hv_limits_config_check(lim, &e) != 0)
+    if (lim != NULL && hv_limits_opts_check(lim, &e) != 0)
         return hv__opts_field_error(spec, &e);
     return 0;
 }
@@ -199,7 +199,7 @@ static int synth_bars(const char *cmd, uint64_t n, uint64_t seed, hv_series *s)
 {
     hv_gbm_params p;
     hv_synth g;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     if (hv_synth_init(&g, &p, seed) != 0) {
         hv__cli_error(cmd, "invalid generator parameters");
         return HV_EXIT_FAIL;

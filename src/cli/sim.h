@@ -31,10 +31,10 @@ void hv__cli_bars_opts_default(hv_cli_bars_opts *o);
 
 /* --data FILE, --synthetic N, --bar-seconds S; target: hv_cli_bars_opts. */
 extern const hv_opt hv__cli_bars_rows[];
-/* --fee-bps, --fee-min, --participation, --latency-us, --jitter-us; target: hv_exchange_config. */
+/* --fee-bps, --fee-min, --participation, --latency-us, --jitter-us; target: hv_exchange_opts. */
 extern const hv_opt hv__cli_exchange_rows[];
 /* --max-position, --max-notional, --max-drawdown, --max-orders, --interval-days; target:
- * hv_limits_config (0 = off for each limit). */
+ * hv_limits_opts (0 = off for each limit). */
 extern const hv_opt hv__cli_limits_rows[];
 
 /* The --bar-seconds row for a command that keeps bar_ns in its own struct. */
@@ -53,8 +53,8 @@ extern const hv_opt hv__cli_limits_rows[];
  * bad field as the option that sets it (when the spec has that row). Returns 0 or
  * HV_EXIT_USAGE (message printed). Either config may be NULL.
  */
-int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_config *x,
-                          const hv_limits_config *lim);
+int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_opts *x,
+                          const hv_limits_opts *lim);
 
 /* Prints the CSV issues of a load: every fatal one and the first 10 skipped rows, as
  * "hivewire <cmd>: [skipped ]file:line:column (name): reason". Pass hv__cli_print_issue as
@@ -83,8 +83,8 @@ int hv__cli_csv_bars(const char *cmd, const char *path, const char *symbol, int 
                      const char *missing_hint, hv_series *s, hv_csv_report *rep);
 
 /*
- * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_defaults), or the
- * CSV at o->data (a missing file says to run scripts/fetch-data or use --synthetic N). Then
+ * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_params_default), or
+ * the CSV at o->data (a missing file says to run scripts/fetch-data or use --synthetic N). Then
  * refuses, with the reason and the fix, a series whose simulated span does not fit the clock
  * (hv_sim_bars_max(o->bar_ns)). Returns 0, HV_EXIT_FAIL (bad or too long data) or
  * HV_EXIT_USAGE (a --synthetic count whose dates would pass 9999-12-31); the message is printed.

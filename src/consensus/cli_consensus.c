@@ -21,7 +21,7 @@ typedef struct sim_args {
 static int apply_faults(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
                         size_t cap)
 {
-    hv_sim_consensus_config *c = target;
+    hv_sim_consensus_opts *c = target;
     (void)opt;
     if (hv_sim_parse_faults(v->s, &c->faults) == 0)
         return 0;
@@ -36,19 +36,19 @@ static const hv_opt config_rows[] = {
     { .name = "seed",
       .kind = HV_OPT_U64,
       .flags = HV_OPT_REQUIRED,
-      HV_OPT_AT(hv_sim_consensus_config, seed),
+      HV_OPT_AT(hv_sim_consensus_opts, seed),
       .umax = UINT64_MAX,
       .help = "seed of the run" },
     { .name = "agents",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, agents),
+      HV_OPT_AT(hv_sim_consensus_opts, agents),
       .umin = 4,
       .umax = HV_SIM_AGENTS_MAX,
       .dflt = "7",
       .help = "voting agents" },
     { .name = "proposals",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, proposals),
+      HV_OPT_AT(hv_sim_consensus_opts, proposals),
       .umin = 1,
       .umax = HV_SIM_PROPOSALS_MAX,
       .dflt = "20",
@@ -61,7 +61,7 @@ static const hv_opt config_rows[] = {
       .help = "none | all | comma list of delay, loss, dup, reorder, crash, byzantine" },
     { .name = "byzantine",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, byzantine),
+      HV_OPT_AT(hv_sim_consensus_opts, byzantine),
       .umin = 1,
       .umax = HV_SIM_AGENTS_MAX,
       .metavar = "K",
@@ -69,7 +69,7 @@ static const hv_opt config_rows[] = {
               "floor((A-1)/3))" },
     { .name = "crashed",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, crashed),
+      HV_OPT_AT(hv_sim_consensus_opts, crashed),
       .umin = 1,
       .umax = HV_SIM_AGENTS_MAX,
       .metavar = "K",
@@ -77,7 +77,7 @@ static const hv_opt config_rows[] = {
               "most A in all (default 1)" },
     { .name = "no-early",
       .kind = HV_OPT_FLAG,
-      HV_OPT_AT(hv_sim_consensus_config, no_early),
+      HV_OPT_AT(hv_sim_consensus_opts, no_early),
       .help = "run the engine without early termination" },
     { 0 },
 };
@@ -115,7 +115,7 @@ static const hv_cli_spec consensus_spec = {
     .epilog = "Exit status: 0 every invariant held, 1 a violation or failed run, 2 bad usage.\n",
 };
 
-static void replay_command(const hv_sim_consensus_config *c, char *out, size_t cap)
+static void replay_command(const hv_sim_consensus_opts *c, char *out, size_t cap)
 {
     char faults[96];
     hv_sim_format_faults(c->faults, faults, sizeof(faults));
@@ -132,7 +132,7 @@ static void replay_command(const hv_sim_consensus_config *c, char *out, size_t c
 
 /* Options that parse one by one but contradict each other, or leave the engine's assumptions,
  * are usage errors rather than silently ignored or reported "ok". */
-static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
+static int check_combination(const hv_sim_consensus_opts *c, uint64_t seeds)
 {
     uint32_t byz =
         (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
@@ -166,7 +166,7 @@ static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, hv_sim_consensus_config *c, uint64_t *seeds)
+static int parse_args(int argc, char **argv, hv_sim_consensus_opts *c, uint64_t *seeds)
 {
     sim_args a = { .seeds = 1 };
     void *targets[] = { &a, c };
@@ -178,7 +178,7 @@ static int parse_args(int argc, char **argv, hv_sim_consensus_config *c, uint64_
     return check_combination(c, *seeds) == 0 ? HV_OPTS_PROCEED : HV_EXIT_USAGE;
 }
 
-static int run_one(const hv_sim_consensus_config *c, int verbose)
+static int run_one(const hv_sim_consensus_opts *c, int verbose)
 {
     hv_sim_consensus_result r;
     char cmd[256];
@@ -212,8 +212,8 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
 
 static int cmd_consensus(int argc, char **argv)
 {
-    hv_sim_consensus_config c;
-    hv_sim_consensus_config_default(&c, 0);
+    hv_sim_consensus_opts c;
+    hv_sim_consensus_opts_default(&c);
     uint64_t seeds = 1;
     int rc = parse_args(argc, argv, &c, &seeds);
     if (rc != HV_OPTS_PROCEED)
@@ -240,6 +240,9 @@ static const hv_cli_group sim_group = {
     .about = "Deterministic simulations: the same seed replays the same run exactly.\n",
     .subs = sim_subs,
 };
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_sim = &sim_group;
 
 int hv_cmd_sim(int argc, char **argv);
 

@@ -16,6 +16,7 @@
 
 #include <hivewire/market.h>
 
+#include "core/field.h"
 #include "market/csv_int.h"
 
 typedef struct field {
@@ -507,15 +508,32 @@ static void norm_name(const char *in, char out[32])
     out[j] = '\0';
 }
 
+void hv_csv_opts_default(hv_csv_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->bytes_max = HV_CSV_BYTES_MAX;
+    o->rows_max = HV_CSV_ROWS_MAX;
+}
+
+int hv_csv_opts_check(const hv_csv_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_csv_opts)");
+    return 0;
+}
+
 int hv__csv_opts_resolve(const hv_csv_opts *o, hv_csv_opts *local)
 {
-    memset(local, 0, sizeof(*local));
-    if (o != NULL) {
-        if (o->size < sizeof(hv_csv_opts))
-            return HV_EINVAL;
-        *local = *o;
+    if (o == NULL) {
+        hv_csv_opts_default(local);
+        return 0;
     }
-    local->size = sizeof(*local);
+    if (hv_csv_opts_check(o, NULL) != 0)
+        return HV_EINVAL;
+    *local = *o;
     if (local->bytes_max == 0)
         local->bytes_max = HV_CSV_BYTES_MAX;
     if (local->rows_max == 0)

@@ -110,4 +110,9 @@ typedef struct hv__thread_usage {
  * (u is then zeroed). */
 int hv__thread_usage_self(hv__thread_usage *u);
 
+/* The absolute path of this process's executable (/proc/self/exe) into buf[cap], so a program
+ * finds files installed beside it. Returns the path's length, HV_ENOBUFS when it does not fit,
+ * or the translated errno. */
+int hv__exe_path(char *buf, size_t cap);
+
 #endif

@@ -5,13 +5,13 @@ hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
                    src/swarm/cast.c src/swarm/swarm.c src/swarm/sim.c src/swarm/gateway.c
                    src/swarm/node.c src/swarm/soak.c)
 
-hv_cli_command(NAME run FUNC hv_cmd_run
+hv_cli_command(NAME run FUNC hv_cmd_run TABLE spec
                HELP "run the trading swarm over the S&P 500 series (make run)"
                SOURCES src/swarm/cli_swarm.c src/swarm/cli_sim.c src/swarm/cli_opts.c
                        src/swarm/cli_node.c)
-hv_cli_command(NAME coordinator FUNC hv_cmd_coordinator
+hv_cli_command(NAME coordinator FUNC hv_cmd_coordinator TABLE spec
                HELP "run a trading swarm coordinator: its agents connect over QUIC")
-hv_cli_command(NAME agent FUNC hv_cmd_agent
+hv_cli_command(NAME agent FUNC hv_cmd_agent TABLE spec
                HELP "run agents of a trading swarm, connected to its coordinator over QUIC")
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)

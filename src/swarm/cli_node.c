@@ -144,7 +144,6 @@ int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char
 void hv__node_net_opts(hv_net_opts *n, const char *certs, const char *name, int insecure,
                        char *paths, size_t cap)
 {
-    memset(n, 0, sizeof(*n));
     hv_net_opts_default(n);
     n->acl = hv__sw_acl();
     if (insecure) {
@@ -191,10 +190,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 {
     *npids = 0;
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return HV_EIO;
-    exe[n] = 0;
+    int rc = hv__cli_hivewire_path(exe, sizeof(exe));
+    if (rc != 0)
+        return rc;
     char portarg[32];
     snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
     for (uint32_t s = 1; s < patterns + 5; s++) {
@@ -317,7 +315,7 @@ void hv__node_remove_certs(const char *dir, uint32_t patterns)
     rmdir(dir);
 }
 
-int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+int hv__node_remote_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, uint32_t mask,
                         int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
                         hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap)
 {
@@ -437,9 +435,9 @@ static int soak_agents(const run_opts *o)
     so.heartbeat_ms = 100;
     so.run_ms = (o->soak_s ? o->soak_s : 10) * 1000u;
     char host[256], ca[1024];
+    hv_net_opts_default(&so.net);
     if (hv__node_host_port(o->connect, host, sizeof(host), &so.net.port) != 0)
         return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o->connect);
-    hv_net_opts_default(&so.net);
     so.net.host = host;
     if (o->insecure) {
         so.net.flags |= HV_NET_INSECURE;
@@ -462,6 +460,9 @@ static int soak_agents(const run_opts *o)
     return r.connected == so.agents ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_agent = &agent_spec;
+
 int hv_cmd_agent(int argc, char **argv);
 
 int hv_cmd_agent(int argc, char **argv)
@@ -482,9 +483,9 @@ int hv_cmd_agent(int argc, char **argv)
         return hv__opts_usage_error(&agent_spec, "option --agents is required (or --count N)");
     if (hv__node_roles(o.agents, o.cfg.patterns, &node.local_mask, why, sizeof(why)) != 0)
         return hv__opts_usage_error(&agent_spec, "--agents: %s", why);
+    hv_net_opts_default(&node.net);
     if (hv__node_host_port(o.connect, host, sizeof(host), &node.net.port) != 0)
         return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o.connect);
-    hv_net_opts_default(&node.net);
     node.net.host = host;
     node.net.acl = hv__sw_acl();
     char paths[3 * 1024];

@@ -50,7 +50,7 @@ void hv__node_print_links(hv_net *hub, FILE *f);
  * swarm options the children get (the same data, seed and configuration as cfg). Runs it to
  * the end; *sw (the caller frees it) holds the statistics; *children_cpu_ns what the children
  * cost. Returns 0, or an HV_E* code with why. */
-int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+int hv__node_remote_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, uint32_t mask,
                         int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
                         hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap);
 

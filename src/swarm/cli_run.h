@@ -17,7 +17,7 @@ typedef struct run_opts {
     const char *out;
     int no_report;
     int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     /* the swarm over processes (run --remote, coordinator, agent) */
     const char *remote;  /* run: roles started as child processes ("all" or a list) */
     const char *listen;  /* coordinator: HOST:PORT */

@@ -19,8 +19,8 @@ typedef struct sim_args {
     uint64_t seeds;
     const char *faults_text;
     const char *trace_path;
-    hv_swarm_sim_config sc;
-    hv_swarm_config cfg;
+    hv_swarm_sim_opts sc;
+    hv_swarm_opts cfg;
     hv_cli_bars_opts bars;
 } sim_args;
 
@@ -214,9 +214,9 @@ int hv__cmd_sim_swarm(int argc, char **argv)
     sim_args o;
     memset(&o, 0, sizeof(o));
     o.seeds = 1;
-    o.sc.seed = 1;
+    hv_swarm_sim_opts_default(&o.sc);
     o.faults_text = "none";
-    hv_swarm_config_default(&o.cfg);
+    hv_swarm_opts_default(&o.cfg);
     hv__cli_bars_opts_default(&o.bars);
     void *targets[] = { &o, &o.bars };
     int rc = hv__opts_parse(&hv__sim_swarm_spec, targets, argc, argv, NULL);

@@ -473,6 +473,9 @@ static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
     return rc;
 }
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_run = &spec;
+
 int hv_cmd_run(int argc, char **argv);
 
 int hv_cmd_run(int argc, char **argv)
@@ -583,8 +586,7 @@ static int soak_hub(const run_opts *o)
         return HV_EXIT_FAIL;
     }
     hv__node_net_opts(&so.net, o->certs, "coordinator", o->insecure, paths, sizeof(paths));
-    so.net.acl = NULL; /* load agents are workers: the transport's default table */
-    hv_net_opts_default(&so.net);
+    so.net.acl = hv_net_acl_default(); /* load agents are workers: the transport's table */
     so.net.host = host;
     so.net.port = port;
     fprintf(stderr, "hivewire coordinator: soak: waiting for %u agents on %s:%u\n", so.agents, host,
@@ -605,6 +607,9 @@ static int soak_hub(const run_opts *o)
            (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
     return r.joined == so.agents && r.lost == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_coordinator = &coord_spec;
 
 int hv_cmd_coordinator(int argc, char **argv);
 

@@ -738,7 +738,7 @@ static int make_engine(sw_coord *c)
         co.flags |= HV_CONSENSUS_NO_EARLY;
     if (c->a.env.vote_auth == HV_SWARM_AUTH_MAC)
         co.flags |= HV_CONSENSUS_BFT_MAC;
-    return hv_consensus_new(&c->cons, &co);
+    return hv_consensus_new(&co, &c->cons);
 }
 
 int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progress, void *ud)
@@ -749,7 +749,7 @@ int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progr
     c->progress_ud = ud;
     c->phase = SW_PH_JOIN;
     c->phase_deadline_ns = UINT64_MAX; /* set at start (the first time it is given) */
-    const hv_swarm_config *cfg = &env->cfg;
+    const hv_swarm_opts *cfg = &env->cfg;
     c->total = env->nbars;
     if (cfg->cycles_max > 0 && cfg->cycles_max < c->total)
         c->total = cfg->cycles_max;

@@ -30,8 +30,8 @@ typedef struct bt_opts {
     uint64_t fast, slow;
     uint64_t qty;
     double cash;
-    hv_exchange_config x;
-    hv_limits_config lim;
+    hv_exchange_opts x;
+    hv_limits_opts lim;
     const char *out;
     int quiet;
 } bt_opts;
@@ -144,8 +144,8 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     o->slow = 50;
     o->qty = 100;
     o->cash = 1e6;
-    hv_exchange_config_default(&o->x);
-    hv_limits_config_default(&o->lim);
+    hv_exchange_opts_default(&o->x);
+    hv_limits_opts_default(&o->lim);
     void *targets[] = { o, &o->bars, &o->x, &o->lim };
     int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
     if (rc != HV_OPTS_PROCEED)
@@ -185,14 +185,11 @@ static int load_bars(const bt_opts *o, hv_series *s)
 
 static int bt_init(bt *b)
 {
-    hv_profiler_config pc;
-    hv_profiler_config_default(&pc);
+    hv_profiler_opts pc;
+    hv_profiler_opts_default(&pc);
     pc.value_max_ns = 1ull << 48; /* simulated latencies of up to 3 days */
-    b->x = hv_exchange_new(&b->o.x);
-    b->pf = hv_portfolio_new(b->o.cash, 4096);
-    b->lim = hv_limits_new(&b->o.lim);
-    b->prof = hv_profiler_new(&pc);
-    if (!b->x || !b->pf || !b->lim || !b->prof)
+    if (hv_exchange_new(&b->o.x, &b->x) != 0 || hv_portfolio_new(b->o.cash, 4096, &b->pf) != 0 ||
+        hv_limits_new(&b->o.lim, &b->lim) != 0 || hv_profiler_new(&pc, &b->prof) != 0)
         return HV_EXIT_FAIL;
     hv_exchange_attach(b->x, b->pf, b->lim);
     for (int i = 0; i < ST_COUNT; i++)
@@ -471,6 +468,9 @@ static int run_bars(bt *b, const hv_series *s)
     }
     return 0;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_backtest = &spec;
 
 int hv_cmd_backtest(int argc, char **argv);
 

@@ -21,11 +21,12 @@ static uint64_t fake_now(void *ctx)
  * an external exchange latency. */
 static hv_profiler *sample_profile(fake_clock *clk)
 {
-    hv_profiler_config cfg;
-    hv_profiler_config_default(&cfg);
+    hv_profiler_opts cfg;
+    hv_profiler_opts_default(&cfg);
     cfg.clock = fake_now;
     cfg.clock_ctx = clk;
-    hv_profiler *p = hv_profiler_new(&cfg);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(&cfg, &p), 0);
     int md = hv_profiler_stage(p, "market_data", HV_STAGE_TIMED);
     int dtw = hv_profiler_stage(p, "dtw_<match>", HV_STAGE_TIMED);
     int cons = hv_profiler_stage(p, "consensus", HV_STAGE_TIMED);
@@ -231,7 +232,8 @@ static void alerts_are_listed_in_both_reports(void **state)
 static void html_without_extras_or_samples_still_renders(void **state)
 {
     (void)state;
-    hv_profiler *p = hv_profiler_new(NULL);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(NULL, &p), 0);
     hv_profiler_stage(p, "idle", HV_STAGE_TIMED);
     char *h = capture(hv_profiler_write_html, p, NULL);
     assert_non_null(strstr(h, "no samples"));

@@ -27,3 +27,12 @@ foreach(f IN LISTS HV_CLI_CASE_FILES)
     set_tests_properties(cli_${n} PROPERTIES TIMEOUT 600 LABELS "unit;cli")
   endforeach()
 endforeach()
+
+# Where the default data is found (in $HIVEWIRE_DATA, ./data, PREFIX/share/hivewire/data next to
+# an installed binary), and the command named when it is nowhere.
+add_test(NAME cli_data_lookup
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/cli/datadir.sh $<TARGET_FILE:hivewire>
+                 ${PROJECT_SOURCE_DIR}/tests/cli/data/F08h_one_zero_price.csv
+                 ${CMAKE_BINARY_DIR}/cli-datadir)
+set_tests_properties(cli_data_lookup PROPERTIES TIMEOUT 120 LABELS "unit;cli"
+                     PASS_REGULAR_EXPRESSION "data lookup: all places checked")

@@ -149,8 +149,10 @@ static void replay_hint(const sim_args *o, uint64_t seed)
     printf("replay: hivewire sim swarm --seed %" PRIu64 " --faults %s", seed, o->faults_text);
     if (o->bars.synthetic)
         printf(" --synthetic %" PRIu64, o->bars.synthetic);
-    else if (strcmp(o->bars.data, HV_CLI_DATA_DEFAULT) != 0)
+    else if (!o->bars.looked_up)
         printf(" --data %s", o->bars.data);
+    if (o->bars.symbol != NULL)
+        printf(" --symbol %s", o->bars.symbol);
     if (o->cfg.cycles_max)
         printf(" --cycles %" PRIu64, o->cfg.cycles_max);
     if (o->sc.crashed)

@@ -201,7 +201,9 @@ static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summa
     const hv_portfolio_stats *p = &st.portfolio;
     double wall = (double)st.wall_ns / 1e9;
     memset(s, 0, sizeof(*s));
-    add(s, "data", "%s, %zu bars", o->bars.synthetic ? "synthetic GBM" : o->bars.data, nbars);
+    add(s, "data", "%s%s%s%s, %zu bars", o->bars.synthetic ? "synthetic GBM" : o->bars.data,
+        o->bars.symbol ? " (" : "", o->bars.symbol ? o->bars.symbol : "", o->bars.symbol ? ")" : "",
+        nbars);
     add(s, "agents", "%u pattern + market data, risk, strategy, execution, coordinator (%u voters)",
         o->cfg.patterns, o->cfg.patterns + (o->cfg.risk_votes ? 1u : 0u));
     add(s, "cycles", "%" PRIu64, st.cycles);

@@ -158,18 +158,7 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     return rc != 0 ? rc : HV_OPTS_PROCEED;
 }
 
-/* Shared with hivewire run (src/trading/cli_trading.h) until run takes hv__cli_bars_load(). */
-int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
-                      hv_series *s)
-{
-    hv_cli_bars_opts o;
-    hv__cli_bars_opts_default(&o);
-    o.data = path;
-    o.synthetic = synthetic;
-    return hv__cli_bars_load(cmd, &o, seed, s);
-}
-
-static int load_bars(const bt_opts *o, hv_series *s)
+static int load_bars(bt_opts *o, hv_series *s)
 {
     int rc = hv__cli_bars_load(CMD, &o->bars, o->seed, s);
     if (rc != 0)

@@ -12,14 +12,6 @@
 
 #include "cli/sim.h"
 
-/* Loads bars into s (initialised by the caller): `synthetic` GBM bars seeded by `seed` when
- * synthetic > 0, else the CSV at path, printing each skipped or fatal row as "hivewire <cmd>:
- * ...", at one simulated day per bar. The same as hv__cli_bars_load() (cli/sim.h, which new
- * code should call: it also takes --bar-seconds) with the default bar. Returns 0,
- * HV_EXIT_FAIL or HV_EXIT_USAGE (the message is printed). */
-int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
-                      hv_series *s);
-
 /* Writes dir/name: the profiler JSON when name contains ".json", else the HTML report. Says
  * "wrote <path>" on stderr. Returns 0 or HV_EXIT_FAIL (message printed). */
 int hv__cli_write_report(const char *cmd, const char *dir, const char *name, const hv_profiler *p,

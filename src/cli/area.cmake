@@ -1,7 +1,9 @@
 # cli: the option parser every command uses, and the option rows and loaders the simulated-market
 # commands share. main.c and cli.c are added by hv_finish_cli (cmake/hivewire.cmake).
 set_property(GLOBAL APPEND PROPERTY HV_CLI_SOURCES ${PROJECT_SOURCE_DIR}/src/cli/opts.c
-                                                   ${PROJECT_SOURCE_DIR}/src/cli/sim.c)
+                                                   ${PROJECT_SOURCE_DIR}/src/cli/sim.c
+                                                   ${PROJECT_SOURCE_DIR}/src/cli/report.c
+                                                   ${PROJECT_SOURCE_DIR}/src/cli/progress.c)
 
 # The option parser's own tests (every command's spec passes its self-check).
 hv_add_test(NAME cli_opts SOURCES tests/cli/opts_test.c src/cli/opts.c src/cli/cli.c)

@@ -8,7 +8,7 @@ hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
 hv_cli_command(NAME run FUNC hv_cmd_run
                HELP "run the trading swarm over the S&P 500 series (make run)"
                SOURCES src/swarm/cli_swarm.c src/swarm/cli_sim.c src/swarm/cli_opts.c
-                       src/swarm/cli_node.c)
+                       src/swarm/cli_node.c src/swarm/cli_report.c)
 hv_cli_command(NAME coordinator FUNC hv_cmd_coordinator
                HELP "run a trading swarm coordinator: its agents connect over QUIC")
 hv_cli_command(NAME agent FUNC hv_cmd_agent

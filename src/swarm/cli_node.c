@@ -228,6 +228,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
         av[k] = NULL;
         pid_t pid = fork();
         if (pid == 0) {
+            /* Ctrl-C at the terminal reaches the whole process group: the run stops at a cycle
+             * boundary and then ends its agents itself, so they must not die first. */
+            signal(SIGINT, SIG_IGN);
             if (kids->quiet_children) {
                 FILE *devnull = freopen("/dev/null", "w", stdout);
                 (void)devnull;

@@ -38,13 +38,13 @@ check "fetch into HIVEWIRE_DATA" "fetch it with: $work/prefix/share/hivewire/fet
 
 # Found in the installed data directory, then ./data before it, then $HIVEWIRE_DATA first.
 cp "$csv" "$work/prefix/share/hivewire/data/sp500-2000.csv"
-out=$(cd "$work/empty" && env -u HIVEWIRE_DATA "$bin" run --no-report --no-progress --quiet 2>&1)
+out=$(cd "$work/empty" && env -u HIVEWIRE_DATA "$bin" run --no-report --quiet --wide 2>&1)
 check "installed data" "$work/prefix/share/hivewire/data/sp500-2000.csv, 299 bars" "$out"
 cp "$csv" "$work/cwd/data/sp500-2000.csv"
-out=$(cd "$work/cwd" && env -u HIVEWIRE_DATA "$bin" run --no-report --no-progress --quiet 2>&1)
+out=$(cd "$work/cwd" && env -u HIVEWIRE_DATA "$bin" run --no-report --quiet --wide 2>&1)
 check "./data first" "data/sp500-2000.csv, 299 bars" "$out"
 cp "$csv" "$work/env/sp500-2000.csv"
-out=$(cd "$work/cwd" && HIVEWIRE_DATA=$work/env "$bin" run --no-report --no-progress --quiet 2>&1)
+out=$(cd "$work/cwd" && HIVEWIRE_DATA=$work/env "$bin" run --no-report --quiet --wide 2>&1)
 check "HIVEWIRE_DATA first" "$work/env/sp500-2000.csv, 299 bars" "$out"
 
 rm -rf "$work"

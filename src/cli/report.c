@@ -216,7 +216,7 @@ void hv__cli_report_returns_rows(hv_cli_report *r)
 
 /* One row: the key, then the value in the columns left, wrapped at spaces (never inside a
  * word: a word longer than the line stands alone on its line). */
-static void print_row(FILE *f, const char *key, const char *val, int wide)
+void hv__cli_print_row(FILE *f, const char *key, const char *val, int wide)
 {
     const size_t width = HV_CLI_SUMMARY_COLS - HV_CLI_KEY_W - 1;
     fprintf(f, "%-*s ", HV_CLI_KEY_W, key);
@@ -248,7 +248,7 @@ static void print_row(FILE *f, const char *key, const char *val, int wide)
 void hv__cli_report_print_rows(const hv_cli_report *r, FILE *f)
 {
     for (size_t i = 0; i < r->nrows; i++)
-        print_row(f, r->keys[i], r->vals[i], r->wide);
+        hv__cli_print_row(f, r->keys[i], r->vals[i], r->wide);
 }
 
 /* ---- The files -------------------------------------------------------------------------------

@@ -96,6 +96,10 @@ void hv__cli_report_add(hv_cli_report *r, const char *key, const char *fmt, ...)
  * last bar. */
 void hv__cli_report_returns_rows(hv_cli_report *r);
 
+/* One summary row on f: the key in its column, then the value, wrapped at spaces onto
+ * indented lines to fit 80 columns unless wide. */
+void hv__cli_print_row(FILE *f, const char *key, const char *val, int wide);
+
 /* The summary rows on f: the key column, then the value, wrapped to fit 80 columns unless
  * --wide. */
 void hv__cli_report_print_rows(const hv_cli_report *r, FILE *f);

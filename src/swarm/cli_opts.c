@@ -344,20 +344,6 @@ const hv_opt hv__run_output_rows[] = {
       .kind = HV_OPT_FLAG,
       .apply = apply_no_report,
       .help = "write no report files" },
-    { .name = "progress",
-      .kind = HV_OPT_FLAG,
-      RUN_AT(progress),
-      .help = "draw the progress bar (default: when stderr is a terminal)" },
-    { .name = "no-progress",
-      .kind = HV_OPT_FLAG,
-      .flags = HV_OPT_STORE_ZERO,
-      RUN_AT(progress),
-      .help = "no progress output" },
-    { .name = "quiet",
-      .short_name = 'q',
-      .kind = HV_OPT_FLAG,
-      RUN_AT(quiet),
-      .help = "the summary only: no progress, no stage table, no \"wrote\" lines" },
     { .name = "json",
       .kind = HV_OPT_FLAG,
       RUN_AT(json),
@@ -371,6 +357,25 @@ const hv_opt hv__run_output_rows[] = {
 };
 
 const char *const hv__run_out_files[] = { "run.json", "run.html", "trades.csv", NULL };
+
+const hv_opt hv__run_progress_rows[] = {
+    { .name = "progress",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(progress),
+      .help = "show the progress: a bar on a terminal, a line a second otherwise (the default, "
+              "unless --quiet)" },
+    { .name = "no-progress",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      RUN_AT(progress),
+      .help = "no progress output" },
+    { .name = "quiet",
+      .short_name = 'q',
+      .kind = HV_OPT_FLAG,
+      RUN_AT(quiet),
+      .help = "the summary only: no progress, no stage table, no \"wrote\" lines" },
+    { 0 },
+};
 
 void hv__run_opts_default(run_opts *o)
 {

@@ -36,7 +36,7 @@ typedef struct run_opts {
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
  * cli/sim.h. */
 extern const hv_opt hv__run_agent_rows[], hv__run_runner_rows[], hv__run_strategy_rows[],
-    hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[];
+    hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[], hv__run_progress_rows[];
 
 enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS, T_OBS };
 

@@ -40,6 +40,7 @@ static const hv_opt remote_rows[] = {
 static const hv_opt_section sections[] = {
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
+    { "progress", hv__run_progress_rows, T_RUN },
     { "processes", remote_rows, T_RUN },
     { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
@@ -254,7 +255,7 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
     } else {
         rc = hv__run_report(o, sw, bars, hv__cli_signal_name(pr.stopping), &o->obs, cmd_name);
         if (gw != NULL && !o->json)
-            hv__node_print_links(gw->hub, stdout);
+            hv__node_print_links(gw->hub, stdout, o->wide);
         if (rc == 0 && pr.stopping)
             rc = 128 + pr.stopping; /* stopped early: 130 after SIGINT, 143 after SIGTERM */
     }
@@ -353,6 +354,7 @@ static const hv_opt_section coord_sections[] = {
     { "network", coord_net_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
+    { "progress", hv__run_progress_rows, T_RUN },
     { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
@@ -408,13 +410,16 @@ static int soak_hub(const run_opts *o)
         return HV_EXIT_FAIL;
     }
     uint64_t grew = r.rss_after > r.rss_before ? r.rss_after - r.rss_before : 0;
-    printf("agents joined            %u of %u (%u refused)\n", r.joined, so.agents, r.refused);
-    printf("agents lost              %u\n", r.lost);
-    printf("heartbeats answered      %" PRIu64 ", task results %" PRIu64 "\n", r.heartbeats,
-           r.results);
-    printf("coordinator memory       %.1f MiB resident with every agent connected, %.1f KiB "
-           "per agent\n",
-           (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
+    char val[256];
+    snprintf(val, sizeof(val), "%u of %u (%u refused)", r.joined, so.agents, r.refused);
+    hv__cli_print_row(stdout, "agents joined", val, o->wide);
+    snprintf(val, sizeof(val), "%u", r.lost);
+    hv__cli_print_row(stdout, "agents lost", val, o->wide);
+    snprintf(val, sizeof(val), "%" PRIu64 ", task results %" PRIu64, r.heartbeats, r.results);
+    hv__cli_print_row(stdout, "heartbeats answered", val, o->wide);
+    snprintf(val, sizeof(val), "%.1f MiB resident with every agent connected, %.1f KiB per agent",
+             (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
+    hv__cli_print_row(stdout, "coordinator memory", val, o->wide);
     return r.joined == so.agents && r.lost == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 

@@ -7,6 +7,9 @@ set_property(GLOBAL APPEND PROPERTY HV_CLI_SOURCES ${PROJECT_SOURCE_DIR}/src/cli
 
 # The option parser's own tests (every command's spec passes its self-check).
 hv_add_test(NAME cli_opts SOURCES tests/cli/opts_test.c src/cli/opts.c src/cli/cli.c)
+# The outputs checked before a run; summary rows within 80 columns.
+hv_add_test(NAME cli_report SOURCES tests/cli/report_test.c src/cli/report.c src/cli/cli.c
+            TIMEOUT 60)
 
 # The table-driven suite of bad inputs and options: one CTest test per row of
 # tests/cli/cases/*.cases (format in tests/cli/run_case.sh), run against the hivewire of this

@@ -50,4 +50,21 @@ long hv_cdp_screenshot(hv_cdp *c, const char *path);
 /* Closes the browser, reaps it and removes its profile directory. */
 void hv_cdp_close(hv_cdp *c);
 
+#ifdef skip /* in a cmocka test (hv_test.h first) */
+/* A browser on a blank page (the caller closes and frees it), or the test is skipped, saying
+ * why Chromium cannot start here. */
+static inline hv_cdp *hv_cdp_open_or_skip(int width, int height)
+{
+    hv_cdp *c = calloc(1, sizeof(*c));
+    if (c != NULL && hv_cdp_open(c, width, height) == 0)
+        return c;
+    fprintf(stderr, "skipping: chromium cannot start here: %s\n", c ? c->err : "out of memory");
+    if (c != NULL)
+        hv_cdp_close(c);
+    free(c);
+    skip();
+    return NULL;
+}
+#endif
+
 #endif /* HV_TESTS_CDP_H */

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "cli/sim.h"
 
 /* ---- Checking the outputs before the run ---------------------------------------------------
  */
@@ -254,55 +255,18 @@ void hv__cli_report_print_rows(const hv_cli_report *r, FILE *f)
 /* ---- The files -------------------------------------------------------------------------------
  */
 
-static int write_text(const hv_cli_report *r, const char *name, const char *text)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", r->dir, name);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(r->cmd, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (fclose(f) != 0 || !ok) {
-        hv__cli_error(r->cmd, "cannot write %s", path);
-        return HV_EXIT_FAIL;
-    }
-    if (!r->quiet)
-        fprintf(stderr, "hivewire %s: wrote %s\n", r->cmd, path);
-    return 0;
-}
-
-static int write_html(const hv_cli_report *r, const hv_profiler *p, const hv_report_extra *x)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s.html", r->dir, r->base);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(r->cmd, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    int rc = hv_profiler_write_html(p, x, f);
-    if (fclose(f) != 0 || rc != 0) {
-        hv__cli_error(r->cmd, "cannot write %s", path);
-        return HV_EXIT_FAIL;
-    }
-    if (!r->quiet)
-        fprintf(stderr, "hivewire %s: wrote %s\n", r->cmd, path);
-    return 0;
-}
+/* What goes into one file: the JSON text, the HTML page or the trades. */
+typedef struct out_body {
+    const char *text;     /* the JSON document */
+    const hv_profiler *p; /* the HTML page */
+    const hv_report_extra *x;
+    int trades; /* the trades */
+} out_body;
 
 /* One line per fill: date, simulated time, side, quantity, price, fee, order, proposal, the
  * rule and votes of its decision (empty where there was none). */
-static int write_trades(const hv_cli_report *r)
+static void trades_csv(const hv_cli_report *r, FILE *f)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", r->dir, r->trades_file);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(r->cmd, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
     fputs("date,t_ns,side,qty,price,fee,order_id,proposal_id,rule,approvals,rejections,"
           "abstentions,voters\n",
           f);
@@ -322,7 +286,26 @@ static int write_trades(const hv_cli_report *r)
             fputs(",,,", f);
         fputc('\n', f);
     }
-    if (fclose(f) != 0) {
+}
+
+/* Writes DIR/name and says so (unless quiet). 0 or HV_EXIT_FAIL (message printed). */
+static int write_file(const hv_cli_report *r, const char *name, const out_body *b)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        hv__cli_error(r->cmd, "cannot write %s: %s", path, strerror(errno));
+        return HV_EXIT_FAIL;
+    }
+    int ok = 1;
+    if (b->text != NULL)
+        ok = fputs(b->text, f) >= 0 && fputc('\n', f) != EOF;
+    else if (b->p != NULL)
+        ok = hv_profiler_write_html(b->p, b->x, f) == 0;
+    else
+        trades_csv(r, f);
+    if (fclose(f) != 0 || !ok) {
         hv__cli_error(r->cmd, "cannot write %s", path);
         return HV_EXIT_FAIL;
     }
@@ -393,11 +376,14 @@ static char *dump_string(const char *s)
 static int emit_files(hv_cli_report *r, const hv_profiler *p, const hv_report_extra *x,
                       const char *doc)
 {
-    char name[256];
-    snprintf(name, sizeof(name), "%s.json", r->base);
-    if (write_text(r, name, doc) != 0 || write_html(r, p, x) != 0)
+    char json[256], html[256];
+    snprintf(json, sizeof(json), "%s.json", r->base);
+    snprintf(html, sizeof(html), "%s.html", r->base);
+    const out_body as_json = { .text = doc }, as_html = { .p = p, .x = x },
+                   as_csv = { .trades = 1 };
+    if (write_file(r, json, &as_json) != 0 || write_file(r, html, &as_html) != 0)
         return HV_EXIT_FAIL;
-    return write_trades(r);
+    return write_file(r, r->trades_file, &as_csv);
 }
 
 int hv__cli_report_emit(hv_cli_report *r, const hv_profiler *p, const char *title,
@@ -460,6 +446,41 @@ int hv__cli_report_emit(hv_cli_report *r, const hv_profiler *p, const char *titl
 
 /* ---- JSON helpers ----------------------------------------------------------------------------
  */
+
+json_t *hv__cli_limits_json(const hv_limits_config *l)
+{
+    return json_pack("{s:I, s:f, s:f, s:I, s:I}", "max_position", (json_int_t)l->position_max,
+                     "max_notional", l->order_notional_max, "max_drawdown", l->drawdown_max_frac,
+                     "max_orders", (json_int_t)l->orders_per_interval_max, "interval_days",
+                     (json_int_t)(l->interval_ns / 86400000000000ull));
+}
+
+json_t *hv__cli_exchange_json(const hv_exchange_config *x)
+{
+    return json_pack("{s:f, s:f, s:f, s:I, s:I}", "fee_bps", x->fee_bps, "fee_min", x->fee_min,
+                     "participation", x->participation_max, "latency_us",
+                     (json_int_t)(x->latency_fixed_ns / 1000), "jitter_us",
+                     (json_int_t)(x->latency_jitter_ns / 1000));
+}
+
+json_t *hv__cli_bars_json(const hv_cli_bars_opts *o, const hv_series *s)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "file", o->synthetic ? json_null() : json_string(o->data));
+    json_object_set_new(d, "symbol", o->symbol ? json_string(o->symbol) : json_null());
+    json_object_set_new(d, "synthetic_bars",
+                        o->synthetic ? json_integer((json_int_t)o->synthetic) : json_null());
+    json_object_set_new(d, "bar_seconds", json_integer((json_int_t)(o->bar_ns / 1000000000u)));
+    json_object_set_new(d, "bars", json_integer((json_int_t)s->len));
+    if (s->len > 0) {
+        char a[11], b[11];
+        hv_day_format(s->bars[0].day, a);
+        hv_day_format(s->bars[s->len - 1].day, b);
+        json_object_set_new(d, "first_date", json_string(a));
+        json_object_set_new(d, "last_date", json_string(b));
+    }
+    return d;
+}
 
 json_t *hv__cli_json_num(double v)
 {

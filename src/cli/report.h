@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include <hivewire/exchange.h>
 #include <hivewire/market.h>
 #include <hivewire/profiler.h>
 
@@ -116,6 +117,15 @@ int hv__cli_report_emit(hv_cli_report *r, const hv_profiler *p, const char *titl
 
 /* JSON helpers for the typed members: a number, or null where it is not finite. */
 json_t *hv__cli_json_num(double v);
+
+/* The "limits" and "exchange" members of a configuration, as the options name them. */
+json_t *hv__cli_limits_json(const hv_limits_config *l);
+json_t *hv__cli_exchange_json(const hv_exchange_config *x);
+
+struct hv_cli_bars_opts;
+/* The "data" member of a configuration: file (or null), symbol, synthetic_bars, bar_seconds,
+ * bars, first_date, last_date. */
+json_t *hv__cli_bars_json(const struct hv_cli_bars_opts *o, const hv_series *s);
 
 /* The document of a command without a profile (sim): {"schema_version", "command", ...}. */
 json_t *hv__cli_json_doc(const char *command);

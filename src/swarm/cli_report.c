@@ -31,27 +31,6 @@ static const char *const rule_names[HV_RULE_COUNT] = {
 };
 static const char *const crit_names[HV_CRIT_COUNT] = { "low", "medium", "high", "critical" };
 
-static json_t *data_json(const run_opts *o, const hv_series *bars)
-{
-    size_t nbars = bars->len;
-    json_t *d = json_object();
-    json_object_set_new(d, "file", o->bars.synthetic ? json_null() : json_string(o->bars.data));
-    json_object_set_new(d, "symbol", o->bars.symbol ? json_string(o->bars.symbol) : json_null());
-    json_object_set_new(d, "synthetic_bars",
-                        o->bars.synthetic ? json_integer((json_int_t)o->bars.synthetic)
-                                          : json_null());
-    json_object_set_new(d, "bar_seconds", json_integer((json_int_t)(o->bars.bar_ns / 1000000000u)));
-    json_object_set_new(d, "bars", json_integer((json_int_t)nbars));
-    if (nbars > 0) {
-        char a[11], b[11];
-        hv_day_format(bars->bars[0].day, a);
-        hv_day_format(bars->bars[nbars - 1].day, b);
-        json_object_set_new(d, "first_date", json_string(a));
-        json_object_set_new(d, "last_date", json_string(b));
-    }
-    return d;
-}
-
 static json_t *agents_json(const hv_swarm_config *c)
 {
     json_t *a = json_object(), *arr = json_array();
@@ -111,27 +90,11 @@ static json_t *consensus_json(const hv_swarm_config *c)
     return o;
 }
 
-static json_t *limits_json(const hv_limits_config *l)
-{
-    return json_pack("{s:I, s:f, s:f, s:I, s:I}", "max_position", (json_int_t)l->position_max,
-                     "max_notional", l->order_notional_max, "max_drawdown", l->drawdown_max_frac,
-                     "max_orders", (json_int_t)l->orders_per_interval_max, "interval_days",
-                     (json_int_t)(l->interval_ns / 86400000000000ull));
-}
-
-static json_t *exchange_json(const hv_exchange_config *x)
-{
-    return json_pack("{s:f, s:f, s:f, s:I, s:I}", "fee_bps", x->fee_bps, "fee_min", x->fee_min,
-                     "participation", x->participation_max, "latency_us",
-                     (json_int_t)(x->latency_fixed_ns / 1000), "jitter_us",
-                     (json_int_t)(x->latency_jitter_ns / 1000));
-}
-
 static json_t *config_json(const run_opts *o, const hv_series *bars)
 {
     const hv_swarm_config *c = &o->cfg;
     json_t *j = json_object();
-    json_object_set_new(j, "data", data_json(o, bars));
+    json_object_set_new(j, "data", hv__cli_bars_json(&o->bars, bars));
     json_object_set_new(j, "seed", json_integer((json_int_t)c->seed));
     json_object_set_new(j, "cycles_max",
                         c->cycles_max ? json_integer((json_int_t)c->cycles_max) : json_null());
@@ -145,8 +108,8 @@ static json_t *config_json(const run_opts *o, const hv_series *bars)
     json_object_set_new(j, "risk",
                         json_pack("{s:i, s:f, s:f}", "var_window", c->var_window, "var_q", c->var_q,
                                   "var_budget", c->var_budget));
-    json_object_set_new(j, "limits", limits_json(&c->limits));
-    json_object_set_new(j, "exchange", exchange_json(&c->exchange));
+    json_object_set_new(j, "limits", hv__cli_limits_json(&c->limits));
+    json_object_set_new(j, "exchange", hv__cli_exchange_json(&c->exchange));
     json_object_set_new(j, "remote", o->remote ? json_string(o->remote) : json_null());
     return j;
 }

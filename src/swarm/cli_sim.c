@@ -211,15 +211,8 @@ static void print_one(const hv_swarm_sim_result *r, const hv_swarm_stats *st, co
 
 static json_t *config_json(const sim_args *o, const hv_series *bars, uint64_t first)
 {
-    json_t *j = json_object(), *d = json_object();
-    json_object_set_new(d, "file", o->bars.synthetic ? json_null() : json_string(o->bars.data));
-    json_object_set_new(d, "symbol", o->bars.symbol ? json_string(o->bars.symbol) : json_null());
-    json_object_set_new(d, "synthetic_bars",
-                        o->bars.synthetic ? json_integer((json_int_t)o->bars.synthetic)
-                                          : json_null());
-    json_object_set_new(d, "bar_seconds", json_integer((json_int_t)(o->bars.bar_ns / 1000000000u)));
-    json_object_set_new(d, "bars", json_integer((json_int_t)bars->len));
-    json_object_set_new(j, "data", d);
+    json_t *j = json_object();
+    json_object_set_new(j, "data", hv__cli_bars_json(&o->bars, bars));
     json_object_set_new(j, "seed", json_integer((json_int_t)first));
     json_object_set_new(j, "seeds", json_integer((json_int_t)o->seeds));
     json_object_set_new(j, "faults", json_string(o->faults_text));

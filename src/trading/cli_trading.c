@@ -424,33 +424,14 @@ static void summarise(bt *b, size_t nbars)
 static json_t *config_json(const bt *b, const hv_series *s)
 {
     const bt_opts *o = &b->o;
-    json_t *data = json_object();
-    json_object_set_new(data, "file", o->bars.synthetic ? json_null() : json_string(o->bars.data));
-    json_object_set_new(data, "symbol", o->bars.symbol ? json_string(o->bars.symbol) : json_null());
-    json_object_set_new(data, "synthetic_bars",
-                        o->bars.synthetic ? json_integer((json_int_t)o->bars.synthetic)
-                                          : json_null());
-    json_object_set_new(data, "bar_seconds",
-                        json_integer((json_int_t)(o->bars.bar_ns / 1000000000ull)));
-    json_object_set_new(data, "bars", json_integer((json_int_t)s->len));
     json_t *j = json_object();
-    json_object_set_new(j, "data", data);
+    json_object_set_new(j, "data", hv__cli_bars_json(&o->bars, s));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(j, "strategy",
                         json_pack("{s:I, s:I, s:I, s:f}", "fast", (json_int_t)o->fast, "slow",
                                   (json_int_t)o->slow, "qty", (json_int_t)o->qty, "cash", o->cash));
-    json_object_set_new(j, "limits",
-                        json_pack("{s:I, s:f, s:f, s:I, s:I}", "max_position",
-                                  (json_int_t)o->lim.position_max, "max_notional",
-                                  o->lim.order_notional_max, "max_drawdown",
-                                  o->lim.drawdown_max_frac, "max_orders",
-                                  (json_int_t)o->lim.orders_per_interval_max, "interval_days",
-                                  (json_int_t)(o->lim.interval_ns / 86400000000000ull)));
-    json_object_set_new(j, "exchange",
-                        json_pack("{s:f, s:f, s:f, s:I, s:I}", "fee_bps", o->x.fee_bps, "fee_min",
-                                  o->x.fee_min, "participation", o->x.participation_max,
-                                  "latency_us", (json_int_t)(o->x.latency_fixed_ns / 1000),
-                                  "jitter_us", (json_int_t)(o->x.latency_jitter_ns / 1000)));
+    json_object_set_new(j, "limits", hv__cli_limits_json(&o->lim));
+    json_object_set_new(j, "exchange", hv__cli_exchange_json(&o->x));
     return j;
 }
 

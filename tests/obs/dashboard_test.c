@@ -118,14 +118,7 @@ static void save_screenshot(hv_cdp *c)
 static void live_updates_then_the_final_state_in_headless_chromium(void **state)
 {
     (void)state;
-    hv_cdp *c = calloc(1, sizeof(*c));
-    if (hv_cdp_open(c, 1280, 1800) != 0) {
-        fprintf(stderr, "skipping: chromium cannot start here: %s\n", c->err);
-        hv_cdp_close(c);
-        free(c);
-        skip();
-        return;
-    }
+    hv_cdp *c = hv_cdp_open_or_skip(1280, 1800);
 
     char *argv[] = { (char *)rp_binary(),
                      "run",

@@ -68,14 +68,7 @@ static int64_t int_of(json_t *j, const char *k)
 static void the_run_report_shows_every_chart_with_data(void **state)
 {
     (void)state;
-    hv_cdp *c = calloc(1, sizeof(*c));
-    if (hv_cdp_open(c, 1280, 1800) != 0) {
-        fprintf(stderr, "skipping: chromium cannot start here: %s\n", c->err);
-        hv_cdp_close(c);
-        free(c);
-        skip();
-        return;
-    }
+    hv_cdp *c = hv_cdp_open_or_skip(1280, 1800);
     char out[4200], cmd[8600], url[4300], png[4300], path[4300];
     snprintf(out, sizeof(out), "%s/out", getenv("HV_BUILD_DIR"));
     snprintf(cmd, sizeof(cmd),

@@ -225,10 +225,11 @@ HV_EXTERN int hv_csv_read_column(FILE *f, const char *name, const hv_csv_opts *o
  * as data/stocks.csv), in the order they first appear: writes up to cap of them into names and
  * their number into *count. Rows too short to have the column, and symbols longer than
  * HV_CSV_FIELD_BYTES_MAX bytes, name no symbol; nothing else about a row is checked (that is
- * hv_csv_parse_bars()'s job), and no issue is reported. Returns 0, HV_EFULL (more than cap
- * distinct symbols: names holds the first cap), HV_ENOTFOUND (the header has no symbol column),
- * HV_EPARSE (no header), HV_ETOOBIG (over opts->bytes_max or opts->rows_max), HV_EINVAL (NULL
- * count, NULL names with cap > 0, NULL buf with len > 0, opts->size too small).
+ * hv_csv_parse_bars()'s job; opts->strict does not apply), and no issue is reported. Returns
+ * 0, HV_EFULL (more than cap distinct symbols: names holds the first cap), HV_ENOTFOUND (the
+ * header has no symbol column), HV_EPARSE (no header), HV_ETOOBIG (over opts->bytes_max, or
+ * more than opts->rows_max rows: names holds the symbols of the rows before the bound),
+ * HV_EINVAL (NULL count, NULL names with cap > 0, NULL buf with len > 0, opts->size too small).
  */
 HV_EXTERN int hv_csv_parse_symbols(const char *buf, size_t len, const hv_csv_opts *opts,
                                    char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count);

@@ -887,6 +887,7 @@ int hv_csv_parse_symbols(const char *buf, size_t len, const hv_csv_opts *opts,
         hv__csv_opts_resolve(opts, &o) != 0)
         return HV_EINVAL;
     o.on_issue = NULL; /* the rows' own problems are the bar loader's to report */
+    o.strict = 0;
     memset(&rep, 0, sizeof(rep));
     if (len > o.bytes_max)
         return HV_ETOOBIG;

@@ -194,7 +194,8 @@ typedef struct hv_report_returns {
     uint64_t max_drawdown_recovery_t_ns; /* first time back at the peak; UINT64_MAX: never */
     int32_t max_drawdown_recovery_day;   /* ... its day, or NO_DAY (never, or no dates) */
     double win_rate; /* share of the periods with a non-zero return that gained */
-    double exposure; /* share of the periods that began holding a position */
+    double exposure; /* share of the periods in which a position was held (at the start or
+                        the end of the period) */
     double turnover; /* notional traded over the mean equity, per year */
 } hv_report_returns;
 

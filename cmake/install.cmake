@@ -46,6 +46,11 @@ install(FILES ${CMAKE_BINARY_DIR}/hivewire.1 DESTINATION ${CMAKE_INSTALL_MANDIR}
 install(FILES ${CMAKE_BINARY_DIR}/hivewire.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME hivewire)
 install(DIRECTORY include/hivewire DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The data: the script that fetches it, and the files themselves when this tree has them
+# (hivewire run looks in PREFIX/share/hivewire/data; docs/REPORT.md, "Where the data is found").
+install(PROGRAMS scripts/fetch-data DESTINATION ${CMAKE_INSTALL_DATADIR}/hivewire)
+install(FILES data/sp500-2000.csv data/stocks.csv DESTINATION ${CMAKE_INSTALL_DATADIR}/hivewire/data
+        OPTIONAL)
 
 # pkg-config: prefix is found from the .pc file's own place, so the tree can be moved or installed
 # with `cmake --install --prefix DIR` (what `make install PREFIX=DIR` does).

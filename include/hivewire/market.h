@@ -224,6 +224,27 @@ HV_EXTERN int hv_csv_read_bars(FILE *f, const hv_csv_opts *opts, hv_series *out,
 HV_EXTERN int hv_csv_read_column(FILE *f, const char *name, const hv_csv_opts *opts, hv_column *out,
                                  hv_csv_report *rep);
 
+/* The bytes of one symbol as hv_csv_parse_symbols() stores it, with its NUL. */
+#define HV_CSV_SYMBOL_BYTES (HV_CSV_FIELD_BYTES_MAX + 1)
+
+/*
+ * The distinct values of the "symbol" column of a bar CSV (a file of several instruments such
+ * as data/stocks.csv), in the order they first appear: writes up to cap of them into names and
+ * their number into *count. Rows too short to have the column, and symbols longer than
+ * HV_CSV_FIELD_BYTES_MAX bytes, name no symbol; nothing else about a row is checked (that is
+ * hv_csv_parse_bars()'s job; opts->strict does not apply), and no issue is reported. Returns
+ * 0, HV_EFULL (more than cap distinct symbols: names holds the first cap), HV_ENOTFOUND (the
+ * header has no symbol column), HV_EPARSE (no header), HV_ETOOBIG (over opts->bytes_max, or
+ * more than opts->rows_max rows: names holds the symbols of the rows before the bound),
+ * HV_EINVAL (NULL count, NULL names with cap > 0, NULL buf with len > 0, opts->size too small).
+ */
+HV_EXTERN int hv_csv_parse_symbols(const char *buf, size_t len, const hv_csv_opts *opts,
+                                   char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count);
+
+/* The same over the file at path (read as hv_csv_load_bars() reads it), with its errors. */
+HV_EXTERN int hv_csv_load_symbols(const char *path, const hv_csv_opts *opts,
+                                  char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count);
+
 /* Formats an issue as "file:line:column (name): reason" ("file: reason" for line 0) into buf
  * (always NUL-terminated when cap > 0). Returns the length snprintf would have written. */
 HV_EXTERN int hv_csv_issue_format(const char *file, const hv_csv_issue *issue, char *buf,

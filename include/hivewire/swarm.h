@@ -258,7 +258,15 @@ typedef struct hv_swarm_trade {
     int64_t qty;
     double price;
     double fee;
+    uint64_t exchange_ns; /* when the exchange filled it, on the simulated clock */
+    uint64_t proposal_id; /* the proposal whose decision sent the order (order_cycle + 1) */
+    int rule;             /* the hv_rule that accepted the proposal; -1: not known (decided more
+                             than HV_SWARM_DECISIONS_KEPT proposals before the fill) */
+    uint32_t approvals, rejections, abstentions, voters; /* the votes counted in that decision */
 } hv_swarm_trade;
+
+/* Accepted decisions the coordinator remembers for the fills of their orders. */
+#define HV_SWARM_DECISIONS_KEPT 4096
 
 /* The fills, in delivery order; *out valid until hv_swarm_free(). Returns the count. Also
  * from the progress callback (the fills so far; *out then valid until the callback returns). */

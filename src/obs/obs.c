@@ -204,7 +204,7 @@ static void sample_latency(hv_obs *o, hv_obs_snap *w)
         }
         hv_obs_stage *st = &w->stage[w->nstages++];
         snprintf(st->name, sizeof(st->name), "%s", ss.name);
-        st->external = ss.kind == HV_STAGE_EXTERNAL;
+        st->external = ss.kind != HV_STAGE_TIMED;
         st->self_ns = ss.self_ns;
         hv__obs_hist_digest(hv_profiler_stage_hist(p, id),
                             st->external ? hv__obs_ext_bounds : hv__obs_lat_bounds,

@@ -112,7 +112,8 @@ int hv_profiler_find(const hv_profiler *p, const char *name)
 
 int hv_profiler_stage(hv_profiler *p, const char *name, int kind)
 {
-    if (p == NULL || name == NULL || (kind != HV_STAGE_TIMED && kind != HV_STAGE_EXTERNAL))
+    if (p == NULL || name == NULL ||
+        (kind != HV_STAGE_TIMED && kind != HV_STAGE_EXTERNAL && kind != HV_STAGE_SIMULATED))
         return HV_EINVAL;
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof(p->stages[0].name))
@@ -201,7 +202,7 @@ int hv_profiler_cycle_end(hv_profiler *p)
 
 int hv_profiler_record(hv_profiler *p, int stage, uint64_t duration_ns)
 {
-    if ((unsigned)stage >= p->nstages || p->stages[stage].kind != HV_STAGE_EXTERNAL)
+    if ((unsigned)stage >= p->nstages || p->stages[stage].kind == HV_STAGE_TIMED)
         return HV_EINVAL;
     hv__profiler_stage *s = &p->stages[stage];
     s->count++;

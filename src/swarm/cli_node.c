@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "swarm/cli_node.h"
 #include "swarm/cli_run.h"
 #include "swarm/soak.h"
@@ -226,6 +227,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
         av[k] = NULL;
         pid_t pid = fork();
         if (pid == 0) {
+            /* Ctrl-C at the terminal reaches the whole process group: the run stops at a cycle
+             * boundary and then ends its agents itself, so they must not die first. */
+            signal(SIGINT, SIG_IGN);
             if (kids->quiet_children) {
                 FILE *devnull = freopen("/dev/null", "w", stdout);
                 (void)devnull;
@@ -266,20 +270,23 @@ void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms)
     }
 }
 
-void hv__node_print_links(hv_net *hub, FILE *f)
+void hv__node_print_links(hv_net *hub, FILE *f, int wide)
 {
     hv_net_link_stats ls;
-    fprintf(f, "%-24s %s\n", "links",
-            "peer id, rtt us (min), bytes out/in, datagrams out/in, packets lost, frames out/in");
+    hv__cli_print_row(f, "links",
+                      "peer id, rtt us (min), bytes out/in, datagrams out/in, packets lost, "
+                      "frames out/in",
+                      wide);
     for (uint32_t i = 0; hv_net_link_stats_get(hub, i, &ls) == 0; i++) {
-        char key[32];
+        char key[32], val[256];
         snprintf(key, sizeof(key), "  link %u", i);
-        fprintf(f,
-                "%-24s %016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
-                ", %" PRIu64 ", %" PRIu64 "/%" PRIu64 "\n",
-                key, ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
-                ls.datagrams_sent, ls.datagrams_recv, ls.packets_lost, ls.frames_sent,
-                ls.frames_delivered);
+        snprintf(val, sizeof(val),
+                 "%016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
+                 ", %" PRIu64 ", %" PRIu64 "/%" PRIu64,
+                 ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
+                 ls.datagrams_sent, ls.datagrams_recv, ls.packets_lost, ls.frames_sent,
+                 ls.frames_delivered);
+        hv__cli_print_row(f, key, val, wide);
     }
 }
 
@@ -409,6 +416,8 @@ static const hv_opt agent_net_rows[] = {
 static const hv_opt_section agent_sections[] = {
     { "network", agent_net_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
+    { "progress (an agent shows none: accepted as every long command does)", hv__run_progress_rows,
+      T_RUN },
     { 0 },
 };
 
@@ -452,11 +461,13 @@ static int soak_agents(const run_opts *o)
         hv__cli_error("agent", "%s", r.error[0] ? r.error : hv_strerror(rc));
         return HV_EXIT_FAIL;
     }
-    printf("load agents              %u (%u joined the hub)\n", so.agents, r.connected);
-    printf("heartbeat round trip     p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64
-           " heartbeats)\n",
-           (double)r.rtt_p50_ns / 1e3, (double)r.rtt_p99_ns / 1e3, (double)r.rtt_max_ns / 1e3,
-           r.rtt_samples);
+    char val[256];
+    snprintf(val, sizeof(val), "%u (%u joined the hub)", so.agents, r.connected);
+    hv__cli_print_row(stdout, "load agents", val, o->wide);
+    snprintf(val, sizeof(val), "p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " heartbeats)",
+             (double)r.rtt_p50_ns / 1e3, (double)r.rtt_p99_ns / 1e3, (double)r.rtt_max_ns / 1e3,
+             r.rtt_samples);
+    hv__cli_print_row(stdout, "heartbeat round trip", val, o->wide);
     return r.connected == so.agents ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 

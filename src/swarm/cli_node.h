@@ -42,8 +42,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 /* Waits up to grace_ms for the children to exit, then kills the rest. */
 void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms);
 
-/* The hub's links, one line each: peer, RTT, bytes, datagrams, packets lost, frames. */
-void hv__node_print_links(hv_net *hub, FILE *f);
+/* The hub's links, one row each: peer, RTT, bytes, datagrams, packets lost, frames (wrapped to
+ * 80 columns unless wide). */
+void hv__node_print_links(hv_net *hub, FILE *f, int wide);
 
 /* A swarm whose members of `mask` run as `hivewire agent` children on loopback, with
  * certificates made for it in a temporary directory (removed at the end). child_args are the

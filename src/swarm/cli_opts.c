@@ -339,15 +339,31 @@ const hv_opt hv__run_output_rows[] = {
       .flags = HV_OPT_DIR,
       RUN_AT(out),
       .dflt = "out",
-      .help = "write DIR/run.json and DIR/run.html" },
+      .help = "write DIR/run.json, DIR/run.html and DIR/trades.csv (checked before the run)" },
     { .name = "no-report",
       .kind = HV_OPT_FLAG,
       .apply = apply_no_report,
       .help = "write no report files" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(json),
+      .help = "the report's JSON document on stdout instead of the summary (docs/REPORT.md)" },
+    { .name = "wide",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(wide),
+      .help = "rows as long as they are and every column of the stage table (default: 80 "
+              "columns)" },
+    { 0 },
+};
+
+const char *const hv__run_out_files[] = { "run.json", "run.html", "trades.csv", NULL };
+
+const hv_opt hv__run_progress_rows[] = {
     { .name = "progress",
       .kind = HV_OPT_FLAG,
       RUN_AT(progress),
-      .help = "draw the progress bar (default: when stderr is a terminal)" },
+      .help = "show the progress: a bar on a terminal, a line a second otherwise (the default, "
+              "unless --quiet)" },
     { .name = "no-progress",
       .kind = HV_OPT_FLAG,
       .flags = HV_OPT_STORE_ZERO,
@@ -357,7 +373,7 @@ const hv_opt hv__run_output_rows[] = {
       .short_name = 'q',
       .kind = HV_OPT_FLAG,
       RUN_AT(quiet),
-      .help = "summary only, no stage table" },
+      .help = "the summary only: no progress, no stage table, no \"wrote\" lines" },
     { 0 },
 };
 
@@ -379,6 +395,8 @@ int hv__run_parse(const hv_cli_spec *spec, int argc, char **argv, run_opts *o)
         return rc;
     if (o->no_report)
         o->out = NULL;
+    if (o->quiet && o->progress < 0)
+        o->progress = 0; /* --quiet silences the progress unless --progress asks for it */
     o->cfg.bar_ns = o->bars.bar_ns;
     o->cfg.exchange.seed = o->cfg.seed;
     if ((rc = hv__cli_check_trading(spec, &o->cfg.exchange, &o->cfg.limits)) != 0)

@@ -443,6 +443,7 @@ typedef struct sw_coord {
     hv_swarm_stats stats;
     hv_swarm_trade *trades;
     size_t ntrades, trades_cap;
+    hv_decision *decided; /* accepted decisions by proposal id % HV_SWARM_DECISIONS_KEPT */
     /* the equity curve, received as a stream */
     hv_stream_rx curve_rx;
     uint8_t *curve_buf;

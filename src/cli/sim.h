@@ -88,8 +88,8 @@ int hv__cli_csv_bars(const char *cmd, const char *path, const char *symbol, int 
                      const char *missing_hint, hv_series *s, hv_csv_report *rep);
 
 /*
- * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_params_default), or the
- * CSV at o->data (NULL: the default series, found by hv__cli_data_find(); o->data then points
+ * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_params_default), or
+ * the CSV at o->data (NULL: the default series, found by hv__cli_data_find(); o->data then points
  * at o->found), keeping the rows of o->symbol. Then refuses, with the reason and the fix, a
  * series whose simulated span does not fit the clock (hv_sim_bars_max(o->bar_ns)). Returns 0,
  * HV_EXIT_FAIL (bad, missing or too long data) or HV_EXIT_USAGE (a --synthetic count whose

@@ -65,7 +65,7 @@ test: lint test-release test-asan test-tsan fuzz
 
 bench: build
 	@mkdir -p out/bench
-	$(BUILD)/release/hivewire bench all --json > out/bench/all.jsonl
+	$(BUILD)/release/hivewire-bench all --json > out/bench/all.jsonl
 	@echo "bench: JSON rows in out/bench/all.jsonl"
 
 # The whole-swarm simulator over many more seeds than make test runs (SIM_SEEDS, default 20000).
@@ -73,8 +73,10 @@ SIM_SEEDS ?= 20000
 sim-long: build
 	$(BUILD)/release/hivewire sim swarm --seed 1 --seeds $(SIM_SEEDS) --faults all --synthetic 300
 
+# PREFIX applies at install time, whatever the build was configured with (the pkg-config file
+# and the CMake package are relocatable); a system install refreshes the loader cache.
 install: build
-	cmake --install $(BUILD)/release
+	cmake --install $(BUILD)/release --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD)

@@ -292,7 +292,7 @@ void hv_bench_fail(hv_bench_report *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf + off, sizeof(buf) - (size_t)off, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "hivewire bench %s: %s\n", r->bench, buf);
+    fprintf(stderr, "hivewire-bench %s: %s\n", r->bench, buf);
     r->failures++;
     add_note(r, buf);
 }
@@ -390,7 +390,7 @@ static void fmt_num(char *out, size_t cap, double v)
 
 static void print_table(hv_bench_report *r, FILE *f)
 {
-    fprintf(f, "hivewire bench %s\n", r->bench);
+    fprintf(f, "hivewire-bench %s\n", r->bench);
     fprintf(f, "%-34s %-18s %-9s %11s %11s %11s %11s %8s\n", "workload", "impl", "unit", "median",
             "p99", "min", "max", "samples");
     for (size_t i = 0; i < r->nresults; i++) {

@@ -1,5 +1,5 @@
 /*
- * hivewire benchmark harness, shared by every `hivewire bench <area>`.
+ * hivewire benchmark harness, shared by every `hivewire-bench <area>`.
  *
  * Follows ../shared/BENCHMARKING.md: each workload is measured as a set of samples (one sample
  * = one timed round); peers run the same workload interleaved with hivewire (A B A B ...) in
@@ -28,7 +28,7 @@ typedef struct hv_bench_opts {
 
 typedef struct hv_bench_report hv_bench_report;
 
-/* Starts a report for `hivewire bench <bench>`. Returns NULL on allocation failure. */
+/* Starts a report for `hivewire-bench <bench>`. Returns NULL on allocation failure. */
 hv_bench_report *hv_bench_report_new(const char *bench, const hv_bench_opts *opts);
 
 /* True if the workload `name` passes the --filter option. */
@@ -112,7 +112,7 @@ void hv_bench_note(hv_bench_report *r, const char *fmt, ...) __attribute__((form
 
 /* Records a failure of the benchmark itself (a wrong answer, a failed operation): prints
  * "FAILED: ..." to stderr at once, keeps it as a note, and makes hv_bench_report_finish()
- * return 1 so `hivewire bench` exits non-zero. The report is still printed in full. */
+ * return 1 so `hivewire-bench` exits non-zero. The report is still printed in full. */
 void hv_bench_fail(hv_bench_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints the report (table, and JSON with --json: "dropped_notes", "dropped_results" count

@@ -1,5 +1,5 @@
 /*
- * `hivewire bench codec`: encode + decode of a realistic message mix with hivewire's HVW1 codec
+ * `hivewire-bench codec`: encode + decode of a realistic message mix with hivewire's HVW1 codec
  * and, interleaved in the same run, msgpack-c, protobuf-c and jansson JSON.
  *
  * Workloads: heartbeat, task result (32-byte output), pattern result with a 64-float vector,

@@ -1,5 +1,5 @@
 /*
- * `hivewire bench consensus`: engine time per decision.
+ * `hivewire-bench consensus`: engine time per decision.
  *
  * Workloads: a 5-voter MAJORITY vote (MAC-authenticated, and trusted in-process without MACs),
  * 4- and 7-voter Ed25519-signed BFT votes (engine time including signature verification, and
@@ -87,7 +87,7 @@ static hv_consensus *new_engine(const workload *w, const keys *k, int early)
     o.voters_max = w->n;
     o.flags = w->flags | (early ? 0 : HV_CONSENSUS_NO_EARLY);
     hv_consensus *c = NULL;
-    if (hv_consensus_new(&c, &o) != 0)
+    if (hv_consensus_new(&o, &c) != 0)
         return NULL;
     for (uint32_t v = 1; v <= w->n; v++)
         hv_consensus_add_voter(c, v, k->pk[v], k->mac[v]);
@@ -236,7 +236,9 @@ static int bench_result_vote(hv_bench_report *r, const hv_bench_opts *opts, int 
                                     .output_len = 32,
                                     .value = i < 7 ? 101.25 + i * 1e-4 : 90.0 + i };
     }
-    hv_result_opts o = { .rule = HV_RESULT_MAJORITY, .tolerance = numeric ? 0.01 : -1 };
+    hv_result_opts o = { .size = sizeof(hv_result_opts),
+                         .rule = HV_RESULT_MAJORITY,
+                         .tolerance = numeric ? 0.01 : -1 };
     hv_result_decision d = { 0 };
     for (unsigned i = 0; i < n; i++) {
         uint64_t t0 = hv_now_ns();

@@ -1,5 +1,5 @@
 /*
- * hivewire bench cycle: full trading cycles of the swarm (hivewire run's defaults: 4 pattern
+ * hivewire-bench cycle: full trading cycles of the swarm (hivewire run's defaults: 4 pattern
  * agents + the risk agent voting = 5 voters, market data, strategy, execution, coordinator)
  * over the real S&P 500 series and a long synthetic one, under every runner: all agents
  * stepped by one thread (the default), a thread per agent with the default placement, and a
@@ -148,7 +148,7 @@ static char sp500_path[4096];
 
 /* Every agent in a `hivewire agent` child of its own, on loopback, with the same data, seed
  * and options. */
-static int remote_run(const workload *w, const hv_swarm_config *cfg, hv_swarm **sw,
+static int remote_run(const workload *w, const hv_swarm_opts *cfg, hv_swarm **sw,
                       uint64_t *children_cpu)
 {
     char seed[32], cycles[32], why[256];
@@ -160,7 +160,7 @@ static int remote_run(const workload *w, const hv_swarm_config *cfg, hv_swarm **
     int rc = hv__node_remote_run(cfg, w->bars, w->n, all, 7, argv, NULL, NULL, sw, children_cpu,
                                  why, sizeof(why));
     if (rc != 0)
-        fprintf(stderr, "hivewire bench cycle: multi-process run: %s\n", why);
+        fprintf(stderr, "hivewire-bench cycle: multi-process run: %s\n", why);
     return rc;
 }
 
@@ -248,8 +248,8 @@ static int observed_progress(void *ud, uint64_t done, uint64_t total)
 }
 
 /* Runs sw observed: servers on loopback, the scraper and a dashboard connected. */
-static int run_observed(hv_swarm *sw, const hv_swarm_config *cfg, const workload *wl,
-                        double *obs_us, double *scrapes)
+static int run_observed(hv_swarm *sw, const hv_swarm_opts *cfg, const workload *wl, double *obs_us,
+                        double *scrapes)
 {
     hv_obs_opts o;
     hv__obs_opts_default(&o);
@@ -295,8 +295,8 @@ static int run_observed(hv_swarm *sw, const hv_swarm_config *cfg, const workload
 
 static int one_run_as(const workload *w, const mode *m, uint64_t seed, acc *a, int observed)
 {
-    hv_swarm_config cfg;
-    hv_swarm_config_default(&cfg);
+    hv_swarm_opts cfg;
+    hv_swarm_opts_default(&cfg);
     cfg.seed = seed;
     cfg.exchange.seed = seed;
     cfg.cycles_max = w->cycles_max;
@@ -593,7 +593,7 @@ int hv_bench_cycle(const hv_bench_opts *opts)
     }
     hv_gbm_params gp;
     hv_synth g;
-    hv_gbm_defaults(&gp);
+    hv_gbm_params_default(&gp);
     size_t n = opts->quick ? 600 : 20000;
     if (rc == 0 &&
         (hv_synth_init(&g, &gp, opts->seed + 77) != 0 || hv_synth_fill(&g, n, &synth) != 0))

@@ -1,5 +1,5 @@
 /*
- * `hivewire bench dtw`: 1-NN DTW of a query against K = 1,000 stored patterns of length 64,
+ * `hivewire-bench dtw`: 1-NN DTW of a query against K = 1,000 stored patterns of length 64,
  * 128 and 256 with a 10% Sakoe-Chiba band, on real S&P 500 windows (data/sp500-2000.csv,
  * when present) and on seeded random walks.
  *
@@ -48,7 +48,7 @@ typedef struct ctx {
     hv_rng rng;
     size_t n;
     const dataset *ds;
-    hv_dtw_params params;
+    hv_dtw_opts params;
     hv_dtw_set *set;
     hv_dtw_ws *ws, *ws_scalar;
     hv_dtw_pool *pool;
@@ -83,9 +83,10 @@ static int real_window(const ctx *c, size_t end, double *out)
 static int build(ctx *c, size_t nq)
 {
     size_t n = c->n;
-    hv_dtw_params_default(&c->params, n);
+    hv_dtw_opts_default(&c->params);
+    c->params.len = n;
     c->params.band = BAND;
-    hv_dtw_params scalar = c->params;
+    hv_dtw_opts scalar = c->params;
     scalar.simd = HV_DTW_SIMD_SCALAR;
     if (hv_dtw_set_new(&c->params, K_PATTERNS, &c->set) != 0 ||
         hv_dtw_ws_new(&c->params, 1, &c->ws) != 0 ||

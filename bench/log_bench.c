@@ -147,8 +147,8 @@ static void decision(hv_log_entry *e, uint64_t id)
 
 static void genesis(hv_log_entry *e)
 {
-    hv_swarm_config cfg;
-    hv_swarm_config_default(&cfg);
+    hv_swarm_opts cfg;
+    hv_swarm_opts_default(&cfg);
     memset(e, 0, sizeof(*e));
     e->type = HV_LOG_GENESIS;
     e->genesis.bar_ns = 1000000000ull;
@@ -851,8 +851,8 @@ static double s_swarm(const hv_bench_impl *impl, void *ctx, unsigned s)
 {
     (void)s;
     swctx *w = ctx;
-    hv_swarm_config cfg;
-    hv_swarm_config_default(&cfg);
+    hv_swarm_opts cfg;
+    hv_swarm_opts_default(&cfg);
     cfg.cycles_max = w->cycles;
     hv_swarm *sw = NULL;
     sw_replicas *r = NULL;
@@ -910,7 +910,7 @@ static void swarm_rows(hv_bench_report *r, const hv_bench_opts *opts, const char
     }
     if (w->bars.len == 0) {
         hv_gbm_params p;
-        hv_gbm_defaults(&p);
+        hv_gbm_params_default(&p);
         hv_synth g;
         if (hv_synth_init(&g, &p, 1) != 0 || hv_synth_fill(&g, 5105, &w->bars) != 0) {
             hv_bench_fail(r, "log: no bars for the swarm");

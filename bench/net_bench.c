@@ -1,5 +1,5 @@
 /*
- * hivewire bench net: HVW1 over QUIC (ngtcp2 + GnuTLS, mutual TLS) against the floor of a
+ * hivewire-bench net: HVW1 over QUIC (ngtcp2 + GnuTLS, mutual TLS) against the floor of a
  * secure stream (GnuTLS over TCP, the small peer below) and NATS (nats-server started by the
  * bench on free loopback ports, libnats C client), plain and with mutual TLS. Everything runs
  * on loopback in one run; per round every implementation runs the same workload in turn
@@ -63,6 +63,7 @@
 
 #include "bench.h"
 #include "bench/nats_server.h"
+#include "cli/cli.h"
 #include "net/net_int.h"
 
 #ifdef HV_HAVE_NATS
@@ -1399,7 +1400,10 @@ static uint64_t rss_of(pid_t pid)
 
 static int idle_spawn_hub(idle *d)
 {
-    char listen[64];
+    char listen[64], hivewire[4096];
+    int rc = hv__cli_hivewire_path(hivewire, sizeof(hivewire));
+    if (rc != 0)
+        return rc;
     d->port = hv_bench_free_port(SOCK_DGRAM);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)d->port);
     pid_t pid = fork();
@@ -1411,7 +1415,7 @@ static int idle_spawn_hub(idle *d)
             dup2(dn, 1);
             dup2(dn, 2);
         }
-        execl("/proc/self/exe", "hivewire", "net", "echo", "--listen", listen, "--certs", d->e->dir,
+        execl(hivewire, "hivewire", "net", "echo", "--listen", listen, "--certs", d->e->dir,
               "--name", "hub", (char *)NULL);
         _exit(127);
     }

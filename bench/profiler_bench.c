@@ -1,5 +1,5 @@
 /*
- * hivewire bench profiler: what a profiler scope costs.
+ * hivewire-bench profiler: what a profiler scope costs.
  *
  * scope_empty: an empty begin/end pair (two clock reads, the stack push/pop, self/total
  * arithmetic and a histogram record), against the floor it cannot beat: a bare pair of
@@ -176,9 +176,9 @@ int hv_bench_profiler(const hv_bench_opts *opts)
                                     "strategy_signal", "coordination",         "consensus",
                                     "order_execution", "order_confirmation" };
     hv_bench_report *r = hv_bench_report_new("profiler", opts);
-    hv_profiler *p = hv_profiler_new(NULL);
-    if (r == NULL || p == NULL) {
-        fprintf(stderr, "hivewire bench profiler: out of memory\n");
+    hv_profiler *p = NULL;
+    if (r == NULL || hv_profiler_new(NULL, &p) != 0) {
+        fprintf(stderr, "hivewire-bench profiler: out of memory\n");
         hv_profiler_free(p);
         return r ? hv_bench_report_finish(r) : 1;
     }

@@ -1,5 +1,5 @@
 /*
- * hivewire bench trading: simulated-exchange throughput.
+ * hivewire-bench trading: simulated-exchange throughput.
  *
  * Orders per second of wall-clock time (CLOCK_MONOTONIC via hv_now_ns(), so time the thread
  * spends descheduled counts against it) through the whole life of an order on the simulated clock:
@@ -25,25 +25,29 @@ typedef struct rig {
 
 static int rig_init(rig *r, int risk, uint64_t seed)
 {
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.seed = seed;
     r->t = 0;
-    r->x = hv_exchange_new(&c);
-    r->pf = risk ? hv_portfolio_new(1e12, 1024) : NULL;
+    r->x = NULL;
+    r->pf = NULL;
     r->lim = NULL;
+    int rc = hv_exchange_new(&c, &r->x);
+    if (rc == 0 && risk)
+        rc = hv_portfolio_new(1e12, 1024, &r->pf);
     if (risk) {
-        hv_limits_config lc;
-        hv_limits_config_default(&lc);
+        hv_limits_opts lc;
+        hv_limits_opts_default(&lc);
         lc.position_max = 1000000000;
         lc.order_notional_max = 1e9;
         lc.orders_per_interval_max = 100000;
         lc.interval_ns = 1000000000;
         lc.drawdown_max_frac = 0.99;
-        r->lim = hv_limits_new(&lc);
+        if (rc == 0)
+            rc = hv_limits_new(&lc, &r->lim);
     }
-    if (r->x == NULL || (risk && (r->pf == NULL || r->lim == NULL)))
-        return HV_ENOMEM;
+    if (rc != 0)
+        return rc;
     hv_exchange_attach(r->x, r->pf, r->lim);
     hv_bar b = { .open = 100, .high = 101, .low = 99, .close = 100, .volume = 1e9 };
     return hv_exchange_on_bar(r->x, &b, 0) < 0 ? HV_EINVAL : 0;

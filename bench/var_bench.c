@@ -1,5 +1,5 @@
 /*
- * `hivewire bench var`: VaR + ES by each method over 250 returns, against a full-sort
+ * `hivewire-bench var`: VaR + ES by each method over 250 returns, against a full-sort
  * baseline for the historical method, and the rolling window against recomputing each window
  * from scratch.
  *
@@ -69,7 +69,7 @@ static int load_data(var_data *d, uint64_t seed)
         return 0;
 #endif
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_synth g;
     hv_series s;
     hv_series_init(&s);

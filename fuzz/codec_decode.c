@@ -149,7 +149,9 @@ static void batch_flush(void)
     CHECK(b.batch.frames.len == (uint32_t)n - 52 &&
           memcmp(b.batch.frames.ptr, batch_raw + 52, (size_t)n - 52) == 0);
     hv_batch_iter it;
-    hv_batch_iter_init(&it, &b.batch, hv_codec_get_limits(batched.rx));
+    hv_codec_limits lim;
+    hv_codec_limits_get(batched.rx, &lim);
+    hv_batch_iter_init(&it, &b.batch, &lim);
     const uint8_t *p;
     size_t len;
     while (hv_batch_next(&it, &p, &len) == 1) {
@@ -274,7 +276,9 @@ static void stateful(const uint8_t *data, size_t size)
             break;
         if (m.type == HV_MSG_BATCH) {
             hv_batch_iter it;
-            hv_batch_iter_init(&it, &m.batch, hv_codec_get_limits(c));
+            hv_codec_limits lim;
+            hv_codec_limits_get(c, &lim);
+            hv_batch_iter_init(&it, &m.batch, &lim);
             const uint8_t *p;
             size_t len;
             while (hv_batch_next(&it, &p, &len) == 1) {

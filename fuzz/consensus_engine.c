@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cursor in = { data, size };
     o.flags = next(&in) % 4;
     hv_consensus *c;
-    if (hv_consensus_new(&c, &o) != 0)
+    if (hv_consensus_new(&o, &c) != 0)
         return 0;
     for (int v = 1; v <= VOTERS; v++)
         hv_consensus_add_voter(c, (uint64_t)v, v % 3 ? pk[v] : NULL, v % 4 ? mac[v] : NULL);

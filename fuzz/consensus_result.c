@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return 0;
-    hv_result_opts o = { .rule = (hv_result_rule)(data[0] % 4),
+    hv_result_opts o = { .size = sizeof(hv_result_opts),
+                         .rule = (hv_result_rule)(data[0] % 4),
                          .num = data[1] % 8,
                          .den = data[2] % 8,
                          .tolerance = data[3] & 0x80 ? -1.0 : (double)(data[3] & 0x7f) / 16 };

@@ -24,8 +24,9 @@ static void search_rows(const hv__dtw_series_file *f, int znorm)
     size_t len = f->offsets[1];
     if (len == 0 || len > 256)
         return;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, len);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = len;
     p.band = 0.25;
     p.znorm = znorm; /* raw values reach the search with huge magnitudes: inf, never NaN */
     hv_dtw_set *set;

@@ -23,7 +23,7 @@ static void next(hv_log_fsm *f, hv_log_entry *e)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     hv_log_fsm *f = NULL;
-    if (size > (1u << 20) || hv_log_fsm_new(&f, NULL) != 0)
+    if (size > (1u << 20) || hv_log_fsm_new(NULL, &f) != 0)
         return 0;
     if (hv_log_fsm_restore(f, data, size) == 0) {
         uint8_t *b = NULL;

@@ -1,12 +1,14 @@
 /*
  * Fuzzes the CSV reader: bars and single-column loads, lenient and strict, on arbitrary bytes.
  * The first input byte chooses the options (strict, a row bound, a symbol, a named column,
- * positive values, a small byte bound); the rest is the file. Checks the report's invariants,
- * that every loaded bar passed validation and that a positive column holds only values > 0.
+ * positive values, a small byte bound); the rest is the file. Also lists the file's symbols. Checks
+ * the report's invariants, that every loaded bar passed validation and that a positive column holds
+ * only values > 0.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <hivewire/market.h>
 
@@ -62,5 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hv_csv_issue_format(rep.file, &rep.issues[i], buf, sizeof(buf));
     }
     hv_column_fini(&c);
+
+    char names[4][HV_CSV_SYMBOL_BYTES];
+    size_t n = 99;
+    rv = hv_csv_parse_symbols(text, len, &o, names, 4, &n);
+    if (rv > 0 || n > 4 || (rv == HV_EPARSE && n != 0) || (rv == HV_ENOTFOUND && n != 0))
+        abort();
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strlen(names[i]) > HV_CSV_FIELD_BYTES_MAX || strcmp(names[i], names[j]) == 0)
+                abort();
     return 0;
 }

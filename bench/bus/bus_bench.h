@@ -1,5 +1,5 @@
 /*
- * hivewire bench bus: what the scenario files (spsc.c, p2p.c, paced.c, fanout.c, all_to_all.c,
+ * hivewire-bench bus: what the scenario files (spsc.c, p2p.c, paced.c, fanout.c, all_to_all.c,
  * topic_match.c, memory.c) share: the pinned thread pair, bus and agent set-up, the ZeroMQ
  * socket pair, and ck_ring's typed rings. Each scenario has a table of implementations
  * (hivewire's, then its peers') that hv_bench_interleave() runs sample by sample.

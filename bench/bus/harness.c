@@ -1,5 +1,5 @@
 /*
- * hivewire bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
+ * hivewire-bench bus: the bus and its rings against ck_ring and ZeroMQ inproc, on the same
  * workloads, in the same run, interleaved (hivewire, then each peer, per sample). One file per
  * scenario:
  *
@@ -107,7 +107,7 @@ double hv__bb_rate(uint64_t n, uint64_t sum, double secs, const char *what)
 hv_bus *hv__bb_new_bus(void)
 {
     hv_bus *b;
-    if (hv_bus_new(&b, NULL) != 0)
+    if (hv_bus_new(NULL, &b) != 0)
         hv__bb_fail("hv_bus_new");
     return b;
 }

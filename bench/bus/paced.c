@@ -128,7 +128,7 @@ static void job_open(paced_job *j, hv_bus **b)
     *b = NULL;
     switch (j->variant) {
     case PACED_SPSC:
-        hv_spsc_new(&j->ring, RING_CAP, 64);
+        hv_spsc_new(RING_CAP, 64, &j->ring);
         return;
     case PACED_BUS:
     case PACED_BUS_BLOCKING:

@@ -198,7 +198,7 @@ static double hv_sample(const hv_bench_impl *impl, void *x, unsigned s)
     (void)s;
     const spsc_ctx *c = x;
     ring_job j = { .bytes = c->bytes, .n = c->n, .batch = impl->variant };
-    if (hv_spsc_new(&j.hv, RING_CAP, j.bytes) != 0)
+    if (hv_spsc_new(RING_CAP, j.bytes, &j.hv) != 0)
         hv__bb_fail("hv_spsc_new");
     double secs = hv__bb_run_pair(hv_ring_prod, hv_ring_cons, &j);
     hv_spsc_free(j.hv);

@@ -145,7 +145,7 @@ typedef struct hv_send_result {
 
 /* Bus-wide options. hv_bus_opts_default() fills the defaults noted here. */
 typedef struct hv_bus_opts {
-    uint32_t size;         /* sizeof(hv_bus_opts) */
+    size_t size;           /* sizeof(hv_bus_opts) */
     uint32_t max_agents;   /* 1024: agent ids are 1 .. max_agents */
     uint32_t max_subs;     /* 16384 subscriptions */
     uint32_t msg_pool;     /* 4096 messages in flight (power of two) */
@@ -164,7 +164,7 @@ typedef struct hv_bus_opts {
 
 /* Per-agent options. hv_agent_opts_default() fills the defaults noted here. */
 typedef struct hv_agent_opts {
-    uint32_t size;               /* sizeof(hv_agent_opts) */
+    size_t size;                 /* sizeof(hv_agent_opts) */
     const char *name;            /* copied, up to 31 bytes kept; NULL = "agent-<id>" */
     uint32_t inbox_capacity;     /* 256 messages per priority lane (power of two, >= 2) */
     int wait;                    /* enum hv_wait, HV_WAIT_BLOCK */
@@ -176,7 +176,7 @@ typedef struct hv_agent_opts {
     uint32_t max_pending;        /* 64 requests in flight */
     uint32_t cache_entries;      /* 16 (power of two): subject match cache of this publisher */
     int latency_hist;            /* 0: off. 1: also keep this agent's own latency histogram
-                                    (about 32 KiB, 1% precision), see hv_agent_latency() */
+                                    (about 32 KiB, 1% precision), see hv_agent_latency_get() */
     uint32_t retry_capacity;     /* 64: messages waiting for redelivery, see hv_agent_retry() */
     uint32_t retry_max;          /* 5: hand-backs before a message is dead-lettered (0..255) */
     uint64_t retry_base_ns;      /* 1 ms: delay before the first redelivery; doubles each time */
@@ -194,7 +194,7 @@ typedef int (*hv_sub_filter_fn)(const struct hv_bus_msg *m, void *ctx);
 
 /* Options of one subscription. hv_sub_opts_default() fills the defaults. */
 typedef struct hv_sub_opts {
-    uint32_t size;             /* sizeof(hv_sub_opts) */
+    size_t size;               /* sizeof(hv_sub_opts) */
     const char *group;         /* queue group name (a valid subject token), NULL = none */
     int group_policy;          /* enum hv_group_policy; fixed by the group's first member */
     int backpressure;          /* enum hv_backpressure, HV_BP_DROP_OLDEST */
@@ -292,13 +292,20 @@ HV_EXTERN void hv_bus_opts_default(hv_bus_opts *o);
 HV_EXTERN void hv_agent_opts_default(hv_agent_opts *o);
 HV_EXTERN void hv_sub_opts_default(hv_sub_opts *o);
 
+/* Check an options struct: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field
+ * and why (size wrong, a count 0, out of range or not a power of two where required, an enum
+ * out of range, a group combined with a filter). Pure; any thread. */
+HV_EXTERN int hv_bus_opts_check(const hv_bus_opts *o, hv_field_error *err);
+HV_EXTERN int hv_agent_opts_check(const hv_agent_opts *o, hv_field_error *err);
+HV_EXTERN int hv_sub_opts_check(const hv_sub_opts *o, hv_field_error *err);
+
 /*
  * Creates a bus. opts NULL = defaults. Allocates every pool up front; nothing on the publish
  * and receive paths allocates afterwards (except a publisher's match cache growing on a miss).
- * Returns 0, HV_EINVAL (opts->size wrong, a count 0 or not a power of two where required),
- * HV_ENOMEM. The caller owns *out. Any thread.
+ * Returns 0, HV_EINVAL (NULL out, or opts refused by hv_bus_opts_check(), which names the
+ * field), HV_ENOMEM. On success the caller owns *out; on failure *out is NULL. Any thread.
  */
-HV_EXTERN int hv_bus_new(hv_bus **out, const hv_bus_opts *opts);
+HV_EXTERN int hv_bus_new(const hv_bus_opts *opts, hv_bus **out);
 
 /*
  * Frees the bus, every remaining agent and every queued message. No other thread may use the
@@ -310,7 +317,7 @@ HV_EXTERN void hv_bus_free(hv_bus *b);
 HV_EXTERN void hv_bus_stats_get(hv_bus *b, hv_bus_stats *out);
 
 /* Any thread. Quantiles of the bus latency histogram (all receives since the last reset). */
-HV_EXTERN void hv_bus_latency(hv_bus *b, hv_latency *out);
+HV_EXTERN void hv_bus_latency_get(hv_bus *b, hv_latency *out);
 
 /* Any thread. Forgets recorded latencies (values recorded concurrently may survive). */
 HV_EXTERN void hv_bus_latency_reset(hv_bus *b);
@@ -360,8 +367,9 @@ HV_EXTERN void hv_bus_msg_retain(hv_bus_msg *m);
 /*
  * Any thread. Registers an agent with its inbox; the calling thread becomes its owner (it may
  * hand the agent to another thread with proper synchronisation, e.g. pthread_create).
- * Returns 0, HV_EINVAL (bad options), HV_EFULL (max_agents reached), HV_ENOMEM, HV_EIO (no
- * eventfd). The caller owns *out.
+ * Returns 0, HV_EINVAL (NULL argument, or opts refused by hv_agent_opts_check(), which names
+ * the field), HV_EFULL (max_agents reached), HV_ENOMEM, HV_EIO (no eventfd). On success the
+ * caller owns *out; on failure *out is NULL.
  */
 HV_EXTERN int hv_agent_new(hv_bus *b, const hv_agent_opts *opts, hv_agent **out);
 
@@ -384,7 +392,8 @@ HV_EXTERN void hv_agent_stats_get(hv_agent *a, hv_agent_stats *out);
  * NULL) receives an id for hv_agent_unsubscribe(). Two subscriptions of one agent that both
  * match a subject deliver the message twice (NATS semantics).
  * Returns 0, HV_EBADSUBJECT (invalid pattern or group name; hv_subject_check() gives the
- * reason), HV_EINVAL, HV_EFULL (max_subs or group table full), HV_ENOMEM.
+ * reason), HV_EINVAL (opts refused by hv_sub_opts_check(), which names the field), HV_EFULL
+ * (max_subs or group table full), HV_ENOMEM.
  */
 HV_EXTERN int hv_agent_subscribe(hv_agent *a, const char *pattern, const hv_sub_opts *opts,
                                  uint32_t *sub_id);
@@ -446,9 +455,9 @@ HV_EXTERN int hv_agent_request(hv_agent *a, const hv_send *m, uint64_t timeout_n
 HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *m, uint64_t now_ns);
 
 /*
- * Owner thread. Takes up to max messages from the inbox without blocking and returns how many
- * (0 = empty): first request timeouts that are due, then redeliveries that are due
- * (hv_agent_retry(); counted in `received` again), then the lanes, highest priority first.
+ * Owner thread. Takes up to max messages (at most INT_MAX) from the inbox without blocking and
+ * returns how many (0 = empty): first request timeouts that are due, then redeliveries that are
+ * due (hv_agent_retry(); counted in `received` again), then the lanes, highest priority first.
  * The caller owns one reference to each: release with hv_bus_msg_release(). Along the way it:
  *  - moves messages whose deadline_ns <= now_ns to the dead-letter queue (HV_DEAD_EXPIRED);
  *  - matches replies against pending requests (late ones are dead-lettered), and produces a
@@ -458,7 +467,7 @@ HV_EXTERN int hv_agent_reply(hv_agent *a, const hv_bus_msg *req, const hv_send *
  * "passed over" count grows by one; a lane whose count reaches starvation_k is served next
  * (its count then resets). So a lower lane waits for at most starvation_k messages from above.
  */
-HV_EXTERN int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns);
+HV_EXTERN int hv_agent_recv(hv_agent *a, hv_bus_msg **out, size_t max, uint64_t now_ns);
 
 /*
  * Owner thread. Hands back a message this agent received (and could not process yet) for
@@ -498,7 +507,7 @@ HV_EXTERN void hv_agent_disarm(hv_agent *a);
 
 /* Any thread. Quantiles of this agent's own receive latencies (sent_ns to hv_agent_recv's
  * now_ns). Returns 0, or HV_ENOTSUP when the agent was created without latency_hist. */
-HV_EXTERN int hv_agent_latency(hv_agent *a, hv_latency *out);
+HV_EXTERN int hv_agent_latency_get(hv_agent *a, hv_latency *out);
 
 /* Owner thread. Earliest pending request deadline or redelivery time (hv_agent_retry()), or
  * UINT64_MAX when there is neither. */

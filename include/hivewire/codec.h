@@ -628,7 +628,7 @@ typedef struct hv_intern {
 
 /* max_entries 0..65535 (0 disables interning), max_bytes <= HV_INTERN_BYTES_CEILING (1 MiB).
  * 0, HV_EINVAL, HV_ENOMEM. */
-HV_EXTERN int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes);
+HV_EXTERN int hv_intern_init(hv_intern *t, size_t max_entries, size_t max_bytes);
 HV_EXTERN void hv_intern_fini(hv_intern *t);
 
 /* Forgets every entry (a new connection), keeping the memory and limits. */
@@ -691,7 +691,7 @@ HV_EXTERN int hv_batch_next(hv_batch_iter *it, const uint8_t **frame, size_t *le
 /* ---- Per-connection codec ---------------------------------------------------------------- */
 
 typedef struct hv_codec_opts {
-    uint32_t size;                 /* sizeof(hv_codec_opts), for growth */
+    size_t size;                   /* sizeof(hv_codec_opts), for growth */
     uint32_t frame_max_bytes;      /* 0 = HV_FRAME_MAX_DEFAULT */
     uint32_t compress_above_bytes; /* compress payloads larger than this; 0 = never */
     uint32_t intern_max;           /* entries per direction, 0 = no interning */
@@ -708,10 +708,18 @@ typedef struct hv_codec_stats {
     uint64_t decode_errors;
 } hv_codec_stats;
 
+/* Defaults: 1 MiB frames, no compression, no interning (16 KiB of topic text when on). */
+HV_EXTERN void hv_codec_opts_default(hv_codec_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size
+ * wrong, a limit outside its ceiling). Pure; any thread. */
+HV_EXTERN int hv_codec_opts_check(const hv_codec_opts *o, hv_field_error *err);
+
 /* Creates a codec: allocates its interning tables, three frame_max_bytes buffers (encoder
  * scratch, decompressed frames, decompressed batches; untouched pages cost no memory) and an LZ4
- * state, and nothing after this call. opts may be NULL.
- * Returns 0, HV_EINVAL (limits outside their ceilings), HV_ENOMEM. */
+ * state, and nothing after this call. opts may be NULL (the defaults).
+ * Returns 0, HV_EINVAL (NULL out, or opts refused by hv_codec_opts_check(), which names the
+ * field), HV_ENOMEM. On success the caller owns *out; on failure *out is NULL. */
 HV_EXTERN int hv_codec_new(const hv_codec_opts *opts, hv_codec **out);
 HV_EXTERN void hv_codec_free(hv_codec *c);
 
@@ -758,8 +766,9 @@ HV_EXTERN int hv_codec_decode(hv_codec *c, const uint8_t *buf, size_t len, hv_fr
  * c until the next such failure. */
 HV_EXTERN const char *hv_codec_error_detail(const hv_codec *c);
 
-HV_EXTERN void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out);
-HV_EXTERN const hv_codec_limits *hv_codec_get_limits(const hv_codec *c);
+HV_EXTERN void hv_codec_stats_get(const hv_codec *c, hv_codec_stats *out);
+/* Copies the limits the codec enforces (frame_max_bytes from its options). */
+HV_EXTERN void hv_codec_limits_get(const hv_codec *c, hv_codec_limits *out);
 
 /* ---- Streams ----------------------------------------------------------------------------- */
 

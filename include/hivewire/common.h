@@ -142,8 +142,8 @@ HV_EXTERN uint64_t hv_now_ns(void);
 /* Library version as "MAJOR.MINOR.PATCH". */
 HV_EXTERN const char *hv_version(void);
 
-/* Which field of a config or options struct is invalid and why, from the *_check() functions
- * (hv_exchange_config_check, ...). Both strings are static: field is the struct member's name
+/* Which field of an options struct is invalid and why, from the *_check() functions
+ * (hv_exchange_opts_check, ...). Both strings are static: field is the struct member's name
  * ("fee_bps"), reason a phrase such as "must be a finite number in [0, 10000]". */
 typedef struct hv_field_error {
     const char *field;

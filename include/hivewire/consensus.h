@@ -241,9 +241,14 @@ typedef struct hv_consensus hv_consensus;
 /* Fills the defaults listed above. */
 HV_EXTERN void hv_consensus_opts_default(hv_consensus_opts *o);
 
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size
+ * mismatch, a zero or oversized capacity, unknown flags, a bad table). Pure; any thread. */
+HV_EXTERN int hv_consensus_opts_check(const hv_consensus_opts *o, hv_field_error *err);
+
 /* Creates an engine (all memory allocated here). opts may be NULL for the defaults.
- * Returns 0, HV_EINVAL (size mismatch, zero or oversized capacity, bad table), HV_ENOMEM. */
-HV_EXTERN int hv_consensus_new(hv_consensus **out, const hv_consensus_opts *opts);
+ * Returns 0, HV_EINVAL (NULL out, or opts refused by hv_consensus_opts_check(), which names the
+ * field), HV_ECRYPTO, HV_ENOMEM. On success the caller owns *out; on failure *out is NULL. */
+HV_EXTERN int hv_consensus_new(const hv_consensus_opts *opts, hv_consensus **out);
 HV_EXTERN void hv_consensus_free(hv_consensus *c);
 
 /* Turns early termination on or off for proposals opened from now on. */
@@ -371,6 +376,7 @@ typedef struct hv_agent_result {
 } hv_agent_result;
 
 typedef struct hv_result_opts {
+    size_t size; /* sizeof(hv_result_opts) */
     hv_result_rule rule;
     uint32_t num, den; /* threshold ratio; den == 0 means 67/100 */
     double tolerance;  /* < 0: compare output bytes; >= 0: numbers agree if |a - b| <= tol */
@@ -388,12 +394,19 @@ typedef struct hv_result_decision {
     uint32_t bound; /* support (count; weight for WEIGHTED) needed */
 } hv_result_decision;
 
+/* Defaults: MAJORITY at 67/100, outputs compared as bytes (tolerance -1). */
+HV_EXTERN void hv_result_opts_default(hv_result_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size,
+ * rule out of range, a ratio with num 0 or num > den, a NaN tolerance). Pure; any thread. */
+HV_EXTERN int hv_result_opts_check(const hv_result_opts *o, hv_field_error *err);
+
 /* Decides the agreed output among n results. Deterministic and independent of input order:
  * the highest support wins; equal support goes to the smaller output (shorter, then memcmp;
  * or the smaller number); equal outputs to the lowest agent id. O(n log n), no allocation
  * (an index array of HV_RESULT_VOTE_MAX * 2 bytes on the stack). Returns 0, HV_EINVAL
- * (n == 0, bad ratio, NULL output with len > 0), HV_ERANGE (n > HV_RESULT_VOTE_MAX),
- * HV_ETOOFEWVOTERS (BFT with n < 4). */
+ * (n == 0, opts refused by hv_result_opts_check(), NULL output with len > 0), HV_ERANGE (n >
+ * HV_RESULT_VOTE_MAX), HV_ETOOFEWVOTERS (BFT with n < 4). */
 HV_EXTERN int hv_result_vote(const hv_agent_result *results, size_t n, const hv_result_opts *opts,
                              hv_result_decision *out);
 

@@ -51,17 +51,21 @@ enum hv_dtw_simd {
     HV_DTW_SIMD_SCALAR = 1 /* always the portable scalar code */
 };
 
-/* Parameters shared by a pattern set and the workspaces that search it. */
-typedef struct hv_dtw_params {
-    size_t size;   /* sizeof(hv_dtw_params): lets the struct grow */
+/* Options shared by a pattern set and the workspaces that search it. */
+typedef struct hv_dtw_opts {
+    size_t size;   /* sizeof(hv_dtw_opts): lets the struct grow */
     size_t len;    /* series length n, 1 .. HV_DTW_LEN_MAX */
     double band;   /* Sakoe-Chiba band as a fraction of len, 0 .. 1 */
     int znorm;     /* nonzero: z-normalise queries and patterns */
     unsigned simd; /* enum hv_dtw_simd, for workspaces and pools */
-} hv_dtw_params;
+} hv_dtw_opts;
 
-/* Fills p with defaults: len as given, band 0.1, znorm on, SIMD auto. */
-HV_EXTERN void hv_dtw_params_default(hv_dtw_params *p, size_t len);
+/* Fills o with defaults: len 64, band 0.1, znorm on, SIMD auto. */
+HV_EXTERN void hv_dtw_opts_default(hv_dtw_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size,
+ * len outside 1 .. HV_DTW_LEN_MAX, band outside [0, 1], an unknown simd). Pure; any thread. */
+HV_EXTERN int hv_dtw_opts_check(const hv_dtw_opts *o, hv_field_error *err);
 
 /* One match: a pattern index and its DTW distance. */
 typedef struct hv_dtw_match {
@@ -142,26 +146,27 @@ typedef struct hv_dtw_set hv_dtw_set;
 
 /*
  * Creates an empty set for up to `capacity` patterns (1 .. HV_DTW_SET_MAX) with the given
- * parameters; all memory (capacity * len * 3 doubles) is allocated here.
- * Returns 0, HV_EINVAL (bad params or capacity), HV_ENOMEM. The caller owns *out and frees it
- * with hv_dtw_set_free().
+ * options (NULL: the defaults); all memory (capacity * len * 3 doubles) is allocated here.
+ * Returns 0, HV_EINVAL (NULL out, capacity out of range, or opts refused by
+ * hv_dtw_opts_check(), which names the field), HV_ENOMEM. On success the caller owns *out and
+ * frees it with hv_dtw_set_free(); on failure *out is NULL.
  */
-HV_EXTERN int hv_dtw_set_new(const hv_dtw_params *params, size_t capacity, hv_dtw_set **out);
+HV_EXTERN int hv_dtw_set_new(const hv_dtw_opts *opts, size_t capacity, hv_dtw_set **out);
 HV_EXTERN void hv_dtw_set_free(hv_dtw_set *s);
 
 /*
- * Appends a copy of series x (params.len values), normalised if the set z-normalises, and its
+ * Appends a copy of series x (opts.len values), normalised if the set z-normalises, and its
  * envelope. Returns the new pattern's index (>= 0), HV_EFULL when the set holds `capacity`
  * patterns (the pattern is not added; see hv_dtw_set_rejected), or HV_EINVAL for a non-finite
  * value. Not thread-safe: no search may run on the set meanwhile.
  */
-HV_EXTERN long hv_dtw_set_add(hv_dtw_set *s, const double *x);
+HV_EXTERN int hv_dtw_set_add(hv_dtw_set *s, const double *x);
 
 HV_EXTERN size_t hv_dtw_set_count(const hv_dtw_set *s);
 HV_EXTERN size_t hv_dtw_set_capacity(const hv_dtw_set *s);
 /* Adds refused with HV_EFULL since creation. */
 HV_EXTERN uint64_t hv_dtw_set_rejected(const hv_dtw_set *s);
-HV_EXTERN const hv_dtw_params *hv_dtw_set_params(const hv_dtw_set *s);
+HV_EXTERN const hv_dtw_opts *hv_dtw_set_opts(const hv_dtw_set *s);
 /* The stored (normalised) pattern i, or NULL if i >= count. Valid until the set is freed. */
 HV_EXTERN const double *hv_dtw_set_pattern(const hv_dtw_set *s, size_t i);
 
@@ -170,10 +175,11 @@ HV_EXTERN const double *hv_dtw_set_pattern(const hv_dtw_set *s, size_t i);
 typedef struct hv_dtw_ws hv_dtw_ws;
 
 /*
- * Creates a workspace for queries of params->len values and k up to k_max (1 .. HV_DTW_K_MAX).
- * Returns 0, HV_EINVAL, HV_ENOMEM. Owned by the caller; free with hv_dtw_ws_free().
+ * Creates a workspace for queries of opts->len values (NULL: the defaults) and k up to k_max
+ * (1 .. HV_DTW_K_MAX). Returns 0, HV_EINVAL (as hv_dtw_set_new, or k_max out of range),
+ * HV_ENOMEM. Owned by the caller; free with hv_dtw_ws_free().
  */
-HV_EXTERN int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out);
+HV_EXTERN int hv_dtw_ws_new(const hv_dtw_opts *opts, size_t k_max, hv_dtw_ws **out);
 HV_EXTERN void hv_dtw_ws_free(hv_dtw_ws *ws);
 
 /*
@@ -185,9 +191,8 @@ HV_EXTERN void hv_dtw_ws_free(hv_dtw_ws *ws);
  * Returns >= 0, HV_EINVAL (k == 0 or > k_max, count too big, mismatched set, non-finite
  * query value). Thread-safety: one thread per workspace; many workspaces may search one set.
  */
-HV_EXTERN long hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count,
-                             const double *query, unsigned k, hv_dtw_match *out,
-                             hv_dtw_stats *stats);
+HV_EXTERN int hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const double *query,
+                            size_t k, hv_dtw_match *out, hv_dtw_stats *stats);
 
 /*
  * The exact distance from `query` to each of the first `count` patterns, in index order,
@@ -205,7 +210,7 @@ typedef struct hv_dtw_pool hv_dtw_pool;
  * plus the calling thread, each with its own workspace. Returns 0, HV_EINVAL, HV_ENOMEM, or
  * an HV_E* code from pthread_create. Free with hv_dtw_pool_free() (joins the workers).
  */
-HV_EXTERN int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_max,
+HV_EXTERN int hv_dtw_pool_new(const hv_dtw_opts *opts, size_t threads, size_t k_max,
                               hv_dtw_pool **out);
 HV_EXTERN void hv_dtw_pool_free(hv_dtw_pool *p);
 
@@ -217,9 +222,9 @@ HV_EXTERN void hv_dtw_pool_free(hv_dtw_pool *p);
  * single-threaded search. The stats differ and depend on thread timing (the threads share
  * their pruning threshold). Allocates nothing. One caller at a time per pool.
  */
-HV_EXTERN long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count,
-                                  const double *query, unsigned k, hv_dtw_match *out,
-                                  hv_dtw_stats *stats);
+HV_EXTERN int hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count,
+                                 const double *query, size_t k, hv_dtw_match *out,
+                                 hv_dtw_stats *stats);
 
 /* --- Pattern library ----------------------------------------------------------------------
  * Ownership and threads as for hv_dtw_set: one thread adds (hv_dtw_library_add/build); once
@@ -241,17 +246,22 @@ typedef struct hv_dtw_library_opts {
 /* Defaults: len 64, band 0.1, horizon 5, capacity 4096, SIMD auto. */
 HV_EXTERN void hv_dtw_library_opts_default(hv_dtw_library_opts *o);
 
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why. */
+HV_EXTERN int hv_dtw_library_opts_check(const hv_dtw_library_opts *o, hv_field_error *err);
+
 /* A prediction from the k nearest eligible patterns. */
 typedef struct hv_dtw_prediction {
     double expected_return; /* distance-weighted mean of the neighbours' forward log returns */
     double agreement;       /* weighted share of neighbours whose label has the sign of the
                                prediction, 0 .. 1 */
     double distance_min;    /* distance of the nearest neighbour */
-    unsigned neighbours;    /* neighbours used: min(k, eligible patterns) */
+    size_t neighbours;      /* neighbours used: min(k, eligible patterns) */
     size_t eligible;        /* patterns whose label was known at the query time */
 } hv_dtw_prediction;
 
-/* Creates an empty library. Returns 0, HV_EINVAL, HV_ENOMEM; free with hv_dtw_library_free. */
+/* Creates an empty library (o NULL: the defaults). Returns 0, HV_EINVAL (NULL out, or o
+ * refused by hv_dtw_library_opts_check(), which names the field), HV_ENOMEM; free with
+ * hv_dtw_library_free. On failure *out is NULL. */
 HV_EXTERN int hv_dtw_library_new(const hv_dtw_library_opts *o, hv_dtw_library **out);
 HV_EXTERN void hv_dtw_library_free(hv_dtw_library *lib);
 
@@ -263,16 +273,16 @@ HV_EXTERN void hv_dtw_library_free(hv_dtw_library *lib);
  * >= count, end not after the previous one), HV_ERANGE (a price <= 0 or not finite),
  * HV_EFULL (capacity reached; counted in hv_dtw_set_rejected of the library's set).
  */
-HV_EXTERN long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count,
-                                  size_t end);
+HV_EXTERN int hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count,
+                                 size_t end);
 
 /*
  * Adds every window ending at len - 1 + i * stride whose label is known within the series,
  * until the library is full. Returns the number added (>= 0) or an error of
  * hv_dtw_library_add other than HV_EFULL.
  */
-HV_EXTERN long hv_dtw_library_build(hv_dtw_library *lib, const double *prices, size_t count,
-                                    size_t stride);
+HV_EXTERN int hv_dtw_library_build(hv_dtw_library *lib, const double *prices, size_t count,
+                                   size_t stride);
 
 /* Patterns usable for a query at bar t: those whose label horizon ends at or before t. */
 HV_EXTERN size_t hv_dtw_library_eligible(const hv_dtw_library *lib, size_t t);
@@ -286,7 +296,7 @@ HV_EXTERN size_t hv_dtw_library_eligible(const hv_dtw_library *lib, size_t t);
  * HV_ETOOFEWOBS (no eligible pattern). stats may be NULL.
  */
 HV_EXTERN int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const double *prices,
-                                     size_t count, size_t t, unsigned k, hv_dtw_prediction *out,
+                                     size_t count, size_t t, size_t k, hv_dtw_prediction *out,
                                      hv_dtw_stats *stats);
 
 /*
@@ -297,14 +307,14 @@ HV_EXTERN int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, c
  * as hv_dtw_library_predict. Bar numbers are absolute: they decide which patterns are
  * eligible, exactly as in the calls above, so both give identical results.
  */
-HV_EXTERN long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future,
-                                         size_t end);
+HV_EXTERN int hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future,
+                                        size_t end);
 HV_EXTERN int hv_dtw_library_predict_window(const hv_dtw_library *lib, hv_dtw_ws *ws,
-                                            const double *window, size_t t, unsigned k,
+                                            const double *window, size_t t, size_t k,
                                             hv_dtw_prediction *out, hv_dtw_stats *stats);
 
 /* A workspace fitting the library (one per thread). Same contract as hv_dtw_ws_new. */
-HV_EXTERN int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws **out);
+HV_EXTERN int hv_dtw_library_ws_new(const hv_dtw_library *lib, size_t k_max, hv_dtw_ws **out);
 
 HV_EXTERN const hv_dtw_set *hv_dtw_library_set(const hv_dtw_library *lib);
 /* Label (forward log return) and end bar of pattern i; i < count (not checked). */

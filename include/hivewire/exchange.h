@@ -122,11 +122,12 @@ typedef struct hv_portfolio_stats {
 } hv_portfolio_stats;
 
 /* Creates a portfolio holding cash_initial (> 0 and finite) and no position. The equity curve
- * keeps at most curve_points_max (>= 2) points: when it is full, every other point is dropped
- * and from then on only every 2nd (4th, ...) mark is kept, so the curve always spans the whole
- * run in bounded memory. Drawdown statistics use every mark, not only the kept points.
- * Returns NULL for bad arguments or out of memory. Free with hv_portfolio_free(). */
-HV_EXTERN hv_portfolio *hv_portfolio_new(double cash_initial, size_t curve_points_max);
+ * keeps at most curve_points_max (2 .. 2^28) points: when it is full, every other point is
+ * dropped and from then on only every 2nd (4th, ...) mark is kept, so the curve always spans
+ * the whole run in bounded memory. Drawdown statistics use every mark, not only the kept points.
+ * Returns 0, HV_EINVAL (bad arguments, NULL out), HV_ENOMEM. On success the caller owns *out
+ * and frees it with hv_portfolio_free(); on failure *out is NULL. */
+HV_EXTERN int hv_portfolio_new(double cash_initial, size_t curve_points_max, hv_portfolio **out);
 HV_EXTERN void hv_portfolio_free(hv_portfolio *p);
 
 /* Books a fill: qty > 0 shares at price > 0, paying fee >= 0. Updates cash, position, average
@@ -164,14 +165,14 @@ typedef enum hv_limit_id {
  * Every limit is a maximum that may be reached but not exceeded: a value equal to the limit
  * passes, anything above trips. A field set to 0 disables that limit.
  */
-typedef struct hv_limits_config {
-    size_t size;                      /* sizeof(hv_limits_config), for growth */
+typedef struct hv_limits_opts {
+    size_t size;                      /* sizeof(hv_limits_opts), for growth */
     int64_t position_max;             /* shares, both long and short */
     double order_notional_max;        /* currency per order */
     uint32_t orders_per_interval_max; /* at most this many admitted orders ... */
     uint64_t interval_ns;             /* ... in any window (now - interval_ns, now] */
     double drawdown_max_frac;         /* e.g. 0.2: halt once drawdown_frac > 0.2 */
-} hv_limits_config;
+} hv_limits_opts;
 
 /* Which limit tripped and the numbers: `value` is what the order (or the portfolio) would
  * reach, `limit` the configured maximum. */
@@ -205,19 +206,20 @@ typedef struct hv_limits_stats {
 
 typedef struct hv_limits hv_limits;
 
-/* A config with every limit disabled. */
-HV_EXTERN void hv_limits_config_default(hv_limits_config *cfg);
+/* Options with every limit disabled. */
+HV_EXTERN void hv_limits_opts_default(hv_limits_opts *o);
 
-/* Checks a config: size at least sizeof(hv_limits_config); position_max >= 0;
+/* Checks options: size is sizeof(hv_limits_opts); position_max >= 0;
  * order_notional_max finite and >= 0; drawdown_max_frac 0 (off) or in (0, 1);
  * orders_per_interval_max at most 1,000,000, and when it is set, interval_ns > 0. Returns 0,
  * or HV_EINVAL with *err (may be NULL) naming the first bad field and why. Pure. */
-HV_EXTERN int hv_limits_config_check(const hv_limits_config *cfg, hv_field_error *err);
+HV_EXTERN int hv_limits_opts_check(const hv_limits_opts *o, hv_field_error *err);
 
-/* Creates a limits checker. Allocates the rate window (orders_per_interval_max timestamps)
- * here, never later. Returns NULL on a config hv_limits_config_check() refuses (call it to
- * learn which field) or out of memory. */
-HV_EXTERN hv_limits *hv_limits_new(const hv_limits_config *cfg);
+/* Creates a limits checker (opts NULL: every limit disabled). Allocates the rate window
+ * (orders_per_interval_max timestamps) here, never later. Returns 0, HV_EINVAL (NULL out, or
+ * opts refused by hv_limits_opts_check(), which names the field), HV_ENOMEM. On success the
+ * caller owns *out (hv_limits_free()); on failure *out is NULL. */
+HV_EXTERN int hv_limits_new(const hv_limits_opts *opts, hv_limits **out);
 HV_EXTERN void hv_limits_free(hv_limits *l);
 
 /*
@@ -281,8 +283,8 @@ HV_EXTERN int hv_limit_breach_format(const hv_limit_breach *b, char *buf, size_t
  *  - Rejections at the exchange: a limit price farther than price_band_frac from the last
  *    bar's close (HV_ERANGE in the report).
  */
-typedef struct hv_exchange_config {
-    size_t size;               /* sizeof(hv_exchange_config) */
+typedef struct hv_exchange_opts {
+    size_t size;               /* sizeof(hv_exchange_opts) */
     uint64_t seed;             /* latency jitter */
     uint32_t orders_max;       /* orders open at once, 1..65536 */
     double fee_bps;            /* [0, 10000] */
@@ -293,7 +295,7 @@ typedef struct hv_exchange_config {
     uint64_t latency_fixed_ns; /* one-way */
     uint64_t latency_jitter_ns;
     double price_band_frac; /* > 0: reject limits farther than this from the last close; 0 off */
-} hv_exchange_config;
+} hv_exchange_opts;
 
 typedef enum hv_exec_type {
     HV_EXEC_ACK = 0,           /* SUBMITTED -> ACCEPTED */
@@ -355,26 +357,27 @@ typedef struct hv_exchange hv_exchange;
 
 /* Defaults: seed 1, 1024 orders, 1 bp fee with 1.0 minimum, 10% participation, 1 bp half
  * spread, 10 bp impact at 100% of volume, 50 us + [0, 20 us] one-way latency, 10% band. */
-HV_EXTERN void hv_exchange_config_default(hv_exchange_config *cfg);
+HV_EXTERN void hv_exchange_opts_default(hv_exchange_opts *o);
 
 #define HV_EXCHANGE_BPS_MAX        10000.0 /* fee, spread and impact: at most 100% */
 #define HV_EXCHANGE_FEE_MIN_MAX    1e12
 #define HV_EXCHANGE_LATENCY_MAX_NS 3600000000000ull /* one hour, for each latency field */
 
-/* Checks a config: size at least sizeof(hv_exchange_config); orders_max in [1, 65536];
+/* Checks options: size is sizeof(hv_exchange_opts); orders_max in [1, 65536];
  * fee_bps, half_spread_bps and impact_bps finite in [0, HV_EXCHANGE_BPS_MAX]; fee_min finite
  * in [0, HV_EXCHANGE_FEE_MIN_MAX]; participation_max in (0, 1]; price_band_frac finite in
  * [0, 1e6]; latency_fixed_ns and latency_jitter_ns at most HV_EXCHANGE_LATENCY_MAX_NS. With
  * that bound every event the exchange schedules lies within 2 x 2 hours (plus the caller's
  * own offsets) of the latest time it was given: HV_SIM_TIME_MARGIN_NS (market.h) covers it.
  * Returns 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why. Pure. */
-HV_EXTERN int hv_exchange_config_check(const hv_exchange_config *cfg, hv_field_error *err);
+HV_EXTERN int hv_exchange_opts_check(const hv_exchange_opts *o, hv_field_error *err);
 
 /* Creates an exchange; every queue and table is allocated here (orders_max slots, a 2 x
- * orders_max inbound queue and a 4 x orders_max + 16 report queue), never later. cfg NULL =
- * defaults. Returns NULL for a config hv_exchange_config_check() refuses (call it to learn
- * which field) or out of memory. */
-HV_EXTERN hv_exchange *hv_exchange_new(const hv_exchange_config *cfg);
+ * orders_max inbound queue and a 4 x orders_max + 16 report queue), never later. opts NULL =
+ * defaults. Returns 0, HV_EINVAL (NULL out, or opts refused by hv_exchange_opts_check(), which
+ * names the field), HV_ENOMEM. On success the caller owns *out (hv_exchange_free()); on
+ * failure *out is NULL. */
+HV_EXTERN int hv_exchange_new(const hv_exchange_opts *opts, hv_exchange **out);
 HV_EXTERN void hv_exchange_free(hv_exchange *x);
 
 /* Optional: fills delivered by hv_exchange_poll() are booked into `portfolio`, and
@@ -390,7 +393,7 @@ HV_EXTERN void hv_exchange_attach(hv_exchange *x, hv_portfolio *portfolio, hv_li
  *   HV_EINVAL   bad request (side/type/tif out of range, qty <= 0 or > 10^15, a LIMIT without
  *               a finite price > 0, a GTD with expire_ns <= now_ns)
  *   HV_EFULL    orders_max orders are open
- *   HV_ELIMIT   an attached limit would be exceeded (hv_exchange_last_breach says which)
+ *   HV_ELIMIT   an attached limit would be exceeded (hv_exchange_last_breach_get says which)
  *   HV_EHALTED  the attached limits' kill switch is on (idem)
  *   HV_ESTATE   attached limits, a market order and no bar seen yet (no reference price)
  *   HV_ERANGE   now_ns is earlier than a previous call's
@@ -436,7 +439,7 @@ HV_EXTERN uint64_t hv_exchange_next_event_ns(const hv_exchange *x);
 HV_EXTERN int hv_exchange_order(const hv_exchange *x, uint64_t order_id, hv_order *out);
 
 /* The breach behind the last HV_ELIMIT / HV_EHALTED from hv_exchange_submit(). */
-HV_EXTERN void hv_exchange_last_breach(const hv_exchange *x, hv_limit_breach *out);
+HV_EXTERN void hv_exchange_last_breach_get(const hv_exchange *x, hv_limit_breach *out);
 
 HV_EXTERN void hv_exchange_stats_get(const hv_exchange *x, hv_exchange_stats *out);
 

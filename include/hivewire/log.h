@@ -61,8 +61,8 @@ typedef struct hv_log_genesis {
     uint64_t cycles_max;   /* proposals are numbered 1 .. cycles_max (1..HV_LOG_CYCLES_MAX) */
     double cash;           /* the account's initial cash (> 0) */
     uint32_t curve_points; /* equity curve points kept (2 .. 2^28) */
-    hv_exchange_config exchange;
-    hv_limits_config limits;
+    hv_exchange_opts exchange;
+    hv_limits_opts limits;
 } hv_log_genesis;
 
 typedef struct hv_log_member {
@@ -173,7 +173,7 @@ typedef struct hv_log_fsm_opts {
 HV_EXTERN void hv_log_fsm_opts_default(hv_log_fsm_opts *o);
 
 /* An empty state (no genesis yet). opts may be NULL. Returns 0, HV_EINVAL or HV_ENOMEM. */
-HV_EXTERN int hv_log_fsm_new(hv_log_fsm **out, const hv_log_fsm_opts *opts);
+HV_EXTERN int hv_log_fsm_new(const hv_log_fsm_opts *opts, hv_log_fsm **out);
 HV_EXTERN void hv_log_fsm_free(hv_log_fsm *f);
 
 /*

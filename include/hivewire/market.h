@@ -96,13 +96,13 @@ HV_EXTERN void hv_day_format(int32_t days, char buf[11]);
 
 /* Room the clock keeps after the last bar's time for what a simulation schedules after it
  * (orders sent a few ns after the bar, their trip to the exchange and the reports' trip back:
- * at most 2 x 2 hours with hv_exchange_config_check()'s latency bound). One day. */
+ * at most 2 x 2 hours with hv_exchange_opts_check()'s latency bound). One day. */
 #define HV_SIM_TIME_MARGIN_NS 86400000000000ull
 
 /* The most bars n whose times (n - 1) * bar_ns plus HV_SIM_TIME_MARGIN_NS fit in uint64_t:
  * 213,503 at one day per bar, 5,124,072 at one hour. bar_ns == 0 (every bar at time 0) gives
- * UINT64_MAX. Pure. */
-HV_EXTERN uint64_t hv_sim_bars_max(uint64_t bar_ns);
+ * SIZE_MAX. Pure. */
+HV_EXTERN size_t hv_sim_bars_max(uint64_t bar_ns);
 
 /* ---------------------------------------------------------------------------------------------
  * CSV reader
@@ -157,6 +157,13 @@ typedef struct hv_csv_opts {
     int positive; /* column loads: a value that is not > 0 is a bad row ("must be > 0") */
 } hv_csv_opts;
 
+/* Defaults: no file name, not strict, bytes_max HV_CSV_BYTES_MAX, rows_max HV_CSV_ROWS_MAX,
+ * every symbol, no callback, any value. */
+HV_EXTERN void hv_csv_opts_default(hv_csv_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the bad field (size). */
+HV_EXTERN int hv_csv_opts_check(const hv_csv_opts *o, hv_field_error *err);
+
 /* What a load saw. Filled by every hv_csv_* call (also on failure). */
 typedef struct hv_csv_report {
     const char *file;       /* opts->file or "<memory>" */
@@ -182,8 +189,8 @@ typedef struct hv_csv_report {
  * HV_EBADROW (strict mode, first bad row), HV_EPARSE (no header or a required column missing,
  * several symbols without opts->symbol, opts->symbol without a symbol column), HV_ETOOBIG (input
  * over bytes_max, or more than rows_max data rows: nothing past the bound is read), HV_ENOMEM,
- * HV_EINVAL (NULL buf with len > 0, NULL out, opts->size too small). On error, bars already
- * appended stay in `out`.
+ * HV_EINVAL (NULL buf with len > 0, NULL out, opts hv_csv_opts_check() refuses). On error,
+ * bars already appended stay in `out`.
  */
 HV_EXTERN int hv_csv_parse_bars(const char *buf, size_t len, const hv_csv_opts *opts,
                                 hv_series *out, hv_csv_report *rep);
@@ -217,6 +224,27 @@ HV_EXTERN int hv_csv_read_bars(FILE *f, const hv_csv_opts *opts, hv_series *out,
 HV_EXTERN int hv_csv_read_column(FILE *f, const char *name, const hv_csv_opts *opts, hv_column *out,
                                  hv_csv_report *rep);
 
+/* The bytes of one symbol as hv_csv_parse_symbols() stores it, with its NUL. */
+#define HV_CSV_SYMBOL_BYTES (HV_CSV_FIELD_BYTES_MAX + 1)
+
+/*
+ * The distinct values of the "symbol" column of a bar CSV (a file of several instruments such
+ * as data/stocks.csv), in the order they first appear: writes up to cap of them into names and
+ * their number into *count. Rows too short to have the column, and symbols longer than
+ * HV_CSV_FIELD_BYTES_MAX bytes, name no symbol; nothing else about a row is checked (that is
+ * hv_csv_parse_bars()'s job; opts->strict does not apply), and no issue is reported. Returns
+ * 0, HV_EFULL (more than cap distinct symbols: names holds the first cap), HV_ENOTFOUND (the
+ * header has no symbol column), HV_EPARSE (no header), HV_ETOOBIG (over opts->bytes_max, or
+ * more than opts->rows_max rows: names holds the symbols of the rows before the bound),
+ * HV_EINVAL (NULL count, NULL names with cap > 0, NULL buf with len > 0, opts->size too small).
+ */
+HV_EXTERN int hv_csv_parse_symbols(const char *buf, size_t len, const hv_csv_opts *opts,
+                                   char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count);
+
+/* The same over the file at path (read as hv_csv_load_bars() reads it), with its errors. */
+HV_EXTERN int hv_csv_load_symbols(const char *path, const hv_csv_opts *opts,
+                                  char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count);
+
 /* Formats an issue as "file:line:column (name): reason" ("file: reason" for line 0) into buf
  * (always NUL-terminated when cap > 0). Returns the length snprintf would have written. */
 HV_EXTERN int hv_csv_issue_format(const char *file, const hv_csv_issue *issue, char *buf,
@@ -227,13 +255,15 @@ HV_EXTERN int hv_csv_issue_format(const char *file, const hv_csv_issue *issue, c
  */
 
 /* out[i] = ln(prices[i+1] / prices[i]) for i < n-1. out may alias prices (it is written
- * behind the read position). Returns the number of returns (n - 1, or 0 for n < 2) or HV_EINVAL
- * if a price is not finite and > 0 (out is then partially written). */
-HV_EXTERN long hv_log_returns(const double *prices, size_t n, double *out);
+ * behind the read position). Returns the number of returns (n - 1, or 0 for n < 2), HV_EINVAL
+ * if a price is not finite and > 0 (out is then partially written), or HV_EOVERFLOW when
+ * n - 1 > INT_MAX. */
+HV_EXTERN int hv_log_returns(const double *prices, size_t n, double *out);
 
 /* The same over a series' close (adjusted close if use_adj) into out[0..cap). Returns the
- * count, HV_ENOBUFS if cap < len - 1, HV_EINVAL for a price that is not finite and > 0. */
-HV_EXTERN long hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap);
+ * count, HV_ENOBUFS if cap < len - 1, HV_EINVAL for a price that is not finite and > 0,
+ * HV_EOVERFLOW when len - 1 > INT_MAX. */
+HV_EXTERN int hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
  * Synthetic generator: geometric Brownian motion, optionally with two volatility regimes, that
@@ -299,7 +329,7 @@ HV_EXTERN int hv_gbm_fit(const hv_series *s, hv_gbm_params *out);
  * calm/turbulent regimes at 0.7x/1.8x that volatility, price 100 on 2000-01-03, 8 substeps,
  * volume around 1e9, a trend that grows for HV_SYNTH_DRIFT_BARS bars and a reversion half-life
  * of HV_SYNTH_REVERT_BARS bars (hv_gbm_fit() keeps these two). */
-HV_EXTERN void hv_gbm_defaults(hv_gbm_params *out);
+HV_EXTERN void hv_gbm_params_default(hv_gbm_params *p);
 
 typedef struct hv_synth {
     hv_gbm_params p;
@@ -323,7 +353,7 @@ HV_EXTERN int hv_gbm_params_check(const hv_gbm_params *p, hv_field_error *err);
 HV_EXTERN int hv_synth_init(hv_synth *g, const hv_gbm_params *p, uint64_t seed);
 
 /* Bars the generator can still produce before a date would pass 9999-12-31. O(1). */
-HV_EXTERN uint64_t hv_synth_bars_left(const hv_synth *g);
+HV_EXTERN size_t hv_synth_bars_left(const hv_synth *g);
 
 /* Produces the next bar. Returns 0, or HV_ERANGE (nothing produced) when its date would pass
  * 9999-12-31. O(substeps), no allocation. */
@@ -359,6 +389,13 @@ typedef struct hv_replay_opts {
     uint32_t ticks_per_bar; /* 0 or 1 = bars; 2..HV_REPLAY_TICKS_MAX = ticks */
 } hv_replay_opts;
 
+/* Defaults: as fast as possible, one day per bar, bars (not ticks). */
+HV_EXTERN void hv_replay_opts_default(hv_replay_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size,
+ * speed negative or not finite, ticks_per_bar above HV_REPLAY_TICKS_MAX). Pure. */
+HV_EXTERN int hv_replay_opts_check(const hv_replay_opts *o, hv_field_error *err);
+
 typedef struct hv_replay_event {
     uint64_t due_ns;  /* intended emit time (for latency without coordinated omission) */
     uint64_t seq;     /* event number in this run, from 0 */
@@ -382,8 +419,8 @@ typedef struct hv_replay {
 } hv_replay;
 
 /* Starts a feed over bars[0..n) whose first event is due at start_ns. The bars are borrowed.
- * Returns 0, HV_EINVAL (NULL bars with n > 0, speed negative or not finite, ticks_per_bar
- * above HV_REPLAY_TICKS_MAX, opts->size too small), HV_ERANGE (an interval above 1e18 ns),
+ * Returns 0, HV_EINVAL (NULL bars with n > 0, opts hv_replay_opts_check() refuses, which
+ * names the field), HV_ERANGE (an interval above 1e18 ns),
  * HV_EOVERFLOW (n * ticks_per_bar does not fit 64 bits). opts may be NULL (as fast as
  * possible, bars). */
 HV_EXTERN int hv_replay_init(hv_replay *r, const hv_bar *bars, size_t n, const hv_replay_opts *opts,

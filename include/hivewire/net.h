@@ -111,7 +111,7 @@ typedef struct hv_net_stats {
 } hv_net_stats;
 
 typedef struct hv_net_opts {
-    uint32_t size;    /* sizeof(hv_net_opts) */
+    size_t size;      /* sizeof(hv_net_opts) */
     uint32_t flags;   /* HV_NET_INSECURE */
     const char *host; /* hub: address to listen on; client: hub to connect to. "127.0.0.1" */
     uint16_t port;    /* HV_NET_PORT_DEFAULT; a hub may use 0 (any: see hv_net_port()) */
@@ -140,18 +140,24 @@ typedef struct hv_net_opts {
     void *user;
 } hv_net_opts;
 
-/* Fills defaults for every zero field (and size). */
+/* Fills every field with its default (the values noted above; a zero field set later also
+ * takes its default when the hv_net starts). */
 HV_EXTERN void hv_net_opts_default(hv_net_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size
+ * wrong, lanes_max above 256, frame_max_bytes above a buffer). Certificate files are checked
+ * when the hv_net starts (hv_net_last_error() names them). Pure; any thread. */
+HV_EXTERN int hv_net_opts_check(const hv_net_opts *o, hv_field_error *err);
 
 /* The default table: coordinator may publish and subscribe everywhere; every role may publish
  * and subscribe under "swarm.>" and "_inbox.>", and publish heartbeats on "net.>". */
 HV_EXTERN const hv_net_acl *hv_net_acl_default(void);
 
 /*
- * Starts a hub on opts->host:port. Returns 0, HV_EINVAL (options, unresolvable host, missing
- * certificate options), HV_EAUTH (certificate files unreadable or without a hivewire identity),
- * HV_ECRYPTO, socket errors (HV_E* from errno), HV_ENOMEM. On failure *out is NULL and
- * hv_net_last_error(NULL) explains it (naming the file or address) on this thread.
+ * Starts a hub on opts->host:port. Returns 0, HV_EINVAL (options hv_net_opts_check() refuses,
+ * an unresolvable host, missing certificate options), HV_EAUTH (certificate files unreadable or
+ * without a hivewire identity), HV_ECRYPTO, socket errors (HV_E* from errno), HV_ENOMEM. On failure
+ * *out is NULL and hv_net_last_error(NULL) explains it (naming the file or address) on this thread.
  */
 HV_EXTERN int hv_net_listen(const hv_net_opts *opts, hv_net **out);
 /* Starts a client that connects to opts->host:port (and keeps reconnecting). Same errors. */
@@ -220,7 +226,7 @@ HV_EXTERN int hv_net_fd(const hv_net *n);
 HV_EXTERN int hv_net_timeout(const hv_net *n);
 
 /* Per-link figures. Client: its link (index 0). Hub: the i-th peer. HV_ENOTFOUND past the end. */
-HV_EXTERN int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out);
+HV_EXTERN int hv_net_link_stats_get(hv_net *n, size_t index, hv_net_link_stats *out);
 HV_EXTERN void hv_net_stats_get(const hv_net *n, hv_net_stats *out);
 
 /* ---- Certificates (GnuTLS; used by `hivewire certs`) ------------------------------------- */

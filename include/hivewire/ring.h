@@ -33,6 +33,14 @@ extern "C" {
  * index into a false-sharing pair. */
 #define HV_RING_ALIGN 128
 
+/* The alignment of each side's fields, spelled for C11 and for C++ (which includes this header
+ * too: the structs must have the same layout in both). */
+#ifdef __cplusplus
+#define HV_RING_ALIGNED alignas(HV_RING_ALIGN)
+#else
+#define HV_RING_ALIGNED _Alignas(HV_RING_ALIGN)
+#endif
+
 #define HV_RING_CAPACITY_MAX (1u << 30)
 
 /* ---------------------------------------------------------------------------------------- */
@@ -40,19 +48,19 @@ extern "C" {
 
 typedef struct hv_spsc {
     /* producer's line: written only by the producer */
-    _Alignas(HV_RING_ALIGN) uint64_t tail; /* next slot to fill (released by commit) */
-    uint64_t head_cache;                   /* producer's last view of head */
+    HV_RING_ALIGNED uint64_t tail; /* next slot to fill (released by commit) */
+    uint64_t head_cache;           /* producer's last view of head */
     uint8_t *p_slots;
     uint64_t p_mask;
     uint32_t p_slot_bytes;
     /* consumer's line: written only by the consumer */
-    _Alignas(HV_RING_ALIGN) uint64_t head; /* next slot to read (released by release) */
-    uint64_t tail_cache;                   /* consumer's last view of tail */
+    HV_RING_ALIGNED uint64_t head; /* next slot to read (released by release) */
+    uint64_t tail_cache;           /* consumer's last view of tail */
     uint8_t *c_slots;
     uint64_t c_mask;
     uint32_t c_slot_bytes;
     /* cold */
-    _Alignas(HV_RING_ALIGN) uint32_t capacity;
+    HV_RING_ALIGNED uint32_t capacity;
     uint32_t slot_bytes;
 } hv_spsc;
 
@@ -62,13 +70,13 @@ typedef struct hv_spsc {
  * Returns 0, HV_EINVAL (capacity not a power of two in 2 .. 2^30, bad slot_bytes or NULL out),
  * HV_ENOMEM. The caller owns *out and frees it with hv_spsc_free(). Any thread may create.
  */
-HV_EXTERN int hv_spsc_new(hv_spsc **out, uint32_t capacity, uint32_t slot_bytes);
+HV_EXTERN int hv_spsc_new(size_t capacity, size_t slot_bytes, hv_spsc **out);
 
 /* Frees the ring. No other thread may use it any more. NULL is a no-op. */
 HV_EXTERN void hv_spsc_free(hv_spsc *r);
 
 /* Number of committed, unreleased slots. Any thread; a snapshot that may be stale at once. */
-HV_EXTERN uint32_t hv_spsc_size(const hv_spsc *r);
+HV_EXTERN size_t hv_spsc_size(const hv_spsc *r);
 
 /*
  * Producer only. Reserves up to `want` free slots that are contiguous in memory and sets
@@ -77,7 +85,7 @@ HV_EXTERN uint32_t hv_spsc_size(const hv_spsc *r);
  * free space; call again after committing to get the rest. Reserving twice without a commit
  * returns the same slots.
  */
-static inline uint32_t hv_spsc_reserve(hv_spsc *r, uint32_t want, void **first)
+static inline size_t hv_spsc_reserve(hv_spsc *r, size_t want, void **first)
 {
     uint64_t tail = r->tail;
     uint64_t cap = r->p_mask + 1;
@@ -92,11 +100,11 @@ static inline uint32_t hv_spsc_reserve(hv_spsc *r, uint32_t want, void **first)
     if (n > run)
         n = run;
     *first = r->p_slots + idx * r->p_slot_bytes;
-    return (uint32_t)n;
+    return (size_t)n;
 }
 
 /* Producer only. Publishes the first n reserved slots to the consumer (release store). */
-static inline void hv_spsc_commit(hv_spsc *r, uint32_t n)
+static inline void hv_spsc_commit(hv_spsc *r, size_t n)
 {
     __atomic_store_n(&r->tail, r->tail + n, __ATOMIC_RELEASE);
 }
@@ -106,7 +114,7 @@ static inline void hv_spsc_commit(hv_spsc *r, uint32_t n)
  * slots follow it contiguously (at most max), 0 when empty. The slots stay valid until
  * hv_spsc_release().
  */
-static inline uint32_t hv_spsc_peek(hv_spsc *r, uint32_t max, void **first)
+static inline size_t hv_spsc_peek(hv_spsc *r, size_t max, void **first)
 {
     uint64_t head = r->head;
     uint64_t avail = r->tail_cache - head;
@@ -120,11 +128,11 @@ static inline uint32_t hv_spsc_peek(hv_spsc *r, uint32_t max, void **first)
     if (n > run)
         n = run;
     *first = r->c_slots + idx * r->c_slot_bytes;
-    return (uint32_t)n;
+    return (size_t)n;
 }
 
 /* Consumer only. Gives the n oldest peeked slots back to the producer (release store). */
-static inline void hv_spsc_release(hv_spsc *r, uint32_t n)
+static inline void hv_spsc_release(hv_spsc *r, size_t n)
 {
     __atomic_store_n(&r->head, r->head + n, __ATOMIC_RELEASE);
 }
@@ -160,13 +168,13 @@ typedef struct hv_mpmc_cell {
 } hv_mpmc_cell;
 
 typedef struct hv_mpmc {
-    _Alignas(HV_RING_ALIGN) uint64_t enq; /* next position to claim for a push */
+    HV_RING_ALIGNED uint64_t enq; /* next position to claim for a push */
     hv_mpmc_cell *e_cells;
     uint64_t e_mask;
-    _Alignas(HV_RING_ALIGN) uint64_t deq; /* next position to claim for a pop */
+    HV_RING_ALIGNED uint64_t deq; /* next position to claim for a pop */
     hv_mpmc_cell *d_cells;
     uint64_t d_mask;
-    _Alignas(HV_RING_ALIGN) hv_mpmc_cell *cells; /* owned */
+    HV_RING_ALIGNED hv_mpmc_cell *cells; /* owned */
 } hv_mpmc;
 
 /*
@@ -174,7 +182,7 @@ typedef struct hv_mpmc {
  * an object from aligned_alloc) holding up to `capacity` pointers.
  * Returns 0, HV_EINVAL (capacity not a power of two in 2 .. 2^30), HV_ENOMEM.
  */
-HV_EXTERN int hv_mpmc_init(hv_mpmc *q, uint32_t capacity);
+HV_EXTERN int hv_mpmc_init(hv_mpmc *q, size_t capacity);
 
 /* Frees the cells. No thread may use the queue any more. Values still queued are not touched. */
 HV_EXTERN void hv_mpmc_fini(hv_mpmc *q);
@@ -217,11 +225,11 @@ static inline int hv_mpmc_push(hv_mpmc *q, void *v)
  * appended (0 when the queue is full). Equivalent to that many hv_mpmc_push() calls by this
  * thread (same order, same seq_cst claim), but one atomic operation for the run.
  */
-static inline uint32_t hv_mpmc_push_n(hv_mpmc *q, void *const *v, uint32_t n)
+static inline size_t hv_mpmc_push_n(hv_mpmc *q, void *const *v, size_t n)
 {
     uint64_t pos = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
     for (;;) {
-        uint32_t k = 0;
+        size_t k = 0;
         while (k < n) {
             hv_mpmc_cell *c = &q->e_cells[(pos + k) & q->e_mask];
             if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != pos + k)
@@ -238,7 +246,7 @@ static inline uint32_t hv_mpmc_push_n(hv_mpmc *q, void *const *v, uint32_t n)
         }
         if (__atomic_compare_exchange_n(&q->enq, &pos, pos + k, 1, __ATOMIC_SEQ_CST,
                                         __ATOMIC_RELAXED)) {
-            for (uint32_t i = 0; i < k; i++) {
+            for (size_t i = 0; i < k; i++) {
                 hv_mpmc_cell *c = &q->e_cells[(pos + i) & q->e_mask];
                 c->value = v[i];
                 __atomic_store_n(&c->seq, pos + i + 1, __ATOMIC_RELEASE);
@@ -284,11 +292,11 @@ static inline int hv_mpmc_pop(hv_mpmc *q, void **out)
  * sequentially consistent (a full barrier, paired with hv_mpmc_full_sc() by the bus's
  * blocked publishers).
  */
-static inline uint32_t hv_mpmc_pop_n(hv_mpmc *q, void **out, uint32_t max)
+static inline size_t hv_mpmc_pop_n(hv_mpmc *q, void **out, size_t max)
 {
     uint64_t pos = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
     for (;;) {
-        uint32_t n = 0;
+        size_t n = 0;
         while (n < max) {
             hv_mpmc_cell *c = &q->d_cells[(pos + n) & q->d_mask];
             uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
@@ -306,7 +314,7 @@ static inline uint32_t hv_mpmc_pop_n(hv_mpmc *q, void **out, uint32_t max)
             return 0;
         if (__atomic_compare_exchange_n(&q->deq, &pos, pos + n, 1, __ATOMIC_SEQ_CST,
                                         __ATOMIC_RELAXED)) {
-            for (uint32_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n; i++) {
                 hv_mpmc_cell *c = &q->d_cells[(pos + i) & q->d_mask];
                 out[i] = c->value;
                 __atomic_store_n(&c->seq, pos + i + q->d_mask + 1, __ATOMIC_RELEASE);
@@ -350,11 +358,11 @@ static inline int hv_mpmc_full_sc(hv_mpmc *q)
 }
 
 /* Any thread. Approximate number of queued entries (claimed pushes minus claimed pops). */
-static inline uint32_t hv_mpmc_size(hv_mpmc *q)
+static inline size_t hv_mpmc_size(hv_mpmc *q)
 {
     uint64_t e = __atomic_load_n(&q->enq, __ATOMIC_RELAXED);
     uint64_t d = __atomic_load_n(&q->deq, __ATOMIC_RELAXED);
-    return e > d ? (uint32_t)(e - d) : 0;
+    return e > d ? (size_t)(e - d) : 0;
 }
 
 #ifdef __cplusplus

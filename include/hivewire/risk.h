@@ -150,11 +150,19 @@ typedef struct hv_var_opts {
     uint64_t mc_seed;  /* Monte Carlo seed */
 } hv_var_opts;
 
+/* Defaults: historical at 0.99, 100,000 Monte Carlo draws, seed 1. */
+HV_EXTERN void hv_var_opts_default(hv_var_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size,
+ * method, confidence outside (0, 1), mc_sims above HV_VAR_SIMS_MAX). Pure; any thread. */
+HV_EXTERN int hv_var_opts_check(const hv_var_opts *o, hv_field_error *err);
+
 /* Doubles of scratch hv_var_estimate() needs for n returns. */
 HV_EXTERN size_t hv_var_scratch_len(const hv_var_opts *o, size_t n);
 
 /* Runs the chosen method. scratch holds hv_var_scratch_len() doubles. Returns what the method
- * returns, plus HV_EINVAL for a bad opts (size, method) and HV_ENOBUFS for short scratch. */
+ * returns, plus HV_EBADCONF when hv_var_opts_check() refuses the confidence, HV_EINVAL when it
+ * refuses another field, HV_ENOBUFS for short scratch. */
 HV_EXTERN int hv_var_estimate(const double *returns, size_t n, const hv_var_opts *o,
                               double *scratch, size_t scratch_len, hv_var_es *out);
 

@@ -39,7 +39,8 @@ extern "C" {
 #define HV_SIM_AGENTS_MAX    64
 #define HV_SIM_PROPOSALS_MAX 100000
 
-typedef struct hv_sim_consensus_config {
+typedef struct hv_sim_consensus_opts {
+    size_t size; /* sizeof(hv_sim_consensus_opts) */
     uint64_t seed;
     uint32_t agents;    /* 4..HV_SIM_AGENTS_MAX; default 7 */
     uint32_t proposals; /* 1..HV_SIM_PROPOSALS_MAX; default 20 */
@@ -50,7 +51,7 @@ typedef struct hv_sim_consensus_config {
                          * non-zero without the flag: HV_EINVAL */
     int no_early;       /* run the engine without early termination */
     FILE *trace;        /* if not NULL, one line per event */
-} hv_sim_consensus_config;
+} hv_sim_consensus_opts;
 
 typedef struct hv_sim_consensus_result {
     uint8_t trace_hash[32];
@@ -67,8 +68,13 @@ typedef struct hv_sim_consensus_result {
     char message[256];    /* the first violation */
 } hv_sim_consensus_result;
 
-/* Defaults: agents 7, proposals 20, no faults. */
-HV_EXTERN void hv_sim_consensus_config_default(hv_sim_consensus_config *cfg, uint64_t seed);
+/* Defaults: seed 0, agents 7, proposals 20, no faults. */
+HV_EXTERN void hv_sim_consensus_opts_default(hv_sim_consensus_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size;
+ * agents or proposals out of range; unknown fault bits; a byzantine or crashed count without
+ * its fault flag; agents < 3 * byzantine + 1; byzantine + crashed > agents). Pure. */
+HV_EXTERN int hv_sim_consensus_opts_check(const hv_sim_consensus_opts *o, hv_field_error *err);
 
 /* Parses a fault list of the consensus simulator: "none", "all", or comma-separated
  * delay,loss,dup,reorder,crash,byzantine. Returns 0 or HV_EPARSE. */
@@ -82,11 +88,9 @@ HV_EXTERN int hv_sim_parse_fault_set(const char *s, uint32_t all, uint32_t *mask
 HV_EXTERN void hv_sim_format_faults(uint32_t mask, char *out, size_t cap);
 
 /* Runs one simulation. Returns 0 when the run completed (check out->violation), HV_EINVAL for
- * a bad configuration (agents or proposals out of range, unknown fault bits, a byzantine or
- * crashed count without its fault flag, agents < 3 * byzantine + 1, byzantine + crashed >
- * agents), HV_ENOMEM, or an engine error that is not a vote outcome. */
-HV_EXTERN int hv_sim_consensus_run(const hv_sim_consensus_config *cfg,
-                                   hv_sim_consensus_result *out);
+ * options hv_sim_consensus_opts_check() refuses (it names the field), HV_ENOMEM, or an engine
+ * error that is not a vote outcome. */
+HV_EXTERN int hv_sim_consensus_run(const hv_sim_consensus_opts *cfg, hv_sim_consensus_result *out);
 
 #ifdef __cplusplus
 }

@@ -80,8 +80,8 @@ enum hv_swarm_vote_auth { HV_SWARM_AUTH_AUTO = 0, HV_SWARM_AUTH_SIG = 1, HV_SWAR
  */
 enum hv_swarm_placement { HV_SWARM_PLACE_NONE = 0, HV_SWARM_PLACE_AUTO = 1 };
 
-typedef struct hv_swarm_config {
-    size_t size;       /* sizeof(hv_swarm_config) */
+typedef struct hv_swarm_opts {
+    size_t size;       /* sizeof(hv_swarm_opts) */
     uint64_t seed;     /* exchange latency jitter (and the key material's randomness) */
     uint32_t patterns; /* pattern agents, 1..HV_SWARM_PATTERNS_MAX; they and risk vote */
     hv_swarm_pattern pattern[HV_SWARM_PATTERNS_MAX];
@@ -96,8 +96,8 @@ typedef struct hv_swarm_config {
     double var_budget;       /* risk votes no when position VaR would exceed it; 0 = off */
     hv_crit_table table;     /* consensus rule by criticality */
     int early;               /* early termination (default 1) */
-    hv_exchange_config exchange;
-    hv_limits_config limits;
+    hv_exchange_opts exchange;
+    hv_limits_opts limits;
     int wait;                     /* bus wait strategy for every agent: 0 block, 1 spin, 2 yield */
     uint64_t bar_ns;              /* simulated time per bar (default one day) */
     int placement;                /* enum hv_swarm_placement (default HV_SWARM_PLACE_AUTO) */
@@ -117,7 +117,7 @@ typedef struct hv_swarm_config {
                                      every bar, order and finish it acts on is written there first,
                                      and an agent that starts again replays it to the exact same
                                      venue (NULL, the default: no journal). Borrowed. */
-} hv_swarm_config;
+} hv_swarm_opts;
 
 /* Defaults: 4 pattern agents (windows 16/24/32/48, k 8, band 0.1, horizon 5, stride 10,
  * capacity 512: the library covers 5,120 bars) + the risk agent voting (5 voters), qty 100,
@@ -125,21 +125,22 @@ typedef struct hv_swarm_config {
  * engine's default table (orders are CRITICAL: BFT), early termination on, default exchange,
  * no limits, block waits, one day per bar, seed 1, runner AUTO, vote authentication AUTO, node
  * 1, proposals 1 s, cycles 2 s, heartbeats 100 ms, stall timeout 10 s. */
-HV_EXTERN void hv_swarm_config_default(hv_swarm_config *cfg);
+HV_EXTERN void hv_swarm_opts_default(hv_swarm_opts *o);
 
 typedef struct hv_swarm hv_swarm;
 
 /*
- * Creates a swarm over bars[0..n) (borrowed: they must outlive the swarm), validating cfg and
- * allocating every agent with its own copy of the configuration, its identity and its keys
- * (each voter derives its own Ed25519 key pair and MAC key from the seed and its id, and
- * registers them with the coordinator when it joins), the bus, the exchange venue.
- * Returns 0 and *out, or HV_EINVAL (bad config or n < 2, n > HV_SWARM_BARS_MAX), HV_ERANGE
+ * Creates a swarm over bars[0..n) (borrowed: they must outlive the swarm), validating opts
+ * (NULL: the defaults) and allocating every agent with its own copy of the options, its
+ * identity and its keys (each voter derives its own Ed25519 key pair and MAC key from the seed
+ * and its id, and registers them with the coordinator when it joins), the bus, the exchange
+ * venue. Returns 0 and *out, or HV_EINVAL (NULL out or bars, opts refused by
+ * hv_swarm_opts_check(), which names the field, or n < 2, n > HV_SWARM_BARS_MAX), HV_ERANGE
  * (n bars at bar_ns do not fit 64-bit simulated nanoseconds: see hv_sim_bars_max()),
- * HV_ENOMEM, HV_ECRYPTO, or an error of the component that refused its part of the config.
+ * HV_ENOMEM, HV_ECRYPTO, or an error of the component that refused its part of the options.
+ * On failure *out is NULL.
  */
-HV_EXTERN int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
-                           hv_swarm **out);
+HV_EXTERN int hv_swarm_new(const hv_swarm_opts *opts, const hv_bar *bars, size_t n, hv_swarm **out);
 HV_EXTERN void hv_swarm_free(hv_swarm *s);
 
 /* Called on the coordinator thread after every cycle, and when an agent is lost or back
@@ -160,9 +161,9 @@ HV_EXTERN int hv_swarm_run(hv_swarm *s, hv_swarm_progress_fn progress, void *ud)
  * is freed. */
 HV_EXTERN const char *hv_swarm_error(const hv_swarm *s);
 
-/* Checks cfg; on a bad field returns HV_EINVAL and names it in *err (err->field is the
- * hv_swarm_config member, or the exchange / limits field for those configs). */
-HV_EXTERN int hv_swarm_config_check(const hv_swarm_config *cfg, hv_field_error *err);
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why
+ * (err->field is the hv_swarm_opts member, or the exchange / limits field for those). Pure. */
+HV_EXTERN int hv_swarm_opts_check(const hv_swarm_opts *o, hv_field_error *err);
 
 /* What one runner thread cost, from getrusage(RUSAGE_THREAD) over the run. */
 typedef struct hv_swarm_usage {
@@ -257,7 +258,15 @@ typedef struct hv_swarm_trade {
     int64_t qty;
     double price;
     double fee;
+    uint64_t exchange_ns; /* when the exchange filled it, on the simulated clock */
+    uint64_t proposal_id; /* the proposal whose decision sent the order (order_cycle + 1) */
+    int rule;             /* the hv_rule that accepted the proposal; -1: not known (decided more
+                             than HV_SWARM_DECISIONS_KEPT proposals before the fill) */
+    uint32_t approvals, rejections, abstentions, voters; /* the votes counted in that decision */
 } hv_swarm_trade;
+
+/* Accepted decisions the coordinator remembers for the fills of their orders. */
+#define HV_SWARM_DECISIONS_KEPT 4096
 
 /* The fills, in delivery order; *out valid until hv_swarm_free(). Returns the count. Also
  * from the progress callback (the fills so far; *out then valid until the callback returns). */
@@ -277,10 +286,10 @@ typedef struct hv_swarm_agent_info {
 
 /* The agents the coordinator expects (itself excluded), in its order: fills up to cap entries
  * of out and returns how many there are. From the progress callback or after hv_swarm_run(). */
-HV_EXTERN uint32_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, uint32_t cap);
+HV_EXTERN size_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, size_t cap);
 
 /* The swarm's in-process bus, and agent i's endpoint on it (0 is the coordinator; NULL past the
- * last agent), for their statistics only: hv_bus_stats_get, hv_bus_latency,
+ * last agent), for their statistics only: hv_bus_stats_get, hv_bus_latency_get,
  * hv_bus_latency_reset, hv_bus_check_alerts, hv_agent_stats_get and hv_agent_name, from any
  * thread while the swarm exists. The runner owns them: never send, receive or subscribe
  * through them. */
@@ -304,12 +313,20 @@ HV_EXTERN const hv_consensus *hv_swarm_consensus(const hv_swarm *s);
  * crashes (its failover is the replicated log's job).
  */
 
-typedef struct hv_swarm_sim_config {
+typedef struct hv_swarm_sim_opts {
+    size_t size; /* sizeof(hv_swarm_sim_opts) */
     uint64_t seed;
     uint32_t faults;  /* HV_SIM_DELAY | LOSS | DUP | REORDER | CRASH | RESTART | SLOW */
     uint32_t crashed; /* agents that crash (CRASH or RESTART): default 1, at most 4 */
     FILE *trace;      /* if not NULL, one line per event */
-} hv_swarm_sim_config;
+} hv_swarm_sim_opts;
+
+/* Defaults: seed 1, no faults, one crashed agent when CRASH or RESTART is on, no trace. */
+HV_EXTERN void hv_swarm_sim_opts_default(hv_swarm_sim_opts *o);
+
+/* Checks o: 0, or HV_EINVAL with *err (may be NULL) naming the first bad field and why (size,
+ * fault bits outside HV_SIM_SWARM_ALL, crashed above 4 or set without CRASH or RESTART). */
+HV_EXTERN int hv_swarm_sim_opts_check(const hv_swarm_sim_opts *o, hv_field_error *err);
 
 typedef struct hv_swarm_sim_result {
     uint8_t trace_hash[32];
@@ -331,8 +348,8 @@ typedef struct hv_swarm_sim_result {
  * would. Returns 0 when the run completed (check out->violation), HV_EINVAL (bad config), or
  * HV_ENOMEM.
  */
-HV_EXTERN int hv_swarm_sim(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
-                           const hv_swarm_sim_config *sc, hv_swarm_sim_result *out,
+HV_EXTERN int hv_swarm_sim(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
+                           const hv_swarm_sim_opts *sc, hv_swarm_sim_result *out,
                            hv_swarm_stats *stats);
 
 #ifdef __cplusplus

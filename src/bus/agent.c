@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bus_int.h"
+#include "core/field.h"
 #include "platform/platform.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -58,23 +59,34 @@ void hv_sub_opts_default(hv_sub_opts *o)
     o->block_timeout_ns = 1000000;
 }
 
-static int check_agent_opts(const hv_agent_opts *o)
+int hv_agent_opts_check(const hv_agent_opts *o, hv_field_error *err)
 {
-    if (o->size != sizeof(*o) || !pow2(o->inbox_capacity) || o->inbox_capacity < 2 ||
-        o->inbox_capacity > (1u << 24))
-        return HV_EINVAL;
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_agent_opts)");
+    if (!pow2(o->inbox_capacity) || o->inbox_capacity < 2 || o->inbox_capacity > (1u << 24))
+        return hv__field_fail(err, "inbox_capacity", "must be a power of two in [2, 2^24]");
     if (o->wait < HV_WAIT_BLOCK || o->wait > HV_WAIT_YIELD)
-        return HV_EINVAL;
+        return hv__field_fail(err, "wait", "must be an enum hv_wait value");
     if (o->backpressure < HV_BP_DROP_OLDEST || o->backpressure > HV_BP_BLOCK)
-        return HV_EINVAL;
-    if (o->starvation_k == 0 || !pow2(o->coalesce_slots) || o->coalesce_slots > (1u << 16))
-        return HV_EINVAL;
-    if (o->max_pending == 0 || o->max_pending > 65536 || !pow2(o->cache_entries) ||
-        o->cache_entries > 4096)
-        return HV_EINVAL;
-    if (o->retry_capacity > 65536 || o->retry_max > 255 || o->retry_base_ns == 0 ||
-        o->retry_max_delay_ns < o->retry_base_ns)
-        return HV_EINVAL;
+        return hv__field_fail(err, "backpressure", "must be an enum hv_backpressure value");
+    if (o->starvation_k == 0)
+        return hv__field_fail(err, "starvation_k", "must be at least 1");
+    if (!pow2(o->coalesce_slots) || o->coalesce_slots > (1u << 16))
+        return hv__field_fail(err, "coalesce_slots", "must be a power of two in [1, 65536]");
+    if (o->max_pending == 0 || o->max_pending > 65536)
+        return hv__field_fail(err, "max_pending", "must be in [1, 65536]");
+    if (!pow2(o->cache_entries) || o->cache_entries > 4096)
+        return hv__field_fail(err, "cache_entries", "must be a power of two in [1, 4096]");
+    if (o->retry_capacity > 65536)
+        return hv__field_fail(err, "retry_capacity", "must be at most 65536");
+    if (o->retry_max > 255)
+        return hv__field_fail(err, "retry_max", "must be at most 255");
+    if (o->retry_base_ns == 0)
+        return hv__field_fail(err, "retry_base_ns", "must be at least 1");
+    if (o->retry_max_delay_ns < o->retry_base_ns)
+        return hv__field_fail(err, "retry_max_delay_ns", "must be at least retry_base_ns");
     return 0;
 }
 
@@ -155,14 +167,17 @@ static int agent_alloc(hv_bus *b, const hv_agent_opts *o, hv_agent **out)
 
 int hv_agent_new(hv_bus *b, const hv_agent_opts *opts, hv_agent **out)
 {
-    if (b == NULL || out == NULL)
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    if (b == NULL)
         return HV_EINVAL;
     hv_agent_opts o;
     if (opts == NULL)
         hv_agent_opts_default(&o);
     else
         o = *opts;
-    int rc = check_agent_opts(&o);
+    int rc = hv_agent_opts_check(&o, NULL);
     if (rc != 0)
         return rc;
     hv_agent *a = NULL;
@@ -288,19 +303,22 @@ static int group_join(hv_bus *b, const char *name, size_t len, int policy)
     return free_slot + 1;
 }
 
-static int check_sub_opts(const hv_sub_opts *o)
+int hv_sub_opts_check(const hv_sub_opts *o, hv_field_error *err)
 {
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
     if (o->size != sizeof(*o))
-        return HV_EINVAL;
+        return hv__field_fail(err, "size", "must be sizeof(hv_sub_opts)");
     if (o->backpressure < HV_BP_DROP_OLDEST || o->backpressure > HV_BP_BLOCK)
-        return HV_EINVAL;
+        return hv__field_fail(err, "backpressure", "must be an enum hv_backpressure value");
     if (o->group_policy < HV_GROUP_ROUND_ROBIN || o->group_policy > HV_GROUP_LEAST_LOADED)
-        return HV_EINVAL;
+        return hv__field_fail(err, "group_policy", "must be an enum hv_group_policy value");
     if (o->type_lo > o->type_hi) /* includes lo set without hi: "any" would ignore it */
-        return HV_EINVAL;
+        return hv__field_fail(err, "type_lo", "must not exceed type_hi");
     /* A group hands each message to one member: a member's filter refusing it would lose it. */
     if (o->group != NULL && (o->type_hi != 0 || o->sender != 0 || o->filter != NULL))
-        return HV_EINVAL;
+        return hv__field_fail(err, "group",
+                              "cannot be combined with a filter (type, sender, filter)");
     return 0;
 }
 
@@ -353,7 +371,7 @@ int hv_agent_subscribe(hv_agent *a, const char *pattern, const hv_sub_opts *opts
         hv_sub_opts_default(&o);
     else
         o = *opts;
-    int rc = check_sub_opts(&o);
+    int rc = hv_sub_opts_check(&o, NULL);
     if (rc != 0)
         return rc;
     size_t plen = strnlen(pattern, HV_SUBJECT_MAX + 1), glen = 0;

@@ -30,6 +30,6 @@ hv_bench_area(NAME bus FUNC hv_bench_bus
                       bench/bus/memory.c
               LIBS ${HV_BUS_BENCH_LIBS} DEFINES ${HV_BUS_BENCH_DEFS})
 
-hv_cli_command(NAME subject FUNC hv_cmd_subject
+hv_cli_command(NAME subject FUNC hv_cmd_subject TABLE spec
                HELP "check bus subjects/patterns and show which subjects a pattern matches"
                SOURCES src/bus/cli_bus.c)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus_int.h"
+#include "core/field.h"
 
 static uint64_t default_clock(void *ud)
 {
@@ -76,18 +77,24 @@ void hv_bus_opts_default(hv_bus_opts *o)
     o->clock_ns = default_clock;
 }
 
-static int check_bus_opts(const hv_bus_opts *o)
+int hv_bus_opts_check(const hv_bus_opts *o, hv_field_error *err)
 {
-    if (o->size != sizeof(*o) || o->max_agents == 0 || o->max_agents > (1u << 20))
-        return HV_EINVAL;
-    if (o->max_subs == 0 || o->max_subs >= NIL || !pow2(o->msg_pool) || !pow2(o->buf_pool))
-        return HV_EINVAL;
-    if (o->msg_pool > HV_RING_CAPACITY_MAX || o->buf_pool > (1u << 20))
-        return HV_EINVAL;
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_bus_opts)");
+    if (o->max_agents == 0 || o->max_agents > (1u << 20))
+        return hv__field_fail(err, "max_agents", "must be in [1, 1048576]");
+    if (o->max_subs == 0 || o->max_subs >= NIL)
+        return hv__field_fail(err, "max_subs", "must be in [1, 2^32 - 2]");
+    if (!pow2(o->msg_pool) || o->msg_pool > HV_RING_CAPACITY_MAX)
+        return hv__field_fail(err, "msg_pool", "must be a power of two in [1, 2^30]");
+    if (!pow2(o->buf_pool) || o->buf_pool > (1u << 20))
+        return hv__field_fail(err, "buf_pool", "must be a power of two in [1, 2^20]");
     if (o->buf_bytes < HV_MSG_INLINE_MAX || o->buf_bytes > (1u << 30))
-        return HV_EINVAL;
+        return hv__field_fail(err, "buf_bytes", "must be in [80, 2^30]");
     if (o->dlq_capacity > (1u << 24))
-        return HV_EINVAL;
+        return hv__field_fail(err, "dlq_capacity", "must be at most 2^24");
     return 0;
 }
 
@@ -107,10 +114,11 @@ static int init_tables(hv_bus *b)
     return hv_hist_init(&b->lat, LAT_MAX_NS, LAT_SUB_BITS);
 }
 
-int hv_bus_new(hv_bus **out, const hv_bus_opts *opts)
+int hv_bus_new(const hv_bus_opts *opts, hv_bus **out)
 {
     if (out == NULL)
         return HV_EINVAL;
+    *out = NULL;
     hv_bus_opts o;
     if (opts == NULL)
         hv_bus_opts_default(&o);
@@ -118,7 +126,7 @@ int hv_bus_new(hv_bus **out, const hv_bus_opts *opts)
         o = *opts;
     if (o.clock_ns == NULL)
         o.clock_ns = default_clock;
-    int rc = check_bus_opts(&o);
+    int rc = hv_bus_opts_check(&o, NULL);
     if (rc != 0)
         return rc;
     hv_bus *b = aligned_alloc(HV_RING_ALIGN,
@@ -200,12 +208,12 @@ static void latency_of(const hv_hist *h, hv_latency *out)
     out->max_ns = out->count ? __atomic_load_n(&h->max, __ATOMIC_RELAXED) : 0;
 }
 
-void hv_bus_latency(hv_bus *b, hv_latency *out)
+void hv_bus_latency_get(hv_bus *b, hv_latency *out)
 {
     latency_of(&b->lat, out);
 }
 
-int hv_agent_latency(hv_agent *a, hv_latency *out)
+int hv_agent_latency_get(hv_agent *a, hv_latency *out)
 {
     if (a == NULL || out == NULL || a->lat == NULL)
         return HV_ENOTSUP;
@@ -227,7 +235,7 @@ void hv_bus_latency_reset(hv_bus *b)
 int hv_bus_check_alerts(hv_bus *b)
 {
     hv_latency l;
-    hv_bus_latency(b, &l);
+    hv_bus_latency_get(b, &l);
     if (l.count == 0)
         return 0;
     int n = 0;

@@ -47,6 +47,9 @@ static const hv_cli_spec spec = {
     .epilog = "Exit status: 0 all valid, 1 some input invalid, 2 bad usage.\n",
 };
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_subject = &spec;
+
 int hv_cmd_subject(int argc, char **argv);
 
 static int check(const char *s, int is_pattern)

@@ -1,5 +1,6 @@
 /* Receiving: lane choice with the starvation guard, TTL and reply matching, request timeouts,
  * latency recording, redelivery with backoff. */
+#include <limits.h>
 #include <string.h>
 
 #include "bus_int.h"
@@ -191,10 +192,12 @@ static uint32_t take_retries(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64
     return n;
 }
 
-int hv_agent_recv(hv_agent *a, hv_bus_msg **out, uint32_t max, uint64_t now_ns)
+int hv_agent_recv(hv_agent *a, hv_bus_msg **out, size_t max_n, uint64_t now_ns)
 {
     if (a == NULL || out == NULL)
         return HV_EINVAL;
+    /* The count returns as an int: a larger max takes at most INT_MAX messages. */
+    uint32_t max = max_n > INT_MAX ? INT_MAX : (uint32_t)max_n;
     clock_advance(a, now_ns);
     uint32_t n = 0, popped = 0;
     uint64_t bytes = 0;

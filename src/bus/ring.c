@@ -4,20 +4,23 @@
 
 #include <hivewire/ring.h>
 
-static int valid_capacity(uint32_t capacity)
+static int valid_capacity(size_t capacity)
 {
     return capacity >= 2 && capacity <= HV_RING_CAPACITY_MAX && (capacity & (capacity - 1)) == 0;
 }
 
-int hv_spsc_new(hv_spsc **out, uint32_t capacity, uint32_t slot_bytes)
+int hv_spsc_new(size_t capacity, size_t slot_bytes, hv_spsc **out)
 {
-    if (out == NULL || !valid_capacity(capacity) || slot_bytes == 0 || slot_bytes > 65536)
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    if (!valid_capacity(capacity) || slot_bytes == 0 || slot_bytes > 65536)
         return HV_EINVAL;
     hv_spsc *r = aligned_alloc(HV_RING_ALIGN, sizeof(*r));
     if (r == NULL)
         return HV_ENOMEM;
     memset(r, 0, sizeof(*r));
-    size_t bytes = (size_t)capacity * slot_bytes;
+    size_t bytes = capacity * slot_bytes;
     bytes = (bytes + HV_RING_ALIGN - 1) / HV_RING_ALIGN * HV_RING_ALIGN;
     uint8_t *slots = aligned_alloc(HV_RING_ALIGN, bytes);
     if (slots == NULL) {
@@ -26,9 +29,9 @@ int hv_spsc_new(hv_spsc **out, uint32_t capacity, uint32_t slot_bytes)
     }
     r->p_slots = r->c_slots = slots;
     r->p_mask = r->c_mask = capacity - 1;
-    r->p_slot_bytes = r->c_slot_bytes = slot_bytes;
-    r->capacity = capacity;
-    r->slot_bytes = slot_bytes;
+    r->p_slot_bytes = r->c_slot_bytes = (uint32_t)slot_bytes;
+    r->capacity = (uint32_t)capacity;
+    r->slot_bytes = (uint32_t)slot_bytes;
     *out = r;
     return 0;
 }
@@ -41,14 +44,14 @@ void hv_spsc_free(hv_spsc *r)
     free(r);
 }
 
-uint32_t hv_spsc_size(const hv_spsc *r)
+size_t hv_spsc_size(const hv_spsc *r)
 {
     uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
     uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-    return tail > head ? (uint32_t)(tail - head) : 0;
+    return tail > head ? (size_t)(tail - head) : 0;
 }
 
-int hv_mpmc_init(hv_mpmc *q, uint32_t capacity)
+int hv_mpmc_init(hv_mpmc *q, size_t capacity)
 {
     if (q == NULL || !valid_capacity(capacity))
         return HV_EINVAL;
@@ -59,7 +62,7 @@ int hv_mpmc_init(hv_mpmc *q, uint32_t capacity)
                                          : (size_t)capacity * sizeof(*cells));
     if (cells == NULL)
         return HV_ENOMEM;
-    for (uint32_t i = 0; i < capacity; i++) {
+    for (size_t i = 0; i < capacity; i++) {
         cells[i].seq = i;
         cells[i].value = NULL;
     }

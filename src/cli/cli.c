@@ -7,6 +7,7 @@
 #include <hivewire/common.h>
 
 #include "cli/cli.h"
+#include "platform/platform.h"
 
 int hv__cli_read_all(FILE *f, size_t max_bytes, uint8_t **out, size_t *out_len)
 {
@@ -83,6 +84,20 @@ int hv__cli_parse_double(const char *s, double *out)
     if (errno != 0 || *end != '\0')
         return HV_EINVAL;
     *out = v;
+    return 0;
+}
+
+int hv__cli_hivewire_path(char *buf, size_t cap)
+{
+    int n = hv__exe_path(buf, cap);
+    if (n < 0)
+        return n;
+    char *base = strrchr(buf, '/') + 1; /* an absolute path */
+    if (strcmp(base, "hivewire") == 0)
+        return 0;
+    if ((size_t)(base - buf) + sizeof("hivewire") > cap)
+        return HV_ENOBUFS;
+    memcpy(base, "hivewire", sizeof("hivewire"));
     return 0;
 }
 

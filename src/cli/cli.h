@@ -10,11 +10,17 @@
 #include <stdio.h>
 
 struct hv_bench_opts;
+struct hv_cli_spec;
+struct hv_cli_group;
 
+/* One command of `hivewire` (the table cmake/hivewire.cmake generates). Its options are one
+ * table (spec) or, for a command with subcommands, a group of them (src/cli/opts.h). */
 struct hv_cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help;
+    const struct hv_cli_spec *const *spec;
+    const struct hv_cli_group *const *group;
 };
 
 struct hv_cli_bench {
@@ -37,6 +43,11 @@ int hv__cli_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t 
 /* Parses a whole decimal/float argument; 0 or HV_EINVAL. */
 int hv__cli_parse_u64(const char *s, uint64_t *out);
 int hv__cli_parse_double(const char *s, double *out);
+
+/* The path of the hivewire program into buf[cap]: this process's executable when it is
+ * hivewire, else the hivewire beside it (hivewire-bench starts hivewire agents and echo
+ * servers). Returns 0, HV_ENOBUFS, or the error of reading /proc/self/exe. */
+int hv__cli_hivewire_path(char *buf, size_t cap);
 
 /* Prints "hivewire <cmd>: <message>" to stderr (printf-style). */
 void hv__cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

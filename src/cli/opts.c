@@ -52,9 +52,18 @@ int hv__opts_given(const hv_cli_spec *spec, const hv_opts_result *res, const cha
     return (int)((res->given[ref.s] >> ref.r) & 1u);
 }
 
+/* How the user types a command: "hivewire run", "hivewire market stats", "hivewire-bench". */
+#define CMD_FMT        "%s%s%s"
+#define CMD_ARGS(spec) prog_of(spec), (spec)->name[0] ? " " : "", (spec)->name
+
+static const char *prog_of(const hv_cli_spec *spec)
+{
+    return spec->program != NULL ? spec->program : "hivewire";
+}
+
 static void verror(const hv_cli_spec *spec, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "hivewire %s: ", spec->name);
+    fprintf(stderr, CMD_FMT ": ", CMD_ARGS(spec));
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -372,9 +381,9 @@ static int long_option(parser *p, const char *a)
     row_ref ref;
     if (!find_row(p->spec, name, len, 0, &ref))
         return hv__opts_usage_error(p->spec,
-                                    "unknown option '--%.*s' (hivewire %s --help lists the "
+                                    "unknown option '--%.*s' (" CMD_FMT " --help lists the "
                                     "options)",
-                                    (int)(len > 64 ? 64 : len), name, p->spec->name);
+                                    (int)(len > 64 ? 64 : len), name, CMD_ARGS(p->spec));
     return apply_option(p, &ref, 0, eq ? eq + 1 : NULL);
 }
 
@@ -383,13 +392,13 @@ static int short_option(parser *p, const char *a)
     row_ref ref;
     if (!find_row(p->spec, NULL, 0, a[1], &ref))
         return hv__opts_usage_error(p->spec,
-                                    "unknown option '-%c' (hivewire %s --help lists the options)",
-                                    a[1], p->spec->name);
+                                    "unknown option '-%c' (" CMD_FMT " --help lists the options)",
+                                    a[1], CMD_ARGS(p->spec));
     if (a[2] != '\0' && ref.o->kind == HV_OPT_FLAG)
         return hv__opts_usage_error(p->spec,
-                                    "unknown option '%s' (hivewire %s --help lists the "
+                                    "unknown option '%s' (" CMD_FMT " --help lists the "
                                     "options)",
-                                    a, p->spec->name);
+                                    a, CMD_ARGS(p->spec));
     return apply_option(p, &ref, 1, a[2] != '\0' ? a + 2 : NULL);
 }
 
@@ -397,8 +406,8 @@ static int operand(parser *p, const char *a)
 {
     hv_opts_result *r = p->res;
     if (p->spec->operand == NULL)
-        return hv__opts_usage_error(p->spec, "unexpected argument '%s' (hivewire %s --help)", a,
-                                    p->spec->name);
+        return hv__opts_usage_error(p->spec, "unexpected argument '%s' (" CMD_FMT " --help)", a,
+                                    CMD_ARGS(p->spec));
     if (r->noperands >= p->spec->operands_max || r->noperands >= HV_OPTS_OPERANDS_MAX)
         return hv__opts_usage_error(p->spec, "unexpected argument '%s': at most %u %s", a,
                                     p->spec->operands_max, p->spec->operand);
@@ -422,8 +431,8 @@ static int check_complete(parser *p)
         }
     }
     if (p->res->noperands < spec->operands_min)
-        return hv__opts_usage_error(spec, "missing %s (hivewire %s --help)", spec->operand,
-                                    spec->name);
+        return hv__opts_usage_error(spec, "missing %s (" CMD_FMT " --help)", spec->operand,
+                                    CMD_ARGS(spec));
     return HV_OPTS_PROCEED;
 }
 
@@ -433,7 +442,7 @@ static void assert_spec(const hv_cli_spec *spec)
 {
     char why[WHY_MAX];
     if (hv__opts_check_spec(spec, why, sizeof(why)) != 0) {
-        fprintf(stderr, "hivewire %s: internal error in the option table: %s\n", spec->name, why);
+        fprintf(stderr, CMD_FMT ": internal error in the option table: %s\n", CMD_ARGS(spec), why);
         abort();
     }
 }
@@ -518,31 +527,37 @@ static const char *default_metavar(const hv_opt *o)
     }
 }
 
-static void option_help(FILE *f, const hv_opt *o)
+void hv__opts_describe(const hv_opt *o, char *label, size_t label_cap, char *text, size_t text_cap)
 {
-    char label[256], meta[160], dash[8] = "";
+    char meta[160], dash[8] = "";
     if (o->kind == HV_OPT_ENUM && o->metavar == NULL)
         choice_list(o, "|", meta, sizeof(meta));
     else
         snprintf(meta, sizeof(meta), "%s", o->metavar ? o->metavar : default_metavar(o));
     if (o->short_name)
         snprintf(dash, sizeof(dash), "-%c, ", o->short_name);
-    int n = snprintf(label, sizeof(label), "  %s--%s%s%s", dash, o->name,
-                     o->kind == HV_OPT_FLAG ? "" : " ", o->kind == HV_OPT_FLAG ? "" : meta);
-    int len = n < 0 ? 0 : n < (int)sizeof(label) ? n : (int)sizeof(label) - 1;
-    char text[640], range[96] = "";
+    snprintf(label, label_cap, "%s--%s%s%s", dash, o->name, o->kind == HV_OPT_FLAG ? "" : " ",
+             o->kind == HV_OPT_FLAG ? "" : meta);
+    char range[96] = "";
     if (range_is_informative(o))
         format_range(o, range, sizeof(range));
     const char *req = (o->flags & HV_OPT_REQUIRED) ? " (required)" : "";
     if (range[0] && o->dflt)
-        snprintf(text, sizeof(text), "%s%s (in %s; default %s)", o->help, req, range, o->dflt);
+        snprintf(text, text_cap, "%s%s (in %s; default %s)", o->help, req, range, o->dflt);
     else if (range[0])
-        snprintf(text, sizeof(text), "%s%s (in %s)", o->help, req, range);
+        snprintf(text, text_cap, "%s%s (in %s)", o->help, req, range);
     else if (o->dflt)
-        snprintf(text, sizeof(text), "%s%s (default %s)", o->help, req, o->dflt);
+        snprintf(text, text_cap, "%s%s (default %s)", o->help, req, o->dflt);
     else
-        snprintf(text, sizeof(text), "%s%s", o->help, req);
-    fputs(label, f);
+        snprintf(text, text_cap, "%s%s", o->help, req);
+}
+
+static void option_help(FILE *f, const hv_opt *o)
+{
+    char label[256], text[640];
+    hv__opts_describe(o, label, sizeof(label), text, sizeof(text));
+    int len = 2 + (int)strlen(label);
+    fprintf(f, "  %s", label);
     if (len >= HELP_COL - 1) /* a long label: its help starts on the next line */
         fprintf(f, "\n%*s", HELP_COL, "");
     else
@@ -552,7 +567,7 @@ static void option_help(FILE *f, const hv_opt *o)
 
 void hv__opts_help(const hv_cli_spec *spec, FILE *f)
 {
-    fprintf(f, "usage: hivewire %s %s\n", spec->name, spec->synopsis ? spec->synopsis : "");
+    fprintf(f, "usage: " CMD_FMT " %s\n", CMD_ARGS(spec), spec->synopsis ? spec->synopsis : "");
     if (spec->about != NULL)
         fprintf(f, "\n%s", spec->about);
     for (unsigned s = 0; spec->sections != NULL && spec->sections[s].opts != NULL; s++) {

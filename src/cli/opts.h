@@ -14,7 +14,7 @@
  * so a row cannot write a value of the wrong width. A section's rows refer to one target
  * struct; a command passes one target per section index, so rows can be shared between
  * commands whose option structs differ (the exchange and limits rows of `backtest` and `run`
- * target an hv_exchange_config and an hv_limits_config wherever each command keeps them).
+ * target an hv_exchange_opts and an hv_limits_opts wherever each command keeps them).
  *
  * Everything a man page or a shell completion needs is in the tables: names, short names,
  * value kinds, metavariables, ranges, enum choices, defaults, which values are paths, and the
@@ -102,7 +102,7 @@ struct hv_opt {
 #define HV_OPT_AT(type, member) \
     .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
-#define HV_OPTS_SECTIONS_MAX 12
+#define HV_OPTS_SECTIONS_MAX 16
 #define HV_OPTS_ROWS_MAX     64 /* per section */
 #define HV_OPTS_OPERANDS_MAX 256
 
@@ -121,7 +121,8 @@ typedef struct hv_cli_spec {
     const hv_opt_section *sections;
     const char *operand; /* name of the positional operands ("FILE"), NULL for none */
     unsigned operands_min, operands_max;
-    const char *epilog; /* shown after the options (examples, exit status), or NULL */
+    const char *epilog;  /* shown after the options (examples, exit status), or NULL */
+    const char *program; /* the program, NULL: "hivewire" ("hivewire-bench" has name "") */
 } hv_cli_spec;
 
 typedef struct hv_opts_result {
@@ -155,6 +156,10 @@ int hv__opts_given(const hv_cli_spec *spec, const hv_opts_result *res, const cha
 /* Writes the command's --help text (usage, about, options by section, epilog), at most 80
  * columns wide. */
 void hv__opts_help(const hv_cli_spec *spec, FILE *f);
+
+/* One option as --help shows it: label "-s, --name METAVAR" (or "--name A|B" for choices) and
+ * text: its help, "(required)", its range and default. Both truncated to their capacity. */
+void hv__opts_describe(const hv_opt *o, char *label, size_t label_cap, char *text, size_t text_cap);
 
 /* Prints "hivewire <spec name>: <message>" on stderr and returns HV_EXIT_USAGE. */
 int hv__opts_usage_error(const hv_cli_spec *spec, const char *fmt, ...)

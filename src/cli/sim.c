@@ -3,7 +3,9 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/sim.h"
@@ -13,7 +15,6 @@
 void hv__cli_bars_opts_default(hv_cli_bars_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->data = HV_CLI_DATA_DEFAULT;
     o->bar_ns = HV_SIM_BAR_NS_DEFAULT;
 }
 
@@ -23,8 +24,15 @@ const hv_opt hv__cli_bars_rows[] = {
       .flags = HV_OPT_PATH,
       HV_OPT_AT(hv_cli_bars_opts, data),
       .dflt = HV_CLI_DATA_DEFAULT,
-      .help = "CSV bars (date, close; optional open, high, low, adjclose, volume), fetched by "
-              "scripts/fetch-data" },
+      .help = "CSV bars (date, close; optional open, high, low, adjclose, volume, symbol); "
+              "by default sp500-2000.csv from $HIVEWIRE_DATA, ./data or "
+              "PREFIX/share/hivewire/data, fetched by scripts/fetch-data" },
+    { .name = "symbol",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(hv_cli_bars_opts, symbol),
+      .metavar = "S",
+      .help = "the rows of symbol S of a file of several instruments (such as "
+              "data/stocks.csv); a file of several symbols needs it" },
     { .name = "synthetic",
       .kind = HV_OPT_U64,
       HV_OPT_AT(hv_cli_bars_opts, synthetic),
@@ -40,14 +48,14 @@ const hv_opt hv__cli_bars_rows[] = {
 const hv_opt hv__cli_exchange_rows[] = {
     { .name = "fee-bps",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_exchange_config, fee_bps),
+      HV_OPT_AT(hv_exchange_opts, fee_bps),
       .dmax = HV_EXCHANGE_BPS_MAX,
       .field = "fee_bps",
       .dflt = "1",
       .help = "fee in basis points of the notional" },
     { .name = "fee-min",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_exchange_config, fee_min),
+      HV_OPT_AT(hv_exchange_opts, fee_min),
       .dmax = HV_EXCHANGE_FEE_MIN_MAX,
       .field = "fee_min",
       .dflt = "1.0",
@@ -55,7 +63,7 @@ const hv_opt hv__cli_exchange_rows[] = {
     { .name = "participation",
       .kind = HV_OPT_DOUBLE,
       .flags = HV_OPT_MIN_OPEN,
-      HV_OPT_AT(hv_exchange_config, participation_max),
+      HV_OPT_AT(hv_exchange_opts, participation_max),
       .dmax = 1,
       .field = "participation_max",
       .metavar = "FRAC",
@@ -63,7 +71,7 @@ const hv_opt hv__cli_exchange_rows[] = {
       .help = "largest share of a bar's volume our orders take" },
     { .name = "latency-us",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_exchange_config, latency_fixed_ns),
+      HV_OPT_AT(hv_exchange_opts, latency_fixed_ns),
       .umax = HV_EXCHANGE_LATENCY_MAX_NS / 1000,
       .scale = 1000,
       .field = "latency_fixed_ns",
@@ -71,7 +79,7 @@ const hv_opt hv__cli_exchange_rows[] = {
       .help = "fixed one-way latency to the simulated exchange, in microseconds" },
     { .name = "jitter-us",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_exchange_config, latency_jitter_ns),
+      HV_OPT_AT(hv_exchange_opts, latency_jitter_ns),
       .umax = HV_EXCHANGE_LATENCY_MAX_NS / 1000,
       .scale = 1000,
       .field = "latency_jitter_ns",
@@ -83,20 +91,20 @@ const hv_opt hv__cli_exchange_rows[] = {
 const hv_opt hv__cli_limits_rows[] = {
     { .name = "max-position",
       .kind = HV_OPT_I64,
-      HV_OPT_AT(hv_limits_config, position_max),
+      HV_OPT_AT(hv_limits_opts, position_max),
       .imax = 1000000000000000ll,
       .field = "position_max",
       .help = "largest |position| in shares, counting open orders; 0 = off" },
     { .name = "max-notional",
       .kind = HV_OPT_DOUBLE,
-      HV_OPT_AT(hv_limits_config, order_notional_max),
+      HV_OPT_AT(hv_limits_opts, order_notional_max),
       .dmax = 1e15,
       .field = "order_notional_max",
       .help = "largest notional of one order; 0 = off" },
     { .name = "max-drawdown",
       .kind = HV_OPT_DOUBLE,
       .flags = HV_OPT_MAX_OPEN,
-      HV_OPT_AT(hv_limits_config, drawdown_max_frac),
+      HV_OPT_AT(hv_limits_opts, drawdown_max_frac),
       .dmax = 1,
       .field = "drawdown_max_frac",
       .metavar = "FRAC",
@@ -104,14 +112,14 @@ const hv_opt hv__cli_limits_rows[] = {
               "equity peak; 0 = off" },
     { .name = "max-orders",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_limits_config, orders_per_interval_max),
+      HV_OPT_AT(hv_limits_opts, orders_per_interval_max),
       .umax = 1000000,
       .needs = "interval-days",
       .field = "orders_per_interval_max",
       .help = "at most N orders in any --interval-days window; 0 = off" },
     { .name = "interval-days",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_limits_config, interval_ns),
+      HV_OPT_AT(hv_limits_opts, interval_ns),
       .umin = 1,
       .umax = 100000,
       .scale = DAY_NS,
@@ -120,13 +128,13 @@ const hv_opt hv__cli_limits_rows[] = {
     { 0 },
 };
 
-int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_config *x,
-                          const hv_limits_config *lim)
+int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_opts *x,
+                          const hv_limits_opts *lim)
 {
     hv_field_error e;
-    if (x != NULL && hv_exchange_config_check(x, &e) != 0)
+    if (x != NULL && hv_exchange_opts_check(x, &e) != 0)
         return hv__opts_field_error(spec, &e);
-    if (lim != NULL && hv_limits_config_check(lim, &e) != 0)
+    if (lim != NULL && hv_limits_opts_check(lim, &e) != 0)
         return hv__opts_field_error(spec, &e);
     return 0;
 }
@@ -166,6 +174,52 @@ static void say_empty(const char *cmd, const char *path, const hv_csv_report *re
                       rep->rows_filtered);
 }
 
+#define SYMBOLS_LISTED_MAX 16
+
+/* "MSFT, AMZN, IBM" (and "... (N or more)" past SYMBOLS_LISTED_MAX) into buf. */
+static void list_symbols(char (*names)[HV_CSV_SYMBOL_BYTES], size_t n, int more, char *buf,
+                         size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n && used < cap; i++) {
+        int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", names[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (more && used < cap)
+        snprintf(buf + used, cap - used, ", ... (more than %d)", SYMBOLS_LISTED_MAX);
+}
+
+/*
+ * The symbol check before a load: a file of several symbols needs --symbol, and --symbol must
+ * name one of them (both usage errors, naming --symbol and listing the symbols). A file without
+ * a symbol column passes here (the loader refuses --symbol on it with the file and line).
+ * Returns 0 or HV_EXIT_USAGE (message printed).
+ */
+static int check_symbol(const char *cmd, const char *path, const char *symbol)
+{
+    char names[SYMBOLS_LISTED_MAX][HV_CSV_SYMBOL_BYTES], list[SYMBOLS_LISTED_MAX * 24];
+    size_t n = 0;
+    int rv = hv_csv_load_symbols(path, NULL, names, SYMBOLS_LISTED_MAX, &n);
+    if (rv != 0 && rv != HV_EFULL)
+        return 0; /* no symbol column, or a file the loader will report on */
+    list_symbols(names, n, rv == HV_EFULL, list, sizeof(list));
+    if (symbol == NULL) {
+        if (n < 2)
+            return 0;
+        hv__cli_error(cmd, "--symbol: %s holds several symbols (%s): choose one with --symbol S",
+                      path, list);
+        return HV_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], symbol) == 0)
+            return 0;
+    if (rv == HV_EFULL)
+        return 0; /* past the ones listed: the loader says whether it is there */
+    hv__cli_error(cmd, "--symbol: '%s' is not in %s (its symbols: %s)", symbol, path, list);
+    return HV_EXIT_USAGE;
+}
+
 int hv__cli_csv_bars(const char *cmd, const char *path, const char *symbol, int strict,
                      const char *missing_hint, hv_series *s, hv_csv_report *rep)
 {
@@ -199,7 +253,7 @@ static int synth_bars(const char *cmd, uint64_t n, uint64_t seed, hv_series *s)
 {
     hv_gbm_params p;
     hv_synth g;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     if (hv_synth_init(&g, &p, seed) != 0) {
         hv__cli_error(cmd, "invalid generator parameters");
         return HV_EXIT_FAIL;
@@ -237,13 +291,130 @@ int hv__cli_check_span(const char *cmd, const char *what, uint64_t n, uint64_t b
     return HV_EXIT_FAIL;
 }
 
-int hv__cli_bars_load(const char *cmd, const hv_cli_bars_opts *o, uint64_t seed, hv_series *s)
+/* The CSV the options name, or the default series wherever the lookup finds it. */
+static int csv_bars(const char *cmd, hv_cli_bars_opts *o, hv_series *s)
 {
     hv_csv_report rep;
-    int rc = o->synthetic > 0 ? synth_bars(cmd, o->synthetic, seed, s)
-                              : hv__cli_csv_bars(cmd, o->data, NULL, 0, HV_CLI_DATA_HINT, s, &rep);
+    if (o->data == NULL) {
+        int rc = hv__cli_data_find(cmd, HV_CLI_DATA_NAME, o->found, sizeof(o->found));
+        if (rc != 0)
+            return rc;
+        o->data = o->found;
+        o->looked_up = 1;
+    }
+    int rc = check_symbol(cmd, o->data, o->symbol);
+    if (rc != 0)
+        return rc;
+    return hv__cli_csv_bars(cmd, o->data, o->symbol, 0, HV_CLI_DATA_HINT, s, &rep);
+}
+
+int hv__cli_bars_load(const char *cmd, hv_cli_bars_opts *o, uint64_t seed, hv_series *s)
+{
+    if (o->synthetic > 0 && o->symbol != NULL) {
+        hv__cli_error(cmd, "--symbol: only with a CSV file (--data), not with --synthetic");
+        return HV_EXIT_USAGE;
+    }
+    int rc = o->synthetic > 0 ? synth_bars(cmd, o->synthetic, seed, s) : csv_bars(cmd, o, s);
     if (rc != 0)
         return rc;
     return hv__cli_check_span(cmd, o->synthetic > 0 ? "the synthetic series" : o->data, s->len,
                               o->bar_ns);
+}
+
+/* ---- Where the default data is ------------------------------------------------------------
+ *
+ * When --data is not given: in $HIVEWIRE_DATA, in ./data (a source tree, as `make run` runs), or
+ * in the data directory installed with the executable (<prefix>/share/hivewire/data next to
+ * <prefix>/bin/hivewire). Nothing is fetched from here: when the file is nowhere, the message
+ * names the command that fetches it.
+ */
+
+#define PATH_CAP   1024
+#define PLACES_MAX 3
+
+/* <prefix>/share/hivewire for an executable at <prefix>/bin/hivewire (or <dir>/../share/hivewire
+ * for one elsewhere). 0, or -1 when /proc/self/exe cannot be read. */
+static int installed_share(char *out, size_t cap)
+{
+    char exe[PATH_CAP];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = 0; /* the executable's directory */
+    size_t len = strlen(exe);
+    if (len >= 4 && strcmp(exe + len - 4, "/bin") == 0)
+        exe[len - 4] = 0;
+    else
+        strncat(exe, "/..", sizeof(exe) - strlen(exe) - 1);
+    int w = snprintf(out, cap, "%s/share/hivewire", exe);
+    return w > 0 && (size_t)w < cap ? 0 : -1;
+}
+
+/* The directories to look in, in order; returns how many. */
+static size_t places(char dirs[PLACES_MAX][PATH_CAP])
+{
+    size_t n = 0;
+    const char *env = getenv(HV_CLI_DATA_ENV);
+    if (env != NULL && env[0] != 0)
+        snprintf(dirs[n++], PATH_CAP, "%s", env);
+    snprintf(dirs[n++], PATH_CAP, "data");
+    char share[PATH_CAP];
+    if (installed_share(share, sizeof(share)) == 0) {
+        int w = snprintf(dirs[n], PATH_CAP, "%s/data", share);
+        n += w > 0 && w < PATH_CAP;
+    }
+    return n;
+}
+
+/* The exact command that fetches the data: the installed fetch-data script into the directory
+ * the lookup reads first, or scripts/fetch-data in a source tree. */
+static void say_fetch(const char *cmd)
+{
+    char share[PATH_CAP], script[PATH_CAP + 16];
+    const char *env = getenv(HV_CLI_DATA_ENV);
+    if (installed_share(share, sizeof(share)) == 0) {
+        snprintf(script, sizeof(script), "%s/fetch-data", share);
+        if (access(script, X_OK) == 0) {
+            if (env != NULL && env[0] != 0)
+                hv__cli_error(cmd, "fetch it with: %s %s", script, env);
+            else
+                hv__cli_error(cmd, "fetch it with: %s %s/data", script, share);
+            hv__cli_error(cmd, "or use --data FILE, or --synthetic N");
+            return;
+        }
+    }
+    if (access("scripts/fetch-data", X_OK) == 0)
+        hv__cli_error(cmd, "fetch it with: scripts/fetch-data (or use --synthetic N)");
+    else
+        hv__cli_error(cmd, "fetch it with scripts/fetch-data [DIR] from the hivewire sources, "
+                           "then set " HV_CLI_DATA_ENV "=DIR (or use --data FILE, or "
+                           "--synthetic N)");
+}
+
+int hv__cli_data_find(const char *cmd, const char *name, char *out, size_t cap)
+{
+    char dirs[PLACES_MAX][PATH_CAP];
+    size_t n = places(dirs);
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out, cap, "%s/%s", dirs[i], name);
+        if (w > 0 && (size_t)w < cap && access(out, F_OK) == 0)
+            return 0;
+    }
+    char looked[PLACES_MAX * (PATH_CAP + 2)];
+    size_t used = 0;
+    looked[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(looked + used, sizeof(looked) - used, "%s%s%s", i ? ", " : "",
+                         dirs[i][0] == '/' || dirs[i][0] == '.' ? "" : "./", dirs[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    const char *env = getenv(HV_CLI_DATA_ENV);
+    hv__cli_error(cmd, "cannot find %s: looked in %s%s", name, looked,
+                  env == NULL || env[0] == 0 ? " (" HV_CLI_DATA_ENV " is not set)" : "");
+    say_fetch(cmd);
+    return HV_EXIT_FAIL;
 }

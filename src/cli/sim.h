@@ -17,24 +17,29 @@
 
 #include "cli/opts.h"
 
-#define HV_CLI_DATA_DEFAULT "data/sp500-2000.csv"
+#define HV_CLI_DATA_DEFAULT "data/sp500-2000.csv" /* as --help shows the default */
+#define HV_CLI_DATA_NAME    "sp500-2000.csv"      /* the file the lookup looks for */
+#define HV_CLI_DATA_ENV     "HIVEWIRE_DATA"       /* a directory to look in first */
 #define HV_CLI_SYNTH_MAX    10000000ull
 
 /* Where the bars come from and how long each lasts on the simulated clock. */
 typedef struct hv_cli_bars_opts {
-    const char *data;   /* CSV file (HV_CLI_DATA_DEFAULT) */
+    const char *data;   /* CSV file; NULL: HV_CLI_DATA_NAME, looked up (hv__cli_data_find) */
+    const char *symbol; /* the rows of this symbol (a file of several instruments), or NULL */
     uint64_t synthetic; /* bars to generate instead; 0 = read `data` */
     uint64_t bar_ns;    /* simulated duration of one bar (HV_SIM_BAR_NS_DEFAULT) */
+    int looked_up;      /* set by hv__cli_bars_load(): `data` is where the default was found */
+    char found[1024];   /* ... and holds that path */
 } hv_cli_bars_opts;
 
 void hv__cli_bars_opts_default(hv_cli_bars_opts *o);
 
-/* --data FILE, --synthetic N, --bar-seconds S; target: hv_cli_bars_opts. */
+/* --data FILE, --symbol S, --synthetic N, --bar-seconds S; target: hv_cli_bars_opts. */
 extern const hv_opt hv__cli_bars_rows[];
-/* --fee-bps, --fee-min, --participation, --latency-us, --jitter-us; target: hv_exchange_config. */
+/* --fee-bps, --fee-min, --participation, --latency-us, --jitter-us; target: hv_exchange_opts. */
 extern const hv_opt hv__cli_exchange_rows[];
 /* --max-position, --max-notional, --max-drawdown, --max-orders, --interval-days; target:
- * hv_limits_config (0 = off for each limit). */
+ * hv_limits_opts (0 = off for each limit). */
 extern const hv_opt hv__cli_limits_rows[];
 
 /* The --bar-seconds row for a command that keeps bar_ns in its own struct. */
@@ -53,8 +58,8 @@ extern const hv_opt hv__cli_limits_rows[];
  * bad field as the option that sets it (when the spec has that row). Returns 0 or
  * HV_EXIT_USAGE (message printed). Either config may be NULL.
  */
-int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_config *x,
-                          const hv_limits_config *lim);
+int hv__cli_check_trading(const hv_cli_spec *spec, const hv_exchange_opts *x,
+                          const hv_limits_opts *lim);
 
 /* Prints the CSV issues of a load: every fatal one and the first 10 skipped rows, as
  * "hivewire <cmd>: [skipped ]file:line:column (name): reason". Pass hv__cli_print_issue as
@@ -83,13 +88,25 @@ int hv__cli_csv_bars(const char *cmd, const char *path, const char *symbol, int 
                      const char *missing_hint, hv_series *s, hv_csv_report *rep);
 
 /*
- * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_defaults), or the
- * CSV at o->data (a missing file says to run scripts/fetch-data or use --synthetic N). Then
- * refuses, with the reason and the fix, a series whose simulated span does not fit the clock
- * (hv_sim_bars_max(o->bar_ns)). Returns 0, HV_EXIT_FAIL (bad or too long data) or
- * HV_EXIT_USAGE (a --synthetic count whose dates would pass 9999-12-31); the message is printed.
+ * Loads the bars o describes: o->synthetic GBM bars seeded by `seed` (hv_gbm_params_default), or
+ * the CSV at o->data (NULL: the default series, found by hv__cli_data_find(); o->data then points
+ * at o->found), keeping the rows of o->symbol. Then refuses, with the reason and the fix, a
+ * series whose simulated span does not fit the clock (hv_sim_bars_max(o->bar_ns)). Returns 0,
+ * HV_EXIT_FAIL (bad, missing or too long data) or HV_EXIT_USAGE (a --synthetic count whose
+ * dates would pass 9999-12-31; --symbol with --synthetic, a symbol the file does not hold, a
+ * file of several symbols without --symbol); the message is printed.
  */
-int hv__cli_bars_load(const char *cmd, const hv_cli_bars_opts *o, uint64_t seed, hv_series *s);
+int hv__cli_bars_load(const char *cmd, hv_cli_bars_opts *o, uint64_t seed, hv_series *s);
+
+/*
+ * Finds the default series, `name`, when --data is not given. Looks, in order, in the
+ * directory $HIVEWIRE_DATA (when set), ./data, and the data directory installed with the
+ * executable: <prefix>/share/hivewire/data for <prefix>/bin/hivewire. Writes the first path
+ * that exists into out[cap] and returns 0; otherwise prints where it looked and the exact
+ * command that fetches the data (the installed <prefix>/share/hivewire/fetch-data DIR, or
+ * scripts/fetch-data in a source tree) and returns HV_EXIT_FAIL.
+ */
+int hv__cli_data_find(const char *cmd, const char *name, char *out, size_t cap);
 
 /* The span check alone: 0, or HV_EXIT_FAIL after saying how many bars fit at o->bar_ns and
  * which --bar-seconds would hold all n. `what` names the series ("data/x.csv"). */

@@ -9,15 +9,15 @@ hv_add_test(NAME codec_text SOURCES tests/codec/text_test.c)
 # The same tests of the byte-by-byte text checks that targets without 16-byte vectors use.
 hv_add_test(NAME codec_text_bytes SOURCES tests/codec/text_test.c)
 target_compile_definitions(test_codec_text_bytes PRIVATE HV__TEXT_V16=0)
-hv_cli_command(NAME encode FUNC hv_cmd_encode HELP "JSON messages on stdin to HVW1 frames on stdout"
+hv_cli_command(NAME encode FUNC hv_cmd_encode TABLE spec HELP "JSON messages on stdin to HVW1 frames on stdout"
                SOURCES src/codec/cli_codec.c src/codec/cli_util.c)
-hv_cli_command(NAME decode FUNC hv_cmd_decode HELP "HVW1 frames or batches on stdin to JSON lines")
+hv_cli_command(NAME decode FUNC hv_cmd_decode TABLE spec HELP "HVW1 frames or batches on stdin to JSON lines")
 hv_add_test(NAME codec_codec SOURCES tests/codec/codec_test.c)
 hv_add_test(NAME codec_json SOURCES tests/codec/json_test.c)
 hv_add_test(NAME codec_stream SOURCES tests/codec/stream_test.c)
 hv_add_test(NAME codec_conformance SOURCES tests/codec/conformance_test.c)
 hv_add_test(NAME codec_cli SOURCES tests/codec/cli_test.c src/codec/cli_codec.c src/codec/cli_stream.c src/codec/cli_util.c
-                            src/cli/cli.c)
+                            src/cli/cli.c src/cli/opts.c)
 
 # Benchmark, with msgpack-c and protobuf-c peers (protobuf C generated at build time).
 set(_hv_codec_peers OFF)
@@ -53,6 +53,6 @@ endif()
 
 hv_add_fuzzer(NAME codec_decode SOURCES fuzz/codec_decode.c CORPUS fuzz/corpus/codec_decode)
 hv_add_fuzzer(NAME codec_json SOURCES fuzz/codec_json.c CORPUS fuzz/corpus/codec_json)
-hv_cli_command(NAME stream FUNC hv_cmd_stream
+hv_cli_command(NAME stream FUNC hv_cmd_stream TABLE group
                HELP "split stdin into an HVW1 stream of frames, or join and verify one"
                SOURCES src/codec/cli_stream.c)

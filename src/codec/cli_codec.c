@@ -17,6 +17,7 @@
 #include <hivewire/codec.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "codec/cli_util.h"
 #include "codec/json.h"
 #include "codec/codec_int.h"
@@ -33,72 +34,89 @@ typedef struct opts {
     uint64_t frame_max;
 } opts;
 
-static void encode_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire encode [--batch] [--batch-max N] [--compress-above N] [--intern N]\n"
-            "                       [--intern-bytes N] [--frame-max N] < messages.json > "
-            "frames.bin\n\n"
-            "Reads JSON messages {\"type\": ..., \"payload\": {...}} from stdin, one per line or\n"
-            "one JSON array of them, and writes HVW1 frames to stdout. Reads at most 256 MiB;\n"
-            "holds the input and one message at a time (an array is read element by element).\n\n"
-            "  --batch             wrap the frames in batch frames (up to --batch-max each)\n"
-            "  --batch-max N       frames per batch, 1..65535 (default 1000)\n"
-            "  --compress-above N  LZ4-compress payloads (and batches) larger than N bytes\n"
-            "  --intern N          intern up to N topics (default 0: topics as literals); a\n"
-            "                      message's own topic_id must then follow the table's rules\n"
-            "  --intern-bytes N    at most N bytes of interned topic text, 1..1048576\n"
-            "                      (default 16384)\n"
-            "  --frame-max N       largest frame in bytes (default 1 MiB, at most 16 MiB)\n\n"
-            "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n");
-}
-
-static void decode_usage(FILE *f)
-{
-    fprintf(f, "usage: hivewire decode [--frame-max N] < frames.bin > messages.jsonl\n\n"
-               "Reads HVW1 frames and batches from stdin (at most 256 MiB) and prints one JSON\n"
-               "message per line (the frames of a batch each on their own line, once the whole\n"
-               "batch has decoded). Interned topics are resolved (tables of up to 65535 topics\n"
-               "and 1 MiB of topic text).\n\n"
-               "  --frame-max N  largest frame accepted in bytes (default 16 MiB)\n\n"
-               "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n");
-}
-
-/* Parses the options both commands share. Returns -1 to continue, else an exit code. */
-static int parse_opts(const char *cmd, int argc, char **argv, opts *o, void (*usage)(FILE *))
-{
-    int enc = usage == encode_usage;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        uint64_t *target = NULL, lo = 0, hi = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return HV_EXIT_OK;
-        } else if (strcmp(a, "--batch") == 0 && enc) {
-            o->batch = 1;
-            continue;
-        } else if (strcmp(a, "--batch-max") == 0 && enc) {
-            target = &o->batch_max, lo = 1, hi = HV_BATCH_FRAMES_MAX;
-        } else if (strcmp(a, "--compress-above") == 0 && enc) {
-            target = &o->compress_above, lo = 0, hi = HV_FRAME_MAX_CEILING;
-        } else if (strcmp(a, "--intern") == 0 && enc) {
-            target = &o->intern, lo = 0, hi = HV_INTERN_MAX_CEILING;
-        } else if (strcmp(a, "--intern-bytes") == 0 && enc) {
-            target = &o->intern_bytes, lo = 1, hi = HV_INTERN_BYTES_CEILING;
-        } else if (strcmp(a, "--frame-max") == 0) {
-            target = &o->frame_max, lo = HV_FRAME_MIN_LIMIT, hi = HV_FRAME_MAX_CEILING;
-        } else {
-            hv__cli_error(cmd, "unknown option '%s'", a);
-            usage(stderr);
-            return HV_EXIT_USAGE;
-        }
-        int rv = hv__cli_option_number(cmd, argc, argv, i, lo, hi, target);
-        if (rv >= 0)
-            return rv;
-        i++;
+/* --frame-max, which both commands take (with their own defaults). */
+#define FRAME_MAX_ROW(dflt_, help_)                                                   \
+    {                                                                                 \
+        .name = "frame-max", .kind = HV_OPT_U64, HV_OPT_AT(opts, frame_max),          \
+        .umin = HV_FRAME_MIN_LIMIT, .umax = HV_FRAME_MAX_CEILING, .metavar = "BYTES", \
+        .dflt = dflt_, .help = help_                                                  \
     }
-    return -1;
-}
+
+#define EXIT_STATUS "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n"
+
+static const hv_opt encode_rows[] = {
+    { .name = "batch",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(opts, batch),
+      .help = "wrap the frames in batch frames (up to --batch-max each)" },
+    { .name = "batch-max",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(opts, batch_max),
+      .umin = 1,
+      .umax = HV_BATCH_FRAMES_MAX,
+      .dflt = "1000",
+      .help = "frames per batch" },
+    { .name = "compress-above",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(opts, compress_above),
+      .umax = HV_FRAME_MAX_CEILING,
+      .metavar = "BYTES",
+      .dflt = "0: never",
+      .help = "LZ4-compress payloads (and batches) larger than this" },
+    { .name = "intern",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(opts, intern),
+      .umax = HV_INTERN_MAX_CEILING,
+      .dflt = "0: topics as literals",
+      .help = "intern up to N topics; a message's own topic_id must then follow the table's "
+              "rules" },
+    { .name = "intern-bytes",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(opts, intern_bytes),
+      .umin = 1,
+      .umax = HV_INTERN_BYTES_CEILING,
+      .metavar = "BYTES",
+      .dflt = "16384",
+      .help = "at most this much interned topic text" },
+    FRAME_MAX_ROW("1048576", "largest frame"),
+    { 0 },
+};
+
+static const hv_opt_section encode_sections[] = { { NULL, encode_rows, 0 }, { 0 } };
+
+static const hv_cli_spec encode_spec = {
+    .name = "encode",
+    .synopsis = "[options] < messages.json > frames.bin",
+    .summary = "JSON messages on stdin to HVW1 frames on stdout",
+    .about = "Reads JSON messages {\"type\": ..., \"payload\": {...}} from stdin, one per line or\n"
+             "one JSON array of them, and writes HVW1 frames to stdout. Reads at most 256 MiB;\n"
+             "holds the input and one message at a time (an array is read element by element).\n",
+    .sections = encode_sections,
+    .epilog = EXIT_STATUS,
+};
+
+static const hv_opt decode_rows[] = {
+    FRAME_MAX_ROW("16777216", "largest frame accepted"),
+    { 0 },
+};
+
+static const hv_opt_section decode_sections[] = { { NULL, decode_rows, 0 }, { 0 } };
+
+static const hv_cli_spec decode_spec = {
+    .name = "decode",
+    .synopsis = "[--frame-max BYTES] < frames.bin > messages.jsonl",
+    .summary = "HVW1 frames or batches on stdin to JSON lines",
+    .about = "Reads HVW1 frames and batches from stdin (at most 256 MiB) and prints one JSON\n"
+             "message per line (the frames of a batch each on their own line, once the whole\n"
+             "batch has decoded). Interned topics are resolved (tables of up to 65535 topics\n"
+             "and 1 MiB of topic text).\n",
+    .sections = decode_sections,
+    .epilog = EXIT_STATUS,
+};
+
+/* The commands' tables, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_encode = &encode_spec;
+const hv_cli_spec *const hv__cmd_spec_decode = &decode_spec;
 
 /* Reads stdin whole; on failure says why and returns HV_EXIT_FAIL. */
 static int read_input(const char *cmd, uint8_t **in, size_t *len)
@@ -324,8 +342,9 @@ int hv_cmd_encode(int argc, char **argv)
     opts o = { .batch_max = 1000,
                .frame_max = HV_FRAME_MAX_DEFAULT,
                .intern_bytes = HV_INTERN_BYTES_DEFAULT };
-    int rv = parse_opts("encode", argc, argv, &o, encode_usage);
-    if (rv >= 0)
+    void *targets[] = { &o };
+    int rv = hv__opts_parse(&encode_spec, targets, argc, argv, NULL);
+    if (rv != HV_OPTS_PROCEED)
         return rv;
     encoder e = { .o = o, .where = "input" };
     hv_codec_opts co = { .size = sizeof(co),
@@ -402,8 +421,9 @@ int hv_cmd_decode(int argc, char **argv);
 int hv_cmd_decode(int argc, char **argv)
 {
     opts o = { .frame_max = HV_FRAME_MAX_CEILING };
-    int rv = parse_opts("decode", argc, argv, &o, decode_usage);
-    if (rv >= 0)
+    void *targets[] = { &o };
+    int rv = hv__opts_parse(&decode_spec, targets, argc, argv, NULL);
+    if (rv != HV_OPTS_PROCEED)
         return rv;
     uint8_t *in = NULL;
     size_t len = 0;

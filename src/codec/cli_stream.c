@@ -14,27 +14,12 @@
 #include <hivewire/codec.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "codec/cli_util.h"
 
 #define STREAM_INPUT_MAX (256u << 20)
 #define CHUNK_DEFAULT    (64u << 10)
 #define CHUNK_MAX        (HV_FRAME_MAX_DEFAULT - 256)
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire stream split [--chunk N] [--id N] [--name S] < file > frames.bin\n"
-            "       hivewire stream join [--max N] < frames.bin > file\n\n"
-            "split  sends stdin (at most 256 MiB) as one HVW1 stream: stream_start, stream_data\n"
-            "       chunks of at most --chunk bytes (1..1048320, default 65536), stream_end with\n"
-            "       the BLAKE2b-256 of the content. --id is the stream id (default 1), --name\n"
-            "       its name (default empty).\n"
-            "join   reassembles the one stream in the frames on stdin and writes the content\n"
-            "       only if every offset, size, count and the hash check out (at most --max\n"
-            "       bytes, default and most 256 MiB). Frames of other types are skipped; a\n"
-            "       second stream, trailing bytes or a frame cut short fail.\n\n"
-            "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n");
-}
 
 /* ---- split ------------------------------------------------------------------------------- */
 
@@ -246,80 +231,136 @@ static int join(const uint8_t *in, size_t len, uint64_t max)
     return rv == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
 
-/* ---- options ----------------------------------------------------------------------------- */
+/* ---- commands ---------------------------------------------------------------------------- */
 
 typedef struct stream_opts {
     uint64_t chunk, id, max;
     const char *name;
 } stream_opts;
 
-/* Parses the options of split (is_split) or join. Returns -1 to continue, else an exit code. */
-static int parse_opts(int argc, char **argv, int is_split, stream_opts *o)
+static const hv_opt split_rows[] = {
+    { .name = "chunk",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(stream_opts, chunk),
+      .umin = 1,
+      .umax = CHUNK_MAX,
+      .metavar = "BYTES",
+      .dflt = "65536",
+      .help = "largest stream_data chunk" },
+    { .name = "id",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(stream_opts, id),
+      .umin = 1,
+      .umax = UINT64_MAX,
+      .dflt = "1",
+      .help = "the stream id" },
+    { .name = "name",
+      .kind = HV_OPT_STRING,
+      HV_OPT_AT(stream_opts, name),
+      .metavar = "S",
+      .dflt = "empty",
+      .help = "the stream's name" },
+    { 0 },
+};
+
+static const hv_opt join_rows[] = {
+    { .name = "max",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(stream_opts, max),
+      .umax = STREAM_INPUT_MAX,
+      .metavar = "BYTES",
+      .dflt = "268435456",
+      .help = "most content bytes to accept" },
+    { 0 },
+};
+
+static const hv_opt_section split_sections[] = { { NULL, split_rows, 0 }, { 0 } };
+static const hv_opt_section join_sections[] = { { NULL, join_rows, 0 }, { 0 } };
+
+static const hv_cli_spec split_spec = {
+    .name = "stream split",
+    .synopsis = "[options] < file > frames.bin",
+    .summary = "stdin as one HVW1 stream: stream_start, stream_data chunks, stream_end",
+    .about = "Sends stdin (at most 256 MiB) as one HVW1 stream: stream_start, stream_data\n"
+             "chunks of at most --chunk bytes, stream_end with the BLAKE2b-256 of the content.\n",
+    .sections = split_sections,
+    .epilog = "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n",
+};
+
+static const hv_cli_spec join_spec = {
+    .name = "stream join",
+    .synopsis = "[--max BYTES] < frames.bin > file",
+    .summary = "the one stream in the frames on stdin back to its bytes, verified",
+    .about = "Reassembles the one stream in the frames on stdin and writes the content only if\n"
+             "every offset, size, count and the hash check out. Frames of other types are\n"
+             "skipped; a second stream, trailing bytes or a frame cut short fail.\n",
+    .sections = join_sections,
+    .epilog = "Exit status: 0 ok, 1 bad input (message on stderr), 2 bad usage.\n",
+};
+
+/* Reads stdin whole (at most in_max bytes): 0, or HV_EXIT_FAIL after saying why. */
+static int read_stdin(const char *cmd, size_t in_max, uint8_t **in, size_t *len)
 {
-    const char *cmd = is_split ? "stream split" : "stream join";
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        uint64_t *target = NULL, lo = 1, hi = UINT64_MAX;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return HV_EXIT_OK;
-        } else if (is_split && strcmp(a, "--chunk") == 0) {
-            target = &o->chunk, hi = CHUNK_MAX;
-        } else if (is_split && strcmp(a, "--id") == 0) {
-            target = &o->id;
-        } else if (!is_split && strcmp(a, "--max") == 0) {
-            target = &o->max, lo = 0, hi = STREAM_INPUT_MAX;
-        } else if (is_split && strcmp(a, "--name") == 0) {
-            if (i + 1 >= argc) {
-                hv__cli_error(cmd, "--name needs a value: the stream's name");
-                return HV_EXIT_USAGE;
-            }
-            o->name = argv[++i];
-            continue;
-        } else {
-            hv__cli_error(cmd, "unknown option '%s'", a);
-            usage(stderr);
-            return HV_EXIT_USAGE;
-        }
-        int rv = hv__cli_option_number(cmd, argc, argv, i, lo, hi, target);
-        if (rv >= 0)
-            return rv;
-        i++;
-    }
-    return -1;
+    int rv = hv__cli_read_all(stdin, in_max, in, len);
+    if (rv == HV_ETOOBIG)
+        hv__cli_error(cmd, "stdin: more than %zu MiB of input", in_max >> 20);
+    else if (rv != 0)
+        hv__cli_error(cmd, "stdin: %s", hv_strerror(rv));
+    return rv == 0 ? 0 : HV_EXIT_FAIL;
 }
+
+static int cmd_split(int argc, char **argv)
+{
+    stream_opts o = { .chunk = CHUNK_DEFAULT, .id = 1, .name = "" };
+    void *targets[] = { &o };
+    int rv = hv__opts_parse(&split_spec, targets, argc, argv, NULL);
+    if (rv != HV_OPTS_PROCEED)
+        return rv;
+    uint8_t *in = NULL;
+    size_t len = 0;
+    if ((rv = read_stdin("stream split", STREAM_INPUT_MAX, &in, &len)) != 0)
+        return rv;
+    rv = split(in, len, (uint32_t)o.chunk, o.id, o.name);
+    if (rv == 0 && fflush(stdout) != 0)
+        rv = HV_EXIT_FAIL;
+    free(in);
+    return rv;
+}
+
+static int cmd_join(int argc, char **argv)
+{
+    stream_opts o = { .max = STREAM_INPUT_MAX };
+    void *targets[] = { &o };
+    int rv = hv__opts_parse(&join_spec, targets, argc, argv, NULL);
+    if (rv != HV_OPTS_PROCEED)
+        return rv;
+    uint8_t *in = NULL;
+    size_t len = 0;
+    if ((rv = read_stdin("stream join", 2u * STREAM_INPUT_MAX, &in, &len)) != 0)
+        return rv;
+    rv = join(in, len, o.max);
+    free(in);
+    return rv;
+}
+
+static const hv_cli_sub stream_subs[] = {
+    { &split_spec, cmd_split },
+    { &join_spec, cmd_join },
+    { NULL, NULL },
+};
+
+static const hv_cli_group stream_group = {
+    .name = "stream",
+    .about = "A file as HVW1 stream frames and back: content larger than a frame, chunked and\n"
+             "hash-verified.\n",
+    .subs = stream_subs,
+};
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_stream = &stream_group;
 
 int hv_cmd_stream(int argc, char **argv);
 int hv_cmd_stream(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? HV_EXIT_USAGE : HV_EXIT_OK;
-    }
-    int is_split = strcmp(argv[1], "split") == 0;
-    if (!is_split && strcmp(argv[1], "join") != 0) {
-        hv__cli_error("stream", "unknown subcommand '%s' (split or join)", argv[1]);
-        usage(stderr);
-        return HV_EXIT_USAGE;
-    }
-    stream_opts o = { .chunk = CHUNK_DEFAULT, .id = 1, .max = STREAM_INPUT_MAX, .name = "" };
-    int rv = parse_opts(argc, argv, is_split, &o);
-    if (rv >= 0)
-        return rv;
-    uint8_t *in = NULL;
-    size_t len = 0;
-    size_t in_max = is_split ? STREAM_INPUT_MAX : 2u * STREAM_INPUT_MAX;
-    rv = hv__cli_read_all(stdin, in_max, &in, &len);
-    if (rv != 0) {
-        if (rv == HV_ETOOBIG)
-            hv__cli_error("stream", "%s: stdin: more than %zu MiB of input", argv[1], in_max >> 20);
-        else
-            hv__cli_error("stream", "%s: stdin: %s", argv[1], hv_strerror(rv));
-        return HV_EXIT_FAIL;
-    }
-    rv = is_split ? split(in, len, (uint32_t)o.chunk, o.id, o.name) : join(in, len, o.max);
-    if (rv == 0 && is_split && fflush(stdout) != 0)
-        rv = HV_EXIT_FAIL;
-    free(in);
-    return rv;
+    return hv__opts_dispatch(&stream_group, argc, argv);
 }

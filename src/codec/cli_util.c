@@ -9,22 +9,6 @@
 #include "codec/cli_util.h"
 #include "codec/codec_int.h"
 
-int hv__cli_option_number(const char *cmd, int argc, char **argv, int i, uint64_t lo, uint64_t hi,
-                          uint64_t *out)
-{
-    if (i + 1 >= argc) {
-        hv__cli_error(cmd, "%s needs a value: a number from %llu to %llu", argv[i],
-                      (unsigned long long)lo, (unsigned long long)hi);
-        return HV_EXIT_USAGE;
-    }
-    if (hv__cli_parse_u64(argv[i + 1], out) != 0 || *out < lo || *out > hi) {
-        hv__cli_error(cmd, "%s takes a number from %llu to %llu, not '%s'", argv[i],
-                      (unsigned long long)lo, (unsigned long long)hi, argv[i + 1]);
-        return HV_EXIT_USAGE;
-    }
-    return -1;
-}
-
 int hv__frame_reader_init(hv__frame_reader *r, const char *cmd, const uint8_t *in, size_t len,
                           size_t frame_max)
 {
@@ -66,8 +50,10 @@ static int frame_failed(hv__frame_reader *r, const uint8_t *p, size_t len, size_
     } else if (len > 0) {
         if (r->scratch == NULL)
             r->scratch = malloc(r->frame_max);
-        if (hv__frame_explain(p, len, hv_codec_get_limits(r->codec), r->scratch,
-                              r->scratch ? r->frame_max : 0, why, sizeof(why)) != rv)
+        hv_codec_limits lim;
+        hv_codec_limits_get(r->codec, &lim);
+        if (hv__frame_explain(p, len, &lim, r->scratch, r->scratch ? r->frame_max : 0, why,
+                              sizeof(why)) != rv)
             why[0] = '\0';
     }
     return hv__frame_reader_fail(r, k, "%s (%s)", why[0] ? why : hv_strerror(rv),
@@ -108,7 +94,9 @@ static int count_failed(hv__frame_reader *r, const hv_msg_batch *b, const hv_bat
 int hv__frame_reader_batch(hv__frame_reader *r, const hv_msg_batch *b, hv__frame_fn fn, void *arg)
 {
     hv_batch_iter it;
-    hv_batch_iter_init(&it, b, hv_codec_get_limits(r->codec));
+    hv_codec_limits lim;
+    hv_codec_limits_get(r->codec, &lim);
+    hv_batch_iter_init(&it, b, &lim);
     const uint8_t *p;
     size_t len, k = 0;
     int rv;

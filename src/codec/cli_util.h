@@ -1,5 +1,5 @@
 /*
- * What the codec's commands (encode, decode, stream) share: numeric options, and reading HVW1
+ * What the codec's commands (encode, decode, stream) share: reading HVW1
  * frames from a whole input (decode, stream join) with one codec with the largest interning
  * tables, frames numbered from 1, batches walked frame by frame, and every failure reported as
  * "hivewire <cmd>: frame N at byte X[, its frame K]: <why> (HV_E...)".
@@ -11,11 +11,6 @@
 #include <stdint.h>
 
 #include <hivewire/codec.h>
-
-/* The value of option argv[i] (argv[i + 1]) as a number in lo..hi into *out: -1 when it is
- * one, else HV_EXIT_USAGE after saying what the option takes. */
-int hv__cli_option_number(const char *cmd, int argc, char **argv, int i, uint64_t lo, uint64_t hi,
-                          uint64_t *out);
 
 typedef struct hv__frame_reader {
     const char *cmd;

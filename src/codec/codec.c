@@ -13,6 +13,7 @@
 #include "codec/codec_int.h"
 #include "codec/intern.h"
 #include "codec/text.h"
+#include "core/field.h"
 
 struct hv_codec {
     hv_codec_limits lim;
@@ -28,15 +29,43 @@ struct hv_codec {
 
 /* ---- Codec lifetime ---------------------------------------------------------------------- */
 
+void hv_codec_opts_default(hv_codec_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->frame_max_bytes = HV_FRAME_MAX_DEFAULT;
+    o->intern_bytes_max = HV_INTERN_BYTES_DEFAULT;
+}
+
+int hv_codec_opts_check(const hv_codec_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_codec_opts)");
+    if (o->frame_max_bytes != 0 &&
+        (o->frame_max_bytes < HV_FRAME_MIN_LIMIT || o->frame_max_bytes > HV_FRAME_MAX_CEILING))
+        return hv__field_fail(err, "frame_max_bytes", "must be 0 (default) or in [256, 16 MiB]");
+    if (o->intern_max > HV_INTERN_MAX_CEILING)
+        return hv__field_fail(err, "intern_max", "must be at most 65535");
+    if (o->intern_bytes_max > HV_INTERN_BYTES_CEILING)
+        return hv__field_fail(err, "intern_bytes_max", "must be at most 1 MiB");
+    return 0;
+}
+
 int hv_codec_new(const hv_codec_opts *opts, hv_codec **out)
 {
-    hv_codec_opts o = { 0 };
-    if (opts != NULL)
-        memcpy(&o, opts, opts->size && opts->size < sizeof(o) ? opts->size : sizeof(o));
-    uint32_t frame_max = o.frame_max_bytes ? o.frame_max_bytes : HV_FRAME_MAX_DEFAULT;
-    if (frame_max > HV_FRAME_MAX_CEILING || frame_max < HV_FRAME_MIN_LIMIT ||
-        o.intern_max > HV_INTERN_MAX_CEILING)
+    if (out == NULL)
         return HV_EINVAL;
+    *out = NULL;
+    hv_codec_opts o;
+    if (opts == NULL)
+        hv_codec_opts_default(&o);
+    else
+        o = *opts;
+    if (hv_codec_opts_check(&o, NULL) != 0)
+        return HV_EINVAL;
+    uint32_t frame_max = o.frame_max_bytes ? o.frame_max_bytes : HV_FRAME_MAX_DEFAULT;
     hv_codec *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return HV_ENOMEM;
@@ -81,15 +110,15 @@ void hv_codec_reset(hv_codec *c)
     memset(&c->stats, 0, sizeof(c->stats));
 }
 
-void hv_codec_get_stats(const hv_codec *c, hv_codec_stats *out)
+void hv_codec_stats_get(const hv_codec *c, hv_codec_stats *out)
 {
     *out = c->stats;
     out->intern_full = c->tx.full_misses;
 }
 
-const hv_codec_limits *hv_codec_get_limits(const hv_codec *c)
+void hv_codec_limits_get(const hv_codec *c, hv_codec_limits *out)
 {
-    return &c->lim;
+    *out = c->lim;
 }
 
 const char *hv_codec_error_detail(const hv_codec *c)

@@ -18,13 +18,13 @@ static uint32_t hash_topic(const char *s, size_t n)
     return h;
 }
 
-int hv_intern_init(hv_intern *t, uint32_t max_entries, uint32_t max_bytes)
+int hv_intern_init(hv_intern *t, size_t max_entries, size_t max_bytes)
 {
     memset(t, 0, sizeof(*t));
     if (max_entries > HV_INTERN_MAX_CEILING || max_bytes > HV_INTERN_BYTES_CEILING)
         return HV_EINVAL;
-    t->max_entries = max_entries;
-    t->max_bytes = max_entries ? max_bytes : 0;
+    t->max_entries = (uint32_t)max_entries;
+    t->max_bytes = max_entries ? (uint32_t)max_bytes : 0;
     if (max_entries == 0)
         return 0;
     uint32_t slots = 2;

@@ -715,14 +715,23 @@ int hv__json_encode_failed(hv__jctx *cx, hv_codec *c, const hv_frame *f, const h
     return jfail(cx, "%s message does not encode: %s", hv_msg_type_name(m->type), hv_strerror(rv));
 }
 
+/* The frame size limit an encode through c (or without a codec) is held to. */
+static uint32_t frame_max_of(const hv_codec *c)
+{
+    if (c == NULL)
+        return HV_FRAME_MAX_CEILING;
+    hv_codec_limits lim;
+    hv_codec_limits_get(c, &lim);
+    return lim.frame_max_bytes;
+}
+
 static int encode_one(hv__jctx *cx, hv_codec *c, const hv_frame *f, const hv_msg *m, uint8_t *buf,
                       size_t cap, size_t *needed)
 {
     int n =
         c ? hv_codec_encode(c, buf, cap, f, m, needed) : hv_frame_encode(buf, cap, f, m, needed);
     if (n < 0 && n != HV_ENOBUFS)
-        hv__json_encode_failed(cx, c, f, m, n,
-                               c ? hv_codec_get_limits(c)->frame_max_bytes : HV_FRAME_MAX_CEILING);
+        hv__json_encode_failed(cx, c, f, m, n, frame_max_of(c));
     return n;
 }
 
@@ -733,8 +742,7 @@ static int batch_frame_failed(hv__jctx *cx, hv_codec *c, const hv_frame *f, cons
     char why[256];
     hv__jctx inner;
     hv__jctx_init(&inner, why, sizeof(why));
-    hv__json_encode_failed(&inner, c, f, m, rv,
-                           c ? hv_codec_get_limits(c)->frame_max_bytes : HV_FRAME_MAX_CEILING);
+    hv__json_encode_failed(&inner, c, f, m, rv, frame_max_of(c));
     jfail(cx, "payload.frames[%zu]: %s", i, why);
     return rv;
 }

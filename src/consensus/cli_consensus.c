@@ -7,21 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include <hivewire/sim.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report.h"
 #include "swarm/cli_sim.h"
 
 typedef struct sim_args {
     uint64_t seeds;
-    int trace;
+    int trace, json;
 } sim_args;
 
 static int apply_faults(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
                         size_t cap)
 {
-    hv_sim_consensus_config *c = target;
+    hv_sim_consensus_opts *c = target;
     (void)opt;
     if (hv_sim_parse_faults(v->s, &c->faults) == 0)
         return 0;
@@ -36,19 +39,19 @@ static const hv_opt config_rows[] = {
     { .name = "seed",
       .kind = HV_OPT_U64,
       .flags = HV_OPT_REQUIRED,
-      HV_OPT_AT(hv_sim_consensus_config, seed),
+      HV_OPT_AT(hv_sim_consensus_opts, seed),
       .umax = UINT64_MAX,
       .help = "seed of the run" },
     { .name = "agents",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, agents),
+      HV_OPT_AT(hv_sim_consensus_opts, agents),
       .umin = 4,
       .umax = HV_SIM_AGENTS_MAX,
       .dflt = "7",
       .help = "voting agents" },
     { .name = "proposals",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, proposals),
+      HV_OPT_AT(hv_sim_consensus_opts, proposals),
       .umin = 1,
       .umax = HV_SIM_PROPOSALS_MAX,
       .dflt = "20",
@@ -61,7 +64,7 @@ static const hv_opt config_rows[] = {
       .help = "none | all | comma list of delay, loss, dup, reorder, crash, byzantine" },
     { .name = "byzantine",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, byzantine),
+      HV_OPT_AT(hv_sim_consensus_opts, byzantine),
       .umin = 1,
       .umax = HV_SIM_AGENTS_MAX,
       .metavar = "K",
@@ -69,7 +72,7 @@ static const hv_opt config_rows[] = {
               "floor((A-1)/3))" },
     { .name = "crashed",
       .kind = HV_OPT_U64,
-      HV_OPT_AT(hv_sim_consensus_config, crashed),
+      HV_OPT_AT(hv_sim_consensus_opts, crashed),
       .umin = 1,
       .umax = HV_SIM_AGENTS_MAX,
       .metavar = "K",
@@ -77,7 +80,7 @@ static const hv_opt config_rows[] = {
               "most A in all (default 1)" },
     { .name = "no-early",
       .kind = HV_OPT_FLAG,
-      HV_OPT_AT(hv_sim_consensus_config, no_early),
+      HV_OPT_AT(hv_sim_consensus_opts, no_early),
       .help = "run the engine without early termination" },
     { 0 },
 };
@@ -95,6 +98,10 @@ static const hv_opt run_rows[] = {
       .kind = HV_OPT_FLAG,
       HV_OPT_AT(sim_args, trace),
       .help = "print every event" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(sim_args, json),
+      .help = "the result as one JSON document on stdout (docs/REPORT.md)" },
     { 0 },
 };
 
@@ -115,7 +122,7 @@ static const hv_cli_spec consensus_spec = {
     .epilog = "Exit status: 0 every invariant held, 1 a violation or failed run, 2 bad usage.\n",
 };
 
-static void replay_command(const hv_sim_consensus_config *c, char *out, size_t cap)
+static void replay_command(const hv_sim_consensus_opts *c, char *out, size_t cap)
 {
     char faults[96];
     hv_sim_format_faults(c->faults, faults, sizeof(faults));
@@ -132,53 +139,88 @@ static void replay_command(const hv_sim_consensus_config *c, char *out, size_t c
 
 /* Options that parse one by one but contradict each other, or leave the engine's assumptions,
  * are usage errors rather than silently ignored or reported "ok". */
-static int check_combination(const hv_sim_consensus_config *c, uint64_t seeds)
+static int check_combination(const hv_sim_consensus_opts *c, uint64_t seeds)
 {
     uint32_t byz =
         (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
     uint32_t crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
     if (c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) {
-        hv__cli_error("sim consensus", "--byzantine %u needs 'byzantine' in --faults",
+        hv__cli_error("sim consensus", "--byzantine: %u needs 'byzantine' in --faults",
                       c->byzantine);
         return -1;
     }
     if (c->crashed != 0 && !(c->faults & HV_SIM_CRASH)) {
-        hv__cli_error("sim consensus", "--crashed %u needs 'crash' in --faults", c->crashed);
+        hv__cli_error("sim consensus", "--crashed: %u needs 'crash' in --faults", c->crashed);
         return -1;
     }
     if (3 * (uint64_t)byz + 1 > c->agents) {
-        hv__cli_error("sim",
-                      "--byzantine %u with %u agents breaks the BFT assumption agents >= "
+        hv__cli_error("sim consensus",
+                      "--byzantine: %u with %u agents breaks the BFT assumption agents >= "
                       "3K+1 (at most %u Byzantine agents here)",
                       byz, c->agents, (c->agents - 1) / 3);
         return -1;
     }
     if ((uint64_t)byz + crashed > c->agents) {
-        hv__cli_error("sim consensus", "%u Byzantine + %u crashed agents exceed the %u agents", byz,
+        hv__cli_error("sim consensus",
+                      "--crashed: %u Byzantine + %u crashed agents exceed the %u agents", byz,
                       crashed, c->agents);
         return -1;
     }
     if (seeds - 1 > UINT64_MAX - c->seed) {
-        hv__cli_error("sim consensus", "--seed %llu --seeds %llu runs past the largest seed",
-                      (unsigned long long)c->seed, (unsigned long long)seeds);
+        hv__cli_error("sim consensus", "--seeds: %llu from --seed %llu runs past the largest seed",
+                      (unsigned long long)seeds, (unsigned long long)c->seed);
         return -1;
     }
     return 0;
 }
 
-static int parse_args(int argc, char **argv, hv_sim_consensus_config *c, uint64_t *seeds)
+static int parse_args(int argc, char **argv, hv_sim_consensus_opts *c, sim_args *a)
 {
-    sim_args a = { .seeds = 1 };
-    void *targets[] = { &a, c };
+    void *targets[] = { a, c };
     int rc = hv__opts_parse(&consensus_spec, targets, argc, argv, NULL);
     if (rc != HV_OPTS_PROCEED)
         return rc;
-    c->trace = a.trace ? stdout : NULL;
-    *seeds = a.seeds;
-    return check_combination(c, *seeds) == 0 ? HV_OPTS_PROCEED : HV_EXIT_USAGE;
+    if (a->trace && a->json)
+        return hv__opts_usage_error(&consensus_spec,
+                                    "--trace: prints on stdout, which --json owns; choose one");
+    c->trace = a->trace ? stdout : NULL;
+    return check_combination(c, a->seeds) == 0 ? HV_OPTS_PROCEED : HV_EXIT_USAGE;
 }
 
-static int run_one(const hv_sim_consensus_config *c, int verbose)
+static json_t *config_json(const hv_sim_consensus_opts *c, uint64_t seeds)
+{
+    char faults[96];
+    hv_sim_format_faults(c->faults, faults, sizeof(faults));
+    return json_pack("{s:I, s:I, s:i, s:i, s:s, s:i, s:i, s:b}", "seed", (json_int_t)c->seed,
+                     "seeds", (json_int_t)seeds, "agents", c->agents, "proposals", c->proposals,
+                     "faults", faults, "byzantine", c->byzantine, "crashed", c->crashed,
+                     "early_termination", !c->no_early);
+}
+
+static json_t *run_json(const hv_sim_consensus_opts *c, const hv_sim_consensus_result *r)
+{
+    char cmd[256];
+    replay_command(c, cmd, sizeof(cmd));
+    return json_pack(
+        "{s:I, s:b, s:o, s:s, s:s, s:I, s:f, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, "
+        "s:{s:I, s:I}, s:I, s:{s:I, s:I}, s:I}",
+        "seed", (json_int_t)c->seed, "invariants_held", !r->violation, "violation",
+        r->violation ? json_string(r->message) : json_null(), "replay", cmd, "trace_hash",
+        r->trace_hex, "events", (json_int_t)r->events, "simulated_s", (double)r->sim_end_ns / 1e9,
+        "decided", "accepted", (json_int_t)r->decided[HV_OUTCOME_ACCEPTED], "rejected",
+        (json_int_t)r->decided[HV_OUTCOME_REJECTED], "no_quorum",
+        (json_int_t)r->decided[HV_OUTCOME_NO_QUORUM], "early", (json_int_t)r->decided_early,
+        "votes", "sent", (json_int_t)r->votes_sent, "counted", (json_int_t)r->votes_counted,
+        "refused", (json_int_t)r->votes_refused, "network", "lost", (json_int_t)r->lost,
+        "duplicated", (json_int_t)r->duplicated, "forged_sent", (json_int_t)r->forged_sent,
+        "equivocations", "sent", (json_int_t)r->equivocations_sent, "detected",
+        (json_int_t)r->equivocations_detected, "early_termination_compared",
+        (json_int_t)r->et_compared);
+}
+
+/* One seed: its lines (verbose), the violation and its replay command, its JSON (runs, when
+ * not NULL: every verbose run and every violation). */
+static int run_one(const hv_sim_consensus_opts *c, int verbose, json_t *runs)
 {
     hv_sim_consensus_result r;
     char cmd[256];
@@ -188,6 +230,10 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
                       hv_strerror(rc));
         return HV_EXIT_FAIL;
     }
+    if (runs != NULL && (verbose || r.violation))
+        json_array_append_new(runs, run_json(c, &r));
+    if (runs != NULL)
+        return r.violation ? HV_EXIT_FAIL : HV_EXIT_OK;
     if (r.violation) {
         replay_command(c, cmd, sizeof(cmd));
         printf("seed %llu: INVARIANT VIOLATED: %s\nreplay: %s\n", (unsigned long long)c->seed,
@@ -195,9 +241,9 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
         return HV_EXIT_FAIL;
     }
     if (verbose)
-        printf("seed %llu: ok  trace %s  events %llu  accepted %llu rejected %llu no_quorum "
-               "%llu (early %llu)  votes sent %llu counted %llu refused %llu  lost %llu dup "
-               "%llu  forged %llu  equivocations %llu/%llu  et-compared %llu\n",
+        printf("seed %llu: ok\ntrace %s\nevents %llu, accepted %llu, rejected %llu, no quorum "
+               "%llu (early %llu)\nvotes sent %llu, counted %llu, refused %llu; lost %llu, dup "
+               "%llu\nforged %llu, equivocations detected %llu of %llu, et-compared %llu\n",
                (unsigned long long)c->seed, r.trace_hex, (unsigned long long)r.events,
                (unsigned long long)r.decided[HV_OUTCOME_ACCEPTED],
                (unsigned long long)r.decided[HV_OUTCOME_REJECTED],
@@ -212,20 +258,32 @@ static int run_one(const hv_sim_consensus_config *c, int verbose)
 
 static int cmd_consensus(int argc, char **argv)
 {
-    hv_sim_consensus_config c;
-    hv_sim_consensus_config_default(&c, 0);
-    uint64_t seeds = 1;
-    int rc = parse_args(argc, argv, &c, &seeds);
+    hv_sim_consensus_opts c;
+    hv_sim_consensus_opts_default(&c);
+    sim_args a = { .seeds = 1 };
+    int rc = parse_args(argc, argv, &c, &a);
     if (rc != HV_OPTS_PROCEED)
         return rc;
     uint64_t first = c.seed, failed = 0;
-    for (uint64_t k = 0; k < seeds; k++) {
+    json_t *doc = a.json ? hv__cli_json_doc("sim consensus") : NULL;
+    json_t *runs = a.json ? json_array() : NULL;
+    if (doc != NULL)
+        json_object_set_new(doc, "config", config_json(&c, a.seeds));
+    for (uint64_t k = 0; k < a.seeds; k++) {
         c.seed = first + k;
-        failed += run_one(&c, seeds == 1 || c.trace != NULL) != HV_EXIT_OK;
+        failed += run_one(&c, a.seeds == 1 || c.trace != NULL, runs) != HV_EXIT_OK;
     }
-    if (seeds > 1)
-        printf("%llu seeds from %llu: %llu failed\n", (unsigned long long)seeds,
+    if (doc != NULL) {
+        json_object_set_new(doc, "result",
+                            json_pack("{s:I, s:I, s:b, s:o}", "seeds", (json_int_t)a.seeds,
+                                      "failed", (json_int_t)failed, "invariants_held", failed == 0,
+                                      "runs", runs));
+        if (hv__cli_json_print(doc) != 0)
+            return HV_EXIT_FAIL;
+    } else if (a.seeds > 1) {
+        printf("%llu seeds from %llu: %llu failed\n", (unsigned long long)a.seeds,
                (unsigned long long)first, (unsigned long long)failed);
+    }
     return failed ? HV_EXIT_FAIL : HV_EXIT_OK;
 }
 
@@ -240,6 +298,9 @@ static const hv_cli_group sim_group = {
     .about = "Deterministic simulations: the same seed replays the same run exactly.\n",
     .subs = sim_subs,
 };
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_sim = &sim_group;
 
 int hv_cmd_sim(int argc, char **argv);
 

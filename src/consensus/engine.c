@@ -17,6 +17,7 @@
 
 #include "consensus/consensus_int.h"
 #include "core/assert.h"
+#include "core/field.h"
 
 enum { SLOT_FREE = 0, SLOT_OPEN = 1, SLOT_CLOSED = 2 };
 enum { VS_CHOICE_MASK = 0x3, VS_EXCLUDED = 0x80 };
@@ -211,26 +212,34 @@ void hv_consensus_opts_default(hv_consensus_opts *o)
     hv_crit_table_default(&o->table);
 }
 
-static int opts_valid(const hv_consensus_opts *o)
+int hv_consensus_opts_check(const hv_consensus_opts *o, hv_field_error *err)
 {
+    const uint32_t flags_known = HV_CONSENSUS_NO_EARLY | HV_CONSENSUS_NO_MAC |
+                                 HV_CONSENSUS_SIGS_PREVERIFIED | HV_CONSENSUS_BFT_MAC;
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
     if (o->size != sizeof(*o))
-        return HV_EINVAL;
+        return hv__field_fail(err, "size", "must be sizeof(hv_consensus_opts)");
     if (o->proposals_max == 0 || o->proposals_max > (1u << 20))
-        return HV_EINVAL;
+        return hv__field_fail(err, "proposals_max", "must be in [1, 2^20]");
     if (o->voters_max == 0 || o->voters_max > (1u << 20))
-        return HV_EINVAL;
+        return hv__field_fail(err, "voters_max", "must be in [1, 2^20]");
     if (o->proposal_voters_max == 0 || o->proposal_voters_max > HV_PROPOSAL_VOTERS_MAX)
-        return HV_EINVAL;
+        return hv__field_fail(err, "proposal_voters_max", "must be in [1, 4096]");
     if (o->evidence_max == 0 || o->evidence_max > (1u << 20))
-        return HV_EINVAL;
+        return hv__field_fail(err, "evidence_max", "must be in [1, 2^20]");
     if ((uint64_t)o->proposals_max * o->proposal_voters_max > (1u << 26))
-        return HV_EINVAL;
+        return hv__field_fail(err, "proposal_voters_max",
+                              "times proposals_max must be at most 2^26");
+    if (o->flags & ~flags_known)
+        return hv__field_fail(err, "flags", "must hold only HV_CONSENSUS_* bits");
     for (int i = 0; i < HV_CRIT_COUNT; i++)
         if (hv__policy_valid(&o->table.crit_policy[i]) != 0)
-            return HV_EINVAL;
+            return hv__field_fail(err, "table.crit_policy",
+                                  "holds a rule or ratio hv_crit_table_set_policy() refuses");
     for (int i = 0; i < HV_ACTION_MAX; i++)
         if (o->table.action_crit[i] >= HV_CRIT_COUNT)
-            return HV_EINVAL;
+            return hv__field_fail(err, "table.action_crit", "holds a criticality out of range");
     return 0;
 }
 
@@ -270,14 +279,17 @@ static int alloc_tables(hv_consensus *c)
     return hv_hist_init(&c->latency, UINT64_C(1) << 40, 7);
 }
 
-int hv_consensus_new(hv_consensus **out, const hv_consensus_opts *opts)
+int hv_consensus_new(const hv_consensus_opts *opts, hv_consensus **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
     hv_consensus_opts dflt;
     if (opts == NULL) {
         hv_consensus_opts_default(&dflt);
         opts = &dflt;
     }
-    int rv = opts_valid(opts);
+    int rv = hv_consensus_opts_check(opts, NULL);
     if (rv != 0)
         return rv;
     if (sodium_init() < 0)

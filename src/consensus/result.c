@@ -13,6 +13,7 @@
 #include <hivewire/consensus.h>
 
 #include "consensus/consensus_int.h"
+#include "core/field.h"
 
 static int valid_result(const hv_agent_result *r, int numeric)
 {
@@ -40,16 +41,37 @@ static int out_cmp(const hv_agent_result *x, const hv_agent_result *y, double to
     return x->output_len == 0 ? 0 : memcmp(x->output, y->output, x->output_len);
 }
 
+void hv_result_opts_default(hv_result_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->rule = HV_RESULT_MAJORITY;
+    o->tolerance = -1;
+}
+
+int hv_result_opts_check(const hv_result_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_result_opts)");
+    if (o->rule > HV_RESULT_BFT)
+        return hv__field_fail(err, "rule", "must be an hv_result_rule value");
+    if (o->den != 0 && o->num == 0)
+        return hv__field_fail(err, "num", "must be at least 1 when den is set");
+    if (o->den != 0 && o->num > o->den)
+        return hv__field_fail(err, "num", "must not exceed den");
+    if (isnan(o->tolerance))
+        return hv__field_fail(err, "tolerance", "must be a number (< 0: compare bytes)");
+    return 0;
+}
+
 static int check_inputs(const hv_agent_result *res, size_t n, const hv_result_opts *o)
 {
-    if (n == 0 || res == NULL || o == NULL)
+    if (n == 0 || res == NULL || hv_result_opts_check(o, NULL) != 0)
         return HV_EINVAL;
     if (n > HV_RESULT_VOTE_MAX)
         return HV_ERANGE;
-    if (o->den != 0 && (o->num == 0 || o->num > o->den))
-        return HV_EINVAL;
-    if (o->rule > HV_RESULT_BFT || isnan(o->tolerance))
-        return HV_EINVAL;
     if (o->rule == HV_RESULT_BFT && n < 4)
         return HV_ETOOFEWVOTERS;
     for (size_t i = 0; i < n; i++)

@@ -17,6 +17,7 @@
 #include <hivewire/rng.h>
 #include <hivewire/sim.h>
 
+#include "core/field.h"
 #include "core/timeq.h"
 #include "sim/simnet.h"
 
@@ -51,7 +52,7 @@ typedef struct event {
 } event;
 
 typedef struct sim {
-    hv_sim_consensus_config cfg;
+    hv_sim_consensus_opts cfg;
     hv_sim_consensus_result *res;
     hv_rng rng;
     hv_simnet net;
@@ -128,12 +129,12 @@ void hv_sim_format_faults(uint32_t mask, char *out, size_t cap)
         snprintf(out, cap, "none");
 }
 
-void hv_sim_consensus_config_default(hv_sim_consensus_config *cfg, uint64_t seed)
+void hv_sim_consensus_opts_default(hv_sim_consensus_opts *o)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->seed = seed;
-    cfg->agents = 7;
-    cfg->proposals = 20;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->agents = 7;
+    o->proposals = 20;
 }
 
 /* ---- trace and violations ---- */
@@ -583,21 +584,39 @@ static void pick_agents(sim *s, uint32_t count, int flag)
     }
 }
 
-static int check_config(const hv_sim_consensus_config *c, uint32_t *byz, uint32_t *crashed)
+/* The Byzantine and crashed agents a valid configuration asks for. */
+static void fault_counts(const hv_sim_consensus_opts *c, uint32_t *byz, uint32_t *crashed)
 {
-    if (c->agents < 4 || c->agents > HV_SIM_AGENTS_MAX || c->proposals == 0 ||
-        c->proposals > HV_SIM_PROPOSALS_MAX || (c->faults & ~HV_SIM_ALL))
-        return HV_EINVAL;
-    /* A count for a fault class that is not enabled would be silently ignored: refuse it. */
-    if ((c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE)) ||
-        (c->crashed != 0 && !(c->faults & HV_SIM_CRASH)))
-        return HV_EINVAL;
     *byz = (c->faults & HV_SIM_BYZANTINE) ? (c->byzantine ? c->byzantine : (c->agents - 1) / 3) : 0;
     *crashed = (c->faults & HV_SIM_CRASH) ? (c->crashed ? c->crashed : 1) : 0;
+}
+
+int hv_sim_consensus_opts_check(const hv_sim_consensus_opts *c, hv_field_error *err)
+{
+    if (c == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (c->size != sizeof(*c))
+        return hv__field_fail(err, "size", "must be sizeof(hv_sim_consensus_opts)");
+    if (c->agents < 4 || c->agents > HV_SIM_AGENTS_MAX)
+        return hv__field_fail(err, "agents", "must be in [4, 64]");
+    if (c->proposals == 0 || c->proposals > HV_SIM_PROPOSALS_MAX)
+        return hv__field_fail(err, "proposals", "must be in [1, 100000]");
+    if (c->faults & ~HV_SIM_ALL)
+        return hv__field_fail(err, "faults",
+                              "must hold only the consensus simulator's HV_SIM_* bits");
+    /* A count for a fault class that is not enabled would be silently ignored: refuse it. */
+    if (c->byzantine != 0 && !(c->faults & HV_SIM_BYZANTINE))
+        return hv__field_fail(err, "byzantine", "must be 0 without HV_SIM_BYZANTINE in faults");
+    if (c->crashed != 0 && !(c->faults & HV_SIM_CRASH))
+        return hv__field_fail(err, "crashed", "must be 0 without HV_SIM_CRASH in faults");
+    uint32_t byz, crashed;
+    fault_counts(c, &byz, &crashed);
     /* The engine's guarantees assume n >= 3f + 1 Byzantine voters; beyond it a run proves
      * nothing, so it is not a configuration the simulator accepts. */
-    if (3 * (uint64_t)*byz + 1 > c->agents || (uint64_t)*byz + *crashed > c->agents)
-        return HV_EINVAL;
+    if (3 * (uint64_t)byz + 1 > c->agents)
+        return hv__field_fail(err, "byzantine", "must keep agents >= 3 * byzantine + 1");
+    if ((uint64_t)byz + crashed > c->agents)
+        return hv__field_fail(err, "crashed", "plus byzantine must not exceed agents");
     return 0;
 }
 
@@ -612,7 +631,7 @@ static int new_engine(sim *s, hv_consensus **out, int early)
     o.proposal_voters_max = s->cfg.agents;
     o.evidence_max = 1024;
     o.flags = early ? 0 : HV_CONSENSUS_NO_EARLY;
-    int rc = hv_consensus_new(out, &o);
+    int rc = hv_consensus_new(&o, out);
     for (uint32_t i = 1; rc == 0 && i <= s->cfg.agents; i++)
         rc = hv_consensus_add_voter(*out, s->agents[i].id, s->agents[i].pk, s->agents[i].mac);
     return rc;
@@ -709,12 +728,13 @@ static void check_end(sim *s, uint32_t byz, uint32_t crashed)
     }
 }
 
-int hv_sim_consensus_run(const hv_sim_consensus_config *cfg, hv_sim_consensus_result *out)
+int hv_sim_consensus_run(const hv_sim_consensus_opts *cfg, hv_sim_consensus_result *out)
 {
     uint32_t byz, crashed;
-    int rc = check_config(cfg, &byz, &crashed);
+    int rc = hv_sim_consensus_opts_check(cfg, NULL);
     if (rc != 0)
         return rc;
+    fault_counts(cfg, &byz, &crashed);
     if (sodium_init() < 0)
         return HV_ECRYPTO;
     memset(out, 0, sizeof(*out));

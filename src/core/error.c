@@ -2,6 +2,8 @@
 
 #include <hivewire/common.h>
 
+#include "core/field.h"
+
 const char *hv_strerror(int err)
 {
     switch (err) {
@@ -85,4 +87,11 @@ int hv_err_from_errno(int errnum)
 const char *hv_version(void)
 {
     return HV_VERSION_STRING;
+}
+
+int hv__field_fail(hv_field_error *err, const char *field, const char *reason)
+{
+    if (err != NULL)
+        *err = (hv_field_error){ field, reason };
+    return HV_EINVAL;
 }

@@ -16,7 +16,7 @@ hv_add_test(NAME dtw_cli SOURCES tests/dtw/cli_test.c src/dtw/cli_dtw.c src/cli/
 # The malloc interposer of the bench harness counts allocations on the query path.
 hv_add_test(NAME dtw_alloc SOURCES tests/dtw/alloc_test.c bench/alloc_count.c)
 
-hv_cli_command(NAME dtw FUNC hv_cmd_dtw HELP "DTW top-k search of query series against patterns"
+hv_cli_command(NAME dtw FUNC hv_cmd_dtw TABLE spec HELP "DTW top-k search of query series against patterns"
                SOURCES src/dtw/cli_dtw.c)
 hv_bench_area(NAME dtw FUNC hv_bench_dtw HELP "DTW 1-NN cascade vs brute force, K=1000, n=64..256"
               SOURCES bench/dtw_bench.c DEFINES HV_DTW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -140,7 +140,7 @@ static int check_lengths(const char *path, const hv__dtw_series_file *f, size_t 
 
 typedef struct run {
     dtw_args *a;
-    hv_dtw_params params;
+    hv_dtw_opts params;
     hv_dtw_set *set;
     hv_dtw_ws *ws;
     hv_dtw_pool *pool;
@@ -189,20 +189,20 @@ static int run_top(run *r, size_t qi, const double *q, size_t count)
 {
     hv_dtw_stats st;
     hv_dtw_stats_reset(&st);
-    long m = r->pool ? hv_dtw_pool_search(r->pool, r->set, count, q, r->a->k, r->top, &st)
-                     : hv_dtw_search(r->ws, r->set, count, q, r->a->k, r->top, &st);
+    int m = r->pool ? hv_dtw_pool_search(r->pool, r->set, count, q, r->a->k, r->top, &st)
+                    : hv_dtw_search(r->ws, r->set, count, q, r->a->k, r->top, &st);
     if (m < 0)
-        return (int)m;
+        return m;
     if (r->jq == NULL) {
-        printf("query %zu (line %zu): %ld nearest of %zu patterns\n  rank\tpattern\tdistance\n", qi,
+        printf("query %zu (line %zu): %d nearest of %zu patterns\n  rank\tpattern\tdistance\n", qi,
                qi + 1, m, count);
-        for (long i = 0; i < m; i++)
-            printf("  %ld\t%zu\t%.17g\n", i + 1, r->top[i].index, r->top[i].distance);
+        for (int i = 0; i < m; i++)
+            printf("  %d\t%zu\t%.17g\n", i + 1, r->top[i].index, r->top[i].distance);
         print_stats(&st);
         return 0;
     }
     json_t *t = json_array();
-    for (long i = 0; i < m; i++)
+    for (int i = 0; i < m; i++)
         json_array_append_new(t, json_pack("{s:I,s:f}", "pattern", (json_int_t)r->top[i].index,
                                            "distance", r->top[i].distance));
     json_array_append_new(r->jq, json_pack("{s:I,s:o,s:o}", "query", (json_int_t)qi, "top", t,
@@ -213,7 +213,8 @@ static int run_top(run *r, size_t qi, const double *q, size_t count)
 static int setup(run *r, const hv__dtw_series_file *pf)
 {
     size_t len = row_len(pf, 0);
-    hv_dtw_params_default(&r->params, len);
+    hv_dtw_opts_default(&r->params);
+    r->params.len = len;
     r->params.band = r->a->band;
     r->params.znorm = r->a->znorm;
     int rv = hv_dtw_set_new(&r->params, pf->rows, &r->set);
@@ -228,7 +229,7 @@ static int setup(run *r, const hv__dtw_series_file *pf)
     if (r->top == NULL || r->dist == NULL)
         return HV_ENOMEM;
     for (size_t i = 0; i < pf->rows; i++) {
-        long idx = hv_dtw_set_add(r->set, pf->values + pf->offsets[i]);
+        int idx = hv_dtw_set_add(r->set, pf->values + pf->offsets[i]);
         if (idx < 0) {
             hv__cli_error("dtw", "%s:%zu: pattern refused: %s", r->a->patterns_path, i + 1,
                           hv_strerror((int)idx));
@@ -272,6 +273,9 @@ static int print_json(run *r, size_t count)
     json_decref(o);
     return 0;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_dtw = &spec;
 
 int hv_cmd_dtw(int argc, char **argv);
 

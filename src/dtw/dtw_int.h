@@ -25,7 +25,7 @@
 #define HV__DTW_LANES 4u
 
 struct hv_dtw_set {
-    hv_dtw_params params;
+    hv_dtw_opts params;
     size_t r;        /* warping window in cells */
     size_t capacity; /* patterns */
     size_t count;
@@ -49,9 +49,9 @@ typedef struct hv__dtw_query {
 } hv__dtw_query;
 
 struct hv_dtw_ws {
-    hv_dtw_params params;
+    hv_dtw_opts params;
     size_t r;
-    unsigned k_max;
+    size_t k_max;
     int avx2;   /* resolved SIMD choice */
     double *q;  /* len: normalised query */
     double *qu; /* len: query envelope */
@@ -83,7 +83,8 @@ struct hv_dtw_ws {
 /* Resolves a simd setting to "use AVX2" (1) or not (0). */
 int hv__dtw_use_avx2(unsigned simd);
 
-int hv__dtw_params_check(const hv_dtw_params *p);
+/* opts, or the defaults written into *dflt when opts is NULL. */
+const hv_dtw_opts *hv__dtw_opts_or_default(const hv_dtw_opts *opts, hv_dtw_opts *dflt);
 
 /* znorm with the resolved choice. */
 int hv__dtw_znorm(const double *x, size_t n, double *out, int avx2);
@@ -130,7 +131,7 @@ int hv__dtw_ws_prepare(hv_dtw_ws *ws, const double *query);
  * Returns the number of matches held (<= k). Adds to st.
  */
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                            size_t begin, size_t end, unsigned k, size_t held, hv_dtw_stats *st);
+                            size_t begin, size_t end, size_t k, size_t held, hv_dtw_stats *st);
 
 /* Orders matches by (distance, index). */
 static inline int hv__dtw_match_less(double da, size_t ia, double db, size_t ib)

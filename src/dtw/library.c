@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/field.h"
 #include "dtw/dtw_int.h"
 
 #define WS_MEM_MAX ((size_t)65536)
@@ -31,24 +32,49 @@ void hv_dtw_library_opts_default(hv_dtw_library_opts *o)
     o->simd = HV_DTW_SIMD_AUTO;
 }
 
-static void set_params(const hv_dtw_library_opts *o, hv_dtw_params *p)
+static void set_params(const hv_dtw_library_opts *o, hv_dtw_opts *p)
 {
-    hv_dtw_params_default(p, o->len);
+    hv_dtw_opts_default(p);
+    p->len = o->len;
     p->band = o->band;
     p->znorm = 1;
     p->simd = o->simd;
 }
 
-int hv_dtw_library_new(const hv_dtw_library_opts *o, hv_dtw_library **out)
+int hv_dtw_library_opts_check(const hv_dtw_library_opts *o, hv_field_error *err)
 {
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_dtw_library_opts)");
+    if (o->len < 2 || o->len > HV_DTW_LEN_MAX)
+        return hv__field_fail(err, "len", "must be in [2, 65536]");
+    if (!(o->band >= 0 && o->band <= 1))
+        return hv__field_fail(err, "band", "must be a number in [0, 1]");
+    if (o->horizon == 0 || o->horizon > ((size_t)1 << 40))
+        return hv__field_fail(err, "horizon", "must be in [1, 2^40]");
+    if (o->capacity == 0 || o->capacity > HV_DTW_SET_MAX)
+        return hv__field_fail(err, "capacity", "must be in [1, 2^24]");
+    if (o->simd != HV_DTW_SIMD_AUTO && o->simd != HV_DTW_SIMD_SCALAR)
+        return hv__field_fail(err, "simd", "must be an enum hv_dtw_simd value");
+    return 0;
+}
+
+int hv_dtw_library_new(const hv_dtw_library_opts *opts, hv_dtw_library **out)
+{
+    if (out == NULL)
+        return HV_EINVAL;
     *out = NULL;
-    if (o == NULL || o->size < sizeof(*o) || o->len < 2 || o->horizon == 0 ||
-        o->horizon > ((size_t)1 << 40) || o->capacity == 0 || o->capacity > HV_DTW_SET_MAX)
+    hv_dtw_library_opts dflt;
+    const hv_dtw_library_opts *o = opts;
+    if (o == NULL) {
+        hv_dtw_library_opts_default(&dflt);
+        o = &dflt;
+    }
+    if (hv_dtw_library_opts_check(o, NULL) != 0)
         return HV_EINVAL;
-    hv_dtw_params p;
+    hv_dtw_opts p;
     set_params(o, &p);
-    if (hv__dtw_params_check(&p) != 0)
-        return HV_EINVAL;
     hv_dtw_library *lib = calloc(1, sizeof(*lib));
     if (lib == NULL)
         return HV_ENOMEM;
@@ -91,7 +117,7 @@ static int window_logs(const double *prices, size_t end, size_t len, double *out
     return 0;
 }
 
-long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count, size_t end)
+int hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count, size_t end)
 {
     size_t len = lib->opts.len, h = lib->opts.horizon;
     if (end + 1 < len || end >= count || count - end <= h)
@@ -99,7 +125,7 @@ long hv_dtw_library_add(hv_dtw_library *lib, const double *prices, size_t count,
     return hv_dtw_library_add_window(lib, prices + (end + 1 - len), prices[end + h], end);
 }
 
-long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future, size_t end)
+int hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double future, size_t end)
 {
     size_t len = lib->opts.len, n = lib->set->count;
     if (end + 1 < len || end > SIZE_MAX - lib->opts.horizon)
@@ -115,7 +141,7 @@ long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double
     int rv = window_logs(window, len - 1, len, lib->logs);
     if (rv != 0)
         return rv;
-    long idx = hv_dtw_set_add(lib->set, lib->logs);
+    int idx = hv_dtw_set_add(lib->set, lib->logs);
     if (idx < 0)
         return idx;
     lib->label[idx] = log(future) - lib->logs[len - 1];
@@ -123,16 +149,16 @@ long hv_dtw_library_add_window(hv_dtw_library *lib, const double *window, double
     return idx;
 }
 
-long hv_dtw_library_build(hv_dtw_library *lib, const double *prices, size_t count, size_t stride)
+int hv_dtw_library_build(hv_dtw_library *lib, const double *prices, size_t count, size_t stride)
 {
     size_t len = lib->opts.len, h = lib->opts.horizon;
     if (stride == 0)
         return HV_EINVAL;
-    long added = 0;
+    int added = 0;
     for (size_t end = len - 1; end < count && count - end > h; end += stride) {
         if (lib->set->count > 0 && end <= lib->end[lib->set->count - 1])
             continue;
-        long rv = hv_dtw_library_add(lib, prices, count, end);
+        int rv = hv_dtw_library_add(lib, prices, count, end);
         if (rv == HV_EFULL)
             break;
         if (rv < 0)
@@ -156,7 +182,7 @@ size_t hv_dtw_library_eligible(const hv_dtw_library *lib, size_t t)
     return lo;
 }
 
-int hv_dtw_library_ws_new(const hv_dtw_library *lib, unsigned k_max, hv_dtw_ws **out)
+int hv_dtw_library_ws_new(const hv_dtw_library *lib, size_t k_max, hv_dtw_ws **out)
 {
     int rv = hv_dtw_ws_new(&lib->set->params, k_max, out);
     if (rv != 0)
@@ -192,11 +218,11 @@ static void weigh(const hv_dtw_library *lib, const hv_dtw_match *mt, size_t m,
     out->expected_return = pred;
     out->agreement = agree / wsum;
     out->distance_min = dmin;
-    out->neighbours = (unsigned)m;
+    out->neighbours = m;
 }
 
 int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const double *prices,
-                           size_t count, size_t t, unsigned k, hv_dtw_prediction *out,
+                           size_t count, size_t t, size_t k, hv_dtw_prediction *out,
                            hv_dtw_stats *stats)
 {
     size_t len = lib->opts.len;
@@ -206,7 +232,7 @@ int hv_dtw_library_predict(const hv_dtw_library *lib, hv_dtw_ws *ws, const doubl
 }
 
 int hv_dtw_library_predict_window(const hv_dtw_library *lib, hv_dtw_ws *ws, const double *window,
-                                  size_t t, unsigned k, hv_dtw_prediction *out, hv_dtw_stats *stats)
+                                  size_t t, size_t k, hv_dtw_prediction *out, hv_dtw_stats *stats)
 {
     size_t len = lib->opts.len;
     if (t + 1 < len || k == 0 || k > ws->k_max || ws->params.len != len)

@@ -54,8 +54,8 @@ typedef struct worker {
 } worker;
 
 struct hv_dtw_pool {
-    hv_dtw_params params;
-    unsigned threads, k_max;
+    hv_dtw_opts params;
+    size_t threads, k_max;
     pthread_mutex_t mu;
     pthread_cond_t job_cv;  /* workers wait here for a new generation */
     pthread_cond_t done_cv; /* the caller waits here for the last range */
@@ -70,7 +70,7 @@ struct hv_dtw_pool {
     size_t count; /* written with generation, under mu; workers copy both together */
     hv__dtw_query qc;
     uint64_t shared_thr;
-    unsigned k;
+    size_t k;
     worker *w; /* threads entries; w[0] is the calling thread */
 };
 
@@ -90,7 +90,7 @@ _Static_assert(HV_DTW_SET_MAX < (UINT64_C(1) << POS_BITS), "positions fit below 
  * one-thread pool takes everything at once (and searches exactly as hv_dtw_search() does),
  * the first claims are large (good seeding, good pruning) and the last ones small
  * (balance). */
-static size_t claim_size(size_t left, unsigned threads)
+static size_t claim_size(size_t left, size_t threads)
 {
     size_t n = (left + threads - 1) / threads;
     if (n < CHUNK_MIN)
@@ -167,10 +167,10 @@ void hv_dtw_pool_free(hv_dtw_pool *p)
     __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->job_cv);
     pthread_mutex_unlock(&p->mu);
-    for (unsigned i = 1; i < p->threads; i++)
+    for (size_t i = 1; i < p->threads; i++)
         if (p->w[i].started)
             pthread_join(p->w[i].thread, NULL);
-    for (unsigned i = 0; i < p->threads; i++)
+    for (size_t i = 0; i < p->threads; i++)
         hv_dtw_ws_free(p->w[i].ws);
     pthread_cond_destroy(&p->job_cv);
     pthread_cond_destroy(&p->done_cv);
@@ -179,11 +179,14 @@ void hv_dtw_pool_free(hv_dtw_pool *p)
     free(p);
 }
 
-int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_max,
-                    hv_dtw_pool **out)
+int hv_dtw_pool_new(const hv_dtw_opts *opts, size_t threads, size_t k_max, hv_dtw_pool **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
     *out = NULL;
-    if (hv__dtw_params_check(params) != 0 || threads == 0 || threads > HV_DTW_THREADS_MAX ||
+    hv_dtw_opts dflt;
+    const hv_dtw_opts *params = hv__dtw_opts_or_default(opts, &dflt);
+    if (hv_dtw_opts_check(params, NULL) != 0 || threads == 0 || threads > HV_DTW_THREADS_MAX ||
         k_max == 0 || k_max > HV_DTW_K_MAX)
         return HV_EINVAL;
     hv_dtw_pool *p = calloc(1, sizeof(*p));
@@ -201,13 +204,13 @@ int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_ma
     pthread_cond_init(&p->job_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
     int rv = 0;
-    for (unsigned i = 0; i < threads && rv == 0; i++) {
+    for (size_t i = 0; i < threads && rv == 0; i++) {
         p->w[i].pool = p;
         rv = hv_dtw_ws_new(params, k_max, &p->w[i].ws);
         if (rv == 0)
             rv = hv__dtw_ws_memo(p->w[i].ws, MEMO_CAP);
     }
-    for (unsigned i = 1; i < threads && rv == 0; i++) {
+    for (size_t i = 1; i < threads && rv == 0; i++) {
         int e = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
         if (e != 0)
             rv = hv_err_from_errno(e);
@@ -224,14 +227,14 @@ int hv_dtw_pool_new(const hv_dtw_params *params, unsigned threads, unsigned k_ma
 
 /* k-way merge of the lists of job gen's participants (each sorted) into out; returns the count
  * written. A participant that searched no range of the job holds nothing for it. */
-static size_t merge_lists(hv_dtw_pool *p, uint64_t gen, unsigned k, hv_dtw_match *out)
+static size_t merge_lists(hv_dtw_pool *p, uint64_t gen, size_t k, hv_dtw_match *out)
 {
     size_t pos[HV_DTW_THREADS_MAX] = { 0 }, held[HV_DTW_THREADS_MAX], m = 0;
-    for (unsigned i = 0; i < p->threads; i++)
+    for (size_t i = 0; i < p->threads; i++)
         held[i] = p->w[i].job == gen ? p->w[i].held : 0;
     while (m < k) {
         int best = -1;
-        for (unsigned i = 0; i < p->threads; i++) {
+        for (size_t i = 0; i < p->threads; i++) {
             if (pos[i] == held[i])
                 continue;
             const hv_dtw_match *c = &p->w[i].ws->top[pos[i]];
@@ -247,8 +250,8 @@ static size_t merge_lists(hv_dtw_pool *p, uint64_t gen, unsigned k, hv_dtw_match
     return m;
 }
 
-long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, const double *query,
-                        unsigned k, hv_dtw_match *out, hv_dtw_stats *stats)
+int hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, const double *query,
+                       size_t k, hv_dtw_match *out, hv_dtw_stats *stats)
 {
     hv_dtw_ws *ws0 = p->w[0].ws;
     if (k == 0 || k > p->k_max || count > set->count || ws0->params.len != set->params.len ||
@@ -288,9 +291,9 @@ long hv_dtw_pool_search(hv_dtw_pool *p, const hv_dtw_set *set, size_t count, con
     size_t m = merge_lists(p, gen, k, out);
     if (stats != NULL) {
         stats->queries++;
-        for (unsigned i = 0; i < p->threads; i++)
+        for (size_t i = 0; i < p->threads; i++)
             if (p->w[i].job == gen)
                 hv_dtw_stats_add(stats, &p->w[i].stats);
     }
-    return (long)m;
+    return (int)m;
 }

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/field.h"
 #include "dtw/dtw_int.h"
 
-void hv_dtw_params_default(hv_dtw_params *p, size_t len)
+void hv_dtw_opts_default(hv_dtw_opts *p)
 {
     memset(p, 0, sizeof(*p));
     p->size = sizeof(*p);
-    p->len = len;
+    p->len = 64;
     p->band = 0.1;
     p->znorm = 1;
     p->simd = HV_DTW_SIMD_AUTO;
@@ -33,25 +34,39 @@ void hv_dtw_stats_add(hv_dtw_stats *dst, const hv_dtw_stats *src)
     dst->full_dtw += src->full_dtw;
 }
 
-int hv__dtw_params_check(const hv_dtw_params *p)
+int hv_dtw_opts_check(const hv_dtw_opts *p, hv_field_error *err)
 {
-    if (p == NULL || p->size < sizeof(hv_dtw_params))
-        return HV_EINVAL;
+    if (p == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (p->size != sizeof(hv_dtw_opts))
+        return hv__field_fail(err, "size", "must be sizeof(hv_dtw_opts)");
     if (p->len == 0 || p->len > HV_DTW_LEN_MAX)
-        return HV_EINVAL;
+        return hv__field_fail(err, "len", "must be in [1, 65536]");
     if (!(p->band >= 0 && p->band <= 1))
-        return HV_EINVAL;
+        return hv__field_fail(err, "band", "must be a number in [0, 1]");
     if (p->simd != HV_DTW_SIMD_AUTO && p->simd != HV_DTW_SIMD_SCALAR)
-        return HV_EINVAL;
+        return hv__field_fail(err, "simd", "must be an enum hv_dtw_simd value");
     return 0;
+}
+
+const hv_dtw_opts *hv__dtw_opts_or_default(const hv_dtw_opts *opts, hv_dtw_opts *dflt)
+{
+    if (opts != NULL)
+        return opts;
+    hv_dtw_opts_default(dflt);
+    return dflt;
 }
 
 /* --- Sets ---------------------------------------------------------------------------------- */
 
-int hv_dtw_set_new(const hv_dtw_params *params, size_t capacity, hv_dtw_set **out)
+int hv_dtw_set_new(const hv_dtw_opts *opts, size_t capacity, hv_dtw_set **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
     *out = NULL;
-    if (hv__dtw_params_check(params) != 0 || capacity == 0 || capacity > HV_DTW_SET_MAX)
+    hv_dtw_opts dflt;
+    const hv_dtw_opts *params = hv__dtw_opts_or_default(opts, &dflt);
+    if (hv_dtw_opts_check(params, NULL) != 0 || capacity == 0 || capacity > HV_DTW_SET_MAX)
         return HV_EINVAL;
     hv_dtw_set *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -92,7 +107,7 @@ static int all_finite(const double *x, size_t n)
     return 1;
 }
 
-long hv_dtw_set_add(hv_dtw_set *s, const double *x)
+int hv_dtw_set_add(hv_dtw_set *s, const double *x)
 {
     size_t n = s->params.len;
     if (s->count == s->capacity) {
@@ -110,7 +125,7 @@ long hv_dtw_set_add(hv_dtw_set *s, const double *x)
         memcpy(dst, x, n * sizeof(double));
     }
     hv_dtw_envelope(dst, n, s->r, s->upper + s->count * n, s->lower + s->count * n, s->scratch);
-    return (long)s->count++;
+    return (int)s->count++;
 }
 
 size_t hv_dtw_set_count(const hv_dtw_set *s)
@@ -128,7 +143,7 @@ uint64_t hv_dtw_set_rejected(const hv_dtw_set *s)
     return s->rejected;
 }
 
-const hv_dtw_params *hv_dtw_set_params(const hv_dtw_set *s)
+const hv_dtw_opts *hv_dtw_set_opts(const hv_dtw_set *s)
 {
     return &s->params;
 }
@@ -140,10 +155,14 @@ const double *hv_dtw_set_pattern(const hv_dtw_set *s, size_t i)
 
 /* --- Workspaces ---------------------------------------------------------------------------- */
 
-int hv_dtw_ws_new(const hv_dtw_params *params, unsigned k_max, hv_dtw_ws **out)
+int hv_dtw_ws_new(const hv_dtw_opts *opts, size_t k_max, hv_dtw_ws **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
     *out = NULL;
-    if (hv__dtw_params_check(params) != 0 || k_max == 0 || k_max > HV_DTW_K_MAX)
+    hv_dtw_opts dflt;
+    const hv_dtw_opts *params = hv__dtw_opts_or_default(opts, &dflt);
+    if (hv_dtw_opts_check(params, NULL) != 0 || k_max == 0 || k_max > HV_DTW_K_MAX)
         return HV_EINVAL;
     size_t n = params->len;
     /* One block: 8 arrays of about n doubles, the 4-lane DTW buffers, the deque and the
@@ -205,7 +224,7 @@ int hv__dtw_ws_prepare(hv_dtw_ws *ws, const double *query)
 /* --- The cascade --------------------------------------------------------------------------- */
 
 /* Inserts (d, idx) into the sorted top list of size *held (capacity k) if it belongs there. */
-static void top_insert(hv_dtw_match *top, size_t *held, unsigned k, double d, size_t idx)
+static void top_insert(hv_dtw_match *top, size_t *held, size_t k, double d, size_t idx)
 {
     size_t m = *held;
     if (m == k) {
@@ -234,7 +253,7 @@ static void suffix_sums(const double *terms, size_t n, double *cb)
 /* Runs the cascade on one candidate against the current threshold; inserts it if it
  * survives. Returns the new threshold. */
 /* Books one finished DTW: counts it, inserts it, returns the new threshold. */
-static double settle(hv_dtw_ws *ws, unsigned k, size_t *held, double thr, hv_dtw_stats *st,
+static double settle(hv_dtw_ws *ws, size_t k, size_t *held, double thr, hv_dtw_stats *st,
                      size_t idx, double d, int abandoned)
 {
     if (abandoned) {
@@ -253,7 +272,7 @@ static double settle(hv_dtw_ws *ws, unsigned k, size_t *held, double thr, hv_dtw
  * run side by side in one vector (hv__dtw_core4); without, one by one through hv__dtw_core.
  * Each lane performs the same operations in both, so distances and abandon decisions match.
  */
-static double flush(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, unsigned k,
+static double flush(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t k,
                     size_t *held, double thr, hv_dtw_stats *st)
 {
     size_t n = set->params.len, r = set->r;
@@ -277,7 +296,7 @@ static double flush(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *se
 }
 
 static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t idx,
-                          unsigned k, size_t *held, double thr, hv_dtw_stats *st)
+                          size_t k, size_t *held, double thr, hv_dtw_stats *st)
 {
     size_t n = set->params.len, r = set->r;
     const double *c = set->data + idx * n;
@@ -331,7 +350,7 @@ static double cascade_one(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_s
  * later chunk of a pool search): a candidate whose bound exceeds it cannot be a seed.
  */
 static size_t pick_seeds(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                         size_t begin, size_t end, unsigned want, double thr)
+                         size_t begin, size_t end, size_t want, double thr)
 {
     size_t n = set->params.len, held = 0;
     double *kim_mem = NULL, *eq_mem = NULL;
@@ -394,7 +413,7 @@ static void shared_lower(uint64_t *shared, double thr)
 
 /* One candidate against min(local, shared) threshold; returns the new local threshold. */
 static double visit(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set, size_t idx,
-                    unsigned k, size_t *held, double local, hv_dtw_stats *st)
+                    size_t k, size_t *held, double local, hv_dtw_stats *st)
 {
     if (qc->shared_thr == NULL)
         return cascade_one(ws, qc, set, idx, k, held, local, st);
@@ -420,7 +439,7 @@ int hv__dtw_ws_memo(hv_dtw_ws *ws, size_t cap)
 }
 
 size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw_set *set,
-                            size_t begin, size_t end, unsigned k, size_t held, hv_dtw_stats *st)
+                            size_t begin, size_t end, size_t k, size_t held, hv_dtw_stats *st)
 {
     size_t nseed = 0, s = 0;
     double thr = held == k ? ws->top[k - 1].distance * (1.0 + HV__DTW_PRUNE_SLACK) : INFINITY;
@@ -451,7 +470,7 @@ size_t hv__dtw_search_range(hv_dtw_ws *ws, const hv__dtw_query *qc, const hv_dtw
     return held;
 }
 
-static int search_check(const hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, unsigned k)
+static int search_check(const hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, size_t k)
 {
     if (k == 0 || k > ws->k_max || count > set->count)
         return HV_EINVAL;
@@ -461,8 +480,8 @@ static int search_check(const hv_dtw_ws *ws, const hv_dtw_set *set, size_t count
     return 0;
 }
 
-long hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const double *query,
-                   unsigned k, hv_dtw_match *out, hv_dtw_stats *stats)
+int hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const double *query, size_t k,
+                  hv_dtw_match *out, hv_dtw_stats *stats)
 {
     int rv = search_check(ws, set, count, k);
     if (rv == 0)
@@ -477,7 +496,7 @@ long hv_dtw_search(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const dou
     memcpy(out, ws->top, held * sizeof(*out));
     if (stats != NULL)
         hv_dtw_stats_add(stats, &local);
-    return (long)held;
+    return (int)held;
 }
 
 int hv_dtw_distances(hv_dtw_ws *ws, const hv_dtw_set *set, size_t count, const double *query,

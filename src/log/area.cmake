@@ -22,7 +22,7 @@ endif()
 add_test(NAME log_raft_seeds COMMAND test_log_raft --seeds ${HV_RAFT_SEEDS} --first 1000)
 set_tests_properties(log_raft_seeds PROPERTIES TIMEOUT 600 LABELS "unit")
 
-hv_cli_command(NAME log FUNC hv_cmd_log
+hv_cli_command(NAME log FUNC hv_cmd_log TABLE group
                HELP "show or verify a replica's decision log (hash chain, no gaps, no repeats)"
                SOURCES src/log/cli_log.c)
 hv_add_fuzzer(NAME log_segment SOURCES fuzz/log_segment.c CORPUS fuzz/corpus/log_segment)

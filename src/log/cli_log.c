@@ -222,6 +222,9 @@ static const hv_cli_group log_group = {
     .subs = log_subs,
 };
 
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_log = &log_group;
+
 int hv_cmd_log(int argc, char **argv);
 int hv_cmd_log(int argc, char **argv)
 {

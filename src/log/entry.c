@@ -40,7 +40,7 @@ void hv__log_put_genesis(hv_wr *w, const hv_log_genesis *g)
     hv__wr_f64(w, g->cash);
     hv__wr_u32(w, g->curve_points);
     hv__wr_u32(w, 0);
-    const hv_exchange_config *x = &g->exchange;
+    const hv_exchange_opts *x = &g->exchange;
     hv__wr_u64(w, x->seed);
     hv__wr_u32(w, x->orders_max);
     hv__wr_u32(w, 0);
@@ -52,7 +52,7 @@ void hv__log_put_genesis(hv_wr *w, const hv_log_genesis *g)
     hv__wr_u64(w, x->latency_fixed_ns);
     hv__wr_u64(w, x->latency_jitter_ns);
     hv__wr_f64(w, x->price_band_frac);
-    const hv_limits_config *l = &g->limits;
+    const hv_limits_opts *l = &g->limits;
     hv__wr_i64(w, l->position_max);
     hv__wr_f64(w, l->order_notional_max);
     hv__wr_u32(w, l->orders_per_interval_max);
@@ -65,8 +65,8 @@ static int genesis_ok(const hv_log_genesis *g)
 {
     return g->bar_ns > 0 && g->cycles_max > 0 && g->cycles_max <= HV_LOG_CYCLES_MAX &&
            g->cycles_max <= (UINT64_MAX - 4) / g->bar_ns && g->cash > 0 && g->curve_points >= 2 &&
-           g->curve_points <= POINTS_MAX && hv_exchange_config_check(&g->exchange, NULL) == 0 &&
-           hv_limits_config_check(&g->limits, NULL) == 0;
+           g->curve_points <= POINTS_MAX && hv_exchange_opts_check(&g->exchange, NULL) == 0 &&
+           hv_limits_opts_check(&g->limits, NULL) == 0;
 }
 
 /* Reads a reserved field: it must be zero. */
@@ -83,8 +83,8 @@ void hv__log_get_genesis(hv_rd *r, hv_log_genesis *g, int *bad)
     g->cash = hv__rd_f64(r);
     g->curve_points = hv__rd_u32(r);
     zero32(r, bad);
-    hv_exchange_config *x = &g->exchange;
-    hv_exchange_config_default(x);
+    hv_exchange_opts *x = &g->exchange;
+    hv_exchange_opts_default(x);
     x->seed = hv__rd_u64(r);
     x->orders_max = hv__rd_u32(r);
     zero32(r, bad);
@@ -96,8 +96,8 @@ void hv__log_get_genesis(hv_rd *r, hv_log_genesis *g, int *bad)
     x->latency_fixed_ns = hv__rd_u64(r);
     x->latency_jitter_ns = hv__rd_u64(r);
     x->price_band_frac = hv__rd_f64(r);
-    hv_limits_config *l = &g->limits;
-    hv_limits_config_default(l);
+    hv_limits_opts *l = &g->limits;
+    hv_limits_opts_default(l);
     l->position_max = hv__rd_i64(r);
     l->order_notional_max = hv__rd_f64(r);
     l->orders_per_interval_max = hv__rd_u32(r);

@@ -43,7 +43,7 @@ void hv_log_fsm_opts_default(hv_log_fsm_opts *o)
     o->snapshot_bytes_max = SNAP_DEFAULT;
 }
 
-int hv_log_fsm_new(hv_log_fsm **out, const hv_log_fsm_opts *opts)
+int hv_log_fsm_new(const hv_log_fsm_opts *opts, hv_log_fsm **out)
 {
     *out = NULL;
     if (opts != NULL && (opts->size < sizeof(*opts) || opts->snapshot_bytes_max == 0))
@@ -116,14 +116,18 @@ static int book(void *ud, const hv_exec_report *r)
 static int build(hv_log_fsm *f, const hv_log_genesis *g)
 {
     f->g = *g;
-    f->venue.x = hv_exchange_new(&g->exchange);
-    f->venue.pf = hv_portfolio_new(g->cash, g->curve_points);
-    f->limits = hv_limits_new(&g->limits);
+    int rc = hv_exchange_new(&g->exchange, &f->venue.x);
+    if (rc == 0)
+        rc = hv_portfolio_new(g->cash, g->curve_points, &f->venue.pf);
+    if (rc == 0)
+        rc = hv_limits_new(&g->limits, &f->limits);
     f->applied_bytes = (size_t)(g->cycles_max / 8 + 1);
-    f->applied = calloc(f->applied_bytes, 1);
-    if (f->venue.x == NULL || f->venue.pf == NULL || f->limits == NULL || f->applied == NULL) {
+    f->applied = rc == 0 ? calloc(f->applied_bytes, 1) : NULL;
+    if (rc == 0 && f->applied == NULL)
+        rc = HV_ENOMEM;
+    if (rc != 0) {
         drop_state(f);
-        return HV_ENOMEM;
+        return rc;
     }
     hv_exchange_attach(f->venue.x, f->venue.pf, NULL); /* limits live apart, as in the swarm */
     f->venue.bar_cycle = UINT64_MAX;
@@ -623,7 +627,7 @@ int hv_log_fsm_restore(hv_log_fsm *f, const uint8_t *buf, size_t len)
     if (len > f->opts.snapshot_bytes_max)
         return HV_ETOOBIG;
     hv_log_fsm *n = NULL;
-    int rc = hv_log_fsm_new(&n, &f->opts);
+    int rc = hv_log_fsm_new(&f->opts, &n);
     if (rc != 0)
         return rc;
     hv_rd r = { buf, len, 0, 0 };

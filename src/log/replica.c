@@ -258,7 +258,7 @@ int hv_replica_start(hv_replica **out, const hv_replica_opts *o, char *err, size
     hv_log_fsm_opts fo;
     hv_log_fsm_opts_default(&fo);
     fo.snapshot_bytes_max = o->snapshot_bytes_max;
-    int rc = hv_log_fsm_new(&r->state, &fo);
+    int rc = hv_log_fsm_new(&fo, &r->state);
     if (rc != 0) {
         free(r);
         return rc;

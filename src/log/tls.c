@@ -670,7 +670,7 @@ int hv__log_tls_init(struct raft_uv_transport *rt, uv_loop_t *loop, const hv_log
     no.ca_file = o->ca_file;
     no.cert_file = o->cert_file;
     no.key_file = o->key_file;
-    int rc = hv__net_credentials(&no, &t->cred, err, cap);
+    int rc = hv__net_credentials(&no, 0, &t->cred, err, cap);
     if (rc == 0 && gnutls_priority_init(&t->prio, priority, NULL) < 0)
         rc = HV_ECRYPTO;
     if (rc != 0) {

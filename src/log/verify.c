@@ -148,7 +148,7 @@ int hv__log_verify(const char *dir, hv_log_verify_report *rep, const hv_log_veri
     v->rep = rep;
     v->cb = cb != NULL ? cb : &none;
     hv_log_store st;
-    int rc = hv_log_fsm_new(&v->fsm, NULL);
+    int rc = hv_log_fsm_new(NULL, &v->fsm);
     if (rc == 0)
         rc = hv__log_store_open(&st, dir, err, cap);
     if (rc != 0) {

@@ -11,6 +11,6 @@ hv_add_test(NAME market_cli SOURCES tests/market/cli_market_test.c src/market/cl
 
 hv_add_fuzzer(NAME market_csv SOURCES fuzz/market_csv.c CORPUS fuzz/corpus/market_csv)
 
-hv_cli_command(NAME market FUNC hv_cmd_market
+hv_cli_command(NAME market FUNC hv_cmd_market TABLE group
                HELP "market data: hivewire market stats FILE | synth --bars N | replay FILE"
                SOURCES src/market/cli_market.c)

@@ -243,7 +243,7 @@ static int cmd_stats(int argc, char **argv)
 /* The generator's parameters: the defaults, or fitted to a file. 0 or an exit code. */
 static int synth_params(const synth_args *a, hv_gbm_params *p)
 {
-    hv_gbm_defaults(p);
+    hv_gbm_params_default(p);
     if (a->fit != NULL) {
         hv_series s;
         hv_series_init(&s);
@@ -278,7 +278,7 @@ static int cmd_synth(int argc, char **argv)
         hv__cli_error("market synth", "invalid generator parameters");
         return HV_EXIT_FAIL;
     }
-    uint64_t left = hv_synth_bars_left(&g);
+    size_t left = hv_synth_bars_left(&g);
     if (a.bars > left) {
         char d[11];
         hv_day_format(g.day, d);
@@ -403,6 +403,9 @@ static const hv_cli_group market_group = {
              "a schedule.\n",
     .subs = market_subs,
 };
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_market = &market_group;
 
 int hv_cmd_market(int argc, char **argv);
 int hv_cmd_market(int argc, char **argv)

@@ -16,6 +16,7 @@
 
 #include <hivewire/market.h>
 
+#include "core/field.h"
 #include "market/csv_int.h"
 
 typedef struct field {
@@ -507,15 +508,32 @@ static void norm_name(const char *in, char out[32])
     out[j] = '\0';
 }
 
+void hv_csv_opts_default(hv_csv_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->bytes_max = HV_CSV_BYTES_MAX;
+    o->rows_max = HV_CSV_ROWS_MAX;
+}
+
+int hv_csv_opts_check(const hv_csv_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_csv_opts)");
+    return 0;
+}
+
 int hv__csv_opts_resolve(const hv_csv_opts *o, hv_csv_opts *local)
 {
-    memset(local, 0, sizeof(*local));
-    if (o != NULL) {
-        if (o->size < sizeof(hv_csv_opts))
-            return HV_EINVAL;
-        *local = *o;
+    if (o == NULL) {
+        hv_csv_opts_default(local);
+        return 0;
     }
-    local->size = sizeof(*local);
+    if (hv_csv_opts_check(o, NULL) != 0)
+        return HV_EINVAL;
+    *local = *o;
     if (local->bytes_max == 0)
         local->bytes_max = HV_CSV_BYTES_MAX;
     if (local->rows_max == 0)
@@ -845,6 +863,63 @@ int hv_csv_parse_column(const char *buf, size_t len, const char *name, const hv_
         ctx.col = (size_t)c;
     }
     return finish(&r, each_row(&r, col_row_fn, &ctx));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The symbols of a file */
+
+typedef struct sym_ctx {
+    int col;
+    char (*names)[HV_CSV_SYMBOL_BYTES];
+    size_t cap, n;
+    int more;
+} sym_ctx;
+
+static int sym_row_fn(reader *r, void *ctx)
+{
+    sym_ctx *s = ctx;
+    if (count_row(r) != 0)
+        return HV_ETOOBIG;
+    char sym[HV_CSV_SYMBOL_BYTES];
+    if ((size_t)s->col >= r->nf || field_text(&r->f[s->col], sym, sizeof(sym)) < 0)
+        return 0; /* a short row or an over-long symbol names no symbol */
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], sym) == 0)
+            return 0;
+    if (s->n == s->cap) {
+        s->more = 1;
+        return 0;
+    }
+    memcpy(s->names[s->n++], sym, strlen(sym) + 1);
+    return 0;
+}
+
+int hv_csv_parse_symbols(const char *buf, size_t len, const hv_csv_opts *opts,
+                         char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count)
+{
+    hv_csv_report rep;
+    hv_csv_opts o;
+    if (count != NULL)
+        *count = 0;
+    if (count == NULL || (names == NULL && cap > 0) || (buf == NULL && len > 0) ||
+        hv__csv_opts_resolve(opts, &o) != 0)
+        return HV_EINVAL;
+    o.on_issue = NULL; /* the rows' own problems are the bar loader's to report */
+    o.strict = 0;
+    memset(&rep, 0, sizeof(rep));
+    if (len > o.bytes_max)
+        return HV_ETOOBIG;
+    reader r;
+    reader_start(&r, buf, len, &o, &rep);
+    int rv = read_header(&r);
+    if (rv != 0)
+        return finish(&r, rv);
+    sym_ctx ctx = { .col = find_col(&r, "symbol"), .names = names, .cap = cap };
+    if (ctx.col < 0)
+        return finish(&r, HV_ENOTFOUND);
+    rv = finish(&r, each_row(&r, sym_row_fn, &ctx));
+    *count = ctx.n;
+    return rv != 0 ? rv : ctx.more ? HV_EFULL : 0;
 }
 
 int hv_csv_issue_format(const char *file, const hv_csv_issue *is, char *buf, size_t cap)

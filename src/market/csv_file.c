@@ -134,3 +134,25 @@ int hv_csv_read_column(FILE *f, const char *name, const hv_csv_opts *opts, hv_co
         return HV_EINVAL;
     return load(f, "<stream>", LOAD_COLUMN, name, opts, out, rep);
 }
+
+int hv_csv_load_symbols(const char *path, const hv_csv_opts *opts,
+                        char (*names)[HV_CSV_SYMBOL_BYTES], size_t cap, size_t *count)
+{
+    hv_csv_opts o;
+    if (count != NULL)
+        *count = 0;
+    if (path == NULL || hv__csv_opts_resolve(opts, &o) != 0)
+        return HV_EINVAL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hv_err_from_errno(errno);
+    char *buf = NULL;
+    size_t len = 0;
+    int rv = read_bounded(f, o.bytes_max, &buf, &len);
+    fclose(f);
+    if (rv != 0)
+        return rv;
+    rv = hv_csv_parse_symbols(buf, len, &o, names, cap, count);
+    free(buf);
+    return rv;
+}

@@ -7,28 +7,52 @@
 
 #include <hivewire/market.h>
 
+#include "core/field.h"
+
 #define DAY_NS HV_SIM_BAR_NS_DEFAULT
 
-uint64_t hv_sim_bars_max(uint64_t bar_ns)
+size_t hv_sim_bars_max(uint64_t bar_ns)
 {
     if (bar_ns == 0)
-        return UINT64_MAX;
-    return (UINT64_MAX - HV_SIM_TIME_MARGIN_NS) / bar_ns + 1;
+        return SIZE_MAX;
+    uint64_t n = (UINT64_MAX - HV_SIM_TIME_MARGIN_NS) / bar_ns + 1;
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
+
+void hv_replay_opts_default(hv_replay_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->bar_ns = DAY_NS;
+    o->ticks_per_bar = 1;
+}
+
+int hv_replay_opts_check(const hv_replay_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_replay_opts)");
+    if (!isfinite(o->speed) || o->speed < 0)
+        return hv__field_fail(err, "speed",
+                              "must be a finite number >= 0 (0: as fast as possible)");
+    if (o->ticks_per_bar > HV_REPLAY_TICKS_MAX)
+        return hv__field_fail(err, "ticks_per_bar", "must be at most 4096");
+    return 0;
 }
 
 int hv_replay_init(hv_replay *r, const hv_bar *bars, size_t n, const hv_replay_opts *opts,
                    uint64_t start_ns)
 {
-    hv_replay_opts o = { .size = sizeof(o) };
+    hv_replay_opts o;
+    hv_replay_opts_default(&o);
     if (r == NULL || (bars == NULL && n > 0))
         return HV_EINVAL;
     if (opts != NULL) {
-        if (opts->size < sizeof(o))
+        if (hv_replay_opts_check(opts, NULL) != 0)
             return HV_EINVAL;
         o = *opts;
     }
-    if (!isfinite(o.speed) || o.speed < 0 || o.ticks_per_bar > HV_REPLAY_TICKS_MAX)
-        return HV_EINVAL;
     uint32_t ticks = o.ticks_per_bar < 1 ? 1 : o.ticks_per_bar;
     if (n > UINT64_MAX / ticks)
         return HV_EOVERFLOW;

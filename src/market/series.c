@@ -140,11 +140,11 @@ void hv_day_format(int32_t days, char buf[11])
         snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
 }
 
-long hv_log_returns(const double *prices, size_t n, double *out)
+int hv_log_returns(const double *prices, size_t n, double *out)
 {
     if (n < 2)
         return 0;
-    if (n - 1 > (size_t)LONG_MAX)
+    if (n - 1 > (size_t)INT_MAX)
         return HV_EOVERFLOW;
     double prev = prices[0];
     if (!(isfinite(prev) && prev > 0))
@@ -159,13 +159,15 @@ long hv_log_returns(const double *prices, size_t n, double *out)
         out[i - 1] = (ratio >= DBL_MIN && ratio <= DBL_MAX) ? log(ratio) : log(p) - log(prev);
         prev = p;
     }
-    return (long)(n - 1);
+    return (int)(n - 1);
 }
 
-long hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap)
+int hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t cap)
 {
     if (s->len < 2)
         return 0;
+    if (s->len - 1 > (size_t)INT_MAX)
+        return HV_EOVERFLOW;
     if (cap < s->len - 1)
         return HV_ENOBUFS;
     for (size_t i = 1; i < s->len; i++) {
@@ -175,5 +177,5 @@ long hv_series_log_returns(const hv_series *s, int use_adj, double *out, size_t 
             return HV_EINVAL;
         out[i - 1] = log(b / a);
     }
-    return (long)(s->len - 1);
+    return (int)(s->len - 1);
 }

@@ -10,7 +10,7 @@
 
 #include <hivewire/market.h>
 
-void hv_gbm_defaults(hv_gbm_params *p)
+void hv_gbm_params_default(hv_gbm_params *p)
 {
     memset(p, 0, sizeof(*p));
     p->mu = 0.08 / HV_TRADING_DAYS_YEAR;
@@ -243,13 +243,13 @@ int hv_gbm_fit(const hv_series *s, hv_gbm_params *out)
     double *r = malloc((s->len - 1) * sizeof(double));
     if (r == NULL)
         return HV_ENOMEM;
-    long n = hv_series_log_returns(s, 0, r, s->len - 1);
+    int n = hv_series_log_returns(s, 0, r, s->len - 1);
     if (n < 0) {
         free(r);
         return (int)n;
     }
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     double mean, sd;
     moments(r, (size_t)n, &mean, &sd);
     p.mu = mean + sd * sd / 2;
@@ -325,7 +325,7 @@ int hv_synth_init(hv_synth *g, const hv_gbm_params *p, uint64_t seed)
     return 0;
 }
 
-uint64_t hv_synth_bars_left(const hv_synth *g)
+size_t hv_synth_bars_left(const hv_synth *g)
 {
     if (g->day > HV_DAY_MAX)
         return 0;

@@ -16,10 +16,10 @@ pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
 hv_library_sources(src/net/quic.c src/net/tls.c src/net/idmap.c src/platform/udp.c)
 hv_library_link(PkgConfig::NGTCP2 PkgConfig::GNUTLS PkgConfig::LIBUV)
 
-hv_cli_command(NAME certs FUNC hv_cmd_certs
+hv_cli_command(NAME certs FUNC hv_cmd_certs TABLE group
                HELP "make a CA and per-agent certificates (id, role, vote key) for the QUIC transport"
                SOURCES src/net/cli_net.c)
-hv_cli_command(NAME net FUNC hv_cmd_net
+hv_cli_command(NAME net FUNC hv_cmd_net TABLE group
                HELP "net echo (server) and net ping (client): check a QUIC link between two hosts"
                SOURCES)
 

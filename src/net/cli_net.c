@@ -2,7 +2,6 @@
  * `hivewire certs init|issue` and `hivewire net echo|ping`: certificates for the QUIC
  * transport, and a quick check of a link between two machines (or on loopback).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,22 +13,9 @@
 #include <hivewire/net.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #define CERTS_DIR_DEFAULT "certs"
-
-static void certs_usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivewire certs init [--dir DIR]\n"
-            "       hivewire certs issue --role ROLE --name NAME [--id ID] [--dir DIR]\n"
-            "  --dir DIR   where ca.pem/ca.key and the issued files live (default: certs)\n"
-            "  --role ROLE worker, pattern_matcher, strategy_correlator, feature_engineer,\n"
-            "              neural_trainer, reasoning_banker, coordinator, market_data, risk,\n"
-            "              strategy, execution\n"
-            "  --name NAME file names NAME.pem, NAME.key, NAME.vote and the certificate CN\n"
-            "  --id ID     global agent id, (node << 32) | local, or node:local (default: 1 for\n"
-            "              a coordinator, else 2:1)\n");
-}
 
 static int parse_id(const char *s, uint64_t *out)
 {
@@ -50,79 +36,158 @@ static int parse_id(const char *s, uint64_t *out)
     return 0;
 }
 
-int hv_cmd_certs(int argc, char **argv);
-int hv_cmd_certs(int argc, char **argv)
+typedef struct certs_args {
+    const char *dir, *name;
+    int role;
+    uint64_t id;
+    int id_given;
+} certs_args;
+
+static int apply_id(void *target, const hv_opt *opt, const hv_opt_value *v, char *why, size_t cap)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        certs_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    (void)opt;
+    certs_args *a = target;
+    if (parse_id(v->s, &a->id) != 0) {
+        snprintf(why, cap, "'%s' is not a number or node:local", v->s);
+        return -1;
     }
-    const char *sub = argv[1];
-    const char *dir = CERTS_DIR_DEFAULT, *role = NULL, *name = NULL, *id_s = NULL;
-    static const struct option lo[] = { { "dir", 1, 0, 'd' },  { "role", 1, 0, 'r' },
-                                        { "name", 1, 0, 'n' }, { "id", 1, 0, 'i' },
-                                        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
-    optind = 2;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 'r':
-            role = optarg;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'i':
-            id_s = optarg;
-            break;
-        case 'h':
-            certs_usage(stdout);
-            return 0;
-        default:
-            certs_usage(stderr);
-            return 2;
-        }
+    a->id_given = 1;
+    return 0;
+}
+
+/* The roles by their wire value (hv_net_role_name()). */
+static const hv_opt_choice role_choices[] = {
+    { "worker", HV_WIRE_ROLE_WORKER, NULL },
+    { "pattern_matcher", HV_WIRE_ROLE_PATTERN_MATCHER, NULL },
+    { "strategy_correlator", HV_WIRE_ROLE_STRATEGY_CORRELATOR, NULL },
+    { "feature_engineer", HV_WIRE_ROLE_FEATURE_ENGINEER, NULL },
+    { "neural_trainer", HV_WIRE_ROLE_NEURAL_TRAINER, NULL },
+    { "reasoning_banker", HV_WIRE_ROLE_REASONING_BANKER, NULL },
+    { "coordinator", HV_WIRE_ROLE_COORDINATOR, NULL },
+    { "market_data", HV_WIRE_ROLE_MARKET_DATA, NULL },
+    { "risk", HV_WIRE_ROLE_RISK, NULL },
+    { "strategy", HV_WIRE_ROLE_STRATEGY, NULL },
+    { "execution", HV_WIRE_ROLE_EXECUTION, NULL },
+    { NULL, 0, NULL },
+};
+
+#define CERTS_DIR_ROW                                                                          \
+    {                                                                                          \
+        .name = "dir", .kind = HV_OPT_STRING, .flags = HV_OPT_DIR, HV_OPT_AT(certs_args, dir), \
+        .metavar = "DIR", .dflt = CERTS_DIR_DEFAULT,                                           \
+        .help = "where ca.pem/ca.key and the issued files live"                                \
     }
+
+static const hv_opt init_rows[] = { CERTS_DIR_ROW, { 0 } };
+
+static const hv_opt issue_rows[] = {
+    { .name = "role",
+      .kind = HV_OPT_ENUM,
+      .flags = HV_OPT_REQUIRED,
+      HV_OPT_AT(certs_args, role),
+      .choices = role_choices,
+      .metavar = "ROLE",
+      .help = "the role the certificate carries" },
+    { .name = "name",
+      .kind = HV_OPT_STRING,
+      .flags = HV_OPT_REQUIRED,
+      HV_OPT_AT(certs_args, name),
+      .metavar = "NAME",
+      .help = "file names NAME.pem, NAME.key, NAME.vote and the certificate CN" },
+    { .name = "id",
+      .kind = HV_OPT_STRING,
+      .apply = apply_id,
+      .metavar = "ID",
+      .dflt = "1 for a coordinator, else 2:1",
+      .help = "global agent id, (node << 32) | local, or node:local" },
+    CERTS_DIR_ROW,
+    { 0 },
+};
+
+static const hv_opt_section init_sections[] = { { NULL, init_rows, 0 }, { 0 } };
+static const hv_opt_section issue_sections[] = { { NULL, issue_rows, 0 }, { 0 } };
+
+static const hv_cli_spec init_spec = {
+    .name = "certs init",
+    .synopsis = "[--dir DIR]",
+    .summary = "make a certificate authority: DIR/ca.pem and DIR/ca.key",
+    .about = "Creates an ECDSA P-256 CA (10 years) in DIR; refuses to overwrite one.\n",
+    .sections = init_sections,
+    .epilog = "Exit status: 0 created, 1 the files could not be made, 2 bad usage.\n",
+};
+
+static const hv_cli_spec issue_spec = {
+    .name = "certs issue",
+    .synopsis = "--role ROLE --name NAME [--id ID] [--dir DIR]",
+    .summary = "issue an agent's certificate, key and Ed25519 vote key",
+    .about = "Issues DIR/NAME.pem and DIR/NAME.key, signed by the CA in DIR, carrying the id and\n"
+             "the role, and a fresh Ed25519 vote key (DIR/NAME.vote) whose public half the\n"
+             "certificate carries.\n",
+    .sections = issue_sections,
+    .epilog = "Exit status: 0 issued, 1 the files could not be made, 2 bad usage.\n",
+};
+
+static int cmd_certs_init(int argc, char **argv)
+{
+    certs_args a = { .dir = CERTS_DIR_DEFAULT };
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&init_spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
     const char *err = "";
-    if (strcmp(sub, "init") == 0) {
-        int rv = hv_net_certs_init(dir, &err);
-        if (rv < 0) {
-            hv__cli_error("certs", "%s/%s: %s", dir, err, hv_strerror(rv));
-            return 1;
-        }
-        printf("created %s/ca.pem and %s/ca.key\n", dir, dir);
-        return 0;
-    }
-    if (strcmp(sub, "issue") != 0) {
-        hv__cli_error("certs", "unknown subcommand '%s' (init, issue)", sub);
-        return 2;
-    }
-    if (role == NULL || name == NULL) {
-        hv__cli_error("certs", "issue needs --role and --name");
-        return 2;
-    }
-    int r = hv_net_role_from_name(role);
-    if (r < 0) {
-        hv__cli_error("certs", "--role %s: unknown role (see --help)", role);
-        return 2;
-    }
-    uint64_t id = r == HV_WIRE_ROLE_COORDINATOR ? 1 : (2ull << 32) | 1;
-    if (id_s && parse_id(id_s, &id) < 0) {
-        hv__cli_error("certs", "--id %s: expected a number or node:local", id_s);
-        return 2;
-    }
-    int rv = hv_net_certs_issue(dir, name, (uint8_t)r, id, &err);
+    int rv = hv_net_certs_init(a.dir, &err);
     if (rv < 0) {
-        hv__cli_error("certs", "%s/%s: %s: %s", dir, name, err, hv_strerror(rv));
-        return rv == HV_EINVAL ? 2 : 1;
+        hv__cli_error("certs init", "%s/%s: %s", a.dir, err, hv_strerror(rv));
+        return HV_EXIT_FAIL;
+    }
+    printf("created %s/ca.pem and %s/ca.key\n", a.dir, a.dir);
+    return HV_EXIT_OK;
+}
+
+static int cmd_certs_issue(int argc, char **argv)
+{
+    certs_args a = { .dir = CERTS_DIR_DEFAULT };
+    void *targets[] = { &a };
+    int rc = hv__opts_parse(&issue_spec, targets, argc, argv, NULL);
+    if (rc != HV_OPTS_PROCEED)
+        return rc;
+    if (!a.id_given)
+        a.id = a.role == HV_WIRE_ROLE_COORDINATOR ? 1 : (2ull << 32) | 1;
+    const char *err = "";
+    int rv = hv_net_certs_issue(a.dir, a.name, (uint8_t)a.role, a.id, &err);
+    if (rv == HV_EINVAL)
+        return hv__opts_usage_error(&issue_spec, "--name: '%s': %s", a.name, err);
+    if (rv < 0) {
+        hv__cli_error("certs issue", "%s/%s: %s: %s", a.dir, a.name, err, hv_strerror(rv));
+        return HV_EXIT_FAIL;
     }
     printf("issued %s/%s.pem, %s.key and %s.vote: id %" PRIu64 " (node %" PRIu64 ", local %" PRIu64
            "), role %s\n",
-           dir, name, name, name, id, id >> 32, id & 0xffffffffu, role);
-    return 0;
+           a.dir, a.name, a.name, a.name, a.id, a.id >> 32, a.id & 0xffffffffu,
+           hv_net_role_name(a.role));
+    return HV_EXIT_OK;
+}
+
+static const hv_cli_sub certs_subs[] = {
+    { &init_spec, cmd_certs_init },
+    { &issue_spec, cmd_certs_issue },
+    { NULL, NULL },
+};
+
+static const hv_cli_group certs_group = {
+    .name = "certs",
+    .about = "Certificates for the QUIC transport: one CA, then a certificate per agent with its\n"
+             "id, role and vote key.\n",
+    .subs = certs_subs,
+};
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_certs = &certs_group;
+
+int hv_cmd_certs(int argc, char **argv);
+int hv_cmd_certs(int argc, char **argv)
+{
+    return hv__opts_dispatch(&certs_group, argc, argv);
 }
 
 /* ---- net echo / net ping ----------------------------------------------------------------- */
@@ -142,100 +207,104 @@ typedef struct net_cli {
     const char *name;
     int insecure;
     uint64_t count;
-    uint32_t size;
+    uint64_t size;
+    char host_buf[256];
     char ca[512], crt[512], key[512];
 } net_cli;
 
-static void net_usage(FILE *f)
+static int apply_hostport(void *target, const hv_opt *opt, const hv_opt_value *v, char *why,
+                          size_t cap)
 {
-    fprintf(
-        f,
-        "usage: hivewire net echo [--listen HOST:PORT] [--certs DIR] [--name NAME] [--insecure]\n"
-        "       hivewire net ping [--connect HOST:PORT] [--certs DIR] [--name NAME] [--count N]\n"
-        "                         [--size BYTES] [--insecure]\n"
-        "  --listen/--connect  default 127.0.0.1:%d\n"
-        "  --certs DIR         ca.pem and NAME.pem/NAME.key (default: certs; make them with\n"
-        "                      `hivewire certs init` and `hivewire certs issue`)\n"
-        "  --name NAME         echo: hub, ping: agent\n"
-        "  --count N           pings, one outstanding (default 1000)\n"
-        "  --size BYTES        payload bytes per ping (default 256)\n"
-        "  --insecure          INSECURE: no TLS verification, no certificates (testing only)\n",
-        HV_NET_PORT_DEFAULT);
-}
-
-static int parse_hostport(const char *s, net_cli *c)
-{
-    static char host[256];
-    const char *colon = strrchr(s, ':');
-    if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(host))
-        return HV_EINVAL;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
+    (void)opt;
+    net_cli *c = target;
+    const char *s = v->s, *colon = strrchr(s, ':');
     uint64_t p;
-    if (hv__cli_parse_u64(colon + 1, &p) < 0 || p == 0 || p > 65535)
-        return HV_EINVAL;
-    c->host = host;
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(c->host_buf) ||
+        hv__cli_parse_u64(colon + 1, &p) < 0 || p == 0 || p > 65535) {
+        snprintf(why, cap, "'%s' is not HOST:PORT (a port 1..65535)", s);
+        return -1;
+    }
+    memcpy(c->host_buf, s, (size_t)(colon - s));
+    c->host_buf[colon - s] = 0;
+    c->host = c->host_buf;
     c->port = (uint16_t)p;
     return 0;
 }
 
-static int net_parse(int argc, char **argv, net_cli *c, int server)
-{
-    *c = (net_cli){ .host = "127.0.0.1",
-                    .port = HV_NET_PORT_DEFAULT,
-                    .dir = CERTS_DIR_DEFAULT,
-                    .name = server ? "hub" : "agent",
-                    .count = 1000,
-                    .size = 256 };
-    static const struct option lo[] = {
-        { "listen", 1, 0, 'l' },   { "connect", 1, 0, 'c' }, { "certs", 1, 0, 'd' },
-        { "name", 1, 0, 'n' },     { "count", 1, 0, 'k' },   { "size", 1, 0, 's' },
-        { "insecure", 0, 0, 'I' }, { "help", 0, 0, 'h' },    { 0, 0, 0, 0 }
-    };
-    optind = 2;
-    int ch;
-    uint64_t v;
-    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'l':
-        case 'c':
-            if (parse_hostport(optarg, c) < 0) {
-                hv__cli_error("net", "%s: expected HOST:PORT", optarg);
-                return 2;
-            }
-            break;
-        case 'd':
-            c->dir = optarg;
-            break;
-        case 'n':
-            c->name = optarg;
-            break;
-        case 'k':
-            if (hv__cli_parse_u64(optarg, &c->count) < 0 || c->count == 0) {
-                hv__cli_error("net", "--count %s: expected a positive number", optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            if (hv__cli_parse_u64(optarg, &v) < 0 || v > 60000) {
-                hv__cli_error("net", "--size %s: expected 0..60000", optarg);
-                return 2;
-            }
-            c->size = (uint32_t)v;
-            break;
-        case 'I':
-            c->insecure = 1;
-            break;
-        case 'h':
-            net_usage(stdout);
-            return 0;
-        default:
-            net_usage(stderr);
-            return 2;
-        }
+#define NET_COMMON_ROWS(who)                                                                   \
+    { .name = "certs",                                                                         \
+      .kind = HV_OPT_STRING,                                                                   \
+      .flags = HV_OPT_DIR,                                                                     \
+      HV_OPT_AT(net_cli, dir),                                                                 \
+      .metavar = "DIR",                                                                        \
+      .dflt = CERTS_DIR_DEFAULT,                                                               \
+      .help = "ca.pem and NAME.pem/NAME.key (make them with hivewire certs init and issue)" }, \
+        { .name = "name",                                                                      \
+          .kind = HV_OPT_STRING,                                                               \
+          HV_OPT_AT(net_cli, name),                                                            \
+          .metavar = "NAME",                                                                   \
+          .dflt = who,                                                                         \
+          .help = "the certificate's file name" },                                             \
+    {                                                                                          \
+        .name = "insecure", .kind = HV_OPT_FLAG, HV_OPT_AT(net_cli, insecure),                 \
+        .help = "INSECURE: no TLS verification, no certificates (testing only)"                \
     }
-    return -1;
-}
+
+static const hv_opt echo_rows[] = {
+    { .name = "listen",
+      .kind = HV_OPT_STRING,
+      .apply = apply_hostport,
+      .metavar = "HOST:PORT",
+      .dflt = "127.0.0.1:4433",
+      .help = "address to listen on" },
+    NET_COMMON_ROWS("hub"),
+    { 0 },
+};
+
+static const hv_opt ping_rows[] = {
+    { .name = "connect",
+      .kind = HV_OPT_STRING,
+      .apply = apply_hostport,
+      .metavar = "HOST:PORT",
+      .dflt = "127.0.0.1:4433",
+      .help = "the echo server" },
+    NET_COMMON_ROWS("agent"),
+    { .name = "count",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(net_cli, count),
+      .umin = 1,
+      .umax = 100000000,
+      .dflt = "1000",
+      .help = "pings, one outstanding" },
+    { .name = "size",
+      .kind = HV_OPT_U64,
+      HV_OPT_AT(net_cli, size),
+      .umax = 60000,
+      .metavar = "BYTES",
+      .dflt = "256",
+      .help = "payload bytes per ping" },
+    { 0 },
+};
+
+static const hv_opt_section echo_sections[] = { { NULL, echo_rows, 0 }, { 0 } };
+static const hv_opt_section ping_sections[] = { { NULL, ping_rows, 0 }, { 0 } };
+
+static const hv_cli_spec echo_spec = {
+    .name = "net echo",
+    .synopsis = "[--listen HOST:PORT] [--certs DIR] [--name NAME] [--insecure]",
+    .summary = "a QUIC hub that answers every ping (until Ctrl-C)",
+    .sections = echo_sections,
+    .epilog = "Exit status: 0 stopped by a signal, 1 could not listen, 2 bad usage.\n",
+};
+
+static const hv_cli_spec ping_spec = {
+    .name = "net ping",
+    .synopsis = "[--connect HOST:PORT] [--count N] [--size BYTES] [options]",
+    .summary = "round trips to a net echo over QUIC: p50, p99, max and the QUIC RTT",
+    .sections = ping_sections,
+    .epilog = "Exit status: 0 every ping answered, 1 no session or a ping unanswered, 2 bad\n"
+              "usage.\n",
+};
 
 static void net_opts(net_cli *c, hv_net_opts *o, int server)
 {
@@ -344,11 +413,11 @@ static int net_ping(net_cli *c, hv_net_opts *o)
     o->user = &p;
     hv_net *n;
     if (hv_net_connect(o, &n) < 0) {
-        hv__cli_error("net", "%s", hv_net_last_error(NULL));
+        hv__cli_error("net ping", "%s", hv_net_last_error(NULL));
         return 1;
     }
     if (WAIT_FOR(n, hv_net_ready(n), 10000000000ull) < 0) {
-        hv__cli_error("net", "%s:%u: no session within 10 s%s%s", c->host, (unsigned)c->port,
+        hv__cli_error("net ping", "%s:%u: no session within 10 s%s%s", c->host, (unsigned)c->port,
                       hv_net_last_error(n)[0] ? ": " : "", hv_net_last_error(n));
         hv_net_free(n);
         return 1;
@@ -367,7 +436,7 @@ static int net_ping(net_cli *c, hv_net_opts *o)
     int rv = 0;
     for (uint64_t i = 1; i <= c->count && !stop_flag; i++) {
         hv_msg m = { .type = HV_MSG_PUBLISH };
-        m.publish.data = (hv_bytes){ data, c->size };
+        m.publish.data = (hv_bytes){ data, (uint32_t)c->size };
         uint64_t t0 = hv_now_ns();
         hv_frame f = {
             .seq = i, .timestamp_ns = t0, .sender_id = me, .topic = hv_str_from("net.ping")
@@ -377,7 +446,7 @@ static int net_ping(net_cli *c, hv_net_opts *o)
         p.got = 0;
         if (len < 0 || hv_net_publish(n, "net.ping", 2, buf, (size_t)len) < 0 ||
             WAIT_FOR(n, p.got, 5000000000ull) < 0) {
-            hv__cli_error("net", "ping %" PRIu64 ": no answer within 5 s", i);
+            hv__cli_error("net ping", "ping %" PRIu64 ": no answer within 5 s", i);
             rv = 1;
             break;
         }
@@ -389,7 +458,7 @@ static int net_ping(net_cli *c, hv_net_opts *o)
         hv_net_link_stats_get(n, 0, &ls);
         printf("%" PRIu64 " pings of %u bytes to %s:%u: rtt p50 %.1f us, p99 %.1f us, max %.1f "
                "us; QUIC srtt %.1f us; %" PRIu64 " datagrams sent, %" PRIu64 " received\n",
-               done, c->size, c->host, (unsigned)c->port, rtt[done / 2] / 1e3,
+               done, (unsigned)c->size, c->host, (unsigned)c->port, rtt[done / 2] / 1e3,
                rtt[(done * 99) / 100] / 1e3, rtt[done - 1] / 1e3, ls.rtt_us, ls.datagrams_sent,
                ls.datagrams_recv);
     }
@@ -400,44 +469,79 @@ static int net_ping(net_cli *c, hv_net_opts *o)
     return rv;
 }
 
+/* Parses echo's or ping's options into *c. HV_OPTS_PROCEED or the exit code. */
+static int net_parse(const hv_cli_spec *spec, int argc, char **argv, net_cli *c, int server)
+{
+    *c = (net_cli){ .host = "127.0.0.1",
+                    .port = HV_NET_PORT_DEFAULT,
+                    .dir = CERTS_DIR_DEFAULT,
+                    .name = server ? "hub" : "agent",
+                    .count = 1000,
+                    .size = 256 };
+    void *targets[] = { c };
+    return hv__opts_parse(spec, targets, argc, argv, NULL);
+}
+
+static int cmd_net_echo(int argc, char **argv)
+{
+    net_cli c;
+    int rv = net_parse(&echo_spec, argc, argv, &c, 1);
+    if (rv != HV_OPTS_PROCEED)
+        return rv;
+    hv_net_opts o;
+    net_opts(&c, &o, 1);
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    echo_state e = { 0 };
+    o.on_frame = echo_frame;
+    o.on_peer = echo_peer;
+    o.user = &e;
+    if (hv_net_listen(&o, &e.n) < 0) {
+        hv__cli_error("net echo", "%s", hv_net_last_error(NULL));
+        return HV_EXIT_FAIL;
+    }
+    fprintf(stderr, "hivewire net echo: listening on %s:%u (QUIC, ALPN %s)\n", c.host,
+            (unsigned)hv_net_port(e.n), HV_NET_ALPN);
+    while (!stop_flag) {
+        hv_net_run(e.n, 100);
+        hv_net_resume(e.n);
+    }
+    fprintf(stderr, "hivewire net echo: %" PRIu64 " frames echoed\n", e.frames);
+    hv_net_free(e.n);
+    return HV_EXIT_OK;
+}
+
+static int cmd_net_ping(int argc, char **argv)
+{
+    net_cli c;
+    int rv = net_parse(&ping_spec, argc, argv, &c, 0);
+    if (rv != HV_OPTS_PROCEED)
+        return rv;
+    hv_net_opts o;
+    net_opts(&c, &o, 0);
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    return net_ping(&c, &o);
+}
+
+static const hv_cli_sub net_subs[] = {
+    { &echo_spec, cmd_net_echo },
+    { &ping_spec, cmd_net_ping },
+    { NULL, NULL },
+};
+
+static const hv_cli_group net_group = {
+    .name = "net",
+    .about = "A quick check of a QUIC link between two hosts (or on loopback): run net echo on\n"
+             "one, net ping on the other.\n",
+    .subs = net_subs,
+};
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_group *const hv__cmd_group_net = &net_group;
+
 int hv_cmd_net(int argc, char **argv);
 int hv_cmd_net(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        net_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    int server = strcmp(argv[1], "echo") == 0;
-    if (!server && strcmp(argv[1], "ping") != 0) {
-        hv__cli_error("net", "unknown subcommand '%s' (echo, ping)", argv[1]);
-        return 2;
-    }
-    net_cli c;
-    int rv = net_parse(argc, argv, &c, server);
-    if (rv >= 0)
-        return rv;
-    hv_net_opts o;
-    net_opts(&c, &o, server);
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
-    if (server) {
-        echo_state e = { 0 };
-        o.on_frame = echo_frame;
-        o.on_peer = echo_peer;
-        o.user = &e;
-        if (hv_net_listen(&o, &e.n) < 0) {
-            hv__cli_error("net", "%s", hv_net_last_error(NULL));
-            return 1;
-        }
-        fprintf(stderr, "hivewire net echo: listening on %s:%u (QUIC, ALPN %s)\n", c.host,
-                (unsigned)hv_net_port(e.n), HV_NET_ALPN);
-        while (!stop_flag) {
-            hv_net_run(e.n, 100);
-            hv_net_resume(e.n);
-        }
-        fprintf(stderr, "hivewire net echo: %" PRIu64 " frames echoed\n", e.frames);
-        hv_net_free(e.n);
-        return 0;
-    }
-    return net_ping(&c, &o);
+    return hv__opts_dispatch(&net_group, argc, argv);
 }

@@ -21,6 +21,7 @@
 #include <hivewire/codec.h>
 #include <hivewire/net.h>
 
+#include "core/field.h"
 #include "net/idmap.h"
 #include "net/net_int.h"
 #include "net/session.h"
@@ -1572,10 +1573,9 @@ static void client_schedule_reconnect(hv_net *n)
 
 /* ---- Public API -------------------------------------------------------------------------- */
 
-void hv_net_opts_default(hv_net_opts *o)
+/* Every zero field of o takes its default. */
+static void opts_resolve(hv_net_opts *o)
 {
-    if (o->size == 0)
-        o->size = sizeof(*o);
     if (o->host == NULL)
         o->host = "127.0.0.1";
     if (o->frame_max_bytes == 0)
@@ -1610,10 +1610,34 @@ void hv_net_opts_default(hv_net_opts *o)
         o->acl = &default_acl;
 }
 
+void hv_net_opts_default(hv_net_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    opts_resolve(o);
+}
+
+int hv_net_opts_check(const hv_net_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_net_opts)");
+    hv_net_opts r = *o;
+    opts_resolve(&r);
+    if (r.lanes_max > HV_SESSION_LANES_MAX)
+        return hv__field_fail(err, "lanes_max", "must be at most 256");
+    if (r.frame_max_bytes > r.rx_buffer_bytes)
+        return hv__field_fail(err, "frame_max_bytes", "must not exceed rx_buffer_bytes");
+    if (r.frame_max_bytes > r.lane_buffer_bytes)
+        return hv__field_fail(err, "frame_max_bytes", "must not exceed lane_buffer_bytes");
+    return 0;
+}
+
 static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
 {
     *out = NULL;
-    if (opts == NULL || opts->size < sizeof(hv_net_opts))
+    if (hv_net_opts_check(opts, NULL) != 0)
         return HV_EINVAL;
     if (sodium_init() < 0)
         return HV_ECRYPTO;
@@ -1621,12 +1645,7 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
     if (n == NULL)
         return HV_ENOMEM;
     n->o = *opts;
-    hv_net_opts_default(&n->o);
-    if (n->o.lanes_max > HV_SESSION_LANES_MAX || n->o.frame_max_bytes > n->o.rx_buffer_bytes ||
-        n->o.frame_max_bytes > n->o.lane_buffer_bytes) {
-        free(n);
-        return HV_EINVAL;
-    }
+    opts_resolve(&n->o);
     n->is_hub = hub;
     n->udp.fd = -1;
     if (hv__idmap_init(&n->cids) < 0 || hv__idmap_init(&n->peers) < 0) {
@@ -1642,7 +1661,7 @@ static int net_new(const hv_net_opts *opts, int hub, hv_net **out)
         n->owns_loop = 1;
     }
     *out = n;
-    int rv = hv__net_credentials(&n->o, &n->cred, n->err, sizeof(n->err));
+    int rv = hv__net_credentials(&n->o, hub, &n->cred, n->err, sizeof(n->err));
     if (rv < 0)
         return rv;
     if (n->o.flags & HV_NET_INSECURE) {
@@ -1708,6 +1727,12 @@ static _Thread_local char create_err[256];
 
 static int net_create(const hv_net_opts *opts, int hub, hv_net **out)
 {
+    hv_field_error fe;
+    if (hv_net_opts_check(opts, &fe) != 0) {
+        *out = NULL;
+        snprintf(create_err, sizeof(create_err), "hv_net_opts.%s %s", fe.field, fe.reason);
+        return HV_EINVAL;
+    }
     int rv = net_new(opts, hub, out);
     if (rv == 0 && !hub)
         rv = client_start(*out);
@@ -1980,7 +2005,7 @@ static uint64_t conn_stream_losses(conn *c)
     return n;
 }
 
-int hv_net_link_stats_get(hv_net *n, uint32_t index, hv_net_link_stats *out)
+int hv_net_link_stats_get(hv_net *n, size_t index, hv_net_link_stats *out)
 {
     if (index >= n->nconns)
         return HV_ENOTFOUND;

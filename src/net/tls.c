@@ -342,8 +342,30 @@ int hv__net_session_peer(gnutls_session_t tls, hv_net_peer *out)
     return rv;
 }
 
-int hv__net_credentials(const hv_net_opts *o, gnutls_certificate_credentials_t *cred, char *err,
-                        size_t errlen)
+/* An insecure hub given no certificate: TLS 1.3 still needs one from the server, so it makes a
+ * throwaway self-signed one in memory (nobody verifies it). */
+static int throwaway_crt(gnutls_certificate_credentials_t cred)
+{
+    gnutls_x509_privkey_t key;
+    gnutls_x509_crt_t crt;
+    int rv = new_key(&key);
+    if (rv < 0)
+        return rv;
+    if (gnutls_x509_crt_init(&crt) < 0) {
+        gnutls_x509_privkey_deinit(key);
+        return HV_ECRYPTO;
+    }
+    rv = crt_common(crt, key, "hivewire insecure hub", 1);
+    if (rv == 0 && (gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+                    gnutls_certificate_set_x509_key(cred, &crt, 1, key) < 0))
+        rv = HV_ECRYPTO;
+    gnutls_x509_crt_deinit(crt);
+    gnutls_x509_privkey_deinit(key);
+    return rv;
+}
+
+int hv__net_credentials(const hv_net_opts *o, int hub, gnutls_certificate_credentials_t *cred,
+                        char *err, size_t errlen)
 {
     if (gnutls_certificate_allocate_credentials(cred) < 0)
         return HV_ENOMEM;
@@ -354,6 +376,10 @@ int hv__net_credentials(const hv_net_opts *o, gnutls_certificate_credentials_t *
             snprintf(err, errlen, "%s / %s: cannot load the certificate or key", o->cert_file,
                      o->key_file);
             return HV_EAUTH;
+        }
+        if (hub && !(o->cert_file && o->key_file) && throwaway_crt(*cred) < 0) {
+            snprintf(err, errlen, "cannot make a throwaway certificate for the insecure hub");
+            return HV_ECRYPTO;
         }
         return 0;
     }

@@ -46,7 +46,7 @@ if(HV_SANITIZE STREQUAL "thread")
   target_compile_definitions(test_obs_scrape PRIVATE HV_OBS_SCRAPE_BARS="5000")
 endif()
 hv_add_test(NAME obs_dashboard
-            SOURCES tests/obs/dashboard_test.c tests/obs/runproc.c TIMEOUT 400)
+            SOURCES tests/obs/dashboard_test.c tests/obs/runproc.c tests/cdp.c TIMEOUT 400)
 set_property(TEST obs_dashboard APPEND PROPERTY ENVIRONMENT "HV_BIN=$<TARGET_FILE:hivewire>"
              "HV_BUILD_DIR=${CMAKE_BINARY_DIR}")
 if(HV_SANITIZE)

@@ -107,7 +107,7 @@ static void say_where(const char *cmd, const hv_obs_addr *a, uint16_t port, cons
             v6 ? "]" : "", (unsigned)port, path);
 }
 
-int hv__obs_cli_begin(hv_obs_cli *c, const char *cmd, hv_swarm *sw, const hv_swarm_config *cfg,
+int hv__obs_cli_begin(hv_obs_cli *c, const char *cmd, hv_swarm *sw, const hv_swarm_opts *cfg,
                       const hv_bar *bars, size_t n, const char *title)
 {
     hv_obs_opts *o = &c->opts;

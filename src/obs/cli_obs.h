@@ -39,7 +39,7 @@ void hv__obs_cli_default(hv_obs_cli *c);
 
 /* Starts the servers the options ask for and watches sw. Prints where they listen on stderr.
  * Returns 0, or HV_EXIT_FAIL after printing why (a port in use, ...). */
-int hv__obs_cli_begin(hv_obs_cli *c, const char *cmd, hv_swarm *sw, const hv_swarm_config *cfg,
+int hv__obs_cli_begin(hv_obs_cli *c, const char *cmd, hv_swarm *sw, const hv_swarm_opts *cfg,
                       const hv_bar *bars, size_t n, const char *title);
 void hv__obs_cli_progress(hv_obs_cli *c, uint64_t done, uint64_t total);
 void hv__obs_cli_end(hv_obs_cli *c, int run_rc);

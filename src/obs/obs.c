@@ -22,7 +22,7 @@ struct hv_obs {
     hv_obs_http *http[2]; /* metrics, dashboard */
     /* what it watches (borrowed) */
     hv_swarm *sw;
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     const hv_bar *bars;
     size_t nbars;
     hv_obs_snap *work; /* built here, copied into the store */
@@ -204,7 +204,7 @@ static void sample_latency(hv_obs *o, hv_obs_snap *w)
         }
         hv_obs_stage *st = &w->stage[w->nstages++];
         snprintf(st->name, sizeof(st->name), "%s", ss.name);
-        st->external = ss.kind == HV_STAGE_EXTERNAL;
+        st->external = ss.kind != HV_STAGE_TIMED;
         st->self_ns = ss.self_ns;
         hv__obs_hist_digest(hv_profiler_stage_hist(p, id),
                             st->external ? hv__obs_ext_bounds : hv__obs_lat_bounds,
@@ -357,7 +357,7 @@ static void evaluate(hv_obs *o, hv_obs_snap *w, uint64_t now_ns)
     in.window_cycles = o->window.count;
     in.cycle_p95_ns = hv_hist_quantile(&o->window, 0.95);
     in.cycle_p99_ns = hv_hist_quantile(&o->window, 0.99);
-    hv_bus_latency(bus, &w->bus_latency);
+    hv_bus_latency_get(bus, &w->bus_latency);
     in.bus_valid = w->bus_latency.count > 0;
     in.bus_breached = hv_bus_check_alerts(bus); /* the bus's own thresholds, counted there */
     in.bus_p95_ns = w->bus_latency.p95_ns;
@@ -417,16 +417,16 @@ static void publish(hv_obs *o, uint64_t now_ns, uint64_t done, int block)
         o->next_publish_ns = now_ns + o->opts.publish_ns;
 }
 
-int hv__obs_attach(hv_obs *o, hv_swarm *sw, const hv_swarm_config *cfg, const hv_bar *bars,
-                   size_t n, const char *title)
+int hv__obs_attach(hv_obs *o, hv_swarm *sw, const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
+                   const char *title)
 {
     o->sw = sw;
     o->cfg = *cfg;
     o->bars = bars;
     o->nbars = n;
-    o->pf = hv_portfolio_new(cfg->cash, HV_OBS_CURVE_MAX - 1);
-    if (o->pf == NULL)
-        return HV_ENOMEM;
+    int rc = hv_portfolio_new(cfg->cash, HV_OBS_CURVE_MAX - 1, &o->pf);
+    if (rc != 0)
+        return rc;
     hv_obs_snap *w = o->work;
     snprintf(w->title, sizeof(w->title), "%s", title ? title : "");
     w->cycles_planned = cfg->cycles_max > 0 && cfg->cycles_max < n ? cfg->cycles_max : n;

@@ -62,8 +62,8 @@ uint16_t hv__obs_port(const hv_obs *o, int dashboard);
 
 /* Watches sw (built from cfg over bars[0..n); all borrowed until hv__obs_free()). Publishes
  * the first snapshot. Returns 0 or HV_ENOMEM. */
-int hv__obs_attach(hv_obs *o, hv_swarm *sw, const hv_swarm_config *cfg, const hv_bar *bars,
-                   size_t n, const char *title);
+int hv__obs_attach(hv_obs *o, hv_swarm *sw, const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
+                   const char *title);
 
 /* From the swarm's progress callback. Always returns 0 (never stops the run). */
 int hv__obs_progress(hv_obs *o, uint64_t done, uint64_t total);

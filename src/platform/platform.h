@@ -115,4 +115,9 @@ int hv__thread_usage_self(hv__thread_usage *u);
  * takes it first is possible and then shows as a failed bind). */
 uint16_t hv__loopback_free_port(int type);
 
+/* The absolute path of this process's executable (/proc/self/exe) into buf[cap], so a program
+ * finds files installed beside it. Returns the path's length, HV_ENOBUFS when it does not fit,
+ * or the translated errno. */
+int hv__exe_path(char *buf, size_t cap);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "core/field.h"
 #include "platform/platform.h"
 #include "profiler/profiler_int.h"
 
@@ -17,23 +18,39 @@ static inline uint64_t read_clock(hv_profiler *p)
     return t;
 }
 
-void hv_profiler_config_default(hv_profiler_config *cfg)
+void hv_profiler_opts_default(hv_profiler_opts *o)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->size = sizeof(*cfg);
-    cfg->depth_max = 16;
-    cfg->stages_max = 32;
-    cfg->value_max_ns = 60ull * 1000000000ull;
-    cfg->sub_bits = 8;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->depth_max = 16;
+    o->stages_max = 32;
+    o->value_max_ns = 60ull * 1000000000ull;
+    o->sub_bits = 8;
 }
 
-static int config_resolve(const hv_profiler_config *in, hv_profiler_config *out)
+int hv_profiler_opts_check(const hv_profiler_opts *o, hv_field_error *err)
 {
-    hv_profiler_config_default(out);
-    if (in == NULL)
-        return 0;
-    if (in->size < sizeof(hv_profiler_config))
-        return HV_EINVAL;
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(hv_profiler_opts))
+        return hv__field_fail(err, "size", "must be sizeof(hv_profiler_opts)");
+    if (o->depth_max != 0 && (o->depth_max < 2 || o->depth_max > 64))
+        return hv__field_fail(err, "depth_max", "must be 0 (default 16) or in [2, 64]");
+    if (o->stages_max != 0 && (o->stages_max < 2 || o->stages_max > 256))
+        return hv__field_fail(err, "stages_max", "must be 0 (default 32) or in [2, 256]");
+    if (o->sub_bits > 16)
+        return hv__field_fail(err, "sub_bits", "must be 0 (default 8) or in [1, 16]");
+    uint64_t value_max = o->value_max_ns ? o->value_max_ns : 60ull * 1000000000ull;
+    uint32_t sub_bits = o->sub_bits ? o->sub_bits : 8;
+    if (hv_hist_memory_bytes(value_max, sub_bits) == 0)
+        return hv__field_fail(err, "value_max_ns", "must be at least 2^(sub_bits + 1)");
+    return 0;
+}
+
+/* The options with every 0 replaced by its default. o is checked. */
+static void opts_resolve(const hv_profiler_opts *in, hv_profiler_opts *out)
+{
+    hv_profiler_opts_default(out);
     out->clock = in->clock;
     out->clock_ctx = in->clock_ctx;
     if (in->depth_max)
@@ -44,21 +61,23 @@ static int config_resolve(const hv_profiler_config *in, hv_profiler_config *out)
         out->value_max_ns = in->value_max_ns;
     if (in->sub_bits)
         out->sub_bits = in->sub_bits;
-    if (out->depth_max < 2 || out->depth_max > 64 || out->stages_max < 2 || out->stages_max > 256)
-        return HV_EINVAL;
-    if (hv_hist_memory_bytes(out->value_max_ns, out->sub_bits) == 0)
-        return HV_EINVAL;
-    return 0;
 }
 
-hv_profiler *hv_profiler_new(const hv_profiler_config *cfg)
+int hv_profiler_new(const hv_profiler_opts *opts, hv_profiler **out)
 {
-    hv_profiler_config c;
-    if (config_resolve(cfg, &c) != 0)
-        return NULL;
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    hv_profiler_opts c;
+    if (opts == NULL)
+        hv_profiler_opts_default(&c);
+    else if (hv_profiler_opts_check(opts, NULL) != 0)
+        return HV_EINVAL;
+    else
+        opts_resolve(opts, &c);
     hv_profiler *p = calloc(1, sizeof(*p));
     if (p == NULL)
-        return NULL;
+        return HV_ENOMEM;
     p->cfg = c;
     p->clock = c.clock; /* NULL: CLOCK_MONOTONIC, read inline */
     p->clock_ctx = c.clock_ctx;
@@ -66,9 +85,10 @@ hv_profiler *hv_profiler_new(const hv_profiler_config *cfg)
     p->stages = calloc(c.stages_max, sizeof(*p->stages));
     if (p->stack == NULL || p->stages == NULL || hv_profiler_stage(p, "cycle", 0) != 0) {
         hv_profiler_free(p);
-        return NULL;
+        return HV_ENOMEM;
     }
-    return p;
+    *out = p;
+    return 0;
 }
 
 void hv_profiler_free(hv_profiler *p)
@@ -92,7 +112,8 @@ int hv_profiler_find(const hv_profiler *p, const char *name)
 
 int hv_profiler_stage(hv_profiler *p, const char *name, int kind)
 {
-    if (p == NULL || name == NULL || (kind != HV_STAGE_TIMED && kind != HV_STAGE_EXTERNAL))
+    if (p == NULL || name == NULL ||
+        (kind != HV_STAGE_TIMED && kind != HV_STAGE_EXTERNAL && kind != HV_STAGE_SIMULATED))
         return HV_EINVAL;
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof(p->stages[0].name))
@@ -181,7 +202,7 @@ int hv_profiler_cycle_end(hv_profiler *p)
 
 int hv_profiler_record(hv_profiler *p, int stage, uint64_t duration_ns)
 {
-    if ((unsigned)stage >= p->nstages || p->stages[stage].kind != HV_STAGE_EXTERNAL)
+    if ((unsigned)stage >= p->nstages || p->stages[stage].kind == HV_STAGE_TIMED)
         return HV_EINVAL;
     hv__profiler_stage *s = &p->stages[stage];
     s->count++;

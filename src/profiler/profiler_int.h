@@ -20,7 +20,7 @@ typedef struct hv__profiler_frame {
 } hv__profiler_frame;
 
 struct hv_profiler {
-    hv_profiler_config cfg;
+    hv_profiler_opts cfg;
     hv_profiler_clock_fn clock;
     void *clock_ctx;
     hv__profiler_frame *stack;

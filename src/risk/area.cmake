@@ -1,5 +1,5 @@
 # risk: VaR and expected shortfall (historical, Gaussian, Cornish-Fisher, Monte Carlo), the
-# rolling window, the `hivewire var` command and `hivewire bench var`.
+# rolling window, the `hivewire var` command and `hivewire-bench var`.
 hv_library_sources(src/risk/normal.c src/risk/select.c src/risk/var.c src/risk/mc.c
                    src/risk/roll.c)
 
@@ -9,7 +9,7 @@ hv_add_test(NAME risk_roll SOURCES tests/risk/roll_test.c)
 hv_add_test(NAME risk_cli_var SOURCES tests/risk/cli_var_test.c src/risk/cli_var.c src/cli/cli.c
             src/cli/opts.c src/cli/sim.c)
 
-hv_cli_command(NAME var FUNC hv_cmd_var
+hv_cli_command(NAME var FUNC hv_cmd_var TABLE spec
                HELP "VaR and expected shortfall of a return series: hivewire var --returns FILE"
                SOURCES src/risk/cli_var.c)
 

@@ -147,7 +147,7 @@ static int to_returns(const var_args *a, hv_column *col)
 {
     if (!a->prices)
         return 0;
-    long n = hv_log_returns(col->v, col->len, col->v);
+    int n = hv_log_returns(col->v, col->len, col->v);
     if (n < 0) {
         hv__cli_error("var", "--prices: every price must be a finite number > 0");
         return HV_EXIT_FAIL;
@@ -206,6 +206,9 @@ static void print_text(const var_args *a, const hv_column *col, const hv_csv_rep
            (unsigned long long)rep->rows_bad);
     printf("%-16s %10s %12s %12s\n", "method", "confidence", "VaR", "ES");
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_var = &spec;
 
 int hv_cmd_var(int argc, char **argv);
 int hv_cmd_var(int argc, char **argv)

@@ -7,6 +7,7 @@
 
 #include <hivewire/rng.h>
 
+#include "core/field.h"
 #include "risk/risk_int.h"
 
 static const char *const method_names[] = { "historical", "gaussian", "cornish-fisher",
@@ -267,11 +268,37 @@ size_t hv_var_scratch_len(const hv_var_opts *o, size_t n)
     return n;
 }
 
+void hv_var_opts_default(hv_var_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->method = HV_VAR_HISTORICAL;
+    o->confidence = 0.99;
+    o->mc_sims = DEFAULT_SIMS;
+    o->mc_seed = 1;
+}
+
+int hv_var_opts_check(const hv_var_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_var_opts)");
+    if (o->method < HV_VAR_HISTORICAL || o->method > HV_VAR_MONTECARLO)
+        return hv__field_fail(err, "method", "must be an hv_var_method value");
+    if (!(o->confidence > 0 && o->confidence < 1))
+        return hv__field_fail(err, "confidence", "must lie in (0, 1)");
+    if (o->mc_sims > HV_VAR_SIMS_MAX)
+        return hv__field_fail(err, "mc_sims", "must be 0 (default 100,000) or at most 2^26");
+    return 0;
+}
+
 int hv_var_estimate(const double *returns, size_t n, const hv_var_opts *o, double *scratch,
                     size_t scratch_len, hv_var_es *out)
 {
-    if (o == NULL || o->size < sizeof(hv_var_opts))
-        return HV_EINVAL;
+    hv_field_error fe;
+    if (hv_var_opts_check(o, &fe) != 0)
+        return strcmp(fe.field, "confidence") == 0 ? HV_EBADCONF : HV_EINVAL;
     if (scratch_len < hv_var_scratch_len(o, n))
         return HV_ENOBUFS;
     double q = o->confidence;

@@ -5,13 +5,13 @@ hv_library_sources(src/swarm/wire.c src/swarm/agent.c src/swarm/role_md.c
                    src/swarm/cast.c src/swarm/swarm.c src/swarm/sim.c src/swarm/gateway.c
                    src/swarm/node.c src/swarm/soak.c src/swarm/replicated.c)
 
-hv_cli_command(NAME run FUNC hv_cmd_run
+hv_cli_command(NAME run FUNC hv_cmd_run TABLE spec
                HELP "run the trading swarm over the S&P 500 series (make run)"
                SOURCES src/swarm/cli_swarm.c src/swarm/cli_sim.c src/swarm/cli_opts.c
-                       src/swarm/cli_node.c src/swarm/cli_replicas.c)
-hv_cli_command(NAME coordinator FUNC hv_cmd_coordinator
+                       src/swarm/cli_node.c src/swarm/cli_report.c src/swarm/cli_replicas.c)
+hv_cli_command(NAME coordinator FUNC hv_cmd_coordinator TABLE spec
                HELP "run a trading swarm coordinator: its agents connect over QUIC")
-hv_cli_command(NAME agent FUNC hv_cmd_agent
+hv_cli_command(NAME agent FUNC hv_cmd_agent TABLE spec
                HELP "run agents of a trading swarm, connected to its coordinator over QUIC")
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
@@ -93,3 +93,16 @@ foreach(net loss delay)
   set_tests_properties(swarm_netns_${net} PROPERTIES TIMEOUT 600 LABELS "unit;net" RUN_SERIAL ON
                        PASS_REGULAR_EXPRESSION "same trades|skipped: ")
 endforeach()
+
+# The reports of run and backtest on the built binary: typed JSON equal on stdout and on disk,
+# trades.csv, every return statistic against a replay of the fills; Ctrl-C's partial reports.
+hv_add_test(NAME swarm_cli_report
+            SOURCES tests/swarm/cli_report_test.c tests/obs/runproc.c TIMEOUT 400)
+set_property(TEST swarm_cli_report APPEND PROPERTY ENVIRONMENT "HV_BIN=$<TARGET_FILE:hivewire>")
+
+# out/run.html in headless Chromium: a screenshot (out/run.png in the build directory) and a DOM
+# check that every chart has data, no label overlaps another, every table is whole.
+hv_add_test(NAME swarm_report_html
+            SOURCES tests/swarm/report_html_test.c tests/obs/runproc.c tests/cdp.c TIMEOUT 300)
+set_property(TEST swarm_report_html APPEND PROPERTY ENVIRONMENT "HV_BIN=$<TARGET_FILE:hivewire>"
+             "HV_BUILD_DIR=${CMAKE_BINARY_DIR}")

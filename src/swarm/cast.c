@@ -6,12 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/field.h"
 #include "swarm/swarm_int.h"
 
 #define BAR_NS_DEFAULT 86400000000000ull
 #define TIME_MARGIN_NS (1ull << 40) /* room after the last bar for the exchange's events */
 
-void hv_swarm_config_default(hv_swarm_config *cfg)
+void hv_swarm_opts_default(hv_swarm_opts *cfg)
 {
     static const uint32_t lens[4] = { 16, 24, 32, 48 };
     memset(cfg, 0, sizeof(*cfg));
@@ -36,8 +37,8 @@ void hv_swarm_config_default(hv_swarm_config *cfg)
     cfg->var_q = 0.99;
     hv_crit_table_default(&cfg->table);
     cfg->early = 1;
-    hv_exchange_config_default(&cfg->exchange);
-    hv_limits_config_default(&cfg->limits);
+    hv_exchange_opts_default(&cfg->exchange);
+    hv_limits_opts_default(&cfg->limits);
     cfg->wait = 0; /* HV_WAIT_BLOCK */
     cfg->bar_ns = HV_SIM_BAR_NS_DEFAULT;
     cfg->placement = HV_SWARM_PLACE_AUTO;
@@ -57,63 +58,61 @@ static int pattern_ok(const hv_swarm_pattern *p)
            p->stride <= 1000 && p->capacity >= 16 && p->capacity <= 65536;
 }
 
-static int bad(hv_field_error *e, const char *field, const char *reason)
+int hv_swarm_opts_check(const hv_swarm_opts *c, hv_field_error *e)
 {
-    e->field = field;
-    e->reason = reason;
-    return HV_EINVAL;
-}
-
-int hv_swarm_config_check(const hv_swarm_config *c, hv_field_error *e)
-{
-    if (c->size < sizeof(*c))
-        return bad(e, "size", "must be sizeof(hv_swarm_config)");
+    if (c == NULL)
+        return hv__field_fail(e, "opts", "is NULL");
+    if (c->size != sizeof(*c))
+        return hv__field_fail(e, "size", "must be sizeof(hv_swarm_opts)");
     if (c->patterns < 1 || c->patterns > HV_SWARM_PATTERNS_MAX)
-        return bad(e, "patterns", "must be 1..16");
+        return hv__field_fail(e, "patterns", "must be 1..16");
     for (uint32_t i = 0; i < c->patterns; i++)
         if (!pattern_ok(&c->pattern[i]))
-            return bad(e, "pattern",
-                       "every pattern agent needs window 4..256 (agent i: window + 8 i), k "
-                       "1..64, band 0..1, horizon 1..64, stride 1..1000, capacity 16..65536");
+            return hv__field_fail(
+                e, "pattern",
+                "every pattern agent needs window 4..256 (agent i: window + 8 i), k "
+                "1..64, band 0..1, horizon 1..64, stride 1..1000, capacity 16..65536");
     if (c->qty < 1 || c->qty > 1000000000)
-        return bad(e, "qty", "must be 1..1e9");
+        return hv__field_fail(e, "qty", "must be 1..1e9");
     if (!(c->cash > 0) || !isfinite(c->cash))
-        return bad(e, "cash", "must be a finite number > 0");
+        return hv__field_fail(e, "cash", "must be a finite number > 0");
     if (!(c->signal_threshold >= 0) || !isfinite(c->signal_threshold))
-        return bad(e, "signal_threshold", "must be a finite number >= 0");
+        return hv__field_fail(e, "signal_threshold", "must be a finite number >= 0");
     if (c->var_window < 20 || c->var_window > 100000)
-        return bad(e, "var_window", "must be 20..100000");
+        return hv__field_fail(e, "var_window", "must be 20..100000");
     if (!(c->var_q > 0.5 && c->var_q < 1))
-        return bad(e, "var_q", "must be in (0.5, 1)");
+        return hv__field_fail(e, "var_q", "must be in (0.5, 1)");
     if (!(c->var_budget >= 0) || !isfinite(c->var_budget))
-        return bad(e, "var_budget", "must be a finite number >= 0");
+        return hv__field_fail(e, "var_budget", "must be a finite number >= 0");
     if (c->wait < 0 || c->wait > 2)
-        return bad(e, "wait", "must be block, spin or yield");
+        return hv__field_fail(e, "wait", "must be block, spin or yield");
     if (c->placement != HV_SWARM_PLACE_NONE && c->placement != HV_SWARM_PLACE_AUTO)
-        return bad(e, "placement", "must be auto or none");
+        return hv__field_fail(e, "placement", "must be auto or none");
     if (c->runner < HV_SWARM_RUNNER_AUTO || c->runner > HV_SWARM_RUNNER_THREADS)
-        return bad(e, "runner", "must be auto, one or threads");
+        return hv__field_fail(e, "runner", "must be auto, one or threads");
     if (c->vote_auth < HV_SWARM_AUTH_AUTO || c->vote_auth > HV_SWARM_AUTH_MAC)
-        return bad(e, "vote_auth", "must be auto, sig or mac");
+        return hv__field_fail(e, "vote_auth", "must be auto, sig or mac");
     if (c->node == 0)
-        return bad(e, "node", "must be 1..2^32-1");
+        return hv__field_fail(e, "node", "must be 1..2^32-1");
     if (c->bar_ns == 0)
-        return bad(e, "bar_ns", "must be > 0");
-    if (c->proposal_timeout_ns == 0 || c->cycle_timeout_ns == 0 || c->heartbeat_ns == 0 ||
-        c->stall_timeout_ns == 0)
-        return bad(e, "timeouts", "every timeout and the heartbeat interval must be > 0");
-    hv_field_error sub;
-    if (hv_exchange_config_check(&c->exchange, &sub) != 0)
-        return bad(e, sub.field, sub.reason);
-    if (hv_limits_config_check(&c->limits, &sub) != 0)
-        return bad(e, sub.field, sub.reason);
-    return 0;
+        return hv__field_fail(e, "bar_ns", "must be > 0");
+    if (c->proposal_timeout_ns == 0)
+        return hv__field_fail(e, "proposal_timeout_ns", "must be > 0");
+    if (c->cycle_timeout_ns == 0)
+        return hv__field_fail(e, "cycle_timeout_ns", "must be > 0");
+    if (c->heartbeat_ns == 0)
+        return hv__field_fail(e, "heartbeat_ns", "must be > 0");
+    if (c->stall_timeout_ns == 0)
+        return hv__field_fail(e, "stall_timeout_ns", "must be > 0");
+    if (hv_exchange_opts_check(&c->exchange, e) != 0)
+        return HV_EINVAL;
+    return hv_limits_opts_check(&c->limits, e);
 }
 
-int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **why)
+int hv__sw_config_check(const hv_swarm_opts *cfg, size_t nbars, const char **why)
 {
     hv_field_error e;
-    if (hv_swarm_config_check(cfg, &e) != 0) {
+    if (hv_swarm_opts_check(cfg, &e) != 0) {
         *why = e.reason;
         return HV_EINVAL;
     }
@@ -131,7 +130,7 @@ int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **w
 
 /* ---- The cast ------------------------------------------------------------------------------ */
 
-static void env_for(sw_env *e, const hv_swarm_config *cfg, int vote_auth, int role, uint32_t index,
+static void env_for(sw_env *e, const hv_swarm_opts *cfg, int vote_auth, int role, uint32_t index,
                     const hv_bar *bars, size_t n, sw_venue *venue)
 {
     memset(e, 0, sizeof(*e));
@@ -203,7 +202,7 @@ static void fini_role(sw_cast *c, int role, uint32_t index)
         hv__sw_exec_fini(&c->exec);
 }
 
-int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, const hv_bar *bars,
+int hv__sw_cast_init(sw_cast *c, const hv_swarm_opts *cfg, int vote_auth, const hv_bar *bars,
                      size_t n, sw_venue *venue, hv_swarm_progress_fn progress, void *ud)
 {
     memset(c, 0, sizeof(*c));

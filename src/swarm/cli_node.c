@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "swarm/cli_node.h"
 #include "swarm/cli_run.h"
 #include "swarm/soak.h"
@@ -144,7 +145,6 @@ int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char
 void hv__node_net_opts(hv_net_opts *n, const char *certs, const char *name, int insecure,
                        char *paths, size_t cap)
 {
-    memset(n, 0, sizeof(*n));
     hv_net_opts_default(n);
     n->acl = hv__sw_acl();
     if (insecure) {
@@ -191,10 +191,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 {
     *npids = 0;
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return HV_EIO;
-    exe[n] = 0;
+    int rc = hv__cli_hivewire_path(exe, sizeof(exe));
+    if (rc != 0)
+        return rc;
     char portarg[32];
     snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
     for (uint32_t s = 1; s < patterns + 5; s++) {
@@ -228,6 +227,9 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
         av[k] = NULL;
         pid_t pid = fork();
         if (pid == 0) {
+            /* Ctrl-C at the terminal reaches the whole process group: the run stops at a cycle
+             * boundary and then ends its agents itself, so they must not die first. */
+            signal(SIGINT, SIG_IGN);
             if (kids->quiet_children) {
                 FILE *devnull = freopen("/dev/null", "w", stdout);
                 (void)devnull;
@@ -268,20 +270,23 @@ void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms)
     }
 }
 
-void hv__node_print_links(hv_net *hub, FILE *f)
+void hv__node_print_links(hv_net *hub, FILE *f, int wide)
 {
     hv_net_link_stats ls;
-    fprintf(f, "%-24s %s\n", "links",
-            "peer id, rtt us (min), bytes out/in, datagrams out/in, packets lost, frames out/in");
+    hv__cli_print_row(f, "links",
+                      "peer id, rtt us (min), bytes out/in, datagrams out/in, packets lost, "
+                      "frames out/in",
+                      wide);
     for (uint32_t i = 0; hv_net_link_stats_get(hub, i, &ls) == 0; i++) {
-        char key[32];
+        char key[32], val[256];
         snprintf(key, sizeof(key), "  link %u", i);
-        fprintf(f,
-                "%-24s %016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
-                ", %" PRIu64 ", %" PRIu64 "/%" PRIu64 "\n",
-                key, ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
-                ls.datagrams_sent, ls.datagrams_recv, ls.packets_lost, ls.frames_sent,
-                ls.frames_delivered);
+        snprintf(val, sizeof(val),
+                 "%016" PRIx64 ", %.0f (%.0f), %" PRIu64 "/%" PRIu64 ", %" PRIu64 "/%" PRIu64
+                 ", %" PRIu64 ", %" PRIu64 "/%" PRIu64,
+                 ls.peer_id, ls.rtt_us, ls.rtt_min_us, ls.bytes_sent, ls.bytes_recv,
+                 ls.datagrams_sent, ls.datagrams_recv, ls.packets_lost, ls.frames_sent,
+                 ls.frames_delivered);
+        hv__cli_print_row(f, key, val, wide);
     }
 }
 
@@ -317,7 +322,7 @@ void hv__node_remove_certs(const char *dir, uint32_t patterns)
     rmdir(dir);
 }
 
-int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+int hv__node_remote_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, uint32_t mask,
                         int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
                         hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap)
 {
@@ -411,6 +416,8 @@ static const hv_opt agent_net_rows[] = {
 static const hv_opt_section agent_sections[] = {
     { "network", agent_net_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
+    { "progress (an agent shows none: accepted as every long command does)", hv__run_progress_rows,
+      T_RUN },
     { 0 },
 };
 
@@ -437,9 +444,9 @@ static int soak_agents(const run_opts *o)
     so.heartbeat_ms = 100;
     so.run_ms = (o->soak_s ? o->soak_s : 10) * 1000u;
     char host[256], ca[1024];
+    hv_net_opts_default(&so.net);
     if (hv__node_host_port(o->connect, host, sizeof(host), &so.net.port) != 0)
         return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o->connect);
-    hv_net_opts_default(&so.net);
     so.net.host = host;
     if (o->insecure) {
         so.net.flags |= HV_NET_INSECURE;
@@ -454,13 +461,18 @@ static int soak_agents(const run_opts *o)
         hv__cli_error("agent", "%s", r.error[0] ? r.error : hv_strerror(rc));
         return HV_EXIT_FAIL;
     }
-    printf("load agents              %u (%u joined the hub)\n", so.agents, r.connected);
-    printf("heartbeat round trip     p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64
-           " heartbeats)\n",
-           (double)r.rtt_p50_ns / 1e3, (double)r.rtt_p99_ns / 1e3, (double)r.rtt_max_ns / 1e3,
-           r.rtt_samples);
+    char val[256];
+    snprintf(val, sizeof(val), "%u (%u joined the hub)", so.agents, r.connected);
+    hv__cli_print_row(stdout, "load agents", val, o->wide);
+    snprintf(val, sizeof(val), "p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " heartbeats)",
+             (double)r.rtt_p50_ns / 1e3, (double)r.rtt_p99_ns / 1e3, (double)r.rtt_max_ns / 1e3,
+             r.rtt_samples);
+    hv__cli_print_row(stdout, "heartbeat round trip", val, o->wide);
     return r.connected == so.agents ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_agent = &agent_spec;
 
 int hv_cmd_agent(int argc, char **argv);
 
@@ -482,9 +494,9 @@ int hv_cmd_agent(int argc, char **argv)
         return hv__opts_usage_error(&agent_spec, "option --agents is required (or --count N)");
     if (hv__node_roles(o.agents, o.cfg.patterns, &node.local_mask, why, sizeof(why)) != 0)
         return hv__opts_usage_error(&agent_spec, "--agents: %s", why);
+    hv_net_opts_default(&node.net);
     if (hv__node_host_port(o.connect, host, sizeof(host), &node.net.port) != 0)
         return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o.connect);
-    hv_net_opts_default(&node.net);
     node.net.host = host;
     node.net.acl = hv__sw_acl();
     char paths[3 * 1024];

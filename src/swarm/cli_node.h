@@ -42,15 +42,16 @@ int hv__node_spawn(const hv_node_children *kids, int argc, char **argv, const ch
 /* Waits up to grace_ms for the children to exit, then kills the rest. */
 void hv__node_reap(pid_t *pids, uint32_t n, uint64_t grace_ms);
 
-/* The hub's links, one line each: peer, RTT, bytes, datagrams, packets lost, frames. */
-void hv__node_print_links(hv_net *hub, FILE *f);
+/* The hub's links, one row each: peer, RTT, bytes, datagrams, packets lost, frames (wrapped to
+ * 80 columns unless wide). */
+void hv__node_print_links(hv_net *hub, FILE *f, int wide);
 
 /* A swarm whose members of `mask` run as `hivewire agent` children on loopback, with
  * certificates made for it in a temporary directory (removed at the end). child_args are the
  * swarm options the children get (the same data, seed and configuration as cfg). Runs it to
  * the end; *sw (the caller frees it) holds the statistics; *children_cpu_ns what the children
  * cost. Returns 0, or an HV_E* code with why. */
-int hv__node_remote_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, uint32_t mask,
+int hv__node_remote_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, uint32_t mask,
                         int child_argc, char **child_argv, hv_swarm_progress_fn progress, void *ud,
                         hv_swarm **sw, uint64_t *children_cpu_ns, char *why, size_t cap);
 

@@ -14,7 +14,7 @@ static int apply_patterns(void *target, const hv_opt *opt, const hv_opt_value *v
 {
     (void)why;
     (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    hv_swarm_opts *c = &((run_opts *)target)->cfg;
     for (uint32_t j = 0; j < HV_SWARM_PATTERNS_MAX; j++) {
         hv_swarm_pattern *p = &c->pattern[j];
         if (strcmp(opt->name, "window") == 0)
@@ -39,7 +39,7 @@ static int apply_voters(void *target, const hv_opt *opt, const hv_opt_value *v, 
     (void)opt;
     (void)why;
     (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    hv_swarm_opts *c = &((run_opts *)target)->cfg;
     c->patterns = (uint32_t)v->u - 1;
     c->risk_votes = 1;
     return 0;
@@ -49,7 +49,7 @@ static int apply_rule(void *target, const hv_opt *opt, const hv_opt_value *v, ch
 {
     static const char *const names[HV_CRIT_COUNT] = { "rule-low", "rule-medium", "rule-high",
                                                       "rule-critical" };
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    hv_swarm_opts *c = &((run_opts *)target)->cfg;
     hv_policy p;
     unsigned n = 0, d = 0;
     memset(&p, 0, sizeof(p));
@@ -82,7 +82,7 @@ static int apply_crit(void *target, const hv_opt *opt, const hv_opt_value *v, ch
 {
     (void)why;
     (void)cap;
-    hv_swarm_config *c = &((run_opts *)target)->cfg;
+    hv_swarm_opts *c = &((run_opts *)target)->cfg;
     uint32_t action = strcmp(opt->name, "crit-order") == 0 ? HV_ACTION_ORDER_EXECUTION
                                                            : HV_ACTION_POSITION_CHANGE;
     return hv_crit_table_set_action(&c->table, action, (hv_crit)v->e) == 0 ? 0 : -1;
@@ -339,15 +339,31 @@ const hv_opt hv__run_output_rows[] = {
       .flags = HV_OPT_DIR,
       RUN_AT(out),
       .dflt = "out",
-      .help = "write DIR/run.json and DIR/run.html" },
+      .help = "write DIR/run.json, DIR/run.html and DIR/trades.csv (checked before the run)" },
     { .name = "no-report",
       .kind = HV_OPT_FLAG,
       .apply = apply_no_report,
       .help = "write no report files" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(json),
+      .help = "the report's JSON document on stdout instead of the summary (docs/REPORT.md)" },
+    { .name = "wide",
+      .kind = HV_OPT_FLAG,
+      RUN_AT(wide),
+      .help = "rows as long as they are and every column of the stage table (default: 80 "
+              "columns)" },
+    { 0 },
+};
+
+const char *const hv__run_out_files[] = { "run.json", "run.html", "trades.csv", NULL };
+
+const hv_opt hv__run_progress_rows[] = {
     { .name = "progress",
       .kind = HV_OPT_FLAG,
       RUN_AT(progress),
-      .help = "draw the progress bar (default: when stderr is a terminal)" },
+      .help = "show the progress: a bar on a terminal, a line a second otherwise (the default, "
+              "unless --quiet)" },
     { .name = "no-progress",
       .kind = HV_OPT_FLAG,
       .flags = HV_OPT_STORE_ZERO,
@@ -357,7 +373,7 @@ const hv_opt hv__run_output_rows[] = {
       .short_name = 'q',
       .kind = HV_OPT_FLAG,
       RUN_AT(quiet),
-      .help = "summary only, no stage table" },
+      .help = "the summary only: no progress, no stage table, no \"wrote\" lines" },
     { 0 },
 };
 
@@ -367,7 +383,7 @@ void hv__run_opts_default(run_opts *o)
     hv__cli_bars_opts_default(&o->bars);
     o->out = "out";
     o->progress = -1;
-    hv_swarm_config_default(&o->cfg);
+    hv_swarm_opts_default(&o->cfg);
     hv__obs_cli_default(&o->obs);
 }
 
@@ -379,12 +395,14 @@ int hv__run_parse(const hv_cli_spec *spec, int argc, char **argv, run_opts *o)
         return rc;
     if (o->no_report)
         o->out = NULL;
+    if (o->quiet && o->progress < 0)
+        o->progress = 0; /* --quiet silences the progress unless --progress asks for it */
     o->cfg.bar_ns = o->bars.bar_ns;
     o->cfg.exchange.seed = o->cfg.seed;
     if ((rc = hv__cli_check_trading(spec, &o->cfg.exchange, &o->cfg.limits)) != 0)
         return rc;
     hv_field_error fe;
-    if (hv_swarm_config_check(&o->cfg, &fe) != 0)
+    if (hv_swarm_opts_check(&o->cfg, &fe) != 0)
         return hv__opts_field_error(spec, &fe);
     return HV_OPTS_PROCEED;
 }

@@ -17,7 +17,8 @@ typedef struct run_opts {
     const char *out;
     int no_report;
     int quiet, progress; /* progress: -1 auto (isatty), 0 off, 1 on */
-    hv_swarm_config cfg;
+    int json, wide;      /* --json: the report's JSON on stdout; --wide: rows past 80 columns */
+    hv_swarm_opts cfg;
     /* the swarm over processes (run --remote, coordinator, agent) */
     const char *remote;   /* run: roles started as child processes ("all" or a list) */
     const char *listen;   /* coordinator: HOST:PORT */
@@ -37,7 +38,7 @@ typedef struct run_opts {
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
  * cli/sim.h. */
 extern const hv_opt hv__run_agent_rows[], hv__run_runner_rows[], hv__run_strategy_rows[],
-    hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[];
+    hv__run_consensus_rows[], hv__run_var_rows[], hv__run_output_rows[], hv__run_progress_rows[];
 
 enum { T_RUN, T_BARS, T_EXCHANGE, T_LIMITS, T_OBS };
 
@@ -69,5 +70,15 @@ void hv__run_opts_default(run_opts *o);
 /* Parses argv against spec (whose sections target run_opts as above) and checks the swarm's
  * configuration, naming the option that is wrong. Returns HV_OPTS_PROCEED or an exit code. */
 int hv__run_parse(const hv_cli_spec *spec, int argc, char **argv, run_opts *o);
+
+/* The report of a run that ended (cli_report.c): the summary on stdout (or, with --json, the
+ * JSON document), then DIR/run.json, DIR/run.html and DIR/trades.csv when --out is set.
+ * stopped_by: the signal that stopped the run early ("SIGINT"), or NULL; the reports then say
+ * they are partial. cmd: "run" or "coordinator". Returns 0 or HV_EXIT_FAIL. */
+int hv__run_report(run_opts *o, const hv_swarm *sw, const hv_series *bars, const char *stopped_by,
+                   hv_obs_cli *obs, const char *cmd);
+
+/* The files hv__run_report() writes in --out (for the check before the run). */
+extern const char *const hv__run_out_files[];
 
 #endif

@@ -10,6 +10,8 @@
 #include <hivewire/swarm.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
+#include "cli/report.h"
 #include "cli/sim.h"
 #include "swarm/cli_sim.h"
 
@@ -19,8 +21,9 @@ typedef struct sim_args {
     uint64_t seeds;
     const char *faults_text;
     const char *trace_path;
-    hv_swarm_sim_config sc;
-    hv_swarm_config cfg;
+    int json, quiet, progress; /* progress: -1 auto, 0 off, 1 on */
+    hv_swarm_sim_opts sc;
+    hv_swarm_opts cfg;
     hv_cli_bars_opts bars;
 } sim_args;
 
@@ -119,12 +122,35 @@ static const hv_opt swarm_rows[] = {
     { 0 },
 };
 
+static const hv_opt output_rows[] = {
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(sim_args, json),
+      .help = "the result as one JSON document on stdout (docs/REPORT.md)" },
+    { .name = "progress",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(sim_args, progress),
+      .help = "show the progress over the seeds (the default with --seeds, unless --quiet)" },
+    { .name = "no-progress",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      HV_OPT_AT(sim_args, progress),
+      .help = "no progress output" },
+    { .name = "quiet",
+      .short_name = 'q',
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(sim_args, quiet),
+      .help = "no progress; with --seeds, only the failures and the last line" },
+    { 0 },
+};
+
 enum { T_ARGS, T_BARS };
 
 static const hv_opt_section sim_sections[] = {
     { "simulation", sim_rows, T_ARGS },
     { "data", hv__cli_bars_rows, T_BARS },
     { "swarm (hivewire run's defaults)", swarm_rows, T_ARGS },
+    { "output", output_rows, T_ARGS },
     { 0 },
 };
 
@@ -149,8 +175,10 @@ static void replay_hint(const sim_args *o, uint64_t seed)
     printf("replay: hivewire sim swarm --seed %" PRIu64 " --faults %s", seed, o->faults_text);
     if (o->bars.synthetic)
         printf(" --synthetic %" PRIu64, o->bars.synthetic);
-    else if (strcmp(o->bars.data, HV_CLI_DATA_DEFAULT) != 0)
+    else if (!o->bars.looked_up)
         printf(" --data %s", o->bars.data);
+    if (o->bars.symbol != NULL)
+        printf(" --symbol %s", o->bars.symbol);
     if (o->cfg.cycles_max)
         printf(" --cycles %" PRIu64, o->cfg.cycles_max);
     if (o->sc.crashed)
@@ -162,24 +190,95 @@ static void print_one(const hv_swarm_sim_result *r, const hv_swarm_stats *st, co
                       size_t nbars)
 {
     printf("sim swarm: seed %" PRIu64 ", faults %s, %zu bars\n", o->sc.seed, o->faults_text, nbars);
-    printf("events %" PRIu64 ", simulated %.3f s, frames lost %" PRIu64 ", duplicated %" PRIu64
-           ", crashes %" PRIu64 ", restarts %" PRIu64 "\n",
-           r->events, (double)r->sim_end_ns / 1e9, r->lost, r->duplicated, r->crashes, r->restarts);
-    printf("cycles %" PRIu64 " (stalled %" PRIu64 "), proposals %" PRIu64 " (accepted %" PRIu64
-           ", rejected %" PRIu64 ", no quorum %" PRIu64 ")\n",
-           st->cycles, st->cycles_stalled, st->proposals, st->accepted, st->rejected,
-           st->no_quorum);
-    printf("orders %" PRIu64 " sent (%" PRIu64 " results unknown), fills %" PRIu64
-           ", agents lost %u, rejoined %u, reports %u\n",
-           st->orders_sent, st->orders_unknown, st->fills, st->agents_lost, st->agents_rejoined,
+    printf("events %" PRIu64 ", simulated %.3f s\n", r->events, (double)r->sim_end_ns / 1e9);
+    printf("frames lost %" PRIu64 ", duplicated %" PRIu64 "; crashes %" PRIu64 ", restarts %" PRIu64
+           "\n",
+           r->lost, r->duplicated, r->crashes, r->restarts);
+    printf("cycles %" PRIu64 " (stalled %" PRIu64 ")\n", st->cycles, st->cycles_stalled);
+    printf("proposals %" PRIu64 " (accepted %" PRIu64 ", rejected %" PRIu64 ", no quorum %" PRIu64
+           ")\n",
+           st->proposals, st->accepted, st->rejected, st->no_quorum);
+    printf("orders %" PRIu64 " sent (%" PRIu64 " results unknown), fills %" PRIu64 "\n",
+           st->orders_sent, st->orders_unknown, st->fills);
+    printf("agents lost %u, rejoined %u, reports %u\n", st->agents_lost, st->agents_rejoined,
            st->agents_reported);
     printf("trade list hash %016" PRIx64 "\n", st->trades_hash);
     printf("trace hash %s\n", r->trace_hex);
 }
 
+/* ---- JSON ------------------------------------------------------------------------------------
+ */
+
+static json_t *config_json(const sim_args *o, const hv_series *bars, uint64_t first)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "data", hv__cli_bars_json(&o->bars, bars));
+    json_object_set_new(j, "seed", json_integer((json_int_t)first));
+    json_object_set_new(j, "seeds", json_integer((json_int_t)o->seeds));
+    json_object_set_new(j, "faults", json_string(o->faults_text));
+    json_object_set_new(j, "crashed", json_integer(o->sc.crashed));
+    json_object_set_new(j, "cycles_max",
+                        o->cfg.cycles_max ? json_integer((json_int_t)o->cfg.cycles_max)
+                                          : json_null());
+    json_object_set_new(j, "patterns", json_integer(o->cfg.patterns));
+    json_object_set_new(j, "proposal_ms",
+                        json_integer((json_int_t)(o->cfg.proposal_timeout_ns / 1000000)));
+    json_object_set_new(j, "cycle_ms",
+                        json_integer((json_int_t)(o->cfg.cycle_timeout_ns / 1000000)));
+    json_object_set_new(j, "heartbeat_ms",
+                        json_integer((json_int_t)(o->cfg.heartbeat_ns / 1000000)));
+    return j;
+}
+
+/* One seed's outcome, as print_one() shows it. */
+static json_t *seed_json(const hv_swarm_sim_result *r, const hv_swarm_stats *st, uint64_t seed)
+{
+    char hash[17];
+    snprintf(hash, sizeof(hash), "%016" PRIx64, st->trades_hash);
+    json_t *j = json_object();
+    json_object_set_new(j, "seed", json_integer((json_int_t)seed));
+    json_object_set_new(j, "invariants_held", json_boolean(!r->violation));
+    json_object_set_new(j, "violation", r->violation ? json_string(r->message) : json_null());
+    json_object_set_new(j, "gave_up",
+                        r->gave_up && !r->violation ? json_string(r->message) : json_null());
+    json_object_set_new(j, "events", json_integer((json_int_t)r->events));
+    json_object_set_new(j, "simulated_s", json_real((double)r->sim_end_ns / 1e9));
+    json_object_set_new(j, "network",
+                        json_pack("{s:I, s:I}", "frames_lost", (json_int_t)r->lost,
+                                  "frames_duplicated", (json_int_t)r->duplicated));
+    json_object_set_new(j, "agents",
+                        json_pack("{s:I, s:I, s:i, s:i, s:i}", "crashes", (json_int_t)r->crashes,
+                                  "restarts", (json_int_t)r->restarts, "lost", st->agents_lost,
+                                  "rejoined", st->agents_rejoined, "reported",
+                                  st->agents_reported));
+    json_object_set_new(j, "cycles",
+                        json_pack("{s:I, s:I}", "completed", (json_int_t)st->cycles, "stalled",
+                                  (json_int_t)st->cycles_stalled));
+    json_object_set_new(j, "proposals",
+                        json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)st->proposals,
+                                  "accepted", (json_int_t)st->accepted, "rejected",
+                                  (json_int_t)st->rejected, "no_quorum",
+                                  (json_int_t)st->no_quorum));
+    json_object_set_new(j, "orders",
+                        json_pack("{s:I, s:I}", "sent", (json_int_t)st->orders_sent,
+                                  "results_unknown", (json_int_t)st->orders_unknown));
+    json_object_set_new(j, "fills", json_integer((json_int_t)st->fills));
+    json_object_set_new(j, "trade_list_hash", json_string(hash));
+    json_object_set_new(j, "trace_hash", json_string(r->trace_hex));
+    return j;
+}
+
+/* ---- Running the seeds -----------------------------------------------------------------------
+ */
+
 static int run_seeds(sim_args *o, const hv_series *bars)
 {
     uint64_t first = o->sc.seed, failed = 0;
+    hv_cli_progress line;
+    hv__cli_progress_init(&line, CMD, "seeds", o->seeds > 1 ? o->progress : 0);
+    json_t *doc = o->json ? hv__cli_json_doc(CMD) : NULL, *seeds = o->json ? json_array() : NULL;
+    if (doc != NULL)
+        json_object_set_new(doc, "config", config_json(o, bars, first));
     for (uint64_t k = 0; k < o->seeds; k++) {
         o->sc.seed = first + k;
         o->cfg.seed = o->sc.seed;
@@ -188,24 +287,44 @@ static int run_seeds(sim_args *o, const hv_series *bars)
         hv_swarm_stats st;
         int rc = hv_swarm_sim(&o->cfg, bars->bars, bars->len, &o->sc, &r, &st);
         if (rc != 0) {
+            hv__cli_progress_break(&line);
             hv__cli_error(CMD, "seed %" PRIu64 ": %s", o->sc.seed, hv_strerror(rc));
-            return rc == HV_EINVAL ? HV_EXIT_USAGE : HV_EXIT_FAIL;
+            json_decref(doc);
+            json_decref(seeds);
+            return HV_EXIT_FAIL;
         }
-        if (o->seeds == 1)
+        if (seeds != NULL && (o->seeds == 1 || r.violation))
+            json_array_append_new(seeds, seed_json(&r, &st, o->sc.seed));
+        if (o->seeds == 1 && !o->json)
             print_one(&r, &st, o, bars->len);
         if (r.violation) {
             failed++;
-            printf("seed %" PRIu64 ": VIOLATION: %s\n", o->sc.seed, r.message);
-            replay_hint(o, o->sc.seed);
-        } else if (o->seeds == 1) {
+            if (!o->json) {
+                hv__cli_progress_break(&line);
+                printf("seed %" PRIu64 ": VIOLATION: %s\n", o->sc.seed, r.message);
+                replay_hint(o, o->sc.seed);
+            }
+        } else if (o->seeds == 1 && !o->json) {
             if (r.gave_up)
                 printf("the coordinator gave up (an agent crashed for good): %s\n", r.message);
             printf("invariants: all held\n");
         }
+        hv__cli_progress_update(&line, k + 1, o->seeds);
     }
-    if (o->seeds > 1)
+    if (doc != NULL) {
+        json_object_set_new(
+            doc, "result",
+            json_pack("{s:I, s:I, s:b, s:o}", "seeds", (json_int_t)o->seeds, "failed",
+                      (json_int_t)failed, "invariants_held", failed == 0,
+                      o->seeds == 1 ? "run" : "failures",
+                      o->seeds == 1 ? json_incref(json_array_get(seeds, 0)) : json_incref(seeds)));
+        json_decref(seeds);
+        if (hv__cli_json_print(doc) != 0)
+            return HV_EXIT_FAIL;
+    } else if (o->seeds > 1) {
         printf("%" PRIu64 " seeds from %" PRIu64 ", faults %s: %" PRIu64 " failed\n", o->seeds,
                first, o->faults_text, failed);
+    }
     return failed ? HV_EXIT_FAIL : HV_EXIT_OK;
 }
 
@@ -214,9 +333,10 @@ int hv__cmd_sim_swarm(int argc, char **argv)
     sim_args o;
     memset(&o, 0, sizeof(o));
     o.seeds = 1;
-    o.sc.seed = 1;
+    hv_swarm_sim_opts_default(&o.sc);
     o.faults_text = "none";
-    hv_swarm_config_default(&o.cfg);
+    o.progress = -1;
+    hv_swarm_opts_default(&o.cfg);
     hv__cli_bars_opts_default(&o.bars);
     void *targets[] = { &o, &o.bars };
     int rc = hv__opts_parse(&hv__sim_swarm_spec, targets, argc, argv, NULL);
@@ -225,7 +345,15 @@ int hv__cmd_sim_swarm(int argc, char **argv)
     if (o.sc.crashed > 0 && !(o.sc.faults & (HV_SIM_CRASH | HV_SIM_RESTART)))
         return hv__opts_usage_error(&hv__sim_swarm_spec,
                                     "--crashed: needs crash or restart in --faults");
+    if (o.quiet && o.progress < 0)
+        o.progress = 0;
+    if (o.json && o.trace_path != NULL && strcmp(o.trace_path, "-") == 0)
+        return hv__opts_usage_error(&hv__sim_swarm_spec,
+                                    "--trace: - (stdout) cannot go with --json, which owns stdout");
     o.cfg.bar_ns = o.bars.bar_ns;
+    hv_field_error fe;
+    if (hv_swarm_opts_check(&o.cfg, &fe) != 0)
+        return hv__opts_field_error(&hv__sim_swarm_spec, &fe);
     FILE *tf = NULL;
     if (o.trace_path != NULL) {
         tf = strcmp(o.trace_path, "-") == 0 ? stdout : fopen(o.trace_path, "w");
@@ -238,6 +366,11 @@ int hv__cmd_sim_swarm(int argc, char **argv)
     hv_series bars;
     hv_series_init(&bars);
     rc = hv__cli_bars_load(CMD, &o.bars, o.sc.seed, &bars);
+    if (rc == 0 && bars.len < 2) {
+        hv__cli_error(CMD, "%s has %zu bar; the swarm needs at least 2",
+                      o.bars.synthetic ? "the synthetic series" : o.bars.data, bars.len);
+        rc = HV_EXIT_FAIL;
+    }
     if (rc == 0)
         rc = run_seeds(&o, &bars);
     hv_series_fini(&bars);

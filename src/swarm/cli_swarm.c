@@ -4,23 +4,23 @@
  * and HTML reports under out/.
  */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <hivewire/swarm.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/progress.h"
+#include "cli/report.h"
 #include "cli/sim.h"
 #include "swarm/cli_node.h"
 #include "swarm/cli_run.h"
 #include "swarm/soak.h"
-#include "trading/cli_trading.h"
 
 #define CMD "run"
 
@@ -40,6 +40,7 @@ static const hv_opt remote_rows[] = {
 static const hv_opt_section sections[] = {
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
+    { "progress", hv__run_progress_rows, T_RUN },
     { "processes", remote_rows, T_RUN },
     { "replicated decision log (docs/LOG.md)", hv__run_replica_rows, T_RUN },
     { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
@@ -59,19 +60,22 @@ static const hv_cli_spec spec = {
              "same seed and data give the same trades and P&L on every run, whatever the\n"
              "runner (docs/SWARM.md).\n",
     .sections = sections,
-    .epilog = "Exit status: 0 done, 1 bad data or the swarm stopped (the message says which\n"
-              "agent and why), 2 bad usage.\n",
+    .epilog = "Ctrl-C (SIGINT or SIGTERM) stops the run at the end of the cycle that is running\n"
+              "and writes the summary and reports, marked partial; a second one quits at once.\n"
+              "\n"
+              "Exit status: 0 done, 1 bad data or the swarm stopped (the message says which\n"
+              "agent and why), 2 bad usage, 130 (SIGINT) or 143 (SIGTERM) stopped early with\n"
+              "its partial reports written.\n",
 };
 
 /* ---- Progress ------------------------------------------------------------------------------ */
 
 typedef struct progress {
-    int tty;
-    int show;           /* draw the bar or the lines (else only the agents' events) */
+    hv_cli_progress line;
     const hv_swarm *sw; /* for the events, read on the coordinator's thread */
     size_t events_shown;
-    uint64_t last_ns, start_ns;
     hv_obs_cli *obs;
+    int stopping; /* a stop signal was seen: the run finishes after this cycle */
 } progress;
 
 /* An agent lost or back is told at once, one line each (operators and tests wait for them). */
@@ -81,223 +85,32 @@ static void show_events(progress *p)
     size_t n = hv_swarm_events(p->sw, &ev);
     for (; p->events_shown < n; p->events_shown++) {
         const hv_swarm_event *e = &ev[p->events_shown];
-        fprintf(stderr, "%shivewire %s: %s %s at cycle %" PRIu64 " (%.2f s)\n", p->tty ? "\r" : "",
-                cmd_name, e->name, e->rejoined ? "back" : "lost", e->cycle, (double)e->t_ns / 1e9);
+        hv__cli_progress_break(&p->line);
+        fprintf(stderr, "hivewire %s: %s %s at cycle %" PRIu64 " (%.2f s)\n", cmd_name, e->name,
+                e->rejoined ? "back" : "lost", e->cycle, (double)e->t_ns / 1e9);
     }
 }
 
+/* On the coordinator's thread after every cycle: the events, the observer, the progress line;
+ * a stop signal ends the run after this cycle. */
 static int on_progress(void *ud, uint64_t done, uint64_t total)
 {
     progress *p = ud;
     show_events(p);
     hv__obs_cli_progress(p->obs, done, total);
-    if (!p->show)
-        return 0;
-    uint64_t now = hv_now_ns();
-    uint64_t every = p->tty ? 100000000ull : 1000000000ull;
-    if (done != total && now - p->last_ns < every)
-        return 0;
-    p->last_ns = now;
-    double el = (double)(now - p->start_ns) / 1e9;
-    double rate = el > 0 ? (double)done / el : 0;
-    if (p->tty) {
-        int w = 40, fill = (int)((double)w * (double)done / (double)total);
-        fprintf(stderr, "\r[%.*s%*s] %3.0f%% %" PRIu64 "/%" PRIu64 " cycles, %.0f cycles/s", fill,
-                "########################################", w - fill, "",
-                100.0 * (double)done / (double)total, done, total, rate);
-        if (done == total)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "hivewire %s: %" PRIu64 "/%" PRIu64 " cycles, %.0f cycles/s\n", cmd_name,
-                done, total, rate);
+    int sig = hv__cli_stop_signal();
+    if (sig != 0 && !p->stopping) {
+        p->stopping = sig;
+        hv__cli_progress_break(&p->line);
+        fprintf(stderr,
+                "hivewire %s: %s: stopping after cycle %" PRIu64 " of %" PRIu64
+                "; the reports will be partial (again to quit at once)\n",
+                cmd_name, hv__cli_signal_name(sig), done, total);
     }
+    if (p->stopping)
+        return 1;
+    hv__cli_progress_update(&p->line, done, total);
     return 0;
-}
-
-/* ---- Output -------------------------------------------------------------------------------- */
-
-typedef struct summary {
-    char v[HV_REPORT_SUMMARY_MAX][192];
-    const char *keys[HV_REPORT_SUMMARY_MAX];
-    const char *vals[HV_REPORT_SUMMARY_MAX];
-    size_t n;
-} summary;
-
-static void add(summary *s, const char *k, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add(summary *s, const char *k, const char *fmt, ...)
-{
-    if (s->n == HV_REPORT_SUMMARY_MAX)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->v[s->n], sizeof(s->v[0]), fmt, ap);
-    va_end(ap);
-    s->keys[s->n] = k;
-    s->vals[s->n] = s->v[s->n];
-    s->n++;
-}
-
-/* CPU time and context switches per cycle, in total and by thread ("name us/switches"), from
- * getrusage (docs/SWARM.md). */
-static void add_usage(summary *s, const hv_swarm_stats *st, int placement)
-{
-    double n = st->cycles > 0 ? (double)st->cycles : 1;
-    add(s, "cpu per cycle", "%.1f us over %u threads, %.1f sleeps + %.1f preemptions",
-        (double)st->cpu_ns / 1e3 / n, st->nthreads, (double)st->switches_voluntary / n,
-        (double)st->switches_involuntary / n);
-    char line[256];
-    size_t used = 0;
-    line[0] = 0;
-    for (uint32_t i = 0; i < st->nthreads && used < sizeof(line); i++) {
-        const hv_swarm_usage *u = &st->threads[i];
-        char at[16] = "";
-        if (u->cpu >= 0)
-            snprintf(at, sizeof(at), "@%d", u->cpu);
-        int w = snprintf(line + used, sizeof(line) - used, "%s%s%s %.0f/%.1f", i ? " " : "",
-                         u->name, at, (double)u->cpu_ns / 1e3 / n,
-                         (double)(u->switches_voluntary + u->switches_involuntary) / n);
-        used += w > 0 ? (size_t)w : 0;
-    }
-    add(s, "  by thread", "%s", line); /* cut at the summary's width with 16 pattern agents */
-    if (placement >= 0)
-        add(s, "  placement", "%s",
-            placement == HV_SWARM_PLACE_AUTO
-                ? "auto (name@cpu: pinned there; unmarked: left to the OS)"
-                : "none (the OS places the threads)");
-}
-
-/* The agents lost and back, a few per summary row ("pattern-0 lost at cycle 812 (1.42 s)"). */
-static void add_events(summary *s, const hv_swarm *sw)
-{
-    const hv_swarm_event *ev;
-    size_t n = hv_swarm_events(sw, &ev);
-    char line[180];
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        char one[80];
-        snprintf(one, sizeof(one), "%s%s %s at cycle %" PRIu64 " (%.2f s)", used ? "; " : "",
-                 ev[i].name, ev[i].rejoined ? "back" : "lost", ev[i].cycle,
-                 (double)ev[i].t_ns / 1e9);
-        if (used + strlen(one) >= sizeof(line)) {
-            add(s, "  agent events", "%s", line);
-            used = 0;
-            snprintf(one, sizeof(one), "%s %s at cycle %" PRIu64 " (%.2f s)", ev[i].name,
-                     ev[i].rejoined ? "back" : "lost", ev[i].cycle, (double)ev[i].t_ns / 1e9);
-        }
-        memcpy(line + used, one, strlen(one) + 1);
-        used += strlen(one);
-    }
-    if (used > 0)
-        add(s, "  agent events", "%s", line);
-}
-
-static void summarise(const run_opts *o, const hv_swarm *sw, size_t nbars, summary *s)
-{
-    hv_swarm_stats st;
-    hv_profiler_stage_stats cy;
-    hv_swarm_stats_get(sw, &st);
-    hv_profiler_stage_stats_get(hv_swarm_profiler(sw), HV_PROFILER_CYCLE, &cy);
-    const hv_portfolio_stats *p = &st.portfolio;
-    double wall = (double)st.wall_ns / 1e9;
-    memset(s, 0, sizeof(*s));
-    add(s, "data", "%s, %zu bars", o->bars.synthetic ? "synthetic GBM" : o->bars.data, nbars);
-    add(s, "agents", "%u pattern + market data, risk, strategy, execution, coordinator (%u voters)",
-        o->cfg.patterns, o->cfg.patterns + (o->cfg.risk_votes ? 1u : 0u));
-    add(s, "cycles", "%" PRIu64, st.cycles);
-    add(s, "wall time", "%.3f s", wall);
-    add(s, "cycles/s", "%.0f", wall > 0 ? (double)st.cycles / wall : 0);
-    add(s, "cycle latency p50 / p99", "%.1f us / %.1f us", (double)cy.p50_ns / 1e3,
-        (double)cy.p99_ns / 1e3);
-    add(s, "proposals",
-        "%" PRIu64 " (accepted %" PRIu64 ", rejected %" PRIu64 ", no quorum %" PRIu64 ")",
-        st.proposals, st.accepted, st.rejected, st.no_quorum);
-    add(s, "rules used", "bft %d, threshold %d, simple %d, majority %d, other %d",
-        st.rules_used[HV_RULE_BFT], st.rules_used[HV_RULE_THRESHOLD],
-        st.rules_used[HV_RULE_SIMPLE_MAJORITY], st.rules_used[HV_RULE_MAJORITY],
-        st.rules_used[HV_RULE_WEIGHTED] + st.rules_used[HV_RULE_UNANIMOUS]);
-    add(s, "votes",
-        "%" PRIu64 " counted, %" PRIu64 " after the decision, %" PRIu64 " refused; %" PRIu64
-        " decided early; auth %s",
-        st.votes_counted, st.votes_late, st.votes_bad + st.votes_unknown, st.decided_early,
-        st.vote_auth == HV_SWARM_AUTH_SIG ? "Ed25519 signatures"
-                                          : "BLAKE2b MACs (every voter in this process)");
-    if (st.cycles_stalled + st.orders_unknown + st.frames_bad + st.agents_lost > 0)
-        add(s, "faults",
-            "%" PRIu64 " cycles stalled, %" PRIu64 " order results unknown, %" PRIu64
-            " frames refused, %u agents lost (%u rejoined)",
-            st.cycles_stalled, st.orders_unknown, st.frames_bad, st.agents_lost,
-            st.agents_rejoined);
-    add_events(s, sw);
-    add(s, "orders",
-        "%" PRIu64 " sent, %" PRIu64 " refused by limits, %" PRIu64 " by the kill switch, %" PRIu64
-        " by the exchange",
-        st.orders_sent, st.orders_refused_limit, st.orders_refused_halt,
-        st.orders_refused_exchange);
-    add(s, "trades (fills)", "%" PRIu64 ", %" PRId64 " shares", st.fills, p->shares_traded);
-    add(s, "fees", "%.2f", p->fees);
-    add(s, "realized P&L", "%.2f", p->realized_pnl);
-    add(s, "final position", "%" PRId64, p->position);
-    add(s, "final equity", "%.2f (P&L %.2f, %.3f%%)", p->equity, p->equity - p->cash_initial,
-        (p->equity / p->cash_initial - 1) * 100);
-    add(s, "max drawdown", "%.2f (%.3f%%)", p->max_drawdown, p->max_drawdown_frac * 100);
-    if (st.halted) {
-        char why[160];
-        hv_limit_breach_format(&st.halt_breach, why, sizeof(why));
-        add(s, "kill switch", "HALTED at cycle %" PRIu64 " (%s); new orders refused afterwards",
-            st.halted_cycle, why);
-    } else {
-        add(s, "kill switch", "off");
-    }
-    add(s, "bus messages", "%" PRIu64, st.bus_messages);
-    add(s, "runner", "%s",
-        st.runner == HV_SWARM_RUNNER_THREADS ? "threads: a thread per agent"
-        : o->cfg.runner == HV_SWARM_RUNNER_AUTO
-            ? "one (auto): every agent stepped by one thread, no hand-offs between threads"
-            : "one: every agent stepped by one thread");
-    add_usage(s, &st, st.runner == HV_SWARM_RUNNER_THREADS ? o->cfg.placement : -1);
-    add(s, "trade list hash", "%016" PRIx64, st.trades_hash);
-}
-
-static int write_report(run_opts *o, const char *name, const hv_swarm *sw, const summary *s,
-                        const char *title)
-{
-    const uint64_t *t;
-    const double *eq;
-    size_t n = hv_swarm_equity_curve(sw, &t, &eq);
-    hv_report_extra x = { .title = title,
-                          .summary_n = s->n,
-                          .summary_keys = s->keys,
-                          .summary_values = s->vals,
-                          .equity_n = n,
-                          .equity_t_ns = t,
-                          .equity = eq };
-    hv__obs_cli_report(&o->obs, &x);
-    return hv__cli_write_report(CMD, o->out, name, hv_swarm_profiler(sw), &x);
-}
-
-static int output(run_opts *o, const hv_swarm *sw, size_t nbars)
-{
-    summary s;
-    summarise(o, sw, nbars, &s);
-    for (size_t i = 0; i < s.n; i++)
-        printf("%-24s %s\n", s.keys[i], s.vals[i]);
-    if (!o->quiet) {
-        printf("\nstages (critical path of each cycle; self time; see docs/SWARM.md)\n");
-        hv_profiler_write_table(hv_swarm_profiler(sw), stdout);
-    }
-    fflush(stdout);
-    if (o->out == NULL)
-        return 0;
-    if (hv__cli_make_dir(CMD, o->out) != 0)
-        return HV_EXIT_FAIL;
-    char title[160];
-    snprintf(title, sizeof(title), "hivewire run: %s, seed %llu",
-             o->bars.synthetic ? "synthetic" : o->bars.data, (unsigned long long)o->cfg.seed);
-    if (write_report(o, "run.json", sw, &s, title) != 0)
-        return HV_EXIT_FAIL;
-    return write_report(o, "run.html", sw, &s, title);
 }
 
 /* ---- Running, in one process or over several ----------------------------------------------------
@@ -429,14 +242,12 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
                 hv_net_port(gw->hub), (unsigned)__builtin_popcount(nr->remote));
     }
     /* a bar on a terminal, lines else; the agents' events always */
-    progress pr = { .tty = isatty(2),
-                    .show = o->progress != 0,
-                    .sw = sw,
-                    .start_ns = hv_now_ns(),
-                    .obs = &o->obs };
-    pr.last_ns = pr.start_ns;
+    progress pr = { .sw = sw, .obs = &o->obs };
+    hv__cli_progress_init(&pr.line, cmd_name, "cycles", o->progress);
+    hv__cli_stop_catch();
     if (err == 0)
         err = hv_swarm_run(sw, on_progress, &pr);
+    hv__cli_stop_release(); /* after the run, Ctrl-C is for the serving (src/obs/cli_obs.c) */
     if (gw != NULL)
         hv__sw_gateway_links(gw); /* the final figures, when watched */
     hv__obs_cli_end(&o->obs, err);
@@ -446,9 +257,11 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
                       hv_swarm_error(sw)[0] ? hv_swarm_error(sw) : hv_strerror(err));
         rc = HV_EXIT_FAIL;
     } else {
-        rc = output(o, sw, bars->len);
-        if (gw != NULL)
-            hv__node_print_links(gw->hub, stdout);
+        rc = hv__run_report(o, sw, bars, hv__cli_signal_name(pr.stopping), &o->obs, cmd_name);
+        if (gw != NULL && !o->json)
+            hv__node_print_links(gw->hub, stdout, o->wide);
+        if (rc == 0 && pr.stopping)
+            rc = 128 + pr.stopping; /* stopped early: 130 after SIGINT, 143 after SIGTERM */
     }
     int rrc = hv__run_replicas_end(o, reps, sw, err == 0);
     rc = rc == 0 ? rrc : rc;
@@ -463,8 +276,8 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
 
 static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
 {
-    if (o->out != NULL && hv__cli_make_dir(CMD, o->out) != 0) /* before the run, not after */
-        return HV_EXIT_FAIL;
+    if (o->out != NULL && hv__cli_out_check(cmd_name, "--out", o->out, hv__run_out_files) != 0)
+        return HV_EXIT_FAIL; /* before the run, not after it */
     hv_series bars;
     hv_series_init(&bars);
     int rc = hv__cli_bars_load(CMD, &o->bars, o->cfg.seed, &bars);
@@ -478,6 +291,9 @@ static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
     hv_series_fini(&bars);
     return rc;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_run = &spec;
 
 int hv_cmd_run(int argc, char **argv);
 
@@ -547,6 +363,7 @@ static const hv_opt_section coord_sections[] = {
     { "network", coord_net_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
+    { "progress", hv__run_progress_rows, T_RUN },
     { "observability (docs/OBSERVABILITY.md)", hv__obs_rows, T_OBS },
     { 0 },
 };
@@ -589,8 +406,7 @@ static int soak_hub(const run_opts *o)
         return HV_EXIT_FAIL;
     }
     hv__node_net_opts(&so.net, o->certs, "coordinator", o->insecure, paths, sizeof(paths));
-    so.net.acl = NULL; /* load agents are workers: the transport's default table */
-    hv_net_opts_default(&so.net);
+    so.net.acl = hv_net_acl_default(); /* load agents are workers: the transport's table */
     so.net.host = host;
     so.net.port = port;
     fprintf(stderr, "hivewire coordinator: soak: waiting for %u agents on %s:%u\n", so.agents, host,
@@ -602,15 +418,21 @@ static int soak_hub(const run_opts *o)
         return HV_EXIT_FAIL;
     }
     uint64_t grew = r.rss_after > r.rss_before ? r.rss_after - r.rss_before : 0;
-    printf("agents joined            %u of %u (%u refused)\n", r.joined, so.agents, r.refused);
-    printf("agents lost              %u\n", r.lost);
-    printf("heartbeats answered      %" PRIu64 ", task results %" PRIu64 "\n", r.heartbeats,
-           r.results);
-    printf("coordinator memory       %.1f MiB resident with every agent connected, %.1f KiB "
-           "per agent\n",
-           (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
+    char val[256];
+    snprintf(val, sizeof(val), "%u of %u (%u refused)", r.joined, so.agents, r.refused);
+    hv__cli_print_row(stdout, "agents joined", val, o->wide);
+    snprintf(val, sizeof(val), "%u", r.lost);
+    hv__cli_print_row(stdout, "agents lost", val, o->wide);
+    snprintf(val, sizeof(val), "%" PRIu64 ", task results %" PRIu64, r.heartbeats, r.results);
+    hv__cli_print_row(stdout, "heartbeats answered", val, o->wide);
+    snprintf(val, sizeof(val), "%.1f MiB resident with every agent connected, %.1f KiB per agent",
+             (double)r.rss_after / 1048576.0, r.joined ? (double)grew / 1024.0 / r.joined : 0.0);
+    hv__cli_print_row(stdout, "coordinator memory", val, o->wide);
     return r.joined == so.agents && r.lost == 0 ? HV_EXIT_OK : HV_EXIT_FAIL;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_coordinator = &coord_spec;
 
 int hv_cmd_coordinator(int argc, char **argv);
 

@@ -13,14 +13,14 @@ static uint64_t vclock(void *ctx)
 
 int hv__sw_coord_profiler(sw_coord *c)
 {
-    hv_profiler_config pc;
-    hv_profiler_config_default(&pc);
+    hv_profiler_opts pc;
+    hv_profiler_opts_default(&pc);
     pc.clock = vclock; /* the cycle timeline is replayed on a clock the coordinator advances */
     pc.clock_ctx = c;
     pc.value_max_ns = 1ull << 48; /* simulated latencies of up to 3 days */
-    c->prof = hv_profiler_new(&pc);
-    if (c->prof == NULL)
-        return HV_ENOMEM;
+    int rc = hv_profiler_new(&pc, &c->prof);
+    if (rc != 0)
+        return rc;
     struct {
         int *id;
         const char *name;
@@ -35,8 +35,8 @@ int hv__sw_coord_profiler(sw_coord *c)
         { &c->st_lim, "risk_limits", HV_STAGE_TIMED },
         { &c->st_exec, "order_execution", HV_STAGE_TIMED },
         { &c->st_bus, "coordination_bus", HV_STAGE_TIMED },
-        { &c->ext_ack, "sim_exchange_ack_rtt", HV_STAGE_EXTERNAL },
-        { &c->ext_fill, "sim_order_to_fill_report", HV_STAGE_EXTERNAL },
+        { &c->ext_ack, "sim_exchange_ack_rtt", HV_STAGE_SIMULATED },
+        { &c->ext_fill, "sim_order_to_fill_report", HV_STAGE_SIMULATED },
         { &c->ext_dtw_cpu, "cpu_dtw_all_pattern_agents", HV_STAGE_EXTERNAL },
         { &c->ext_var_cpu, "cpu_risk_var_update", HV_STAGE_EXTERNAL },
         { &c->ext_exec_cpu, "cpu_execution_bar", HV_STAGE_EXTERNAL },

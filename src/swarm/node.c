@@ -184,8 +184,8 @@ static uint64_t sequence_base(void)
     return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int hv__sw_agents_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
-                      const sw_node_opts *o, char *why, size_t cap)
+int hv__sw_agents_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, const sw_node_opts *o,
+                      char *why, size_t cap)
 {
     why[0] = 0;
     sw_venue venue;

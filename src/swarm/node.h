@@ -103,13 +103,13 @@ typedef struct sw_node_opts {
 
 /* Agent process: runs the agents of local_mask, each connected to the hub, until the
  * coordinator sends EXIT (0) or something fails (the first error; *why says what). */
-int hv__sw_agents_run(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
-                      const sw_node_opts *o, char *why, size_t cap);
+int hv__sw_agents_run(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n, const sw_node_opts *o,
+                      char *why, size_t cap);
 
 /* Coordinator's process: hv_swarm_new() with the members of o->remote_mask in other processes,
  * reached through a gateway listening with o->net. The swarm then runs with hv_swarm_run() as
  * any other. */
-int hv__swarm_new_node(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+int hv__swarm_new_node(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
                        const sw_node_opts *o, hv_swarm **out);
 /* Its gateway (NULL for a swarm in one process): per-link figures, refusals. */
 sw_gateway *hv__swarm_gateway(hv_swarm *s);

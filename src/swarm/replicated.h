@@ -25,7 +25,7 @@ typedef struct sw_replicas_opts {
     const char *certs_dir; /* the CA and replica-K certificates (made when missing) */
     uint32_t node;
     unsigned snapshot_threshold; /* 0: the replica's default */
-    const hv_swarm_config *cfg;  /* the trading state's configuration: the log's genesis */
+    const hv_swarm_opts *cfg;    /* the trading state's configuration: the log's genesis */
     const hv_bar *bars;          /* the cycles' bars (borrowed) */
     size_t nbars;
     uint64_t cycles; /* cycles the run has */

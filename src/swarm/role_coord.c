@@ -124,6 +124,7 @@ static int keep_trade(sw_coord *c, const sw_msg *m)
     }
     const hv_exec_report *r = &m->confirm;
     hv_swarm_trade *t = &c->trades[c->ntrades++];
+    memset(t, 0, sizeof(*t));
     t->cycle = m->cycle;
     t->order_cycle = r->client_tag - 1; /* the tag is the proposal id, cycle + 1 */
     t->order_id = r->order_id;
@@ -131,6 +132,17 @@ static int keep_trade(sw_coord *c, const sw_msg *m)
     t->qty = r->fill_qty;
     t->price = r->fill_price;
     t->fee = r->fee;
+    t->exchange_ns = r->exchange_ns;
+    t->proposal_id = r->client_tag;
+    t->rule = -1;
+    const hv_decision *d = &c->decided[r->client_tag % HV_SWARM_DECISIONS_KEPT];
+    if (d->proposal_id == r->client_tag && r->client_tag != 0) {
+        t->rule = d->rule;
+        t->approvals = d->approvals;
+        t->rejections = d->rejections;
+        t->abstentions = d->abstentions;
+        t->voters = d->eligible;
+    }
     return 0;
 }
 
@@ -317,6 +329,8 @@ static void count_decision(sw_coord *c, const hv_decision *d)
  * on. Under the replicated log, only once its entry committed (drain_notices). */
 static int publish_decision(sw_coord *c, const hv_decision *d, uint64_t now_ns)
 {
+    if (d->outcome == HV_OUTCOME_ACCEPTED) /* for the trade list: the fills of its order */
+        c->decided[d->proposal_id % HV_SWARM_DECISIONS_KEPT] = *d;
     sw_msg m;
     memset(&m, 0, sizeof(m));
     m.kind = SW_DECISION;
@@ -870,7 +884,7 @@ static int make_engine(sw_coord *c)
         co.flags |= HV_CONSENSUS_NO_EARLY;
     if (c->a.env.vote_auth == HV_SWARM_AUTH_MAC)
         co.flags |= HV_CONSENSUS_BFT_MAC;
-    return hv_consensus_new(&c->cons, &co);
+    return hv_consensus_new(&co, &c->cons);
 }
 
 int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progress, void *ud)
@@ -881,7 +895,7 @@ int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progr
     c->progress_ud = ud;
     c->phase = SW_PH_JOIN;
     c->phase_deadline_ns = UINT64_MAX; /* set at start (the first time it is given) */
-    const hv_swarm_config *cfg = &env->cfg;
+    const hv_swarm_opts *cfg = &env->cfg;
     c->total = env->nbars;
     if (cfg->cycles_max > 0 && cfg->cycles_max < c->total)
         c->total = cfg->cycles_max;
@@ -895,11 +909,12 @@ int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progr
     add_member(c, SW_ROLE_RISK, 0);
     add_member(c, SW_ROLE_STRATEGY, 0);
     add_member(c, SW_ROLE_EXEC, 0);
+    c->decided = calloc(HV_SWARM_DECISIONS_KEPT, sizeof(*c->decided));
     c->curve_cap = 4096 * 16;
     c->curve_buf = malloc(c->curve_cap);
     c->curve_t = malloc(4096 * sizeof(uint64_t));
     c->curve_eq = malloc(4096 * sizeof(double));
-    if (c->curve_buf == NULL || c->curve_t == NULL || c->curve_eq == NULL)
+    if (c->curve_buf == NULL || c->curve_t == NULL || c->curve_eq == NULL || c->decided == NULL)
         return HV_ENOMEM;
     int rc = make_engine(c);
     return rc != 0 ? rc : hv__sw_coord_profiler(c);
@@ -910,6 +925,7 @@ void hv__sw_coord_fini(sw_coord *c)
     hv_consensus_free(c->cons);
     hv_profiler_free(c->prof);
     free(c->trades);
+    free(c->decided);
     free(c->curve_buf);
     free(c->curve_t);
     free(c->curve_eq);

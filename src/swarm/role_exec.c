@@ -24,15 +24,16 @@
 
 #define CURVE_CHUNK_BYTES 1024u
 
-int hv__sw_venue_init(sw_venue *v, const hv_swarm_config *cfg)
+int hv__sw_venue_init(sw_venue *v, const hv_swarm_opts *cfg)
 {
     memset(v, 0, sizeof(*v));
     v->bar_cycle = UINT64_MAX;
-    v->x = hv_exchange_new(&cfg->exchange);
-    v->pf = hv_portfolio_new(cfg->cash, 4096);
-    if (v->x == NULL || v->pf == NULL) {
+    int rc = hv_exchange_new(&cfg->exchange, &v->x);
+    if (rc == 0)
+        rc = hv_portfolio_new(cfg->cash, 4096, &v->pf);
+    if (rc != 0) {
         hv__sw_venue_fini(v);
-        return HV_EINVAL;
+        return rc;
     }
     hv_exchange_attach(v->x, v->pf, NULL); /* limits live with the risk agent */
     return 0;

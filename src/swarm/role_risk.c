@@ -63,7 +63,7 @@ static int report_var(sw_risk *r, const sw_msg *in)
  * limit, or when the position's one-bar VaR would exceed the budget; yes otherwise. */
 static int vote(sw_risk *r, const sw_msg *req)
 {
-    const hv_swarm_config *cfg = &r->a.env.cfg;
+    const hv_swarm_opts *cfg = &r->a.env.cfg;
     const sw_order *o = &req->vreq.order;
     hv_choice c = HV_CHOICE_APPROVE;
     int64_t after = worst_after(r, o);
@@ -263,8 +263,7 @@ int hv__sw_risk_init(sw_risk *r, const sw_env *env)
         rc = hv_var_roll_init(&r->roll, env->cfg.var_window, env->cfg.var_q);
     if (rc != 0)
         return rc;
-    r->limits = hv_limits_new(&env->cfg.limits);
-    return r->limits ? 0 : HV_EINVAL;
+    return hv_limits_new(&env->cfg.limits, &r->limits);
 }
 
 void hv__sw_risk_fini(sw_risk *r)

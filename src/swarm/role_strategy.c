@@ -33,7 +33,7 @@ static int complete(const sw_strategy *s)
  * in agent order so the result does not depend on the order the predictions arrived in. */
 static int64_t target(const sw_strategy *s, int64_t current)
 {
-    const hv_swarm_config *cfg = &s->a.env.cfg;
+    const hv_swarm_opts *cfg = &s->a.env.cfg;
     double sum_w = 0, sum_we = 0;
     for (uint32_t i = 0; i < cfg->patterns; i++) {
         sum_w += s->weight[i];

@@ -20,6 +20,7 @@
 #include <hivewire/bus.h>
 #include <hivewire/rng.h>
 
+#include "core/field.h"
 #include "core/timeq.h"
 #include "sim/simnet.h"
 #include "swarm/sim_int.h"
@@ -54,10 +55,10 @@ typedef struct watch {
 } watch;
 
 typedef struct swsim {
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     const hv_bar *bars;
     size_t n;
-    hv_swarm_sim_config sc;
+    hv_swarm_sim_opts sc;
     hv_swarm_sim_result *res;
     hv_rng rng;
     hv_simnet net;
@@ -498,13 +499,34 @@ static void teardown(swsim *s)
     free(s->ordered);
 }
 
-int hv_swarm_sim(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
-                 const hv_swarm_sim_config *sc, hv_swarm_sim_result *out, hv_swarm_stats *stats)
+void hv_swarm_sim_opts_default(hv_swarm_sim_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    o->seed = 1;
+}
+
+int hv_swarm_sim_opts_check(const hv_swarm_sim_opts *o, hv_field_error *err)
+{
+    if (o == NULL)
+        return hv__field_fail(err, "opts", "is NULL");
+    if (o->size != sizeof(*o))
+        return hv__field_fail(err, "size", "must be sizeof(hv_swarm_sim_opts)");
+    if (o->faults & ~HV_SIM_SWARM_ALL)
+        return hv__field_fail(err, "faults", "must hold only HV_SIM_SWARM_ALL bits");
+    if (o->crashed > 4)
+        return hv__field_fail(err, "crashed", "must be at most 4");
+    if (o->crashed > 0 && !(o->faults & (HV_SIM_CRASH | HV_SIM_RESTART)))
+        return hv__field_fail(err, "crashed", "must be 0 without HV_SIM_CRASH or HV_SIM_RESTART");
+    return 0;
+}
+
+int hv_swarm_sim(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
+                 const hv_swarm_sim_opts *sc, hv_swarm_sim_result *out, hv_swarm_stats *stats)
 {
     const char *why;
     memset(out, 0, sizeof(*out));
-    if (cfg == NULL || bars == NULL || sc == NULL || (sc->faults & ~HV_SIM_SWARM_ALL) ||
-        sc->crashed > 4)
+    if (cfg == NULL || bars == NULL || hv_swarm_sim_opts_check(sc, NULL) != 0)
         return HV_EINVAL;
     int rc = hv__sw_config_check(cfg, n, &why);
     if (rc != 0)

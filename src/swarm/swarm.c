@@ -19,7 +19,7 @@
 #include "swarm/swarm_int.h"
 
 struct hv_swarm {
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     const hv_bar *bars;
     size_t nbars;
     int runner, vote_auth; /* resolved */
@@ -46,7 +46,7 @@ static int make_links(hv_swarm *s)
     hv_bus_opts_default(&bo);
     bo.buf_pool = 1024;
     bo.buf_bytes = SW_FRAME_MAX;
-    int rc = hv_bus_new(&s->bus, &bo);
+    int rc = hv_bus_new(&bo, &s->bus);
     for (uint32_t i = 0; rc == 0 && i < s->cast->nactors; i++) {
         hv_actor *a = s->cast->actors[i];
         if (s->remote_mask >> i & 1u)
@@ -78,15 +78,20 @@ static int make_gateway(hv_swarm *s, const sw_node_opts *o)
     return rc;
 }
 
-static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+static int swarm_new(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
                      const sw_node_opts *node, hv_swarm **out);
 
-int hv_swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n, hv_swarm **out)
+int hv_swarm_new(const hv_swarm_opts *opts, const hv_bar *bars, size_t n, hv_swarm **out)
 {
-    return swarm_new(cfg, bars, n, NULL, out);
+    hv_swarm_opts dflt;
+    if (opts == NULL) {
+        hv_swarm_opts_default(&dflt);
+        opts = &dflt;
+    }
+    return swarm_new(opts, bars, n, NULL, out);
 }
 
-int hv__swarm_new_node(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+int hv__swarm_new_node(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
                        const sw_node_opts *o, hv_swarm **out)
 {
     return swarm_new(cfg, bars, n, o, out);
@@ -109,9 +114,11 @@ int hv__swarm_attach_log(hv_swarm *s, const sw_log_ops *ops, void *ud, hv_actor 
     return 0;
 }
 
-static int swarm_new(const hv_swarm_config *cfg, const hv_bar *bars, size_t n,
+static int swarm_new(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
                      const sw_node_opts *node, hv_swarm **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
     *out = NULL;
     const char *why = NULL;
     if (cfg == NULL || bars == NULL)
@@ -310,7 +317,7 @@ size_t hv_swarm_trades(const hv_swarm *s, const hv_swarm_trade **out)
     return s->cast->coord.ntrades;
 }
 
-uint32_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, uint32_t cap)
+size_t hv_swarm_agents(const hv_swarm *s, hv_swarm_agent_info *out, size_t cap)
 {
     const sw_coord *c = &s->cast->coord;
     for (uint32_t i = 0; i < c->nmembers && i < cap; i++) {

@@ -240,7 +240,7 @@ typedef struct sw_agent sw_agent;
 
 /* The environment an agent is created with: a copy of everything it needs. */
 typedef struct sw_env {
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     int role;
     uint32_t index;
     int vote_auth;          /* resolved: HV_SWARM_AUTH_SIG or _MAC */
@@ -379,7 +379,7 @@ typedef struct sw_venue {
     uint64_t bar_cycle; /* last bar traded (UINT64_MAX: none) */
 } sw_venue;
 
-int hv__sw_venue_init(sw_venue *v, const hv_swarm_config *cfg);
+int hv__sw_venue_init(sw_venue *v, const hv_swarm_opts *cfg);
 void hv__sw_venue_fini(sw_venue *v);
 
 /* What the execution agent and the replicated log's state machine (src/log/fsm.c) both do to
@@ -489,6 +489,7 @@ typedef struct sw_coord {
     hv_swarm_stats stats;
     hv_swarm_trade *trades;
     size_t ntrades, trades_cap;
+    hv_decision *decided; /* accepted decisions by proposal id % HV_SWARM_DECISIONS_KEPT */
     /* the equity curve, received as a stream */
     hv_stream_rx curve_rx;
     uint8_t *curve_buf;
@@ -541,9 +542,9 @@ typedef struct sw_cast {
 } sw_cast;
 
 /* Validates cfg (0 or HV_EINVAL/HV_ERANGE with *why set). */
-int hv__sw_config_check(const hv_swarm_config *cfg, size_t nbars, const char **why);
+int hv__sw_config_check(const hv_swarm_opts *cfg, size_t nbars, const char **why);
 /* Builds every agent of the cast over bars (links are attached by the caller afterwards). */
-int hv__sw_cast_init(sw_cast *c, const hv_swarm_config *cfg, int vote_auth, const hv_bar *bars,
+int hv__sw_cast_init(sw_cast *c, const hv_swarm_opts *cfg, int vote_auth, const hv_bar *bars,
                      size_t n, sw_venue *venue, hv_swarm_progress_fn progress, void *ud);
 void hv__sw_cast_fini(sw_cast *c);
 /* Some of the cast's agents run in other processes, on other clocks: spans that would subtract

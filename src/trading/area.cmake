@@ -11,7 +11,7 @@ hv_bench_area(NAME trading FUNC hv_bench_trading
               HELP "simulated exchange: orders/s through submit, ack, fill, report"
               SOURCES bench/trading_bench.c)
 
-hv_cli_command(NAME backtest FUNC hv_cmd_backtest
+hv_cli_command(NAME backtest FUNC hv_cmd_backtest TABLE spec
                HELP "replay bars through the simulated exchange with limits and the profiler"
                SOURCES src/trading/cli_trading.c)
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,9 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/progress.h"
+#include "cli/report.h"
 #include "cli/sim.h"
-#include "trading/cli_trading.h"
 
 #define CMD      "backtest"
 #define SLOW_MAX 1000
@@ -30,10 +32,10 @@ typedef struct bt_opts {
     uint64_t fast, slow;
     uint64_t qty;
     double cash;
-    hv_exchange_config x;
-    hv_limits_config lim;
+    hv_exchange_opts x;
+    hv_limits_opts lim;
     const char *out;
-    int quiet;
+    int quiet, json, wide, progress; /* progress: -1 auto, 0 off, 1 on */
 } bt_opts;
 
 enum { ST_CONFIRM, ST_MARKET, ST_SIGNAL, ST_RISK, ST_EXEC, ST_COUNT };
@@ -55,6 +57,13 @@ typedef struct bt {
     int failed;              /* an HV_E* code: a call failed for another reason than a limit */
     const char *fail_what;   /* ... and which call */
     int halted_reported;
+    uint64_t bars_run; /* bars traded (fewer than the series when stopped) */
+    int stopped;       /* the signal that stopped it early, or 0 */
+    hv_cli_report rep; /* the equity of every bar and the fills */
+    int pending;       /* the last bar marked, kept until the next (or the end) */
+    size_t pending_i;
+    double pending_equity;
+    int64_t pending_position;
 } bt;
 
 /* ---- Options ------------------------------------------------------------------------------- */
@@ -102,14 +111,36 @@ static const hv_opt output_rows[] = {
       .kind = HV_OPT_STRING,
       .flags = HV_OPT_DIR,
       HV_OPT_AT(bt_opts, out),
-      .help = "also write DIR/backtest.json and DIR/backtest.html" },
+      .help = "also write DIR/backtest.json, DIR/backtest.html and DIR/backtest-trades.csv "
+              "(checked before the run)" },
     { .name = "quiet",
       .short_name = 'q',
       .kind = HV_OPT_FLAG,
       HV_OPT_AT(bt_opts, quiet),
-      .help = "summary only, no stage table" },
+      .help = "the summary only: no progress, no stage table, no \"wrote\" lines" },
+    { .name = "json",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(bt_opts, json),
+      .help = "the report's JSON document on stdout instead of the summary (docs/REPORT.md)" },
+    { .name = "wide",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(bt_opts, wide),
+      .help = "rows as long as they are and every column of the stage table (default: 80 "
+              "columns)" },
+    { .name = "progress",
+      .kind = HV_OPT_FLAG,
+      HV_OPT_AT(bt_opts, progress),
+      .help = "show the progress (default: when stderr is a terminal, unless --quiet)" },
+    { .name = "no-progress",
+      .kind = HV_OPT_FLAG,
+      .flags = HV_OPT_STORE_ZERO,
+      HV_OPT_AT(bt_opts, progress),
+      .help = "no progress output" },
     { 0 },
 };
+
+static const char *const out_files[] = { "backtest.json", "backtest.html", "backtest-trades.csv",
+                                         NULL };
 
 enum { T_OPTS, T_BARS, T_EXCHANGE, T_LIMITS };
 
@@ -132,7 +163,11 @@ static const hv_cli_spec spec = {
              "drawdown. Bar i is at i x --bar-seconds on the simulated clock. The same seed\n"
              "and data give the same trades and P&L on every run.\n",
     .sections = sections,
-    .epilog = "Exit status: 0 done, 1 bad data or failed work, 2 bad usage.\n",
+    .epilog = "Ctrl-C (SIGINT or SIGTERM) stops after the bar that is running and writes the\n"
+              "summary and reports, marked partial; a second one quits at once.\n"
+              "\n"
+              "Exit status: 0 done, 1 bad data or failed work, 2 bad usage, 130 (SIGINT) or\n"
+              "143 (SIGTERM) stopped early with its partial reports written.\n",
 };
 
 static int parse_args(int argc, char **argv, bt_opts *o)
@@ -144,32 +179,24 @@ static int parse_args(int argc, char **argv, bt_opts *o)
     o->slow = 50;
     o->qty = 100;
     o->cash = 1e6;
-    hv_exchange_config_default(&o->x);
-    hv_limits_config_default(&o->lim);
+    o->progress = -1;
+    hv_exchange_opts_default(&o->x);
+    hv_limits_opts_default(&o->lim);
     void *targets[] = { o, &o->bars, &o->x, &o->lim };
     int rc = hv__opts_parse(&spec, targets, argc, argv, NULL);
     if (rc != HV_OPTS_PROCEED)
         return rc;
     if (o->fast >= o->slow)
-        return hv__opts_usage_error(&spec, "--fast %llu must be below --slow %llu",
+        return hv__opts_usage_error(&spec, "--fast: %llu must be below --slow (%llu)",
                                     (unsigned long long)o->fast, (unsigned long long)o->slow);
+    if (o->quiet && o->progress < 0)
+        o->progress = 0;
     o->x.seed = o->seed;
     rc = hv__cli_check_trading(&spec, &o->x, &o->lim);
     return rc != 0 ? rc : HV_OPTS_PROCEED;
 }
 
-/* Shared with hivewire run (src/trading/cli_trading.h) until run takes hv__cli_bars_load(). */
-int hv__cli_load_bars(const char *cmd, const char *path, uint64_t synthetic, uint64_t seed,
-                      hv_series *s)
-{
-    hv_cli_bars_opts o;
-    hv__cli_bars_opts_default(&o);
-    o.data = path;
-    o.synthetic = synthetic;
-    return hv__cli_bars_load(cmd, &o, seed, s);
-}
-
-static int load_bars(const bt_opts *o, hv_series *s)
+static int load_bars(bt_opts *o, hv_series *s)
 {
     int rc = hv__cli_bars_load(CMD, &o->bars, o->seed, s);
     if (rc != 0)
@@ -185,20 +212,17 @@ static int load_bars(const bt_opts *o, hv_series *s)
 
 static int bt_init(bt *b)
 {
-    hv_profiler_config pc;
-    hv_profiler_config_default(&pc);
+    hv_profiler_opts pc;
+    hv_profiler_opts_default(&pc);
     pc.value_max_ns = 1ull << 48; /* simulated latencies of up to 3 days */
-    b->x = hv_exchange_new(&b->o.x);
-    b->pf = hv_portfolio_new(b->o.cash, 4096);
-    b->lim = hv_limits_new(&b->o.lim);
-    b->prof = hv_profiler_new(&pc);
-    if (!b->x || !b->pf || !b->lim || !b->prof)
+    if (hv_exchange_new(&b->o.x, &b->x) != 0 || hv_portfolio_new(b->o.cash, 4096, &b->pf) != 0 ||
+        hv_limits_new(&b->o.lim, &b->lim) != 0 || hv_profiler_new(&pc, &b->prof) != 0)
         return HV_EXIT_FAIL;
     hv_exchange_attach(b->x, b->pf, b->lim);
     for (int i = 0; i < ST_COUNT; i++)
         b->st[i] = hv_profiler_stage(b->prof, stage_names[i], HV_STAGE_TIMED);
-    b->lat_ack = hv_profiler_stage(b->prof, "sim_exchange_ack_rtt", HV_STAGE_EXTERNAL);
-    b->lat_fill = hv_profiler_stage(b->prof, "sim_order_to_fill_report", HV_STAGE_EXTERNAL);
+    b->lat_ack = hv_profiler_stage(b->prof, "sim_exchange_ack_rtt", HV_STAGE_SIMULATED);
+    b->lat_fill = hv_profiler_stage(b->prof, "sim_order_to_fill_report", HV_STAGE_SIMULATED);
     return 0;
 }
 
@@ -230,6 +254,13 @@ static void drain(bt *b, uint64_t t)
         if (r.type == HV_EXEC_FILL) {
             b->fills++;
             hv_profiler_record(b->prof, b->lat_fill, r.deliver_ns - r.submit_ns);
+            hv_report_trade fill = { .t_ns = r.exchange_ns,
+                                     .side = (int)r.side,
+                                     .qty = r.fill_qty,
+                                     .price = r.fill_price,
+                                     .fee = r.fee,
+                                     .order_id = r.order_id };
+            hv__cli_report_trade(&b->rep, &fill);
         }
     }
     if (rc < 0)
@@ -300,6 +331,20 @@ static void market_data(bt *b, const hv_bar *bar, uint64_t t)
         fail(b, "hv_portfolio_mark", rc);
 }
 
+/* The bar marked before this one goes into the report; this one waits, so that the last bar
+ * is reported with the book after what was still in flight (finish()). */
+static void keep_bar(bt *b, size_t i)
+{
+    if (b->pending)
+        hv__cli_report_bar(&b->rep, b->pending_i, b->pending_equity, b->pending_position);
+    hv_portfolio_stats ps;
+    hv_portfolio_stats_get(b->pf, &ps);
+    b->pending = 1;
+    b->pending_i = i;
+    b->pending_equity = ps.equity;
+    b->pending_position = ps.position;
+}
+
 /* Bar i at t = i * bar_ns: the caller checked the series fits the clock (hv_sim_bars_max), so
  * neither t nor the events after it wrap. */
 static void cycle(bt *b, const hv_bar *bar, uint64_t i)
@@ -327,6 +372,7 @@ static void cycle(bt *b, const hv_bar *bar, uint64_t i)
     submit_towards(b, target, t + 1, i);
     hv_profiler_end(p, b->st[ST_EXEC]);
     hv_profiler_cycle_end(p);
+    keep_bar(b, (size_t)i); /* the mark of this bar (the order just sent changes no equity) */
     say_halt(b, i);
 }
 
@@ -341,128 +387,125 @@ static void finish(bt *b)
     }
 }
 
-typedef struct summary {
-    char v[16][48];
-    const char *keys[16];
-    const char *vals[16];
-    size_t n;
-} summary;
+/* ---- The report ------------------------------------------------------------------------- */
 
-static void add(summary *s, const char *k, const char *fmt, double x)
-{
-    snprintf(s->v[s->n], sizeof(s->v[0]), fmt, x);
-    s->keys[s->n] = k;
-    s->vals[s->n] = s->v[s->n];
-    s->n++;
-}
-
-static void summarise(const bt *b, size_t nbars, summary *s)
+static void summarise(bt *b, size_t nbars)
 {
     hv_portfolio_stats ps;
-    hv_exchange_stats xs;
     hv_portfolio_stats_get(b->pf, &ps);
-    hv_exchange_stats_get(b->x, &xs);
-    memset(s, 0, sizeof(*s));
-    add(s, "bars", "%.0f", (double)nbars);
-    add(s, "seconds per bar", "%.0f", (double)(b->o.bars.bar_ns / 1000000000ull));
-    add(s, "orders", "%.0f", (double)b->orders);
+    hv_cli_report *r = &b->rep;
+    hv__cli_report_add(r, "bars", "%zu", nbars);
+    if (b->stopped)
+        hv__cli_report_add(r, "STOPPED",
+                           "by %s after %" PRIu64 " of %zu bars: the reports cover only those "
+                           "(partial)",
+                           hv__cli_signal_name(b->stopped), b->bars_run, nbars);
+    hv__cli_report_add(r, "seconds per bar", "%" PRIu64,
+                       (uint64_t)(b->o.bars.bar_ns / 1000000000u));
+    hv__cli_report_add(r, "orders", "%" PRIu64, b->orders);
     if (b->orders > 0)
-        add(s, "last order at bar", "%.0f", (double)b->last_order_bar);
-    add(s, "orders refused by limits", "%.0f", (double)b->refusals);
-    add(s, "fills", "%.0f", (double)b->fills);
-    add(s, "shares traded", "%.0f", (double)ps.shares_traded);
-    add(s, "fees", "%.2f", ps.fees);
-    add(s, "realized P&L", "%.2f", ps.realized_pnl);
-    add(s, "final position", "%.0f", (double)ps.position);
-    add(s, "final equity", "%.2f", ps.equity);
-    add(s, "return", "%.2f%%", (ps.equity / ps.cash_initial - 1) * 100);
-    add(s, "max drawdown", "%.2f%%", ps.max_drawdown_frac * 100);
-    s->keys[s->n] = "kill switch";
-    s->vals[s->n++] = hv_limits_halted(b->lim, NULL) ? "halted" : "off";
+        hv__cli_report_add(r, "last order at bar", "%" PRIu64, b->last_order_bar);
+    hv__cli_report_add(r, "orders refused by limits", "%" PRIu64, b->refusals);
+    hv__cli_report_add(r, "fills", "%" PRIu64, b->fills);
+    hv__cli_report_add(r, "shares traded", "%" PRId64, ps.shares_traded);
+    hv__cli_report_add(r, "fees", "%.2f", ps.fees);
+    hv__cli_report_add(r, "realized P&L", "%.2f", ps.realized_pnl);
+    hv__cli_report_add(r, "final position", "%" PRId64, ps.position);
+    hv__cli_report_add(r, "final equity", "%.2f", ps.equity);
+    hv__cli_report_add(r, "return", "%.2f%%", (ps.equity / ps.cash_initial - 1) * 100);
+    hv__cli_report_add(r, "max drawdown", "%.2f%%", ps.max_drawdown_frac * 100);
+    hv__cli_report_returns_rows(r);
+    hv__cli_report_add(r, "kill switch", "%s", hv_limits_halted(b->lim, NULL) ? "halted" : "off");
 }
 
-/* Shared with hivewire run (src/trading/cli_trading.h). */
-int hv__cli_write_report(const char *cmd, const char *dir, const char *name, const hv_profiler *p,
-                         const hv_report_extra *x)
+static json_t *config_json(const bt *b, const hv_series *s)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        hv__cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    int rc = 0;
-    if (strstr(name, ".json")) {
-        char *js = hv_profiler_json(p, x);
-        rc = js && fputs(js, f) >= 0 && fputc('\n', f) != EOF ? 0 : HV_EIO;
-        free(js);
-    } else {
-        rc = hv_profiler_write_html(p, x, f);
-    }
-    if (fclose(f) != 0 || rc != 0) {
-        hv__cli_error(cmd, "cannot write %s", path);
-        return HV_EXIT_FAIL;
-    }
-    fprintf(stderr, "hivewire %s: wrote %s\n", cmd, path);
-    return 0;
+    const bt_opts *o = &b->o;
+    json_t *j = json_object();
+    json_object_set_new(j, "data", hv__cli_bars_json(&o->bars, s));
+    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(j, "strategy",
+                        json_pack("{s:I, s:I, s:I, s:f}", "fast", (json_int_t)o->fast, "slow",
+                                  (json_int_t)o->slow, "qty", (json_int_t)o->qty, "cash", o->cash));
+    json_object_set_new(j, "limits", hv__cli_limits_json(&o->lim));
+    json_object_set_new(j, "exchange", hv__cli_exchange_json(&o->x));
+    return j;
 }
 
-int hv__cli_make_dir(const char *cmd, const char *dir)
+static json_t *result_json(const bt *b, size_t nbars)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        hv__cli_error(cmd, "cannot create %s: %s", dir, strerror(errno));
-        return HV_EXIT_FAIL;
-    }
-    return 0;
+    hv_portfolio_stats ps;
+    hv_portfolio_stats_get(b->pf, &ps);
+    json_t *j = json_object();
+    json_object_set_new(j, "completed", json_boolean(b->stopped == 0));
+    json_object_set_new(j, "stopped_by",
+                        b->stopped ? json_string(hv__cli_signal_name(b->stopped)) : json_null());
+    json_object_set_new(j, "bars", json_integer((json_int_t)b->bars_run));
+    json_object_set_new(j, "bars_planned", json_integer((json_int_t)nbars));
+    json_object_set_new(j, "orders", json_integer((json_int_t)b->orders));
+    json_object_set_new(j, "last_order_bar",
+                        b->orders ? json_integer((json_int_t)b->last_order_bar) : json_null());
+    json_object_set_new(j, "orders_refused_by_limits", json_integer((json_int_t)b->refusals));
+    json_object_set_new(j, "fills", json_integer((json_int_t)b->fills));
+    json_object_set_new(j, "shares_traded", json_integer((json_int_t)ps.shares_traded));
+    json_object_set_new(j, "fees", hv__cli_json_num(ps.fees));
+    json_object_set_new(j, "realized_pnl", hv__cli_json_num(ps.realized_pnl));
+    json_object_set_new(j, "final_position", json_integer((json_int_t)ps.position));
+    json_object_set_new(j, "final_equity", hv__cli_json_num(ps.equity));
+    json_object_set_new(j, "return", hv__cli_json_num(ps.equity / ps.cash_initial - 1));
+    json_object_set_new(j, "max_drawdown", hv__cli_json_num(ps.max_drawdown));
+    json_object_set_new(j, "max_drawdown_frac", hv__cli_json_num(ps.max_drawdown_frac));
+    json_object_set_new(j, "kill_switch", json_boolean(hv_limits_halted(b->lim, NULL)));
+    return j;
 }
 
-static int write_file(const char *dir, const char *name, const bt *b, const summary *s,
-                      const char *title)
+static int output(bt *b, const hv_series *s)
 {
-    const uint64_t *t;
-    const double *eq;
-    size_t n = hv_portfolio_curve(b->pf, &t, &eq);
-    hv_report_extra x = { .title = title,
-                          .summary_n = s->n,
-                          .summary_keys = s->keys,
-                          .summary_values = s->vals,
-                          .equity_n = n,
-                          .equity_t_ns = t,
-                          .equity = eq };
-    return hv__cli_write_report(CMD, dir, name, b->prof, &x);
-}
-
-static int output(const bt *b, size_t nbars)
-{
-    summary s;
-    summarise(b, nbars, &s);
-    for (size_t i = 0; i < s.n; i++)
-        printf("%-26s %s\n", s.keys[i], s.vals[i]);
-    if (!b->o.quiet) {
-        printf("\n");
-        hv_profiler_write_table(b->prof, stdout);
-    }
-    fflush(stdout);
-    if (b->o.out == NULL)
-        return 0;
+    if (b->pending) /* the last bar, with the book after what was still in flight */
+        hv__cli_report_bar(&b->rep, b->pending_i, b->pending_equity, b->pending_position);
+    hv_cli_report *r = &b->rep;
+    r->base = CMD;
+    r->trades_file = "backtest-trades.csv";
+    r->dir = b->o.out;
+    r->json = b->o.json;
+    r->wide = b->o.wide;
+    r->quiet = b->o.quiet;
+    r->partial = b->stopped != 0;
+    r->stages_heading = "stages (self time per bar)";
+    summarise(b, s->len);
+    r->config = config_json(b, s);
+    r->result = result_json(b, s->len);
     char title[160];
-    snprintf(title, sizeof(title), "hivewire backtest: %s, seed %llu",
-             b->o.bars.synthetic ? "synthetic" : b->o.bars.data, (unsigned long long)b->o.seed);
-    if (write_file(b->o.out, "backtest.json", b, &s, title) != 0)
-        return HV_EXIT_FAIL;
-    return write_file(b->o.out, "backtest.html", b, &s, title);
+    snprintf(title, sizeof(title), "hivewire backtest: %s%s%s, seed %llu%s",
+             b->o.bars.synthetic ? "synthetic" : b->o.bars.data, b->o.bars.symbol ? " " : "",
+             b->o.bars.symbol ? b->o.bars.symbol : "", (unsigned long long)b->o.seed,
+             b->stopped ? " (partial)" : "");
+    return hv__cli_report_emit(r, b->prof, title, NULL);
 }
 
-/* Runs every bar, then delivers what is still in flight. Returns 0 or HV_EXIT_FAIL. */
+/* Runs every bar (until a stop signal), then delivers what is still in flight. Returns 0 or
+ * HV_EXIT_FAIL. */
 static int run_bars(bt *b, const hv_series *s)
 {
-    for (size_t i = 0; i < s->len && b->failed == 0; i++) {
+    hv_cli_progress line;
+    hv__cli_progress_init(&line, CMD, "bars", b->o.progress);
+    hv__cli_stop_catch();
+    for (size_t i = 0; i < s->len && b->failed == 0 && b->stopped == 0; i++) {
         cycle(b, &s->bars[i], i);
+        b->bars_run = i + 1;
         if (b->failed != 0) {
+            hv__cli_stop_release();
             hv__cli_error(CMD, "bar %zu: %s: %s", i, b->fail_what, hv_strerror(b->failed));
             return HV_EXIT_FAIL;
         }
+        b->stopped = hv__cli_stop_signal();
+        hv__cli_progress_update(&line, i + 1, s->len);
+    }
+    hv__cli_stop_release();
+    if (b->stopped) {
+        hv__cli_progress_break(&line);
+        hv__cli_error(CMD, "%s: stopped after bar %" PRIu64 " of %zu; the reports are partial",
+                      hv__cli_signal_name(b->stopped), b->bars_run, s->len);
     }
     finish(b);
     if (b->failed != 0) {
@@ -471,6 +514,9 @@ static int run_bars(bt *b, const hv_series *s)
     }
     return 0;
 }
+
+/* The command's table, for the generated man page and completion (cmake/hivewire.cmake). */
+const hv_cli_spec *const hv__cmd_spec_backtest = &spec;
 
 int hv_cmd_backtest(int argc, char **argv);
 
@@ -481,20 +527,25 @@ int hv_cmd_backtest(int argc, char **argv)
     int rc = parse_args(argc, argv, &b.o);
     if (rc != HV_OPTS_PROCEED)
         return rc;
-    if (b.o.out != NULL && hv__cli_make_dir(CMD, b.o.out) != 0)
+    if (b.o.out != NULL && hv__cli_out_check(CMD, "--out", b.o.out, out_files) != 0)
         return HV_EXIT_FAIL; /* checked before the run, not after it */
     hv_series s;
     hv_series_init(&s);
     rc = load_bars(&b.o, &s);
-    if (rc == 0 && bt_init(&b) != 0) {
+    if (rc == 0 &&
+        (hv__cli_report_init(&b.rep, CMD, s.bars, s.len, b.o.bars.bar_ns, b.o.cash) != 0 ||
+         bt_init(&b) != 0)) {
         hv__cli_error(CMD, "out of memory");
         rc = HV_EXIT_FAIL;
     }
     if (rc == 0)
         rc = run_bars(&b, &s);
     if (rc == 0)
-        rc = output(&b, s.len);
+        rc = output(&b, &s);
+    if (rc == 0 && b.stopped)
+        rc = 128 + b.stopped; /* 130 after SIGINT, 143 after SIGTERM */
     bt_fini(&b);
+    hv__cli_report_fini(&b.rep);
     hv_series_fini(&s);
     return rc;
 }

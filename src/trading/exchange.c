@@ -11,6 +11,7 @@
 #include <hivewire/rng.h>
 
 #include "core/assert.h"
+#include "core/field.h"
 #include "core/ser.h"
 
 #define ORDERS_MAX_LIMIT 65536u
@@ -39,7 +40,7 @@ typedef struct outbound {
 } outbound;
 
 struct hv_exchange {
-    hv_exchange_config cfg;
+    hv_exchange_opts cfg;
     hv_rng rng;
     uint64_t now_ns;
     uint64_t next_id;
@@ -67,7 +68,7 @@ struct hv_exchange {
     hv_hist ack_latency, report_latency;
 };
 
-void hv_exchange_config_default(hv_exchange_config *cfg)
+void hv_exchange_opts_default(hv_exchange_opts *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->size = sizeof(*cfg);
@@ -89,51 +90,47 @@ static int within(double v, double lo, double hi)
     return isfinite(v) && v >= lo && v <= hi;
 }
 
-static int field_fail(hv_field_error *err, const char *field, const char *reason)
-{
-    if (err != NULL)
-        *err = (hv_field_error){ field, reason };
-    return HV_EINVAL;
-}
-
-int hv_exchange_config_check(const hv_exchange_config *c, hv_field_error *err)
+int hv_exchange_opts_check(const hv_exchange_opts *c, hv_field_error *err)
 {
     if (c == NULL)
-        return field_fail(err, "cfg", "is NULL");
-    if (c->size < sizeof(hv_exchange_config))
-        return field_fail(err, "size", "must be sizeof(hv_exchange_config)");
+        return hv__field_fail(err, "opts", "is NULL");
+    if (c->size != sizeof(hv_exchange_opts))
+        return hv__field_fail(err, "size", "must be sizeof(hv_exchange_opts)");
     if (c->orders_max < 1 || c->orders_max > ORDERS_MAX_LIMIT)
-        return field_fail(err, "orders_max", "must be in [1, 65536]");
+        return hv__field_fail(err, "orders_max", "must be in [1, 65536]");
     if (!within(c->fee_bps, 0, HV_EXCHANGE_BPS_MAX))
-        return field_fail(err, "fee_bps", "must be a finite number in [0, 10000]");
+        return hv__field_fail(err, "fee_bps", "must be a finite number in [0, 10000]");
     if (!within(c->fee_min, 0, HV_EXCHANGE_FEE_MIN_MAX))
-        return field_fail(err, "fee_min", "must be a finite number in [0, 1e12]");
+        return hv__field_fail(err, "fee_min", "must be a finite number in [0, 1e12]");
     if (!within(c->participation_max, 0, 1) || c->participation_max == 0)
-        return field_fail(err, "participation_max", "must be a finite number in (0, 1]");
+        return hv__field_fail(err, "participation_max", "must be a finite number in (0, 1]");
     if (!within(c->half_spread_bps, 0, HV_EXCHANGE_BPS_MAX))
-        return field_fail(err, "half_spread_bps", "must be a finite number in [0, 10000]");
+        return hv__field_fail(err, "half_spread_bps", "must be a finite number in [0, 10000]");
     if (!within(c->impact_bps, 0, HV_EXCHANGE_BPS_MAX))
-        return field_fail(err, "impact_bps", "must be a finite number in [0, 10000]");
+        return hv__field_fail(err, "impact_bps", "must be a finite number in [0, 10000]");
     if (!within(c->price_band_frac, 0, 1e6))
-        return field_fail(err, "price_band_frac", "must be a finite number in [0, 1e6]");
+        return hv__field_fail(err, "price_band_frac", "must be a finite number in [0, 1e6]");
     if (c->latency_fixed_ns > HV_EXCHANGE_LATENCY_MAX_NS)
-        return field_fail(err, "latency_fixed_ns", "must be at most one hour (3.6e12 ns)");
+        return hv__field_fail(err, "latency_fixed_ns", "must be at most one hour (3.6e12 ns)");
     if (c->latency_jitter_ns > HV_EXCHANGE_LATENCY_MAX_NS)
-        return field_fail(err, "latency_jitter_ns", "must be at most one hour (3.6e12 ns)");
+        return hv__field_fail(err, "latency_jitter_ns", "must be at most one hour (3.6e12 ns)");
     return 0;
 }
 
-hv_exchange *hv_exchange_new(const hv_exchange_config *cfg)
+int hv_exchange_new(const hv_exchange_opts *opts, hv_exchange **out)
 {
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
-    if (cfg != NULL)
-        c = *cfg;
-    if (hv_exchange_config_check(&c, NULL) != 0)
-        return NULL;
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
+    if (opts != NULL)
+        c = *opts;
+    if (hv_exchange_opts_check(&c, NULL) != 0)
+        return HV_EINVAL;
     hv_exchange *x = calloc(1, sizeof(*x));
     if (x == NULL)
-        return NULL;
+        return HV_ENOMEM;
     x->cfg = c;
     x->cfg.size = sizeof(x->cfg);
     hv_rng_seed(&x->rng, c.seed);
@@ -149,12 +146,13 @@ hv_exchange *hv_exchange_new(const hv_exchange_config *cfg)
         hv_hist_init(&x->ack_latency, 10000000000ull, 7) != 0 ||
         hv_hist_init(&x->report_latency, 10000000000ull, 7) != 0) {
         hv_exchange_free(x);
-        return NULL;
+        return HV_ENOMEM;
     }
     for (uint32_t i = 0; i < c.orders_max; i++)
         x->free_stack[i] = c.orders_max - 1 - i; /* slot 0 on top */
     x->nfree = c.orders_max;
-    return x;
+    *out = x;
+    return 0;
 }
 
 void hv_exchange_free(hv_exchange *x)
@@ -676,7 +674,7 @@ int hv_exchange_order(const hv_exchange *x, uint64_t order_id, hv_order *out)
     return 0;
 }
 
-void hv_exchange_last_breach(const hv_exchange *x, hv_limit_breach *out)
+void hv_exchange_last_breach_get(const hv_exchange *x, hv_limit_breach *out)
 {
     *out = x->last_breach;
 }
@@ -711,7 +709,7 @@ const char *hv_exec_type_name(hv_exec_type t)
 
 #define STATE_TAG 0x31585648u /* "HVX1" */
 
-static void save_config(hv_wr *w, const hv_exchange_config *c)
+static void save_config(hv_wr *w, const hv_exchange_opts *c)
 {
     hv__wr_u64(w, c->seed);
     hv__wr_u32(w, c->orders_max);
@@ -1034,9 +1032,10 @@ int hv_exchange_state_load(hv_exchange *x, const uint8_t *buf, size_t len)
         return HV_EBADLEN;
     if (memcmp(mine, theirs, w.len) != 0)
         return HV_EINVAL; /* saved by an exchange of another configuration */
-    hv_exchange *y = hv_exchange_new(&x->cfg);
-    if (y == NULL)
-        return HV_ENOMEM;
+    hv_exchange *y = NULL;
+    int made = hv_exchange_new(&x->cfg, &y);
+    if (made != 0)
+        return made;
     for (int i = 0; i < 4; i++)
         y->rng.s[i] = hv__rd_u64(&r);
     y->now_ns = hv__rd_u64(&r);

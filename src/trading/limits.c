@@ -8,12 +8,13 @@
 #include <hivewire/exchange.h>
 
 #include "core/assert.h"
+#include "core/field.h"
 #include "core/ser.h"
 
 #define RATE_MAX 1000000u
 
 struct hv_limits {
-    hv_limits_config cfg;
+    hv_limits_opts cfg;
     hv_limits_stats stats;
     hv_limit_breach halt; /* why the kill switch is on (valid while stats.halted) */
     uint64_t last_ns;
@@ -22,55 +23,58 @@ struct hv_limits {
     uint32_t head, count;
 };
 
-void hv_limits_config_default(hv_limits_config *cfg)
+void hv_limits_opts_default(hv_limits_opts *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->size = sizeof(*cfg);
 }
 
-static int field_fail(hv_field_error *err, const char *field, const char *reason)
-{
-    if (err != NULL)
-        *err = (hv_field_error){ field, reason };
-    return HV_EINVAL;
-}
-
-int hv_limits_config_check(const hv_limits_config *c, hv_field_error *err)
+int hv_limits_opts_check(const hv_limits_opts *c, hv_field_error *err)
 {
     if (c == NULL)
-        return field_fail(err, "cfg", "is NULL");
-    if (c->size < sizeof(hv_limits_config))
-        return field_fail(err, "size", "must be sizeof(hv_limits_config)");
+        return hv__field_fail(err, "opts", "is NULL");
+    if (c->size != sizeof(hv_limits_opts))
+        return hv__field_fail(err, "size", "must be sizeof(hv_limits_opts)");
     if (c->position_max < 0)
-        return field_fail(err, "position_max", "must be >= 0 (0 = off)");
+        return hv__field_fail(err, "position_max", "must be >= 0 (0 = off)");
     if (!isfinite(c->order_notional_max) || c->order_notional_max < 0)
-        return field_fail(err, "order_notional_max", "must be a finite number >= 0 (0 = off)");
+        return hv__field_fail(err, "order_notional_max", "must be a finite number >= 0 (0 = off)");
     if (!isfinite(c->drawdown_max_frac) || c->drawdown_max_frac < 0 || c->drawdown_max_frac >= 1)
-        return field_fail(err, "drawdown_max_frac", "must be 0 (off) or in (0, 1)");
+        return hv__field_fail(err, "drawdown_max_frac", "must be 0 (off) or in (0, 1)");
     if (c->orders_per_interval_max > RATE_MAX)
-        return field_fail(err, "orders_per_interval_max", "must be at most 1000000 (0 = off)");
+        return hv__field_fail(err, "orders_per_interval_max", "must be at most 1000000 (0 = off)");
     if (c->orders_per_interval_max > 0 && c->interval_ns == 0)
-        return field_fail(err, "interval_ns", "must be > 0 when orders_per_interval_max is set");
+        return hv__field_fail(err, "interval_ns",
+                              "must be > 0 when orders_per_interval_max is set");
     return 0;
 }
 
-hv_limits *hv_limits_new(const hv_limits_config *cfg)
+int hv_limits_new(const hv_limits_opts *opts, hv_limits **out)
 {
-    if (hv_limits_config_check(cfg, NULL) != 0)
-        return NULL;
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
+    hv_limits_opts dflt;
+    if (opts == NULL) {
+        hv_limits_opts_default(&dflt);
+        opts = &dflt;
+    }
+    if (hv_limits_opts_check(opts, NULL) != 0)
+        return HV_EINVAL;
     hv_limits *l = calloc(1, sizeof(*l));
     if (l == NULL)
-        return NULL;
-    l->cfg = *cfg;
+        return HV_ENOMEM;
+    l->cfg = *opts;
     l->cfg.size = sizeof(l->cfg);
-    if (cfg->orders_per_interval_max > 0) {
-        l->window = calloc(cfg->orders_per_interval_max, sizeof(uint64_t));
+    if (opts->orders_per_interval_max > 0) {
+        l->window = calloc(opts->orders_per_interval_max, sizeof(uint64_t));
         if (l->window == NULL) {
             free(l);
-            return NULL;
+            return HV_ENOMEM;
         }
     }
-    return l;
+    *out = l;
+    return 0;
 }
 
 void hv_limits_free(hv_limits *l)
@@ -134,7 +138,7 @@ static void window_expire(hv_limits *l, uint64_t now_ns)
 static int check_order(hv_limits *l, const hv_limits_input *in, uint64_t now_ns,
                        hv_limit_breach *breach)
 {
-    const hv_limits_config *c = &l->cfg;
+    const hv_limits_opts *c = &l->cfg;
     double notional = (double)in->qty * in->price;
     if (c->order_notional_max > 0 && notional > c->order_notional_max)
         return breach_out(breach, HV_LIMIT_ORDER_NOTIONAL, notional, c->order_notional_max, now_ns);

@@ -20,19 +20,22 @@ struct hv_portfolio {
     double *equity;
 };
 
-hv_portfolio *hv_portfolio_new(double cash_initial, size_t curve_points_max)
+int hv_portfolio_new(double cash_initial, size_t curve_points_max, hv_portfolio **out)
 {
+    if (out == NULL)
+        return HV_EINVAL;
+    *out = NULL;
     if (!isfinite(cash_initial) || cash_initial <= 0 || curve_points_max < 2 ||
         curve_points_max > ((size_t)1 << 28))
-        return NULL;
+        return HV_EINVAL;
     hv_portfolio *p = calloc(1, sizeof(*p));
     if (p == NULL)
-        return NULL;
+        return HV_ENOMEM;
     p->t_ns = calloc(curve_points_max + 1, sizeof(uint64_t));
     p->equity = calloc(curve_points_max + 1, sizeof(double));
     if (p->t_ns == NULL || p->equity == NULL) {
         hv_portfolio_free(p);
-        return NULL;
+        return HV_ENOMEM;
     }
     p->cap = curve_points_max;
     p->stride = 1;
@@ -40,7 +43,8 @@ hv_portfolio *hv_portfolio_new(double cash_initial, size_t curve_points_max)
     p->s.cash = cash_initial;
     p->s.equity = cash_initial;
     p->s.equity_peak = cash_initial;
-    return p;
+    *out = p;
+    return 0;
 }
 
 void hv_portfolio_free(hv_portfolio *p)

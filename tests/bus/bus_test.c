@@ -38,7 +38,7 @@ static int setup(void **state)
     o.buf_pool = 8;
     o.buf_bytes = 4096;
     o.dlq_capacity = 16;
-    if (hv_bus_new(&f->bus, &o) != 0)
+    if (hv_bus_new(&o, &f->bus) != 0)
         return -1;
     for (int i = 0; i < 4; i++)
         f->a[i] = agent(f->bus, 16, HV_BP_DROP_OLDEST);
@@ -444,7 +444,7 @@ static void higher_priorities_are_served_first(void **state)
 static void starvation_guard_serves_low_after_k_critical(void **state)
 {
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, NULL), 0);
+    assert_int_equal(hv_bus_new(NULL, &b), 0);
     hv_agent_opts o;
     hv_agent_opts_default(&o);
     o.starvation_k = 4;
@@ -1206,7 +1206,7 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_opts_default(&bo);
     bo.alert_cb = on_alert;
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    assert_int_equal(hv_bus_new(&bo, &b), 0);
     hv_agent *s, *r;
     assert_int_equal(hv_agent_new(b, NULL, &s), 0);
     assert_int_equal(hv_agent_new(b, NULL, &r), 0);
@@ -1218,7 +1218,7 @@ static void latency_quantiles_and_alerts(void **state)
         hv_bus_msg_release(x);
     }
     hv_latency l;
-    hv_bus_latency(b, &l);
+    hv_bus_latency_get(b, &l);
     assert_int_equal(l.count, 100);
     assert_int_equal(l.p50_ns, 1000);
     assert_int_equal(l.p95_ns, 1000);
@@ -1235,7 +1235,7 @@ static void latency_quantiles_and_alerts(void **state)
     hv_bus_stats_get(b, &bs);
     assert_int_equal(bs.alerts, 2);
     hv_bus_latency_reset(b);
-    hv_bus_latency(b, &l);
+    hv_bus_latency_get(b, &l);
     assert_int_equal(l.count, 0);
     hv_bus_free(b);
 }
@@ -1244,7 +1244,7 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
 {
     (void)state;
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, NULL), 0);
+    assert_int_equal(hv_bus_new(NULL, &b), 0);
     hv_agent_opts o;
     hv_agent_opts_default(&o);
     o.latency_hist = 1;
@@ -1273,8 +1273,8 @@ static void a_batch_receive_records_every_latency_like_single_records(void **sta
     assert_int_equal(hv_agent_recv(r, x, 32, now), (int)n);
     hv_bus_msg_release_n(x, n);
     hv_latency l, own;
-    hv_bus_latency(b, &l);
-    assert_int_equal(hv_agent_latency(r, &own), 0);
+    hv_bus_latency_get(b, &l);
+    assert_int_equal(hv_agent_latency_get(r, &own), 0);
     const hv_hist *ref[2] = { &ref_bus, &ref_own };
     const hv_latency *got[2] = { &l, &own };
     for (int k = 0; k < 2; k++) {
@@ -1294,7 +1294,7 @@ static void per_agent_latency_is_kept_when_asked_for(void **state)
 {
     fixture *f = *state;
     hv_latency l;
-    assert_int_equal(hv_agent_latency(f->a[1], &l), HV_ENOTSUP);
+    assert_int_equal(hv_agent_latency_get(f->a[1], &l), HV_ENOTSUP);
     hv_agent_opts o;
     hv_agent_opts_default(&o);
     o.latency_hist = 1;
@@ -1305,7 +1305,7 @@ static void per_agent_latency_is_kept_when_asked_for(void **state)
         assert_int_equal(hv_bus_send(f->a[0], hv_agent_id(r), &m, 1000), 0);
         hv_bus_msg_release(recv1(r, 1000 + i * 10));
     }
-    assert_int_equal(hv_agent_latency(r, &l), 0);
+    assert_int_equal(hv_agent_latency_get(r, &l), 0);
     assert_int_equal(l.count, 100);
     assert_int_equal(l.max_ns, 1000);
     assert_true(l.p50_ns >= 495 && l.p50_ns <= 505); /* 1% precision */
@@ -1318,7 +1318,7 @@ static void empty_message_pool_is_an_error_not_a_loss(void **state)
     hv_bus_opts_default(&bo);
     bo.msg_pool = 4;
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    assert_int_equal(hv_bus_new(&bo, &b), 0);
     hv_agent *s, *r;
     assert_int_equal(hv_agent_new(b, NULL, &s), 0);
     assert_int_equal(hv_agent_new(b, NULL, &r), 0);
@@ -1343,7 +1343,7 @@ static void dead_letter_queue_is_bounded_and_counts_its_drops(void **state)
     hv_bus_opts_default(&bo);
     bo.dlq_capacity = 2;
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    assert_int_equal(hv_bus_new(&bo, &b), 0);
     hv_agent *s, *r;
     assert_int_equal(hv_agent_new(b, NULL, &s), 0);
     assert_int_equal(hv_agent_new(b, NULL, &r), 0);
@@ -1368,13 +1368,13 @@ static void options_are_validated(void **state)
     hv_bus_opts_default(&bo);
     bo.msg_pool = 100;
     hv_bus *b;
-    assert_int_equal(hv_bus_new(&b, &bo), HV_EINVAL);
+    assert_int_equal(hv_bus_new(&bo, &b), HV_EINVAL);
     hv_bus_opts_default(&bo);
     bo.size = 3;
-    assert_int_equal(hv_bus_new(&b, &bo), HV_EINVAL);
+    assert_int_equal(hv_bus_new(&bo, &b), HV_EINVAL);
     hv_bus_opts_default(&bo);
     bo.max_agents = 1;
-    assert_int_equal(hv_bus_new(&b, &bo), 0);
+    assert_int_equal(hv_bus_new(&bo, &b), 0);
     hv_agent_opts ao;
     hv_agent_opts_default(&ao);
     ao.inbox_capacity = 3;
@@ -1430,7 +1430,7 @@ static void recv_at_two_times(void *arg)
     hv_bus *b = NULL;
     hv_agent *a = NULL;
     hv_bus_msg *m;
-    if (hv_bus_new(&b, NULL) != 0 || hv_agent_new(b, NULL, &a) != 0)
+    if (hv_bus_new(NULL, &b) != 0 || hv_agent_new(b, NULL, &a) != 0)
         exit(3);
     (void)hv_agent_recv(a, &m, 1, t_ns[0]);
     (void)hv_agent_recv(a, &m, 1, t_ns[1]);

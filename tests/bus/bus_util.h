@@ -16,7 +16,7 @@ static inline hv_bus *test_bus(uint32_t msg_pool, uint32_t dlq_capacity)
     if (dlq_capacity != 0)
         o.dlq_capacity = dlq_capacity;
     hv_bus *b = NULL;
-    assert_int_equal(hv_bus_new(&b, &o), 0);
+    assert_int_equal(hv_bus_new(&o, &b), 0);
     return b;
 }
 

@@ -23,7 +23,7 @@ static int setup(void **state)
     o.buf_pool = 4;
     o.buf_bytes = 1024;
     o.dlq_capacity = 16;
-    if (f == NULL || hv_bus_new(&f->bus, &o) != 0)
+    if (f == NULL || hv_bus_new(&o, &f->bus) != 0)
         return -1;
     hv_agent_opts ao;
     hv_agent_opts_default(&ao);

@@ -11,18 +11,18 @@ static void spsc_rejects_bad_capacity(void **state)
 {
     (void)state;
     hv_spsc *r = NULL;
-    assert_int_equal(hv_spsc_new(&r, 3, 8), HV_EINVAL);
-    assert_int_equal(hv_spsc_new(&r, 1, 8), HV_EINVAL);
-    assert_int_equal(hv_spsc_new(&r, 8, 0), HV_EINVAL);
-    assert_int_equal(hv_spsc_new(&r, 8, 65537), HV_EINVAL);
-    assert_int_equal(hv_spsc_new(NULL, 8, 8), HV_EINVAL);
+    assert_int_equal(hv_spsc_new(3, 8, &r), HV_EINVAL);
+    assert_int_equal(hv_spsc_new(1, 8, &r), HV_EINVAL);
+    assert_int_equal(hv_spsc_new(8, 0, &r), HV_EINVAL);
+    assert_int_equal(hv_spsc_new(8, 65537, &r), HV_EINVAL);
+    assert_int_equal(hv_spsc_new(8, 8, NULL), HV_EINVAL);
 }
 
 static void spsc_is_fifo_and_reports_full_and_empty(void **state)
 {
     (void)state;
     hv_spsc *r;
-    assert_int_equal(hv_spsc_new(&r, 4, sizeof(uint64_t)), 0);
+    assert_int_equal(hv_spsc_new(4, sizeof(uint64_t), &r), 0);
     uint64_t v;
     assert_int_equal(hv_spsc_try_pop(r, &v), HV_EAGAIN);
     for (uint64_t i = 0; i < 4; i++)
@@ -42,7 +42,7 @@ static void spsc_batch_runs_stop_at_the_wrap(void **state)
 {
     (void)state;
     hv_spsc *r;
-    assert_int_equal(hv_spsc_new(&r, 8, 4), 0);
+    assert_int_equal(hv_spsc_new(8, 4, &r), 0);
     void *p;
     assert_int_equal(hv_spsc_reserve(r, 6, &p), 6);
     hv_spsc_commit(r, 6);
@@ -81,7 +81,7 @@ static void spsc_two_threads_transfer_everything_in_order(void **state)
 {
     (void)state;
     hv_spsc *r;
-    assert_int_equal(hv_spsc_new(&r, 64, sizeof(uint64_t)), 0);
+    assert_int_equal(hv_spsc_new(64, sizeof(uint64_t), &r), 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, spsc_producer, r), 0);
     uint64_t expect = 0;

@@ -11,7 +11,8 @@
 #
 #   EXIT     the exit code hivewire must return (0, 1 or 2)
 #   PATTERN  text that stdout+stderr must contain; 're:X' is an extended regex that must
-#            match a line; '!X' is text that must not appear
+#            match a line; '!X' is text that must not appear; 'cols:N': no line of stdout is
+#            longer than N characters
 #   ARG      hivewire's arguments, where
 #              @DATA@            is tests/cli/data (copies of the repro files)
 #              @TMP@             is an empty directory of this case
@@ -93,8 +94,9 @@ for a in "$@"; do
 done
 shift "$n"
 
-"$hw" "$@" <"$stdin" >"$tmp/.out" 2>&1
+"$hw" "$@" <"$stdin" >"$tmp/.stdout" 2>"$tmp/.stderr"
 rc=$?
+cat "$tmp/.stdout" "$tmp/.stderr" >"$tmp/.out"
 
 fail=0
 if [ "$rc" -ne "$want" ]; then
@@ -105,6 +107,9 @@ while IFS= read -r p; do
     case $p in
     re:*) grep -E -q -e "${p#re:}" "$tmp/.out" || { echo "FAIL: no line matches /${p#re:}/"; fail=1; } ;;
     '!'*) ! grep -F -q -e "${p#!}" "$tmp/.out" || { echo "FAIL: output contains '${p#!}'"; fail=1; } ;;
+    cols:*)
+        long=$(awk -v n="${p#cols:}" 'length($0) > n' "$tmp/.stdout" | head -n 3)
+        [ -z "$long" ] || { echo "FAIL: stdout lines longer than ${p#cols:} columns:"; echo "$long"; fail=1; } ;;
     *) grep -F -q -e "$p" "$tmp/.out" || { echo "FAIL: output lacks '$p'"; fail=1; } ;;
     esac
 done <"$tmp/.patterns"

@@ -440,12 +440,15 @@ typedef struct cli_case {
 static const cli_case cases[] = {
     /* encode: usage */
     { ENC, { "encode", "--frobnicate" }, TEXT(""), 2, "unknown option '--frobnicate'", 0 },
-    { ENC, { "encode", "--batch-max" }, TEXT(""), 2, "--batch-max needs a value", 0 },
+    { ENC, { "encode", "--batch-max" }, TEXT(""), 2, "option --batch-max needs a value", 0 },
     { ENC, { "encode", "--batch-max", "0" }, TEXT(""), 2,
-      "--batch-max takes a number from 1 to 65535, not '0'", 0 },
-    { ENC, { "encode", "--frame-max", "255" }, TEXT(""), 2, "from 256 to 16777216", 0 },
-    { ENC, { "encode", "--intern-bytes", "1048577" }, TEXT(""), 2, "--intern-bytes takes", 0 },
-    { ENC, { "encode", "--compress-above", "lots" }, TEXT(""), 2, "not 'lots'", 0 },
+      "--batch-max: 0 is out of range [1, 65535]", 0 },
+    { ENC, { "encode", "--frame-max", "255" }, TEXT(""), 2,
+      "--frame-max: 255 is out of range [256, 16777216]", 0 },
+    { ENC, { "encode", "--intern-bytes", "1048577" }, TEXT(""), 2,
+      "--intern-bytes: 1048577 is out of range", 0 },
+    { ENC, { "encode", "--compress-above", "lots" }, TEXT(""), 2,
+      "--compress-above: 'lots' is not an integer", 0 },
     { ENC, { "encode", "--help" }, TEXT(""), 0, "", 1 },
     /* encode: JSON syntax and shape, with the line and column or element */
     { ENC, { "encode" }, TEXT("{\"type\":\"vote\"\n"), 1, "line 1 column", 0 },
@@ -538,8 +541,9 @@ static const cli_case cases[] = {
     { ENC, { "encode", "--compress-above", "16" }, DATA("F13_lz4_batch_no_gain.jsonl"), 0, "", 1 },
     /* decode: usage */
     { DEC, { "decode", "--batch" }, TEXT(""), 2, "unknown option '--batch'", 0 },
-    { DEC, { "decode", "--frame-max" }, TEXT(""), 2, "--frame-max needs a value", 0 },
-    { DEC, { "decode", "--frame-max", "lots" }, TEXT(""), 2, "not 'lots'", 0 },
+    { DEC, { "decode", "--frame-max" }, TEXT(""), 2, "option --frame-max needs a value", 0 },
+    { DEC, { "decode", "--frame-max", "lots" }, TEXT(""), 2,
+      "--frame-max: 'lots' is not an integer", 0 },
     { DEC, { "decode", "-h" }, TEXT(""), 0, "", 1 },
     /* decode: which frame, and what is wrong with it */
     { DEC, { "decode" }, TEXT("garbage"), 1,
@@ -567,15 +571,15 @@ static const cli_case cases[] = {
       "frame 1 at byte 0: the batch's count is 1, but 68 bytes follow its frame 1 (HV_EBADLEN)",
       0 },
     /* stream: usage */
-    { STR, { "stream" }, TEXT(""), 2, "usage: hivewire stream", 0 },
+    { STR, { "stream" }, TEXT(""), 2, "usage: hivewire stream <command>", 0 },
     { STR, { "stream", "--help" }, TEXT(""), 0, "", 1 },
     { STR, { "stream", "split", "--help" }, TEXT(""), 0, "", 1 },
     { STR, { "stream", "join", "--help" }, TEXT(""), 0, "", 1 },
-    { STR, { "stream", "merge" }, TEXT(""), 2, "unknown subcommand 'merge'", 0 },
-    { STR, { "stream", "split", "--name" }, TEXT(""), 2, "--name needs a value", 0 },
+    { STR, { "stream", "merge" }, TEXT(""), 2, "hivewire stream: unknown command 'merge'", 0 },
+    { STR, { "stream", "split", "--name" }, TEXT(""), 2, "option --name needs a value", 0 },
     { STR, { "stream", "split", "--chunk", "0" }, TEXT(""), 2,
-      "--chunk takes a number from 1 to 1048320, not '0'", 0 },
-    { STR, { "stream", "join", "--max" }, TEXT(""), 2, "--max needs a value", 0 },
+      "hivewire stream split: --chunk: 0 is out of range [1, 1048320]", 0 },
+    { STR, { "stream", "join", "--max" }, TEXT(""), 2, "option --max needs a value", 0 },
     { STR, { "stream", "join", "--chunk", "5" }, TEXT(""), 2, "unknown option '--chunk'", 0 },
     /* stream join: one stream, and every frame of the input read (F04) */
     { STR, { "stream", "join" }, MADE(two_streams), 1,

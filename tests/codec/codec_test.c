@@ -80,7 +80,7 @@ static void reset_codec_starts_a_fresh_connection(void **state)
     assert_int_equal(buf[9], 0); /* a reference */
     hv_codec_reset(tx);
     hv_codec_stats st;
-    hv_codec_get_stats(tx, &st);
+    hv_codec_stats_get(tx, &st);
     assert_int_equal(st.frames_encoded, 0);
     hv_codec_encode(tx, buf, sizeof(buf), &f, &m, NULL);
     assert_int_equal(buf[9], 3); /* defined again */
@@ -104,7 +104,7 @@ static void full_table_sends_literals_and_counts_them(void **state)
         assert_memory_equal(g.topic.ptr, topics[i], g.topic.len);
     }
     hv_codec_stats st;
-    hv_codec_get_stats(tx, &st);
+    hv_codec_stats_get(tx, &st);
     assert_int_equal(st.intern_full, 2);
     hv_codec_free(tx);
     hv_codec_free(rx);
@@ -231,7 +231,7 @@ static void incompressible_payload_is_sent_raw(void **state)
     hv_codec_encode(c, buf, sizeof(buf), &f, &m, NULL);
     assert_int_equal(buf[7] & HV_FLAG_COMPRESSED, 0);
     hv_codec_stats st;
-    hv_codec_get_stats(c, &st);
+    hv_codec_stats_get(c, &st);
     assert_int_equal(st.compress_skipped, 1);
     hv_codec_free(c);
 }
@@ -314,10 +314,10 @@ static void codec_round_trips_random_traffic_with_interning_and_compression(void
             assert_memory_equal(g.topic.ptr, f.topic.ptr, f.topic.len);
     }
     hv_codec_stats st;
-    hv_codec_get_stats(tx, &st);
+    hv_codec_stats_get(tx, &st);
     assert_true(st.compressed > 0);
     assert_int_equal(st.intern_defined_tx, 16);
-    hv_codec_get_stats(rx, &st);
+    hv_codec_stats_get(rx, &st);
     assert_int_equal(st.frames_decoded, 3000);
     assert_int_equal(st.intern_defined_rx, 16);
     hv_codec_free(tx);
@@ -505,7 +505,9 @@ static void compressed_batch_round_trips_through_codecs(void **state)
     hv_msg b;
     assert_int_equal(hv_codec_decode(rx, buf, (size_t)z, &f, &b), z);
     hv_batch_iter it;
-    hv_batch_iter_init(&it, &b.batch, hv_codec_get_limits(rx));
+    hv_codec_limits lim;
+    hv_codec_limits_get(rx, &lim);
+    hv_batch_iter_init(&it, &b.batch, &lim);
     const uint8_t *p;
     size_t len;
     int i = 0;
@@ -596,7 +598,9 @@ static void every_compression_threshold_round_trips_random_batches(void **state)
         assert_int_equal(b.batch.frames.len, (uint32_t)n - 52);
         assert_memory_equal(b.batch.frames.ptr, raw + 52, (size_t)n - 52);
         hv_batch_iter it;
-        hv_batch_iter_init(&it, &b.batch, hv_codec_get_limits(rx));
+        hv_codec_limits lim;
+        hv_codec_limits_get(rx, &lim);
+        hv_batch_iter_init(&it, &b.batch, &lim);
         const uint8_t *p;
         size_t len;
         for (int i = 0; i < k; i++) {
@@ -610,7 +614,7 @@ static void every_compression_threshold_round_trips_random_batches(void **state)
         assert_true(n > 0);
         decodes_to(rx, buf, (size_t)n, &fs[0], &ms[0]);
         hv_codec_stats st;
-        hv_codec_get_stats(tx, &st);
+        hv_codec_stats_get(tx, &st);
         compressed += st.compressed;
         skipped += st.compress_skipped;
         hv_codec_free(tx);

@@ -228,7 +228,9 @@ static int decode_through(hv_codec *c, const uint8_t *p, size_t n)
     if (rv < 0 || f.type != HV_MSG_BATCH)
         return rv < 0 ? rv : 0;
     hv_batch_iter it;
-    hv_batch_iter_init(&it, &m.batch, hv_codec_get_limits(c));
+    hv_codec_limits lim;
+    hv_codec_limits_get(c, &lim);
+    hv_batch_iter_init(&it, &m.batch, &lim);
     const uint8_t *q;
     size_t len;
     while ((rv = hv_batch_next(&it, &q, &len)) == 1) {

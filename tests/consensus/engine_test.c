@@ -214,19 +214,19 @@ static void engine_options_are_checked(void **state)
     hv_consensus_opts o;
     hv_consensus_opts_default(&o);
     o.size = 8;
-    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    assert_int_equal(hv_consensus_new(&o, &c), HV_EINVAL);
     hv_consensus_opts_default(&o);
     o.proposals_max = 0;
-    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    assert_int_equal(hv_consensus_new(&o, &c), HV_EINVAL);
     hv_consensus_opts_default(&o);
     o.proposal_voters_max = HV_PROPOSAL_VOTERS_MAX + 1;
-    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    assert_int_equal(hv_consensus_new(&o, &c), HV_EINVAL);
     hv_consensus_opts_default(&o);
     o.table.crit_policy[HV_CRIT_LOW].rule = HV_RULE_AUTO;
-    assert_int_equal(hv_consensus_new(&c, &o), HV_EINVAL);
+    assert_int_equal(hv_consensus_new(&o, &c), HV_EINVAL);
     hv_consensus_opts_default(&o);
     o.voters_max = 2;
-    assert_int_equal(hv_consensus_new(&c, &o), 0);
+    assert_int_equal(hv_consensus_new(&o, &c), 0);
     assert_int_equal(hv_consensus_add_voter(c, 0, NULL, NULL), HV_EINVAL);
     assert_int_equal(hv_consensus_add_voter(c, 1, NULL, NULL), 0);
     assert_int_equal(hv_consensus_add_voter(c, 1, NULL, NULL), HV_EEXIST);
@@ -698,7 +698,7 @@ static void equivocation_keeps_both_votes_and_excludes_the_voter(void **state)
     hv_consensus_opts o;
     hv_consensus_opts_default(&o);
     o.on_equivocation = on_ev;
-    assert_int_equal(hv_consensus_new(&f.c, &o), 0);
+    assert_int_equal(hv_consensus_new(&o, &f.c), 0);
     for (uint64_t id = 1; id <= 4; id++) {
         fx_keys(&f, id);
         f.voters[id - 1] = (hv_voter){ id, 1 };
@@ -827,7 +827,7 @@ static void overridden_table_changes_the_rule(void **state)
     assert_int_equal(hv_crit_table_set_policy(&o.table, HV_CRIT_LOW, &maj), 0);
     o.flags = HV_CONSENSUS_NO_MAC;
     hv_consensus *c;
-    assert_int_equal(hv_consensus_new(&c, &o), 0);
+    assert_int_equal(hv_consensus_new(&o, &c), 0);
     hv_voter vs[3] = { { 1, 1 }, { 2, 1 }, { 3, 1 } };
     for (int i = 0; i < 3; i++)
         assert_int_equal(hv_consensus_add_voter(c, vs[i].id, NULL, NULL), 0);

@@ -39,7 +39,7 @@ static inline int fx_init(fx *f, uint32_t flags)
     o.flags = flags;
     o.proposals_max = 8;
     o.evidence_max = 4;
-    int rv = hv_consensus_new(&f->c, &o);
+    int rv = hv_consensus_new(&o, &f->c);
     if (rv != 0)
         return rv;
     for (uint64_t id = 1; id <= FX_VOTERS_MAX; id++) {

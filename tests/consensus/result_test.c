@@ -20,7 +20,9 @@ static hv_agent_result num(uint64_t agent, double v)
     return (hv_agent_result){ .agent = agent, .weight = 1, .success = 1, .value = v };
 }
 
-static const hv_result_opts BYTES_MAJ = { .rule = HV_RESULT_MAJORITY, .tolerance = -1 };
+static const hv_result_opts BYTES_MAJ = { .size = sizeof(hv_result_opts),
+                                          .rule = HV_RESULT_MAJORITY,
+                                          .tolerance = -1 };
 
 static void default_threshold_is_exactly_67_percent(void **state)
 {
@@ -53,7 +55,9 @@ static void failed_results_count_against_agreement(void **state)
     hv_agent_result r[4] = { bytes(1, "a"), bytes(2, "a"), bytes(3, "a"), bytes(4, "a") };
     r[3].success = 0;
     hv_result_decision d;
-    hv_result_opts u = { .rule = HV_RESULT_UNANIMOUS, .tolerance = -1 };
+    hv_result_opts u = { .size = sizeof(hv_result_opts),
+                         .rule = HV_RESULT_UNANIMOUS,
+                         .tolerance = -1 };
     assert_int_equal(hv_result_vote(r, 4, &u, &d), 0);
     assert_false(d.agreed);
     assert_int_equal(d.failed, 1);
@@ -66,7 +70,11 @@ static void ties_break_by_output_then_agent_not_input_order(void **state)
     (void)state;
     hv_agent_result r[4] = { bytes(9, "zeta"), bytes(8, "zeta"), bytes(7, "alfa"),
                              bytes(6, "alfa") };
-    hv_result_opts half = { .rule = HV_RESULT_MAJORITY, .num = 1, .den = 2, .tolerance = -1 };
+    hv_result_opts half = { .size = sizeof(hv_result_opts),
+                            .rule = HV_RESULT_MAJORITY,
+                            .num = 1,
+                            .den = 2,
+                            .tolerance = -1 };
     hv_result_decision d1, d2;
     assert_int_equal(hv_result_vote(r, 4, &half, &d1), 0);
     hv_agent_result rev[4] = { r[3], r[2], r[1], r[0] };
@@ -85,7 +93,11 @@ static void numbers_agree_within_the_tolerance(void **state)
     (void)state;
     hv_agent_result r[5] = { num(1, 100.00), num(2, 100.04), num(3, 99.97), num(4, 100.2),
                              num(5, NAN) };
-    hv_result_opts o = { .rule = HV_RESULT_MAJORITY, .num = 3, .den = 5, .tolerance = 0.05 };
+    hv_result_opts o = { .size = sizeof(hv_result_opts),
+                         .rule = HV_RESULT_MAJORITY,
+                         .num = 3,
+                         .den = 5,
+                         .tolerance = 0.05 };
     hv_result_decision d;
     assert_int_equal(hv_result_vote(r, 5, &o, &d), 0);
     assert_true(d.agreed);
@@ -105,7 +117,9 @@ static void weighted_result_vote_uses_weights(void **state)
     (void)state;
     hv_agent_result r[3] = { bytes(1, "a"), bytes(2, "b"), bytes(3, "b") };
     r[0].weight = 5;
-    hv_result_opts o = { .rule = HV_RESULT_WEIGHTED, .tolerance = -1 };
+    hv_result_opts o = { .size = sizeof(hv_result_opts),
+                         .rule = HV_RESULT_WEIGHTED,
+                         .tolerance = -1 };
     hv_result_decision d;
     assert_int_equal(hv_result_vote(r, 3, &o, &d), 0);
     assert_true(d.agreed); /* 5 of 7 >= 0.67 */
@@ -120,7 +134,7 @@ static void bft_result_vote_needs_two_f_plus_one(void **state)
 {
     (void)state;
     hv_agent_result r[4] = { bytes(1, "a"), bytes(2, "a"), bytes(3, "b"), bytes(4, "c") };
-    hv_result_opts o = { .rule = HV_RESULT_BFT, .tolerance = -1 };
+    hv_result_opts o = { .size = sizeof(hv_result_opts), .rule = HV_RESULT_BFT, .tolerance = -1 };
     hv_result_decision d;
     assert_int_equal(hv_result_vote(r, 4, &o, &d), 0);
     assert_false(d.agreed);
@@ -138,7 +152,11 @@ static void bad_inputs_are_refused(void **state)
     hv_result_decision d;
     assert_int_equal(hv_result_vote(r, 0, &BYTES_MAJ, &d), HV_EINVAL);
     assert_int_equal(hv_result_vote(r, HV_RESULT_VOTE_MAX + 1, &BYTES_MAJ, &d), HV_ERANGE);
-    hv_result_opts o = { .rule = HV_RESULT_MAJORITY, .num = 3, .den = 2, .tolerance = -1 };
+    hv_result_opts o = { .size = sizeof(hv_result_opts),
+                         .rule = HV_RESULT_MAJORITY,
+                         .num = 3,
+                         .den = 2,
+                         .tolerance = -1 };
     assert_int_equal(hv_result_vote(r, 1, &o, &d), HV_EINVAL);
     r[0].output = NULL;
     assert_int_equal(hv_result_vote(r, 1, &BYTES_MAJ, &d), HV_EINVAL);
@@ -214,7 +232,8 @@ static void sorted_vote_matches_brute_force_reference(void **state)
             if (hv_rng_below(&rng, 30) == 0)
                 r[i].value = NAN;
         }
-        hv_result_opts o = { .rule = weighted ? HV_RESULT_WEIGHTED : HV_RESULT_MAJORITY,
+        hv_result_opts o = { .size = sizeof(hv_result_opts),
+                             .rule = weighted ? HV_RESULT_WEIGHTED : HV_RESULT_MAJORITY,
                              .num = 1,
                              .den = 2,
                              .tolerance = tol };

@@ -20,9 +20,10 @@ static const uint32_t variants[] = {
 };
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
-static void config_for_seed(hv_sim_consensus_config *c, uint64_t seed)
+static void config_for_seed(hv_sim_consensus_opts *c, uint64_t seed)
 {
-    hv_sim_consensus_config_default(c, seed);
+    hv_sim_consensus_opts_default(c);
+    c->seed = seed;
     c->agents = 4 + (uint32_t)(seed / NVARIANTS % 7);
     c->proposals = 6;
     c->faults = variants[seed % NVARIANTS];
@@ -33,7 +34,7 @@ static void thousands_of_seeds_hold_every_invariant(void **state)
     (void)state;
     uint64_t failed = 0, equivocations = 0, forged = 0, early = 0, nq = 0;
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-        hv_sim_consensus_config c;
+        hv_sim_consensus_opts c;
         hv_sim_consensus_result r;
         config_for_seed(&c, seed);
         assert_int_equal(hv_sim_consensus_run(&c, &r), 0);
@@ -63,9 +64,10 @@ static void thousands_of_seeds_hold_every_invariant(void **state)
 static void same_seed_gives_the_same_trace(void **state)
 {
     (void)state;
-    hv_sim_consensus_config c;
+    hv_sim_consensus_opts c;
     hv_sim_consensus_result a, b;
-    hv_sim_consensus_config_default(&c, 77);
+    hv_sim_consensus_opts_default(&c);
+    c.seed = 77;
     c.faults = HV_SIM_ALL;
     assert_int_equal(hv_sim_consensus_run(&c, &a), 0);
     assert_int_equal(hv_sim_consensus_run(&c, &b), 0);
@@ -80,9 +82,10 @@ static void honest_fault_free_runs_decide_nothing_by_missing_votes(void **state)
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 50; seed++) {
-        hv_sim_consensus_config c;
+        hv_sim_consensus_opts c;
         hv_sim_consensus_result r;
-        hv_sim_consensus_config_default(&c, seed);
+        hv_sim_consensus_opts_default(&c);
+        c.seed = seed;
         assert_int_equal(hv_sim_consensus_run(&c, &r), 0);
         assert_int_equal(r.violation, 0);
         assert_int_equal(r.decided[HV_OUTCOME_NO_QUORUM], 0);
@@ -96,7 +99,7 @@ static void runs_without_early_termination_hold_the_invariants(void **state)
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 200; seed++) {
-        hv_sim_consensus_config c;
+        hv_sim_consensus_opts c;
         hv_sim_consensus_result r;
         config_for_seed(&c, seed);
         c.no_early = 1;
@@ -109,9 +112,10 @@ static void runs_without_early_termination_hold_the_invariants(void **state)
 static void bad_configurations_and_fault_lists_are_refused(void **state)
 {
     (void)state;
-    hv_sim_consensus_config c;
+    hv_sim_consensus_opts c;
     hv_sim_consensus_result r;
-    hv_sim_consensus_config_default(&c, 1);
+    hv_sim_consensus_opts_default(&c);
+    c.seed = 1;
     c.agents = 3;
     assert_int_equal(hv_sim_consensus_run(&c, &r), HV_EINVAL);
     c.agents = 4;
@@ -135,9 +139,10 @@ static void bad_configurations_and_fault_lists_are_refused(void **state)
 static void fault_counts_need_their_fault_and_the_bft_bound(void **state)
 {
     (void)state;
-    hv_sim_consensus_config c;
+    hv_sim_consensus_opts c;
     hv_sim_consensus_result r;
-    hv_sim_consensus_config_default(&c, 5);
+    hv_sim_consensus_opts_default(&c);
+    c.seed = 5;
     c.agents = 7;
     c.proposals = 4;
     c.byzantine = 2; /* without HV_SIM_BYZANTINE it would be ignored */

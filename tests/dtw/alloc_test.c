@@ -16,8 +16,9 @@ static void searches_and_predictions_allocate_nothing(void **state)
         skip();
     hv_rng rng;
     hv_rng_seed(&rng, 9);
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, N);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = N;
     hv_dtw_set *set;
     hv_dtw_ws *ws;
     hv_dtw_pool *pool;

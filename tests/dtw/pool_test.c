@@ -11,9 +11,10 @@
 #define COUNT 400
 #define K     7
 
-static hv_dtw_set *make_set(hv_dtw_params *p, hv_rng *rng)
+static hv_dtw_set *make_set(hv_dtw_opts *p, hv_rng *rng)
 {
-    hv_dtw_params_default(p, N);
+    hv_dtw_opts_default(p);
+    p->len = N;
     hv_dtw_set *set;
     assert_int_equal(hv_dtw_set_new(p, COUNT, &set), 0);
     double x[N];
@@ -29,7 +30,7 @@ static void pool_search_equals_single_threaded_search(void **state)
     (void)state;
     hv_rng rng;
     hv_rng_seed(&rng, 21);
-    hv_dtw_params p;
+    hv_dtw_opts p;
     hv_dtw_set *set = make_set(&p, &rng);
     hv_dtw_ws *ws;
     assert_int_equal(hv_dtw_ws_new(&p, K, &ws), 0);
@@ -72,7 +73,7 @@ static void back_to_back_searches_of_every_size_stay_exact(void **state)
     (void)state;
     hv_rng rng;
     hv_rng_seed(&rng, 33);
-    hv_dtw_params p;
+    hv_dtw_opts p;
     hv_dtw_set *set = make_set(&p, &rng);
     hv_dtw_ws *ws;
     assert_int_equal(hv_dtw_ws_new(&p, K, &ws), 0);
@@ -107,7 +108,7 @@ static void back_to_back_searches_of_every_size_stay_exact(void **state)
 
 typedef struct job {
     const hv_dtw_set *set;
-    const hv_dtw_params *p;
+    const hv_dtw_opts *p;
     const double *queries; /* 16 * N */
     hv_dtw_match out[16];
     int rv;
@@ -132,7 +133,7 @@ static void separate_workspaces_search_one_set_from_many_threads(void **state)
     (void)state;
     hv_rng rng;
     hv_rng_seed(&rng, 22);
-    hv_dtw_params p;
+    hv_dtw_opts p;
     hv_dtw_set *set = make_set(&p, &rng);
     double queries[16 * N];
     for (int i = 0; i < 16; i++)
@@ -215,8 +216,9 @@ static void agents_predict_concurrently_from_one_library(void **state)
 static void pool_refuses_bad_arguments(void **state)
 {
     (void)state;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, 16);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = 16;
     hv_dtw_pool *pool;
     assert_int_equal(hv_dtw_pool_new(&p, 0, 1, &pool), HV_EINVAL);
     assert_int_equal(hv_dtw_pool_new(&p, HV_DTW_THREADS_MAX + 1, 1, &pool), HV_EINVAL);

@@ -13,8 +13,9 @@ typedef struct fixture {
 static fixture make(size_t n, double band, size_t count, unsigned k_max, unsigned simd, hv_rng *rng)
 {
     fixture f;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, n);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = n;
     p.band = band;
     p.simd = simd;
     assert_int_equal(hv_dtw_set_new(&p, count, &f.set), 0);
@@ -98,8 +99,9 @@ static void pruning_never_changes_the_top_k_on_real_windows(void **state)
     for (size_t li = 0; li < 4; li++) {
         size_t n = rl[li], count = n >= 512 ? 60 : 300;
         for (size_t bi = 0; bi < sizeof(bands) / sizeof(bands[0]); bi++) {
-            hv_dtw_params prm;
-            hv_dtw_params_default(&prm, n);
+            hv_dtw_opts prm;
+            hv_dtw_opts_default(&prm);
+            prm.len = n;
             prm.band = bands[bi];
             fixture f;
             assert_int_equal(hv_dtw_set_new(&prm, count, &f.set), 0);
@@ -149,8 +151,9 @@ static void search_distances_equal_the_reference(void **state)
 static void ties_go_to_the_lower_index(void **state)
 {
     (void)state;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, 16);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = 16;
     hv_dtw_set *set;
     hv_dtw_ws *ws;
     assert_int_equal(hv_dtw_set_new(&p, 6, &set), 0);
@@ -247,8 +250,9 @@ static void search_over_a_prefix_ignores_later_patterns(void **state)
 static void no_znorm_compares_raw_values(void **state)
 {
     (void)state;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, 4);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = 4;
     p.znorm = 0;
     p.band = 0;
     hv_dtw_set *set;
@@ -269,8 +273,9 @@ static void no_znorm_compares_raw_values(void **state)
 static void invalid_arguments_are_refused(void **state)
 {
     (void)state;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, 16);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = 16;
     hv_dtw_set *set;
     hv_dtw_ws *ws, *other;
     p.band = 1.5;
@@ -305,8 +310,9 @@ static void invalid_arguments_are_refused(void **state)
 static void a_full_set_refuses_and_counts_additions(void **state)
 {
     (void)state;
-    hv_dtw_params p;
-    hv_dtw_params_default(&p, 8);
+    hv_dtw_opts p;
+    hv_dtw_opts_default(&p);
+    p.len = 8;
     hv_dtw_set *set;
     assert_int_equal(hv_dtw_set_new(&p, 2, &set), 0);
     double x[8] = { 1, 2, 3, 4, 3, 2, 1, 0 };

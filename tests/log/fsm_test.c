@@ -11,7 +11,7 @@
 static hv_log_fsm *fsm_new(void)
 {
     hv_log_fsm *f = NULL;
-    assert_int_equal(hv_log_fsm_new(&f, NULL), 0);
+    assert_int_equal(hv_log_fsm_new(NULL, &f), 0);
     return f;
 }
 
@@ -446,21 +446,21 @@ static void snapshots_are_bounded_by_their_configured_size(void **state)
     hv_log_fsm_opts_default(&o);
     o.snapshot_bytes_max = x->len;
     hv_log_fsm *g = NULL, *h = NULL;
-    assert_int_equal(hv_log_fsm_new(&g, &o), 0);
+    assert_int_equal(hv_log_fsm_new(&o, &g), 0);
     assert_int_equal(hv_log_fsm_restore(g, x->snap, x->len), 0);
     uint8_t *b = NULL;
     size_t n = 0;
     assert_int_equal(hv_log_fsm_snapshot(g, &b, &n), 0);
     free(b);
     o.snapshot_bytes_max = x->len - 1;
-    assert_int_equal(hv_log_fsm_new(&h, &o), 0);
+    assert_int_equal(hv_log_fsm_new(&o, &h), 0);
     assert_int_equal(hv_log_fsm_restore(h, x->snap, x->len), HV_ETOOBIG);
     hv_log_fsm_free(h);
     o.size = 1;
-    assert_int_equal(hv_log_fsm_new(&h, &o), HV_EINVAL);
+    assert_int_equal(hv_log_fsm_new(&o, &h), HV_EINVAL);
     o.size = sizeof(o);
     o.snapshot_bytes_max = 0;
-    assert_int_equal(hv_log_fsm_new(&h, &o), HV_EINVAL);
+    assert_int_equal(hv_log_fsm_new(&o, &h), HV_EINVAL);
     hv_log_fsm_free(g);
     ran_free(x);
 }

@@ -16,8 +16,8 @@ int logw_put(logw *w, hv_log_entry *e)
 
 void log_genesis(hv_log_entry *e, uint64_t cycles)
 {
-    hv_swarm_config cfg;
-    hv_swarm_config_default(&cfg);
+    hv_swarm_opts cfg;
+    hv_swarm_opts_default(&cfg);
     memset(e, 0, sizeof(*e));
     e->type = HV_LOG_GENESIS;
     e->genesis.swarm_seed = cfg.seed;
@@ -44,15 +44,17 @@ int logrun_init(logrun *r, uint64_t cycles, uint64_t seed)
     log_genesis(&r->e, cycles);
     r->g = r->e.genesis;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_rng_seed(&r->rng, seed);
     r->trades = HV_SW_TRADE_HASH_INIT;
     r->venue.bar_cycle = UINT64_MAX;
-    r->venue.x = hv_exchange_new(&r->g.exchange);
-    r->venue.pf = hv_portfolio_new(r->g.cash, r->g.curve_points);
-    r->limits = hv_limits_new(&r->g.limits);
-    if (r->venue.x == NULL || r->venue.pf == NULL || r->limits == NULL)
-        return HV_ENOMEM;
+    int rc = hv_exchange_new(&r->g.exchange, &r->venue.x);
+    if (rc == 0)
+        rc = hv_portfolio_new(r->g.cash, r->g.curve_points, &r->venue.pf);
+    if (rc == 0)
+        rc = hv_limits_new(&r->g.limits, &r->limits);
+    if (rc != 0)
+        return rc;
     hv_exchange_attach(r->venue.x, r->venue.pf, NULL);
     r->cycle = UINT64_MAX; /* the genesis comes first */
     return hv_synth_init(&r->synth, &p, seed);

@@ -393,7 +393,7 @@ static void start_cluster(client *c, unsigned n, uint64_t seed)
     n = c->n;
     assert_int_equal(raft_fixture_initialize(&c->f), 0);
     for (unsigned i = 0; i < n; i++) {
-        assert_int_equal(hv_log_fsm_new(&c->state[i], NULL), 0);
+        assert_int_equal(hv_log_fsm_new(NULL, &c->state[i]), 0);
         hv__log_fsm_raft(c->state[i], &c->fsm[i]);
         assert_int_equal(raft_fixture_grow(&c->f, &c->fsm[i]), 0);
     }

@@ -266,6 +266,38 @@ static void named_dates_and_symbol_filter_read_a_multi_symbol_file(void **state)
     hv_series_fini(&s);
 }
 
+static void symbols_are_listed_in_the_order_they_first_appear(void **state)
+{
+    (void)state;
+    const char *t = "date,symbol,price\n"
+                    "Jan 1 2000,MSFT,39.81\n"
+                    "Jan 1 2000,IBM,100.52\n"
+                    "Feb 1 2000,MSFT,36.35\n"
+                    "Mar 1 2000\n"
+                    "Feb 1 2000,\"A,B\",92.11\n";
+    char names[3][HV_CSV_SYMBOL_BYTES];
+    size_t n = 0;
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), NULL, names, 3, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "MSFT");
+    assert_string_equal(names[1], "IBM");
+    assert_string_equal(names[2], "A,B");
+    /* one fewer than there are: the first ones, and HV_EFULL says there are more */
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), NULL, names, 2, &n), HV_EFULL);
+    assert_int_equal(n, 2);
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), NULL, NULL, 0, &n), HV_EFULL);
+    assert_int_equal(n, 0);
+    /* no symbol column, no header, bad arguments */
+    const char *u = "date,close\n2000-01-03,1\n";
+    assert_int_equal(hv_csv_parse_symbols(u, strlen(u), NULL, names, 3, &n), HV_ENOTFOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(hv_csv_parse_symbols("", 0, NULL, names, 3, &n), HV_EPARSE);
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), NULL, names, 3, NULL), HV_EINVAL);
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), NULL, NULL, 3, &n), HV_EINVAL);
+    hv_csv_opts small = { .size = sizeof(small), .rows_max = 2 };
+    assert_int_equal(hv_csv_parse_symbols(t, strlen(t), &small, names, 3, &n), HV_ETOOBIG);
+}
+
 static void non_numbers_and_non_finite_values_are_rejected(void **state)
 {
     (void)state;
@@ -573,6 +605,14 @@ static void real_stocks_file_loads_each_symbol(void **state)
         assert_int_equal(s.len, want[i].n);
         hv_series_fini(&s);
     }
+    char names[8][HV_CSV_SYMBOL_BYTES];
+    size_t n = 0;
+    assert_int_equal(hv_csv_load_symbols(path, NULL, names, 8, &n), 0);
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(names[i], want[i].sym);
+    assert_int_equal(hv_csv_load_symbols("/nonexistent/stocks.csv", NULL, names, 8, &n),
+                     HV_ENOTFOUND);
 }
 
 int main(void)
@@ -591,6 +631,7 @@ int main(void)
         cmocka_unit_test(dates_must_increase),
         cmocka_unit_test(inconsistent_high_and_low_are_bad_rows),
         cmocka_unit_test(named_dates_and_symbol_filter_read_a_multi_symbol_file),
+        cmocka_unit_test(symbols_are_listed_in_the_order_they_first_appear),
         cmocka_unit_test(non_numbers_and_non_finite_values_are_rejected),
         cmocka_unit_test(unterminated_quote_is_reported_and_reading_resumes),
         cmocka_unit_test(text_after_a_closing_quote_is_a_bad_row),

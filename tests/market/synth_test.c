@@ -25,7 +25,7 @@ static void gen(const hv_gbm_params *p, uint64_t seed, size_t n, hv_series *s)
 /* The defaults, as plain GBM: a drift for ever and no reversion, for the model's moments. */
 static void plain_gbm(hv_gbm_params *p)
 {
-    hv_gbm_defaults(p);
+    hv_gbm_params_default(p);
     p->drift_bars = 0;
     p->revert_bars = 0;
 }
@@ -34,7 +34,7 @@ static void same_seed_gives_the_same_bars(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.regimes = 1;
     hv_series a, b, c;
     gen(&p, 42, 500, &a);
@@ -51,7 +51,7 @@ static void bars_are_consistent_weekdays_in_order(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.start_day = 10957; /* 2000-01-01, a Saturday: moves to Monday */
     hv_series s;
     gen(&p, 1, 2000, &s);
@@ -118,7 +118,7 @@ static void regimes_switch_at_the_configured_rates(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.regimes = 1;
     p.p_leave[0] = 0.01;
     p.p_leave[1] = 0.04;
@@ -142,7 +142,7 @@ static void fit_recovers_known_volatility_regimes(void **state)
 {
     (void)state;
     hv_gbm_params p, f;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.mu = 0.0003;
     p.regimes = 1;
     p.regime_sigma[0] = 0.006;
@@ -166,7 +166,7 @@ static void fit_needs_enough_bars_and_positive_prices(void **state)
 {
     (void)state;
     hv_gbm_params p, f;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_series s;
     gen(&p, 1, HV_GBM_FIT_MIN_BARS - 1, &s);
     assert_int_equal(hv_gbm_fit(&s, &f), HV_ETOOFEWOBS);
@@ -183,19 +183,19 @@ static void init_rejects_bad_parameters(void **state)
     (void)state;
     hv_gbm_params p;
     hv_synth g;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.sigma = -1;
     assert_int_equal(hv_synth_init(&g, &p, 1), HV_EINVAL);
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.start_price = 0;
     assert_int_equal(hv_synth_init(&g, &p, 1), HV_EINVAL);
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.substeps = 0;
     assert_int_equal(hv_synth_init(&g, &p, 1), HV_EINVAL);
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.p_leave[1] = 1.5;
     assert_int_equal(hv_synth_init(&g, &p, 1), HV_EINVAL);
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.mu = NAN;
     assert_int_equal(hv_synth_init(&g, &p, 1), HV_EINVAL);
 }
@@ -204,7 +204,7 @@ static void extreme_parameters_keep_prices_finite(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.sigma = 5;
     hv_series s;
     gen(&p, 3, 5000, &s);
@@ -221,7 +221,7 @@ static void long_runs_stay_in_a_band_around_the_trend(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     enum { N = 400000 };
     hv_series s;
     gen(&p, 5, N, &s);
@@ -251,7 +251,7 @@ static void the_deviation_halves_every_revert_bars(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.sigma = 0;
     p.mu = 0;
     p.revert_bars = 100;
@@ -273,7 +273,7 @@ static void dates_end_at_9999_12_31(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     assert_int_equal(hv_date_to_day(9999, 12, 20, &p.start_day), 0); /* a Monday */
     hv_synth g;
     assert_int_equal(hv_synth_init(&g, &p, 1), 0);
@@ -289,7 +289,7 @@ static void dates_end_at_9999_12_31(void **state)
     assert_int_equal(hv_synth_next(&g, &b), HV_ERANGE);
     hv_series_fini(&s);
     /* From the default start (2000-01-03) the weekdays to the end of 9999. */
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     assert_int_equal(hv_synth_init(&g, &p, 1), 0);
     assert_int_equal(hv_synth_bars_left(&g), 2087100);
 }
@@ -299,12 +299,12 @@ static void params_check_names_the_bad_field(void **state)
     (void)state;
     hv_gbm_params p;
     hv_field_error e;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     assert_int_equal(hv_gbm_params_check(&p, &e), 0);
     p.start_price = 0;
     assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
     assert_string_equal(e.field, "start_price");
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.start_day = HV_DAY_MAX + 1;
     assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
     assert_string_equal(e.field, "start_day");
@@ -312,11 +312,11 @@ static void params_check_names_the_bad_field(void **state)
     assert_int_equal(hv_gbm_params_check(&p, &e), 0);
     p.start_day = HV_DAY_MIN - 1;
     assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.substeps = HV_SYNTH_SUBSTEPS_MAX + 1;
     assert_int_equal(hv_gbm_params_check(&p, &e), HV_EINVAL);
     assert_string_equal(e.field, "substeps");
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     p.p_leave[1] = 1.5;
     assert_int_equal(hv_gbm_params_check(&p, NULL), HV_EINVAL);
 }

@@ -392,7 +392,11 @@ static void a_replayed_0rtt_flight_opens_nothing(void **state)
     }
     SPIN(&l, (hv_net_link_stats_get(l.cli, 0, &ls), l.hr.count == 4 && ls.early_accepted == 1));
     r.record = 0;
-    assert_int_equal(l.hr.early, 3);
+    /* The hub took the flight's early data (the HVW1 handshake at least). Frames 2-4 ride in it
+     * too unless a 0-RTT packet was lost or overtaken (a loaded machine), when QUIC resends
+     * them in 1-RTT: either way each came once. */
+    int early = l.hr.early;
+    assert_true(early >= 0 && early <= 3);
     /* The agent leaves; then the recording is played to the hub. */
     hv_net_free(l.cli);
     l.cli = NULL;
@@ -405,7 +409,7 @@ static void a_replayed_0rtt_flight_opens_nothing(void **state)
     SPIN(&l, (hv_net_stats_get(l.hub, &hs), hs.datagrams_recv >= hs0.datagrams_recv + r.nkept));
     assert_int_equal(l.hr.joined, joined);
     assert_int_equal(l.hr.count, 4);
-    assert_int_equal(l.hr.early, 3);
+    assert_int_equal(l.hr.early, early);
     stop(&l);
 }
 

@@ -232,6 +232,37 @@ static void missing_certificates_need_the_insecure_flag(void **state)
     hv_net_free(n);
 }
 
+/* --insecure on both ends, no certificate anywhere: the hub makes a throwaway one for TLS, the
+ * client takes the id it claims, and frames flow. */
+static void insecure_ends_without_certificates_carry_frames(void **state)
+{
+    (void)state;
+    nt_rx hr = { 0 }, cr = { 0 };
+    hv_net_opts ho, co;
+    nt_opts(&ho, dir, "hub", &hr);
+    nt_opts(&co, dir, "agent", &cr);
+    hv_net_opts *both[] = { &ho, &co };
+    for (int i = 0; i < 2; i++) {
+        both[i]->flags = HV_NET_INSECURE;
+        both[i]->ca_file = both[i]->cert_file = both[i]->key_file = NULL;
+    }
+    ho.local_id = 1;
+    ho.local_role = HV_WIRE_ROLE_COORDINATOR;
+    co.local_id = (2ull << 32) | 7;
+    co.local_role = HV_WIRE_ROLE_WORKER;
+    hv_net *hub = start_hub(&ho), *cli;
+    co.port = hv_net_port(hub);
+    assert_int_equal(hv_net_connect(&co, &cli), 0);
+    SPIN_UNTIL(hub, cli, hv_net_ready(cli) && hv_net_ready(hub));
+    uint8_t buf[256];
+    size_t n = nt_frame(buf, sizeof(buf), co.local_id, 1, "swarm.x", 16);
+    assert_int_equal(hv_net_publish(cli, "swarm.x", 2, buf, n), 0);
+    SPIN_UNTIL(hub, cli, hr.count == 1);
+    assert_int_equal(hr.peer_id, co.local_id);
+    hv_net_free(cli);
+    hv_net_free(hub);
+}
+
 static void client_without_a_certificate_is_refused(void **state)
 {
     (void)state;
@@ -495,6 +526,7 @@ int main(void)
         cmocka_unit_test(client_with_a_certificate_from_another_ca_is_refused),
         cmocka_unit_test(identity_that_differs_from_the_certificate_is_refused),
         cmocka_unit_test(missing_certificates_need_the_insecure_flag),
+        cmocka_unit_test(insecure_ends_without_certificates_carry_frames),
         cmocka_unit_test(client_without_a_certificate_is_refused),
         cmocka_unit_test(unauthorized_oversize_and_flood_are_refused),
         cmocka_unit_test(many_agents_each_get_their_own_frames),

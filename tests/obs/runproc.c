@@ -157,3 +157,10 @@ int http_get(uint16_t port, const char *path, char **body, size_t *len, int time
     free(buf);
     return status;
 }
+
+uint16_t rp_serve(run_proc *p, char *const argv[], const char *what)
+{
+    if (rp_start(p, argv) != 0)
+        return 0;
+    return rp_port(p, what, 60000);
+}

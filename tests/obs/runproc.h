@@ -30,6 +30,8 @@ const char *rp_wait_for(run_proc *p, const char *needle, int timeout_ms);
 /* The port printed after "<what> at http://127.0.0.1:" (what: "metrics", "dashboard"); 0 if
  * it did not come within timeout_ms. */
 uint16_t rp_port(run_proc *p, const char *what, int timeout_ms);
+/* rp_start(), then rp_port(what) within 60 s: the port, or 0 (p->err says why). */
+uint16_t rp_serve(run_proc *p, char *const argv[], const char *what);
 /* Sends sig (0: none), reads stderr to its end and reaps the child: its exit status, or -1
  * (killed by a signal, or not done within timeout_ms: then it is killed). */
 int rp_finish(run_proc *p, int sig, int timeout_ms);

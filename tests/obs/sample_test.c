@@ -29,13 +29,13 @@ static int on_progress(void *ud, uint64_t done, uint64_t total)
     return 0;
 }
 
-static void run_observed(hv_swarm_config *cfg, size_t nbars, watch *w, hv_obs_snap *final,
+static void run_observed(hv_swarm_opts *cfg, size_t nbars, watch *w, hv_obs_snap *final,
                          hv_swarm_stats *st)
 {
     hv_series bars;
     hv_gbm_params gp;
     hv_synth g;
-    hv_gbm_defaults(&gp);
+    hv_gbm_params_default(&gp);
     hv_series_init(&bars);
     assert_int_equal(hv_synth_init(&g, &gp, 11), 0);
     assert_int_equal(hv_synth_fill(&g, nbars, &bars), 0);
@@ -59,9 +59,9 @@ static void run_observed(hv_swarm_config *cfg, size_t nbars, watch *w, hv_obs_sn
     hv_series_fini(&bars);
 }
 
-static void small(hv_swarm_config *c)
+static void small(hv_swarm_opts *c)
 {
-    hv_swarm_config_default(c);
+    hv_swarm_opts_default(c);
     for (int i = 0; i < HV_SWARM_PATTERNS_MAX; i++) {
         c->pattern[i].capacity = 64;
         c->pattern[i].stride = 3;
@@ -75,7 +75,7 @@ static void small(hv_swarm_config *c)
 static void the_live_equity_curve_is_the_execution_agents(void **state)
 {
     (void)state;
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     small(&cfg);
     watch w = { 0 };
     w.live = calloc(1, sizeof(*w.live));
@@ -109,7 +109,7 @@ static void the_live_equity_curve_is_the_execution_agents(void **state)
 static void the_live_kill_switch_agrees_with_the_risk_agent(void **state)
 {
     (void)state;
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     small(&cfg);
     hv_policy simple = { .rule = HV_RULE_SIMPLE_MAJORITY };
     cfg.risk_votes = 0;

@@ -15,8 +15,9 @@
 #define HV_OBS_SCRAPE_BARS "20000"
 #endif
 
-/* The metric names of the tables of docs/OBSERVABILITY.md before the networked-only ones. */
-static size_t documented(char names[][96], size_t cap)
+/* The metric names of docs/OBSERVABILITY.md's tables: those before "### Links" (links = 0), or
+ * those of that section (links = 1). A row may name several. */
+static size_t documented(char names[][96], size_t cap, int links)
 {
     char path[4096];
     const char *root = getenv("HV_SOURCE_DIR");
@@ -26,48 +27,22 @@ static size_t documented(char names[][96], size_t cap)
         fail_msg("cannot read %s", path);
     char line[2048];
     size_t n = 0;
+    int in_links = 0, past_links = 0;
     while (fgets(line, sizeof(line), f) != NULL) {
         if (strncmp(line, "### Links", 9) == 0)
-            break;
-        if (strncmp(line, "| `hivewire_", 12) != 0)
-            continue;
-        char *end = strchr(line + 3, '`');
-        if (end == NULL || n == cap || end - (line + 3) >= 96)
-            continue;
-        *end = 0;
-        memcpy(names[n++], line + 3, (size_t)(end - line - 3) + 1);
-    }
-    fclose(f);
-    return n;
-}
-
-/* Every metric name of the "### Links" table (a row may name several). */
-static size_t documented_links(char names[][96], size_t cap)
-{
-    char path[4096];
-    const char *root = getenv("HV_SOURCE_DIR");
-    snprintf(path, sizeof(path), "%s/docs/OBSERVABILITY.md", root ? root : ".");
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        fail_msg("cannot read %s", path);
-    char line[2048];
-    size_t n = 0;
-    int in = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (strncmp(line, "### Links", 9) == 0)
-            in = 1;
-        else if (line[0] == '#')
-            in = 0;
-        if (!in || strncmp(line, "| `hivewire_", 12) != 0)
+            in_links = 1;
+        else if (line[0] == '#' && in_links)
+            in_links = 0, past_links = 1;
+        if (in_links != links || past_links || strncmp(line, "| `hivewire_", 12) != 0)
             continue;
         char *cell_end = strchr(line + 1, '|');
         for (char *p = line + 2; cell_end != NULL && p < cell_end && n < cap;) {
-            char *a = strchr(p, '`'), *b = a ? strchr(a + 1, '`') : NULL;
-            if (b == NULL || b > cell_end || b - a - 1 >= 96)
+            char *x = strchr(p, '`'), *y = x ? strchr(x + 1, '`') : NULL;
+            if (y == NULL || y > cell_end || y - x - 1 >= 96)
                 break;
-            memcpy(names[n], a + 1, (size_t)(b - a - 1));
-            names[n++][b - a - 1] = 0;
-            p = b + 1;
+            memcpy(names[n], x + 1, (size_t)(y - x - 1));
+            names[n++][y - x - 1] = 0;
+            p = y + 1;
         }
     }
     fclose(f);
@@ -99,8 +74,7 @@ static void metrics_are_valid_grow_and_are_all_there_during_a_run(void **state)
                      "--quiet",           "--out",       out,
                      "--metrics",         "127.0.0.1:0", NULL };
     run_proc *p = calloc(1, sizeof(*p));
-    assert_int_equal(rp_start(p, argv), 0);
-    uint16_t port = rp_port(p, "metrics", 60000);
+    uint16_t port = rp_serve(p, argv, "metrics");
     if (port == 0)
         fail_msg("no port announced; stderr: %s", p->err);
     prom_page prev, cur;
@@ -134,7 +108,7 @@ static void metrics_are_valid_grow_and_are_all_there_during_a_run(void **state)
     print_message("%d scrapes during the run, cycles %g -> %g\n", running, first_cycles,
                   last_running_cycles);
     char names[256][96];
-    size_t n = documented(names, 256);
+    size_t n = documented(names, 256, 0);
     assert_true(n > 60);
     for (size_t k = 0; k < n; k++)
         if (prom_find(&prev, names[k]) == NULL)
@@ -171,8 +145,7 @@ static void a_port_in_use_stops_the_run_before_it_starts(void **state)
         "--serve",           "127.0.0.1:0", "--serve-for", "30",  NULL
     };
     run_proc *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-    assert_int_equal(rp_start(a, argv), 0);
-    uint16_t port = rp_port(a, "dashboard", 60000);
+    uint16_t port = rp_serve(a, argv, "dashboard");
     assert_true(port != 0);
     char addr[32];
     snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)port);
@@ -223,8 +196,7 @@ static void a_networked_run_shows_every_link(void **state)
                      "120",
                      NULL };
     run_proc *p = calloc(1, sizeof(*p));
-    assert_int_equal(rp_start(p, argv), 0);
-    uint16_t port = rp_port(p, "metrics", 60000);
+    uint16_t port = rp_serve(p, argv, "metrics");
     if (port == 0)
         fail_msg("no port announced; stderr: %s", p->err);
     if (rp_wait_for(p, "serving the final state", 120000) == NULL)
@@ -232,7 +204,7 @@ static void a_networked_run_shows_every_link(void **state)
     prom_page page;
     scrape(port, &page);
     char names[64][96];
-    size_t n = documented_links(names, 64);
+    size_t n = documented(names, 64, 1);
     assert_true(n >= 18);
     static const char *const agents[] = { "market-data", "pattern-0", "pattern-1", "pattern-2",
                                           "pattern-3",   "risk",      "strategy",  "execution" };

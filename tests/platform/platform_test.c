@@ -213,6 +213,23 @@ static void thread_usage_counts_cpu_and_a_sleep(void **state)
     assert_true(b.switches_involuntary >= a.switches_involuntary);
 }
 
+static void exe_path_names_this_program_or_says_it_does_not_fit(void **state)
+{
+    (void)state;
+    char path[4096];
+    int n = hv__exe_path(path, sizeof(path));
+    assert_true(n > 0);
+    assert_int_equal(strlen(path), (size_t)n);
+    assert_true(path[0] == '/');
+    const char *base = strrchr(path, '/') + 1;
+    assert_string_equal(base, "test_platform");
+    char other[4096];
+    assert_int_equal(hv__exe_path(other, (size_t)n), HV_ENOBUFS); /* no room for the NUL */
+    assert_int_equal(hv__exe_path(other, (size_t)n + 1), n);
+    assert_string_equal(other, path);
+    assert_int_equal(hv__exe_path(other, 0), HV_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +246,7 @@ int main(void)
         cmocka_unit_test(pin_self_refuses_a_cpu_outside_the_mask),
         cmocka_unit_test(sched_batch_self_sets_the_calling_threads_policy),
         cmocka_unit_test(thread_usage_counts_cpu_and_a_sleep),
+        cmocka_unit_test(exe_path_names_this_program_or_says_it_does_not_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

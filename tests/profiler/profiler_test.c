@@ -18,13 +18,14 @@ static uint64_t fake_now(void *ctx)
 
 static hv_profiler *fake_profiler(fake_clock *c, uint32_t depth_max)
 {
-    hv_profiler_config cfg;
-    hv_profiler_config_default(&cfg);
+    hv_profiler_opts cfg;
+    hv_profiler_opts_default(&cfg);
     cfg.clock = fake_now;
     cfg.clock_ctx = c;
     if (depth_max)
         cfg.depth_max = depth_max;
-    hv_profiler *p = hv_profiler_new(&cfg);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(&cfg, &p), 0);
     assert_non_null(p);
     return p;
 }
@@ -234,10 +235,11 @@ static void external_stages_take_no_share_of_the_cycle(void **state)
 static void stages_register_once_and_are_bounded(void **state)
 {
     (void)state;
-    hv_profiler_config cfg;
-    hv_profiler_config_default(&cfg);
+    hv_profiler_opts cfg;
+    hv_profiler_opts_default(&cfg);
     cfg.stages_max = 3;
-    hv_profiler *p = hv_profiler_new(&cfg);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(&cfg, &p), 0);
     assert_int_equal(hv_profiler_find(p, "cycle"), HV_PROFILER_CYCLE);
     int a = hv_profiler_stage(p, "a", HV_STAGE_TIMED);
     assert_int_equal(hv_profiler_stage(p, "a", HV_STAGE_TIMED), a);
@@ -256,10 +258,10 @@ static void stages_register_once_and_are_bounded(void **state)
     assert_int_equal(hv_profiler_begin(p, -1), HV_EINVAL);
     hv_profiler_free(p);
     cfg.depth_max = 1;
-    assert_null(hv_profiler_new(&cfg));
-    hv_profiler_config_default(&cfg);
+    assert_int_equal(hv_profiler_new(&cfg, &(hv_profiler *){ NULL }), HV_EINVAL);
+    hv_profiler_opts_default(&cfg);
     cfg.size = 3;
-    assert_null(hv_profiler_new(&cfg));
+    assert_int_equal(hv_profiler_new(&cfg, &(hv_profiler *){ NULL }), HV_EINVAL);
 }
 
 static void ranking_orders_by_self_time(void **state)
@@ -326,7 +328,8 @@ static void merge_adds_stages_by_name(void **state)
 static void the_default_clock_measures_real_time(void **state)
 {
     (void)state;
-    hv_profiler *p = hv_profiler_new(NULL);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(NULL, &p), 0);
     assert_non_null(p);
     int a = hv_profiler_stage(p, "work", HV_STAGE_TIMED);
     assert_int_equal(hv_profiler_cycle_begin(p), 0);
@@ -352,11 +355,12 @@ static void scope_over(void *arg)
 {
     const uint64_t *t_ns = arg;
     fake_clock clk = { t_ns[0], 0 };
-    hv_profiler_config cfg;
-    hv_profiler_config_default(&cfg);
+    hv_profiler_opts cfg;
+    hv_profiler_opts_default(&cfg);
     cfg.clock = fake_now;
     cfg.clock_ctx = &clk;
-    hv_profiler *p = hv_profiler_new(&cfg);
+    hv_profiler *p = NULL;
+    assert_int_equal(hv_profiler_new(&cfg, &p), 0);
     if (p == NULL)
         exit(3);
     int id = hv_profiler_stage(p, "s", HV_STAGE_TIMED);

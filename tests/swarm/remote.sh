@@ -48,7 +48,7 @@ port=$(( 20000 + $$ % 20000 ))
 mkdir "$work/state"
 mkfifo "$work/progress"
 "$hw" coordinator --listen 127.0.0.1:$port --issue-certs --certs "$work/certs" $swarm \
-  --progress --no-report --quiet > "$work/coord.out" 2> "$work/progress" &
+  --progress --no-report --quiet --wide > "$work/coord.out" 2> "$work/progress" &
 coord=$!
 pids="$coord"
 exec 3< "$work/progress"

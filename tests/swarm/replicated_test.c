@@ -19,7 +19,7 @@ static int setup(void **state)
 {
     (void)state;
     hv_gbm_params p;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_synth g;
     hv_series_init(&g_bars);
     return hv_synth_init(&g, &p, 3) == 0 && hv_synth_fill(&g, 300, &g_bars) == 0 ? 0 : -1;
@@ -32,9 +32,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static void config(hv_swarm_config *cfg)
+static void config(hv_swarm_opts *cfg)
 {
-    hv_swarm_config_default(cfg);
+    hv_swarm_opts_default(cfg);
     cfg->seed = 3;
     for (uint32_t i = 0; i < cfg->patterns; i++)
         cfg->pattern[i].capacity = 64;
@@ -42,7 +42,7 @@ static void config(hv_swarm_config *cfg)
 
 static uint64_t run_plain(void)
 {
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     config(&cfg);
     hv_swarm *s = NULL;
     assert_int_equal(hv_swarm_new(&cfg, g_bars.bars, g_bars.len, &s), 0);
@@ -53,7 +53,7 @@ static uint64_t run_plain(void)
     return st.trades_hash;
 }
 
-static sw_replicas *open_replicas(const char *dir, const hv_swarm_config *cfg)
+static sw_replicas *open_replicas(const char *dir, const hv_swarm_opts *cfg)
 {
     char certs[300], err[512];
     snprintf(certs, sizeof(certs), "%s/certs", dir);
@@ -80,7 +80,7 @@ static void a_replicated_run_trades_as_one_and_restarts_to_the_same_state(void *
     char dir[64];
     snprintf(dir, sizeof(dir), "/tmp/hv-replicated-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     config(&cfg);
     hv_swarm *s = NULL;
     assert_int_equal(hv_swarm_new(&cfg, g_bars.bars, g_bars.len, &s), 0);

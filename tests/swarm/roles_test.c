@@ -97,10 +97,10 @@ static sw_msg msg(int kind, uint64_t cycle)
     return m;
 }
 
-static hv_swarm_config config(void)
+static hv_swarm_opts config(void)
 {
-    hv_swarm_config c;
-    hv_swarm_config_default(&c);
+    hv_swarm_opts c;
+    hv_swarm_opts_default(&c);
     for (int i = 0; i < HV_SWARM_PATTERNS_MAX; i++) {
         c.pattern[i].capacity = 64;
         c.pattern[i].stride = 2;

@@ -13,7 +13,7 @@
 
 typedef struct fixture {
     hv_series bars;
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
 } fixture;
 
 static int setup(void **state)
@@ -21,11 +21,11 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof(*f));
     hv_gbm_params p;
     hv_synth g;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_series_init(&f->bars);
     assert_int_equal(hv_synth_init(&g, &p, 11), 0);
     assert_int_equal(hv_synth_fill(&g, BARS, &f->bars), 0);
-    hv_swarm_config_default(&f->cfg);
+    hv_swarm_opts_default(&f->cfg);
     for (int i = 0; i < HV_SWARM_PATTERNS_MAX; i++) {
         f->cfg.pattern[i].capacity = 64;
         f->cfg.pattern[i].stride = 3;
@@ -48,7 +48,10 @@ static int teardown(void **state)
 static void sim(fixture *f, uint64_t seed, uint32_t faults, hv_swarm_sim_result *r,
                 hv_swarm_stats *st)
 {
-    hv_swarm_sim_config sc = { .seed = seed, .faults = faults };
+    hv_swarm_sim_opts sc;
+    hv_swarm_sim_opts_default(&sc);
+    sc.seed = seed;
+    sc.faults = faults;
     f->cfg.seed = seed;
     f->cfg.exchange.seed = seed;
     assert_int_equal(hv_swarm_sim(&f->cfg, f->bars.bars, f->bars.len, &sc, r, st), 0);
@@ -197,7 +200,9 @@ static void bad_simulator_configurations_are_refused(void **state)
 {
     fixture *f = *state;
     hv_swarm_sim_result r;
-    hv_swarm_sim_config sc = { .seed = 1, .faults = HV_SIM_BYZANTINE };
+    hv_swarm_sim_opts sc;
+    hv_swarm_sim_opts_default(&sc);
+    sc.faults = HV_SIM_BYZANTINE;
     assert_int_equal(hv_swarm_sim(&f->cfg, f->bars.bars, f->bars.len, &sc, &r, NULL), HV_EINVAL);
     sc.faults = HV_SIM_CRASH;
     sc.crashed = 5;

@@ -12,7 +12,7 @@
 
 typedef struct fixture {
     hv_series bars;
-    hv_swarm_config cfg;
+    hv_swarm_opts cfg;
     hv_swarm *sw;
     hv_swarm_stats st;
 } fixture;
@@ -21,16 +21,16 @@ static void make_bars(hv_series *s, uint64_t seed, size_t n)
 {
     hv_gbm_params p;
     hv_synth g;
-    hv_gbm_defaults(&p);
+    hv_gbm_params_default(&p);
     hv_series_init(s);
     assert_int_equal(hv_synth_init(&g, &p, seed), 0);
     assert_int_equal(hv_synth_fill(&g, n, s), 0);
 }
 
 /* Small libraries so the test stays fast under the sanitizers. */
-static void small_config(hv_swarm_config *c)
+static void small_config(hv_swarm_opts *c)
 {
-    hv_swarm_config_default(c);
+    hv_swarm_opts_default(c);
     for (int i = 0; i < HV_SWARM_PATTERNS_MAX; i++) {
         c->pattern[i].capacity = 64;
         c->pattern[i].stride = 3;
@@ -344,7 +344,7 @@ static void bad_configurations_are_refused(void **state)
 {
     fixture *f = *state;
     hv_swarm *sw = NULL;
-    hv_swarm_config c = f->cfg;
+    hv_swarm_opts c = f->cfg;
     c.patterns = 0;
     assert_int_equal(hv_swarm_new(&c, f->bars.bars, f->bars.len, &sw), HV_EINVAL);
     c = f->cfg;

@@ -239,16 +239,16 @@ static inline int hv_sim_setup(hv_sim *s, const uint8_t *data, size_t len)
     memset(s, 0, sizeof(*s));
     s->p = data;
     s->end = data + len;
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.seed = hv_sim_byte(s);
     c.orders_max = 1 + (uint32_t)(hv_sim_byte(s) % 16);
     c.latency_fixed_ns = hv_sim_byte(s) * 4;
     c.latency_jitter_ns = hv_sim_byte(s) * 4;
     c.participation_max = (1 + (double)hv_sim_byte(s)) / 256;
     c.fee_min = (double)(hv_sim_byte(s) % 4);
-    hv_limits_config lc;
-    hv_limits_config_default(&lc);
+    hv_limits_opts lc;
+    hv_limits_opts_default(&lc);
     uint64_t k = hv_sim_byte(s);
     lc.position_max = (k & 1) ? 800 : 0;
     lc.order_notional_max = (k & 2) ? 40000 : 0;
@@ -257,11 +257,9 @@ static inline int hv_sim_setup(hv_sim *s, const uint8_t *data, size_t len)
     lc.drawdown_max_frac = (k & 8) ? 0.02 : 0;
     s->norders_max = len + 2;
     s->orders = calloc(s->norders_max, sizeof(hv_sim_order));
-    s->x = hv_exchange_new(&c);
-    s->pf = hv_portfolio_new(1e6, 64);
-    s->lim = hv_limits_new(&lc);
     s->last_close = 100;
-    if (!s->orders || !s->x || !s->pf || !s->lim)
+    if (!s->orders || hv_exchange_new(&c, &s->x) != 0 || hv_portfolio_new(1e6, 64, &s->pf) != 0 ||
+        hv_limits_new(&lc, &s->lim) != 0)
         return __LINE__;
     hv_exchange_attach(s->x, s->pf, (k & 16) ? s->lim : NULL);
     return 0;

@@ -9,10 +9,10 @@
 #include "trading/near.h"
 
 /* A quiet exchange: fixed 10 ns one-way latency, no fees, no slippage, no volume cap. */
-static hv_exchange_config quiet(void)
+static hv_exchange_opts quiet(void)
 {
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.fee_bps = 0;
     c.fee_min = 0;
     c.half_spread_bps = 0;
@@ -24,9 +24,10 @@ static hv_exchange_config quiet(void)
     return c;
 }
 
-static hv_exchange *exchange(const hv_exchange_config *c)
+static hv_exchange *exchange(const hv_exchange_opts *c)
 {
-    hv_exchange *x = hv_exchange_new(c);
+    hv_exchange *x = NULL;
+    assert_int_equal(hv_exchange_new(c, &x), 0);
     assert_non_null(x);
     return x;
 }
@@ -75,7 +76,7 @@ static hv_exec_report expect(hv_exchange *x, uint64_t now, hv_exec_type type)
 static void market_order_fills_at_the_next_bar_open_after_latency(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
     uint64_t id = submit(x, market(HV_SIDE_BUY, 100), 0);
     assert_int_equal(id, 1);
@@ -102,7 +103,7 @@ static void market_order_fills_at_the_next_bar_open_after_latency(void **state)
 static void an_order_still_in_flight_misses_the_bar(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
     submit(x, market(HV_SIDE_BUY, 5), 95); /* arrives at 105 */
     hv_bar b1 = bar(100, 101, 99, 100, 1e6), b2 = bar(110, 111, 109, 110, 1e6);
@@ -117,7 +118,7 @@ static void an_order_still_in_flight_misses_the_bar(void **state)
 static void slippage_grows_with_size_against_volume(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.half_spread_bps = 1;
     c.impact_bps = 100;
     hv_exchange *x = exchange(&c);
@@ -138,7 +139,7 @@ static void slippage_grows_with_size_against_volume(void **state)
 static void slippage_never_leaves_the_bar_range(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.impact_bps = 10000;
     hv_exchange *x = exchange(&c);
     submit(x, market(HV_SIDE_BUY, 1000), 0);
@@ -155,7 +156,7 @@ static void slippage_never_leaves_the_bar_range(void **state)
 static void participation_cap_splits_an_order_over_bars(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.participation_max = 0.1;
     hv_exchange *x = exchange(&c);
     uint64_t id = submit(x, market(HV_SIDE_BUY, 250), 0);
@@ -184,7 +185,7 @@ static void participation_cap_splits_an_order_over_bars(void **state)
 static void orders_share_the_bar_volume_in_time_priority(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.participation_max = 0.1;
     hv_exchange *x = exchange(&c);
     uint64_t a = submit(x, market(HV_SIDE_BUY, 70), 0);
@@ -205,7 +206,7 @@ static void orders_share_the_bar_volume_in_time_priority(void **state)
 static void fees_charge_bps_with_a_per_order_minimum(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.fee_bps = 10;
     c.fee_min = 5;
     c.participation_max = 0.1;
@@ -238,7 +239,7 @@ static void fees_charge_bps_with_a_per_order_minimum(void **state)
 static void an_order_that_never_fills_pays_no_fee(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.fee_min = 5;
     hv_exchange *x = exchange(&c);
     uint64_t id = submit(x, limit(HV_SIDE_BUY, 10, 50), 0);
@@ -257,7 +258,7 @@ static void an_order_that_never_fills_pays_no_fee(void **state)
 static void limit_orders_fill_at_the_limit_when_the_bar_trades_through(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
     uint64_t buy = submit(x, limit(HV_SIDE_BUY, 10, 97), 0);
     uint64_t sell = submit(x, limit(HV_SIDE_SELL, 10, 104), 0);
@@ -281,7 +282,7 @@ static void limit_orders_fill_at_the_limit_when_the_bar_trades_through(void **st
 static void marketable_limits_fill_at_the_open_capped_by_the_limit(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.half_spread_bps = 50;
     hv_exchange *x = exchange(&c);
     submit(x, limit(HV_SIDE_BUY, 10, 100.2), 0); /* open 100 + 50 bps = 100.5 > limit */
@@ -298,7 +299,7 @@ static void marketable_limits_fill_at_the_open_capped_by_the_limit(void **state)
 static void cancel_after_the_fill_is_rejected_and_changes_nothing(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
     uint64_t id = submit(x, market(HV_SIDE_BUY, 10), 0);
     hv_bar b = bar(100, 100, 100, 100, 1e6);
@@ -325,7 +326,7 @@ static void cancel_after_the_fill_is_rejected_and_changes_nothing(void **state)
 static void a_cancel_sent_before_the_ack_still_cancels(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
     uint64_t id = submit(x, limit(HV_SIDE_SELL, 10, 200), 0);
     assert_int_equal(hv_exchange_cancel(x, id, 1), 0); /* FIFO: arrives after the order */
@@ -340,7 +341,7 @@ static void a_cancel_sent_before_the_ack_still_cancels(void **state)
 static void gtd_orders_expire_at_their_time_and_ioc_after_one_bar(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.participation_max = 0.1;
     hv_exchange *x = exchange(&c);
     hv_order_request gtd = limit(HV_SIDE_BUY, 10, 50);
@@ -372,7 +373,7 @@ static void gtd_orders_expire_at_their_time_and_ioc_after_one_bar(void **state)
 static void limits_far_from_the_last_close_are_rejected_by_the_exchange(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.price_band_frac = 0.1;
     hv_exchange *x = exchange(&c);
     hv_bar b = bar(100, 100, 100, 100, 1000);
@@ -389,7 +390,7 @@ static void limits_far_from_the_last_close_are_rejected_by_the_exchange(void **s
 static void reports_arrive_in_order_with_jittered_latency(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.latency_fixed_ns = 1000;
     c.latency_jitter_ns = 5000;
     c.participation_max = 0.05;
@@ -440,7 +441,7 @@ static void reports_arrive_in_order_with_jittered_latency(void **state)
 static void an_undrained_report_queue_refuses_bars_without_losing_reports(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.orders_max = 1;
     c.participation_max = 0.001;
     hv_exchange *x = exchange(&c);
@@ -470,7 +471,7 @@ static void an_undrained_report_queue_refuses_bars_without_losing_reports(void *
 static void next_event_leads_out_of_a_full_report_queue(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.orders_max = 1;
     c.participation_max = 0.001;
     hv_exchange *x = exchange(&c);
@@ -501,7 +502,7 @@ static void next_event_leads_out_of_a_full_report_queue(void **state)
 static void bad_requests_and_bars_are_refused(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.orders_max = 2;
     hv_exchange *x = exchange(&c);
     hv_order_request r = market(HV_SIDE_BUY, 0);
@@ -527,22 +528,24 @@ static void bad_requests_and_bars_are_refused(void **state)
     assert_int_equal(hv_exchange_on_bar(x, &b, 20), HV_EINVAL);
     hv_exchange_free(x);
     c.participation_max = 0;
-    assert_null(hv_exchange_new(&c));
+    assert_int_equal(hv_exchange_new(&c, &(hv_exchange *){ NULL }), HV_EINVAL);
     c = quiet();
     c.orders_max = 0;
-    assert_null(hv_exchange_new(&c));
+    assert_int_equal(hv_exchange_new(&c, &(hv_exchange *){ NULL }), HV_EINVAL);
 }
 
 static void kill_switch_halts_new_orders_but_cancels_still_work(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
-    hv_portfolio *pf = hv_portfolio_new(10000, 64);
-    hv_limits_config lc;
-    hv_limits_config_default(&lc);
+    hv_portfolio *pf = NULL;
+    assert_int_equal(hv_portfolio_new(10000, 64, &pf), 0);
+    hv_limits_opts lc;
+    hv_limits_opts_default(&lc);
     lc.drawdown_max_frac = 0.05;
-    hv_limits *lim = hv_limits_new(&lc);
+    hv_limits *lim = NULL;
+    assert_int_equal(hv_limits_new(&lc, &lim), 0);
     hv_exchange_attach(x, pf, lim);
     hv_bar b = bar(100, 100, 100, 100, 1e6);
     assert_int_equal(hv_exchange_on_bar(x, &b, 0), 0);
@@ -559,7 +562,7 @@ static void kill_switch_halts_new_orders_but_cancels_still_work(void **state)
     hv_order_request r = market(HV_SIDE_SELL, 1);
     assert_int_equal(hv_exchange_submit(x, &r, 400, NULL), HV_EHALTED);
     hv_limit_breach why;
-    hv_exchange_last_breach(x, &why);
+    hv_exchange_last_breach_get(x, &why);
     assert_int_equal(why.limit, HV_LIMIT_DRAWDOWN);
     assert_near(why.value, 0.06, 1e-12);
     char msg[128];
@@ -584,12 +587,13 @@ static void kill_switch_halts_new_orders_but_cancels_still_work(void **state)
 static void attached_limits_count_open_orders_toward_the_position(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_exchange *x = exchange(&c);
-    hv_limits_config lc;
-    hv_limits_config_default(&lc);
+    hv_limits_opts lc;
+    hv_limits_opts_default(&lc);
     lc.position_max = 100;
-    hv_limits *lim = hv_limits_new(&lc);
+    hv_limits *lim = NULL;
+    assert_int_equal(hv_limits_new(&lc, &lim), 0);
     hv_exchange_attach(x, NULL, lim);
     hv_order_request r = market(HV_SIDE_BUY, 60);
     assert_int_equal(hv_exchange_submit(x, &r, 0, NULL), HV_ESTATE); /* no reference price */
@@ -601,7 +605,7 @@ static void attached_limits_count_open_orders_toward_the_position(void **state)
     r.qty = 1;
     assert_int_equal(hv_exchange_submit(x, &r, 3, NULL), HV_ELIMIT);
     hv_limit_breach why;
-    hv_exchange_last_breach(x, &why);
+    hv_exchange_last_breach_get(x, &why);
     assert_int_equal(why.limit, HV_LIMIT_POSITION);
     assert_near(why.value, 101, 0);
     hv_exchange_free(x);
@@ -611,11 +615,12 @@ static void attached_limits_count_open_orders_toward_the_position(void **state)
 /* A seeded random session; returns a digest of every report and the final P&L. */
 static uint64_t session(uint64_t seed, double *pnl)
 {
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.seed = seed;
     hv_exchange *x = exchange(&c);
-    hv_portfolio *pf = hv_portfolio_new(1e6, 256);
+    hv_portfolio *pf = NULL;
+    assert_int_equal(hv_portfolio_new(1e6, 256, &pf), 0);
     hv_exchange_attach(x, pf, NULL);
     hv_rng r;
     hv_rng_seed(&r, 1234); /* the market and the strategy are the same for every seed */
@@ -684,44 +689,44 @@ static void random_operations_keep_every_invariant(void **state)
 static void config_check_names_the_bad_field_at_each_edge(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     hv_field_error e;
-    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), 0);
     c.fee_bps = HV_EXCHANGE_BPS_MAX;
-    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), 0);
     c.fee_bps = 10000.001;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "fee_bps");
     c.fee_bps = 1e308;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     c = quiet();
     c.fee_min = HV_EXCHANGE_FEE_MIN_MAX * 2;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "fee_min");
     c = quiet();
     c.participation_max = 1;
-    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), 0);
     c.participation_max = 1.0000001;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "participation_max");
     c = quiet();
     c.latency_fixed_ns = HV_EXCHANGE_LATENCY_MAX_NS;
     c.latency_jitter_ns = HV_EXCHANGE_LATENCY_MAX_NS;
-    assert_int_equal(hv_exchange_config_check(&c, &e), 0);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), 0);
     c.latency_jitter_ns = HV_EXCHANGE_LATENCY_MAX_NS + 1;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "latency_jitter_ns");
-    assert_null(hv_exchange_new(&c));
+    assert_int_equal(hv_exchange_new(&c, &(hv_exchange *){ NULL }), HV_EINVAL);
     c = quiet();
     c.impact_bps = NAN;
-    assert_int_equal(hv_exchange_config_check(&c, NULL), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, NULL), HV_EINVAL);
     c = quiet();
     c.orders_max = 65537;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "orders_max");
     c = quiet();
     c.size = 8;
-    assert_int_equal(hv_exchange_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_exchange_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "size");
 }
 
@@ -730,7 +735,7 @@ static void config_check_names_the_bad_field_at_each_edge(void **state)
 static void events_near_the_end_of_the_clock_saturate(void **state)
 {
     (void)state;
-    hv_exchange_config c = quiet();
+    hv_exchange_opts c = quiet();
     c.latency_fixed_ns = 1000;
     hv_exchange *x = exchange(&c);
     uint64_t t = UINT64_MAX - 1500;

@@ -10,14 +10,15 @@
 static hv_limits *limits_with(int64_t pos, double notional, uint32_t rate, uint64_t interval,
                               double dd)
 {
-    hv_limits_config c;
-    hv_limits_config_default(&c);
+    hv_limits_opts c;
+    hv_limits_opts_default(&c);
     c.position_max = pos;
     c.order_notional_max = notional;
     c.orders_per_interval_max = rate;
     c.interval_ns = interval;
     c.drawdown_max_frac = dd;
-    hv_limits *l = hv_limits_new(&c);
+    hv_limits *l = NULL;
+    assert_int_equal(hv_limits_new(&c, &l), 0);
     assert_non_null(l);
     return l;
 }
@@ -187,19 +188,19 @@ static void disabled_limits_never_trip(void **state)
 static void bad_config_and_input_are_refused(void **state)
 {
     (void)state;
-    hv_limits_config c;
-    hv_limits_config_default(&c);
+    hv_limits_opts c;
+    hv_limits_opts_default(&c);
     c.orders_per_interval_max = 5; /* no interval */
-    assert_null(hv_limits_new(&c));
-    hv_limits_config_default(&c);
+    assert_int_equal(hv_limits_new(&c, &(hv_limits *){ NULL }), HV_EINVAL);
+    hv_limits_opts_default(&c);
     c.position_max = -1;
-    assert_null(hv_limits_new(&c));
-    hv_limits_config_default(&c);
+    assert_int_equal(hv_limits_new(&c, &(hv_limits *){ NULL }), HV_EINVAL);
+    hv_limits_opts_default(&c);
     c.drawdown_max_frac = NAN;
-    assert_null(hv_limits_new(&c));
-    hv_limits_config_default(&c);
+    assert_int_equal(hv_limits_new(&c, &(hv_limits *){ NULL }), HV_EINVAL);
+    hv_limits_opts_default(&c);
     c.size = 4;
-    assert_null(hv_limits_new(&c));
+    assert_int_equal(hv_limits_new(&c, &(hv_limits *){ NULL }), HV_EINVAL);
     hv_limits *l = limits_with(0, 0, 0, 0, 0);
     hv_limits_input in = order(HV_SIDE_BUY, 0, 1);
     assert_int_equal(hv_limits_admit(l, &in, 0, NULL), HV_EINVAL);
@@ -225,37 +226,37 @@ static void breaches_format_with_their_numbers(void **state)
 static void config_check_names_the_bad_field_at_each_edge(void **state)
 {
     (void)state;
-    hv_limits_config c;
+    hv_limits_opts c;
     hv_field_error e;
-    hv_limits_config_default(&c);
-    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    hv_limits_opts_default(&c);
+    assert_int_equal(hv_limits_opts_check(&c, &e), 0);
     c.drawdown_max_frac = 0.999999;
-    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    assert_int_equal(hv_limits_opts_check(&c, &e), 0);
     c.drawdown_max_frac = 1;
-    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "drawdown_max_frac");
     c.drawdown_max_frac = 1e308;
-    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
-    assert_null(hv_limits_new(&c));
-    hv_limits_config_default(&c);
+    assert_int_equal(hv_limits_opts_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_new(&c, &(hv_limits *){ NULL }), HV_EINVAL);
+    hv_limits_opts_default(&c);
     c.orders_per_interval_max = 1000000;
     c.interval_ns = 1;
-    assert_int_equal(hv_limits_config_check(&c, &e), 0);
+    assert_int_equal(hv_limits_opts_check(&c, &e), 0);
     c.orders_per_interval_max = 1000001;
-    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "orders_per_interval_max");
     c.orders_per_interval_max = 5;
     c.interval_ns = 0;
-    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "interval_ns");
-    hv_limits_config_default(&c);
+    hv_limits_opts_default(&c);
     c.order_notional_max = -1;
-    assert_int_equal(hv_limits_config_check(&c, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(&c, &e), HV_EINVAL);
     assert_string_equal(e.field, "order_notional_max");
-    hv_limits_config_default(&c);
+    hv_limits_opts_default(&c);
     c.position_max = -1;
-    assert_int_equal(hv_limits_config_check(&c, NULL), HV_EINVAL);
-    assert_int_equal(hv_limits_config_check(NULL, &e), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(&c, NULL), HV_EINVAL);
+    assert_int_equal(hv_limits_opts_check(NULL, &e), HV_EINVAL);
 }
 
 int main(void)

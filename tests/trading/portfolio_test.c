@@ -17,7 +17,8 @@ static hv_portfolio_stats stats_of(const hv_portfolio *p)
 static void round_trip_books_realised_pnl_and_fees_apart(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(10000, 16);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(10000, 16, &p), 0);
     assert_non_null(p);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 10, 100, 1.5), 0);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 10, 110, 1.5), 0);
@@ -42,7 +43,8 @@ static void round_trip_books_realised_pnl_and_fees_apart(void **state)
 static void short_positions_profit_when_price_falls(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(1000, 4);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(1000, 4, &p), 0);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_SELL, 5, 50, 0), 0);
     assert_int_equal(hv_portfolio_mark(p, 40, 1), 0);
     hv_portfolio_stats s = stats_of(p);
@@ -61,7 +63,8 @@ static void short_positions_profit_when_price_falls(void **state)
 static void drawdown_is_measured_peak_to_trough(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(1000, 64);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(1000, 64, &p), 0);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 10, 100, 0), 0);
     /* equity = 0 cash + 10 * price: 1000 at 100 */
     const double prices[] = { 100, 120, 90, 110, 80, 130, 117 };
@@ -80,7 +83,8 @@ static void drawdown_is_measured_peak_to_trough(void **state)
 static void equity_always_equals_initial_cash_plus_pnl_minus_fees(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(1e6, 128);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(1e6, 128, &p), 0);
     hv_rng r;
     hv_rng_seed(&r, 7);
     double price = 100;
@@ -104,7 +108,8 @@ static void equity_always_equals_initial_cash_plus_pnl_minus_fees(void **state)
 static void equity_curve_stays_bounded_and_spans_the_whole_run(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(100, 8);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(100, 8, &p), 0);
     for (uint64_t t = 0; t < 1001; t++)
         assert_int_equal(hv_portfolio_mark(p, 1 + (double)t, t * 10), 0);
     const uint64_t *ts;
@@ -121,7 +126,8 @@ static void equity_curve_stays_bounded_and_spans_the_whole_run(void **state)
 static void curve_keeps_every_mark_until_full(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(100, 8);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(100, 8, &p), 0);
     for (uint64_t t = 0; t < 8; t++)
         assert_int_equal(hv_portfolio_mark(p, 10, t), 0);
     const uint64_t *ts;
@@ -138,10 +144,11 @@ static void curve_keeps_every_mark_until_full(void **state)
 static void bad_numbers_are_refused(void **state)
 {
     (void)state;
-    assert_null(hv_portfolio_new(0, 8));
-    assert_null(hv_portfolio_new(NAN, 8));
-    assert_null(hv_portfolio_new(10, 1));
-    hv_portfolio *p = hv_portfolio_new(100, 8);
+    assert_int_equal(hv_portfolio_new(0, 8, &(hv_portfolio *){ NULL }), HV_EINVAL);
+    assert_int_equal(hv_portfolio_new(NAN, 8, &(hv_portfolio *){ NULL }), HV_EINVAL);
+    assert_int_equal(hv_portfolio_new(10, 1, &(hv_portfolio *){ NULL }), HV_EINVAL);
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(100, 8, &p), 0);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 0, 10, 0), HV_EINVAL);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 1, -1, 0), HV_EINVAL);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 1, INFINITY, 0), HV_EINVAL);

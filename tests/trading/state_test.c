@@ -8,6 +8,27 @@
 
 static const hv_bar bar = { 1, 100, 102, 98, 101, 101, 1e6 };
 
+static hv_exchange *x_new(const hv_exchange_opts *c)
+{
+    hv_exchange *x = NULL;
+    assert_int_equal(hv_exchange_new(c, &x), 0);
+    return x;
+}
+
+static hv_portfolio *pf_new(double cash, size_t points)
+{
+    hv_portfolio *p = NULL;
+    assert_int_equal(hv_portfolio_new(cash, points, &p), 0);
+    return p;
+}
+
+static hv_limits *lim_new(const hv_limits_opts *c)
+{
+    hv_limits *l = NULL;
+    assert_int_equal(hv_limits_new(c, &l), 0);
+    return l;
+}
+
 static size_t save_x(const hv_exchange *x, uint8_t **out)
 {
     size_t n = hv_exchange_state_save(x, NULL, 0);
@@ -19,10 +40,10 @@ static size_t save_x(const hv_exchange *x, uint8_t **out)
 /* An exchange with orders in both links and an open order at the exchange. */
 static hv_exchange *busy_exchange(hv_portfolio *pf)
 {
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.orders_max = 8;
-    hv_exchange *x = hv_exchange_new(&c);
+    hv_exchange *x = x_new(&c);
     hv_exchange_attach(x, pf, NULL);
     hv_order_request q = {
         .side = HV_SIDE_BUY, .type = HV_ORDER_MARKET, .qty = 10, .client_tag = 1
@@ -48,12 +69,12 @@ static void drain(hv_exchange *x, uint64_t t, hv_exec_report *out, int *n)
 static void a_loaded_exchange_goes_on_like_the_original(void **state)
 {
     (void)state;
-    hv_portfolio *p1 = hv_portfolio_new(1e6, 16), *p2 = hv_portfolio_new(1e6, 16);
+    hv_portfolio *p1 = pf_new(1e6, 16), *p2 = pf_new(1e6, 16);
     hv_exchange *x = busy_exchange(p1);
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.orders_max = 8;
-    hv_exchange *y = hv_exchange_new(&c);
+    hv_exchange *y = x_new(&c);
     hv_exchange_attach(y, p2, NULL);
     uint8_t *s;
     size_t n = save_x(x, &s);
@@ -83,10 +104,10 @@ static void a_bad_exchange_state_is_refused_and_changes_nothing(void **state)
     hv_exchange *x = busy_exchange(NULL);
     uint8_t *s, *before;
     size_t n = save_x(x, &s);
-    hv_exchange_config c;
-    hv_exchange_config_default(&c);
+    hv_exchange_opts c;
+    hv_exchange_opts_default(&c);
     c.orders_max = 8;
-    hv_exchange *y = hv_exchange_new(&c);
+    hv_exchange *y = x_new(&c);
     size_t m = save_x(y, &before);
     for (size_t cut = 0; cut < n; cut++)
         assert_int_not_equal(hv_exchange_state_load(y, s, cut), 0);
@@ -106,7 +127,7 @@ static void a_bad_exchange_state_is_refused_and_changes_nothing(void **state)
         (void)hv_exchange_state_load(y, t, n);
     }
     c.seed = 2; /* saved under another configuration */
-    hv_exchange *z = hv_exchange_new(&c);
+    hv_exchange *z = x_new(&c);
     assert_int_equal(hv_exchange_state_load(z, s, n), HV_EINVAL);
     free(t);
     free(s);
@@ -120,7 +141,7 @@ static void a_bad_exchange_state_is_refused_and_changes_nothing(void **state)
 static void a_loaded_portfolio_and_limits_are_the_originals(void **state)
 {
     (void)state;
-    hv_portfolio *p = hv_portfolio_new(1e5, 4), *q = hv_portfolio_new(1e5, 4);
+    hv_portfolio *p = pf_new(1e5, 4), *q = pf_new(1e5, 4);
     for (int i = 0; i < 11; i++) /* past the curve's capacity: compacted, with a tail */
         assert_int_equal(hv_portfolio_mark(p, 100 + i, (uint64_t)i), 0);
     assert_int_equal(hv_portfolio_apply_fill(p, HV_SIDE_BUY, 5, 101, 1), 0);
@@ -130,15 +151,15 @@ static void a_loaded_portfolio_and_limits_are_the_originals(void **state)
     assert_int_equal(hv_portfolio_state_save(q, buf2, sizeof(buf2)), n);
     assert_memory_equal(buf, buf2, n);
     assert_int_equal(hv_portfolio_state_load(q, buf, n - 1), HV_EBADLEN);
-    hv_portfolio *r = hv_portfolio_new(1e5, 5);
+    hv_portfolio *r = pf_new(1e5, 5);
     assert_int_equal(hv_portfolio_state_load(r, buf, n), HV_EINVAL);
 
-    hv_limits_config lc;
-    hv_limits_config_default(&lc);
+    hv_limits_opts lc;
+    hv_limits_opts_default(&lc);
     lc.orders_per_interval_max = 3;
     lc.interval_ns = 100;
     lc.drawdown_max_frac = 0.5;
-    hv_limits *l = hv_limits_new(&lc), *m = hv_limits_new(&lc);
+    hv_limits *l = lim_new(&lc), *m = lim_new(&lc);
     hv_limits_input in = { .side = HV_SIDE_BUY, .qty = 1, .price = 10 };
     for (uint64_t t = 1; t <= 4; t++)
         (void)hv_limits_admit(l, &in, t * 10, NULL);
@@ -152,7 +173,7 @@ static void a_loaded_portfolio_and_limits_are_the_originals(void **state)
     buf2[n - 8] = 0xff; /* the last admission after the clock */
     assert_int_equal(hv_limits_state_load(m, buf2, n), HV_EBADFIELD);
     lc.orders_per_interval_max = 4;
-    hv_limits *o = hv_limits_new(&lc);
+    hv_limits *o = lim_new(&lc);
     assert_int_equal(hv_limits_state_load(o, buf, n), HV_EINVAL);
     hv_portfolio_free(p);
     hv_portfolio_free(q);

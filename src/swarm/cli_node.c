@@ -68,16 +68,39 @@ int hv__node_roles(const char *list, uint32_t patterns, uint32_t *mask, char *wh
 
 int hv__node_host_port(const char *s, char *host, size_t cap, uint16_t *port)
 {
-    const char *colon = strrchr(s, ':');
-    if (colon == NULL || colon == s || (size_t)(colon - s) >= cap)
+    return hv__net_link_host_port(s, host, cap, port);
+}
+
+int hv__node_hub_list(const char *list, hv_net_link_hubs *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof(*out));
+    char host[NET_LINK_ADDRESS_MAX];
+    uint16_t port;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (out->n == NET_LINK_HUBS_MAX) {
+            snprintf(why, cap, "more than %u addresses", NET_LINK_HUBS_MAX);
+            return HV_EINVAL;
+        }
+        char *a = out->address[out->n];
+        if (len >= NET_LINK_ADDRESS_MAX || len == 0) {
+            snprintf(why, cap, "'%.*s' is not HOST:PORT", (int)len, p);
+            return HV_EINVAL;
+        }
+        memcpy(a, p, len);
+        a[len] = 0;
+        if (hv__node_host_port(a, host, sizeof(host), &port) != 0) {
+            snprintf(why, cap, "'%s' is not HOST:PORT", a);
+            return HV_EINVAL;
+        }
+        out->n++;
+        p += len;
+        p += *p == ',';
+    }
+    if (out->n == 0) {
+        snprintf(why, cap, "no address");
         return HV_EINVAL;
-    char *end = NULL;
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != 0 || p > 65535)
-        return HV_EINVAL;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    *port = (uint16_t)p;
+    }
     return 0;
 }
 
@@ -380,9 +403,11 @@ static const hv_opt agent_net_rows[] = {
     { .name = "connect",
       .kind = HV_OPT_STRING,
       HV_OPT_AT(run_opts, connect),
-      .metavar = "HOST:PORT",
+      .metavar = "HOST:PORT[,...]",
       .dflt = "127.0.0.1:4433",
-      .help = "the coordinator" },
+      .help = "the coordinator; for a replicated one (coordinator --replica), every replica's "
+              "agent address: each agent follows the leader (redirects, and the next address "
+              "when its hub is lost)" },
     { .name = "certs",
       .kind = HV_OPT_STRING,
       .flags = HV_OPT_DIR,
@@ -495,7 +520,11 @@ int hv_cmd_agent(int argc, char **argv)
     if (hv__node_roles(o.agents, o.cfg.patterns, &node.local_mask, why, sizeof(why)) != 0)
         return hv__opts_usage_error(&agent_spec, "--agents: %s", why);
     hv_net_opts_default(&node.net);
-    if (hv__node_host_port(o.connect, host, sizeof(host), &node.net.port) != 0)
+    if (hv__node_hub_list(o.connect, &node.hubs, why, sizeof(why)) != 0)
+        return hv__opts_usage_error(&agent_spec, "--connect: %s", why);
+    if (node.hubs.n == 1)
+        node.hubs.n = 0; /* one coordinator: the transport reconnects to it */
+    if (hv__node_host_port(node.hubs.address[0], host, sizeof(host), &node.net.port) != 0)
         return hv__opts_usage_error(&agent_spec, "--connect: '%s' is not HOST:PORT", o.connect);
     node.net.host = host;
     node.net.acl = hv__sw_acl();

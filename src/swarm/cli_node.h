@@ -18,6 +18,10 @@ int hv__node_roles(const char *list, uint32_t patterns, uint32_t *mask, char *wh
 /* "HOST:PORT" -> host (cap bytes) and port. 0 or HV_EINVAL. */
 int hv__node_host_port(const char *s, char *host, size_t cap, uint16_t *port);
 
+/* "HOST:PORT[,HOST:PORT...]" (1 .. NET_LINK_HUBS_MAX) -> out's addresses (out->n of them).
+ * 0, or HV_EINVAL with why. */
+int hv__node_hub_list(const char *list, hv_net_link_hubs *out, char *why, size_t cap);
+
 /* Makes, in dir, a CA (unless there is one) and the certificate, key and vote key of every
  * member of a swarm of `patterns` pattern agents on `node` (those already there are kept). */
 int hv__node_issue_certs(const char *dir, uint32_t patterns, uint32_t node, char *why, size_t cap);

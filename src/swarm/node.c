@@ -164,14 +164,37 @@ static int connect_agent(sw_agent *a, const sw_node_opts *o, hv_net_link *l, cha
     }
     no.local_id = a->id;
     no.local_role = hv__sw_wire_role(a->env.role);
-    int rc = hv__net_link_init(l, &no);
+    int rc;
+    if (o->hubs.n > 0) {
+        hv_net_link_hubs hubs = o->hubs;
+        hubs.name = a->actor.name;
+        hubs.redirect = hv__sw_redirect_of;
+        no.heartbeat_interval_ms = SW_REPLICATED_HEARTBEAT_MS;
+        rc = hv__net_link_init_hubs(l, &no, &hubs);
+    } else {
+        rc = hv__net_link_init(l, &no);
+    }
     if (rc != 0) {
-        snprintf(why, cap, "%s: cannot connect to %s:%u: %s", name, no.host, no.port,
-                 hv_net_last_error(NULL));
+        snprintf(why, cap, "%s: cannot connect to %s: %s", name,
+                 o->hubs.n > 0 ? o->hubs.address[0] : no.host, hv_net_last_error(NULL));
         return rc;
     }
     a->actor.link = &l->link;
     return 0;
+}
+
+int hv__sw_redirect_of(const char *subject, size_t subject_len, const uint8_t *frame, size_t len,
+                       char *to, size_t cap)
+{
+    const char *want = hv__sw_subject(SW_REDIRECT);
+    if (subject_len != strlen(want) || memcmp(subject, want, subject_len) != 0)
+        return 0;
+    sw_msg m;
+    hv_msg w;
+    to[0] = 0;
+    if (hv__sw_decode(frame, len, &m, &w) == 0)
+        snprintf(to, cap, "%s", m.redirect.address);
+    return 1; /* a malformed one is a redirect to nowhere: ignored */
 }
 
 /* A process that starts again (after a crash) must not reuse the frame sequence numbers of

@@ -99,7 +99,18 @@ typedef struct sw_node_opts {
     hv_net_opts net;       /* host, port, certificate files, limits */
     const char *certs_dir; /* agent process: where <name>.pem/.key/.vote are (or NULL) */
     uint32_t lost_exit_ms; /* agent process: give up after the hub is gone this long */
+    /* agent process: the replicas' agent addresses (hubs.n > 1: a replicated coordinator,
+     * docs/LOG.md; each agent's link follows the leader: net_link.h), else 0 */
+    hv_net_link_hubs hubs;
 } sw_node_opts;
+
+/* The hub's heartbeat, and so how soon an agent notices its hub is gone (3 missed), when the
+ * coordinator is replicated: a new leader is looked for within a third of a second. */
+#define SW_REPLICATED_HEARTBEAT_MS 100
+
+/* A REDIRECT frame (net_link.h's hook): 1 and the leader's address in to, or 0. */
+int hv__sw_redirect_of(const char *subject, size_t subject_len, const uint8_t *frame, size_t len,
+                       char *to, size_t cap);
 
 /* Agent process: runs the agents of local_mask, each connected to the hub, until the
  * coordinator sends EXIT (0) or something fails (the first error; *why says what). */

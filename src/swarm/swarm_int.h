@@ -51,6 +51,7 @@ enum sw_kind {
     SW_CURVE,        /* execution -> coordinator: the equity curve, as an HVW1 stream */
     SW_EXIT,         /* coordinator -> agents: the run is over, leave */
     SW_ERROR,        /* any agent -> coordinator: the agent failed; the run stops */
+    SW_REDIRECT,     /* a replica that does not lead -> one agent: the leader's agent address */
     SW_KIND_COUNT
 };
 
@@ -113,6 +114,9 @@ typedef struct sw_report {
     uint64_t halted_cycle;
     hv_limit_breach halt_breach;
 } sw_report;
+
+#define SW_ADDRESS_MAX     64 /* bytes of a REDIRECT's address, its NUL padding included */
+#define HV_SW_REPLICAS_MAX 5  /* replicas of the decision log (HV_REPLICAS_MAX) */
 
 typedef struct sw_msg {
     int kind;
@@ -194,6 +198,11 @@ typedef struct sw_msg {
             int32_t code;
             char text[96];
         } error;
+        struct {
+            uint64_t replica;             /* the leader: 1 .. HV_SW_REPLICAS_MAX */
+            uint64_t term;                /* the Raft term it leads in */
+            char address[SW_ADDRESS_MAX]; /* its agents' "host:port", NUL-terminated */
+        } redirect;
     };
 } sw_msg;
 

@@ -45,6 +45,7 @@ static const kind_info kinds[SW_KIND_COUNT] = {
     [SW_CONFIRM] = { "swarm.exec.report", HV_MSG_TASK_RESULT },
     [SW_FINISHED] = { "swarm.exec.finished", HV_MSG_TASK_RESULT },
     [SW_ERROR] = { "swarm.error", HV_MSG_ERROR },
+    [SW_REDIRECT] = { "swarm.ctl.redirect", HV_MSG_PUBLISH },
 };
 
 const char *hv__sw_subject(int kind)
@@ -218,10 +219,18 @@ static void get_bytes(pk *b, uint8_t *p, size_t n)
 }
 
 /* JOIN: id, role, index, auth (4 x u64), Ed25519 public key (32), MAC key (32; zero unless
- * auth is MAC). WELCOME: id (u64). Both as octets. */
+ * auth is MAC). WELCOME: id (u64). REDIRECT: replica, term (2 x u64), the address (64 bytes,
+ * NUL-padded). All as octets. */
 static void enc_ctl(const sw_msg *m, hv_msg *w, enc *e)
 {
-    if (m->kind == SW_JOIN) {
+    if (m->kind == SW_REDIRECT) {
+        uint8_t a[SW_ADDRESS_MAX];
+        memset(a, 0, sizeof(a));
+        memcpy(a, m->redirect.address, strnlen(m->redirect.address, sizeof(a) - 1));
+        put_u64(&e->b, m->redirect.replica);
+        put_u64(&e->b, m->redirect.term);
+        put_bytes(&e->b, a, sizeof(a));
+    } else if (m->kind == SW_JOIN) {
         put_u64(&e->b, m->join.id);
         put_u64(&e->b, m->join.role);
         put_u64(&e->b, m->join.index);
@@ -593,6 +602,7 @@ int hv__sw_encode(const sw_msg *m, uint64_t seq, uint8_t *buf, size_t cap)
         break;
     case SW_JOIN:
     case SW_WELCOME:
+    case SW_REDIRECT:
         enc_ctl(m, &w, &e);
         break;
     case SW_HEARTBEAT:
@@ -639,10 +649,35 @@ static int kind_of(const hv_frame *f)
     return HV_EBADTYPE;
 }
 
+/* A redirect names a leader (1..5) and its address: text up to the first NUL, zeros after. */
+static int dec_redirect(pk *b, sw_msg *m)
+{
+    uint8_t a[SW_ADDRESS_MAX];
+    m->redirect.replica = get_u64(b);
+    m->redirect.term = get_u64(b);
+    get_bytes(b, a, sizeof(a));
+    if (b->bad || b->off != b->rn)
+        return HV_EBADLEN;
+    size_t n = strnlen((const char *)a, sizeof(a));
+    if (m->redirect.replica < 1 || m->redirect.replica > HV_SW_REPLICAS_MAX || n == 0 ||
+        n == sizeof(a) || memchr(a, ':', n) == NULL)
+        return HV_EBADFIELD;
+    for (size_t i = n; i < sizeof(a); i++)
+        if (a[i] != 0)
+            return HV_EBADFIELD;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] <= ' ' || a[i] > '~')
+            return HV_EBADFIELD;
+    memcpy(m->redirect.address, a, sizeof(a));
+    return 0;
+}
+
 static int dec_ctl(int kind, const hv_msg *w, sw_msg *m)
 {
     pk b;
     reader(&b, w->publish.data.ptr, w->publish.data.len);
+    if (kind == SW_REDIRECT)
+        return dec_redirect(&b, m);
     if (kind == SW_WELCOME) {
         m->welcome.id = get_u64(&b);
         return b.bad || b.off != b.rn ? HV_EBADLEN : 0;
@@ -876,6 +911,7 @@ static int dec_body(int kind, const hv_msg *w, sw_msg *m)
         return dec_task_assign(kind, w, m);
     case SW_JOIN:
     case SW_WELCOME:
+    case SW_REDIRECT:
         return dec_ctl(kind, w, m);
     case SW_HEARTBEAT:
         return 0;

@@ -242,6 +242,48 @@ static void joins_welcomes_and_heartbeats_survive_the_wire(void **state)
     roundtrip(&m, &d);
 }
 
+/* A redirect's leader is 1..5 and its address printable text with a ':' and at most 63 bytes,
+ * zeros after it: each edge on both sides. */
+static int redirect_decodes(uint64_t replica, const char *address, int dirty_tail)
+{
+    sw_msg m, d;
+    memset(&m, 0, sizeof(m));
+    m.kind = SW_REDIRECT;
+    m.redirect.replica = replica;
+    m.redirect.term = 7;
+    snprintf(m.redirect.address, sizeof(m.redirect.address), "%s", address);
+    uint8_t buf[SW_FRAME_MAX];
+    int n = hv__sw_encode(&m, 1, buf, sizeof(buf));
+    assert_true(n > 0);
+    if (dirty_tail)
+        buf[n - 1] = 'x'; /* the last byte of the address's padding */
+    int rc = hv__sw_decode(buf, (size_t)n, &d, &hm);
+    if (rc == 0) {
+        assert_int_equal(d.redirect.replica, replica);
+        assert_int_equal(d.redirect.term, 7);
+        assert_string_equal(d.redirect.address, address);
+    }
+    return rc;
+}
+
+static void a_redirect_survives_the_wire_and_bad_ones_are_refused(void **state)
+{
+    (void)state;
+    char longest[SW_ADDRESS_MAX];
+    memset(longest, '1', sizeof(longest));
+    longest[0] = 'h';
+    longest[1] = ':';
+    longest[SW_ADDRESS_MAX - 1] = 0; /* 63 bytes and the NUL: the longest */
+    assert_int_equal(redirect_decodes(1, "127.0.0.1:4433", 0), 0);
+    assert_int_equal(redirect_decodes(5, longest, 0), 0);
+    assert_int_equal(redirect_decodes(0, "127.0.0.1:4433", 0), HV_EBADFIELD);
+    assert_int_equal(redirect_decodes(6, "127.0.0.1:4433", 0), HV_EBADFIELD);
+    assert_int_equal(redirect_decodes(2, "", 0), HV_EBADFIELD);
+    assert_int_equal(redirect_decodes(2, "no-port", 0), HV_EBADFIELD);
+    assert_int_equal(redirect_decodes(2, "a b:1", 0), HV_EBADFIELD);
+    assert_int_equal(redirect_decodes(2, "127.0.0.1:4433", 1), HV_EBADFIELD);
+}
+
 static void a_final_report_survives_the_wire(void **state)
 {
     (void)state;
@@ -335,6 +377,7 @@ int main(void)
         cmocka_unit_test(a_prediction_without_neighbours_stays_invalid),
         cmocka_unit_test(frames_that_name_no_swarm_message_are_refused),
         cmocka_unit_test(joins_welcomes_and_heartbeats_survive_the_wire),
+        cmocka_unit_test(a_redirect_survives_the_wire_and_bad_ones_are_refused),
         cmocka_unit_test(a_final_report_survives_the_wire),
         cmocka_unit_test(a_curve_stream_survives_the_wire),
     };

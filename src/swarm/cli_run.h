@@ -32,7 +32,9 @@ typedef struct run_opts {
     uint64_t count;       /* agent: this many load agents (a soak) */
     hv_obs_cli obs;       /* run, coordinator: --metrics, --serve, alerts (src/obs) */
     uint64_t replicas;    /* run: the coordinator on a replicated log of this many (0: none) */
-    const char *data_dir; /* run: the replicas' directory */
+    const char *data_dir; /* run, coordinator --replica: the replicas' directory */
+    uint64_t replica;     /* coordinator: this process is replica K of the log (0: none) */
+    const char *peers;    /* coordinator --replica: every replica's Raft HOST:PORT, in order */
 } run_opts;
 
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of
@@ -63,6 +65,14 @@ extern const hv_opt hv__run_replica_rows[];
 int hv__run_replicas_begin(const run_opts *o, hv_swarm *sw, const hv_bar *bars, size_t n,
                            struct sw_replicas **out);
 int hv__run_replicas_end(const run_opts *o, struct sw_replicas *r, const hv_swarm *sw, int ok);
+
+/* coordinator --replica K (cli_replicas.c): its rows, and the process: replica K of the log
+ * follows (redirecting the agents that connect to it to the leader) until it leads, then calls
+ * lead(ud), which builds and runs the coordinator (its hv__run_replicas_begin takes the run
+ * over from this replica's log); when it stops leading it follows again. Ends once the log
+ * holds the finished run. Returns an exit code. */
+extern const hv_opt hv__coord_replica_rows[];
+int hv__run_replica_process(run_opts *o, const hv_series *bars, int (*lead)(void *ud), void *ud);
 
 /* Fills o with every default (before hv__run_parse). */
 void hv__run_opts_default(run_opts *o);

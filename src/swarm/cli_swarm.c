@@ -274,6 +274,23 @@ static int run_swarm(run_opts *o, const hv_series *bars, node_run *nr, int argc,
     return rc;
 }
 
+typedef struct lead_ctx {
+    run_opts *o;
+    const hv_series *bars;
+    int argc;
+    char **argv;
+} lead_ctx;
+
+/* coordinator --replica: this replica leads; its coordinator, resumed from the log. */
+static int lead(void *ud)
+{
+    lead_ctx *x = ud;
+    node_run nr;
+    memset(&nr, 0, sizeof(nr));
+    nr.coordinator = 1;
+    return run_swarm(x->o, x->bars, &nr, x->argc, x->argv);
+}
+
 static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
 {
     if (o->out != NULL && hv__cli_out_check(cmd_name, "--out", o->out, hv__run_out_files) != 0)
@@ -286,7 +303,10 @@ static int load_and_run(run_opts *o, node_run *nr, int argc, char **argv)
                       o->bars.synthetic ? "the synthetic series" : o->bars.data, bars.len);
         rc = HV_EXIT_FAIL;
     }
-    if (rc == 0)
+    lead_ctx x = { o, &bars, argc, argv };
+    if (rc == 0 && o->replica != 0)
+        rc = hv__run_replica_process(o, &bars, lead, &x);
+    else if (rc == 0)
         rc = run_swarm(o, &bars, nr, argc, argv);
     hv_series_fini(&bars);
     return rc;
@@ -318,7 +338,8 @@ static const hv_opt coord_net_rows[] = {
       HV_OPT_AT(run_opts, listen),
       .metavar = "HOST:PORT",
       .dflt = "127.0.0.1:4433",
-      .help = "where the agents connect" },
+      .help = "where the agents connect (with --replica: X,Y,Z, every replica's, in --peers's "
+              "order)" },
     { .name = "agents",
       .kind = HV_OPT_STRING,
       HV_OPT_AT(run_opts, agents),
@@ -361,6 +382,7 @@ static const hv_opt coord_net_rows[] = {
 
 static const hv_opt_section coord_sections[] = {
     { "network", coord_net_rows, T_RUN },
+    { "replicated decision log (docs/LOG.md)", hv__coord_replica_rows, T_RUN },
     HV_RUN_CONFIG_SECTIONS,
     { "output", hv__run_output_rows, T_RUN },
     { "progress", hv__run_progress_rows, T_RUN },

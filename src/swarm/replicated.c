@@ -1,6 +1,6 @@
 /*
- * The coordinator on the replicated decision log: N replicas in its process, on one loop that
- * the swarm's runner drives (replicated.h).
+ * The coordinator on the replicated decision log: its replicas (all N, or this process's one),
+ * on one loop that the swarm's runner drives (replicated.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +31,7 @@ typedef struct member {
     struct raft_uv_transport t;
     hv_replica *r;
     int t_ok;
+    hv_decision last_decision; /* the last decision entry it applied */
     char dir[4200];
 } member;
 
@@ -44,6 +45,9 @@ struct sw_replicas {
     hv_link link;
     uv_loop_t loop;
     uint32_t n;
+    uint32_t self; /* 0: every replica here; k: replica k only */
+    void (*on_lead)(void *ud, int leading);
+    void *ud;
     member m[HV_REPLICAS_MAX];
     char addr[HV_REPLICAS_MAX][64];
     int leader;   /* the ready one, -1 */
@@ -147,6 +151,14 @@ const sw_log_ops *hv__sw_replicas_ops(void)
 
 /* ---- The replicas' events ------------------------------------------------------------------ */
 
+/* A new leader here: nothing of an earlier coordinator of this process is proposed. */
+static void forget(sw_replicas *rs)
+{
+    rs->qhead = rs->qn = 0;
+    rs->nhead = rs->nn = 0;
+    rs->lost = 0;
+}
+
 static void on_role(void *ud, int leader)
 {
     member *m = ud;
@@ -155,15 +167,20 @@ static void on_role(void *ud, int leader)
         if (rs->leader == (int)m->k) {
             rs->leader = -1;
             rs->lost = rs->led_once;
+            rs->qhead = rs->qn = 0; /* the coordinator that appended them stops */
             note(rs, 0, HV_ENOTLEADER);
+            if (rs->on_lead != NULL)
+                rs->on_lead(rs->ud, 0);
         }
         return;
     }
-    if (rs->led_once) { /* another leader after the first: the run cannot go on here */
+    if (rs->led_once && rs->self == 0) { /* another leader after the first, in one process */
         rs->lost = 1;
         note(rs, 0, HV_ENOTLEADER);
         return;
     }
+    if (rs->self != 0)
+        forget(rs);
     rs->leader = (int)m->k;
     rs->led_once = 1;
     hv_log_status st;
@@ -177,6 +194,15 @@ static void on_role(void *ud, int leader)
         (void)propose(rs, &e, 0);
     }
     flush(rs);
+    if (rs->on_lead != NULL)
+        rs->on_lead(rs->ud, 1);
+}
+
+static void on_apply(void *ud, const hv_log_entry *e, int rc)
+{
+    member *m = ud;
+    if (e != NULL && rc == 0 && e->type == HV_LOG_DECISION)
+        m->last_decision = e->decision.d;
 }
 
 static void on_commit(void *ud, uint64_t token, int status, int verdict)
@@ -326,28 +352,28 @@ hv_actor *hv__sw_replicas_actor(sw_replicas *r)
 
 /* ---- Start and stop ------------------------------------------------------------------------ */
 
-static int ensure_certs(const sw_replicas_opts *o, char *err, size_t cap)
+int hv__sw_replicas_certs(const char *certs_dir, uint32_t n, uint32_t node, char *err, size_t cap)
 {
     char ca[4200];
-    snprintf(ca, sizeof(ca), "%s/ca.pem", o->certs_dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", certs_dir);
     const char *why = "";
-    if (mkdir(o->certs_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, cap, "%s: %s", o->certs_dir, strerror(errno));
+    if (mkdir(certs_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, cap, "%s: %s", certs_dir, strerror(errno));
         return HV_EIO;
     }
-    if (access(ca, R_OK) != 0 && hv_net_certs_init(o->certs_dir, &why) != 0) {
-        snprintf(err, cap, "%s: cannot make the CA (%s)", o->certs_dir, why);
+    if (access(ca, R_OK) != 0 && hv_net_certs_init(certs_dir, &why) != 0) {
+        snprintf(err, cap, "%s: cannot make the CA (%s)", certs_dir, why);
         return HV_EIO;
     }
-    for (uint32_t k = 1; k <= o->n; k++) {
+    for (uint32_t k = 1; k <= n; k++) {
         char name[32], pem[4300];
         snprintf(name, sizeof(name), "replica-%u", k);
-        snprintf(pem, sizeof(pem), "%s/%s.pem", o->certs_dir, name);
+        snprintf(pem, sizeof(pem), "%s/%s.pem", certs_dir, name);
         if (access(pem, R_OK) == 0)
             continue;
-        if (hv_net_certs_issue(o->certs_dir, name, HV_WIRE_ROLE_COORDINATOR,
-                               HV_SWARM_ID(o->node, HV_LOG_REPLICA_LOCAL(k)), &why) != 0) {
-            snprintf(err, cap, "%s/%s: cannot issue the certificate (%s)", o->certs_dir, name, why);
+        if (hv_net_certs_issue(certs_dir, name, HV_WIRE_ROLE_COORDINATOR,
+                               HV_SWARM_ID(node, HV_LOG_REPLICA_LOCAL(k)), &why) != 0) {
+            snprintf(err, cap, "%s/%s: cannot issue the certificate (%s)", certs_dir, name, why);
             return HV_EIO;
         }
     }
@@ -397,8 +423,11 @@ static int start_member(sw_replicas *rs, uint32_t k, const sw_replicas_opts *o, 
     ro.transport = &m->t;
     if (o->snapshot_threshold > 0)
         ro.snapshot_threshold = ro.snapshot_trailing = o->snapshot_threshold;
+    if (o->election_timeout_ms > 0)
+        ro.election_timeout_ms = o->election_timeout_ms;
     ro.ud = m;
     ro.on_role = on_role;
+    ro.on_apply = on_apply;
     ro.on_commit = on_commit;
     return hv_replica_start(&m->r, &ro, err, cap);
 }
@@ -407,6 +436,11 @@ static int start_member(sw_replicas *rs, uint32_t k, const sw_replicas_opts *o, 
  * kept in DIR/addresses, and the same at every start from that directory. */
 static int addresses(sw_replicas *rs, const sw_replicas_opts *o, char *err, size_t cap)
 {
+    if (o->addresses != NULL) { /* replicas in processes of their own: given */
+        for (uint32_t k = 0; k < rs->n; k++)
+            snprintf(rs->addr[k], sizeof(rs->addr[k]), "%s", o->addresses[k]);
+        return 0;
+    }
     char path[4200];
     snprintf(path, sizeof(path), "%s/addresses", o->data_dir);
     FILE *f = fopen(path, "r");
@@ -456,7 +490,8 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
     *out = NULL;
     err[0] = 0;
     if (o->n < 1 || o->n > HV_REPLICAS_MAX || o->data_dir == NULL || o->certs_dir == NULL ||
-        o->cfg == NULL || o->bars == NULL) {
+        o->cfg == NULL || o->bars == NULL || o->self > o->n ||
+        (o->self != 0 && o->addresses == NULL)) {
         snprintf(err, cap, "replicas: 1 to %d, with a data directory", HV_REPLICAS_MAX);
         return HV_EINVAL;
     }
@@ -464,7 +499,9 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
         snprintf(err, cap, "%s: %s", o->data_dir, strerror(errno));
         return HV_EIO;
     }
-    int rc = ensure_certs(o, err, cap);
+    int rc = o->self == 0 || o->issue_certs
+                 ? hv__sw_replicas_certs(o->certs_dir, o->n, o->node, err, cap)
+                 : 0;
     if (rc != 0)
         return rc;
     sw_replicas *rs = calloc(1, sizeof(*rs));
@@ -476,6 +513,9 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
     }
     rs->q = q;
     rs->n = o->n;
+    rs->self = o->self;
+    rs->on_lead = o->on_lead;
+    rs->ud = o->ud;
     rs->leader = -1;
     rs->bars = o->bars;
     rs->nbars = o->nbars;
@@ -486,7 +526,11 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
     snprintf(rs->actor.name, sizeof(rs->actor.name), "decision log");
     rc = addresses(rs, o, err, cap);
     for (uint32_t k = 0; rc == 0 && k < rs->n; k++)
-        rc = start_member(rs, k, o, err, cap);
+        if (rs->self == 0 || k + 1 == rs->self)
+            rc = start_member(rs, k, o, err, cap);
+    *out = rs;
+    if (rs->self != 0)
+        return rc; /* the others are elsewhere: on_lead tells */
     if (rc == 0 && !run_until(rs, has_leader)) {
         snprintf(err, cap, "the %u replicas elected no leader in %.0f s", rs->n, WAIT_NS / 1e9);
         rc = HV_ETIMEDOUT;
@@ -498,7 +542,6 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
                  o->data_dir, o->data_dir);
         rc = HV_EEXIST;
     }
-    *out = rs;
     return rc;
 }
 
@@ -512,6 +555,8 @@ static int settled(const sw_replicas *rs)
     hv_log_fsm_status(hv_replica_fsm(rs->m[rs->leader].r), &lead);
     for (uint32_t k = 0; k < rs->n; k++) {
         hv_log_status st;
+        if (rs->m[k].r == NULL)
+            continue; /* in another process */
         hv_log_fsm_status(hv_replica_fsm(rs->m[k].r), &st);
         if (st.seq < rs->proposed || st.seq != lead.seq)
             return 0;
@@ -563,10 +608,40 @@ uint32_t hv__sw_replicas_count(const sw_replicas *r)
     return r->n;
 }
 
+static const member *here(const sw_replicas *r)
+{
+    return &r->m[r->self != 0 ? r->self - 1 : (r->leader >= 0 ? (uint32_t)r->leader : 0)];
+}
+
+const hv_log_fsm *hv__sw_replicas_fsm(const sw_replicas *r)
+{
+    return hv_replica_fsm(here(r)->r);
+}
+
+const hv_decision *hv__sw_replicas_last_decision(const sw_replicas *r)
+{
+    return &here(r)->last_decision;
+}
+
+void hv__sw_replicas_leader(const sw_replicas *r, uint64_t *replica, uint64_t *term)
+{
+    const char *address = NULL;
+    uint64_t commit, applied;
+    hv_replica_leader(here(r)->r, replica, &address);
+    hv_replica_raft_stats(here(r)->r, term, &commit, &applied);
+}
+
+struct uv_loop_s *hv__sw_replicas_loop(sw_replicas *r)
+{
+    return &r->loop;
+}
+
 void hv__sw_replicas_info(const sw_replicas *r, uint32_t k, sw_replica_info *out)
 {
     memset(out, 0, sizeof(*out));
     const hv_replica *x = r->m[k].r;
+    if (x == NULL)
+        return; /* in another process */
     hv_replica_raft_stats(x, &out->term, &out->commit, &out->applied);
     hv_log_fsm_status(hv_replica_fsm(x), &out->st);
     (void)hv_log_fsm_hash(hv_replica_fsm(x), out->state_hash);

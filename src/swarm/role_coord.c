@@ -77,7 +77,7 @@ static int log_mark(sw_coord *c, int type, uint64_t n, uint8_t how)
         e.end = (hv_log_cycle_end){ n, how };
     else
         e.finish.cycles = n;
-    return log_append(c, &e, 0);
+    return log_append(c, &e, type == HV_LOG_FINISH ? SW_FINISH_TOKEN : 0);
 }
 
 static sw_member *member(sw_coord *c, uint64_t id)
@@ -170,6 +170,16 @@ static int on_confirm(sw_coord *c, const sw_msg *m, uint64_t now_ns)
  */
 
 static int start_cycles(sw_coord *c, uint64_t now_ns);
+static int resume_cycles(sw_coord *c, uint64_t now_ns);
+
+/* Every member joined (and, after a takeover, was heard from again): the run (re)starts. */
+static int go_on_when_all_here(sw_coord *c, uint64_t now_ns)
+{
+    for (uint32_t i = 0; i < c->nmembers; i++)
+        if (!c->members[i].joined || c->members[i].lost)
+            return 0;
+    return c->resume.active ? resume_cycles(c, now_ns) : start_cycles(c, now_ns);
+}
 
 static void note_event(sw_coord *c, const sw_member *mb, int back, uint64_t now_ns)
 {
@@ -240,22 +250,20 @@ static int on_join(sw_coord *c, const sw_msg *m, uint64_t now_ns)
     int rc = hv__sw_send(&c->a, &w);
     if (rc != 0 || c->phase != SW_PH_JOIN)
         return rc;
-    for (uint32_t i = 0; i < c->nmembers; i++)
-        if (!c->members[i].joined)
-            return 0;
-    return start_cycles(c, now_ns);
+    return go_on_when_all_here(c, now_ns);
 }
 
-static void on_heartbeat(sw_coord *c, const sw_msg *m, uint64_t now_ns)
+static int on_heartbeat(sw_coord *c, const sw_msg *m, uint64_t now_ns)
 {
     sw_member *mb = member(c, m->sender);
     if (mb == NULL || !mb->joined)
-        return;
+        return 0;
     if (mb->lost)
-        note_event(c, mb, 1, now_ns);
+        note_event(c, mb, 1, now_ns); /* after a takeover: this is its re-join */
     mb->lost = 0;
     mb->last_seen_ns = now_ns;
     mb->last_cycle = m->cycle;
+    return c->phase == SW_PH_JOIN ? go_on_when_all_here(c, now_ns) : 0;
 }
 
 static uint64_t lost_after(const sw_coord *c)
@@ -336,6 +344,8 @@ static int publish_decision(sw_coord *c, const hv_decision *d, uint64_t now_ns)
     m.kind = SW_DECISION;
     m.cycle = d->proposal_id - 1;
     m.decision = *d;
+    if (d->proposal_id == c->resume.again)
+        c->resume.again_outcome = d->outcome;
     int rc = hv__sw_send(&c->a, &m);
     if (rc != 0)
         return rc;
@@ -394,6 +404,10 @@ static int drain_notices(sw_coord *c, uint64_t now_ns)
     uint64_t token;
     int status;
     while (c->log != NULL && c->log->notice(c->log_ud, &token, &status) == 1) {
+        if (token == SW_FINISH_TOKEN && status == 0)
+            c->finish_committed = 1;
+        if (status != 0 && c->finish_committed)
+            continue; /* the run's log is complete: the end of the run needs no leader */
         if (status != 0)
             return fail_with(c, HV_ENOTLEADER,
                              "this replica stopped leading the decision log (a new leader "
@@ -500,7 +514,7 @@ static int open_proposal(sw_coord *c, uint64_t now_ns)
 
 static int begin_finish(sw_coord *c, uint64_t now_ns);
 
-static int begin_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
+static void enter_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
 {
     memset(&c->cur, 0, sizeof(c->cur));
     c->cur.cycle = cycle;
@@ -509,6 +523,11 @@ static int begin_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
     c->cur.deadline_ns = now_ns + c->a.env.cfg.cycle_timeout_ns;
     c->cur.retry_ns = now_ns + c->a.env.cfg.heartbeat_ns;
     hv__sw_seen(&c->a, cycle);
+}
+
+static int begin_cycle(sw_coord *c, uint64_t cycle, uint64_t now_ns)
+{
+    enter_cycle(c, cycle, now_ns);
     int rc = log_mark(c, HV_LOG_CYCLE, cycle, 0);
     return rc != 0 ? rc : publish(c, SW_NEXT, cycle);
 }
@@ -521,6 +540,82 @@ static int start_cycles(sw_coord *c, uint64_t now_ns)
     if (c->total == 0)
         return begin_finish(c, now_ns);
     return begin_cycle(c, 0, now_ns);
+}
+
+/* A takeover goes on from where the log is (hv__sw_coord_resume). */
+static int resume_cycles(sw_coord *c, uint64_t now_ns)
+{
+    sw_resume *r = &c->resume;
+    c->phase = SW_PH_CYCLE;
+    c->start_ns = now_ns;
+    c->last_progress_ns = now_ns;
+    if (r->finished)
+        return begin_finish(c, now_ns);
+    if (!r->open) {
+        uint64_t next = r->cycle == UINT64_MAX ? 0 : r->cycle + 1;
+        return next >= c->total ? begin_finish(c, now_ns) : begin_cycle(c, next, now_ns);
+    }
+    enter_cycle(c, r->cycle, now_ns); /* begun in the log already */
+    c->cur.resumed = 1;
+    if (r->decided && !r->pending)
+        return end_cycle(c, now_ns, 0); /* decided and, if accepted, its result is in */
+    if (r->pending) { /* to the risk agent again: its order, or its result, as the first time */
+        c->cur.step = SW_ST_VOTE;
+        c->cur.proposal = 1;
+        return publish_decision(c, &r->decision, now_ns);
+    }
+    r->again = r->cycle + 1; /* the cycle again: its proposal, if any, proposed again */
+    r->again_outcome = -1;
+    return publish(c, SW_NEXT, r->cycle);
+}
+
+int hv__sw_coord_resume(sw_coord *c, const hv_log_fsm *f, const hv_decision *last)
+{
+    hv_log_status st;
+    hv_log_fsm_status(f, &st);
+    if (!st.genesis)
+        return 0; /* no run yet: a run from the start */
+    for (uint32_t i = 0; i < st.members; i++) {
+        hv_log_member lm;
+        sw_member *mb = hv_log_fsm_member(f, i, &lm) == 0 ? member(c, lm.id) : NULL;
+        if (mb == NULL || (int)lm.role != mb->role || lm.index != mb->index ||
+            lm.auth != c->a.env.vote_auth)
+            return fail_with(c, HV_EBADFIELD,
+                             "the log registers agent %016" PRIx64 " other than this swarm has it",
+                             lm.id);
+        int voter =
+            mb->role == SW_ROLE_PATTERN || (mb->role == SW_ROLE_RISK && c->a.env.cfg.risk_votes);
+        int rc = voter ? hv_consensus_add_voter(c->cons, mb->id, lm.pk, NULL) : 0;
+        if (rc != 0)
+            return rc;
+        memcpy(mb->pk, lm.pk, sizeof(mb->pk));
+        mb->joined = mb->lost = 1; /* registered, to be heard from again */
+        mb->incarnation = lm.incarnation;
+    }
+    sw_resume *r = &c->resume;
+    memset(r, 0, sizeof(*r));
+    r->active = 1;
+    r->members = st.members;
+    r->finished = st.finished;
+    r->cycle = st.cycle_last;
+    r->open = st.cycle_open;
+    c->stats.cycles = st.cycles_done + st.cycles_stalled;
+    c->stats.trades_hash = st.trades_hash;
+    c->stats.fills = st.fills;
+    c->finish_logged = c->finish_committed = st.finished;
+    uint64_t id = st.cycle_last + 1;
+    r->decided = st.cycle_open && hv_log_fsm_applied(f, id);
+    hv_log_pending p;
+    for (uint32_t i = 0; r->decided && i < st.pending; i++) {
+        if (hv_log_fsm_pending(f, i, &p) != 0 || p.proposal_id != id)
+            continue;
+        r->pending = 1;
+        if (last != NULL && last->proposal_id == id)
+            r->decision = *last;
+        r->decision.proposal_id = id;
+        r->decision.outcome = HV_OUTCOME_ACCEPTED;
+    }
+    return 0;
 }
 
 static void count_result(sw_coord *c, const sw_msg *r)
@@ -550,7 +645,8 @@ static int end_cycle(sw_coord *c, uint64_t now_ns, int stalled)
         if (cy->step == SW_ST_RESULT)
             c->stats.orders_unknown++;
     } else {
-        hv__sw_coord_replay(c);
+        if (!cy->resumed)
+            hv__sw_coord_replay(c);
         c->last_progress_ns = now_ns;
     }
     c->stats.wall_ns = now_ns - c->start_ns;
@@ -709,8 +805,7 @@ static int coord_on_msg(sw_agent *a, const sw_msg *m, uint64_t now_ns)
     case SW_JOIN:
         return on_join(c, m, now_ns);
     case SW_HEARTBEAT:
-        on_heartbeat(c, m, now_ns);
-        return 0;
+        return on_heartbeat(c, m, now_ns);
     case SW_EOD:
         if (c->phase == SW_PH_CYCLE && m->cycle == c->cur.cycle)
             return begin_finish(c, now_ns);
@@ -844,6 +939,8 @@ static int coord_on_start(sw_agent *a, uint64_t now_ns)
 {
     sw_coord *c = (sw_coord *)a;
     c->phase_deadline_ns = now_ns + c->a.env.cfg.stall_timeout_ns;
+    for (uint32_t i = 0; i < c->nmembers; i++)
+        c->members[i].last_seen_ns = now_ns;
     return 0;
 }
 

@@ -114,6 +114,21 @@ int hv__swarm_attach_log(hv_swarm *s, const sw_log_ops *ops, void *ud, hv_actor 
     return 0;
 }
 
+int hv__swarm_resume(hv_swarm *s, const hv_log_fsm *f, const hv_decision *last)
+{
+    if (s->ran)
+        return HV_ESTATE;
+    int rc = hv__sw_coord_resume(&s->cast->coord, f, last);
+    if (rc != 0)
+        snprintf(s->error, sizeof(s->error), "%s", s->cast->coord.error);
+    return rc;
+}
+
+const sw_resume *hv__swarm_resumed(const hv_swarm *s)
+{
+    return &s->cast->coord.resume;
+}
+
 static int swarm_new(const hv_swarm_opts *cfg, const hv_bar *bars, size_t n,
                      const sw_node_opts *node, hv_swarm **out)
 {

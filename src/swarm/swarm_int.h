@@ -475,7 +475,25 @@ typedef struct sw_cycle {
     hv_decision decision;
     uint32_t nvotes; /* the votes counted for its proposal: the decision's evidence */
     hv_log_vote votes[SW_VOTERS_MAX];
+    int resumed; /* taken over from the log: its timeline is not the profiler's */
 } sw_cycle;
+
+/* What a coordinator that takes a run over reads from the log (hv__sw_coord_resume). */
+typedef struct sw_resume {
+    int active;          /* resumed: every member is heard from first, then the run goes on */
+    int finished;        /* the log holds the finish */
+    uint64_t cycle;      /* the last cycle begun (UINT64_MAX: none) */
+    int open;            /* ... and not ended */
+    int decided;         /* its proposal's decision is in the log */
+    int pending;         /* ... accepted, and its order's result is not */
+    hv_decision decision; /* the pending decision (sent again) */
+    uint32_t members;    /* members registered from the log */
+    uint64_t again;      /* the proposal proposed again (0: none) */
+    int again_outcome;   /* its outcome (hv_outcome), -1 until decided */
+} sw_resume;
+
+/* The token of the finish entry: once it committed, the log is not needed any more. */
+#define SW_FINISH_TOKEN UINT64_MAX
 
 typedef struct sw_coord {
     sw_agent a;
@@ -513,7 +531,8 @@ typedef struct sw_coord {
     char error[192];
     const sw_log_ops *log; /* the replicated log (borrowed), or NULL */
     void *log_ud;
-    int finish_logged;
+    int finish_logged, finish_committed;
+    sw_resume resume;
 } sw_coord;
 
 /* What a role must implement (one table each, in role_*.c). */
@@ -534,6 +553,22 @@ int hv__sw_coord_init(sw_coord *c, const sw_env *env, hv_swarm_progress_fn progr
 int hv__sw_coord_profiler(sw_coord *c);
 void hv__sw_coord_replay(sw_coord *c);
 void hv__sw_coord_fini(sw_coord *c);
+/*
+ * A new leader's coordinator takes the run over from its log's state machine f (before the
+ * run starts): the registry (every agent registered there counts as joined, with the vote key
+ * it registered, and must be heard from again: a heartbeat or a JOIN over its authenticated
+ * connection), the cycles run, the trade list hash. Then it goes on from where the log is:
+ * after the last cycle ended, the next one; in an open cycle whose proposal has no decision in
+ * the log, the cycle again (the agents answer the repeated requests with their first answers,
+ * so the proposal is proposed again and voted as before, or ends as NO_QUORUM at its
+ * deadline); an accepted decision without its order's result, the decision again (the risk
+ * and execution agents answer by proposal id: an order is never executed twice); a decided
+ * cycle, ended; after the finish, the end of the run. last: the last decision the replica
+ * applied (its evidence for the decision sent again; proposal id 0 when unknown).
+ * Returns 0, or HV_EBADFIELD when the log registers agents that are not this swarm's (the
+ * coordinator's error says which).
+ */
+int hv__sw_coord_resume(sw_coord *c, const hv_log_fsm *f, const hv_decision *last);
 
 /* ---- Assembling a swarm (swarm.c and sim.c) ---------------------------------------------- */
 

@@ -117,6 +117,8 @@ static void on_peer(void *user, const hv_net_peer *peer, int event, int err)
     if (event == HV_NET_PEER_JOINED) {
         l->joined = 1;
         l->lost = 0;
+        if (l->hub_moves > 0)
+            fprintf(stderr, "hivewire agent: %s: session open with %s\n", l->hubs.name, current(l));
     } else if (event == HV_NET_PEER_LOST) {
         l->lost = 1;
         if (l->hubs.n > 0 && l->move_ns == 0) {
@@ -337,6 +339,15 @@ int hv__net_link_init_hubs(hv_net_link *l, const hv_net_opts *o, const hv_net_li
         if (hv__net_link_host_port(hubs->address[i], host, sizeof(host), &port) != 0)
             return HV_EINVAL;
     l->opts = *o;
+    const char **paths[3] = { &l->opts.ca_file, &l->opts.cert_file, &l->opts.key_file };
+    for (int i = 0; i < 3; i++) { /* the caller's strings need not outlive this call */
+        if (*paths[i] == NULL)
+            continue;
+        if (strlen(*paths[i]) >= sizeof(l->files[i]))
+            return HV_EINVAL;
+        snprintf(l->files[i], sizeof(l->files[i]), "%s", *paths[i]);
+        *paths[i] = l->files[i];
+    }
     l->hubs = *hubs;
     if (l->hubs.name == NULL)
         l->hubs.name = "agent";

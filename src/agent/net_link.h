@@ -54,7 +54,8 @@ typedef struct hv_net_link {
     int joined, lost; /* the session's state, from the transport's peer events */
     uint64_t frames_in, frames_held, publishes_full;
     /* several hubs (hv__net_link_init_hubs); hubs.n == 0: one hub, the transport reconnects */
-    hv_net_opts opts; /* the transport's options, host and port aside */
+    hv_net_opts opts;    /* the transport's options, host and port aside */
+    char files[3][1024]; /* copies of its ca, cert and key paths (opts points here) */
     hv_net_link_hubs hubs;
     uint32_t at;                     /* the hub in use: an index of hubs.address */
     char host[NET_LINK_ADDRESS_MAX]; /* its host (opts.host points here) */

@@ -70,3 +70,11 @@ add_test(NAME log_run_replicas
                  ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
 set_tests_properties(log_run_replicas PROPERTIES TIMEOUT 300 LABELS "unit;net"
                      PASS_REGULAR_EXPRESSION "same trades, same state|skipped")
+
+# The real failover: three replica processes (coordinator --replica K) and the agents' process
+# on loopback, kill -9 of the leader mid-run: a new leader takes the run over, the run completes
+# with the same trades, the survivors' logs verify and agree, and all three restart to one state.
+add_test(NAME log_failover COMMAND ${PROJECT_SOURCE_DIR}/tests/log/failover.sh
+                                   $<TARGET_FILE:hivewire>)
+set_tests_properties(log_failover PROPERTIES TIMEOUT 120 LABELS "unit;net"
+                     PASS_REGULAR_EXPRESSION "restarted from disk: replicas 1, 2, 3 at state")

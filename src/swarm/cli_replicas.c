@@ -7,6 +7,7 @@
  * coordinator, resumed from its log, until the run ends or it stops leading).
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -234,8 +235,9 @@ static void on_tick(uv_timer_t *t)
     p->term = term;
     if (leader == 0 || leader == p->k)
         return;
-    fprintf(stderr, "hivewire coordinator: replica %u follows replica %" PRIu64 " (term %" PRIu64
-                    "), agents to %s\n",
+    fprintf(stderr,
+            "hivewire coordinator: replica %u follows replica %" PRIu64 " (term %" PRIu64
+            "), agents to %s\n",
             p->k, leader, term, p->agents.address[leader - 1]);
     for (uint32_t i = 0; i < p->npeers; i++)
         redirect(p, p->peers[i]);
@@ -244,8 +246,7 @@ static void on_tick(uv_timer_t *t)
 static int open_hub(proc *p)
 {
     hv_net_opts no;
-    hv__node_net_opts(&no, p->o->certs, "coordinator", p->o->insecure, p->paths,
-                      sizeof(p->paths));
+    hv__node_net_opts(&no, p->o->certs, "coordinator", p->o->insecure, p->paths, sizeof(p->paths));
     (void)hv__node_host_port(p->agents.address[p->k - 1], p->host, sizeof(p->host), &no.port);
     no.host = p->host;
     no.loop = hv__sw_replicas_loop(p->rs);
@@ -304,8 +305,8 @@ static void print_replica(const proc *p, int leader)
     hv__sw_replicas_info(p->rs, p->k - 1, &in);
     char h[65];
     sodium_bin2hex(h, sizeof(h), in.state_hash, 16);
-    printf("replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64
-           " decisions, %" PRIu64 " no quorum, trade list hash %016" PRIx64 ", state %s\n",
+    printf("replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64 " decisions, %" PRIu64
+           " no quorum, trade list hash %016" PRIx64 ", state %s\n",
            p->k, leader ? " (leader)" : "", in.term, in.st.seq, in.st.decisions, in.st.no_quorum,
            in.st.trades_hash, h);
     fflush(stdout);
@@ -328,8 +329,9 @@ static int start(proc *p, const hv_series *bars, char *err, size_t cap)
         return HV_EINVAL;
     }
     if (p->agents.n != p->n || p->k > p->n) {
-        snprintf(err, cap, "--peers names %u replicas and --listen %u agent addresses; --replica %u",
-                 p->n, p->agents.n, p->k);
+        snprintf(err, cap,
+                 "--peers names %u replicas and --listen %u agent addresses; --replica %u", p->n,
+                 p->agents.n, p->k);
         return HV_EINVAL;
     }
     if (o->issue_certs && !o->insecure &&
@@ -338,8 +340,8 @@ static int start(proc *p, const hv_series *bars, char *err, size_t cap)
     const char *addrs[HV_SW_REPLICAS_MAX];
     for (uint32_t i = 0; i < p->n; i++)
         addrs[i] = p->raft.address[i];
-    uint64_t cycles = o->cfg.cycles_max > 0 && o->cfg.cycles_max < bars->len ? o->cfg.cycles_max
-                                                                              : bars->len;
+    uint64_t cycles =
+        o->cfg.cycles_max > 0 && o->cfg.cycles_max < bars->len ? o->cfg.cycles_max : bars->len;
     sw_replicas_opts ro = { .n = p->n,
                             .data_dir = o->data_dir,
                             .certs_dir = o->certs,
@@ -388,8 +390,7 @@ static int attach_process(const run_opts *o, hv_swarm *sw)
     proc *p = current_proc;
     int rc = hv__swarm_attach_log(sw, hv__sw_replicas_ops(), p->rs, hv__sw_replicas_actor(p->rs));
     if (rc == 0)
-        rc = hv__swarm_resume(sw, hv__sw_replicas_fsm(p->rs),
-                              hv__sw_replicas_last_decision(p->rs));
+        rc = hv__swarm_resume(sw, hv__sw_replicas_fsm(p->rs), hv__sw_replicas_last_decision(p->rs));
     if (rc != 0) {
         hv__cli_error("coordinator", "replica %u cannot take the run over: %s", p->k,
                       hv_swarm_error(sw)[0] ? hv_swarm_error(sw) : hv_strerror(rc));
@@ -442,6 +443,7 @@ int hv__run_replica_process(run_opts *o, const hv_series *bars, int (*lead)(void
     memset(&p, 0, sizeof(p));
     p.o = o;
     char err[512] = "";
+    signal(SIGPIPE, SIG_IGN); /* a peer replica that died: its socket's write fails, EPIPE */
     int rc = start(&p, bars, err, sizeof(err));
     if (rc != 0) {
         hv__cli_error("coordinator", "replica %u: %s", (unsigned)o->replica,

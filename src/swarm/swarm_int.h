@@ -480,16 +480,16 @@ typedef struct sw_cycle {
 
 /* What a coordinator that takes a run over reads from the log (hv__sw_coord_resume). */
 typedef struct sw_resume {
-    int active;          /* resumed: every member is heard from first, then the run goes on */
-    int finished;        /* the log holds the finish */
-    uint64_t cycle;      /* the last cycle begun (UINT64_MAX: none) */
-    int open;            /* ... and not ended */
-    int decided;         /* its proposal's decision is in the log */
-    int pending;         /* ... accepted, and its order's result is not */
+    int active;           /* resumed: every member is heard from first, then the run goes on */
+    int finished;         /* the log holds the finish */
+    uint64_t cycle;       /* the last cycle begun (UINT64_MAX: none) */
+    int open;             /* ... and not ended */
+    int decided;          /* its proposal's decision is in the log */
+    int pending;          /* ... accepted, and its order's result is not */
     hv_decision decision; /* the pending decision (sent again) */
-    uint32_t members;    /* members registered from the log */
-    uint64_t again;      /* the proposal proposed again (0: none) */
-    int again_outcome;   /* its outcome (hv_outcome), -1 until decided */
+    uint32_t members;     /* members registered from the log */
+    uint64_t again;       /* the proposal proposed again (0: none) */
+    int again_outcome;    /* its outcome (hv_outcome), -1 until decided */
 } sw_resume;
 
 /* The token of the finish entry: once it committed, the log is not needed any more. */

@@ -16,7 +16,7 @@ hv_cli_command(NAME agent FUNC hv_cmd_agent TABLE spec
 
 hv_add_test(NAME swarm_wire SOURCES tests/swarm/wire_test.c TIMEOUT 60)
 hv_add_test(NAME swarm_swarm SOURCES tests/swarm/swarm_test.c LABELS concurrent TIMEOUT 300)
-hv_add_test(NAME swarm_roles SOURCES tests/swarm/roles_test.c TIMEOUT 60)
+hv_add_test(NAME swarm_roles SOURCES tests/swarm/roles_test.c tests/log/log_util.c TIMEOUT 60)
 hv_add_test(NAME swarm_sim SOURCES tests/swarm/sim_test.c TIMEOUT 600)
 
 # The CLI end to end: a short synthetic run writes both reports; a tripped kill switch is

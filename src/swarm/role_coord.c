@@ -610,10 +610,19 @@ int hv__sw_coord_resume(sw_coord *c, const hv_log_fsm *f, const hv_decision *las
         if (hv_log_fsm_pending(f, i, &p) != 0 || p.proposal_id != id)
             continue;
         r->pending = 1;
-        if (last != NULL && last->proposal_id == id)
+        if (last != NULL && last->proposal_id == id) {
             r->decision = *last;
+            continue;
+        }
+        /* applied before the snapshot this replica started from: the rule is the table's for
+         * its action (the one the proposal was decided by); the counts are not known here */
+        hv_crit crit = HV_CRIT_CRITICAL;
+        hv_policy pol = { .rule = HV_RULE_BFT };
+        (void)hv_crit_table_lookup(&c->a.env.cfg.table, (uint32_t)p.order.action, &crit, &pol);
         r->decision.proposal_id = id;
         r->decision.outcome = HV_OUTCOME_ACCEPTED;
+        r->decision.rule = (uint8_t)pol.rule;
+        r->decision.crit = (uint8_t)crit;
     }
     return 0;
 }

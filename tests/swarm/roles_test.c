@@ -8,6 +8,7 @@
 #include <hivewire/codec.h>
 
 #include "swarm/swarm_int.h"
+#include "log/log_util.h"
 
 /* ---- A link that records what the agent publishes --------------------------------------- */
 
@@ -645,6 +646,179 @@ static void an_unanswered_request_is_sent_again_and_a_dead_cycle_ends_as_stalled
     free(f);
 }
 
+/* ---- A new leader's coordinator takes a run over from the log ------------------------------ */
+
+typedef struct resume_fx {
+    sw_coord c;
+    rec_link l;
+    hv_log_fsm *f;
+    logw w;
+} resume_fx;
+
+static const int fx_roles[] = { SW_ROLE_MD,      SW_ROLE_PATTERN, SW_ROLE_PATTERN,  SW_ROLE_PATTERN,
+                                SW_ROLE_PATTERN, SW_ROLE_RISK,    SW_ROLE_STRATEGY, SW_ROLE_EXEC };
+static const uint32_t fx_index[] = { 0, 0, 1, 2, 3, 0, 0, 0 };
+
+static void log_put(resume_fx *x, hv_log_entry *e)
+{
+    assert_int_equal(logw_put(&x->w, e), 0);
+    assert_int_equal(hv_log_fsm_apply(x->f, x->w.buf, x->w.len), 0);
+}
+
+static void log_cycle(resume_fx *x, int type, uint64_t cycle)
+{
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = (uint8_t)type;
+    if (type == HV_LOG_CYCLE) {
+        e.cycle.cycle = cycle;
+        e.cycle.bar = bar((int)cycle, 100.0 + (double)cycle);
+    } else {
+        e.end.cycle = cycle;
+    }
+    log_put(x, &e);
+}
+
+static void log_decision(resume_fx *x, uint64_t cycle, int outcome)
+{
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = HV_LOG_DECISION;
+    e.decision.cycle = cycle;
+    e.decision.proposer = id_of(SW_ROLE_STRATEGY, 0);
+    e.decision.action = 2;
+    e.decision.order = (hv_log_order){ HV_SIDE_BUY, 2, 100, 100.0 + (double)cycle, 100 };
+    e.decision.d.proposal_id = cycle + 1;
+    e.decision.d.outcome = (uint8_t)outcome;
+    log_put(x, &e);
+}
+
+/* A log with the genesis, every agent registered (signatures), cycle 0 done and cycle 1 begun;
+ * the coordinator (signatures) built on the recording link. */
+static resume_fx *resume_setup(void)
+{
+    resume_fx *x = calloc(1, sizeof(*x));
+    assert_int_equal(hv_log_fsm_new(NULL, &x->f), 0);
+    hv_log_entry e;
+    log_genesis(&e, 10);
+    log_put(x, &e);
+    for (int i = 0; i < 8; i++) {
+        memset(&e, 0, sizeof(e));
+        e.type = HV_LOG_MEMBER;
+        e.member = (hv_log_member){ .id = id_of(fx_roles[i], fx_index[i]),
+                                    .incarnation = 1,
+                                    .role = (uint32_t)fx_roles[i],
+                                    .index = fx_index[i],
+                                    .auth = HV_SWARM_AUTH_SIG };
+        sw_keys k;
+        assert_int_equal(hv__sw_derive_keys(1, e.member.id, &k), 0);
+        memcpy(e.member.pk, k.pk, sizeof(e.member.pk));
+        log_put(x, &e);
+    }
+    log_cycle(x, HV_LOG_CYCLE, 0);
+    log_cycle(x, HV_LOG_CYCLE_END, 0);
+    log_cycle(x, HV_LOG_CYCLE, 1);
+    sw_env en = env(SW_ROLE_COORD, 0);
+    en.vote_auth = HV_SWARM_AUTH_SIG;
+    en.cfg.cycle_timeout_ns = 100000;
+    en.cfg.heartbeat_ns = 10000;
+    assert_int_equal(hv__sw_coord_init(&x->c, &en, NULL, NULL), 0);
+    attach(&x->c.a, &x->l);
+    return x;
+}
+
+static void resume_start(resume_fx *x)
+{
+    assert_int_equal(hv__sw_coord_resume(&x->c, x->f, NULL), 0);
+    hv_actor *a = &x->c.a.actor;
+    assert_int_equal(a->ops->start(a, 0), 0);
+}
+
+/* Every registered agent is heard from again (a heartbeat); nothing is sent before the last. */
+static void heartbeats(resume_fx *x, uint64_t now)
+{
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(x->l.n, 0);
+        sw_msg h = msg(SW_HEARTBEAT, 1);
+        assert_int_equal(feed(&x->c.a, &h, id_of(fx_roles[i], fx_index[i]), now), 0);
+    }
+}
+
+static void resume_free(resume_fx *x)
+{
+    hv__sw_coord_fini(&x->c);
+    hv_log_fsm_free(x->f);
+    free(x);
+}
+
+static void a_takeover_runs_an_undecided_cycle_again_once_every_agent_is_heard(void **state)
+{
+    (void)state;
+    resume_fx *x = resume_setup();
+    resume_start(x);
+    assert_true(x->c.resume.active);
+    assert_int_equal(x->c.resume.members, 8);
+    assert_int_equal(x->c.stats.cycles, 1); /* cycle 0 is done */
+    heartbeats(x, 5);
+    sw_msg out;
+    assert_true(sent(&x->l, 0, SW_NEXT, 0, &out)); /* cycle 1 again, not cycle 2 */
+    assert_int_equal(out.cycle, 1);
+    assert_int_equal(count(&x->l, 0, SW_WELCOME), 0); /* registered already */
+    assert_int_equal(x->c.stats.agents_rejoined, 8);
+    assert_int_equal(x->c.resume.again, 2);
+    resume_free(x);
+}
+
+static void a_takeover_sends_a_decision_without_result_again_and_goes_on(void **state)
+{
+    (void)state;
+    resume_fx *x = resume_setup();
+    log_decision(x, 1, HV_OUTCOME_ACCEPTED);
+    resume_start(x);
+    assert_true(x->c.resume.pending);
+    heartbeats(x, 5);
+    sw_msg out;
+    assert_true(sent(&x->l, 0, SW_DECISION, 0, &out));
+    assert_int_equal(out.decision.proposal_id, 2);
+    assert_int_equal(out.decision.outcome, HV_OUTCOME_ACCEPTED);
+    assert_int_equal(out.decision.rule, HV_RULE_BFT); /* the table's, for a position change */
+    assert_int_equal(count(&x->l, 0, SW_NEXT), 0);
+    sw_msg r = msg(SW_ORDER_RESULT, 1); /* the execution agent's first answer, by tag */
+    r.result.proposal_id = 2;
+    r.result.order_id = 1;
+    assert_int_equal(feed(&x->c.a, &r, id_of(SW_ROLE_EXEC, 0), 10), 0);
+    assert_true(sent(&x->l, 0, SW_NEXT, 0, &out));
+    assert_int_equal(out.cycle, 2);
+    assert_int_equal(x->c.stats.cycles, 2);
+    resume_free(x);
+}
+
+static void a_takeover_ends_a_decided_cycle_and_refuses_a_registry_not_its_swarm(void **state)
+{
+    (void)state;
+    resume_fx *x = resume_setup();
+    log_decision(x, 1, HV_OUTCOME_REJECTED);
+    resume_start(x);
+    assert_true(x->c.resume.decided && !x->c.resume.pending);
+    heartbeats(x, 5);
+    sw_msg out;
+    assert_true(sent(&x->l, 0, SW_NEXT, 0, &out));
+    assert_int_equal(out.cycle, 2); /* cycle 1 ended: the next one */
+    resume_free(x);
+    /* a member registered under another role than this swarm's */
+    x = resume_setup();
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = HV_LOG_MEMBER;
+    e.member = (hv_log_member){ .id = id_of(SW_ROLE_PATTERN, 7),
+                                .role = SW_ROLE_RISK,
+                                .auth = HV_SWARM_AUTH_SIG };
+    log_put(x, &e);
+    assert_int_equal(hv__sw_coord_resume(&x->c, x->f, NULL), HV_EBADFIELD);
+    assert_non_null(strstr(x->c.error, "the log registers agent"));
+    resume_free(x);
+}
+
 static void joins_that_do_not_fit_are_refused_and_a_missing_agent_is_named(void **state)
 {
     (void)state;
@@ -679,6 +853,9 @@ int main(void)
         cmocka_unit_test(the_strategy_signals_once_every_input_is_there),
         cmocka_unit_test(execution_never_executes_an_order_twice),
         cmocka_unit_test(the_coordinator_starts_once_every_agent_joined_and_runs_the_cycle),
+        cmocka_unit_test(a_takeover_runs_an_undecided_cycle_again_once_every_agent_is_heard),
+        cmocka_unit_test(a_takeover_sends_a_decision_without_result_again_and_goes_on),
+        cmocka_unit_test(a_takeover_ends_a_decided_cycle_and_refuses_a_registry_not_its_swarm),
         cmocka_unit_test(a_proposal_without_enough_votes_ends_at_its_deadline_and_the_run_goes_on),
         cmocka_unit_test(an_unanswered_request_is_sent_again_and_a_dead_cycle_ends_as_stalled),
         cmocka_unit_test(joins_that_do_not_fit_are_refused_and_a_missing_agent_is_named),

@@ -60,7 +60,7 @@ typedef struct hv_log_genesis {
     uint64_t bar_ns;       /* simulated time per cycle: cycle i trades at i * bar_ns */
     uint64_t cycles_max;   /* proposals are numbered 1 .. cycles_max (1..HV_LOG_CYCLES_MAX) */
     double cash;           /* the account's initial cash (> 0) */
-    uint32_t curve_points; /* equity curve points kept (2 .. 2^28) */
+    uint32_t curve_points; /* equity curve points kept (2 .. 2^20) */
     hv_exchange_opts exchange;
     hv_limits_opts limits;
 } hv_log_genesis;

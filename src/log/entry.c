@@ -19,8 +19,8 @@
 #define ROLE_COUNT     6u /* the swarm's roles: coordinator .. execution */
 #define AUTH_SIG       1u
 #define AUTH_MAC       2u
-#define POINTS_MAX     (1u << 28)
-#define REASON_MAX     3u /* HV_REASON_DEADLINE */
+#define POINTS_MAX     (1u << 20) /* 16 MiB of equity curve at most for a replica */
+#define REASON_MAX     3u         /* HV_REASON_DEADLINE */
 
 const char *hv_log_type_name(int type)
 {

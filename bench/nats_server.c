@@ -87,11 +87,10 @@ void hv_nats_versions(char *out, size_t cap)
     if (f) {
         char line[128];
         if (fgets(line, sizeof(line), f)) {
-            char *v = strstr(line, "v");
-            if (v) {
-                v[strcspn(v, "\n")] = 0;
-                snprintf(sv, sizeof(sv), "%s", v + 1);
-            }
+            line[strcspn(line, "\n")] = 0;
+            char *v = strrchr(line, ' '); /* "nats-server: v2.9.10" */
+            if (v != NULL)
+                snprintf(sv, sizeof(sv), "%s", v[1] == 'v' ? v + 2 : v + 1);
         }
         pclose(f);
     }

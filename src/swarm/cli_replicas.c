@@ -92,15 +92,17 @@ int hv__run_replicas_end(const run_opts *o, sw_replicas *r, const hv_swarm *sw, 
     }
     hv_swarm_stats st;
     hv_swarm_stats_get(sw, &st);
+    FILE *out = o->json ? stderr : stdout; /* --json: stdout holds the document alone */
     for (uint32_t k = 0; k < hv__sw_replicas_count(r); k++) {
         sw_replica_info in;
         hv__sw_replicas_info(r, k, &in);
         char h[65];
         sodium_bin2hex(h, sizeof(h), in.state_hash, 16);
-        printf("replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64
-               " decisions, trade list hash %016" PRIx64 ", state %s\n",
-               k + 1, in.leader ? " (leader)" : "", in.term, in.st.seq, in.st.decisions,
-               in.st.trades_hash, h);
+        fprintf(out,
+                "replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64
+                " decisions, trade list hash %016" PRIx64 ", state %s\n",
+                k + 1, in.leader ? " (leader)" : "", in.term, in.st.seq, in.st.decisions,
+                in.st.trades_hash, h);
         if (ok &&
             (in.st.trades_hash != st.trades_hash || in.st.divergences != 0 || in.st.refused != 0)) {
             hv__cli_error("run",
@@ -110,8 +112,8 @@ int hv__run_replicas_end(const run_opts *o, sw_replicas *r, const hv_swarm *sw, 
             rc = HV_EXIT_FAIL;
         }
     }
-    printf("replicated log  %s/replica-K (hivewire log verify --data-dir %s/replica-1)\n",
-           o->data_dir, o->data_dir);
+    fprintf(out, "replicated log  %s/replica-K (hivewire log verify --data-dir %s/replica-1)\n",
+            o->data_dir, o->data_dir);
     hv__sw_replicas_free(r);
     return rc;
 }
@@ -305,11 +307,13 @@ static void print_replica(const proc *p, int leader)
     hv__sw_replicas_info(p->rs, p->k - 1, &in);
     char h[65];
     sodium_bin2hex(h, sizeof(h), in.state_hash, 16);
-    printf("replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64 " decisions, %" PRIu64
-           " no quorum, trade list hash %016" PRIx64 ", state %s\n",
-           p->k, leader ? " (leader)" : "", in.term, in.st.seq, in.st.decisions, in.st.no_quorum,
-           in.st.trades_hash, h);
-    fflush(stdout);
+    FILE *out = p->o->json ? stderr : stdout;
+    fprintf(out,
+            "replica %u%-9s term %" PRIu64 ", %" PRIu64 " entries, %" PRIu64 " decisions, %" PRIu64
+            " no quorum, trade list hash %016" PRIx64 ", state %s\n",
+            p->k, leader ? " (leader)" : "", in.term, in.st.seq, in.st.decisions, in.st.no_quorum,
+            in.st.trades_hash, h);
+    fflush(out);
 }
 
 static int start(proc *p, const hv_series *bars, char *err, size_t cap)
@@ -427,14 +431,15 @@ static int attach_process(const run_opts *o, hv_swarm *sw)
 static void report_takeover(const run_opts *o, const hv_swarm *sw)
 {
     const sw_resume *r = hv__swarm_resumed(sw);
-    (void)o;
+    FILE *out = o->json ? stderr : stdout;
     if (!r->active || r->again == 0)
         return;
     if (r->again_outcome < 0)
-        printf("takeover                 cycle %" PRIu64 " run again, no proposal\n", r->cycle);
+        fprintf(out, "takeover                 cycle %" PRIu64 " run again, no proposal\n",
+                r->cycle);
     else
-        printf("takeover                 proposal %" PRIu64 " proposed again: %s\n", r->again,
-               outcome_name(r->again_outcome));
+        fprintf(out, "takeover                 proposal %" PRIu64 " proposed again: %s\n", r->again,
+                outcome_name(r->again_outcome));
 }
 
 int hv__run_replica_process(run_opts *o, const hv_series *bars, int (*lead)(void *ud), void *ud)

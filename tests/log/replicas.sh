@@ -29,4 +29,11 @@ echo "state hashes:$states"
 set -- $states
 [ "$1" = "$2" ] && [ "$1" = "$3" ] || { echo "the replicas differ"; exit 1; }
 rm -rf "$dir" "$dir".*
+# --json: stdout is the JSON document alone, the replicas' lines go to stderr
+"$hw" run --synthetic 200 --seed 7 --no-report --replicas 3 --data-dir "$dir" --json \
+  > "$dir.json" 2> "$dir.err"
+[ "$(head -c 1 "$dir.json")" = "{" ] && [ "$(tail -n 1 "$dir.json")" = "}" ] &&
+  ! grep -q "^replica" "$dir.json" || { echo "--json: stdout is not one JSON document"; exit 1; }
+[ "$(grep -c "^replica [123]" "$dir.err")" = 3 ] || { echo "--json: no replica lines on stderr"; exit 1; }
+rm -rf "$dir" "$dir".*
 echo "same trades, same state"

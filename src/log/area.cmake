@@ -63,8 +63,10 @@ hv_bench_area(NAME log FUNC hv_bench_log
               DEFINES ${HV_LOG_BENCH_DEFS} HV_LOG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # The swarm's coordinator on three in-process replicas (src/swarm/replicated.c): the same trades,
-# the same state on every replica and from disk, and again after a restart.
-hv_add_test(NAME swarm_replicated SOURCES tests/swarm/replicated_test.c TIMEOUT 300 LABELS net)
+# the same state on every replica and from disk, and again after a restart. Concurrent: the
+# replicas' loop runs on a thread of its own beside the runner's (also under TSan).
+hv_add_test(NAME swarm_replicated SOURCES tests/swarm/replicated_test.c TIMEOUT 300
+            LABELS net concurrent)
 add_test(NAME log_run_replicas
          COMMAND ${PROJECT_SOURCE_DIR}/tests/log/replicas.sh $<TARGET_FILE:hivewire>
                  ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})

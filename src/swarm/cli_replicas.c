@@ -86,6 +86,7 @@ int hv__run_replicas_end(const run_opts *o, sw_replicas *r, const hv_swarm *sw, 
     if (r == NULL)
         return 0;
     int rc = 0;
+    hv__sw_replicas_halt(r);
     if (ok && hv__sw_replicas_settle(r) != 0) {
         hv__cli_error("run", "the replicas did not all apply the log in time");
         rc = HV_EXIT_FAIL;

@@ -1,15 +1,19 @@
 /*
  * The coordinator on the replicated decision log: its replicas (all N, or this process's one),
- * on one loop that the swarm's runner drives (replicated.h).
+ * on one loop (replicated.h). With every replica here, the loop has a thread of its own while
+ * the swarm runs; with one, the swarm's runner drives it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,16 +70,48 @@ struct sw_replicas {
     uint32_t nhead, nn;
     uint64_t proposed; /* chain position of the last entry proposed */
     uint32_t closed;
+    /* The loop's own thread (self 0, from the end of hv__sw_replicas_new to the settle): the
+     * coordinator appends to q and takes notes under mu, then wakes the loop with `wake`; the
+     * loop wakes the runner with efd (written once per `kicked`). leader, lost, led_once and
+     * had_run are the loop's, also under mu. Without the thread mu is taken all the same. */
+    pthread_mutex_t mu;
+    pthread_t thread;
+    int threaded; /* the thread runs */
+    int stopping; /* under mu: the thread is asked to stop */
+    uv_async_t wake;
+    uv_check_t again; /* after every turn of the loop: what waits, proposed */
+    int wake_ok;
+    int efd;
+    atomic_int kicked;
 };
 
 /* ---- Proposals ----------------------------------------------------------------------------- */
 
-static void note(sw_replicas *rs, uint64_t token, int status)
+/* Tells the runner, on the coordinator's thread, that a notice waits. */
+static void kick(sw_replicas *rs)
+{
+    if (rs->threaded && atomic_exchange(&rs->kicked, 1) == 0) {
+        uint64_t one = 1;
+        while (write(rs->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+/* Under mu. */
+static void note_locked(sw_replicas *rs, uint64_t token, int status)
 {
     if (rs->nn == NOTICES_MAX)
         return; /* the coordinator waits for one decision at a time: cannot fill */
     rs->notes[(rs->nhead + rs->nn++) % NOTICES_MAX].token = token;
     rs->notes[(rs->nhead + rs->nn - 1) % NOTICES_MAX].status = status;
+}
+
+static void note(sw_replicas *rs, uint64_t token, int status)
+{
+    pthread_mutex_lock(&rs->mu);
+    note_locked(rs, token, status);
+    pthread_mutex_unlock(&rs->mu);
+    kick(rs);
 }
 
 static int propose(sw_replicas *rs, hv_log_entry *e, uint64_t token)
@@ -92,25 +128,61 @@ static int propose(sw_replicas *rs, hv_log_entry *e, uint64_t token)
     return rc;
 }
 
+/* On the loop's thread: proposes what waits, in order. The coordinator only adds at the tail,
+ * so the head read under mu stays while it is proposed. No leader, or Raft's in-flight bound
+ * reached: the entry waits (for the next leader, or the next turn of the loop); an entry the
+ * leader refuses otherwise is a notice with that error. */
 static void flush(sw_replicas *rs)
 {
-    while (rs->leader >= 0 && rs->qn > 0) {
-        queued *x = &rs->q[rs->qhead];
-        if (propose(rs, &x->e, x->token) != 0)
+    for (;;) {
+        pthread_mutex_lock(&rs->mu);
+        int more = rs->leader >= 0 && rs->qn > 0;
+        queued x;
+        if (more)
+            x = rs->q[rs->qhead];
+        pthread_mutex_unlock(&rs->mu);
+        if (!more)
             return;
+        int rc = propose(rs, &x.e, x.token);
+        if (rc == HV_ENOTLEADER || rc == HV_EFULL)
+            return;
+        pthread_mutex_lock(&rs->mu);
         rs->qhead = (rs->qhead + 1) % QUEUE_MAX;
         rs->qn--;
+        if (rc != 0)
+            note_locked(rs, x.token, rc);
+        pthread_mutex_unlock(&rs->mu);
+        if (rc != 0)
+            kick(rs);
     }
+}
+
+/* The coordinator's thread, with the loop on its own: the entry waits for that thread. */
+static int append_threaded(sw_replicas *rs, const hv_log_entry *e, uint64_t token)
+{
+    pthread_mutex_lock(&rs->mu);
+    int rc = rs->lost ? HV_ENOTLEADER : rs->qn == QUEUE_MAX ? HV_EFULL : 0;
+    if (rc == 0) {
+        queued *x = &rs->q[(rs->qhead + rs->qn++) % QUEUE_MAX];
+        x->e = *e;
+        x->token = token;
+    }
+    pthread_mutex_unlock(&rs->mu);
+    if (rc == 0)
+        uv_async_send(&rs->wake);
+    return rc;
 }
 
 static int log_append(void *ud, hv_log_entry *e, uint64_t token)
 {
     sw_replicas *rs = ud;
+    if (rs->threaded)
+        return append_threaded(rs, e, token);
     if (rs->lost)
         return HV_ENOTLEADER;
     if (rs->leader >= 0 && rs->qn == 0) {
         int rc = propose(rs, e, token);
-        if (rc != HV_ENOTLEADER)
+        if (rc != HV_ENOTLEADER && rc != HV_EFULL)
             return rc;
     }
     if (rs->qn == QUEUE_MAX)
@@ -123,19 +195,26 @@ static int log_append(void *ud, hv_log_entry *e, uint64_t token)
 
 static int log_pending(void *ud)
 {
-    return ((sw_replicas *)ud)->nn > 0;
+    sw_replicas *rs = ud;
+    pthread_mutex_lock(&rs->mu);
+    int n = rs->nn > 0;
+    pthread_mutex_unlock(&rs->mu);
+    return n;
 }
 
 static int log_notice(void *ud, uint64_t *token, int *status)
 {
     sw_replicas *rs = ud;
-    if (rs->nn == 0)
-        return 0;
-    *token = rs->notes[rs->nhead].token;
-    *status = rs->notes[rs->nhead].status;
-    rs->nhead = (rs->nhead + 1) % NOTICES_MAX;
-    rs->nn--;
-    return 1;
+    pthread_mutex_lock(&rs->mu);
+    int got = rs->nn > 0;
+    if (got) {
+        *token = rs->notes[rs->nhead].token;
+        *status = rs->notes[rs->nhead].status;
+        rs->nhead = (rs->nhead + 1) % NOTICES_MAX;
+        rs->nn--;
+    }
+    pthread_mutex_unlock(&rs->mu);
+    return got;
 }
 
 static const sw_log_ops log_ops = {
@@ -151,7 +230,7 @@ const sw_log_ops *hv__sw_replicas_ops(void)
 
 /* ---- The replicas' events ------------------------------------------------------------------ */
 
-/* A new leader here: nothing of an earlier coordinator of this process is proposed. */
+/* Under mu. A new leader here: nothing of an earlier coordinator of this process is proposed. */
 static void forget(sw_replicas *rs)
 {
     rs->qhead = rs->qn = 0;
@@ -159,30 +238,45 @@ static void forget(sw_replicas *rs)
     rs->lost = 0;
 }
 
+/* Under mu: this replica stopped leading. Returns 1 when that ends the coordinator's run. */
+static int stepped_down(sw_replicas *rs, const member *m)
+{
+    if (rs->leader != (int)m->k)
+        return 0;
+    rs->leader = -1;
+    rs->lost = rs->led_once;
+    rs->qhead = rs->qn = 0; /* the coordinator that appended them stops */
+    note_locked(rs, 0, HV_ENOTLEADER);
+    return 1;
+}
+
 static void on_role(void *ud, int leader)
 {
     member *m = ud;
     sw_replicas *rs = m->rs;
-    if (!leader) {
-        if (rs->leader == (int)m->k) {
-            rs->leader = -1;
-            rs->lost = rs->led_once;
-            rs->qhead = rs->qn = 0; /* the coordinator that appended them stops */
-            note(rs, 0, HV_ENOTLEADER);
-            if (rs->on_lead != NULL)
-                rs->on_lead(rs->ud, 0);
-        }
-        return;
-    }
-    if (rs->led_once && rs->self == 0) { /* another leader after the first, in one process */
+    pthread_mutex_lock(&rs->mu);
+    int told = 0;
+    if (!leader)
+        told = stepped_down(rs, m);
+    else if (rs->led_once && rs->self == 0) { /* another leader after the first, in one process */
         rs->lost = 1;
-        note(rs, 0, HV_ENOTLEADER);
-        return;
+        note_locked(rs, 0, HV_ENOTLEADER);
+        told = 1;
     }
-    if (rs->self != 0)
-        forget(rs);
-    rs->leader = (int)m->k;
-    rs->led_once = 1;
+    int ends = !leader || told;
+    if (!ends) {
+        if (rs->self != 0)
+            forget(rs);
+        rs->leader = (int)m->k;
+        rs->led_once = 1;
+    }
+    pthread_mutex_unlock(&rs->mu);
+    if (told)
+        kick(rs);
+    if (!leader && told && rs->on_lead != NULL)
+        rs->on_lead(rs->ud, 0);
+    if (ends)
+        return;
     hv_log_status st;
     hv_log_fsm_status(hv_replica_fsm(m->r), &st);
     rs->had_run = st.genesis;
@@ -243,12 +337,25 @@ static uint64_t lk_now(hv_link *l)
     return hv_now_ns();
 }
 
-/* Runs the replicas' loop once; never a frame for the actor. */
+/* With the loop on its thread: takes the wake-up (written at most once per kick; one that is
+ * still on its way is taken at the next call, when poll() says it came). */
+static void unkick(sw_replicas *rs)
+{
+    uint64_t v;
+    if (atomic_load(&rs->kicked) && read(rs->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+        atomic_store(&rs->kicked, 0);
+}
+
+/* Runs the replicas' loop once (or, on its own thread, takes its wake-up); never a frame. */
 static int lk_recv(hv_link *l, hv_link_msg *out, uint64_t now_ns)
 {
     (void)out;
     (void)now_ns;
     sw_replicas *rs = of_link(l);
+    if (rs->threaded) {
+        unkick(rs);
+        return 0;
+    }
     uv_run(&rs->loop, UV_RUN_NOWAIT);
     flush(rs);
     return 0;
@@ -263,20 +370,24 @@ static void lk_release(hv_link *l, hv_link_msg *m)
 static int lk_wait(hv_link *l, uint64_t timeout_ns)
 {
     sw_replicas *rs = of_link(l);
-    struct pollfd p = { .fd = uv_backend_fd(&rs->loop), .events = POLLIN };
+    struct pollfd p = { .fd = rs->threaded ? rs->efd : uv_backend_fd(&rs->loop), .events = POLLIN };
     int ms = (int)((timeout_ns + 999999) / 1000000);
-    int t = uv_backend_timeout(&rs->loop);
+    int t = rs->threaded ? -1 : uv_backend_timeout(&rs->loop);
     if (t >= 0 && t < ms)
         ms = t;
     while (poll(&p, 1, ms) < 0 && errno == EINTR)
         ;
-    uv_run(&rs->loop, UV_RUN_NOWAIT);
+    if (rs->threaded)
+        unkick(rs);
+    else
+        uv_run(&rs->loop, UV_RUN_NOWAIT);
     return 0;
 }
 
 static int lk_fd(const hv_link *l)
 {
-    return uv_backend_fd(&of_link(l)->loop);
+    const sw_replicas *rs = of_link(l);
+    return rs->threaded ? rs->efd : uv_backend_fd(&of_link(l)->loop);
 }
 
 static int lk_arm(hv_link *l)
@@ -292,6 +403,8 @@ static void lk_disarm(hv_link *l)
 
 static uint64_t lk_next_expiry(const hv_link *l)
 {
+    if (of_link(l)->threaded)
+        return UINT64_MAX; /* the loop's timers are its thread's */
     int t = uv_backend_timeout(&of_link(l)->loop);
     return t < 0 ? UINT64_MAX : hv_now_ns() + (uint64_t)t * 1000000ull;
 }
@@ -468,6 +581,78 @@ static int addresses(sw_replicas *rs, const sw_replicas_opts *o, char *err, size
     return 0;
 }
 
+/* ---- The loop's own thread ------------------------------------------------------------------ */
+
+static void on_wake(uv_async_t *h)
+{
+    sw_replicas *rs = h->data;
+    pthread_mutex_lock(&rs->mu);
+    int stop = rs->stopping;
+    pthread_mutex_unlock(&rs->mu);
+    flush(rs);
+    if (stop)
+        uv_stop(&rs->loop);
+}
+
+static void on_turn(uv_check_t *h)
+{
+    flush(h->data);
+}
+
+static void *loop_main(void *arg)
+{
+    sw_replicas *rs = arg;
+    int stop = 0;
+    while (!stop) { /* uv_run returns at uv_stop (asked) or with nothing left to run */
+        uv_run(&rs->loop, UV_RUN_DEFAULT);
+        pthread_mutex_lock(&rs->mu);
+        stop = rs->stopping;
+        pthread_mutex_unlock(&rs->mu);
+    }
+    return NULL;
+}
+
+/* Gives the loop a thread of its own: from now on the coordinator's thread touches only q and
+ * the notes (under mu). 0, or an error with the loop still the caller's. */
+static int thread_start(sw_replicas *rs)
+{
+    rs->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (rs->efd < 0)
+        return HV_EIO;
+    if (uv_async_init(&rs->loop, &rs->wake, on_wake) != 0)
+        return HV_EIO;
+    rs->wake.data = rs;
+    rs->wake_ok = 1;
+    uv_check_init(&rs->loop, &rs->again);
+    rs->again.data = rs;
+    uv_check_start(&rs->again, on_turn);
+    rs->threaded = 1;
+    if (pthread_create(&rs->thread, NULL, loop_main, rs) != 0) {
+        rs->threaded = 0;
+        return HV_EIO;
+    }
+    return 0;
+}
+
+/* The loop back on the caller's thread (after the run: settling, figures, closing). */
+static void thread_stop(sw_replicas *rs)
+{
+    if (!rs->threaded)
+        return;
+    pthread_mutex_lock(&rs->mu);
+    rs->stopping = 1;
+    pthread_mutex_unlock(&rs->mu);
+    uv_async_send(&rs->wake);
+    pthread_join(rs->thread, NULL);
+    rs->threaded = 0;
+    unkick(rs);
+}
+
+void hv__sw_replicas_halt(sw_replicas *r)
+{
+    thread_stop(r);
+}
+
 /* Runs the loop until pred(rs) or WAIT_NS; returns pred's last answer. */
 static int run_until(sw_replicas *rs, int (*pred)(const sw_replicas *))
 {
@@ -512,6 +697,8 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
         return HV_ENOMEM;
     }
     rs->q = q;
+    rs->efd = -1;
+    pthread_mutex_init(&rs->mu, NULL);
     rs->n = o->n;
     rs->self = o->self;
     rs->on_lead = o->on_lead;
@@ -542,6 +729,10 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
                  o->data_dir, o->data_dir);
         rc = HV_EEXIST;
     }
+    if (rc == 0 && thread_start(rs) != 0) {
+        snprintf(err, cap, "the replicas' thread: %s", strerror(errno));
+        rc = HV_EIO;
+    }
     return rc;
 }
 
@@ -566,6 +757,7 @@ static int settled(const sw_replicas *rs)
 
 int hv__sw_replicas_settle(sw_replicas *r)
 {
+    thread_stop(r);
     flush(r);
     return run_until(r, settled) ? 0 : HV_ETIMEDOUT;
 }
@@ -583,6 +775,11 @@ void hv__sw_replicas_free(sw_replicas *rs)
 {
     if (rs == NULL)
         return;
+    thread_stop(rs);
+    if (rs->wake_ok) {
+        uv_close((uv_handle_t *)&rs->wake, NULL);
+        uv_close((uv_handle_t *)&rs->again, NULL);
+    }
     uint32_t want = 0;
     for (uint32_t k = 0; k < rs->n; k++) {
         if (rs->m[k].r != NULL) {
@@ -599,6 +796,9 @@ void hv__sw_replicas_free(sw_replicas *rs)
         ;
     uv_run(&rs->loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&rs->loop);
+    if (rs->efd >= 0)
+        close(rs->efd);
+    pthread_mutex_destroy(&rs->mu);
     free(rs->q);
     free(rs);
 }

@@ -4,12 +4,15 @@
  * sw_replicas runs replicas of the log (hv_replica on raft_uv, talking over mutual TLS, each in
  * DIR/replica-K) on one libuv loop and is the coordinator's sw_log_ops: entries are proposed to
  * the replica here that leads (queued while none does), commit notices come back to the
- * coordinator. It is also an actor in the swarm's runner, which drives the replicas' loop on
- * its thread: the coordinator and the log share one thread (the one-thread runner), as the
- * gateway and the QUIC hub do. Two uses, one code path:
+ * coordinator. It is also an actor in the swarm's runner (the one-thread runner). Two uses,
+ * one code path:
  *
  *  - all N replicas in this process (self 0: hivewire run --replicas N), on loopback; a change
- *    of leader during a run stops the run (the coordinator's notice says so);
+ *    of leader during a run stops the run (the coordinator's notice says so). Their loop runs
+ *    on a thread of its own from hv__sw_replicas_new until hv__sw_replicas_settle (or _halt,
+ *    or _free): entries and notices cross under a mutex, and the actor's link is an eventfd
+ *    that wakes the runner when a notice waits. Everything else below waits for that thread
+ *    to stop;
  *  - one replica in a process of its own (self K: hivewire coordinator --replica K), the others
  *    elsewhere; on_lead says when it starts and stops leading, the process runs a coordinator
  *    only while it leads (a new one each time, resumed from the log: hv__swarm_resume), and
@@ -52,6 +55,8 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
 /* Runs the loop until every replica applied every entry proposed here and every entry the
  * leader holds (after a restart: the whole log on disk), at most 10 s. 0 or HV_ETIMEDOUT. */
 int hv__sw_replicas_settle(sw_replicas *r);
+/* Stops the loop's own thread (self 0): the loop is the caller's again. */
+void hv__sw_replicas_halt(sw_replicas *r);
 void hv__sw_replicas_free(sw_replicas *r);
 
 /* The log as the coordinator uses it, and the actor to add to the runner. */

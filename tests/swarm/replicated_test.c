@@ -134,11 +134,41 @@ static void a_replicated_run_trades_as_one_and_restarts_to_the_same_state(void *
     assert_int_equal(system(cmd), 0);
 }
 
+/* The replicas' loop runs on its own thread from the start: stopped without a run (the path of
+ * a run that failed to start) and with entries still queued, it comes back and closes. */
+static void replicas_stopped_without_a_run_close(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/tmp/hv-replicated-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    hv_swarm_opts cfg;
+    config(&cfg);
+    sw_replicas *r = open_replicas(dir, &cfg);
+    hv__sw_replicas_free(r); /* straight away: the thread stops, the loop closes */
+    r = open_replicas(dir, &cfg);
+    const sw_log_ops *ops = hv__sw_replicas_ops();
+    hv_log_entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = HV_LOG_CYCLE;
+    assert_int_equal(ops->append(r, &e, 0), 0);
+    hv__sw_replicas_halt(r);
+    hv__sw_replicas_halt(r); /* twice: nothing more */
+    sw_replica_info in;
+    hv__sw_replicas_info(r, 0, &in);
+    assert_true(in.term >= 1);
+    hv__sw_replicas_free(r);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* src/log/replica.h */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_replicated_run_trades_as_one_and_restarts_to_the_same_state),
+        cmocka_unit_test(replicas_stopped_without_a_run_close),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

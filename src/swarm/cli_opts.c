@@ -225,6 +225,16 @@ const hv_opt hv__run_runner_rows[] = {
       .scale = 1000000,
       .dflt = "10000",
       .help = "no cycle completed for N ms fails the run, naming the silent agents" },
+    { .name = "heartbeat-ms",
+      .kind = HV_OPT_U64,
+      RUN_AT(cfg.heartbeat_ns),
+      .umin = 10,
+      .umax = 60000,
+      .scale = 1000000,
+      .dflt = "100",
+      .help = "every agent says it is alive every N ms, and one silent for 3 x N ms counts as "
+              "lost; an agent following replicated coordinators (--connect X,Y,Z) counts its "
+              "hub as lost after 3 x N ms too (give every process the same N)" },
     { .name = "state-dir",
       .kind = HV_OPT_STRING,
       .flags = HV_OPT_DIR,

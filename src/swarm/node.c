@@ -169,7 +169,9 @@ static int connect_agent(sw_agent *a, const sw_node_opts *o, hv_net_link *l, cha
         hv_net_link_hubs hubs = o->hubs;
         hubs.name = a->actor.name;
         hubs.redirect = hv__sw_redirect_of;
-        no.heartbeat_interval_ms = SW_REPLICATED_HEARTBEAT_MS;
+        /* the swarm's heartbeat: a hub silent for 3 of them is lost, and a new leader looked for */
+        uint64_t hb_ms = a->env.cfg.heartbeat_ns / 1000000;
+        no.heartbeat_interval_ms = hb_ms == 0 ? 1 : hb_ms > 60000 ? 60000 : (uint32_t)hb_ms;
         rc = hv__net_link_init_hubs(l, &no, &hubs);
     } else {
         rc = hv__net_link_init(l, &no);

@@ -104,10 +104,6 @@ typedef struct sw_node_opts {
     hv_net_link_hubs hubs;
 } sw_node_opts;
 
-/* The hub's heartbeat, and so how soon an agent notices its hub is gone (3 missed), when the
- * coordinator is replicated: a new leader is looked for within a third of a second. */
-#define SW_REPLICATED_HEARTBEAT_MS 100
-
 /* A REDIRECT frame (net_link.h's hook): 1 and the leader's address in to, or 0. */
 int hv__sw_redirect_of(const char *subject, size_t subject_len, const uint8_t *frame, size_t len,
                        char *to, size_t cap);

@@ -24,7 +24,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-swarm="--synthetic 3000 --seed 7"
+# Heartbeats of 250 ms (an agent or a hub silent for 750 ms is lost) and cycles that stall only
+# after 10 s: a loaded machine's hiccups must not stall a cycle and change the trades.
+swarm="--synthetic 3000 --seed 7 --heartbeat-ms 250 --cycle-ms 10000"
 base=$(( 20000 + $$ % 5000 * 3 ))
 peers="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
 hubs="127.0.0.1:$((base + 20000)),127.0.0.1:$((base + 20001)),127.0.0.1:$((base + 20002))"

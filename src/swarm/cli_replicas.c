@@ -21,6 +21,16 @@
 #include "swarm/cli_run.h"
 #include "swarm/replicated.h"
 
+/* --snapshot-every, needing the option that starts the replicas of each command */
+#define SNAPSHOT_ROW(needed)                                                                  \
+    {                                                                                         \
+        .name = "snapshot-every", .kind = HV_OPT_U64, HV_OPT_AT(run_opts, snapshot_every),    \
+        .umin = 128, .umax = 16777216, .dflt = "4096", .needs = needed, .metavar = "N",       \
+        .help = "a replica snapshots its state every N log entries and keeps the N entries "  \
+                "before the snapshot (give every replica the same N: docs/LOG.md, \"libraft " \
+                "0.15\")"                                                                     \
+    }
+
 const hv_opt hv__run_replica_rows[] = {
     { .name = "replicas",
       .kind = HV_OPT_U64,
@@ -38,6 +48,7 @@ const hv_opt hv__run_replica_rows[] = {
       .metavar = "DIR",
       .help = "the replicas' logs (DIR/replica-K), certificates (DIR/certs) and addresses; "
               "a directory that holds a run already is refused" },
+    SNAPSHOT_ROW("replicas"),
     { 0 },
 };
 
@@ -63,6 +74,7 @@ int hv__run_replicas_begin(const run_opts *o, hv_swarm *sw, const hv_bar *bars, 
                             .bars = bars,
                             .nbars = n,
                             .cycles = cycles,
+                            .snapshot_threshold = (unsigned)o->snapshot_every,
                             .fresh = 1 };
     int rc = hv__sw_replicas_new(out, &ro, err, sizeof(err));
     if (rc == 0)
@@ -150,6 +162,7 @@ const hv_opt hv__coord_replica_rows[] = {
       .metavar = "DIR",
       .needs = "replica",
       .help = "where replica K keeps its log: DIR/replica-K (made when missing)" },
+    SNAPSHOT_ROW("replica"),
     { 0 },
 };
 
@@ -355,6 +368,7 @@ static int start(proc *p, const hv_series *bars, char *err, size_t cap)
                             .bars = bars->bars,
                             .nbars = bars->len,
                             .cycles = cycles,
+                            .snapshot_threshold = (unsigned)o->snapshot_every,
                             .self = p->k,
                             .addresses = addrs,
                             .issue_certs = o->issue_certs,

@@ -20,21 +20,22 @@ typedef struct run_opts {
     int json, wide;      /* --json: the report's JSON on stdout; --wide: rows past 80 columns */
     hv_swarm_opts cfg;
     /* the swarm over processes (run --remote, coordinator, agent) */
-    const char *remote;   /* run: roles started as child processes ("all" or a list) */
-    const char *listen;   /* coordinator: HOST:PORT */
-    const char *connect;  /* agent: the coordinator's HOST:PORT */
-    const char *agents;   /* coordinator: roles placed with it; agent: roles it runs */
-    const char *certs;    /* directory of ca.pem and <name>.pem/.key/.vote */
-    int insecure;         /* no certificates at all (tests and demos only) */
-    int issue_certs;      /* coordinator: make the CA and every certificate in --certs */
-    uint64_t soak;        /* coordinator: a soak of this many load agents (no swarm) */
-    uint64_t soak_s;      /* coordinator: its length once every agent joined, seconds */
-    uint64_t count;       /* agent: this many load agents (a soak) */
-    hv_obs_cli obs;       /* run, coordinator: --metrics, --serve, alerts (src/obs) */
-    uint64_t replicas;    /* run: the coordinator on a replicated log of this many (0: none) */
-    const char *data_dir; /* run, coordinator --replica: the replicas' directory */
-    uint64_t replica;     /* coordinator: this process is replica K of the log (0: none) */
-    const char *peers;    /* coordinator --replica: every replica's Raft HOST:PORT, in order */
+    const char *remote;      /* run: roles started as child processes ("all" or a list) */
+    const char *listen;      /* coordinator: HOST:PORT */
+    const char *connect;     /* agent: the coordinator's HOST:PORT */
+    const char *agents;      /* coordinator: roles placed with it; agent: roles it runs */
+    const char *certs;       /* directory of ca.pem and <name>.pem/.key/.vote */
+    int insecure;            /* no certificates at all (tests and demos only) */
+    int issue_certs;         /* coordinator: make the CA and every certificate in --certs */
+    uint64_t soak;           /* coordinator: a soak of this many load agents (no swarm) */
+    uint64_t soak_s;         /* coordinator: its length once every agent joined, seconds */
+    uint64_t count;          /* agent: this many load agents (a soak) */
+    hv_obs_cli obs;          /* run, coordinator: --metrics, --serve, alerts (src/obs) */
+    uint64_t replicas;       /* run: the coordinator on a replicated log of this many (0: none) */
+    const char *data_dir;    /* run, coordinator --replica: the replicas' directory */
+    uint64_t snapshot_every; /* run --replicas, coordinator --replica: entries between snapshots */
+    uint64_t replica;        /* coordinator: this process is replica K of the log (0: none) */
+    const char *peers;       /* coordinator --replica: every replica's Raft HOST:PORT, in order */
 } run_opts;
 
 /* The rows: target run_opts (T_RUN), except the shared data, exchange and limits rows of

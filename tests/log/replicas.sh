@@ -29,11 +29,18 @@ echo "state hashes:$states"
 set -- $states
 [ "$1" = "$2" ] && [ "$1" = "$3" ] || { echo "the replicas differ"; exit 1; }
 rm -rf "$dir" "$dir".*
-# --json: stdout is the JSON document alone, the replicas' lines go to stderr
+# --json: stdout is the JSON document alone, the replicas' lines go to stderr; with
+# --snapshot-every 128 each replica's directory holds a snapshot and still verifies
 "$hw" run --synthetic 200 --seed 7 --no-report --replicas 3 --data-dir "$dir" --json \
-  > "$dir.json" 2> "$dir.err"
+  --snapshot-every 128 > "$dir.json" 2> "$dir.err"
 [ "$(head -c 1 "$dir.json")" = "{" ] && [ "$(tail -n 1 "$dir.json")" = "}" ] &&
   ! grep -q "^replica" "$dir.json" || { echo "--json: stdout is not one JSON document"; exit 1; }
 [ "$(grep -c "^replica [123]" "$dir.err")" = 3 ] || { echo "--json: no replica lines on stderr"; exit 1; }
+for k in 1 2 3; do
+  "$hw" log verify --data-dir "$dir/replica-$k" > "$dir.verify$k" || {
+    cat "$dir.verify$k"; echo "replica $k does not verify after snapshots"; exit 1; }
+  grep -q "^snapshot        entry [0-9]" "$dir.verify$k" || {
+    cat "$dir.verify$k"; echo "replica $k: no snapshot with --snapshot-every 128"; exit 1; }
+done
 rm -rf "$dir" "$dir".*
 echo "same trades, same state"

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hivewire/codec.h>
@@ -25,7 +26,7 @@
 #include "platform/platform.h"
 #include "swarm/replicated.h"
 
-#define QUEUE_MAX   256u  /* entries waiting for a leader */
+#define QUEUE_MAX   1024u /* entries waiting for a leader, or for the replicas' thread */
 #define NOTICES_MAX 1024u /* commit notices the coordinator has not taken yet */
 #define WAIT_NS     (10ull * 1000000000ull)
 
@@ -75,9 +76,11 @@ struct sw_replicas {
      * loop wakes the runner with efd (written once per `kicked`). leader, lost, led_once and
      * had_run are the loop's, also under mu. Without the thread mu is taken all the same. */
     pthread_mutex_t mu;
+    pthread_cond_t room; /* q has room again, or the leader is lost */
     pthread_t thread;
-    int threaded; /* the thread runs */
-    int stopping; /* under mu: the thread is asked to stop */
+    int threaded;        /* the thread runs */
+    int stopping;        /* under mu: the thread is asked to stop */
+    uint64_t full_waits; /* under mu: appends that waited for room in q */
     uv_async_t wake;
     uv_check_t again; /* after every turn of the loop: what waits, proposed */
     int wake_ok;
@@ -151,16 +154,33 @@ static void flush(sw_replicas *rs)
         rs->qn--;
         if (rc != 0)
             note_locked(rs, x.token, rc);
+        pthread_cond_signal(&rs->room);
         pthread_mutex_unlock(&rs->mu);
         if (rc != 0)
             kick(rs);
     }
 }
 
+/* Under mu: a full queue (the coordinator ran ahead of the replicas' thread) holds the
+ * coordinator until there is room, the leader is lost, or WAIT_NS. */
+static void wait_for_room(sw_replicas *rs)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(WAIT_NS / 1000000000ull);
+    while (rs->qn == QUEUE_MAX && !rs->lost)
+        if (pthread_cond_timedwait(&rs->room, &rs->mu, &until) == ETIMEDOUT)
+            return;
+}
+
 /* The coordinator's thread, with the loop on its own: the entry waits for that thread. */
 static int append_threaded(sw_replicas *rs, const hv_log_entry *e, uint64_t token)
 {
     pthread_mutex_lock(&rs->mu);
+    if (rs->qn == QUEUE_MAX && !rs->lost) {
+        rs->full_waits++;
+        wait_for_room(rs);
+    }
     int rc = rs->lost ? HV_ENOTLEADER : rs->qn == QUEUE_MAX ? HV_EFULL : 0;
     if (rc == 0) {
         queued *x = &rs->q[(rs->qhead + rs->qn++) % QUEUE_MAX];
@@ -247,6 +267,7 @@ static int stepped_down(sw_replicas *rs, const member *m)
     rs->lost = rs->led_once;
     rs->qhead = rs->qn = 0; /* the coordinator that appended them stops */
     note_locked(rs, 0, HV_ENOTLEADER);
+    pthread_cond_broadcast(&rs->room);
     return 1;
 }
 
@@ -261,6 +282,7 @@ static void on_role(void *ud, int leader)
     else if (rs->led_once && rs->self == 0) { /* another leader after the first, in one process */
         rs->lost = 1;
         note_locked(rs, 0, HV_ENOTLEADER);
+        pthread_cond_broadcast(&rs->room);
         told = 1;
     }
     int ends = !leader || told;
@@ -627,8 +649,10 @@ static int thread_start(sw_replicas *rs)
     rs->again.data = rs;
     uv_check_start(&rs->again, on_turn);
     rs->threaded = 1;
-    if (pthread_create(&rs->thread, NULL, loop_main, rs) != 0) {
+    int rc = pthread_create(&rs->thread, NULL, loop_main, rs);
+    if (rc != 0) {
         rs->threaded = 0;
+        errno = rc; /* for the caller's message */
         return HV_EIO;
     }
     return 0;
@@ -699,6 +723,11 @@ int hv__sw_replicas_new(sw_replicas **out, const sw_replicas_opts *o, char *err,
     rs->q = q;
     rs->efd = -1;
     pthread_mutex_init(&rs->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rs->room, &ca);
+    pthread_condattr_destroy(&ca);
     rs->n = o->n;
     rs->self = o->self;
     rs->on_lead = o->on_lead;
@@ -798,6 +827,7 @@ void hv__sw_replicas_free(sw_replicas *rs)
     (void)uv_loop_close(&rs->loop);
     if (rs->efd >= 0)
         close(rs->efd);
+    pthread_cond_destroy(&rs->room);
     pthread_mutex_destroy(&rs->mu);
     free(rs->q);
     free(rs);
@@ -846,4 +876,5 @@ void hv__sw_replicas_info(const sw_replicas *r, uint32_t k, sw_replica_info *out
     hv_log_fsm_status(hv_replica_fsm(x), &out->st);
     (void)hv_log_fsm_hash(hv_replica_fsm(x), out->state_hash);
     out->leader = r->leader == (int)k;
+    out->full_waits = r->full_waits;
 }

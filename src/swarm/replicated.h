@@ -11,8 +11,9 @@
  *    of leader during a run stops the run (the coordinator's notice says so). Their loop runs
  *    on a thread of its own from hv__sw_replicas_new until hv__sw_replicas_settle (or _halt,
  *    or _free): entries and notices cross under a mutex, and the actor's link is an eventfd
- *    that wakes the runner when a notice waits. Everything else below waits for that thread
- *    to stop;
+ *    that wakes the runner when a notice waits. The entries' queue holds 1,024: a coordinator
+ *    that runs that far ahead of the replicas waits for room (10 s at most, then HV_EFULL),
+ *    counted in full_waits. Everything else below waits for that thread to stop;
  *  - one replica in a process of its own (self K: hivewire coordinator --replica K), the others
  *    elsewhere; on_lead says when it starts and stops leading, the process runs a coordinator
  *    only while it leads (a new one each time, resumed from the log: hv__swarm_resume), and
@@ -68,6 +69,7 @@ typedef struct sw_replica_info {
     hv_log_status st;
     uint8_t state_hash[HV_LOG_HASH_BYTES];
     int leader;
+    uint64_t full_waits; /* the coordinator's appends that waited for room (all replicas here) */
 } sw_replica_info;
 
 /* Replica k's figures (0 <= k < n). */

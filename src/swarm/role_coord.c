@@ -406,12 +406,15 @@ static int drain_notices(sw_coord *c, uint64_t now_ns)
     while (c->log != NULL && c->log->notice(c->log_ud, &token, &status) == 1) {
         if (token == SW_FINISH_TOKEN && status == 0)
             c->finish_committed = 1;
-        if (status != 0 && c->finish_committed)
+        if (status == HV_ENOTLEADER && c->finish_committed)
             continue; /* the run's log is complete: the end of the run needs no leader */
-        if (status != 0)
+        if (status == HV_ENOTLEADER)
             return fail_with(c, HV_ENOTLEADER,
                              "this replica stopped leading the decision log (a new leader "
                              "takes the run over)");
+        if (status != 0)
+            return fail_with(c, status, "the replicated log took no entry: %s",
+                             hv_strerror(status));
         sw_cycle *cy = &c->cur;
         if (c->phase != SW_PH_CYCLE || cy->step != SW_ST_COMMIT || token != cy->cycle + 1)
             continue;

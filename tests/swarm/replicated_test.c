@@ -87,7 +87,9 @@ static void a_replicated_run_trades_as_one_and_restarts_to_the_same_state(void *
     sw_replicas *r = open_replicas(dir, &cfg);
     assert_int_equal(hv__swarm_attach_log(s, hv__sw_replicas_ops(), r, hv__sw_replicas_actor(r)),
                      0);
-    assert_int_equal(hv_swarm_run(s, NULL, NULL), 0);
+    int rc = hv_swarm_run(s, NULL, NULL);
+    if (rc != 0)
+        fail_msg("the replicated run: %s (%s)", hv_strerror(rc), hv_swarm_error(s));
     hv_swarm_stats st;
     hv_swarm_stats_get(s, &st);
     assert_int_equal(st.trades_hash, plain); /* the log changes no trade */
